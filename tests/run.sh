@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command of the README: installs what the suite needs (apt and pip), then runs it.
+# Usage: bash tests/run.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages the tests start for real (sshd, adb, qemu, cross compilers, PoCL).
+apt_pkgs=$(grep -v '^\s*#' tests/apt-packages.txt | tr '\n' ' ')
+missing=$(for p in $apt_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  echo "== installing system packages: $missing"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# Python environment: a venv in the checkout, edgeq installed editable (this builds the delegates).
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+
+echo "== running tests"
+exec .venv/bin/python -m pytest -q "$@"
