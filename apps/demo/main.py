@@ -1,0 +1,149 @@
+"""The edgeq demo, end to end, on this machine as the device.
+
+train (or reuse) the digits CNN → convert to full int8 with calibration → evaluate
+float vs int8 on held-out digits → run the int8 model on LiteRT (reference and
+default kernels) and on TensorFlow Lite Micro and check they agree bit for bit →
+profile it on this machine when the profiling harness is installed → write a
+JSON and an HTML report.
+
+    python apps/demo/main.py [--out apps/demo/out] [--retrain]
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+
+import digits  # noqa: E402
+import model as demo_model  # noqa: E402
+
+
+def _step(msg: str) -> None:
+    print(f"== {msg}", flush=True)
+
+
+def run_everywhere(quant: bytes, x_test: np.ndarray) -> dict:
+    """Run the int8 model on every interpreter we have and compare the integers they produce.
+
+    TFLite Micro and LiteRT's builtin kernels must agree bit for bit. LiteRT's reference
+    kernels round FULLY_CONNECTED differently (±1 on some logits, which softmax amplifies),
+    and XNNPACK requantizes in float: both differences are reported, not hidden.
+    """
+    from edgeq.micro import MicroInterpreter
+    from edgeq.runtime import Interpreter
+
+    engines = {name: Interpreter(quant, resolver=name) for name in ("builtin", "reference", "default")}
+    xq = engines["builtin"].inputs[0].quantize(x_test)
+    outs = {f"litert-{name}": np.concatenate([e.run([xq[i:i + 1]])[0] for i in range(len(xq))])
+            for name, e in engines.items()}
+    micro = MicroInterpreter(quant)
+    outs["tflite-micro"] = np.concatenate([micro.run([xq[i:i + 1]])[0] for i in range(len(xq))])
+    base = outs["litert-builtin"]
+    return {
+        "runtime": engines["builtin"].describe(),
+        "samples": int(len(xq)),
+        "micro_arena_bytes": micro.arena_size,
+        "baseline": "litert-builtin",
+        "identical_to_baseline": {k: bool(np.array_equal(v, base)) for k, v in outs.items()},
+        "max_abs_diff": {k: int(np.abs(v.astype(int) - base.astype(int)).max()) for k, v in outs.items()},
+        "samples_differing": {k: int((v != base).reshape(len(v), -1).any(1).sum()) for k, v in outs.items()},
+    }
+
+
+def write_html(report: dict, path: Path) -> None:
+    ev = report["conversion"]["evaluation"]["outputs"][0]
+    eng = report["engines"]
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{'yes' if v else 'no'}</td>"
+                   f"<td>{eng['max_abs_diff'][k]}</td><td>{eng['samples_differing'][k]} / {eng['samples']}</td></tr>"
+                   for k, v in eng["identical_to_baseline"].items())
+    ops = "".join(f"<tr><td>{o['index']}</td><td>{o['op']}</td><td>{html.escape(o['layer'])}</td>"
+                  f"<td>{', '.join(o['inputs'])}</td><td>{', '.join(o['outputs'])}</td></tr>"
+                  for o in report["conversion"]["model"]["ops"])
+    s = report["conversion"]["sizes"]
+    bar_w = 300
+    fb, qb = s["float_tflite_bytes"], s["quant_bytes"]
+    svg = (f'<svg width="{bar_w + 150}" height="60"><rect x="100" y="5" width="{bar_w}" height="20" fill="#888"/>'
+           f'<text x="0" y="20">float32</text><rect x="100" y="32" width="{bar_w * qb / fb:.1f}" height="20" '
+           f'fill="#2a7"/><text x="0" y="47">int8</text></svg>')
+    prof = report.get("profile")
+    prof_html = (f"<h2>Latency on this machine</h2><pre>{html.escape(json.dumps(prof, indent=1)[:4000])}</pre>"
+                 if prof else "<p>Profiling harness not installed: no latency measured.</p>")
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>edgeq demo report</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd}}</style>
+</head><body><h1>edgeq demo: digits CNN, float32 → int8</h1>
+<p>Held-out accuracy: float <b>{100 * ev['float_accuracy']:.1f}%</b>, int8 <b>{100 * ev['quant_accuracy']:.1f}%</b>
+({-ev['accuracy_drop_points']:+.1f} points); top-1 agreement {100 * ev['top1_agreement']:.1f}%;
+output SQNR {ev['sqnr_db']:.1f} dB on {report['conversion']['evaluation']['samples']} test images.</p>
+<h2>Size</h2><p>{fb} → {qb} bytes ({s['compression']:.2f}× smaller)</p>{svg}
+<h2>Same integers on LiteRT and TFLite Micro</h2><table><tr><th>interpreter</th>
+<th>identical to LiteRT builtin</th><th>max |diff|</th><th>samples differing</th></tr>{rows}</table>
+<p>LiteRT's reference kernels round FULLY_CONNECTED differently from its optimized kernels and TFLite Micro
+(±1 on a few logits, which softmax amplifies); XNNPACK requantizes in float.</p>
+<h2>Ops</h2><table><tr><th>#</th><th>op</th><th>layer</th><th>inputs</th><th>outputs</th></tr>{ops}</table>
+{prof_html}</body></html>"""
+    from edgeq.atomic import write_text_atomic
+
+    write_text_atomic(path, page)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--retrain", action="store_true", help="train again even if out/digits.keras exists")
+    args = ap.parse_args(argv)
+    import edgeq
+    from edgeq.atomic import write_text_atomic
+    from edgeq.report import format_conversion
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    keras_path = out / "digits.keras"
+    if args.retrain or not keras_path.exists():
+        _step("training the digits CNN (sklearn's UCI digits, 8x8)")
+        demo_model.train(keras_path)
+    else:
+        _step(f"reusing {keras_path}")
+    paths = digits.write_npz(out)
+
+    _step("converting to full int8 (calibration: 200 training images)")
+    result = edgeq.convert(keras_path, paths["calib"], eval_data=paths["test"])
+    quant_path = result.save(out / "digits_int8.tflite")
+    print(format_conversion(result.report, str(quant_path), op_limit=20))
+
+    _step("running the int8 model on LiteRT (reference, builtin, default) and TFLite Micro")
+    x_test, _ = digits.load_splits()["test"]
+    engines = run_everywhere(result.model, x_test)
+    for k, v in engines["identical_to_baseline"].items():
+        print(f"  {k:<18} identical to LiteRT builtin: {'yes' if v else 'no '} "
+              f"(max |diff| {engines['max_abs_diff'][k]}, {engines['samples_differing'][k]} of "
+              f"{engines['samples']} samples differ)")
+
+    report = {"conversion": result.report, "engines": engines, "profile": None}
+    try:
+        from edgeq.profiling.api import profile_local  # the profiling harness, when installed
+    except ImportError:
+        profile_local = None
+    if profile_local is not None:
+        _step("profiling on this machine")
+        report["profile"] = profile_local(quant_path, out / "profile")
+    report["seconds"] = round(time.perf_counter() - t0, 1)
+    write_text_atomic(out / "report.json", json.dumps(report, indent=2, default=str))
+    write_html(report, out / "report.html")
+    _step(f"done in {report['seconds']} s: {out / 'report.json'}, {out / 'report.html'}")
+    ok = engines["identical_to_baseline"]["tflite-micro"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

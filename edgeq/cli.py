@@ -1,0 +1,178 @@
+"""The ``edgeq`` command.
+
+User mistakes (EdgeqError) print one line and exit 2, without a traceback;
+anything else is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import EdgeqError
+
+
+def _emit_json(obj: dict) -> None:
+    click.echo(json.dumps(obj, indent=2, default=str, allow_nan=True))
+
+
+def _parse_size(value: str | None) -> tuple[int, int] | None:
+    if not value:
+        return None
+    try:
+        h, w = (int(v) for v in value.lower().split("x"))
+        return h, w
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not HxW, e.g. 224x224") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="edgeq")
+def cli() -> None:
+    """edgeq: deploy trained models to edge devices.
+
+    \b
+    Typical flow:
+      edgeq convert model.keras --data calib/ --eval-data val.npz -o model_int8.tflite
+      edgeq inspect model_int8.tflite
+      edgeq profile model_int8.tflite --device local --delegate xnnpack --delegate cpu
+    """
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.option("-d", "--data", "data", required=True, metavar="CALIB",
+              help="Calibration data: a folder of images (or of class sub-folders), a .npy/.npz file, "
+                   "or module:function yielding samples. 100-500 representative samples is typical.")
+@click.option("-o", "--output", required=True, type=click.Path(), metavar="OUT.tflite",
+              help="Where to write the integer model (written atomically: a failed run leaves no file).")
+@click.option("--eval-data", metavar="EVAL", help="Held-out data to measure agreement with the float model "
+              "(an .npz may carry 'labels' for accuracy).")
+@click.option("--labels", type=click.Path(), help="Labels for EVAL: .npy or .txt, one integer per sample.")
+@click.option("--io", type=click.Choice(["int8", "uint8", "float"]), default="int8", show_default=True,
+              help="Type of the model's inputs and outputs. 'float' adds QUANTIZE/DEQUANTIZE at the edges.")
+@click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per channel "
+              "(for NPUs that need it; usually costs accuracy).")
+@click.option("--allow-float", "allow_float", multiple=True, metavar="OPS",
+              help="Let these ops (types like RSQRT, or your layer names; comma-separated or repeated) stay float. "
+                   "By default conversion fails if any op cannot be integer.")
+@click.option("--calibration", type=click.Choice(["minmax", "percentile", "mse", "entropy"]), default="minmax",
+              show_default=True, help="How activation ranges are chosen from the calibration data.")
+@click.option("--percentile", type=float, default=99.99, show_default=True, help="For --calibration percentile.")
+@click.option("--max-samples", type=int, default=500, show_default=True, help="Use at most this many calibration samples.")
+@click.option("--image-size", metavar="HxW", help="Resize images to this size (default: the model's input size).")
+@click.option("--color", type=click.Choice(["rgb", "grayscale"]), help="Image color mode (default: from channels).")
+@click.option("--layout", type=click.Choice(["nhwc", "nchw"]), help="Image tensor layout (default: from the input shape).")
+@click.option("--normalize", type=click.Choice(["0..1", "-1..1", "0..255"]),
+              help="Pixel scaling (default: 0..255 when the model starts with a Rescaling layer, else 0..1).")
+@click.option("--report", "report_path", type=click.Path(), help="Also write the JSON report to this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def convert(model, data, output, eval_data, labels, io, per_tensor, allow_float, calibration, percentile,
+            max_samples, image_size, color, layout, normalize, report_path, as_json) -> None:
+    """Convert MODEL (.keras, .h5, SavedModel folder, or float .tflite) to a fully-integer TFLite model.
+
+    Int8 activations, per-channel int8 weights, int32 biases and int8 I/O by default: the result runs
+    unchanged on LiteRT, tflite-runtime and TFLite Micro. The report gives sizes, every op with its
+    tensor types, and (with --eval-data) accuracy against the float model.
+
+    \b
+    Examples:
+      edgeq convert model.keras --data calib.npz -o model_int8.tflite
+      edgeq convert mobilenet.tflite --data images/ --eval-data val/ --normalize -1..1 -o m.tflite
+      edgeq convert model.keras --data calib.npy -o m.tflite --allow-float RSQRT --json
+    """
+    from .atomic import write_text_atomic
+    from .converter import convert as do_convert
+    from .datasets import ImageOptions
+    from .report import format_conversion
+
+    allow = [a for item in allow_float for a in item.split(",")]
+    image = ImageOptions(_parse_size(image_size), color, layout, normalize)
+    out = Path(output)
+    if out.is_dir():
+        raise EdgeqError(f"-o {output} is a folder: give a file name such as {out / 'model_int8.tflite'}")
+    if not out.parent.exists():
+        raise EdgeqError(f"output folder '{out.parent}' does not exist: create it or choose another -o path")
+    result = do_convert(model, data, eval_data=eval_data, labels=labels, io=io, per_tensor=per_tensor,
+                        allow_float=allow, calibration=calibration, percentile=percentile,
+                        max_samples=max_samples, image=image, show_progress=not as_json)
+    result.save(out)
+    result.report["output"] = str(out)
+    if report_path:
+        write_text_atomic(report_path, json.dumps(result.report, indent=2, default=str))
+    if as_json:
+        _emit_json(result.report)
+    else:
+        click.echo(format_conversion(result.report, str(out)))
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def inspect(model, as_json) -> None:
+    """Show what MODEL.tflite holds: inputs and outputs with their quantization, every op with its
+    tensor types, weight bytes by type, and any op that is not integer."""
+    from .model_info import summarize
+    from .report import format_summary
+
+    p = Path(model)
+    if not p.is_file():
+        raise EdgeqError(f"model '{model}' does not exist: check the path")
+    info = summarize(p.read_bytes(), source=f"'{model}'")
+    if as_json:
+        _emit_json(info)
+    else:
+        click.echo(format_summary(info, model))
+
+
+# Commands that live in their own packages; registered when those packages are present.
+_EXTERNAL = {
+    "debug": "edgeq.debug:debug",
+    "profile": "edgeq.profiling.cli:profile",
+    "devices": "edgeq.profiling.cli:devices",
+}
+
+
+def _register_external() -> None:
+    import importlib.util
+
+    for name, target in _EXTERNAL.items():
+        mod_name, _, attr = target.partition(":")
+        try:
+            found = importlib.util.find_spec(mod_name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:  # a module that exists but fails to import is a bug: let it raise
+            cli.add_command(getattr(importlib.import_module(mod_name), attr), name)
+
+
+_register_external()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning user errors into one line and exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        cli.main(args=args, prog_name="edgeq", standalone_mode=False)
+    except EdgeqError as e:
+        if "--json" in args:
+            _emit_json({"error": str(e), "kind": type(e).__name__})
+        click.echo(f"edgeq: error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("edgeq: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("edgeq: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

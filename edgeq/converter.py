@@ -1,0 +1,162 @@
+"""``edgeq.convert`` (this module is edgeq.converter): a trained model plus representative data → a fully-integer TFLite model.
+
+The data flows one way: model source → float TFLite → calibration → integer
+TFLite → checks (read back from the flatbuffer) → evaluation against float →
+report. Nothing is written to disk here; the CLI writes the result atomically.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import __version__
+from .datasets import ImageOptions, Samples, load_samples
+from .errors import DataError, NotIntegerError
+from .evaluate import compare
+from .model_info import summarize
+from .model_source import FloatModel, from_keras_model, load_model
+from .quantize import IO_TYPES, calibrate, quantize
+from .runtime import find_runtime
+
+CALIBRATION_METHODS = ("minmax", "percentile", "mse", "entropy")
+
+
+@dataclass
+class ConversionResult:
+    """The converted model and everything known about it."""
+
+    model: bytes
+    report: dict
+    float_model: bytes = field(repr=False, default=b"")
+
+    def save(self, path: str | os.PathLike) -> Path:
+        from .atomic import write_bytes_atomic
+
+        return write_bytes_atomic(path, self.model)
+
+
+def _source(model: Any) -> FloatModel:
+    if isinstance(model, FloatModel):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        return load_model(model)
+    if hasattr(model, "layers") and hasattr(model, "export"):  # an in-memory Keras model
+        return from_keras_model(model)
+    raise DataError(f"cannot convert a {type(model).__name__}: give a path or a Keras model")
+
+
+def _load_labels(path: str | os.PathLike, n: int) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"labels file '{path}' does not exist: give a .npy or .txt with one integer per sample")
+    try:
+        lab = np.load(p) if p.suffix == ".npy" else np.loadtxt(p, dtype=np.int64, ndmin=1)
+    except ValueError as e:
+        raise DataError(f"labels file '{path}' cannot be read ({e}): one integer label per line") from None
+    lab = np.asarray(lab).reshape(-1)
+    if lab.shape[0] != n:
+        raise DataError(f"labels file '{path}' has {lab.shape[0]} labels for {n} eval samples: give one per sample")
+    return lab.astype(np.int64)
+
+
+def _matches(op: dict, allowed: set[str]) -> bool:
+    """``--allow-float`` names op types (any case: ``rsqrt``) or the user's layer names."""
+    return any(a.upper() == op["op"] or a == op["layer"] for a in allowed)
+
+
+def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | os.PathLike | Samples | None = None,
+            labels: str | os.PathLike | None = None, io: str = "int8", per_tensor: bool = False,
+            allow_float: Sequence[str] = (), calibration: str = "minmax", percentile: float = 99.99,
+            max_samples: int | None = 500, image: ImageOptions | None = None,
+            show_progress: bool = False) -> ConversionResult:
+    """Convert ``model`` (path, Keras model) to a fully-integer TFLite model.
+
+    ``data`` calibrates (folder of images, .npy, .npz, ``module:function`` or ``Samples``);
+    ``eval_data`` (optional) measures agreement with the float model. Raises
+    :class:`~edgeq.errors.NotIntegerError` when an op would stay float and is not in
+    ``allow_float`` (op types like ``RSQRT`` or layer names).
+    """
+    t0 = time.perf_counter()
+    if io not in IO_TYPES:
+        raise DataError(f"--io {io} is not supported: choose one of {', '.join(IO_TYPES)}")
+    if calibration not in CALIBRATION_METHODS:
+        raise DataError(f"unknown calibration '{calibration}': choose one of {', '.join(CALIBRATION_METHODS)}")
+    src = _source(model)
+    image = image or ImageOptions()
+    if image.normalize is None and src.image_hint.get("normalize"):
+        image = ImageOptions(image.size, image.color, image.layout, src.image_hint["normalize"])
+    calib = data if isinstance(data, Samples) else load_samples(data, src.inputs, image=image,
+                                                                 max_samples=max_samples, role="calibration")
+    calibrated = calibrate(src.tflite, calib, show_progress=show_progress)
+    ranges_note = None
+    if calibration != "minmax":
+        from .calibration import activation_ranges, apply_ranges
+
+        ranges = activation_ranges(src.tflite, calib, calibration, percentile=percentile, progress=show_progress)
+        calibrated = apply_ranges(calibrated, ranges)
+        ranges_note = len(ranges)
+    qmodel = quantize(calibrated, io=io, per_tensor=per_tensor)
+
+    info = summarize(qmodel, src.layer_names, io=io)
+    allowed = {a.strip() for a in allow_float if a.strip()}
+    blocking = [o for o in info["non_integer_ops"] if not _matches(o, allowed)]
+    if blocking:
+        raise NotIntegerError(_not_integer_message(blocking), blocking)
+
+    report: dict[str, Any] = {
+        "edgeq_version": __version__,
+        "source": {"path": src.path, "kind": src.kind, "sha256": src.sha256, "bytes": src.source_bytes},
+        "converter": _converter_versions(),
+        "calibration": {"method": calibration, "samples": len(calib), "data": str(calib.source),
+                        "read_as": calib.notes, "tensors_with_edgeq_ranges": ranges_note,
+                        **({"percentile": percentile} if calibration == "percentile" else {})},
+        "io": io,
+        "weights": "per-tensor int8" if per_tensor else "per-channel int8",
+        "sizes": {"source_bytes": src.source_bytes, "float_tflite_bytes": len(src.tflite),
+                  "quant_bytes": len(qmodel), "compression": round(len(src.tflite) / len(qmodel), 3)},
+        "model": info,
+        "allowed_float": [o for o in info["non_integer_ops"]],
+        "evaluation": None,
+    }
+    if src.image_hint.get("why") and calib.notes.get("format") == "images":
+        report["calibration"]["read_as"]["normalize_why"] = src.image_hint["why"]
+    if eval_data is not None:
+        ev = eval_data if isinstance(eval_data, Samples) else load_samples(
+            eval_data, src.inputs, image=image, max_samples=None, role="eval")
+        if labels is not None:
+            ev.labels = _load_labels(labels, len(ev))
+        report["evaluation"] = compare(src.tflite, qmodel, ev, show_progress=show_progress)
+        report["evaluation"]["data"] = str(ev.source)
+    report["seconds"] = round(time.perf_counter() - t0, 2)
+    return ConversionResult(qmodel, report, src.tflite)
+
+
+def _not_integer_message(ops: list[dict]) -> str:
+    kinds = sorted({o["op"] for o in ops})
+    lines = [f"{len(ops)} op(s) cannot run in integers; nothing was written. Keep them float with "
+             f"--allow-float {','.join(kinds)} (the model then needs a float-capable runtime), "
+             "or replace those layers:"]
+    for o in ops:
+        layer = f" in layer '{o['layer']}'" if o["layer"] else ""
+        lines.append(f"  - {o['op']}{layer}: {o['reason']}")
+    return "\n".join(lines)
+
+
+def _converter_versions() -> dict:
+    out = {}
+    try:
+        import tensorflow as tf
+
+        out["tensorflow"] = tf.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        out["runtime"] = find_runtime().describe()
+    except Exception:  # noqa: BLE001 - informative only
+        pass
+    return out

@@ -1,0 +1,215 @@
+"""Turn whatever model the user has into a float TFLite flatbuffer.
+
+Keras (``.keras``, ``.h5``), a SavedModel folder, or a float ``.tflite`` all become
+one float TFLite model. That float model is both the input to quantization and the
+reference that the quantized model is measured against, so both sides run on the
+same interpreter.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .datasets import InputSpec
+from .errors import ModelError
+from .tflite_schema import looks_like_tflite, op_name, read_model, tensor_name, tensor_type_names
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@dataclass
+class FloatModel:
+    """A float TFLite model and what we know of where it came from."""
+
+    tflite: bytes
+    kind: str  # "keras" | "savedmodel" | "tflite"
+    path: str
+    sha256: str  # of the source file(s)
+    source_bytes: int  # size of the source model's weights as stored
+    layer_names: list[str] | None = None  # Keras layer names, when known
+    inputs: list[InputSpec] = field(default_factory=list)
+    image_hint: dict = field(default_factory=dict)  # e.g. {"normalize": "0..255"} from a Rescaling layer
+
+
+def _hash_path(p: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    total = 0
+    files = [p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file())
+    for f in files:
+        h.update(str(f.relative_to(p) if p.is_dir() else f.name).encode())
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+                total += len(chunk)
+    return h.hexdigest(), total
+
+
+def _first_line(e: BaseException) -> str:
+    """The informative line of a TensorFlow error (they are often pages long)."""
+    text = str(e)
+    for line in text.splitlines():
+        line = line.strip()
+        m = re.search(r"error: (.*)", line)
+        if m:
+            return m.group(1).strip()
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:300]
+    return type(e).__name__
+
+
+def load_model(path: str | os.PathLike) -> FloatModel:
+    """Load a Keras, SavedModel or float TFLite model as a float TFLite flatbuffer."""
+    p = Path(path)
+    if not p.exists():
+        raise ModelError(f"model '{path}' does not exist: check the path")
+    if p.is_dir():
+        if not (p / "saved_model.pb").exists():
+            raise ModelError(f"folder '{path}' is not a SavedModel (no saved_model.pb): give a .keras, .h5, "
+                             "SavedModel folder or .tflite")
+        return _from_saved_model(p)
+    suffix = p.suffix.lower()
+    if suffix == ".tflite":
+        return _from_tflite(p)
+    if suffix in (".keras", ".h5", ".hdf5"):
+        return _from_keras(p)
+    head = p.read_bytes()[:8]
+    if looks_like_tflite(head):
+        return _from_tflite(p)
+    raise ModelError(f"'{path}' is not a model edgeq reads: give a .keras, .h5, SavedModel folder or .tflite")
+
+
+def _from_tflite(p: Path) -> FloatModel:
+    data = p.read_bytes()
+    m = read_model(data, source=f"'{p}'")
+    if not m.subgraphs:
+        raise ModelError(f"'{p}' has no subgraphs: re-export the model")
+    sg = m.subgraphs[0]
+    types = tensor_type_names()
+    quantized_acts = []
+    for i in list(sg.inputs) + list(sg.outputs):
+        t = sg.tensors[i]
+        if types.get(t.type) in ("int8", "uint8", "int16"):
+            quantized_acts.append(tensor_name(t))
+    ops = {op_name(m, op) for op in sg.operators}
+    if quantized_acts or ("QUANTIZE" in ops and "DEQUANTIZE" in ops):
+        raise ModelError(f"'{p}' is already quantized: give the float model (float32 .tflite, Keras or SavedModel)")
+    flex = sorted(o for o in ops if o.startswith("CUSTOM:Flex"))
+    if flex:
+        raise ModelError(f"'{p}' uses TensorFlow (Flex) ops {', '.join(flex)} that have no integer TFLite kernel: "
+                         "re-export it with TFLite builtin ops only")
+    digest = hashlib.sha256(data).hexdigest()
+    return FloatModel(data, "tflite", str(p), digest, len(data), None, _tflite_inputs(data))
+
+
+def _tflite_inputs(data: bytes) -> list[InputSpec]:
+    """Input specs, named by signature when the model has one (the names users know)."""
+    import numpy as np
+
+    m = read_model(data)
+    sg = m.subgraphs[0]
+    sig_names = {}
+    if m.signatureDefs:
+        for t in m.signatureDefs[0].inputs or []:
+            n = t.name.decode() if isinstance(t.name, bytes) else t.name
+            sig_names[t.tensorIndex] = n
+    specs = []
+    for i in sg.inputs:
+        t = sg.tensors[i]
+        sig = t.shapeSignature if t.shapeSignature is not None else t.shape
+        shape = tuple(int(d) for d in (sig if sig is not None else []))
+        name = sig_names.get(i) or tensor_name(t).split(":")[0]
+        specs.append(InputSpec(name, shape, np.dtype(np.float32)))
+    return specs
+
+
+def _tf():
+    try:
+        import tensorflow as tf
+    except ImportError:
+        raise ModelError("converting models needs TensorFlow: pip install tensorflow") from None
+    return tf
+
+
+def _from_saved_model(p: Path, kind: str = "savedmodel", layer_names=None, digest=None, size=None,
+                      image_hint=None) -> FloatModel:
+    tf = _tf()
+    try:
+        conv = tf.lite.TFLiteConverter.from_saved_model(str(p))
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        data = conv.convert()
+    except Exception as e:  # noqa: BLE001 - TF raises many types; all mean "cannot convert"
+        raise ModelError(f"TensorFlow cannot convert '{p}' to TFLite: {_first_line(e)} "
+                         "(replace the layer that uses that op, or export a model with TFLite builtin ops)") from None
+    if digest is None:
+        digest, size = _hash_path(p)
+    return FloatModel(data, kind, str(p), digest, size or len(data), layer_names, _tflite_inputs(data),
+                      image_hint or {})
+
+
+def _from_keras(p: Path) -> FloatModel:
+    tf = _tf()
+    import keras
+
+    head = p.read_bytes()[:8]
+    if p.suffix.lower() == ".keras" and not head.startswith(b"PK"):
+        raise ModelError(f"'{p}' is not a Keras archive (a .keras file is a zip): re-save it with model.save()")
+    if p.suffix.lower() in (".h5", ".hdf5") and not head.startswith(b"\x89HDF"):
+        raise ModelError(f"'{p}' is not an HDF5 file: re-save it with model.save('model.h5')")
+    try:
+        model = keras.models.load_model(str(p), compile=False)
+    except Exception as e:  # noqa: BLE001
+        msg = _first_line(e)
+        hint = ("pass the custom layer's module so Keras can find it"
+                if "Unknown" in msg or "custom" in msg.lower() else "re-save the model with this Keras version")
+        raise ModelError(f"Keras cannot load '{p}': {msg} ({hint})") from None
+    digest, size = _hash_path(p)
+    return from_keras_model(model, kind="keras", path=str(p), digest=digest, size=size, tf=tf)
+
+
+def keras_layer_names(model) -> list[str]:
+    """All layer names, nested models included."""
+    names = []
+    for layer in model.layers:
+        names.append(layer.name)
+        if hasattr(layer, "layers"):
+            names += keras_layer_names(layer)
+    return names
+
+
+def _image_hint(model) -> dict:
+    """A leading Rescaling layer means the model wants raw 0..255 pixels."""
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        if type(layer).__name__ == "Rescaling":
+            return {"normalize": "0..255", "why": f"the model starts with Rescaling layer '{layer.name}'"}
+        break
+    return {}
+
+
+def from_keras_model(model, *, kind: str = "keras", path: str = "<in-memory Keras model>",
+                     digest: str | None = None, size: int | None = None, tf=None) -> FloatModel:
+    """Convert an in-memory Keras model (used by the Python API and by tests)."""
+    tf = tf or _tf()
+    if digest is None:
+        h = hashlib.sha256()
+        total = 0
+        for w in model.weights:
+            b = w.numpy().tobytes()
+            h.update(b)
+            total += len(b)
+        digest, size = h.hexdigest(), total
+    with tempfile.TemporaryDirectory(prefix="edgeq-export-") as tmp:
+        try:
+            model.export(tmp, format="tf_saved_model", verbose=False)
+        except Exception as e:  # noqa: BLE001
+            raise ModelError(f"Keras cannot export '{path}' for conversion: {_first_line(e)} "
+                             "(build the model with static shapes and TF-compatible layers)") from None
+        fm = _from_saved_model(Path(tmp), kind, keras_layer_names(model), digest, size, _image_hint(model))
+    fm.path = path
+    return fm

@@ -1,0 +1,76 @@
+"""Calibrate a float TFLite model and quantize it to integers.
+
+The float model runs over the calibration samples (TFLite's calibrator records
+each tensor's range); edgeq may then replace those ranges with better ones
+(``edgeq.calibration``); TFLite's MLIR quantizer finally rewrites the model with
+int8 activations, per-channel int8 weights and int32 biases, so the result
+respects every constraint of the stock kernels.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from typing import Iterator
+
+import numpy as np
+
+from .datasets import Samples
+from .errors import EdgeqError, ModelError
+from .model_source import _first_line
+from .progress import progress
+
+IO_TYPES = ("int8", "uint8", "float")
+
+
+@contextlib.contextmanager
+def _quiet_fds() -> Iterator[None]:
+    """Silence the C++ quantizer's prints to stdout/stderr (it logs its settings)."""
+    saved = []
+    try:
+        for fd in (1, 2):
+            saved.append((fd, os.dup(fd)))
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd, _ in saved:
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        yield
+    finally:
+        for fd, dup in saved:
+            os.dup2(dup, fd)
+            os.close(dup)
+
+
+def calibrate(float_model: bytes, samples: Samples, *, show_progress: bool = False) -> bytes:
+    """TFLite's calibration: record min/max of every tensor over ``samples``."""
+    from tensorflow.lite.python.optimize import calibrator
+
+    def gen():
+        for x in progress(samples, total=len(samples), desc="calibrating", show=show_progress):
+            yield [np.ascontiguousarray(a, dtype=np.float32) for a in x]
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return calibrator.Calibrator(float_model).calibrate(gen)
+    except EdgeqError:
+        raise
+    except Exception as e:  # noqa: BLE001 - TF raises RuntimeError/ValueError/ConverterError
+        raise ModelError(f"calibration failed: {_first_line(e)} "
+                         "(check that the data matches the model's inputs)") from None
+
+
+def quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False) -> bytes:
+    """Rewrite a calibrated model with integer tensors."""
+    import tensorflow as tf
+    from tensorflow.lite.python import convert as tf_convert
+
+    if io not in IO_TYPES:
+        raise EdgeqError(f"--io {io} is not supported: choose one of {', '.join(IO_TYPES)}")
+    io_type = {"int8": tf.int8, "uint8": tf.uint8, "float": tf.float32}[io]
+    try:
+        with _quiet_fds():
+            return tf_convert.mlir_quantize(calibrated, disable_per_channel=per_tensor, fully_quantize=True,
+                                            input_data_type=io_type, output_data_type=io_type)
+    except Exception as e:  # noqa: BLE001
+        raise ModelError(f"TFLite's quantizer cannot quantize this model: {_first_line(e)} "
+                         "(try --allow-float for the op it names, or replace that layer)") from None

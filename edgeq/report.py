@@ -1,0 +1,105 @@
+"""Human-readable text for conversion reports and model summaries (JSON is the dict itself)."""
+from __future__ import annotations
+
+import math
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def _quant(q: dict | None) -> str:
+    if not q:
+        return "float"
+    if q.get("per_channel"):
+        return f"per-channel x{q['channels']} (axis {q['axis']})"
+    return f"scale {q['scale']:.6g} zp {q['zero_point']}"
+
+
+def _io_lines(title: str, tensors: list[dict]) -> list[str]:
+    out = [f"{title}:"]
+    for t in tensors:
+        out.append(f"  {t['name']:<32} {t['type']:<7} {str(t['shape']):<16} {_quant(t['quantization'])}")
+    return out
+
+
+def _op_lines(ops: list[dict], limit: int | None = None) -> list[str]:
+    out = [f"  {'#':>3}  {'op':<22} {'layer':<28} {'inputs':<34} outputs"]
+    shown = ops if limit is None else ops[:limit]
+    for o in shown:
+        mark = "" if o["integer"] else "   <- not integer"
+        out.append(f"  {o['index']:>3}  {o['op']:<22} {o['layer'][:28]:<28} "
+                   f"{','.join(o['inputs'])[:34]:<34} {','.join(o['outputs'])}{mark}")
+    if limit is not None and len(ops) > limit:
+        out.append(f"  ... {len(ops) - limit} more (use --json for all)")
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _db(x: float) -> str:
+    return "inf (identical)" if math.isinf(x) and x > 0 else f"{x:.1f} dB"
+
+
+def evaluation_lines(ev: dict) -> list[str]:
+    out = [f"evaluation on {ev['samples']} samples ({ev['runtime']['runtime']} {ev['runtime']['version']}):"]
+    for o in ev["outputs"]:
+        parts = []
+        if "top1_agreement" in o:
+            parts.append(f"top-1 agreement {_pct(o['top1_agreement'])}")
+        if "float_accuracy" in o:
+            parts.append(f"accuracy float {_pct(o['float_accuracy'])} -> int8 {_pct(o['quant_accuracy'])} "
+                         f"({-o['accuracy_drop_points']:+.1f} pt)")
+        parts.append(f"SQNR {_db(o['sqnr_db'])}")
+        parts.append(f"max |err| {o['max_abs_error']:.4g}")
+        out.append(f"  {o['name']}: " + ", ".join(parts))
+    return out
+
+
+def format_conversion(report: dict, output: str | None = None, op_limit: int | None = 40) -> str:
+    src, sizes, cal, model = report["source"], report["sizes"], report["calibration"], report["model"]
+    lines = [f"converted {src['path']} ({src['kind']}, sha256 {src['sha256'][:12]}) -> {output or '<memory>'} "
+             f"in {report.get('seconds', 0):.1f} s"]
+    read_as = cal.get("read_as") or {}
+    how = ", ".join(f"{k} {v}" for k, v in read_as.items() if k not in ("format", "inferred", "classes"))
+    inferred = read_as.get("inferred")
+    lines.append(f"calibration: {cal['method']} on {cal['samples']} samples from {cal['data']} "
+                 f"({read_as.get('format', '?')}{': ' + how if how else ''})"
+                 + (f"; inferred from the model: {', '.join(inferred)}" if inferred else ""))
+    if read_as.get("normalize_why"):
+        lines.append(f"  pixels kept 0..255 because {read_as['normalize_why']}")
+    lines.append(f"size: float {human_bytes(sizes['float_tflite_bytes'])} -> integer {human_bytes(sizes['quant_bytes'])} "
+                 f"({sizes['compression']:.2f}x smaller); weights {report['weights']}, I/O {report['io']}")
+    wb = model["weight_bytes_by_type"]
+    lines.append("weight bytes by type: " + ", ".join(f"{k} {human_bytes(v)}" for k, v in sorted(wb.items())))
+    lines += _io_lines("inputs", model["inputs"]) + _io_lines("outputs", model["outputs"])
+    counts = ", ".join(f"{k} x{v}" for k, v in model["op_counts"].items())
+    status = "all integer" if model["fully_integer"] else f"{len(model['non_integer_ops'])} kept float (--allow-float)"
+    lines.append(f"ops: {len(model['ops'])} ({status}): {counts}")
+    lines += _op_lines(model["ops"], op_limit)
+    if report.get("evaluation"):
+        lines += evaluation_lines(report["evaluation"])
+    return "\n".join(lines)
+
+
+def format_summary(info: dict, path: str) -> str:
+    lines = [f"{path}: {human_bytes(info['bytes'])}, {len(info['ops'])} ops, "
+             + ("fully integer" if info["fully_integer"] else f"{len(info['non_integer_ops'])} op(s) not integer")]
+    lines += _io_lines("inputs", info["inputs"]) + _io_lines("outputs", info["outputs"])
+    wb = info["weight_bytes_by_type"]
+    lines.append("weight bytes by type: " + (", ".join(f"{k} {human_bytes(v)}" for k, v in sorted(wb.items())) or "none"))
+    lines.append("op counts: " + ", ".join(f"{k} x{v}" for k, v in info["op_counts"].items()))
+    lines += _op_lines(info["ops"])
+    if info["non_integer_ops"]:
+        lines.append("not integer:")
+        for o in info["non_integer_ops"]:
+            lines.append(f"  - #{o['index']} {o['op']} in '{o['layer']}': {o['reason']}")
+    if info.get("metadata"):
+        lines.append("metadata: " + ", ".join(info["metadata"]))
+    return "\n".join(lines)
