@@ -147,7 +147,9 @@ def _register_external() -> None:
         except ModuleNotFoundError:
             found = False
         if found:  # a module that exists but fails to import is a bug: let it raise
-            cli.add_command(getattr(importlib.import_module(mod_name), attr), name)
+            cmd = getattr(importlib.import_module(mod_name), attr, None)
+            if isinstance(cmd, click.Command):
+                cli.add_command(cmd, name)
 
 
 _register_external()

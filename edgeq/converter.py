@@ -18,6 +18,7 @@ from . import __version__
 from .datasets import ImageOptions, Samples, load_samples
 from .errors import DataError, NotIntegerError
 from .evaluate import compare
+from .graph_rewrites import apply_rewrites
 from .model_info import summarize
 from .model_source import FloatModel, from_keras_model, load_model
 from .quantize import IO_TYPES, calibrate, quantize
@@ -65,8 +66,12 @@ def _load_labels(path: str | os.PathLike, n: int) -> np.ndarray:
 
 
 def _matches(op: dict, allowed: set[str]) -> bool:
-    """``--allow-float`` names op types (any case: ``rsqrt``) or the user's layer names."""
-    return any(a.upper() == op["op"] or a == op["layer"] for a in allowed)
+    """``--allow-float`` names op types (any case: ``rsqrt``) or the user's layer names.
+
+    A QUANTIZE/DEQUANTIZE bridging a float op is allowed with that op.
+    """
+    kind = op.get("serves") or op["op"]
+    return any(a.upper() == kind or a == op["layer"] for a in allowed)
 
 
 def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | os.PathLike | Samples | None = None,
@@ -92,12 +97,14 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
         image = ImageOptions(image.size, image.color, image.layout, src.image_hint["normalize"])
     calib = data if isinstance(data, Samples) else load_samples(data, src.inputs, image=image,
                                                                  max_samples=max_samples, role="calibration")
-    calibrated = calibrate(src.tflite, calib, show_progress=show_progress)
+    # exact float rewrites that let more ops quantize (e.g. LayerNorm's NEG)
+    float_model, rewrites = apply_rewrites(src.tflite)
+    calibrated = calibrate(float_model, calib, show_progress=show_progress)
     ranges_note = None
     if calibration != "minmax":
         from .calibration import activation_ranges, apply_ranges
 
-        ranges = activation_ranges(src.tflite, calib, calibration, percentile=percentile, progress=show_progress)
+        ranges = activation_ranges(float_model, calib, calibration, percentile=percentile, progress=show_progress)
         calibrated = apply_ranges(calibrated, ranges)
         ranges_note = len(ranges)
     qmodel = quantize(calibrated, io=io, per_tensor=per_tensor)
@@ -115,6 +122,7 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
         "calibration": {"method": calibration, "samples": len(calib), "data": str(calib.source),
                         "read_as": calib.notes, "tensors_with_edgeq_ranges": ranges_note,
                         **({"percentile": percentile} if calibration == "percentile" else {})},
+        "graph_rewrites": rewrites,
         "io": io,
         "weights": "per-tensor int8" if per_tensor else "per-channel int8",
         "sizes": {"source_bytes": src.source_bytes, "float_tflite_bytes": len(src.tflite),
@@ -137,11 +145,14 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
 
 
 def _not_integer_message(ops: list[dict]) -> str:
-    kinds = sorted({o["op"] for o in ops})
-    lines = [f"{len(ops)} op(s) cannot run in integers; nothing was written. Keep them float with "
-             f"--allow-float {','.join(kinds)} (the model then needs a float-capable runtime), "
-             "or replace those layers:"]
-    for o in ops:
+    real = [o for o in ops if not o.get("serves")] or ops
+    kinds = sorted({o["op"] for o in real})
+    bridges = len(ops) - len(real)
+    lines = [f"{len(real)} op(s) cannot run in integers"
+             + (f" (plus {bridges} QUANTIZE/DEQUANTIZE around them)" if bridges else "")
+             + f"; nothing was written. Keep them float with --allow-float {','.join(kinds)} "
+               "(the model then needs a float-capable runtime), or replace those layers:"]
+    for o in real:
         layer = f" in layer '{o['layer']}'" if o["layer"] else ""
         lines.append(f"  - {o['op']}{layer}: {o['reason']}")
     return "\n".join(lines)

@@ -26,12 +26,15 @@ class OpInfo:
     outputs: list[str]
     integer: bool
     reason: str = ""
+    serves: str = ""  # for QUANTIZE/DEQUANTIZE bridging a float op: that op's type
 
     def as_dict(self) -> dict:
         d = {"index": self.index, "op": self.op, "layer": self.layer, "inputs": self.inputs,
              "outputs": self.outputs, "integer": self.integer}
         if self.reason:
             d["reason"] = self.reason
+        if self.serves:
+            d["serves"] = self.serves
         return d
 
 
@@ -108,7 +111,32 @@ def op_table(model: Any, known_layers: Sequence[str] | None = None, io: str = "i
             reason = (f"TFLite has no integer kernel for {name} here, so it computes in float"
                       if float_acts else f"{name} keeps float constants")
         rows.append(OpInfo(k, name, layers[k], ins, outs, integer, reason))
+    _attribute_bridges(sg, rows)
     return rows
+
+
+def _attribute_bridges(sg: Any, rows: list[OpInfo]) -> None:
+    """Name the DEQUANTIZE/QUANTIZE pairs around a float op after that op's layer.
+
+    The quantizer names them ``tfl.dequantize``; users need to know which of their
+    layers forced them, and allowing that op must allow its bridges too.
+    """
+    producer, consumers = {}, {}
+    for k, op in enumerate(sg.operators):
+        for i in op.outputs if op.outputs is not None else []:
+            producer[i] = k
+        for i in op.inputs if op.inputs is not None else []:
+            consumers.setdefault(i, []).append(k)
+    for k, row in enumerate(rows):
+        if row.integer or row.op not in BOUNDARY_OPS:
+            continue
+        op = sg.operators[k]
+        if row.op == "DEQUANTIZE":
+            near = [c for i in op.outputs for c in consumers.get(i, []) if rows[c].op not in BOUNDARY_OPS]
+        else:
+            near = [producer[i] for i in op.inputs if i in producer and rows[producer[i]].op not in BOUNDARY_OPS]
+        if near:
+            row.layer, row.serves = rows[near[0]].layer, rows[near[0]].op
 
 
 def weight_bytes_by_type(model: Any) -> dict[str, int]:

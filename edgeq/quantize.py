@@ -66,11 +66,20 @@ def quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False) -
 
     if io not in IO_TYPES:
         raise EdgeqError(f"--io {io} is not supported: choose one of {', '.join(IO_TYPES)}")
-    io_type = {"int8": tf.int8, "uint8": tf.uint8, "float": tf.float32}[io]
+    from tensorflow.lite.python.util import modify_model_io_type
+
+    # With fully_quantize the MLIR quantizer always emits int8 edges; without it, float edges
+    # (QUANTIZE/DEQUANTIZE at the I/O) and it may leave inner ops float, which our strict check
+    # catches either way. uint8 edges are swapped in afterwards, as TFLiteConverter does.
+    full = io == "int8"
+    io_type = tf.int8 if full else tf.float32
     try:
         with _quiet_fds():
-            return tf_convert.mlir_quantize(calibrated, disable_per_channel=per_tensor, fully_quantize=True,
-                                            input_data_type=io_type, output_data_type=io_type)
+            model = tf_convert.mlir_quantize(calibrated, disable_per_channel=per_tensor, fully_quantize=full,
+                                             input_data_type=io_type, output_data_type=io_type)
+            if io == "uint8":
+                model = modify_model_io_type(model, tf.uint8, tf.uint8)
+            return model
     except Exception as e:  # noqa: BLE001
         raise ModelError(f"TFLite's quantizer cannot quantize this model: {_first_line(e)} "
                          "(try --allow-float for the op it names, or replace that layer)") from None

@@ -1,0 +1,86 @@
+"""Rewrites of the float TFLite graph that let more of it quantize, without changing its math.
+
+TFLite's quantizer has no int8 rule for some ops that common layers emit. Each
+rewrite here replaces such an op by an equivalent one the quantizer handles, so
+that e.g. LayerNormalization converts fully integer instead of leaving a float
+island. Every rewrite is exact in float.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .tflite_schema import op_name, read_model, schema, write_model
+
+
+def _opcode_index(model: Any, builtin: int) -> int:
+    s = schema()
+    for i, oc in enumerate(model.operatorCodes):
+        if max(int(oc.builtinCode or 0), int(oc.deprecatedBuiltinCode or 0)) == builtin:
+            return i
+    oc = s.OperatorCodeT()
+    oc.builtinCode = builtin
+    oc.deprecatedBuiltinCode = min(builtin, 127)
+    oc.version = 1
+    model.operatorCodes.append(oc)
+    return len(model.operatorCodes) - 1
+
+
+def _const_tensor(model: Any, sg: Any, value: np.ndarray, name: str) -> int:
+    s = schema()
+    buf = s.BufferT()
+    buf.data = np.frombuffer(value.astype(np.float32).tobytes(), np.uint8)
+    model.buffers.append(buf)
+    t = s.TensorT()
+    t.shape = np.array(value.shape, np.int32)
+    t.type = s.TensorType.FLOAT32
+    t.buffer = len(model.buffers) - 1
+    t.name = name.encode()
+    sg.tensors.append(t)
+    return len(sg.tensors) - 1
+
+
+def neg_to_mul(model: Any) -> int:
+    """NEG(x) → MUL(x, -1): the quantizer has an int8 MUL but leaves NEG float (LayerNorm emits NEG)."""
+    s = schema()
+    count = 0
+    for sg in model.subgraphs:
+        minus_one = None
+        for op in sg.operators:
+            if op_name(model, op) != "NEG":
+                continue
+            if minus_one is None:
+                minus_one = _const_tensor(model, sg, np.array([-1.0], np.float32), "edgeq/minus_one")
+            op.opcodeIndex = _opcode_index(model, s.BuiltinOperator.MUL)
+            op.inputs = np.array([int(op.inputs[0]), minus_one], np.int32)
+            op.builtinOptionsType = s.BuiltinOptions.MulOptions
+            opts = s.MulOptionsT()
+            opts.fusedActivationFunction = s.ActivationFunctionType.NONE
+            op.builtinOptions = opts
+            count += 1
+    return count
+
+
+#: name → rewrite(model) returning how many places it changed
+REWRITES: dict[str, Callable[[Any], int]] = {"neg_to_mul": neg_to_mul}
+
+
+def drop_unused_opcodes(model: Any) -> None:
+    """Remove operator codes no op uses (TFLite's calibrator fails on opcodes without ops)."""
+    used = sorted({op.opcodeIndex for sg in model.subgraphs for op in sg.operators})
+    remap = {old: new for new, old in enumerate(used)}
+    model.operatorCodes = [model.operatorCodes[i] for i in used]
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            op.opcodeIndex = remap[op.opcodeIndex]
+
+
+def apply_rewrites(float_model: bytes) -> tuple[bytes, dict[str, int]]:
+    """Apply every rewrite; returns the new model and how often each fired (unchanged bytes if none)."""
+    m = read_model(float_model)
+    counts = {name: fn(m) for name, fn in REWRITES.items()}
+    if not any(counts.values()):
+        return float_model, counts
+    drop_unused_opcodes(m)
+    return write_model(m), {k: v for k, v in counts.items() if v}

@@ -1,0 +1,193 @@
+"""Bad input gets one clear line naming the cause and the fix, exit code 2, no traceback, no output file."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+
+def _assert_clean_failure(res, out_dir, *words):
+    assert res.code == 2, (res.code, res.err)
+    assert "Traceback" not in res.err and "Traceback" not in res.out
+    first = res.err.strip().splitlines()[0]
+    assert first.startswith("edgeq: error: ")
+    for w in words:
+        assert w in res.err, (w, res.err)
+    # nothing half-written: no model, no temp file
+    assert [p.name for p in out_dir.iterdir() if p.suffix in (".tflite", ".tmp")] == []
+
+
+@pytest.fixture
+def out_dir(tmp_path):
+    d = tmp_path / "out"
+    d.mkdir()
+    return d
+
+
+def _convert(run_cli, model, data, out_dir, *extra):
+    return run_cli("convert", model, "--data", data, "-o", out_dir / "m.tflite", *extra)
+
+
+def test_missing_model(run_cli, tiny, out_dir):
+    res = _convert(run_cli, out_dir / "nope.keras", tiny.calib, out_dir)
+    _assert_clean_failure(res, out_dir, "does not exist", "check the path")
+
+
+def test_file_that_is_not_a_model(run_cli, tiny, out_dir, tmp_path):
+    p = tmp_path / "notes.txt"
+    p.write_text("hello")
+    _assert_clean_failure(_convert(run_cli, p, tiny.calib, out_dir), out_dir, "not a model edgeq reads")
+
+
+def test_random_bytes_tflite(run_cli, tiny, out_dir, tmp_path):
+    p = tmp_path / "garbage.tflite"
+    p.write_bytes(np.random.default_rng(0).bytes(4096))
+    _assert_clean_failure(_convert(run_cli, p, tiny.calib, out_dir), out_dir, "not a TFLite flatbuffer")
+
+
+def test_truncated_tflite(run_cli, tiny, out_dir, tmp_path):
+    data = tiny.float_tflite.read_bytes()
+    p = tmp_path / "truncated.tflite"
+    p.write_bytes(data[: len(data) // 3])
+    _assert_clean_failure(_convert(run_cli, p, tiny.calib, out_dir), out_dir, "corrupt or truncated")
+
+
+def test_truncated_tflite_inspect(run_cli, tiny, tmp_path):
+    data = tiny.float_tflite.read_bytes()
+    p = tmp_path / "truncated.tflite"
+    p.write_bytes(data[: len(data) // 3])
+    res = run_cli("inspect", p)
+    assert res.code == 2 and "corrupt or truncated" in res.err and "Traceback" not in res.err
+
+
+def test_keras_file_that_is_not_a_zip(run_cli, tiny, out_dir, tmp_path):
+    p = tmp_path / "fake.keras"
+    p.write_bytes(b"not a zip at all")
+    _assert_clean_failure(_convert(run_cli, p, tiny.calib, out_dir), out_dir, "not a Keras archive")
+
+
+def test_already_quantized_model(run_cli, tiny, out_dir, tmp_path):
+    import edgeq
+
+    q = tmp_path / "q.tflite"
+    edgeq.convert(tiny.float_tflite, tiny.calib).save(q)
+    _assert_clean_failure(_convert(run_cli, q, tiny.calib, out_dir), out_dir, "already quantized")
+
+
+def test_calibration_wrong_shape(run_cli, tiny, out_dir, tmp_path):
+    p = tmp_path / "bad.npy"
+    np.save(p, np.zeros((10, 5), np.float32))
+    _assert_clean_failure(_convert(run_cli, tiny.keras, p, out_dir), out_dir, "(10, 5)", "(N, 12, 12, 3)")
+
+
+def test_calibration_wrong_dtype(run_cli, tiny, out_dir, tmp_path):
+    p = tmp_path / "strings.npy"
+    np.save(p, np.array([["a"] * 3] * 4))
+    _assert_clean_failure(_convert(run_cli, tiny.keras, p, out_dir), out_dir, "not numbers")
+
+
+def test_calibration_no_samples(run_cli, tiny, out_dir, tmp_path):
+    p = tmp_path / "empty.npy"
+    np.save(p, np.zeros((0, 12, 12, 3), np.float32))
+    _assert_clean_failure(_convert(run_cli, tiny.keras, p, out_dir), out_dir, "holds no samples")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_calibration_nan_or_inf(run_cli, tiny, out_dir, tmp_path, bad):
+    x = np.random.default_rng(0).random((20, 12, 12, 3)).astype(np.float32)
+    x[7, 1, 2, 0] = bad
+    p = tmp_path / "nan.npy"
+    np.save(p, x)
+    _assert_clean_failure(_convert(run_cli, tiny.keras, p, out_dir), out_dir, "NaN or Inf", "index 7")
+
+
+def test_calibration_empty_folder(run_cli, tiny, out_dir, tmp_path):
+    d = tmp_path / "images"
+    d.mkdir()
+    _assert_clean_failure(_convert(run_cli, tiny.keras, d, out_dir), out_dir, "holds no images")
+
+
+def test_calibration_unreadable_image(run_cli, tiny, out_dir, tmp_path):
+    from PIL import Image
+
+    d = tmp_path / "images"
+    d.mkdir()
+    Image.new("RGB", (20, 20), (10, 200, 30)).save(d / "ok.png")
+    (d / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    _assert_clean_failure(_convert(run_cli, tiny.keras, d, out_dir), out_dir, "broken.png", "cannot be read")
+
+
+def test_calibration_missing_path(run_cli, tiny, out_dir, tmp_path):
+    _assert_clean_failure(_convert(run_cli, tiny.keras, tmp_path / "nothing.npz", out_dir), out_dir,
+                          "does not exist")
+
+
+def test_calibration_bad_generator(run_cli, tiny, out_dir):
+    _assert_clean_failure(_convert(run_cli, tiny.keras, "no_such_module_xyz:samples", out_dir), out_dir,
+                          "cannot import module")
+
+
+def test_output_folder_missing(run_cli, tiny, tmp_path):
+    res = run_cli("convert", tiny.keras, "--data", tiny.calib, "-o", tmp_path / "nodir" / "m.tflite")
+    assert res.code == 2 and "does not exist" in res.err and not (tmp_path / "nodir").exists()
+
+
+def test_model_tensorflow_cannot_convert(run_cli, tiny, out_dir, tmp_path):
+    import tensorflow as tf
+
+    class Det(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 4, 4], tf.float32)])
+        def serve(self, x):
+            return {"det": tf.linalg.det(x)}  # MatrixDeterminant has no TFLite builtin
+
+    sm = tmp_path / "det_model"
+    m = Det()
+    tf.saved_model.save(m, str(sm), signatures={"serving_default": m.serve})
+    data = tmp_path / "d.npy"
+    np.save(data, np.random.default_rng(0).random((4, 4, 4)).astype(np.float32))
+    _assert_clean_failure(_convert(run_cli, sm, data, out_dir), out_dir, "TensorFlow cannot convert")
+
+
+def test_strict_failure_then_allow_float(tmp_path, out_dir, run_cli):
+    import keras
+
+    import edgeq
+    from edgeq.errors import NotIntegerError
+
+    class Sine(keras.layers.Layer):
+        def call(self, t):
+            return keras.ops.sin(t)
+
+    inp = keras.Input((16,), name="x")
+    h = keras.layers.Dense(16, name="proj")(inp)
+    h = Sine(name="my_sine")(h)
+    model = keras.Model(inp, keras.layers.Dense(4, name="head")(h))
+    x = np.random.default_rng(0).standard_normal((30, 16)).astype(np.float32)
+    with pytest.raises(NotIntegerError) as ei:
+        edgeq.convert(model, _samples(x))
+    msg = str(ei.value)
+    assert "SIN in layer 'my_sine'" in msg and "--allow-float SIN" in msg
+    result = edgeq.convert(model, _samples(x), allow_float=["sin"])
+    assert not result.report["model"]["fully_integer"]
+    assert {o["op"] for o in result.report["allowed_float"]} >= {"SIN"}
+
+
+def _samples(x):
+    from edgeq.datasets import Samples
+
+    return Samples([x])
+
+
+def test_real_entry_point_no_traceback(tiny, tmp_path):
+    """The installed ``edgeq`` script itself: exit code 2 and a single line on stderr."""
+    exe = [sys.executable, "-m", "edgeq.cli"]
+    res = subprocess.run(exe + ["convert", str(tmp_path / "missing.keras"), "--data", str(tiny.calib),
+                                "-o", str(tmp_path / "o.tflite")], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    ours = [line for line in res.stderr.splitlines() if line.startswith("edgeq:")]
+    assert ours == [f"edgeq: error: model '{tmp_path / 'missing.keras'}' does not exist: check the path"]
+    assert "Traceback" not in res.stderr
+    help_res = subprocess.run(exe + ["convert", "--help"], capture_output=True, text=True, timeout=120)
+    assert help_res.returncode == 0 and "--allow-float" in help_res.stdout and "Examples" in help_res.stdout

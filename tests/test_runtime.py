@@ -1,0 +1,70 @@
+"""The runtime layer: which runtime, which resolver, which delegates."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import edgeq
+from edgeq.errors import DelegateError, EdgeqError
+from edgeq.runtime import Interpreter, available_runtimes, find_runtime
+
+
+@pytest.fixture(scope="module")
+def int8_model(tiny):
+    return edgeq.convert(tiny.keras, tiny.calib).model
+
+
+def test_prefers_litert_and_reports_version():
+    rt = find_runtime()
+    assert rt.name == "ai-edge-litert"
+    import ai_edge_litert
+
+    assert rt.version == ai_edge_litert.__version__
+
+
+def test_every_installed_runtime_gives_the_same_reference_integers(int8_model, tiny):
+    names = [r.name for r in available_runtimes()]
+    assert {"ai-edge-litert", "tensorflow"} <= set(names)
+    x = np.load(tiny.calib)[:3]
+    outs = {}
+    for name in names:
+        it = Interpreter(int8_model, resolver="reference", runtime=name)
+        assert it.describe()["runtime"] == name
+        outs[name] = [it.run([it.inputs[0].quantize(x[i:i + 1])])[0] for i in range(3)]
+    first = outs[names[0]]
+    for name in names[1:]:
+        for a, b in zip(first, outs[name]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_env_selects_runtime(monkeypatch, int8_model):
+    monkeypatch.setenv("EDGEQ_RUNTIME", "tensorflow")
+    assert Interpreter(int8_model).runtime.name == "tensorflow"
+    monkeypatch.setenv("EDGEQ_RUNTIME", "tflite-runtime-not-a-thing")
+    with pytest.raises(EdgeqError, match="unknown runtime"):
+        Interpreter(int8_model)
+
+
+@pytest.mark.parametrize("resolver", ["default", "builtin", "reference"])
+def test_resolvers_run(int8_model, resolver):
+    it = Interpreter(int8_model, resolver=resolver)
+    out = it.run([np.zeros(it.inputs[0].shape, np.int8)])
+    assert out[0].shape == it.outputs[0].shape
+
+
+def test_bad_resolver_and_delegates(int8_model, tmp_path):
+    with pytest.raises(EdgeqError, match="unknown resolver"):
+        Interpreter(int8_model, resolver="fastest")
+    with pytest.raises(DelegateError, match="unknown delegate|not found"):
+        Interpreter(int8_model, delegates=["tpu"])
+    bogus = tmp_path / "libbogus.so"
+    bogus.write_bytes(b"not a library")
+    with pytest.raises(DelegateError, match="failed to load"):
+        Interpreter(int8_model, delegates=[bogus])
+
+
+def test_quantize_dequantize_roundtrip(int8_model):
+    it = Interpreter(int8_model)
+    spec = it.inputs[0]
+    x = np.linspace(0, 1, int(np.prod(spec.shape)), dtype=np.float32).reshape(spec.shape)
+    assert np.abs(spec.dequantize(spec.quantize(x)) - x).max() <= spec.scale / 2 + 1e-6
