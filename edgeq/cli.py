@@ -69,10 +69,13 @@ def cli() -> None:
 @click.option("--layout", type=click.Choice(["nhwc", "nchw"]), help="Image tensor layout (default: from the input shape).")
 @click.option("--normalize", type=click.Choice(["0..1", "-1..1", "0..255"]),
               help="Pixel scaling (default: 0..255 when the model starts with a Rescaling layer, else 0..1).")
+@click.option("--recipe", type=click.Path(), help="Take options from an earlier conversion's manifest "
+              "(OUT.manifest.json or the converted .tflite) to reproduce it; flags given here override it.")
 @click.option("--report", "report_path", type=click.Path(), help="Also write the JSON report to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def convert(model, data, output, eval_data, labels, io, per_tensor, allow_float, calibration, percentile,
-            max_samples, image_size, color, layout, normalize, report_path, as_json) -> None:
+@click.pass_context
+def convert(ctx, model, data, output, eval_data, labels, io, per_tensor, allow_float, calibration, percentile,
+            max_samples, image_size, color, layout, normalize, recipe, report_path, as_json) -> None:
     """Convert MODEL (.keras, .h5, SavedModel folder, or float .tflite) to a fully-integer TFLite model.
 
     Int8 activations, per-channel int8 weights, int32 biases and int8 I/O by default: the result runs
@@ -92,6 +95,26 @@ def convert(model, data, output, eval_data, labels, io, per_tensor, allow_float,
 
     allow = [a for item in allow_float for a in item.split(",")]
     image = ImageOptions(_parse_size(image_size), color, layout, normalize)
+    if recipe:
+        from click.core import ParameterSource
+
+        from .manifest import load_recipe
+
+        r = load_recipe(recipe)
+
+        def given(name: str) -> bool:
+            return ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+
+        io = io if given("io") or "io" not in r else r["io"]
+        per_tensor = per_tensor if given("per_tensor") else bool(r.get("per_tensor", per_tensor))
+        allow = allow if given("allow_float") else list(r.get("allow_float", allow))
+        calibration = calibration if given("calibration") else r.get("calibration", calibration)
+        percentile = percentile if given("percentile") else r.get("percentile", percentile)
+        max_samples = max_samples if given("max_samples") else r.get("max_samples", max_samples)
+        if r.get("image") and not any(given(k) for k in ("image_size", "color", "layout", "normalize")):
+            ri = r["image"]
+            image = ImageOptions(tuple(ri["size"]) if ri.get("size") else None, ri.get("color"),
+                                 ri.get("layout"), ri.get("normalize"))
     out = Path(output)
     if out.is_dir():
         raise EdgeqError(f"-o {output} is a folder: give a file name such as {out / 'model_int8.tflite'}")

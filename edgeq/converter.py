@@ -6,15 +6,16 @@ report. Nothing is written to disk here; the CLI writes the result atomically.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from . import __version__
+from . import __version__, manifest
 from .datasets import ImageOptions, Samples, load_samples
 from .errors import DataError, NotIntegerError
 from .evaluate import compare
@@ -35,10 +36,20 @@ class ConversionResult:
     report: dict
     float_model: bytes = field(repr=False, default=b"")
 
-    def save(self, path: str | os.PathLike) -> Path:
-        from .atomic import write_bytes_atomic
+    def save(self, path: str | os.PathLike, manifest_sidecar: bool = True) -> Path:
+        """Write the model (and ``NAME.manifest.json`` beside it), each atomically."""
+        from .atomic import write_bytes_atomic, write_text_atomic
 
-        return write_bytes_atomic(path, self.model)
+        dest = Path(path)
+        if manifest_sidecar and self.report.get("manifest"):
+            write_text_atomic(manifest_path(dest), json.dumps(self.report["manifest"], indent=2, sort_keys=True))
+        return write_bytes_atomic(dest, self.model)
+
+
+def manifest_path(model_path: str | os.PathLike) -> Path:
+    """``out/model.tflite`` → ``out/model.manifest.json``."""
+    p = Path(model_path)
+    return p.with_name(p.stem + ".manifest.json")
 
 
 def _source(model: Any) -> FloatModel:
@@ -140,6 +151,12 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
             ev.labels = _load_labels(labels, len(ev))
         report["evaluation"] = compare(src.tflite, qmodel, ev, show_progress=show_progress)
         report["evaluation"]["data"] = str(ev.source)
+    recipe = {"io": io, "per_tensor": per_tensor, "allow_float": sorted(allowed), "calibration": calibration,
+              "percentile": percentile, "max_samples": max_samples, "image": asdict(image)}
+    report["manifest"] = manifest.build(report, recipe, calib)
+    qmodel = manifest.embed(qmodel, report["manifest"])
+    report["sizes"]["quant_bytes"] = len(qmodel)
+    report["sizes"]["compression"] = round(len(src.tflite) / len(qmodel), 3)
     report["seconds"] = round(time.perf_counter() - t0, 2)
     return ConversionResult(qmodel, report, src.tflite)
 

@@ -181,4 +181,15 @@ def summarize(data: bytes, known_layers: Sequence[str] | None = None, io: str = 
         "non_integer_ops": [o.as_dict() for o in ops if not o.integer],
         "fully_integer": all(o.integer for o in ops),
         "metadata": sorted(metadata(m)),
+        "manifest": _manifest(m),
     }
+
+
+def _manifest(m: Any) -> dict | None:
+    import json
+
+    raw = metadata(m).get("edgeq_manifest")
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None

@@ -40,7 +40,8 @@ def _hash_path(p: Path) -> tuple[str, int]:
     total = 0
     files = [p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file())
     for f in files:
-        h.update(str(f.relative_to(p) if p.is_dir() else f.name).encode())
+        if p.is_dir():  # a file's hash is plain sha256 (what sha256sum prints); a folder's covers names too
+            h.update(str(f.relative_to(p)).encode())
         with open(f, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)

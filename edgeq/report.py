@@ -102,4 +102,14 @@ def format_summary(info: dict, path: str) -> str:
             lines.append(f"  - #{o['index']} {o['op']} in '{o['layer']}': {o['reason']}")
     if info.get("metadata"):
         lines.append("metadata: " + ", ".join(info["metadata"]))
+    man = info.get("manifest")
+    if man:
+        cal = man["calibration_data"]
+        lines.append(f"made by edgeq {man['versions'].get('edgeq', '?')} from {man['source']['name']} "
+                     f"({man['source']['kind']}, sha256 {man['source']['sha256'][:12]}), "
+                     f"calibrated on {cal['samples']} samples (sha256 {cal['sha256'][:12]})")
+        lines.append("  recipe: " + ", ".join(f"{k}={v}" for k, v in man["recipe"].items()))
+        if man.get("evaluation"):
+            lines += ["  " + ln for ln in evaluation_lines({**man["evaluation"], "runtime": {"runtime": "recorded",
+                                                                                          "version": ""}})]
     return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""Every converted model says how it was made, and that recipe reproduces it byte for byte."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+from edgeq.manifest import extract
+from edgeq.micro import MicroInterpreter
+from edgeq.runtime import Interpreter
+
+
+def test_manifest_in_metadata_and_sidecar_and_reproducible(demo, tmp_path, run_cli):
+    out1 = tmp_path / "a" / "m.tflite"
+    out1.parent.mkdir()
+    res = run_cli("convert", demo.keras_path, "--data", demo.calib, "--eval-data", demo.test, "-o", out1,
+                  "--calibration", "minmax", "--max-samples", "150")
+    assert res.code == 0, res.err
+    sidecar = json.loads((tmp_path / "a" / "m.manifest.json").read_text())
+    embedded = extract(out1.read_bytes())
+    assert embedded == sidecar
+    assert embedded["source"]["sha256"] == hashlib.sha256(demo.keras_path.read_bytes()).hexdigest()
+    assert embedded["calibration_data"]["samples"] == 150
+    assert embedded["recipe"]["max_samples"] == 150 and embedded["recipe"]["io"] == "int8"
+    assert {"tensorflow-cpu", "ai-edge-litert", "numpy", "python"} <= set(embedded["versions"])
+    assert embedded["evaluation"]["outputs"][0]["quant_accuracy"] > 0.9
+
+    # the same recipe and data give the same bytes
+    out2 = tmp_path / "b" / "m.tflite"
+    out2.parent.mkdir()
+    res = run_cli("convert", demo.keras_path, "--data", demo.calib, "--eval-data", demo.test, "-o", out2,
+                  "--recipe", tmp_path / "a" / "m.manifest.json")
+    assert res.code == 0, res.err
+    assert out2.read_bytes() == out1.read_bytes()
+
+    # a different recipe gives a different model
+    out3 = tmp_path / "c.tflite"
+    assert run_cli("convert", demo.keras_path, "--data", demo.calib, "-o", out3, "--recipe", out1,
+                   "--per-tensor").code == 0
+    assert extract(out3.read_bytes())["recipe"]["per_tensor"] is True
+
+    # inspect shows it; the metadata does not disturb LiteRT or TFLite Micro
+    text = run_cli("inspect", out1).out
+    assert "made by edgeq" in text and "max_samples=150" in text
+    x = np.zeros((1, 8, 8, 1), np.int8)
+    assert np.array_equal(Interpreter(out1.read_bytes(), resolver="builtin").run([x])[0],
+                          MicroInterpreter(out1.read_bytes()).run([x])[0])
+
+
+def test_bad_recipe(run_cli, tiny, tmp_path):
+    bad = tmp_path / "r.json"
+    bad.write_text(json.dumps({"recipe": {"io": "int8", "turbo": True}}))
+    res = run_cli("convert", tiny.keras, "--data", tiny.calib, "-o", tmp_path / "o.tflite", "--recipe", bad)
+    assert res.code == 2 and "unknown option(s) turbo" in res.err and not (tmp_path / "o.tflite").exists()
