@@ -157,6 +157,7 @@ _EXTERNAL = {
     "debug": "edgeq.debug:debug",
     "profile": "edgeq.profiling.cli:profile",
     "devices": "edgeq.profiling.cli:devices",
+    "lab": "edgeq.lab.cli:lab",
 }
 
 

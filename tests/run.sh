@@ -17,8 +17,9 @@ fi
 # Python environment: a venv in the checkout, edgeq installed editable (this builds the delegates).
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
+quiet .venv/bin/python -m pip install -q --upgrade pip
+quiet .venv/bin/python -m pip install -q -e ".[test]"
 
 echo "== running tests"
 exec .venv/bin/python -m pytest -q "$@"
