@@ -53,8 +53,12 @@ def cli() -> None:
 @click.option("--eval-data", metavar="EVAL", help="Held-out data to measure agreement with the float model "
               "(an .npz may carry 'labels' for accuracy).")
 @click.option("--labels", type=click.Path(), help="Labels for EVAL: .npy or .txt, one integer per sample.")
-@click.option("--io", type=click.Choice(["int8", "uint8", "float"]), default="int8", show_default=True,
-              help="Type of the model's inputs and outputs. 'float' adds QUANTIZE/DEQUANTIZE at the edges.")
+@click.option("--io", type=click.Choice(["int8", "uint8", "int16", "float"]), default="int8", show_default=True,
+              help="Type of the model's inputs and outputs. 'float' adds QUANTIZE/DEQUANTIZE at the edges; "
+                   "int16 goes with --activations int16.")
+@click.option("--activations", type=click.Choice(["int8", "int16"]), default="int8", show_default=True,
+              help="int16 activations with int8 weights (TFLite's 16x8 mode) where int8 costs too much "
+                   "accuracy; slower on most runtimes.")
 @click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per channel "
               "(for NPUs that need it; usually costs accuracy).")
 @click.option("--allow-float", "allow_float", multiple=True, metavar="OPS",
@@ -74,7 +78,7 @@ def cli() -> None:
 @click.option("--report", "report_path", type=click.Path(), help="Also write the JSON report to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def convert(ctx, model, data, output, eval_data, labels, io, per_tensor, allow_float, calibration, percentile,
+def convert(ctx, model, data, output, eval_data, labels, io, activations, per_tensor, allow_float, calibration, percentile,
             max_samples, image_size, color, layout, normalize, recipe, report_path, as_json) -> None:
     """Convert MODEL (.keras, .h5, SavedModel folder, or float .tflite) to a fully-integer TFLite model.
 
@@ -106,6 +110,7 @@ def convert(ctx, model, data, output, eval_data, labels, io, per_tensor, allow_f
             return ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
 
         io = io if given("io") or "io" not in r else r["io"]
+        activations = activations if given("activations") else r.get("activations", activations)
         per_tensor = per_tensor if given("per_tensor") else bool(r.get("per_tensor", per_tensor))
         allow = allow if given("allow_float") else list(r.get("allow_float", allow))
         calibration = calibration if given("calibration") else r.get("calibration", calibration)
@@ -120,7 +125,8 @@ def convert(ctx, model, data, output, eval_data, labels, io, per_tensor, allow_f
         raise EdgeqError(f"-o {output} is a folder: give a file name such as {out / 'model_int8.tflite'}")
     if not out.parent.exists():
         raise EdgeqError(f"output folder '{out.parent}' does not exist: create it or choose another -o path")
-    result = do_convert(model, data, eval_data=eval_data, labels=labels, io=io, per_tensor=per_tensor,
+    result = do_convert(model, data, eval_data=eval_data, labels=labels, io=io, activations=activations,
+                        per_tensor=per_tensor,
                         allow_float=allow, calibration=calibration, percentile=percentile,
                         max_samples=max_samples, image=image, show_progress=not as_json)
     result.save(out)

@@ -22,7 +22,7 @@ from .evaluate import compare
 from .graph_rewrites import apply_rewrites
 from .model_info import summarize
 from .model_source import FloatModel, from_keras_model, load_model
-from .quantize import IO_TYPES, calibrate, quantize
+from .quantize import IO_TYPES, calibrate, quantize, quantize_16x8
 from .runtime import find_runtime
 
 CALIBRATION_METHODS = ("minmax", "percentile", "mse", "entropy")
@@ -87,7 +87,8 @@ def _matches(op: dict, allowed: set[str]) -> bool:
 
 def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | os.PathLike | Samples | None = None,
             labels: str | os.PathLike | None = None, io: str = "int8", per_tensor: bool = False,
-            allow_float: Sequence[str] = (), calibration: str = "minmax", percentile: float = 99.99,
+            allow_float: Sequence[str] = (), activations: str = "int8",
+            calibration: str = "minmax", percentile: float = 99.99,
             max_samples: int | None = 500, image: ImageOptions | None = None,
             show_progress: bool = False) -> ConversionResult:
     """Convert ``model`` (path, Keras model) to a fully-integer TFLite model.
@@ -98,8 +99,13 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
     ``allow_float`` (op types like ``RSQRT`` or layer names).
     """
     t0 = time.perf_counter()
-    if io not in IO_TYPES:
-        raise DataError(f"--io {io} is not supported: choose one of {', '.join(IO_TYPES)}")
+    if activations not in ("int8", "int16"):
+        raise DataError(f"--activations {activations} is not supported: choose int8 or int16")
+    if activations == "int16" and io == "int8":
+        io = "int16"  # 16x8 models take int16 I/O by default
+    if io not in IO_TYPES + ("int16",) or (io == "int16" and activations != "int16"):
+        raise DataError(f"--io {io} is not supported here: choose one of {', '.join(IO_TYPES)} "
+                        "(int16 with --activations int16)")
     if calibration not in CALIBRATION_METHODS:
         raise DataError(f"unknown calibration '{calibration}': choose one of {', '.join(CALIBRATION_METHODS)}")
     src = _source(model)
@@ -110,15 +116,22 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
                                                                  max_samples=max_samples, role="calibration")
     # exact float rewrites that let more ops quantize (e.g. LayerNorm's NEG)
     float_model, rewrites = apply_rewrites(src.tflite)
-    calibrated = calibrate(float_model, calib, show_progress=show_progress)
     ranges_note = None
-    if calibration != "minmax":
-        from .calibration import activation_ranges, apply_ranges
+    if activations == "int16":
+        if calibration != "minmax":
+            raise DataError("--calibration applies to int8 activations; int16 activations use min/max "
+                            "(their range is wide enough): drop --calibration or use --activations int8")
+        qmodel = quantize_16x8(float_model, calib, io=io, per_tensor=per_tensor, show_progress=show_progress)
+    else:
+        calibrated = calibrate(float_model, calib, show_progress=show_progress)
+        if calibration != "minmax":
+            from .calibration import activation_ranges, apply_ranges
 
-        ranges = activation_ranges(float_model, calib, calibration, percentile=percentile, progress=show_progress)
-        calibrated = apply_ranges(calibrated, ranges)
-        ranges_note = len(ranges)
-    qmodel = quantize(calibrated, io=io, per_tensor=per_tensor)
+            ranges = activation_ranges(float_model, calib, calibration, percentile=percentile,
+                                       progress=show_progress)
+            calibrated = apply_ranges(calibrated, ranges)
+            ranges_note = len(ranges)
+        qmodel = quantize(calibrated, io=io, per_tensor=per_tensor)
 
     info = summarize(qmodel, src.layer_names, io=io)
     allowed = {a.strip() for a in allow_float if a.strip()}
@@ -135,6 +148,7 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
                         **({"percentile": percentile} if calibration == "percentile" else {})},
         "graph_rewrites": rewrites,
         "io": io,
+        "activations": activations,
         "weights": "per-tensor int8" if per_tensor else "per-channel int8",
         "sizes": {"source_bytes": src.source_bytes, "float_tflite_bytes": len(src.tflite),
                   "quant_bytes": len(qmodel), "compression": round(len(src.tflite) / len(qmodel), 3)},
@@ -151,7 +165,7 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
             ev.labels = _load_labels(labels, len(ev))
         report["evaluation"] = compare(src.tflite, qmodel, ev, show_progress=show_progress)
         report["evaluation"]["data"] = str(ev.source)
-    recipe = {"io": io, "per_tensor": per_tensor, "allow_float": sorted(allowed), "calibration": calibration,
+    recipe = {"io": io, "activations": activations, "per_tensor": per_tensor, "allow_float": sorted(allowed), "calibration": calibration,
               "percentile": percentile, "max_samples": max_samples, "image": asdict(image)}
     report["manifest"] = manifest.build(report, recipe, calib)
     qmodel = manifest.embed(qmodel, report["manifest"])

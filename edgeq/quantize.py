@@ -83,3 +83,31 @@ def quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False) -
     except Exception as e:  # noqa: BLE001
         raise ModelError(f"TFLite's quantizer cannot quantize this model: {_first_line(e)} "
                          "(try --allow-float for the op it names, or replace that layer)") from None
+
+
+def quantize_16x8(float_model: bytes, samples: Samples, *, io: str = "int16", per_tensor: bool = False,
+                  show_progress: bool = False) -> bytes:
+    """int16 activations with int8 weights (TFLite's 16x8 mode) for the whole model.
+
+    TFLite only offers this through its older quantizer, which calibrates and quantizes
+    in one call; biases are int64 as its 16x8 kernels expect.
+    """
+    import tensorflow as tf
+    from tensorflow.lite.python.optimize import calibrator
+
+    io_type = {"int16": tf.int16, "float": tf.float32}.get(io)
+    if io_type is None:
+        raise EdgeqError(f"--io {io} does not go with int16 activations: use --io int16 or --io float")
+
+    def gen():
+        for x in progress(samples, total=len(samples), desc="calibrating (16x8)", show=show_progress):
+            yield [np.ascontiguousarray(a, dtype=np.float32) for a in x]
+
+    try:
+        with _quiet_fds():
+            return calibrator.Calibrator(float_model).calibrate_and_quantize(
+                gen, io_type, io_type, False, activations_type=tf.int16, bias_type=tf.int64,
+                disable_per_channel=per_tensor)
+    except Exception as e:  # noqa: BLE001
+        raise ModelError(f"TFLite's 16x8 quantizer cannot quantize this model: {_first_line(e)} "
+                         "(use int8 activations, or --allow-float for the op it names)") from None

@@ -146,3 +146,20 @@ def test_report_file_and_text(tiny, tmp_path, run_cli):
     assert res.code == 0
     assert "all integer" in res.out and "per-channel int8" in res.out and "conv" in res.out
     assert json.loads((tmp_path / "r.json").read_text())["sizes"]["quant_bytes"] == out.stat().st_size
+
+
+def test_int16_activations_whole_model(tiny, run_cli, tmp_path):
+    out = tmp_path / "m16.tflite"
+    res = run_cli("convert", tiny.keras, "--data", tiny.calib, "-o", out, "--activations", "int16", "--json")
+    assert res.code == 0, res.err
+    report = json.loads(res.out)
+    assert report["activations"] == "int16" and report["model"]["fully_integer"]
+    m = read_model(out.read_bytes())
+    names = tensor_type_names()
+    sg = m.subgraphs[0]
+    act_types = {names[sg.tensors[o].type] for op in sg.operators for o in op.outputs}
+    assert act_types == {"int16"}
+    q = Interpreter(out.read_bytes(), resolver="reference")
+    f = Interpreter(tiny.float_tflite.read_bytes(), resolver="reference")
+    x = np.load(tiny.calib)[:1]
+    assert np.abs(q.run_float([x])[0] - f.run([x])[0]).max() < 1e-3  # far closer than int8 gets
