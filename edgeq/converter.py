@@ -133,7 +133,7 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
             ranges_note = len(ranges)
         qmodel = quantize(calibrated, io=io, per_tensor=per_tensor)
 
-    info = summarize(qmodel, src.layer_names, io=io)
+    info = summarize(qmodel, src.layer_names, io=io, output_layers=src.output_layers)
     allowed = {a.strip() for a in allow_float if a.strip()}
     blocking = [o for o in info["non_integer_ops"] if not _matches(o, allowed)]
     if blocking:
@@ -163,7 +163,8 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
             eval_data, src.inputs, image=image, max_samples=None, role="eval")
         if labels is not None:
             ev.labels = _load_labels(labels, len(ev))
-        report["evaluation"] = compare(src.tflite, qmodel, ev, show_progress=show_progress)
+        report["evaluation"] = compare(src.tflite, qmodel, ev, show_progress=show_progress,
+                                       output_names=[o["name"] for o in info["outputs"]])
         report["evaluation"]["data"] = str(ev.source)
     recipe = {"io": io, "activations": activations, "per_tensor": per_tensor, "allow_float": sorted(allowed), "calibration": calibration,
               "percentile": percentile, "max_samples": max_samples, "image": asdict(image)}

@@ -46,19 +46,40 @@ def layer_of_tensor(name: str, known_layers: Sequence[str] | None = None) -> str
     return parts[0]
 
 
+def output_layer_map(model: object, output_layers: Sequence[str] | None) -> dict[int, str]:
+    """Tensor index of each model output → the Keras layer that produced it.
+
+    Exported models name outputs ``output_0``, ``output_1``… in the Keras model's order;
+    the tensors themselves get names like ``StatefulPartitionedCall_1:0``.
+    """
+    if not output_layers or not getattr(model, "signatureDefs", None):
+        return {}
+    out = {}
+    for t in model.signatureDefs[0].outputs or []:
+        key = t.name.decode() if isinstance(t.name, bytes) else t.name
+        m = re.fullmatch(r"output_(\d+)", key or "")
+        if m and int(m.group(1)) < len(output_layers):
+            out[int(t.tensorIndex)] = output_layers[int(m.group(1))]
+    return out
+
+
 def op_layer_names(model: bytes | object, known_layers: Sequence[str] | None = None,
-                   subgraph: int = 0) -> list[str]:
+                   subgraph: int = 0, output_layers: Sequence[str] | None = None) -> list[str]:
     """One user-facing layer name per operator of ``subgraph``, in execution order.
 
     ``model`` is .tflite bytes or a parsed ``ModelT``. ``known_layers`` are the
-    Keras layer names when the source was a Keras model.
+    Keras layer names when the source was a Keras model, ``output_layers`` the
+    layers that produce its outputs.
     """
     m = read_model(model) if isinstance(model, (bytes, bytearray)) else model
     sg = m.subgraphs[subgraph]
+    by_output = output_layer_map(m, output_layers) if subgraph == 0 else {}
     names = []
     for op in sg.operators:
         outs = [i for i in (op.outputs if op.outputs is not None else []) if i >= 0]
-        if outs:
+        if outs and outs[0] in by_output:
+            names.append(by_output[outs[0]])
+        elif outs:
             names.append(layer_of_tensor(tensor_name(sg.tensors[outs[0]]), known_layers))
         else:
             names.append("")

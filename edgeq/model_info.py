@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .layer_names import op_layer_names
+from .layer_names import op_layer_names, output_layer_map
 from .tflite_schema import buffer_bytes, op_name, read_model, tensor_name, tensor_type_names
 
 FLOAT_TYPES = {"float32", "float16", "float64", "bfloat16"}
@@ -54,19 +54,25 @@ def _quant_dict(t: Any) -> dict | None:
             "scale_min": min(scales), "scale_max": max(scales)}
 
 
-def io_tensors(model: Any, which: str) -> list[dict]:
+def io_tensors(model: Any, which: str, output_layers: Sequence[str] | None = None) -> list[dict]:
     sg = model.subgraphs[0]
     types = tensor_type_names()
     idx = sg.inputs if which == "inputs" else sg.outputs
+    sig = {}
+    if model.signatureDefs:  # the names users call inputs and outputs by
+        for t in (model.signatureDefs[0].inputs if which == "inputs" else model.signatureDefs[0].outputs) or []:
+            sig[int(t.tensorIndex)] = t.name.decode() if isinstance(t.name, bytes) else t.name
+    layer_of = output_layer_map(model, output_layers) if which == "outputs" else {}
     out = []
     for i in idx:
         t = sg.tensors[i]
-        out.append({"name": tensor_name(t), "shape": [int(d) for d in (t.shape if t.shape is not None else [])],
+        out.append({"name": layer_of.get(i) or sig.get(i) or tensor_name(t), "tensor": tensor_name(t), "shape": [int(d) for d in (t.shape if t.shape is not None else [])],
                     "type": types.get(t.type, str(t.type)), "quantization": _quant_dict(t)})
     return out
 
 
-def op_table(model: Any, known_layers: Sequence[str] | None = None, io: str = "int8") -> list[OpInfo]:
+def op_table(model: Any, known_layers: Sequence[str] | None = None, io: str = "int8",
+             output_layers: Sequence[str] | None = None) -> list[OpInfo]:
     """Every op of the main subgraph with its tensor types and whether it runs in integers.
 
     ``io="float"`` accepts QUANTIZE/DEQUANTIZE at the model's inputs and outputs,
@@ -74,7 +80,7 @@ def op_table(model: Any, known_layers: Sequence[str] | None = None, io: str = "i
     """
     sg = model.subgraphs[0]
     types = tensor_type_names()
-    layers = op_layer_names(model, known_layers)
+    layers = op_layer_names(model, known_layers, output_layers=output_layers)
     model_in, model_out = set(sg.inputs), set(sg.outputs)
     rows = []
     for k, op in enumerate(sg.operators):
@@ -165,16 +171,16 @@ def metadata(model: Any) -> dict[str, bytes]:
 
 
 def summarize(data: bytes, known_layers: Sequence[str] | None = None, io: str = "int8",
-              source: str = "model") -> dict:
+              source: str = "model", output_layers: Sequence[str] | None = None) -> dict:
     """A JSON-ready description of a model: I/O, ops, weight bytes, non-integer ops."""
     m = read_model(data, source=source)
-    ops = op_table(m, known_layers, io)
+    ops = op_table(m, known_layers, io, output_layers)
     counts = Counter(o.op for o in ops)
     return {
         "bytes": len(data),
         "subgraphs": len(m.subgraphs),
         "inputs": io_tensors(m, "inputs"),
-        "outputs": io_tensors(m, "outputs"),
+        "outputs": io_tensors(m, "outputs", output_layers),
         "op_counts": dict(sorted(counts.items())),
         "ops": [o.as_dict() for o in ops],
         "weight_bytes_by_type": weight_bytes_by_type(m),

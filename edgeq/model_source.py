@@ -33,6 +33,7 @@ class FloatModel:
     layer_names: list[str] | None = None  # Keras layer names, when known
     inputs: list[InputSpec] = field(default_factory=list)
     image_hint: dict = field(default_factory=dict)  # e.g. {"normalize": "0..255"} from a Rescaling layer
+    output_layers: list[str] | None = None  # the Keras layers that produce the model's outputs, in order
 
 
 def _hash_path(p: Path) -> tuple[str, int]:
@@ -182,6 +183,13 @@ def keras_layer_names(model) -> list[str]:
     return names
 
 
+def _output_layers(model) -> list[str] | None:
+    try:
+        return [t._keras_history.operation.name for t in model.outputs]
+    except AttributeError:  # not a functional model
+        return None
+
+
 def _image_hint(model) -> dict:
     """A leading Rescaling layer means the model wants raw 0..255 pixels."""
     for layer in model.layers:
@@ -213,4 +221,5 @@ def from_keras_model(model, *, kind: str = "keras", path: str = "<in-memory Kera
                              "(build the model with static shapes and TF-compatible layers)") from None
         fm = _from_saved_model(Path(tmp), kind, keras_layer_names(model), digest, size, _image_hint(model))
     fm.path = path
+    fm.output_layers = _output_layers(model)
     return fm
