@@ -1,0 +1,82 @@
+/* Quantized int8 GEMM micro-kernel family with TFLite requantization.
+ *
+ *   acc[m][n] = bias[n] + sum_k (A[m][k] - a_zero_point) * W[n][k]
+ *   C[m][n]   = clamp(MultiplyByQuantizedMultiplier(acc, multiplier[n], shift[n]) + c_zero_point,
+ *                     c_min, c_max)
+ *
+ * Bit-exact with TFLite's reference integer kernels (BUILTIN_REF) for every ISA variant, in
+ * either of the two rounding variants those kernels use (qs8_gemm_plan_create_rounding).
+ * Weights are packed once into a plan (at delegate prepare time); int4 weights stay packed
+ * (two per byte) inside the plan and are unpacked in registers by the kernels.
+ */
+#ifndef EDGEQ_QS8_GEMM_H
+#define EDGEQ_QS8_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  EDGEQ_ISA_AUTO = 0,      /* best available on this CPU */
+  EDGEQ_ISA_SCALAR,        /* portable C reference */
+  EDGEQ_ISA_AVX2,
+  EDGEQ_ISA_AVX512VNNI,
+  EDGEQ_ISA_NEON,          /* aarch64 baseline */
+  EDGEQ_ISA_NEON_DOT,      /* aarch64 SDOT (FEAT_DotProd) */
+  EDGEQ_ISA_NEON_I8MM,     /* aarch64 SMMLA (FEAT_I8MM) */
+} edgeq_isa;
+
+typedef struct {
+  int32_t n;                  /* output channels */
+  int32_t k;                  /* reduction length */
+  const void* weights;        /* int8 [n][k] row-major; or, when weight_bits == 4, TFLite INT4
+                                 packing of the same [n][k] array: element i (flat index n*k+k)
+                                 in byte i/2, low nibble for even i, two's complement */
+  int weight_bits;            /* 8 or 4 */
+  const int32_t* bias;        /* [n], or NULL for no bias */
+  int32_t a_zero_point;       /* activation zero point (TFLite input_offset = -a_zero_point) */
+  const int32_t* multiplier;  /* [n] Q31 multipliers as TFLite's QuantizeMultiplier gives them */
+  const int32_t* shift;       /* [n] TFLite convention: > 0 shifts left, < 0 right */
+  int32_t c_zero_point;
+  int32_t c_min, c_max;       /* clamp bounds, fused activation included */
+} qs8_gemm_desc;
+
+typedef struct qs8_gemm_plan qs8_gemm_plan;
+
+/* Pack weights for one ISA. Returns NULL when the ISA is not available on this CPU or the
+ * description is invalid. The plan owns copies of everything it needs. */
+qs8_gemm_plan* qs8_gemm_plan_create(const qs8_gemm_desc* desc, edgeq_isa isa);
+
+/* Which MultiplyByQuantizedMultiplier the plan reproduces. LiteRT 2.3 / TF 2.21 BUILTIN_REF
+ * kernels differ per op (measured by tests/test_gemm_kernels.py):
+ *   DOUBLE: gemmlowp SaturatingRoundingDoublingHighMul then RoundingDivideByPOT (left shift
+ *           first) -- CONV_2D (and what qs8_gemm_plan_create gives);
+ *   SINGLE: TFLITE_SINGLE_ROUNDING, (x * m + 2^(30 - shift)) >> (31 - shift) in 64 bits --
+ *           FULLY_CONNECTED. */
+typedef enum { QS8_ROUNDING_DOUBLE = 0, QS8_ROUNDING_SINGLE = 1 } qs8_rounding;
+qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_isa isa,
+                                             qs8_rounding rounding);
+qs8_rounding qs8_gemm_plan_rounding(const qs8_gemm_plan* plan);
+void qs8_gemm_plan_destroy(qs8_gemm_plan* plan);
+edgeq_isa qs8_gemm_plan_isa(const qs8_gemm_plan* plan);
+/* Bytes of packed weights the plan keeps resident (int4 plans: about half of int8). */
+size_t qs8_gemm_plan_weight_bytes(const qs8_gemm_plan* plan);
+/* Output-channel granularity: thread splits of [n_begin, n_end) must be multiples of this
+ * (except n_end == n). */
+size_t qs8_gemm_plan_nr(const qs8_gemm_plan* plan);
+
+/* Rows [0, m) of A (row stride lda bytes) times output channels [n_begin, n_end) → C
+ * (row stride ldc bytes; column n written at c[row*ldc + n]). Thread-safe on a shared plan. */
+void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda,
+                  int8_t* c, size_t ldc, size_t n_begin, size_t n_end);
+
+edgeq_isa edgeq_detect_isa(void);
+const char* edgeq_isa_name(edgeq_isa isa);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EDGEQ_QS8_GEMM_H */
