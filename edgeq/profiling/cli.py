@@ -1,0 +1,170 @@
+"""Click commands ``profile`` and ``devices``; the main ``edgeq`` group registers them.
+
+Run standalone with ``python -m edgeq.profiling.cli profile|devices …``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import click
+
+from ..errors import EdgeqError
+from .devices import Device, list_profiles, resolve_device
+from .errors import DeviceError
+
+
+def _fail(e: EdgeqError) -> None:
+    click.echo(f"edgeq: error: {e}", err=True)
+    sys.exit(getattr(e, "exit_code", 2))
+
+
+@click.command("profile")
+@click.argument("model", type=click.Path())
+@click.option("--device", "-d", "devices", multiple=True, required=True, metavar="DEVICE",
+              help="Profile name (edgeq devices), NAME@URI, or a URI: local, ssh://user@host[:port], "
+                   "adb://SERIAL, adb://host:port[?server=host:5037], serial:///dev/ttyACM0?baud=115200. Repeatable; "
+                   "devices run in parallel.")
+@click.option("--delegate", "delegates", multiple=True, default=("xnnpack",), show_default=True,
+              type=click.Choice(["none", "xnnpack", "cpu", "gpu"]), help="Repeatable: configurations are "
+              "delegates × threads, interleaved in seeded shuffled order.")
+@click.option("--threads", "threads", multiple=True, type=int, default=(1,), show_default=True,
+              help="Interpreter threads; repeatable.")
+@click.option("-o", "--output", "out_dir", default="edgeq-profile", show_default=True, type=click.Path(),
+              help="Report folder: profile.json and report.html (written atomically).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON result on stdout.")
+@click.option("--warmup-runs", default=1, show_default=True, type=int)
+@click.option("--warmup-secs", default=0.5, show_default=True, type=float)
+@click.option("--min-runs", default=50, show_default=True, type=int, help="Steady-state minimum count.")
+@click.option("--min-secs", default=1.0, show_default=True, type=float, help="Steady-state minimum time.")
+@click.option("--max-secs", default=150.0, show_default=True, type=float, help="Cap per phase.")
+@click.option("--rounds", default=3, show_default=True, type=int, help="Interleaved rounds of steady state.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the configuration order.")
+@click.option("--cpus", default=None, help="CPU affinity on the device, e.g. 4-7 or 0,2.")
+@click.option("--no-memory", is_flag=True, help="Skip the separate memory pass.")
+@click.option("--energy-window", type=float, default=None,
+              help="Seconds per energy window (default: what the meter's refresh rate needs).")
+@click.option("--sysfs-root", default="/", show_default=True,
+              help="Prefix for sysfs reads on the device (recorded trees in tests).")
+@click.option("--keep", is_flag=True, help="Leave the agent's working dir on the device.")
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, warmup_secs, min_runs, min_secs,
+            max_secs, rounds, seed, cpus, no_memory, energy_window, sysfs_root, keep, no_progress) -> None:
+    """Measure MODEL (.tflite) on one or more devices; write a JSON result and an HTML report."""
+    from .profile import run_profile, write_report
+    try:
+        devs = [resolve_device(d) for d in devices]
+        opts = {"warmup_runs": warmup_runs, "warmup_min_secs": warmup_secs, "min_runs": min_runs,
+                "min_secs": min_secs, "max_secs": max_secs, "rounds": rounds, "seed": seed,
+                "affinity": _parse_cpus(cpus), "memory": not no_memory, "energy_window_s": energy_window,
+                "sysfs_root": sysfs_root}
+        report = run_profile(model, devs, list(delegates), list(threads), opts, keep=keep,
+                             show_progress=not no_progress and not as_json)
+        jpath, hpath = write_report(report, out_dir)
+    except EdgeqError as e:
+        _fail(e)
+        return
+    if as_json:
+        click.echo(json.dumps(report, default=str))
+    else:
+        for d in report["devices"]:
+            click.echo(f"{d['device']['name']}: {d['status']}")
+            for c in d["configs"]:
+                st = c.get("steady") or {}
+                if st.get("count"):
+                    click.echo(f"  {c['label']:<14} median {st['median']:.3f} ms  p90 {st['p90']:.3f} ms  "
+                               f"n={st['count']}")
+        click.echo(f"wrote {jpath} and {hpath}")
+    bad = [d for d in report["devices"] if d["status"] != "ok"]
+    if bad:
+        _fail(DeviceError("; ".join(f"{d['device']['name']} {d['status']}: {d['error']}" for d in bad)
+                          + f" (results kept in {jpath})"))
+
+
+def _parse_cpus(spec: str | None) -> list[int] | None:
+    if not spec:
+        return None
+    cpus: list[int] = []
+    try:
+        for part in spec.split(","):
+            a, _, b = part.partition("-")
+            cpus += list(range(int(a), int(b) + 1)) if b else [int(a)]
+    except ValueError:
+        raise EdgeqError(f"--cpus '{spec}' is not a CPU list: write e.g. 4-7 or 0,2") from None
+    return cpus
+
+
+def _check(dev: Device, timeout: float) -> str | None:
+    """None if reachable, else the reason."""
+    try:
+        if dev.transport == "serial":
+            from .transports.serial import check_port
+            check_port(dev.uri, timeout)
+        else:
+            from .profile import make_transport
+            tr = make_transport(dev)
+            try:
+                tr.check(timeout=timeout)
+            finally:
+                tr.close()
+        return None
+    except EdgeqError as e:
+        return str(e)
+
+
+@click.command("devices")
+@click.option("--check", is_flag=True, help="Also say which devices answer (bounded timeouts, in parallel).")
+@click.option("--timeout", default=5.0, show_default=True, type=float, help="Seconds per reachability check.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def devices(check, timeout, as_json) -> None:
+    """List device profiles (devices/profiles/*.toml and $EDGEQ_DEVICE_PROFILES)."""
+    try:
+        profs = list_profiles()
+    except EdgeqError as e:
+        _fail(e)
+        return
+    reach: list[str | None] = []
+    if check:
+        with ThreadPoolExecutor(max_workers=8) as ex:
+            reach = list(ex.map(lambda d: _check(d, timeout), profs))
+    rows = []
+    for i, d in enumerate(profs):
+        row = d.as_dict()
+        if check:
+            row["reachable"] = reach[i] is None
+            row["unreachable_reason"] = reach[i]
+        rows.append(row)
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    head = f"{'name':<18} {'class':<6} {'cores':>5} {'ram':>9} {'flash':>9} {'energy':<15} {'uri':<36}"
+    click.echo(head + ("  reachable" if check else ""))
+    for r in rows:
+        line = (f"{r['name']:<18} {r['class']:<6} {r['cores']:>5} {_size(r['ram_bytes']):>9} "
+                f"{_size(r['flash_bytes']):>9} {r['energy']:<15} {r['uri']:<36}")
+        if check:
+            line += "  yes" if r["reachable"] else f"  no ({r['unreachable_reason']})"
+        click.echo(line + ("  [emulated]" if r["emulated"] else ""))
+
+
+def _size(n: int) -> str:
+    if not n:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f}{unit}" if unit == "B" else f"{n:.4g}{unit}"
+        n /= 1024
+    return str(n)
+
+
+@click.group()
+def main() -> None:
+    """edgeq profiling commands (standalone entry point)."""
+
+
+main.add_command(profile)
+main.add_command(devices)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""Device-side measurement: what the agent runs next to the model.
+
+Needs only numpy, one TFLite runtime and the files the host pushes with it
+(``edgeq/runtime.py``, this package's ``stats.py`` and ``energy/``). The method follows
+TFLite's benchmark_model, with the gaps it leaves closed:
+
+* phases apart: load/init, first inference, warm-up, steady state;
+* warm-up and steady state each stop on a minimum count AND a minimum time, with a cap;
+* configurations (delegate × threads) interleaved in seeded shuffled rounds, every sample kept;
+* memory in its own pass (a fresh process per configuration, VmHWM), never while timing;
+* energy in its own pass: an idle window, then an inference window, same meter, same length.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from ..runtime import Interpreter
+from . import stats
+from .energy.base import energy_per_inference
+from .energy.detect import detect_reader
+
+#: delegate names users give → how edgeq's runtime layer builds that interpreter
+DELEGATES = {
+    "none": {"resolver": "builtin", "delegates": []},
+    "xnnpack": {"resolver": "default", "delegates": []},
+    "cpu": {"resolver": "builtin", "delegates": ["cpu"]},
+    "gpu": {"resolver": "builtin", "delegates": ["gpu"]},
+}
+
+DEFAULTS = {
+    "warmup_runs": 1, "warmup_min_secs": 0.5, "min_runs": 50, "min_secs": 1.0, "max_secs": 150.0,
+    "rounds": 3, "seed": 0, "affinity": None, "memory": True,
+    "energy": {"source": "auto", "root": "/", "window_s": None, "options": {}},
+    "sysfs_root": "/",
+}
+
+OP_PROFILE_UNAVAILABLE = ("the Python TFLite runtime has no per-op profiler; "
+                          "run benchmark_model --enable_op_profiling=true on the device for per-op times")
+
+Emit = Callable[[str, dict], None]
+
+
+def _label(cfg: dict) -> str:
+    return f"{cfg['delegate']}/t{cfg['threads']}"
+
+
+def _make_interpreter(model: str, cfg: dict) -> Interpreter:
+    d = DELEGATES[cfg["delegate"]]
+    return Interpreter(model, resolver=d["resolver"], delegates=d["delegates"], num_threads=int(cfg["threads"]))
+
+
+def _random_inputs(interp: Interpreter, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for spec in interp.inputs:
+        if np.issubdtype(spec.dtype, np.integer):
+            info = np.iinfo(spec.dtype)
+            out.append(rng.integers(info.min, info.max, size=spec.shape, endpoint=True).astype(spec.dtype))
+        else:
+            out.append(rng.standard_normal(spec.shape).astype(spec.dtype))
+    return out
+
+
+class _Runner:
+    """One configuration's interpreter with its inputs already set, timed on invoke() alone."""
+
+    def __init__(self, model: str, cfg: dict, seed: int):
+        self.cfg = cfg
+        t0 = time.perf_counter()
+        self.interp = _make_interpreter(model, cfg)
+        self.load_s = time.perf_counter() - t0
+        self.inputs = _random_inputs(self.interp, seed)
+        raw = self.interp.raw
+        for spec, x in zip(self.interp.inputs, self.inputs):
+            raw.set_tensor(spec.index, x)
+        self.invoke = raw.invoke
+
+    def once(self) -> float:
+        # input copy stays outside the timed region, as in benchmark_model
+        t0 = time.perf_counter()
+        self.invoke()
+        return time.perf_counter() - t0
+
+    def loop(self, min_runs: int, min_secs: float, max_secs: float) -> tuple[list[float], str]:
+        """Run until ≥min_runs AND ≥min_secs, or the max_secs cap; samples in ms and why it stopped."""
+        samples: list[float] = []
+        start = time.perf_counter()
+        while True:
+            samples.append(self.once() * 1e3)
+            elapsed = time.perf_counter() - start
+            if elapsed >= max_secs:
+                return samples, "max_secs cap"
+            if len(samples) >= min_runs and elapsed >= min_secs:
+                return samples, "min_runs and min_secs reached"
+
+
+def read_environment(root: str = "/") -> dict:
+    """Governor, thermal zones and CPU facts where readable (None otherwise)."""
+    def text(rel: str) -> str | None:
+        try:
+            with open(os.path.join(root, rel)) as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
+    thermal = {}
+    base = os.path.join(root, "sys/class/thermal")
+    if os.path.isdir(base):
+        for z in sorted(os.listdir(base)):
+            if z.startswith("thermal_zone"):
+                t = text(f"sys/class/thermal/{z}/temp")
+                if t is not None and t.lstrip("-").isdigit():
+                    thermal[(text(f"sys/class/thermal/{z}/type") or z)] = int(t) / 1000.0
+    try:
+        affinity = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        affinity = None
+    return {"governor": text("sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+            "thermal_c": thermal or None, "cpu_count": os.cpu_count(), "affinity": affinity,
+            "machine": platform.machine(), "system": platform.system(), "release": platform.release(),
+            "python": platform.python_version()}
+
+
+def _proc_status_bytes(key: str) -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def memory_child(model: str, cfg: dict, seed: int) -> dict:
+    """Runs in a fresh process: RSS before load, high-water after load and after inferences."""
+    from ..runtime import find_runtime
+    find_runtime()  # import the runtime first so the load growth is the model's, not the library's
+    before = _proc_status_bytes("VmRSS")
+    r = _Runner(model, cfg, seed)
+    after_load = _proc_status_bytes("VmHWM")
+    for _ in range(3):
+        r.once()
+    peak = _proc_status_bytes("VmHWM")
+    if before is None or peak is None:
+        return {"available": False, "reason": "/proc/self/status has no VmRSS/VmHWM on this system"}
+    return {"available": True, "rss_before_load_bytes": before, "peak_rss_after_load_bytes": after_load,
+            "peak_rss_bytes": peak, "load_growth_bytes": after_load - before,
+            "inference_growth_bytes": peak - after_load}
+
+
+def _memory_pass(model: str, cfg: dict, seed: int, pkg_root: str) -> dict:
+    code = ("import json,sys; sys.path.insert(0, sys.argv[1]); "
+            "from edgeq.profiling.measure import memory_child; "
+            "print(json.dumps(memory_child(sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4]))))")
+    try:
+        p = subprocess.run([sys.executable, "-c", code, pkg_root, model, json.dumps(cfg), str(seed)],
+                           capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return {"available": False, "reason": "memory pass timed out after 300 s"}
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"available": False, "reason": f"memory pass failed: {last}"}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def _energy_pass(runner: _Runner, reader: Any, window_s: float) -> dict:
+    def one() -> int:
+        runner.invoke()
+        return 1
+    return energy_per_inference(reader, one, window_s)
+
+
+def _ops(interp: Interpreter) -> list[str] | None:
+    try:
+        return [d["op_name"] for d in interp.raw._get_ops_details()]
+    except Exception:  # noqa: BLE001 - op list is informative only
+        return None
+
+
+def measure(model: str, configs: list[dict], options: dict | None = None, emit: Emit | None = None,
+            pkg_root: str | None = None) -> dict:
+    """Measure every configuration of ``model``; emits ``config`` events as each one completes."""
+    o = {**DEFAULTS, **(options or {})}
+    emit = emit or (lambda kind, payload: None)
+    for c in configs:
+        if c["delegate"] not in DELEGATES:
+            raise ValueError(f"unknown delegate '{c['delegate']}': choose from {', '.join(DELEGATES)}")
+    if o["affinity"]:
+        os.sched_setaffinity(0, [int(c) for c in o["affinity"]])
+    rng = random.Random(int(o["seed"]))
+    env_before = read_environment(o["sysfs_root"])
+    labels = [_label(c) for c in configs]
+    results: dict[str, dict] = {lab: {"config": c, "label": lab} for lab, c in zip(labels, configs)}
+    total_steps = len(configs) * (4 + max(1, int(o["rounds"])))
+    step = 0
+
+    def progress(what: str) -> None:
+        nonlocal step
+        step += 1
+        emit("progress", {"step": step, "total": total_steps, "what": what})
+
+    # phase 1: load/init and first inference
+    runners: dict[str, _Runner] = {}
+    order = list(labels)
+    rng.shuffle(order)
+    for lab in order:
+        try:
+            r = _Runner(model, results[lab]["config"], int(o["seed"]))
+        except Exception as e:  # noqa: BLE001 - one configuration failing must not sink the others
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            results[lab]["error"] = f"{lab} cannot run: {msg}"
+            emit("config", results[lab])
+            progress(f"load {lab} failed")
+            continue
+        runners[lab] = r
+        results[lab]["load_ms"] = r.load_s * 1e3
+        results[lab]["first_inference_ms"] = r.once() * 1e3
+        results[lab]["runtime"] = r.interp.describe()
+        progress(f"load {lab}")
+    order = [lab for lab in order if lab in runners]
+    labels_ok = [lab for lab in labels if lab in runners]
+    # phase 2: warm-up
+    for lab in order:
+        s, why = runners[lab].loop(int(o["warmup_runs"]), float(o["warmup_min_secs"]), float(o["max_secs"]))
+        results[lab]["warmup"] = {**stats.summarize(s), "samples_ms": s, "stop": why}
+        progress(f"warm-up {lab}")
+    # phase 3: steady state, interleaved in shuffled rounds
+    rounds = max(1, int(o["rounds"]))
+    share_runs = max(1, math.ceil(int(o["min_runs"]) / rounds))
+    share_secs, share_cap = float(o["min_secs"]) / rounds, float(o["max_secs"]) / rounds
+    samples: dict[str, list[float]] = {lab: [] for lab in labels}
+    stops: dict[str, list[str]] = {lab: [] for lab in labels}
+    schedule = []
+    for rnd in range(rounds):
+        order = list(labels_ok)
+        rng.shuffle(order)
+        schedule.append(order)
+        for lab in order:
+            s, why = runners[lab].loop(share_runs, share_secs, share_cap)
+            samples[lab].extend(s)
+            stops[lab].append(why)
+            progress(f"round {rnd + 1} {lab}")
+    for lab in labels_ok:
+        results[lab]["steady"] = {**stats.summarize(samples[lab]), "samples_ms": samples[lab],
+                                  "stop": "max_secs cap" if "max_secs cap" in stops[lab]
+                                  else "min_runs and min_secs reached"}
+        results[lab]["op_profile"] = {"available": False, "reason": OP_PROFILE_UNAVAILABLE,
+                                      "ops": _ops(runners[lab].interp)}
+        emit("config", results[lab])  # timings are safe on the host even if a later pass dies
+    # phase 4: energy, its own pass after timing
+    e = {**DEFAULTS["energy"], **(o.get("energy") or {})}
+    reader, reason = detect_reader(e.get("source") or "auto", e.get("root") or "/", e.get("options") or {})
+    for lab in labels_ok:
+        if reader is None:
+            results[lab]["energy"] = {"available": False, "reason": reason, "energy_per_inference_uj": None}
+        else:
+            # never shorter than the meter needs to refresh several times
+            window = max(float(e.get("window_s") or 2.0), reader.min_window_s)
+            results[lab]["energy"] = _energy_pass(runners[lab], reader, window)
+        progress(f"energy {lab}")
+    runners.clear()
+    # phase 5: memory, one fresh process per configuration
+    for lab in labels_ok:
+        if o["memory"] and pkg_root:
+            results[lab]["memory"] = _memory_pass(model, results[lab]["config"], int(o["seed"]), pkg_root)
+        else:
+            results[lab]["memory"] = {"available": False, "reason": "memory pass disabled"}
+        progress(f"memory {lab}")
+        emit("config", results[lab])
+    return {"configs": [results[lab] for lab in labels], "schedule": schedule, "seed": int(o["seed"]),
+            "environment": {"before": env_before, "after": read_environment(o["sysfs_root"])},
+            "options": {k: v for k, v in o.items()}}

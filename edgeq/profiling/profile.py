@@ -1,0 +1,280 @@
+"""Host-side orchestration of ``edgeq profile``: one thread per device, results merged into one report.
+
+Python-capable devices (local, ssh, adb) get the agent bundle and stream ``@@EDGEQ`` events back;
+serial devices speak the MLPerf Tiny-style line protocol (see ``transports/serial.py``). Whatever a
+device delivered before it failed is kept and the device is marked ``partial`` or ``failed``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from ..errors import EdgeqError
+from .devices import Device, parse_uri
+from .errors import AgentError, DeviceError
+from .transports.base import Transport
+
+MARK = "@@EDGEQ "
+EMULATED_NOTICE = ("EMULATED DEVICE: timings come from a host emulating the board and are NOT hardware "
+                   "timings; only memory/arena figures and outputs carry over to the real board.")
+DEFAULT_OPTIONS = {"warmup_runs": 1, "warmup_min_secs": 0.5, "min_runs": 50, "min_secs": 1.0,
+                   "max_secs": 150.0, "rounds": 3, "seed": 0, "affinity": None, "memory": True,
+                   "sysfs_root": "/", "energy_window_s": None, "check_timeout_s": 15.0}
+
+Progress = Callable[[int, int, str], None]
+
+
+def make_transport(dev: Device) -> Transport:
+    """The transport that reaches ``dev`` (python-agent devices only)."""
+    transport, u, q = parse_uri(dev.uri)
+    python = q.get("python") or dev.extra.get("python")
+    if transport == "local":
+        from .transports.local import LocalTransport
+        return LocalTransport(python)
+    if transport == "ssh":
+        from .transports.ssh import SshTransport
+        return SshTransport(u.username, u.hostname, u.port, python, dev.extra.get("ssh_config"))
+    if transport == "adb":
+        from .transports.adb import AdbTransport
+        serial = u.netloc + u.path if (u.netloc or u.path) else ""
+        return AdbTransport(serial, q.get("server"), python, q.get("tmp") or dev.extra.get("tmp_base"))
+    raise DeviceError(f"{dev.uri}: transport '{transport}' does not run the Python agent")
+
+
+def _watchdog(proc: subprocess.Popen, limit_s: float, fired: threading.Event) -> threading.Timer:
+    def kill() -> None:
+        if proc.poll() is None:
+            fired.set()
+            proc.kill()
+    t = threading.Timer(limit_s, kill)
+    t.daemon = True
+    t.start()
+    return t
+
+
+def run_python_agent(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
+                     progress: Progress, result: dict) -> None:
+    """Push, run and clean up the agent on ``dev``; fills ``result`` as events arrive."""
+    tr = make_transport(dev)
+    try:
+        _run_agent_on(tr, dev, model, configs, opts, keep, progress, result)
+    finally:
+        tr.close()
+
+
+def _run_agent_on(tr: Transport, dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
+                  progress: Progress, result: dict) -> None:
+    tr.check(timeout=float(opts["check_timeout_s"]))
+    rc, out = tr.run("uname -m", timeout=30)
+    machine = out.strip().splitlines()[-1] if rc == 0 and out.strip() else None
+    request = {"model": "model.tflite", "configs": configs,
+               "options": {k: opts[k] for k in ("warmup_runs", "warmup_min_secs", "min_runs", "min_secs",
+                                                "max_secs", "rounds", "seed", "affinity", "memory",
+                                                "sysfs_root")}}
+    request["options"]["energy"] = {"source": dev.energy, "root": opts["sysfs_root"],
+                                    "window_s": opts["energy_window_s"],
+                                    "options": dict(dev.extra.get("energy_options", {}),
+                                                    **({"port": dev.extra["energy_port"]}
+                                                       if "energy_port" in dev.extra else {}))}
+    from .agent_bundle import build_bundle
+    with tempfile.TemporaryDirectory(prefix="edgeq-push-") as tmp:
+        bundle = Path(tmp) / "bundle.zip"
+        manifest_sha = build_bundle(bundle, model, request, machine)
+        wd = tr.mkdtemp()
+        result["workdir"] = wd
+        try:
+            tr.push(str(bundle), f"{wd}/bundle.zip")
+            py = shlex.quote(tr.python)
+            cmd = (f"cd {shlex.quote(wd)} && {py} -c \"import zipfile; zipfile.ZipFile('bundle.zip')"
+                   f".extractall('.')\" && rm -f bundle.zip && {py} python_agent.py "
+                   f"--manifest-sha256 {manifest_sha}{' --keep' if keep else ''}")
+            _stream_agent(tr, cmd, configs, opts, progress, result)
+        finally:
+            if not keep:
+                try:
+                    tr.remove(wd)
+                except DeviceError:
+                    pass  # the device is gone; the run's own error says so
+
+
+def _stream_agent(tr: Transport, cmd: str, configs: list[dict], opts: dict, progress: Progress,
+                  result: dict) -> None:
+    per_cfg = 60 + 2 * float(opts["max_secs"]) + 4 * float(opts["energy_window_s"] or 5) + 300
+    limit = 120 + len(configs) * per_cfg
+    proc, err = tr.stream(cmd)
+    fired = threading.Event()
+    timer = _watchdog(proc, limit, fired)
+    by_label: dict[str, dict] = {}
+    error = None
+    final = None
+    tail: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip("\r\n")
+            if not line.startswith(MARK):
+                tail = (tail + [line])[-20:]
+                continue
+            try:
+                ev = json.loads(line[len(MARK):])
+            except ValueError:
+                continue
+            kind = ev.pop("event", None)
+            if kind == "progress":
+                progress(ev["step"], ev["total"], ev["what"])
+            elif kind == "config":
+                by_label[ev["label"]] = ev
+                result["configs"] = list(by_label.values())
+            elif kind == "error":
+                error = ev
+            elif kind == "result":
+                final = ev
+        proc.wait()
+    finally:
+        timer.cancel()
+    err.seek(0)
+    stderr = err.read()
+    err.close()
+    if final is not None:
+        result.update(final)
+        return
+    if fired.is_set():
+        raise DeviceError(f"{tr.uri}: agent ran past {limit:.0f} s and was stopped: "
+                          "lower --max-secs or check the device")
+    if error is not None:
+        raise AgentError(f"{tr.uri}: agent failed: {error['message']}")
+    why = tr.explain(proc.returncode, stderr)
+    if why:
+        raise DeviceError(f"{tr.uri}: {why}")
+    last = (stderr.strip().splitlines() or tail or ["no output"])[-1]
+    raise AgentError(f"{tr.uri}: agent exited with status {proc.returncode} before finishing ({last}): "
+                     "the device disconnected or the agent crashed; rerun with --keep to inspect its files")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
+                   progress: Progress) -> dict:
+    """Measure one device; never raises for device trouble, the result says what happened."""
+    result: dict = {"device": dev.as_dict(), "status": "running", "error": None, "configs": [],
+                    "emulated": dev.emulated}
+    if dev.emulated:
+        result["notice"] = EMULATED_NOTICE
+    t0 = time.time()
+    try:
+        if dev.agent == "micro-serial":
+            from .transports.serial import run_serial
+            run_serial(dev, model, opts, progress, result)
+        else:
+            run_python_agent(dev, model, configs, opts, keep, progress, result)
+        bad = [c["error"] for c in result.get("configs") or [] if c.get("error")]
+        result["status"] = "partial" if bad else "ok"
+        if bad:
+            result["error"] = "; ".join(bad)
+    except EdgeqError as e:
+        result["error"] = str(e)
+        result["status"] = "partial" if result.get("configs") else "failed"
+    result["wall_s"] = time.time() - t0
+    return result
+
+
+def _configs(delegates: list[str], threads: list[int]) -> list[dict]:
+    from .measure import DELEGATES
+    for d in delegates:
+        if d not in DELEGATES:
+            raise EdgeqError(f"unknown delegate '{d}': choose from {', '.join(DELEGATES)}")
+    for t in threads:
+        if t < 1:
+            raise EdgeqError(f"--threads {t} is not a positive count: give 1 or more")
+    return [{"delegate": d, "threads": t} for d in delegates for t in threads]
+
+
+def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list[str], threads: list[int],
+                options: dict | None = None, keep: bool = False, show_progress: bool = True) -> dict:
+    """Profile ``model`` on every device in parallel (one thread each); returns the whole report dict."""
+    from tqdm import tqdm
+    m = Path(model)
+    if not m.is_file():
+        raise EdgeqError(f"model '{m}' not found: give the path of a .tflite file")
+    data = m.read_bytes()[:8]
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise EdgeqError(f"'{m}' is not a .tflite flatbuffer (no TFL3 identifier): convert it first with edgeq convert")
+    if not devices:
+        raise EdgeqError("no device given: pass --device local (or a profile name / URI)")
+    opts = {**DEFAULT_OPTIONS, **(options or {})}
+    configs = _configs(delegates, threads)
+    results: list[dict | None] = [None] * len(devices)
+    crashes: list[BaseException] = []
+    bars = [tqdm(total=1, desc=d.name[:24], position=i, leave=True, disable=not show_progress,
+                 unit="step") for i, d in enumerate(devices)]
+
+    def work(i: int, dev: Device) -> None:
+        def progress(step: int, total: int, what: str) -> None:
+            bars[i].total = total
+            bars[i].n = step
+            bars[i].set_postfix_str(what[:30], refresh=True)
+        try:
+            results[i] = profile_device(dev, m, configs, opts, keep, progress)
+        except BaseException as e:  # a bug: re-raised in the main thread with its traceback
+            crashes.append(e)
+
+    threads_ = [threading.Thread(target=work, args=(i, d), daemon=True) for i, d in enumerate(devices)]
+    for t in threads_:
+        t.start()
+    for t in threads_:
+        t.join()
+    for b in bars:
+        b.close()
+    if crashes:
+        raise crashes[0]
+    return {"edgeq_profile": 1,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "model": {"path": str(m), "bytes": m.stat().st_size, "sha256": _sha256(m)},
+            "configs": configs, "options": opts,
+            "devices": results}
+
+
+def write_report(report: dict, out_dir: str | os.PathLike) -> tuple[Path, Path]:
+    """``profile.json`` and ``report.html`` in ``out_dir``, each written atomically."""
+    from .report_html import render_html
+    d = Path(out_dir)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EdgeqError(f"cannot create report folder '{d}' ({e.strerror}): choose a writable -o") from None
+    jpath, hpath = d / "profile.json", d / "report.html"
+    _atomic_write(jpath, json.dumps(report, indent=1, default=str))
+    _atomic_write(hpath, render_html(report))
+    return jpath, hpath
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; reports are ordinary files
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

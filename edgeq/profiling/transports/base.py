@@ -1,0 +1,71 @@
+"""The shell-like transport interface every agent-running device offers (local, ssh, adb)."""
+from __future__ import annotations
+
+import shlex
+import subprocess
+import tempfile
+from typing import IO
+
+from ..errors import DeviceError
+
+
+class Transport:
+    """Runs shell commands on a device and copies files to it."""
+
+    #: a human name for messages, e.g. "ssh://root@host:22"
+    uri = "?"
+    #: python on the device (profiles and ``?python=`` may override)
+    python = "python3"
+    #: where to make working dirs when the device's $TMPDIR is unset
+    tmp_base = "/tmp"
+
+    def argv(self, command: str) -> list[str]:
+        """Host argv that runs ``command`` (a shell string) on the device."""
+        raise NotImplementedError
+
+    def push(self, local: str, remote: str, timeout: float = 300) -> None:
+        raise NotImplementedError
+
+    def explain(self, rc: int, stderr: str) -> str | None:
+        """A one-line cause for a transport-level failure, or None if the command itself failed."""
+        return None
+
+    def run(self, command: str, timeout: float = 60) -> tuple[int, str]:
+        """Run to completion; (exit code, stdout). Transport failures raise DeviceError."""
+        try:
+            p = subprocess.run(self.argv(command), capture_output=True, text=True, timeout=timeout,
+                               stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise DeviceError(f"{self.uri}: no answer within {timeout:.0f} s: check the device is on "
+                              "and reachable") from None
+        why = self.explain(p.returncode, p.stderr)
+        if why:
+            raise DeviceError(f"{self.uri}: {why}")
+        return p.returncode, p.stdout
+
+    def stream(self, command: str) -> tuple[subprocess.Popen, IO[str]]:
+        """Start ``command``; its stdout is a line stream, stderr goes to a temp file (no pipe deadlock)."""
+        err = tempfile.TemporaryFile(mode="w+")
+        p = subprocess.Popen(self.argv(command), stdout=subprocess.PIPE, stderr=err, text=True,
+                             stdin=subprocess.DEVNULL, bufsize=1)
+        return p, err
+
+    def check(self, timeout: float = 10) -> None:
+        """Raise DeviceError unless the device answers a trivial command within ``timeout``."""
+        rc, out = self.run("echo edgeq-ok", timeout=timeout)
+        if rc != 0 or "edgeq-ok" not in out:
+            raise DeviceError(f"{self.uri}: shell did not answer (exit {rc}): check the device's shell")
+
+    def mkdtemp(self) -> str:
+        rc, out = self.run(f'mktemp -d "${{TMPDIR:-{self.tmp_base}}}/edgeq.XXXXXX"')
+        path = out.strip().splitlines()[-1] if out.strip() else ""
+        if rc != 0 or not path.startswith("/"):
+            raise DeviceError(f"{self.uri}: cannot create a working dir (mktemp exit {rc}): "
+                              "make $TMPDIR writable on the device")
+        return path
+
+    def remove(self, path: str) -> None:
+        self.run(f"rm -rf {shlex.quote(path)}", timeout=30)
+
+    def close(self) -> None:
+        pass

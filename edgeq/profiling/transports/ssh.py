@@ -1,0 +1,85 @@
+"""ssh devices through the OpenSSH ssh client, so the user's keys, ~/.ssh/config and agent apply.
+
+Host-key checking stays on (the user's known_hosts decides); BatchMode stops password
+prompts from hanging a run. Extra client options come from ``$EDGEQ_SSH_OPTS`` or the
+profile's ``ssh_config`` (passed as ``-F``).
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+
+from ..errors import DeviceError
+from .base import Transport
+
+
+class SshTransport(Transport):
+    def __init__(self, user: str | None, host: str, port: int | None = None, python: str | None = None,
+                 ssh_config: str | None = None, connect_timeout: int = 10):
+        self.user, self.host, self.port = user, host, port
+        self.python = python or "python3"
+        self.uri = f"ssh://{user + '@' if user else ''}{host}{':' + str(port) if port else ''}"
+        opts = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={connect_timeout}",
+                "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]
+        if ssh_config:
+            opts += ["-F", os.path.expanduser(ssh_config)]
+        opts += shlex.split(os.environ.get("EDGEQ_SSH_OPTS", ""))
+        # one authenticated connection carries every command of a run (a handshake costs ~0.5 s
+        # on a Pi); the control socket lives in a private dir and is closed in close()
+        self._ctl_dir = tempfile.mkdtemp(prefix="edgeq-ssh-")
+        opts += ["-o", "ControlMaster=auto", "-o", f"ControlPath={self._ctl_dir}/%C", "-o", "ControlPersist=120"]
+        self.opts = opts
+
+    @property
+    def target(self) -> str:
+        return f"{self.user}@{self.host}" if self.user else self.host
+
+    def argv(self, command: str) -> list[str]:
+        port = ["-p", str(self.port)] if self.port else []
+        return ["ssh", *self.opts, *port, self.target, "--", command]
+
+    def push(self, local: str, remote: str, timeout: float = 300) -> None:
+        # 'cat >' over ssh needs only a POSIX shell on the device: no sftp subsystem
+        # (which OpenSSH 9's scp requires) and nothing dropbear-based boards lack
+        try:
+            with open(local, "rb") as f:
+                p = subprocess.run(self.argv(f"cat > {shlex.quote(remote)}"), stdin=f, capture_output=True,
+                                   text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise DeviceError(f"{self.uri}: copying {os.path.basename(local)} took over {timeout:.0f} s: "
+                              "check the link") from None
+        if p.returncode != 0:
+            why = self.explain(p.returncode, p.stderr) or f"writing {remote} failed ({_last(p.stderr)})"
+            raise DeviceError(f"{self.uri}: {why}")
+
+    def close(self) -> None:
+        port = ["-p", str(self.port)] if self.port else []
+        try:
+            subprocess.run(["ssh", *self.opts, *port, "-O", "exit", self.target], capture_output=True,
+                           timeout=10, stdin=subprocess.DEVNULL)
+        except (subprocess.TimeoutExpired, OSError):
+            pass
+        shutil.rmtree(self._ctl_dir, ignore_errors=True)
+
+    def explain(self, rc: int, stderr: str) -> str | None:
+        if rc != 255:  # 255 is ssh's own failure; anything else is the remote command's exit code
+            return None
+        s = stderr.lower()
+        if "host key verification failed" in s or "remote host identification has changed" in s:
+            return ("host key not trusted: add the device's key to known_hosts "
+                    "(ssh-keyscan, after checking its fingerprint)")
+        if "permission denied" in s:
+            return "authentication refused: install your public key in the device's authorized_keys"
+        if "connection refused" in s:
+            return "connection refused: is sshd running on that port?"
+        if "timed out" in s or "no route" in s or "could not resolve" in s or "name or service" in s:
+            return f"host unreachable ({_last(stderr)}): check the address and network"
+        return f"ssh failed: {_last(stderr)}"
+
+
+def _last(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else "no message"

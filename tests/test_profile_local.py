@@ -1,0 +1,182 @@
+"""edgeq profile on the local device: the agent really runs the model; JSON and HTML come out whole."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from edgeq.errors import EdgeqError
+from edgeq.profiling import stats
+from edgeq.profiling.cli import devices, profile
+from test_profile_fixtures import FAST, tiny_model  # noqa: F401 - fixture
+
+
+def test_stats_percentiles_match_numpy():
+    import numpy as np
+    xs = list(np.random.default_rng(1).exponential(2.0, 501))
+    s = stats.summarize(xs)
+    for q in (5, 50, 90, 95, 99):
+        assert s[f"p{q}"] == pytest.approx(float(np.percentile(xs, q)))
+    assert s["median"] == pytest.approx(float(np.median(xs)))
+    assert s["std"] == pytest.approx(float(np.std(xs, ddof=1)))
+    assert s["min"] == min(xs) and s["max"] == max(xs) and s["count"] == 501
+    assert stats.summarize([]) == {"count": 0}
+
+
+def test_profile_local_two_delegates_two_threads(tiny_model, tmp_path):
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "none", "--delegate",
+                                     "xnnpack", "--threads", "1", "--threads", "2", "-o", str(out),
+                                     "--seed", "7", *FAST])
+    assert r.exit_code == 0, r.output
+    rep = json.loads((out / "profile.json").read_text())
+    dev = rep["devices"][0]
+    assert dev["status"] == "ok" and dev["error"] is None
+    labels = sorted(c["label"] for c in dev["configs"])
+    assert labels == ["none/t1", "none/t2", "xnnpack/t1", "xnnpack/t2"]
+    # interleaved, seeded schedule: every round holds every configuration once
+    assert len(dev["schedule"]) == 2 and all(sorted(rnd) == labels for rnd in dev["schedule"])
+    assert dev["seed"] == 7
+    for c in dev["configs"]:
+        st = c["steady"]
+        assert st["count"] == len(st["samples_ms"]) >= 20
+        assert st["min"] <= st["p5"] <= st["median"] <= st["p90"] <= st["p95"] <= st["p99"] <= st["max"]
+        assert c["load_ms"] > 0 and c["first_inference_ms"] > 0
+        assert c["warmup"]["count"] >= 2
+        assert c["runtime"]["resolver"] == ("builtin" if c["config"]["delegate"] == "none" else "default")
+        assert c["config"]["threads"] in (1, 2)
+        mem = c["memory"]
+        assert mem["available"] and mem["peak_rss_bytes"] >= mem["peak_rss_after_load_bytes"] > 0
+        assert c["op_profile"]["available"] is False and "CONV_2D" in c["op_profile"]["ops"]
+        # this VM has no meter: no figure may be invented
+        en = c["energy"]
+        if not en["available"]:
+            assert en["energy_per_inference_uj"] is None and en["reason"]
+    html = (out / "report.html").read_text()
+    assert html.count("<svg") >= 1 + 4  # box plot + one histogram per configuration
+    assert "xnnpack/t2" in html and "<script" not in html and "http://" not in html.replace(
+        "http://www.w3.org/2000/svg", "")
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_profile_same_seed_same_schedule(tiny_model, tmp_path):
+    scheds = []
+    for i in range(2):
+        r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "none", "--delegate",
+                                         "xnnpack", "--threads", "1", "--threads", "2", "-o", str(tmp_path / str(i)),
+                                         "--seed", "3", "--json", "--no-memory", *FAST])
+        assert r.exit_code == 0, r.output
+        scheds.append(json.loads(r.output)["devices"][0]["schedule"])
+    assert scheds[0] == scheds[1]
+
+
+def test_profile_energy_from_recorded_rapl_tree(tiny_model, tmp_path):
+    """The local agent reads a RAPL tree the test keeps advancing: energy figures come out, consistent."""
+    import threading
+    import time
+    root = tmp_path / "sysroot"
+    d = root / "sys/class/powercap/intel-rapl:0"
+    d.mkdir(parents=True)
+    (d / "max_energy_range_uj").write_text("262143328850\n")
+    (d / "name").write_text("package-0\n")
+    (d / "energy_uj").write_text("1000\n")
+    gov = root / "sys/devices/system/cpu/cpu0/cpufreq"
+    gov.mkdir(parents=True)
+    (gov / "scaling_governor").write_text("performance\n")
+    tz = root / "sys/class/thermal/thermal_zone0"
+    tz.mkdir(parents=True)
+    (tz / "type").write_text("cpu-thermal\n")
+    (tz / "temp").write_text("48312\n")
+    stop = threading.Event()
+
+    def counter():  # a 2 W meter refreshed every millisecond
+        t0 = time.perf_counter()
+        while not stop.is_set():
+            uj = 1000 + int((time.perf_counter() - t0) * 2e6)
+            tmp = d / "energy_uj.tmp"
+            tmp.write_text(f"{uj}\n")
+            tmp.replace(d / "energy_uj")
+            time.sleep(0.001)
+    th = threading.Thread(target=counter, daemon=True)
+    th.start()
+    try:
+        r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "none", "-o",
+                                         str(tmp_path / "rep"), "--sysfs-root", str(root), "--json",
+                                         "--no-memory", *FAST])
+    finally:
+        stop.set()
+        th.join()
+    assert r.exit_code == 0, r.output
+    dev = json.loads(r.output)["devices"][0]
+    env = dev["environment"]["before"]
+    assert env["governor"] == "performance" and env["thermal_c"] == {"cpu-thermal": 48.312}
+    en = dev["configs"][0]["energy"]
+    assert en["available"] and en["meter"]["meter"] == "rapl"
+    assert en["idle_power_mw"] == pytest.approx(2000, rel=0.3)
+    assert en["busy_power_mw"] == pytest.approx(2000, rel=0.3)
+    assert en["energy_per_inference_uj"] == pytest.approx(en["busy"]["energy_uj"] / en["inferences"])
+    # same power idle and busy: the marginal energy is small next to the whole-device figure
+    assert abs(en["marginal_energy_per_inference_uj"]) < 0.5 * en["energy_per_inference_uj"]
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "energy per inference (µJ)" in html and "µJ</text>" in html
+
+
+def test_bad_inputs_are_one_line_errors(tiny_model, tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(profile, [str(tmp_path / "missing.tflite"), "-d", "local", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "not found" in r.output and "Traceback" not in r.output
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"not a model at all")
+    r = runner.invoke(profile, [str(junk), "-d", "local", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "TFL3" in r.output
+    r = runner.invoke(profile, [str(tiny_model), "-d", "no-such-board", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "unknown device 'no-such-board'" in r.output
+    r = runner.invoke(profile, [str(tiny_model), "-d", "local", "--threads", "0", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "--threads 0" in r.output
+    assert not (tmp_path / "o" / "profile.json").exists()
+
+
+def test_devices_lists_profiles():
+    r = CliRunner().invoke(devices, ["--json"])
+    assert r.exit_code == 0, r.output
+    names = {d["name"] for d in json.loads(r.output)}
+    assert {"pixel-8", "galaxy-s24", "raspberry-pi-4", "raspberry-pi-5", "nrf52840-dk", "nucleo-h743zi",
+            "esp32-s3-devkitc", "alif-ensemble-e7"} <= names
+    r = CliRunner().invoke(devices, [])
+    assert r.exit_code == 0 and "pixel-8" in r.output and "[emulated]" in r.output
+
+
+def test_edgeq_error_is_raised_for_unknown_delegate(tiny_model):
+    from edgeq.profiling.devices import resolve_device
+    from edgeq.profiling.profile import run_profile
+    with pytest.raises(EdgeqError, match="unknown delegate 'npu'"):
+        run_profile(tiny_model, [resolve_device("local")], ["npu"], [1], show_progress=False)
+
+
+def test_a_configuration_that_cannot_load_does_not_sink_the_others(tiny_model, tmp_path, monkeypatch):
+    libs = tmp_path / "native"
+    libs.mkdir()
+    (libs / "libedgeq_gpu.so").write_bytes(b"this is not a shared library")
+    monkeypatch.setenv("EDGEQ_DELEGATE_DIR", str(libs))
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "none", "--delegate", "gpu",
+                                     "-o", str(out), "--no-memory", *FAST])
+    assert r.exit_code == 2
+    err = [ln for ln in r.output.splitlines() if ln.startswith("edgeq: error:")]
+    assert len(err) == 1 and "gpu/t1 cannot run" in err[0] and "failed to load" in err[0], r.output
+    dev = json.loads((out / "profile.json").read_text())["devices"][0]
+    assert dev["status"] == "partial"
+    by = {c["label"]: c for c in dev["configs"]}
+    assert by["none/t1"]["steady"]["count"] >= 20 and "error" not in by["none/t1"]
+    assert "failed to load" in by["gpu/t1"]["error"] and "steady" not in by["gpu/t1"]
+
+
+def test_cpu_affinity_is_applied_and_recorded(tiny_model, tmp_path):
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "none", "--cpus", "0",
+                                     "--json", "--no-memory", "-o", str(tmp_path / "rep"), *FAST])
+    assert r.exit_code == 0, r.output
+    env = json.loads(r.output)["devices"][0]["environment"]
+    assert env["before"]["affinity"] == [0] and env["after"]["affinity"] == [0]
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--cpus", "zero", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "--cpus 'zero' is not a CPU list" in r.output
