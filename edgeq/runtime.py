@@ -231,7 +231,10 @@ class Interpreter:
             try:
                 self._delegates.append(self.runtime.load_delegate(str(p), opts))
             except (ValueError, RuntimeError, OSError) as e:
-                raise DelegateError(f"delegate {p} failed to load: {str(e).strip().splitlines()[0]}") from None
+                # the runtimes put the delegate's own reason on the last line
+                lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()]
+                detail = lines[-1] if lines else type(e).__name__
+                raise DelegateError(f"delegate {p} failed to load: {detail}") from None
         kwargs: dict[str, Any] = {
             "experimental_op_resolver_type": getattr(self.runtime.resolver_enum, RESOLVERS[resolver]),
         }

@@ -1,0 +1,68 @@
+/* ADD, int8, with broadcasting. Both inputs are rescaled to a common 2x-max scale with
+ * 20 bits of headroom, summed, and rescaled to the output (add.cc Prepare + AddFunc). */
+#include <stdlib.h>
+
+#include "broadcast.h"
+#include "ops.h"
+#include "requant.h"
+
+typedef struct {
+  eq_bcast bc;
+  int32_t in1_off, in2_off, out_off, m1, m2, mo;
+  int s1, s2, so, left_shift;
+  int32_t act_min, act_max;
+} add_state;
+
+static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
+  const TfLiteAddParams* p = (const TfLiteAddParams*)node->builtin_data;
+  const TfLiteTensor *a = eq_in(ctx, node, 0), *b = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
+  if (!p || !a || !b || !out || node->inputs->size != 2) return "unexpected arity";
+  if (!eq_is_qs8(a) || !eq_is_qs8(b) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
+  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
+  eq_bcast bc;
+  if (eq_bcast_init(&bc, a, b, out)) return "shapes do not broadcast (or rank > 5)";
+  return NULL;
+}
+
+static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  (void)threads;
+  const TfLiteAddParams* p = (const TfLiteAddParams*)node->builtin_data;
+  const TfLiteTensor *a = eq_in(ctx, node, 0), *b = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
+  add_state* s = calloc(1, sizeof(*s));
+  if (!s) return NULL;
+  eq_bcast_init(&s->bc, a, b, out);
+  s->in1_off = -a->params.zero_point;
+  s->in2_off = -b->params.zero_point;
+  s->out_off = out->params.zero_point;
+  s->left_shift = 20;
+  /* 2 * max(float, float) is a float product in add.cc, then widened */
+  const float max_scale = a->params.scale > b->params.scale ? a->params.scale : b->params.scale;
+  const double twice_max = (double)(2 * max_scale);
+  const double r1 = (double)a->params.scale / twice_max;
+  const double r2 = (double)b->params.scale / twice_max;
+  const double ro = twice_max / (double)((float)(1 << s->left_shift) * out->params.scale);
+  eq_quantize_multiplier(r1, &s->m1, &s->s1);
+  eq_quantize_multiplier(r2, &s->m2, &s->s2);
+  eq_quantize_multiplier(ro, &s->mo, &s->so);
+  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &s->act_min, &s->act_max);
+  return s;
+}
+
+static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
+  (void)pool;
+  const add_state* s = s_;
+  const int8_t* a = in[0];
+  const int8_t* b = in[1];
+  int8_t* o = out[0];
+  EQ_BCAST_FOR(&s->bc, oi, ai, bi, {
+    const int32_t x = eq_shl32(s->in1_off + a[ai], s->left_shift);
+    const int32_t y = eq_shl32(s->in2_off + b[bi], s->left_shift);
+    const int32_t sx = eq_mbqm_smaller_than_one(x, s->m1, s->s1);
+    const int32_t sy = eq_mbqm_smaller_than_one(y, s->m2, s->s2);
+    const int32_t r = eq_mbqm_smaller_than_one(sx + sy, s->mo, s->so) + s->out_off;
+    o[oi] = (int8_t)eq_clamp(r, s->act_min, s->act_max);
+  });
+  return kTfLiteOk;
+}
+
+const eq_op_kind eq_op_add = {"ADD", kTfLiteBuiltinAdd, check, create, eval, free};

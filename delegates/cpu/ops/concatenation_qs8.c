@@ -1,0 +1,81 @@
+/* CONCATENATION of int8 tensors sharing the output's quantization (what the int8
+ * kernel requires): strided copies along the axis. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+
+typedef struct {
+  int n_inputs;
+  size_t outer;
+  size_t* chunk; /* bytes per outer step for each input */
+  size_t out_chunk;
+} concat_state;
+
+static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
+  const TfLiteConcatenationParams* p = (const TfLiteConcatenationParams*)node->builtin_data;
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  if (!p || !out || node->inputs->size < 1) return "missing tensors";
+  if (!eq_is_qs8(out)) return "output is not per-tensor int8";
+  if (p->activation != kTfLiteActNone) return "fused activation";
+  const int rank = eq_rank(out);
+  const int axis = p->axis < 0 ? p->axis + rank : p->axis;
+  if (axis < 0 || axis >= rank) return "axis out of range";
+  int axis_sum = 0;
+  for (int i = 0; i < node->inputs->size; ++i) {
+    const TfLiteTensor* t = eq_in(ctx, node, i);
+    if (!t || !eq_is_qs8(t) || !eq_same_quant(t, out)) return "inputs do not share the output's int8 quantization";
+    if (eq_rank(t) != rank) return "rank mismatch";
+    for (int d = 0; d < rank; ++d)
+      if (d != axis && eq_dim(t, d) != eq_dim(out, d)) return "shape mismatch";
+    axis_sum += eq_dim(t, axis);
+  }
+  if (axis_sum != eq_dim(out, axis)) return "shape mismatch";
+  return NULL;
+}
+
+static void concat_destroy(void* s_) {
+  concat_state* s = s_;
+  if (s) free(s->chunk);
+  free(s);
+}
+
+static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  (void)threads;
+  const TfLiteConcatenationParams* p = (const TfLiteConcatenationParams*)node->builtin_data;
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  concat_state* s = calloc(1, sizeof(*s));
+  if (!s) return NULL;
+  const int rank = eq_rank(out);
+  const int axis = p->axis < 0 ? p->axis + rank : p->axis;
+  s->n_inputs = node->inputs->size;
+  s->chunk = malloc(sizeof(size_t) * (size_t)s->n_inputs);
+  if (!s->chunk) {
+    concat_destroy(s);
+    return NULL;
+  }
+  size_t inner = 1;
+  s->outer = 1;
+  for (int d = 0; d < axis; ++d) s->outer *= (size_t)eq_dim(out, d);
+  for (int d = axis + 1; d < rank; ++d) inner *= (size_t)eq_dim(out, d);
+  for (int i = 0; i < s->n_inputs; ++i) s->chunk[i] = (size_t)eq_dim(eq_in(ctx, node, i), axis) * inner;
+  s->out_chunk = (size_t)eq_dim(out, axis) * inner;
+  return s;
+}
+
+static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
+  (void)pool;
+  const concat_state* s = s_;
+  int8_t* o = out[0];
+  for (size_t k = 0; k < s->outer; ++k) {
+    int8_t* dst = o + k * s->out_chunk;
+    for (int i = 0; i < s->n_inputs; ++i) {
+      memcpy(dst, (const int8_t*)in[i] + k * s->chunk[i], s->chunk[i]);
+      dst += s->chunk[i];
+    }
+  }
+  return kTfLiteOk;
+}
+
+const eq_op_kind eq_op_concatenation = {"CONCATENATION", kTfLiteBuiltinConcatenation, check, create, eval,
+                                        concat_destroy};

@@ -1,0 +1,167 @@
+/* CONV_2D, int8 activations, int8/int4 per-channel or per-tensor weights:
+ * im2col (patch order kh, kw, cin = TFLite's [O][H][W][I] filter layout) + qs8 GEMM.
+ * Padding taps are filled with the input zero point, so they contribute 0, exactly like
+ * the reference kernel that skips them. 1x1 stride-1 unpadded convs skip im2col.
+ * The GEMM requantizes with double rounding, as BUILTIN_REF's conv kernel does.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../gemm/qs8_gemm.h"
+#include "ops.h"
+#include "requant.h"
+
+enum { ROWS_PER_TASK = 64 };
+
+typedef struct {
+  int batches, in_h, in_w, in_c, out_h, out_w, out_c, kh, kw, sh, sw, dh, dw, pad_h, pad_w;
+  int32_t in_zp;
+  int direct;
+  size_t k;
+  qs8_gemm_plan* plan;
+  int8_t* scratch; /* ROWS_PER_TASK x k per thread */
+  int threads;
+} conv_state;
+
+static int pad_before(int stride, int dilation, int in, int filter, int out) {
+  int eff = (filter - 1) * dilation + 1;
+  int total = (out - 1) * stride + eff - in;
+  return total > 0 ? total / 2 : 0;
+}
+
+static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
+  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
+  const TfLiteTensor* in = eq_in(ctx, node, 0);
+  const TfLiteTensor* w = eq_in(ctx, node, 1);
+  const TfLiteTensor* b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  if (!p || !in || !w || !out) return "missing inputs";
+  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
+  if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4) return "not 4-D";
+  if (eq_dim(w, 3) != eq_dim(in, 3)) return "grouped convolution";
+  if (eq_dim(w, 0) != eq_dim(out, 3)) return "filter/output channel mismatch";
+  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
+  if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)
+    return "bad stride/dilation";
+  const char* why = eq_check_weights(w, 0, eq_dim(w, 0));
+  if (why) return why;
+  return eq_check_bias(b, eq_dim(w, 0));
+}
+
+static void conv_destroy(void* s_) {
+  conv_state* s = s_;
+  if (!s) return;
+  qs8_gemm_plan_destroy(s->plan);
+  free(s->scratch);
+  free(s);
+}
+
+static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
+  const TfLiteTensor* in = eq_in(ctx, node, 0);
+  const TfLiteTensor* w = eq_in(ctx, node, 1);
+  const TfLiteTensor* b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  conv_state* s = calloc(1, sizeof(*s));
+  if (!s) return NULL;
+  s->batches = eq_dim(in, 0); s->in_h = eq_dim(in, 1); s->in_w = eq_dim(in, 2); s->in_c = eq_dim(in, 3);
+  s->out_h = eq_dim(out, 1); s->out_w = eq_dim(out, 2); s->out_c = eq_dim(out, 3);
+  s->kh = eq_dim(w, 1); s->kw = eq_dim(w, 2);
+  s->sh = p->stride_height; s->sw = p->stride_width;
+  s->dh = p->dilation_height_factor; s->dw = p->dilation_width_factor;
+  s->pad_h = pad_before(s->sh, s->dh, s->in_h, s->kh, s->out_h);
+  s->pad_w = pad_before(s->sw, s->dw, s->in_w, s->kw, s->out_w);
+  s->in_zp = in->params.zero_point;
+  s->k = (size_t)s->kh * s->kw * s->in_c;
+  s->direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pad_h == 0 && s->pad_w == 0 &&
+              s->out_h == s->in_h && s->out_w == s->in_w;
+  s->threads = threads < 1 ? 1 : threads;
+
+  int32_t* mult = malloc(sizeof(int32_t) * (size_t)s->out_c);
+  int32_t* shift = malloc(sizeof(int32_t) * (size_t)s->out_c);
+  if (!mult || !shift) goto fail;
+  eq_channel_multipliers(in, w, out, s->out_c, mult, shift);
+  qs8_gemm_desc d;
+  memset(&d, 0, sizeof(d));
+  d.n = s->out_c;
+  d.k = (int32_t)s->k;
+  d.weights = w->data.raw_const;
+  d.weight_bits = w->type == kTfLiteInt4 ? 4 : 8;
+  d.bias = b ? b->data.i32 : NULL;
+  d.a_zero_point = s->in_zp;
+  d.multiplier = mult;
+  d.shift = shift;
+  d.c_zero_point = out->params.zero_point;
+  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &d.c_min, &d.c_max);
+  s->plan = qs8_gemm_plan_create_rounding(&d, EDGEQ_ISA_AUTO, QS8_ROUNDING_DOUBLE);
+  free(mult);
+  free(shift);
+  mult = shift = NULL;
+  if (!s->plan) goto fail;
+  if (!s->direct) {
+    s->scratch = malloc((size_t)s->threads * ROWS_PER_TASK * s->k);
+    if (!s->scratch) goto fail;
+  }
+  return s;
+fail:
+  free(mult);
+  free(shift);
+  conv_destroy(s);
+  return NULL;
+}
+
+typedef struct {
+  conv_state* s;
+  const int8_t* in;
+  int8_t* out;
+  size_t rows;
+  size_t tasks_per_thread_slot;
+} conv_job;
+
+/* Row r of the conv's implicit GEMM = output pixel (b, oy, ox). */
+static void im2col_row(const conv_state* s, const int8_t* in, size_t r, int8_t* dst) {
+  const int ox = (int)(r % (size_t)s->out_w);
+  const int oy = (int)((r / (size_t)s->out_w) % (size_t)s->out_h);
+  const int b = (int)(r / ((size_t)s->out_w * s->out_h));
+  const int iy0 = oy * s->sh - s->pad_h, ix0 = ox * s->sw - s->pad_w;
+  const size_t c = (size_t)s->in_c;
+  for (int ky = 0; ky < s->kh; ++ky) {
+    const int iy = iy0 + ky * s->dh;
+    for (int kx = 0; kx < s->kw; ++kx) {
+      const int ix = ix0 + kx * s->dw;
+      if (iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w) {
+        memset(dst, (int8_t)s->in_zp, c);
+      } else {
+        memcpy(dst, in + (((size_t)b * s->in_h + iy) * s->in_w + ix) * c, c);
+      }
+      dst += c;
+    }
+  }
+}
+
+static void conv_task(void* arg, size_t t) {
+  conv_job* j = arg;
+  conv_state* s = j->s;
+  const size_t r0 = t * ROWS_PER_TASK;
+  size_t rows = j->rows - r0 < ROWS_PER_TASK ? j->rows - r0 : ROWS_PER_TASK;
+  const size_t n = (size_t)s->out_c;
+  if (s->direct) {
+    qs8_gemm_run(s->plan, rows, j->in + r0 * s->k, s->k, j->out + r0 * n, n, 0, n);
+    return;
+  }
+  /* the pool schedules statically (thread j runs tasks j, j+T, ...), so scratch slot
+   * t % T is never used by two tasks at once */
+  int8_t* buf = s->scratch + (t % (size_t)s->threads) * ROWS_PER_TASK * s->k;
+  for (size_t i = 0; i < rows; ++i) im2col_row(s, j->in, r0 + i, buf + i * s->k);
+  qs8_gemm_run(s->plan, rows, buf, s->k, j->out + r0 * n, n, 0, n);
+}
+
+static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
+  conv_state* s = s_;
+  conv_job j = {s, (const int8_t*)in[0], (int8_t*)out[0], (size_t)s->batches * s->out_h * s->out_w, 0};
+  const size_t tasks = (j.rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+  eq_pool_parallel_for(pool, tasks, conv_task, &j);
+  return kTfLiteOk;
+}
+
+const eq_op_kind eq_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, check, create, eval, conv_destroy};

@@ -1,0 +1,180 @@
+/* DEPTHWISE_CONV_2D, int8 activations, int8/int4 weights [1][KH][KW][C*M] (per-channel
+ * along dim 3 or per-tensor), direct kernel. int4 weights stay packed; nibbles are read
+ * in the inner loop. Accumulation order matches the reference (sum is exact anyway). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+#include "requant.h"
+
+typedef struct {
+  int batches, in_h, in_w, in_c, out_h, out_w, out_c, mult, kh, kw, sh, sw, dh, dw, pad_h, pad_w;
+  int32_t in_zp, out_zp, act_min, act_max;
+  int int4;
+  const void* weights; /* model's constant buffer: lives as long as the interpreter */
+  int32_t* bias;
+  int32_t* multiplier;
+  int32_t* shift;
+  int threads;
+  int32_t* acc; /* depth-multiplier-1 path: one accumulator row per thread slot */
+} dw_state;
+
+static int pad_before(int stride, int dilation, int in, int filter, int out) {
+  int eff = (filter - 1) * dilation + 1;
+  int total = (out - 1) * stride + eff - in;
+  return total > 0 ? total / 2 : 0;
+}
+
+static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
+  const TfLiteDepthwiseConvParams* p = (const TfLiteDepthwiseConvParams*)node->builtin_data;
+  const TfLiteTensor* in = eq_in(ctx, node, 0);
+  const TfLiteTensor* w = eq_in(ctx, node, 1);
+  const TfLiteTensor* b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  if (!p || !in || !w || !out) return "missing inputs";
+  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
+  if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4 || eq_dim(w, 0) != 1) return "not 4-D";
+  const int oc = eq_dim(out, 3), ic = eq_dim(in, 3);
+  if (eq_dim(w, 3) != oc || ic == 0 || oc % ic != 0) return "channel mismatch";
+  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
+  if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)
+    return "bad stride/dilation";
+  const char* why = eq_check_weights(w, 3, oc);
+  if (why) return why;
+  return eq_check_bias(b, oc);
+}
+
+static void dw_destroy(void* s_) {
+  dw_state* s = s_;
+  if (!s) return;
+  free(s->bias);
+  free(s->multiplier);
+  free(s->shift);
+  free(s->acc);
+  free(s);
+}
+
+static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  const TfLiteDepthwiseConvParams* p = (const TfLiteDepthwiseConvParams*)node->builtin_data;
+  const TfLiteTensor* in = eq_in(ctx, node, 0);
+  const TfLiteTensor* w = eq_in(ctx, node, 1);
+  const TfLiteTensor* b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  dw_state* s = calloc(1, sizeof(*s));
+  if (!s) return NULL;
+  s->batches = eq_dim(in, 0); s->in_h = eq_dim(in, 1); s->in_w = eq_dim(in, 2); s->in_c = eq_dim(in, 3);
+  s->out_h = eq_dim(out, 1); s->out_w = eq_dim(out, 2); s->out_c = eq_dim(out, 3);
+  s->mult = s->out_c / s->in_c;
+  s->kh = eq_dim(w, 1); s->kw = eq_dim(w, 2);
+  s->sh = p->stride_height; s->sw = p->stride_width;
+  s->dh = p->dilation_height_factor; s->dw = p->dilation_width_factor;
+  s->pad_h = pad_before(s->sh, s->dh, s->in_h, s->kh, s->out_h);
+  s->pad_w = pad_before(s->sw, s->dw, s->in_w, s->kw, s->out_w);
+  s->in_zp = in->params.zero_point;
+  s->out_zp = out->params.zero_point;
+  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &s->act_min, &s->act_max);
+  s->int4 = w->type == kTfLiteInt4;
+  s->weights = w->data.raw_const;
+  s->bias = calloc((size_t)s->out_c, sizeof(int32_t));
+  s->multiplier = malloc(sizeof(int32_t) * (size_t)s->out_c);
+  s->shift = malloc(sizeof(int32_t) * (size_t)s->out_c);
+  s->threads = threads < 1 ? 1 : threads;
+  s->acc = malloc(sizeof(int32_t) * (size_t)s->out_c * (size_t)s->threads);
+  if (!s->bias || !s->multiplier || !s->shift || !s->acc) {
+    dw_destroy(s);
+    return NULL;
+  }
+  if (b) memcpy(s->bias, b->data.raw_const, sizeof(int32_t) * (size_t)s->out_c);
+  eq_channel_multipliers(in, w, out, s->out_c, s->multiplier, s->shift);
+  return s;
+}
+
+typedef struct {
+  const dw_state* s;
+  const int8_t* in;
+  int8_t* out;
+} dw_job;
+
+/* one task = one output row (b, oy) */
+static void dw_row(void* arg, size_t t) {
+  const dw_job* j = arg;
+  const dw_state* s = j->s;
+  const int oy = (int)(t % (size_t)s->out_h), b = (int)(t / (size_t)s->out_h);
+  const int8_t* w8 = (const int8_t*)s->weights;
+  const uint8_t* w4 = (const uint8_t*)s->weights;
+  const int32_t in_off = -s->in_zp;
+  for (int ox = 0; ox < s->out_w; ++ox) {
+    const int iy0 = oy * s->sh - s->pad_h, ix0 = ox * s->sw - s->pad_w;
+    int8_t* dst = j->out + (((size_t)b * s->out_h + oy) * s->out_w + ox) * s->out_c;
+    for (int ic = 0; ic < s->in_c; ++ic) {
+      for (int m = 0; m < s->mult; ++m) {
+        const int oc = m + ic * s->mult;
+        int32_t acc = 0;
+        for (int ky = 0; ky < s->kh; ++ky) {
+          const int iy = iy0 + s->dh * ky;
+          if (iy < 0 || iy >= s->in_h) continue;
+          for (int kx = 0; kx < s->kw; ++kx) {
+            const int ix = ix0 + s->dw * kx;
+            if (ix < 0 || ix >= s->in_w) continue;
+            const int32_t x = j->in[(((size_t)b * s->in_h + iy) * s->in_w + ix) * s->in_c + ic];
+            const size_t wi = ((size_t)ky * s->kw + kx) * s->out_c + oc;
+            const int32_t wv = s->int4 ? eq_int4_at(w4, wi) : w8[wi];
+            acc += wv * (x + in_off);
+          }
+        }
+        acc += s->bias[oc];
+        acc = eq_mbqm(acc, s->multiplier[oc], s->shift[oc]) + s->out_zp;
+        dst[oc] = (int8_t)eq_clamp(acc, s->act_min, s->act_max);
+      }
+    }
+  }
+}
+
+/* Depth multiplier 1: channels innermost, so the multiply-accumulate over a tap runs over
+ * contiguous channels of input and weights (vectorizable). Integer sums are exact, so the
+ * order differs from the reference loop without changing results. */
+static void dw_row_m1(void* arg, size_t t) {
+  const dw_job* j = arg;
+  const dw_state* s = j->s;
+  const int oy = (int)(t % (size_t)s->out_h), b = (int)(t / (size_t)s->out_h);
+  const size_t C = (size_t)s->out_c;
+  int32_t* acc = s->acc + (t % (size_t)s->threads) * C; /* static pool schedule: slot is ours */
+  const int32_t zp = s->in_zp;
+  const int iy0 = oy * s->sh - s->pad_h;
+  for (int ox = 0; ox < s->out_w; ++ox) {
+    const int ix0 = ox * s->sw - s->pad_w;
+    memcpy(acc, s->bias, sizeof(int32_t) * C);
+    for (int ky = 0; ky < s->kh; ++ky) {
+      const int iy = iy0 + s->dh * ky;
+      if (iy < 0 || iy >= s->in_h) continue;
+      for (int kx = 0; kx < s->kw; ++kx) {
+        const int ix = ix0 + s->dw * kx;
+        if (ix < 0 || ix >= s->in_w) continue;
+        const int8_t* xp = j->in + (((size_t)b * s->in_h + iy) * s->in_w + ix) * C;
+        const size_t wbase = ((size_t)ky * s->kw + kx) * C;
+        if (s->int4) {
+          const uint8_t* w4 = (const uint8_t*)s->weights;
+          for (size_t c = 0; c < C; ++c) acc[c] += eq_int4_at(w4, wbase + c) * ((int32_t)xp[c] - zp);
+        } else {
+          const int8_t* wp = (const int8_t*)s->weights + wbase;
+          for (size_t c = 0; c < C; ++c) acc[c] += (int32_t)wp[c] * ((int32_t)xp[c] - zp);
+        }
+      }
+    }
+    int8_t* dst = j->out + (((size_t)b * s->out_h + oy) * s->out_w + ox) * C;
+    for (size_t c = 0; c < C; ++c) {
+      const int32_t v = eq_mbqm(acc[c], s->multiplier[c], s->shift[c]) + s->out_zp;
+      dst[c] = (int8_t)eq_clamp(v, s->act_min, s->act_max);
+    }
+  }
+}
+
+static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
+  const dw_state* s = s_;
+  dw_job j = {s, (const int8_t*)in[0], (int8_t*)out[0]};
+  eq_pool_parallel_for(pool, (size_t)s->batches * s->out_h, s->mult == 1 ? dw_row_m1 : dw_row, &j);
+  return kTfLiteOk;
+}
+
+const eq_op_kind eq_op_depthwise_conv2d = {"DEPTHWISE_CONV_2D", kTfLiteBuiltinDepthwiseConv2d, check, create, eval,
+                                           dw_destroy};

@@ -1,0 +1,87 @@
+/* SOFTMAX, int8 in -> int8 out (scale 1/256, zero point -128), the reference kernel's
+ * gemmlowp fixed-point path: exp on Q5.26 diffs, Q12 sum, reciprocal, rescale. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "fixedpoint.h"
+#include "ops.h"
+#include "requant.h"
+
+enum { kScaledDiffIntegerBits = 5, kAccumulationIntegerBits = 12 };
+
+typedef struct {
+  size_t outer, depth;
+  int32_t input_multiplier;
+  int input_left_shift;
+  int diff_min;
+} softmax_state;
+
+static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
+  if (!node->builtin_data || !in || !out) return "missing tensors";
+  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
+  if (out->params.zero_point != -128 || fabsf(out->params.scale - 1.f / 256) > 0.001f / 256)
+    return "output is not scale 1/256, zero point -128";
+  if (eq_rank(in) < 1 || eq_numel(in) != eq_numel(out)) return "shape mismatch";
+  return NULL;
+}
+
+static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  (void)threads;
+  const TfLiteSoftmaxParams* p = (const TfLiteSoftmaxParams*)node->builtin_data;
+  const TfLiteTensor* in = eq_in(ctx, node, 0);
+  softmax_state* s = calloc(1, sizeof(*s));
+  if (!s) return NULL;
+  s->depth = (size_t)eq_dim(in, eq_rank(in) - 1);
+  s->outer = s->depth ? eq_numel(in) / s->depth : 0;
+  /* PreprocessSoftmaxScaling + CalculateInputRadius (quantization_util.cc) */
+  double real = (double)p->beta * (double)in->params.scale * (double)(1LL << (31 - kScaledDiffIntegerBits));
+  if (real > (double)((1LL << 31) - 1)) real = (double)((1LL << 31) - 1);
+  eq_quantize_multiplier(real, &s->input_multiplier, &s->input_left_shift);
+  const double max_input_rescaled = 1.0 * ((1 << kScaledDiffIntegerBits) - 1) *
+                                    (double)(1LL << (31 - kScaledDiffIntegerBits)) /
+                                    (double)(1LL << s->input_left_shift);
+  s->diff_min = (int)(-1.0 * (double)(int)floor(max_input_rescaled));
+  return s;
+}
+
+static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
+  (void)pool;
+  const softmax_state* s = s_;
+  const int8_t* x = in[0];
+  int8_t* y = out[0];
+  for (size_t i = 0; i < s->outer; ++i) {
+    const int8_t* row = x + i * s->depth;
+    int8_t* dst = y + i * s->depth;
+    int32_t max_in_row = -128;
+    for (size_t c = 0; c < s->depth; ++c) max_in_row = row[c] > max_in_row ? row[c] : max_in_row;
+    int32_t sum_of_exps = 0; /* Q12 */
+    for (size_t c = 0; c < s->depth; ++c) {
+      const int32_t diff = row[c] - max_in_row;
+      if (diff >= s->diff_min) {
+        const int32_t rescaled = eq_srdhm(eq_shl32(diff, s->input_left_shift), s->input_multiplier);
+        sum_of_exps += fp_rescale(fp_exp_on_negative(rescaled, kScaledDiffIntegerBits), 0, kAccumulationIntegerBits);
+      }
+    }
+    /* GetReciprocal */
+    const int headroom_plus_one = sum_of_exps ? __builtin_clz((uint32_t)sum_of_exps) : 32;
+    const int num_bits_over_unit = kAccumulationIntegerBits - headroom_plus_one;
+    const int32_t shifted_sum_minus_one =
+        (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
+    const int32_t shifted_scale = fp_one_over_one_plus_x(shifted_sum_minus_one);
+    for (size_t c = 0; c < s->depth; ++c) {
+      const int32_t diff = row[c] - max_in_row;
+      if (diff >= s->diff_min) {
+        const int32_t rescaled = eq_srdhm(eq_shl32(diff, s->input_left_shift), s->input_multiplier);
+        const int32_t exp_in_0 = fp_exp_on_negative(rescaled, kScaledDiffIntegerBits);
+        const int32_t unsat = eq_rdpot(fp_mul(shifted_scale, exp_in_0), num_bits_over_unit + 31 - 8);
+        dst[c] = (int8_t)eq_clamp(unsat - 128, -128, 127);
+      } else {
+        dst[c] = -128;
+      }
+    }
+  }
+  return kTfLiteOk;
+}
+
+const eq_op_kind eq_op_softmax = {"SOFTMAX", kTfLiteBuiltinSoftmax, check, create, eval, free};

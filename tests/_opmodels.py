@@ -1,0 +1,307 @@
+"""Tiny int8 TFLite models for testing the edgeq CPU delegate op by op.
+
+Each model is a ``tf.function`` over constant weights, converted with a representative
+dataset to full-integer int8 (int8 I/O unless ``float_io``). ``to_int4`` rewrites a
+converted model's weights to the TFLite INT4 type (packed two per byte) with the
+flatbuffer object API, requantizing weights and bias consistently.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Sequence
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _tf():
+    import tensorflow as tf
+    return tf
+
+
+def convert(fn: Callable, input_shapes: Sequence[Sequence[int]], *, seed: int = 0,
+            float_io: bool = False, scale: float | Sequence[float] = 1.0, per_tensor: bool = False) -> bytes:
+    """Full-integer conversion of ``fn(*inputs)`` with a random representative dataset."""
+    tf = _tf()
+    specs = [tf.TensorSpec(shape=s, dtype=tf.float32) for s in input_shapes]
+    concrete = tf.function(fn, input_signature=specs).get_concrete_function()
+    rng = np.random.default_rng(seed)
+    scales = list(scale) if isinstance(scale, (list, tuple)) else [scale] * len(input_shapes)
+
+    def rep():
+        for _ in range(8):
+            yield [(rng.standard_normal(s) * k).astype(np.float32) for s, k in zip(input_shapes, scales)]
+
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if per_tensor:  # one weight scale per tensor instead of per output channel
+        conv._experimental_disable_per_channel = True
+    if not float_io:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def rand_w(rng: np.random.Generator, *shape: int, scale: float = 0.5) -> np.ndarray:
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def _act(x, act: str):
+    tf = _tf()
+    if act == "relu":
+        return tf.nn.relu(x)
+    if act == "relu6":
+        return tf.nn.relu6(x)
+    if act == "relu_n1_to_1":
+        return tf.clip_by_value(x, -1.0, 1.0)
+    return x
+
+
+# ---- single-op builders: each returns (fn, input_shapes) ----
+
+def conv2d(n=1, h=9, w=9, cin=5, cout=7, k=(3, 3), stride=1, padding="SAME", dilation=1,
+           act="none", seed=0, bias=True):
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    W = rand_w(rng, k[0], k[1], cin, cout)
+    B = rand_w(rng, cout)
+
+    def fn(x):
+        y = tf.nn.conv2d(x, W, strides=stride, padding=padding, dilations=dilation)
+        if bias:
+            y = tf.nn.bias_add(y, B)
+        return _act(y, act)
+    return fn, [(n, h, w, cin)]
+
+
+def depthwise(n=1, h=9, w=9, c=5, mult=1, k=(3, 3), stride=1, padding="SAME", dilation=1,
+              act="none", seed=0):
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    W = rand_w(rng, k[0], k[1], c, mult)
+    B = rand_w(rng, c * mult)
+
+    def fn(x):
+        y = tf.nn.depthwise_conv2d(x, W, strides=[1, stride, stride, 1], padding=padding,
+                                   dilations=[dilation, dilation])
+        return _act(tf.nn.bias_add(y, B), act)
+    return fn, [(n, h, w, c)]
+
+
+def dense(batch=1, cin=33, cout=17, act="none", seed=0):
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    W = rand_w(rng, cin, cout)
+    B = rand_w(rng, cout)
+
+    def fn(x):
+        return _act(tf.matmul(x, W) + B, act)
+    return fn, [(batch, cin)]
+
+
+def binary(op="add", a=(1, 4, 4, 6), b=(1, 4, 4, 6), act="none"):
+    tf = _tf()
+
+    def fn(x, y):
+        z = x + y * 0.5 if op == "add" else x * y
+        return _act(z, act)
+    return fn, [a, b]
+
+
+def pool(kind="avg", n=1, h=9, w=9, c=5, k=3, stride=2, padding="SAME"):
+    tf = _tf()
+
+    def fn(x):
+        f = tf.nn.avg_pool2d if kind == "avg" else tf.nn.max_pool2d
+        return f(x, ksize=k, strides=stride, padding=padding)
+    return fn, [(n, h, w, c)]
+
+
+def mean(shape=(1, 5, 6, 7), axis=(1, 2), keepdims=True):
+    tf = _tf()
+
+    def fn(x):
+        return tf.reduce_mean(x * 0.7, axis=list(axis), keepdims=keepdims)
+    return fn, [shape]
+
+
+def unary(kind="softmax", shape=(2, 37)):
+    tf = _tf()
+
+    def fn(x):
+        if kind == "softmax":
+            return tf.nn.softmax(x * 1.5)
+        if kind == "logistic":
+            return tf.math.sigmoid(x * 2.0)
+        if kind == "hard_swish":
+            y = x * 2.0
+            return y * tf.nn.relu6(y + 3.0) * (1.0 / 6.0)
+        raise ValueError(kind)
+    return fn, [shape]
+
+
+def reshape_concat(shape=(2, 3, 4, 5)):
+    tf = _tf()
+
+    def fn(x, y):
+        z = tf.concat([x, y * 2.0], axis=3)
+        return tf.reshape(z, [shape[0], -1])
+    return fn, [shape, shape]
+
+
+def concat_requantize(shape=(1, 3, 4, 5)):
+    """Concatenation of a fixed-scale LOGISTIC output with a wider tensor: the converter
+    inserts an int8 -> int8 QUANTIZE (requantization) in front of the concatenation."""
+    tf = _tf()
+
+    def fn(x, y):
+        return tf.concat([tf.math.sigmoid(x), y * 4.0], axis=3)
+    return fn, [shape, shape]
+
+
+def pad(shape=(1, 5, 6, 3), paddings=((0, 0), (1, 2), (2, 0), (0, 1))):
+    tf = _tf()
+
+    def fn(x):
+        return tf.pad(x * 1.3, paddings)
+    return fn, [shape]
+
+
+# ---- whole small models ----
+
+def mobilenet_block(seed=0, size=16, width=16):
+    """conv -> hard-swish -> depthwise -> SE (mean, FC-as-conv, logistic, mul) -> conv + residual add."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    c, h = width, max(width // 2, 1)
+    W1, B1 = rand_w(rng, 3, 3, 3, c), rand_w(rng, c)
+    Wd, Bd = rand_w(rng, 3, 3, c, 1), rand_w(rng, c)
+    Ws1, Bs1 = rand_w(rng, 1, 1, c, h), rand_w(rng, h)
+    Ws2, Bs2 = rand_w(rng, 1, 1, h, c), rand_w(rng, c)
+    W2, B2 = rand_w(rng, 1, 1, c, c, scale=0.5 / np.sqrt(c / 16)), rand_w(rng, c)
+    Wf, Bf = rand_w(rng, c, 10), rand_w(rng, 10)
+
+    def hswish(x):
+        return x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0)
+
+    def fn(x):
+        y = hswish(tf.nn.bias_add(tf.nn.conv2d(x, W1, 2, "SAME"), B1))
+        d = tf.nn.relu(tf.nn.bias_add(tf.nn.depthwise_conv2d(y, Wd, [1, 1, 1, 1], "SAME"), Bd))
+        s = tf.reduce_mean(d, axis=[1, 2], keepdims=True)
+        s = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(s, Ws1, 1, "SAME"), Bs1))
+        s = tf.math.sigmoid(tf.nn.bias_add(tf.nn.conv2d(s, Ws2, 1, "SAME"), Bs2))
+        z = tf.nn.bias_add(tf.nn.conv2d(d * s, W2, 1, "SAME"), B2) + y
+        g = tf.reduce_mean(z, axis=[1, 2])
+        return tf.nn.softmax(tf.matmul(g, Wf) + Bf)
+    return fn, [(1, size, size, 3)]
+
+
+def residual_net(seed=1):
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    W1, B1 = rand_w(rng, 3, 3, 4, 8), rand_w(rng, 8)
+    W2, B2 = rand_w(rng, 3, 3, 8, 8), rand_w(rng, 8)
+    W3, B3 = rand_w(rng, 1, 1, 16, 8), rand_w(rng, 8)
+
+    def fn(x):
+        a = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, W1, 1, "SAME"), B1))
+        b = tf.nn.relu6(tf.nn.bias_add(tf.nn.conv2d(a, W2, 1, "SAME"), B2))
+        c = tf.concat([a, b], axis=3)
+        d = tf.nn.bias_add(tf.nn.conv2d(c, W3, 1, "VALID"), B3) + a
+        e = tf.nn.max_pool2d(d, 2, 2, "VALID")
+        return tf.nn.avg_pool2d(tf.pad(e, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 1, "VALID")
+    return fn, [(2, 12, 12, 4)]
+
+
+def mlp(seed=2):
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    W1, B1 = rand_w(rng, 64, 48), rand_w(rng, 48)
+    W2, B2 = rand_w(rng, 48, 32), rand_w(rng, 32)
+    W3, B3 = rand_w(rng, 32, 10), rand_w(rng, 10)
+
+    def fn(x):
+        h = tf.nn.relu(tf.matmul(x, W1) + B1)
+        h = tf.nn.relu6(tf.matmul(h, W2) + B2)
+        return tf.nn.softmax(tf.matmul(h, W3) + B3)
+    return fn, [(4, 64)]
+
+
+# ---- INT4 rewrite ----
+
+_INT4_OPS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
+
+
+def pack_int4(values: np.ndarray) -> bytes:
+    """TFLite INT4 packing: element 2i in the low nibble of byte i, 2i+1 in the high nibble."""
+    flat = values.astype(np.int8).reshape(-1)
+    if flat.size % 2:
+        flat = np.concatenate([flat, np.zeros(1, np.int8)])
+    lo = flat[0::2].astype(np.uint8) & 0x0F
+    hi = (flat[1::2].astype(np.uint8) & 0x0F) << 4
+    return (lo | hi).astype(np.uint8).tobytes()
+
+
+def to_int4(model_bytes: bytes) -> bytes:
+    """Rewrite the weights of every CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED to INT4.
+
+    Weights are requantized symmetrically per channel to [-7, 7]; the int32 bias is
+    requantized to the new scale (input_scale * weight_scale)."""
+    from edgeq import tflite_schema as ts
+
+    m = ts.read_model(model_bytes)
+    int4 = ts.tensor_type_code("INT4")
+    sg = m.subgraphs[0]
+    for op in sg.operators:
+        name = ts.op_name(m, op)
+        if name not in _INT4_OPS:
+            continue
+        qdim = _INT4_OPS[name]
+        x_t, w_t = sg.tensors[op.inputs[0]], sg.tensors[op.inputs[1]]
+        b_t = sg.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+        shape = list(w_t.shape)
+        w = np.frombuffer(bytes(m.buffers[w_t.buffer].data), np.int8).reshape(shape).astype(np.float64)
+        old = np.asarray(w_t.quantization.scale, np.float64)
+        nch = shape[qdim]
+        old_c = old if old.size == nch else np.full(nch, old[0])
+        bshape = [1] * len(shape)
+        bshape[qdim] = nch
+        real = w * old_c.reshape(bshape)
+        amax = np.max(np.abs(np.moveaxis(real, qdim, 0).reshape(nch, -1)), axis=1)
+        new = np.where(amax > 0, amax / 7.0, 1e-6).astype(np.float32)
+        q = np.clip(np.round(real / new.astype(np.float64).reshape(bshape)), -7, 7).astype(np.int8)
+        m.buffers[w_t.buffer].data = np.frombuffer(pack_int4(q), np.uint8)
+        w_t.type = int4
+        w_t.quantization.scale = [float(s) for s in new]
+        w_t.quantization.zeroPoint = [0] * nch
+        w_t.quantization.quantizedDimension = qdim
+        if b_t is not None:
+            in_scale = float(x_t.quantization.scale[0])
+            b = np.frombuffer(bytes(m.buffers[b_t.buffer].data), np.int32).astype(np.float64)
+            b_old = np.asarray(b_t.quantization.scale, np.float64)
+            real_b = b * (b_old if b_old.size == b.size else np.full(b.size, b_old[0]))
+            b_scale = (np.float64(in_scale) * new.astype(np.float64)).astype(np.float32)
+            nb = np.round(real_b / b_scale.astype(np.float64)).astype(np.int32)
+            m.buffers[b_t.buffer].data = np.frombuffer(nb.tobytes(), np.uint8)
+            b_t.quantization.scale = [float(s) for s in b_scale]
+            b_t.quantization.zeroPoint = [0] * nch
+            b_t.quantization.quantizedDimension = 0
+    return ts.write_model(m)
+
+
+def op_names(model_bytes: bytes) -> list[str]:
+    from edgeq import tflite_schema as ts
+
+    m = ts.read_model(model_bytes)
+    return [ts.op_name(m, op) for op in m.subgraphs[0].operators]
+
+
+def convert_float(fn: Callable, input_shapes: Sequence[Sequence[int]]) -> bytes:
+    """Plain float32 conversion (no quantization): nothing in it is int8."""
+    tf = _tf()
+    specs = [tf.TensorSpec(shape=s, dtype=tf.float32) for s in input_shapes]
+    concrete = tf.function(fn, input_signature=specs).get_concrete_function()
+    return tf.lite.TFLiteConverter.from_concrete_functions([concrete]).convert()

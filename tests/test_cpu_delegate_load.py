@@ -1,0 +1,195 @@
+"""Loading the edgeq CPU delegate: every supported runtime, options, and graceful fallbacks."""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import _opmodels as om
+from edgeq.errors import DelegateError
+from edgeq.runtime import Interpreter, available_runtimes, delegate_path
+
+
+@pytest.fixture(scope="module")
+def residual_model() -> bytes:
+    fn, shapes = om.residual_net()
+    return om.convert(fn, shapes, seed=3)
+
+
+@pytest.fixture(scope="module")
+def float_model() -> bytes:
+    fn, shapes = om.conv2d(h=6, w=6, cin=3, cout=4)
+    return om.convert_float(fn, shapes)
+
+
+def run_both(model: bytes, tmp_path, runtime: str | None = None, **opts):
+    report = tmp_path / "report.json"
+    ref = Interpreter(model, resolver="reference", runtime=runtime)
+    dlg = Interpreter(model, resolver="reference", runtime=runtime, delegates=["cpu"],
+                      delegate_options={"report_path": str(report), **opts})
+    rng = np.random.default_rng(7)
+    xs = [rng.integers(-128, 128, s.shape).astype(s.dtype) if np.issubdtype(s.dtype, np.integer)
+          else rng.standard_normal(s.shape).astype(s.dtype) for s in ref.inputs]
+    return ref.run(xs), dlg.run(xs), json.loads(report.read_text()), ref
+
+
+@pytest.mark.parametrize("runtime", ["ai-edge-litert", "tensorflow"])
+def test_loads_and_runs_bit_exact_in_runtime(runtime, residual_model, tmp_path):
+    assert runtime in {r.name for r in available_runtimes()}, f"{runtime} must be installed for this test"
+    want, got, report, _ = run_both(residual_model, tmp_path, runtime=runtime)
+    assert len(report["claimed"]) == len(om.op_names(residual_model))
+    for w, g in zip(want, got):
+        assert np.array_equal(w, g)
+
+
+def test_report_names_the_runtime_tensors(residual_model, tmp_path):
+    # The delegate reads names through its own TfLiteTensor layout, indexing context->tensors:
+    # if the struct size or field offsets were wrong the names would not line up.
+    _, _, report, ref = run_both(residual_model, tmp_path)
+    names = {d["index"]: d["name"] for d in ref.tensor_details()}
+    ops = ref.raw._get_ops_details()
+    by_node = {c["node"]: c for c in report["claimed"]}
+    assert by_node, "delegate claimed nothing"
+    for op in ops:
+        if op["index"] in by_node:
+            c = by_node[op["index"]]
+            assert c["op"] == op["op_name"]
+            assert c["inputs"] == [names[i] for i in op["inputs"] if i >= 0]
+            assert c["outputs"] == [names[i] for i in op["outputs"]]
+
+
+@pytest.mark.parametrize("opts,fragment", [
+    ({"num_threads": "0"}, "num_threads='0'"),
+    ({"num_threads": "two"}, "num_threads='two'"),
+    ({"ops": "CONV_2D,FOO"}, "unknown op 'FOO'"),
+    ({"ops": " , "}, "ops is empty"),
+    ({"mode": "fast"}, "mode='fast'"),
+    ({"colour": "red"}, "unknown option 'colour'"),
+])
+def test_bad_option_is_a_clear_delegate_error(opts, fragment, residual_model):
+    with pytest.raises(DelegateError) as info:
+        Interpreter(residual_model, resolver="reference", delegates=["cpu"], delegate_options=opts)
+    msg = str(info.value)
+    assert fragment in msg and "\n" not in msg
+    assert ":" in msg.split(fragment, 1)[1], "the message must say what to do"
+
+
+def test_model_with_nothing_to_claim_still_runs(float_model, tmp_path):
+    want, got, report, _ = run_both(float_model, tmp_path)
+    assert report["claimed"] == []
+    assert [r["op"] for r in report["rejected"]] == ["CONV_2D"]
+    assert "int8" in report["rejected"][0]["reason"]
+    assert np.array_equal(want[0], got[0])
+
+
+def test_ops_option_limits_what_is_claimed(residual_model, tmp_path):
+    want, got, report, _ = run_both(residual_model, tmp_path, ops="ADD,concatenation", num_threads=2)
+    assert {c["op"] for c in report["claimed"]} == {"ADD", "CONCATENATION"}
+    disabled = [r for r in report["rejected"] if r["reason"] == "disabled by the ops option"]
+    assert {r["op"] for r in disabled} >= {"CONV_2D", "MAX_POOL_2D"}
+    for w, g in zip(want, got):
+        assert np.array_equal(w, g)
+
+
+def test_resized_input_is_redelegated_and_stays_exact(tmp_path):
+    # The runtime undoes and re-applies a delegate without dynamic-tensor support when an
+    # input is resized, so the delegate rebuilds its kernels for the new static shapes.
+    fn, shapes = om.conv2d(h=6, w=6, cin=3, cout=4, seed=11)
+    model = om.convert(fn, shapes)
+    report = tmp_path / "r.json"
+    ref = Interpreter(model, resolver="reference")
+    dlg = Interpreter(model, resolver="reference", delegates=["cpu"], delegate_options={"report_path": str(report)})
+    report.unlink()
+    x = np.random.default_rng(5).integers(-128, 128, (3, 6, 6, 3)).astype(np.int8)
+    want, got = ref.run([x])[0], dlg.run([x])[0]
+    assert got.shape == (3, 6, 6, 4)
+    assert np.array_equal(want, got)
+    assert [c["op"] for c in json.loads(report.read_text())["claimed"]] == ["CONV_2D"]
+
+
+def test_verbose_env_logs_claimed_nodes(residual_model, monkeypatch, capfd):
+    monkeypatch.setenv("EDGEQ_DELEGATE_VERBOSE", "1")
+    Interpreter(residual_model, resolver="reference", delegates=["cpu"])
+    err = capfd.readouterr().err
+    assert "edgeq cpu delegate: claimed node 0 (CONV_2D)" in err
+
+
+def test_only_the_plugin_symbols_are_exported():
+    lib = ctypes.CDLL(str(delegate_path("cpu")))
+    assert hasattr(lib, "tflite_plugin_create_delegate")
+    assert hasattr(lib, "tflite_plugin_destroy_delegate")
+    for internal in ("eq_find_op", "eq_options_parse", "qs8_gemm_run"):
+        assert not hasattr(lib, internal), f"{internal} leaks out of libedgeq_cpu"
+
+
+TFLITE_RUNTIME_CHECK = r"""
+import json, sys
+import numpy as np
+from tflite_runtime.interpreter import Interpreter, OpResolverType, load_delegate
+model, lib, report = sys.argv[1:4]
+ref = Interpreter(model_path=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+dlg = Interpreter(model_path=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+                  experimental_delegates=[load_delegate(lib, {"report_path": report})])
+rng = np.random.default_rng(3)
+same = True
+for it in (ref, dlg):
+    it.allocate_tensors()
+for _ in range(3):
+    outs = []
+    xs = [rng.integers(-128, 128, d["shape"]).astype(d["dtype"]) for d in ref.get_input_details()]
+    for it in (ref, dlg):
+        for d, x in zip(it.get_input_details(), xs):
+            it.set_tensor(d["index"], x)
+        it.invoke()
+        outs.append([it.get_tensor(d["index"]).copy() for d in it.get_output_details()])
+    same &= all(np.array_equal(a, b) for a, b in zip(*outs))
+try:
+    load_delegate(lib, {"num_threads": "-3"})
+    bad = "accepted"
+except ValueError as e:
+    bad = str(e)
+print(json.dumps({"same": bool(same), "bad_option": bad}))
+"""
+
+
+def tflite_runtime_python() -> Path:
+    """A venv with tflite-runtime 2.14 (needs numpy<2), built once and cached under ~/.cache/edgeq."""
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "edgeq"
+    venv = root / "tflite-runtime-2.14"
+    py = venv / "bin" / "python"
+    if py.exists():
+        return py
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="tflite-runtime-", dir=root))
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(tmp)], check=True, timeout=120)
+    subprocess.run([str(tmp / "bin" / "python"), "-m", "pip", "install", "-q", "tflite-runtime==2.14.0",
+                    "numpy<2"], check=True, timeout=600)
+    try:
+        os.rename(tmp, venv)  # atomic; a concurrent run that got there first wins
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return py
+
+
+def test_loads_in_tflite_runtime_2_14(residual_model, tmp_path):
+    if sys.version_info >= (3, 12):
+        pytest.skip("tflite-runtime 2.14 publishes wheels up to Python 3.11")
+    py = tflite_runtime_python()
+    model = tmp_path / "m.tflite"
+    model.write_bytes(residual_model)
+    report = tmp_path / "r.json"
+    out = subprocess.run([str(py), "-c", TFLITE_RUNTIME_CHECK, str(model), str(delegate_path("cpu")), str(report)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(json.loads(report.read_text())["claimed"]) == len(om.op_names(residual_model))
+    assert res["same"], "delegate differs from tflite-runtime's BUILTIN_REF"
+    assert "num_threads='-3' is invalid" in res["bad_option"]
