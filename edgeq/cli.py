@@ -160,7 +160,7 @@ def inspect(model, as_json) -> None:
 
 # Commands that live in their own packages; registered when those packages are present.
 _EXTERNAL = {
-    "debug": "edgeq.debug:debug",
+    "debug": "edgeq.debug:debug_command",
     "profile": "edgeq.profiling.cli:profile",
     "devices": "edgeq.profiling.cli:devices",
     "lab": "edgeq.lab.cli:lab",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -41,12 +41,20 @@ def _quiet_fds() -> Iterator[None]:
             os.close(dup)
 
 
-def calibrate(float_model: bytes, samples: Samples, *, show_progress: bool = False) -> bytes:
-    """TFLite's calibration: record min/max of every tensor over ``samples``."""
+def calibrate(float_model: bytes, samples: Samples | Iterable[Sequence[np.ndarray]], *,
+              show_progress: bool = False) -> bytes:
+    """TFLite's calibration: record min/max of every tensor over ``samples``.
+
+    ``samples``: a :class:`Samples`, or any re-iterable of per-sample lists of arrays (one per input).
+    """
     from tensorflow.lite.python.optimize import calibrator
 
+    total = len(samples) if hasattr(samples, "__len__") else None
+
     def gen():
-        for x in progress(samples, total=len(samples), desc="calibrating", show=show_progress):
+        for x in progress(samples, total=total, desc="calibrating", show=show_progress):
+            if isinstance(x, np.ndarray):
+                x = [x]
             yield [np.ascontiguousarray(a, dtype=np.float32) for a in x]
 
     try:
@@ -59,8 +67,13 @@ def calibrate(float_model: bytes, samples: Samples, *, show_progress: bool = Fal
                          "(check that the data matches the model's inputs)") from None
 
 
-def quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False) -> bytes:
-    """Rewrite a calibrated model with integer tensors."""
+def quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False,
+             denylisted_nodes: Sequence[str] | None = None) -> bytes:
+    """Rewrite a calibrated model with integer tensors.
+
+    ``denylisted_nodes`` (tensor names) stay float: sensitivity analysis uses it to
+    quantize one layer at a time.
+    """
     import tensorflow as tf
     from tensorflow.lite.python import convert as tf_convert
 
@@ -76,7 +89,8 @@ def quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False) -
     try:
         with _quiet_fds():
             model = tf_convert.mlir_quantize(calibrated, disable_per_channel=per_tensor, fully_quantize=full,
-                                             input_data_type=io_type, output_data_type=io_type)
+                                             input_data_type=io_type, output_data_type=io_type,
+                                             denylisted_nodes=list(denylisted_nodes) if denylisted_nodes else None)
             if io == "uint8":
                 model = modify_model_io_type(model, tf.uint8, tf.uint8)
             return model

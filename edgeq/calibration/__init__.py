@@ -1,0 +1,45 @@
+"""Activation calibration beyond TFLite's global min/max.
+
+``activation_ranges`` runs the float model over calibration samples and turns each
+activation's statistics into a (min, max) with one of :data:`METHODS`;
+``apply_ranges`` writes them into the output of TFLite's ``Calibrator`` before the
+MLIR quantizer runs.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import EdgeqError
+from .apply import TensorRanges, apply_ranges, constraint_violations
+from .methods import METHODS, weight_clip_mse, clip_weights
+from .observers import SampleSource, collect_statistics
+
+__all__ = ["activation_ranges", "apply_ranges", "constraint_violations", "METHODS", "TensorRanges",
+           "weight_clip_mse", "clip_weights"]
+
+
+def activation_ranges(float_model: bytes, samples: SampleSource, method: str = "minmax", *,
+                      percentile: float = 99.99, progress: bool = False,
+                      keep_inputs: bool = True) -> TensorRanges:
+    """``{float-model tensor index: (min, max)}`` for every activation, computed with ``method``.
+
+    ``samples``: an iterable (or a callable returning one) of lists of float32 arrays,
+    one batch-1 array per model input. Model inputs keep their observed min/max
+    unless ``keep_inputs`` is False: clipping the raw input loses information no
+    later layer can recover, and the input range is what users quantize their data with.
+    """
+    if method not in METHODS:
+        raise EdgeqError(f"unknown calibration method '{method}': choose one of {', '.join(METHODS)}")
+    if not 50.0 < percentile <= 100.0:
+        raise EdgeqError(f"percentile {percentile} is out of range: give a value in (50, 100], e.g. 99.99")
+    stats, names = collect_statistics(float_model, samples, progress=progress)
+    from ..tflite_schema import read_model
+    inputs = set(int(i) for i in read_model(float_model).subgraphs[0].inputs) if keep_inputs else set()
+    fn = METHODS[method]
+    kw: dict[str, Any] = {"percentile": percentile} if method == "percentile" else {}
+    ranges = TensorRanges(names=names)
+    for i, st in stats.items():
+        if st.count == 0:
+            continue
+        ranges[i] = METHODS["minmax"](st) if i in inputs else fn(st, **kw)
+    return ranges

@@ -1,0 +1,147 @@
+"""Per-layer debug report: finds the layer that was made hard to quantize, under its Keras name."""
+from __future__ import annotations
+
+import json
+import math
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from edgeq.calibration import constraint_violations
+from edgeq.calibration.quantize import quantize_model
+from edgeq.debug import compare_layers, debug_command
+
+LAYERS = ["stem", "bad_conv", "mid_conv", "pool", "flat", "head", "prob"]
+
+
+def bad_layer_model() -> bytes:
+    """``bad_conv`` reads one input channel that is always 0 with weights 1000x the others.
+
+    Per-channel int8 weights then get a scale set by those huge (useless) weights,
+    and every useful weight of bad_conv rounds to 0: its output is destroyed while
+    every other layer quantizes normally.
+    """
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((8, 8, 3), name="img")
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="stem")(inp)
+    x = keras.layers.Conv2D(8, 1, activation="relu", name="bad_conv")(x)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="mid_conv")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    x = keras.layers.Dense(10, name="head")(x)
+    out = keras.layers.Softmax(name="prob")(x)
+    m = keras.Model(inp, out)
+    w, b = m.get_layer("stem").get_weights()
+    w[..., 0] = 0.0
+    b[0] = -1.0  # stem channel 0 is always 0 after ReLU
+    m.get_layer("stem").set_weights([w, b])
+    w, b = m.get_layer("bad_conv").get_weights()
+    w[:, :, 0, :] = 1000.0
+    b[:] = 0.1
+    m.get_layer("bad_conv").set_weights([w, b])
+    return tf.lite.TFLiteConverter.from_keras_model(m).convert()
+
+
+def _samples(seed: int, n: int) -> list[list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    return [[rng.normal(size=(1, 8, 8, 3)).astype(np.float32)] for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def models():
+    fb = bad_layer_model()
+    return fb, quantize_model(fb, _samples(0, 32), "minmax")
+
+
+def test_worst_layer_is_the_broken_one(models):
+    fb, qb = models
+    assert constraint_violations(qb) == []  # softmax keeps its fixed 1/256 encoding
+    report = compare_layers(fb, qb, _samples(1, 16))
+    names = [r.layer for r in report.layers]
+    assert set(LAYERS) - {"flat", "pool", "prob"} <= set(names), names  # the user's Keras names
+    worst = report.layers[0]
+    assert worst.layer == "bad_conv", [(r.layer, r.sqnr_db, r.sqnr_drop_db) for r in report.layers]
+    assert worst.sqnr_db < 10 and worst.cosine < 0.99
+    stem = next(r for r in report.layers if r.layer == "stem")
+    assert stem.sqnr_db > 25 and stem.cosine > 0.999
+    assert 0.2 < stem.rmse_over_scale < 1.0  # about rounding noise
+    mid = next(r for r in report.layers if r.layer == "mid_conv")
+    assert mid.sqnr_drop_db < worst.sqnr_drop_db - 10  # inherits bad_conv's error, adds little
+
+
+def test_float_io_model_matches_through_quantize_ops(models):
+    fb, _ = models
+    qb = quantize_model(fb, _samples(0, 32), "minmax", int8_io=False)  # QUANTIZE in, DEQUANTIZE out
+    report = compare_layers(fb, qb, _samples(1, 8))
+    assert report.layers[0].layer == "bad_conv"
+    stem = next(r for r in report.layers if r.layer == "stem")
+    assert 30 < stem.input_sqnr_db < 80  # the int8-quantized image, matched through QUANTIZE
+    assert all(not math.isnan(r.sqnr_drop_db) for r in report.layers)
+
+
+def test_cli_json_and_html(models, tmp_path):
+    fb, qb = models
+    (tmp_path / "f.tflite").write_bytes(fb)
+    (tmp_path / "q.tflite").write_bytes(qb)
+    np.save(tmp_path / "data.npy", np.concatenate([s[0] for s in _samples(2, 8)]))
+    args = [str(tmp_path / "f.tflite"), str(tmp_path / "q.tflite"), "--data", str(tmp_path / "data.npy")]
+    res = CliRunner().invoke(debug_command, args + ["--json", "--sensitivity", "-o", str(tmp_path / "r.html")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["samples"] == 8 and doc["layers"][0]["layer"] == "bad_conv"
+    assert doc["sensitivity"][0]["layer"] == "bad_conv"
+    page = (tmp_path / "r.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "bad_conv" in page
+    assert "<h2>Sensitivity</h2>" in page
+    assert "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    res = CliRunner().invoke(debug_command, args)
+    assert res.exit_code == 0 and res.output.splitlines()[2].startswith("bad_conv")
+
+
+def test_cli_rejects_bad_input(models, tmp_path):
+    fb, qb = models
+    (tmp_path / "f.tflite").write_bytes(fb)
+    (tmp_path / "q.tflite").write_bytes(qb)
+    (tmp_path / "junk.tflite").write_bytes(b"not a model")
+    np.save(tmp_path / "wrong.npy", np.zeros((4, 5, 5, 3), np.float32))
+    np.save(tmp_path / "data.npy", np.zeros((4, 8, 8, 3), np.float32))
+    f, q = str(tmp_path / "f.tflite"), str(tmp_path / "q.tflite")
+    cases = [
+        ([f, str(tmp_path / "junk.tflite"), "--data", str(tmp_path / "data.npy")], "not a TFLite"),
+        ([f, str(tmp_path / "missing.tflite"), "--data", str(tmp_path / "data.npy")], "does not exist"),
+        ([f, q, "--data", str(tmp_path / "wrong.npy")], "shape"),
+        ([f, q, "--data", str(tmp_path / "data.npy"), "-o", str(tmp_path / "r.pdf")], "report.html"),
+        ([f, q, "--data", str(tmp_path / "data.npy"), "-o", str(tmp_path / "no" / "r.html")], "does not exist"),
+    ]
+    for args, msg in cases:
+        res = CliRunner().invoke(debug_command, args)
+        assert res.exit_code != 0
+        assert msg in str(res.exception), (args, res.exception)
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_sensitivity_ranks_the_broken_layer_first(models):
+    from edgeq.calibration.sensitivity import layer_sensitivity
+
+    fb, _ = models
+    ev = _samples(3, 16)
+    ranked = layer_sensitivity(fb, _samples(0, 16), ev)
+    names = [r.layer for r in ranked]
+    assert {"stem", "bad_conv", "mid_conv", "head"} <= set(names), names
+    assert ranked[0].layer == "bad_conv", [(r.layer, r.sqnr_db) for r in ranked]
+    others = [r.sqnr_db for r in ranked[1:] if r.layer in ("stem", "mid_conv", "head")]
+    assert ranked[0].sqnr_db < min(others) - 10
+    from edgeq.runtime import Interpreter
+
+    interp = Interpreter(fb, resolver="builtin")
+    labels = np.array([int(interp.run_float(s)[0].argmax()) for s in ev])  # float model: 100 %
+    by_acc = layer_sensitivity(fb, _samples(0, 16), ev, labels=labels)
+    assert by_acc[0].layer == "bad_conv" and by_acc[0].accuracy < 90, by_acc
+    assert by_acc[-1].accuracy == 100.0, by_acc
