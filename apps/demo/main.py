@@ -60,6 +60,36 @@ def run_everywhere(quant: bytes, x_test: np.ndarray) -> dict:
     }
 
 
+def profile_here(model_path: Path, out_dir: Path) -> dict:
+    """Latency and memory of the int8 model on this machine, with and without edgeq's CPU delegate."""
+    from edgeq.profiling.devices import resolve_device
+    from edgeq.profiling.profile import run_profile, write_report
+    from edgeq.runtime import DelegateError, delegate_path
+
+    delegates = ["none", "xnnpack"]
+    try:
+        delegate_path("cpu")
+        delegates.append("cpu")
+    except DelegateError:
+        pass  # not built: profile what the runtime has
+    report = run_profile(model_path, [resolve_device("local")], delegates, [1], show_progress=sys.stderr.isatty())
+    json_path, html_path = write_report(report, out_dir)
+    dev = report["devices"][0]
+    summary = {"report_html": str(html_path), "report_json": str(json_path), "status": dev.get("status"),
+               "configs": {}}
+    for cfg in dev.get("configs") or []:
+        steady = cfg.get("steady") or {}
+        summary["configs"][cfg.get("label") or str(cfg.get("config"))] = {
+            "median_ms": steady.get("median"), "p90_ms": steady.get("p90"), "runs": steady.get("count"),
+            "peak_rss_bytes": (cfg.get("memory") or {}).get("peak_rss_bytes"), "error": cfg.get("error")}
+    for name, c in summary["configs"].items():
+        shown = (f"{c['median_ms']:.4f} ms median, p90 {c['p90_ms']:.4f} ms over {c['runs']} runs"
+                 if isinstance(c["median_ms"], (int, float)) else (c["error"] or "n/a"))
+        print(f"  {name:<20} {shown}")
+    print(f"  full profile: {html_path}")
+    return summary
+
+
 def write_html(report: dict, path: Path) -> None:
     ev = report["conversion"]["evaluation"]["outputs"][0]
     eng = report["engines"]
@@ -76,8 +106,12 @@ def write_html(report: dict, path: Path) -> None:
            f'<text x="0" y="20">float32</text><rect x="100" y="32" width="{bar_w * qb / fb:.1f}" height="20" '
            f'fill="#2a7"/><text x="0" y="47">int8</text></svg>')
     prof = report.get("profile")
-    prof_html = (f"<h2>Latency on this machine</h2><pre>{html.escape(json.dumps(prof, indent=1)[:4000])}</pre>"
-                 if prof else "<p>Profiling harness not installed: no latency measured.</p>")
+    prof_html = ("<h2>Latency on this machine</h2><table><tr><th>configuration</th><th>median ms</th>"
+                 "<th>peak RSS</th></tr>" + "".join(
+                     f"<tr><td>{html.escape(k)}</td><td>{v['median_ms'] if v['median_ms'] is not None else v['error']}"
+                     f"</td><td>{v['peak_rss_bytes'] or ''}</td></tr>" for k, v in prof["configs"].items())
+                 + f"</table><p>Full profile: <a href=\"profile/report.html\">profile/report.html</a></p>"
+                 if prof else "<p>No latency measured.</p>")
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>edgeq demo report</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd}}</style>
 </head><body><h1>edgeq demo: digits CNN, float32 → int8</h1>
@@ -130,13 +164,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{engines['samples']} samples differ)")
 
     report = {"conversion": result.report, "engines": engines, "profile": None}
-    try:
-        from edgeq.profiling.api import profile_local  # the profiling harness, when installed
-    except ImportError:
-        profile_local = None
-    if profile_local is not None:
-        _step("profiling on this machine")
-        report["profile"] = profile_local(quant_path, out / "profile")
+    _step("profiling on this machine (the device here is 'local')")
+    report["profile"] = profile_here(quant_path, out / "profile")
     report["seconds"] = round(time.perf_counter() - t0, 1)
     write_text_atomic(out / "report.json", json.dumps(report, indent=2, default=str))
     write_html(report, out / "report.html")
