@@ -64,8 +64,16 @@ def cli() -> None:
 @click.option("--allow-float", "allow_float", multiple=True, metavar="OPS",
               help="Let these ops (types like RSQRT, or your layer names; comma-separated or repeated) stay float. "
                    "By default conversion fails if any op cannot be integer.")
-@click.option("--calibration", type=click.Choice(["minmax", "percentile", "mse", "entropy"]), default="minmax",
-              show_default=True, help="How activation ranges are chosen from the calibration data.")
+@click.option("--calibration", type=click.Choice(["minmax", "percentile", "mse", "entropy"]), default="mse",
+              show_default=True, help="How activation ranges are chosen: mse minimizes each tensor's int8 error; "
+                                      "minmax is what TFLite's converter does; entropy is TensorRT's KL method.")
+@click.option("--equalize/--no-equalize", default=True, show_default=True,
+              help="Cross-layer equalization: evens out conv channels of very different magnitude (exact in float).")
+@click.option("--bias-correction", is_flag=True, help="Correct conv/FC biases for the mean int8 error on CALIB.")
+@click.option("--weight-clipping", is_flag=True, help="Clip weights per channel to their MSE-optimal int8 range.")
+@click.option("--max-accuracy-drop", type=float, metavar="POINTS",
+              help="Accuracy budget against float on EVAL: if int8 loses more, try int16 activations, then "
+                   "(with --allow-float budget) keep the most sensitive layers float until within budget.")
 @click.option("--percentile", type=float, default=99.99, show_default=True, help="For --calibration percentile.")
 @click.option("--max-samples", type=int, default=500, show_default=True, help="Use at most this many calibration samples.")
 @click.option("--image-size", metavar="HxW", help="Resize images to this size (default: the model's input size).")
@@ -78,7 +86,8 @@ def cli() -> None:
 @click.option("--report", "report_path", type=click.Path(), help="Also write the JSON report to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def convert(ctx, model, data, output, eval_data, labels, io, activations, per_tensor, allow_float, calibration, percentile,
+def convert(ctx, model, data, output, eval_data, labels, io, activations, per_tensor, allow_float, calibration,
+            equalize, bias_correction, weight_clipping, max_accuracy_drop, percentile,
             max_samples, image_size, color, layout, normalize, recipe, report_path, as_json) -> None:
     """Convert MODEL (.keras, .h5, SavedModel folder, or float .tflite) to a fully-integer TFLite model.
 
@@ -114,6 +123,11 @@ def convert(ctx, model, data, output, eval_data, labels, io, activations, per_te
         per_tensor = per_tensor if given("per_tensor") else bool(r.get("per_tensor", per_tensor))
         allow = allow if given("allow_float") else list(r.get("allow_float", allow))
         calibration = calibration if given("calibration") else r.get("calibration", calibration)
+        equalize = equalize if given("equalize") else r.get("equalize", equalize)
+        bias_correction = bias_correction if given("bias_correction") else r.get("bias_correction", bias_correction)
+        weight_clipping = weight_clipping if given("weight_clipping") else r.get("weight_clipping", weight_clipping)
+        max_accuracy_drop = (max_accuracy_drop if given("max_accuracy_drop")
+                             else r.get("max_accuracy_drop", max_accuracy_drop))
         percentile = percentile if given("percentile") else r.get("percentile", percentile)
         max_samples = max_samples if given("max_samples") else r.get("max_samples", max_samples)
         if r.get("image") and not any(given(k) for k in ("image_size", "color", "layout", "normalize")):
@@ -127,7 +141,9 @@ def convert(ctx, model, data, output, eval_data, labels, io, activations, per_te
         raise EdgeqError(f"output folder '{out.parent}' does not exist: create it or choose another -o path")
     result = do_convert(model, data, eval_data=eval_data, labels=labels, io=io, activations=activations,
                         per_tensor=per_tensor,
-                        allow_float=allow, calibration=calibration, percentile=percentile,
+                        allow_float=allow, calibration=calibration, percentile=percentile, equalize=equalize,
+                        bias_correction=bias_correction, weight_clipping=weight_clipping,
+                        max_accuracy_drop=max_accuracy_drop,
                         max_samples=max_samples, image=image, show_progress=not as_json)
     result.save(out)
     result.report["output"] = str(out)

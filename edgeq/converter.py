@@ -88,15 +88,21 @@ def _matches(op: dict, allowed: set[str]) -> bool:
 def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | os.PathLike | Samples | None = None,
             labels: str | os.PathLike | None = None, io: str = "int8", per_tensor: bool = False,
             allow_float: Sequence[str] = (), activations: str = "int8",
-            calibration: str = "minmax", percentile: float = 99.99,
-            max_samples: int | None = 500, image: ImageOptions | None = None,
-            show_progress: bool = False) -> ConversionResult:
+            calibration: str = "mse", percentile: float = 99.99, equalize: bool = True,
+            bias_correction: bool = False, weight_clipping: bool = False,
+            max_accuracy_drop: float | None = None, max_samples: int | None = 500,
+            image: ImageOptions | None = None, show_progress: bool = False) -> ConversionResult:
     """Convert ``model`` (path, Keras model) to a fully-integer TFLite model.
 
     ``data`` calibrates (folder of images, .npy, .npz, ``module:function`` or ``Samples``);
-    ``eval_data`` (optional) measures agreement with the float model. Raises
-    :class:`~edgeq.errors.NotIntegerError` when an op would stay float and is not in
-    ``allow_float`` (op types like ``RSQRT`` or layer names).
+    ``eval_data`` (optional) measures agreement with the float model. ``calibration``
+    picks activation ranges (``mse`` by default; ``minmax`` is what TFLite does);
+    ``equalize`` applies cross-layer equalization, ``weight_clipping`` MSE-optimal weight
+    clipping and ``bias_correction`` corrects biases on the calibration data.
+    ``max_accuracy_drop`` (points, needs ``eval_data``) moves to int16 activations, then —
+    only for layers ``allow_float`` permits, or with ``allow_float=["budget"]`` — to float
+    for the most sensitive layers until the drop is within budget. Raises
+    :class:`~edgeq.errors.NotIntegerError` when an op would stay float and is not allowed.
     """
     t0 = time.perf_counter()
     if activations not in ("int8", "int16"):
@@ -108,72 +114,123 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
                         "(int16 with --activations int16)")
     if calibration not in CALIBRATION_METHODS:
         raise DataError(f"unknown calibration '{calibration}': choose one of {', '.join(CALIBRATION_METHODS)}")
+    if max_accuracy_drop is not None and eval_data is None:
+        raise DataError("--max-accuracy-drop needs --eval-data to measure the drop against float: add it")
     src = _source(model)
     image = image or ImageOptions()
     if image.normalize is None and src.image_hint.get("normalize"):
         image = ImageOptions(image.size, image.color, image.layout, src.image_hint["normalize"])
     calib = data if isinstance(data, Samples) else load_samples(data, src.inputs, image=image,
                                                                  max_samples=max_samples, role="calibration")
-    # exact float rewrites that let more ops quantize (e.g. LayerNorm's NEG)
-    float_model, rewrites = apply_rewrites(src.tflite)
-    ranges_note = None
-    if activations == "int16":
-        if calibration != "minmax":
-            raise DataError("--calibration applies to int8 activations; int16 activations use min/max "
-                            "(their range is wide enough): drop --calibration or use --activations int8")
-        qmodel = quantize_16x8(float_model, calib, io=io, per_tensor=per_tensor, show_progress=show_progress)
-    else:
-        calibrated = calibrate(float_model, calib, show_progress=show_progress)
-        if calibration != "minmax":
-            from .calibration import activation_ranges, apply_ranges
-
-            ranges = activation_ranges(float_model, calib, calibration, percentile=percentile,
-                                       progress=show_progress)
-            calibrated = apply_ranges(calibrated, ranges)
-            ranges_note = len(ranges)
-        qmodel = quantize(calibrated, io=io, per_tensor=per_tensor)
-
-    info = summarize(qmodel, src.layer_names, io=io, output_layers=src.output_layers)
-    allowed = {a.strip() for a in allow_float if a.strip()}
-    blocking = [o for o in info["non_integer_ops"] if not _matches(o, allowed)]
-    if blocking:
-        raise NotIntegerError(_not_integer_message(blocking), blocking)
-
-    report: dict[str, Any] = {
-        "edgeq_version": __version__,
-        "source": {"path": src.path, "kind": src.kind, "sha256": src.sha256, "bytes": src.source_bytes},
-        "converter": _converter_versions(),
-        "calibration": {"method": calibration, "samples": len(calib), "data": str(calib.source),
-                        "read_as": calib.notes, "tensors_with_edgeq_ranges": ranges_note,
-                        **({"percentile": percentile} if calibration == "percentile" else {})},
-        "graph_rewrites": rewrites,
-        "io": io,
-        "activations": activations,
-        "weights": "per-tensor int8" if per_tensor else "per-channel int8",
-        "sizes": {"source_bytes": src.source_bytes, "float_tflite_bytes": len(src.tflite),
-                  "quant_bytes": len(qmodel), "compression": round(len(src.tflite) / len(qmodel), 3)},
-        "model": info,
-        "allowed_float": [o for o in info["non_integer_ops"]],
-        "evaluation": None,
-    }
-    if src.image_hint.get("why") and calib.notes.get("format") == "images":
-        report["calibration"]["read_as"]["normalize_why"] = src.image_hint["why"]
+    ev = None
     if eval_data is not None:
         ev = eval_data if isinstance(eval_data, Samples) else load_samples(
             eval_data, src.inputs, image=image, max_samples=None, role="eval")
         if labels is not None:
             ev.labels = _load_labels(labels, len(ev))
-        report["evaluation"] = compare(src.tflite, qmodel, ev, show_progress=show_progress,
-                                       output_names=[o["name"] for o in info["outputs"]])
-        report["evaluation"]["data"] = str(ev.source)
-    recipe = {"io": io, "activations": activations, "per_tensor": per_tensor, "allow_float": sorted(allowed), "calibration": calibration,
-              "percentile": percentile, "max_samples": max_samples, "image": asdict(image)}
+    allowed = {a.strip() for a in allow_float if a.strip()}
+    float_model, improvements = _improve_float_model(src.tflite, equalize, weight_clipping)
+
+    def build(acts: str, keep_float: Sequence[str] = ()) -> tuple[bytes, dict]:
+        # TFLite's 16x8 models take int16 or float I/O: an int8/uint8 request becomes int16
+        io_here = "int16" if acts == "int16" and io in ("int8", "uint8") else io
+        return _quantize_model(float_model, calib, acts=acts, io=io_here, per_tensor=per_tensor,
+                               calibration=calibration, percentile=percentile, bias_correction=bias_correction,
+                               keep_float=keep_float, show_progress=show_progress)
+
+    qmodel, notes = build(activations)
+    info = summarize(qmodel, src.layer_names, io=notes["io"], output_layers=src.output_layers)
+    blocking = [o for o in info["non_integer_ops"] if not _matches(o, allowed)]
+    if blocking:
+        raise NotIntegerError(_not_integer_message(blocking), blocking)
+    evaluation = None
+    if ev is not None:
+        evaluation = compare(src.tflite, qmodel, ev, show_progress=show_progress,
+                             output_names=[o["name"] for o in info["outputs"]])
+    budget = None
+    if max_accuracy_drop is not None:
+        from .budget import meet_budget
+
+        qmodel, notes, evaluation, budget = meet_budget(
+            src, float_model, calib, ev, max_accuracy_drop, build, qmodel, notes, evaluation,
+            allow_float_layers="budget" in allowed, show_progress=show_progress)
+        info = summarize(qmodel, src.layer_names, io=notes["io"], output_layers=src.output_layers)
+
+    report: dict[str, Any] = {
+        "edgeq_version": __version__,
+        "source": {"path": src.path, "kind": src.kind, "sha256": src.sha256, "bytes": src.source_bytes},
+        "converter": _converter_versions(),
+        "calibration": {"method": notes["calibration"], "samples": len(calib), "data": str(calib.source),
+                        "read_as": calib.notes, "tensors_with_edgeq_ranges": notes.get("ranges"),
+                        **({"percentile": percentile} if calibration == "percentile" else {})},
+        "graph_rewrites": improvements,
+        "bias_correction": notes.get("bias_corrected"),
+        "io": notes["io"],
+        "activations": notes["activations"],
+        "weights": "per-tensor int8" if per_tensor else "per-channel int8",
+        "sizes": {"source_bytes": src.source_bytes, "float_tflite_bytes": len(src.tflite),
+                  "quant_bytes": len(qmodel), "compression": round(len(src.tflite) / len(qmodel), 3)},
+        "model": info,
+        "allowed_float": [o for o in info["non_integer_ops"]],
+        "evaluation": evaluation,
+        "budget": budget,
+    }
+    if src.image_hint.get("why") and calib.notes.get("format") == "images":
+        report["calibration"]["read_as"]["normalize_why"] = src.image_hint["why"]
+    if evaluation is not None:
+        evaluation["data"] = str(ev.source)
+    recipe = {"io": io, "activations": activations, "per_tensor": per_tensor, "allow_float": sorted(allowed),
+              "calibration": calibration, "percentile": percentile, "equalize": equalize,
+              "bias_correction": bias_correction, "weight_clipping": weight_clipping,
+              "max_accuracy_drop": max_accuracy_drop, "max_samples": max_samples, "image": asdict(image)}
     report["manifest"] = manifest.build(report, recipe, calib)
     qmodel = manifest.embed(qmodel, report["manifest"])
     report["sizes"]["quant_bytes"] = len(qmodel)
     report["sizes"]["compression"] = round(len(src.tflite) / len(qmodel), 3)
     report["seconds"] = round(time.perf_counter() - t0, 2)
     return ConversionResult(qmodel, report, src.tflite)
+
+
+def _improve_float_model(float_model: bytes, equalize: bool, weight_clipping: bool) -> tuple[bytes, dict]:
+    """Float-graph changes before calibration: exact rewrites, then the optional numeric ones."""
+    float_model, done = apply_rewrites(float_model)  # e.g. LayerNorm's NEG, which would stay float
+    if equalize:
+        from .calibration.equalize import equalize_cross_layer
+
+        float_model, pairs = equalize_cross_layer(float_model)
+        if pairs:
+            done["cross_layer_equalization_pairs"] = pairs
+    if weight_clipping:
+        from .calibration.weights import clip_model_weights
+
+        float_model, n = clip_model_weights(float_model)
+        if n:
+            done["weight_clipping_layers"] = n
+    return float_model, done
+
+
+def _quantize_model(float_model: bytes, calib: Samples, *, acts: str, io: str, per_tensor: bool,
+                    calibration: str, percentile: float, bias_correction: bool, keep_float: Sequence[str],
+                    show_progress: bool) -> tuple[bytes, dict]:
+    """One quantization of the (improved) float model; ``keep_float`` are tensor names left float."""
+    notes: dict[str, Any] = {"activations": acts, "io": io, "calibration": calibration}
+    if acts == "int16":
+        notes["calibration"] = "minmax"  # TFLite's 16x8 quantizer calibrates itself; int16 has range to spare
+        return quantize_16x8(float_model, calib, io=io, per_tensor=per_tensor, show_progress=show_progress), notes
+    calibrated = calibrate(float_model, calib, show_progress=show_progress)
+    if calibration != "minmax":
+        from .calibration import activation_ranges, apply_ranges
+
+        ranges = activation_ranges(float_model, calib, calibration, percentile=percentile, progress=show_progress)
+        calibrated = apply_ranges(calibrated, ranges)
+        notes["ranges"] = len(ranges)
+    qmodel = quantize(calibrated, io=io, per_tensor=per_tensor, denylisted_nodes=keep_float)
+    if bias_correction:
+        from .calibration.bias_correction import correct_bias
+
+        qmodel, n = correct_bias(float_model, qmodel, list(calib))
+        notes["bias_corrected"] = n
+    return qmodel, notes
 
 
 def _not_integer_message(ops: list[dict]) -> str:

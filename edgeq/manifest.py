@@ -22,7 +22,8 @@ from .tflite_schema import read_model, schema, write_model
 
 METADATA_NAME = "edgeq_manifest"
 #: recipe keys accepted by ``edgeq convert --recipe`` (same names as the Python API)
-RECIPE_KEYS = ("io", "activations", "per_tensor", "allow_float", "calibration", "percentile", "max_samples", "image")
+RECIPE_KEYS = ("io", "activations", "per_tensor", "allow_float", "calibration", "percentile", "equalize",
+               "bias_correction", "weight_clipping", "max_accuracy_drop", "max_samples", "image")
 
 
 def samples_sha256(samples: Samples) -> str:

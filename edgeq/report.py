@@ -69,6 +69,11 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
     read_as = cal.get("read_as") or {}
     how = ", ".join(f"{k} {v}" for k, v in read_as.items() if k not in ("format", "inferred", "classes"))
     inferred = read_as.get("inferred")
+    extras = [k.replace("_", " ") for k in (report.get("graph_rewrites") or {})]
+    if report.get("bias_correction"):
+        extras.append(f"bias correction on {report['bias_correction']} layers")
+    if extras:
+        lines.append("improvements: " + ", ".join(extras))
     lines.append(f"calibration: {cal['method']} on {cal['samples']} samples from {cal['data']} "
                  f"({read_as.get('format', '?')}{': ' + how if how else ''})"
                  + (f"; inferred from the model: {', '.join(inferred)}" if inferred else ""))
@@ -85,6 +90,15 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
     lines += _op_lines(model["ops"], op_limit)
     if report.get("evaluation"):
         lines += evaluation_lines(report["evaluation"])
+    b = report.get("budget")
+    if b:
+        verdict = "met" if b["met"] else "NOT met (closest shown)"
+        lines.append(f"accuracy budget {b['max_drop_points']:.2f} pt: {verdict} with {b['chosen']} "
+                     f"(drop {b['drop_points']:.2f} pt, {human_bytes(b['bytes'])}, "
+                     f"{b['size_cost_bytes']:+d} bytes vs int8)")
+        for t in b["trail"]:
+            res = t.get("error") or t.get("skipped") or f"drop {t['drop_points']:.2f} pt, {human_bytes(t['bytes'])}"
+            lines.append(f"  tried {t['step']}: {res}")
     return "\n".join(lines)
 
 

@@ -33,13 +33,14 @@ class LayerSensitivity:
     accuracy: float | None = None  # top-1 % with only this layer in int8, when labels were given
 
 
-def quantizable_layers(float_model: bytes, known_layers: Sequence[str] | None = None) -> dict[str, list[str]]:
+def quantizable_layers(float_model: bytes, known_layers: Sequence[str] | None = None,
+                       output_layers: Sequence[str] | None = None) -> dict[str, list[str]]:
     """User-facing layer → output tensor names of its float ops (the quantizer's node names)."""
     m = read_model(float_model)
     sg = m.subgraphs[0]
     f32 = tensor_type_code("float32")
     layers: dict[str, list[str]] = {}
-    for name, op in zip(op_layer_names(m, known_layers), sg.operators or []):
+    for name, op in zip(op_layer_names(m, known_layers, output_layers=output_layers), sg.operators or []):
         outs = [sg.tensors[i] for i in op.outputs if i >= 0]
         if outs and all(t.type == f32 for t in outs):
             layers.setdefault(name or tensor_name(outs[0]), []).extend(tensor_name(t) for t in outs)
@@ -48,7 +49,8 @@ def quantizable_layers(float_model: bytes, known_layers: Sequence[str] | None = 
 
 def layer_sensitivity(float_model: bytes, calibration: SampleSource, evaluation: SampleSource | None = None, *,
                       labels: np.ndarray | None = None, method: str = "mse",
-                      known_layers: Sequence[str] | None = None, progress: bool = False) -> list[LayerSensitivity]:
+                      known_layers: Sequence[str] | None = None, output_layers: Sequence[str] | None = None,
+                      progress: bool = False) -> list[LayerSensitivity]:
     """Rank layers by the output damage of quantizing each one alone (most sensitive first).
 
     ``evaluation`` defaults to the calibration samples; ``labels`` (one int per
@@ -65,7 +67,7 @@ def layer_sensitivity(float_model: bytes, calibration: SampleSource, evaluation:
     if method != "minmax":
         calibrated = apply_ranges(calibrated, activation_ranges(float_model, cal, method))
     ref = _outputs(Interpreter(float_model, resolver="builtin"), ev)
-    layers = quantizable_layers(float_model, known_layers)
+    layers = quantizable_layers(float_model, known_layers, output_layers)
     everything = [n for names in layers.values() for n in names]
     items: Any = layers.items()
     if progress:
