@@ -71,6 +71,14 @@ def cli() -> None:
               help="Cross-layer equalization: evens out conv channels of very different magnitude (exact in float).")
 @click.option("--bias-correction", is_flag=True, help="Correct conv/FC biases for the mean int8 error on CALIB.")
 @click.option("--weight-clipping", is_flag=True, help="Clip weights per channel to their MSE-optimal int8 range.")
+@click.option("--weights", type=click.Choice(["int8", "int4", "mixed"]), default="int8", show_default=True,
+              help="int4: packed int4 weights for FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D (where stock "
+                   "LiteRT runs them exactly; others stay int8, and the report says why). mixed: int4 or int8 per "
+                   "layer, the smallest model within --max-accuracy-drop (default 1 point; needs --eval-data).")
+@click.option("--int4-layers", multiple=True, metavar="LAYERS",
+              help="Only these layers get int4 weights (comma-separated or repeated); implies --weights int4.")
+@click.option("--int4-rounding", type=click.Choice(["gptq", "nearest"]), default="gptq", show_default=True,
+              help="gptq optimizes int4 weights layer by layer on the calibration data; nearest just rounds.")
 @click.option("--max-accuracy-drop", type=float, metavar="POINTS",
               help="Accuracy budget against float on EVAL: if int8 loses more, try int16 activations, then "
                    "(with --allow-float budget) keep the most sensitive layers float until within budget.")
@@ -87,7 +95,8 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def convert(ctx, model, data, output, eval_data, labels, io, activations, per_tensor, allow_float, calibration,
-            equalize, bias_correction, weight_clipping, max_accuracy_drop, percentile,
+            equalize, bias_correction, weight_clipping, weights, int4_layers, int4_rounding, max_accuracy_drop,
+            percentile,
             max_samples, image_size, color, layout, normalize, recipe, report_path, as_json) -> None:
     """Convert MODEL (.keras, .h5, SavedModel folder, or float .tflite) to a fully-integer TFLite model.
 
@@ -128,6 +137,10 @@ def convert(ctx, model, data, output, eval_data, labels, io, activations, per_te
         weight_clipping = weight_clipping if given("weight_clipping") else r.get("weight_clipping", weight_clipping)
         max_accuracy_drop = (max_accuracy_drop if given("max_accuracy_drop")
                              else r.get("max_accuracy_drop", max_accuracy_drop))
+        weights = weights if given("weights") else r.get("weights", weights)
+        int4_rounding = int4_rounding if given("int4_rounding") else r.get("int4_rounding", int4_rounding)
+        if not given("int4_layers") and r.get("int4_layers"):
+            int4_layers = tuple(r["int4_layers"])
         percentile = percentile if given("percentile") else r.get("percentile", percentile)
         max_samples = max_samples if given("max_samples") else r.get("max_samples", max_samples)
         if r.get("image") and not any(given(k) for k in ("image_size", "color", "layout", "normalize")):
@@ -143,7 +156,9 @@ def convert(ctx, model, data, output, eval_data, labels, io, activations, per_te
                         per_tensor=per_tensor,
                         allow_float=allow, calibration=calibration, percentile=percentile, equalize=equalize,
                         bias_correction=bias_correction, weight_clipping=weight_clipping,
-                        max_accuracy_drop=max_accuracy_drop,
+                        max_accuracy_drop=max_accuracy_drop, weights=weights,
+                        int4_layers=[x for item in int4_layers for x in item.split(",") if x] or None,
+                        int4_rounding=int4_rounding,
                         max_samples=max_samples, image=image, show_progress=not as_json)
     result.save(out)
     result.report["output"] = str(out)
@@ -180,6 +195,7 @@ _EXTERNAL = {
     "profile": "edgeq.profiling.cli:profile",
     "devices": "edgeq.profiling.cli:devices",
     "lab": "edgeq.lab.cli:lab",
+    "int4": "edgeq.int4.cli:int4",
 }
 
 

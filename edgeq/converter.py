@@ -90,7 +90,9 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
             allow_float: Sequence[str] = (), activations: str = "int8",
             calibration: str = "mse", percentile: float = 99.99, equalize: bool = True,
             bias_correction: bool = False, weight_clipping: bool = False,
-            max_accuracy_drop: float | None = None, max_samples: int | None = 500,
+            max_accuracy_drop: float | None = None, weights: str = "int8",
+            int4_layers: Sequence[str] | None = None, int4_rounding: str = "gptq",
+            max_samples: int | None = 500,
             image: ImageOptions | None = None, show_progress: bool = False) -> ConversionResult:
     """Convert ``model`` (path, Keras model) to a fully-integer TFLite model.
 
@@ -101,7 +103,10 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
     clipping and ``bias_correction`` corrects biases on the calibration data.
     ``max_accuracy_drop`` (points, needs ``eval_data``) moves to int16 activations, then —
     only for layers ``allow_float`` permits, or with ``allow_float=["budget"]`` — to float
-    for the most sensitive layers until the drop is within budget. Raises
+    for the most sensitive layers until the drop is within budget. ``weights="int4"`` stores
+    FULLY_CONNECTED/CONV_2D/DEPTHWISE_CONV_2D weights as packed int4 (``int4_layers`` limits
+    which; ``int4_rounding`` ``gptq`` or ``nearest``), ``weights="mixed"`` chooses int4 or int8
+    per layer for the smallest model within ``max_accuracy_drop`` (default 1 point). Raises
     :class:`~edgeq.errors.NotIntegerError` when an op would stay float and is not allowed.
     """
     t0 = time.perf_counter()
@@ -114,8 +119,16 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
                         "(int16 with --activations int16)")
     if calibration not in CALIBRATION_METHODS:
         raise DataError(f"unknown calibration '{calibration}': choose one of {', '.join(CALIBRATION_METHODS)}")
+    if weights not in ("int8", "int4", "mixed"):
+        raise DataError(f"--weights {weights} is not supported: choose int8, int4 or mixed")
+    if int4_layers and weights == "int8":
+        weights = "int4"  # naming int4 layers asks for int4 weights there
     if max_accuracy_drop is not None and eval_data is None:
         raise DataError("--max-accuracy-drop needs --eval-data to measure the drop against float: add it")
+    if weights == "mixed" and eval_data is None:
+        raise DataError("--weights mixed needs --eval-data to measure each layer's cost: add it")
+    if weights != "int8" and activations != "int8":
+        raise DataError("int4 weights go with int8 activations in TFLite's kernels: drop --activations int16")
     src = _source(model)
     image = image or ImageOptions()
     if image.normalize is None and src.image_hint.get("normalize"):
@@ -155,6 +168,15 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
             src, float_model, calib, ev, max_accuracy_drop, build, qmodel, notes, evaluation,
             allow_float_layers="budget" in allowed, show_progress=show_progress)
         info = summarize(qmodel, src.layer_names, io=notes["io"], output_layers=src.output_layers)
+    int4_report = None
+    if weights != "int8":
+        qmodel, int4_report = _int4_weights(qmodel, float_model, calib, ev, weights, int4_layers, int4_rounding,
+                                            1.0 if max_accuracy_drop is None else max_accuracy_drop,
+                                            src.layer_names, show_progress)
+        info = summarize(qmodel, src.layer_names, io=notes["io"], output_layers=src.output_layers)
+        if ev is not None:
+            evaluation = compare(src.tflite, qmodel, ev, show_progress=show_progress,
+                                 output_names=[o["name"] for o in info["outputs"]])
 
     report: dict[str, Any] = {
         "edgeq_version": __version__,
@@ -167,7 +189,9 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
         "bias_correction": notes.get("bias_corrected"),
         "io": notes["io"],
         "activations": notes["activations"],
-        "weights": "per-tensor int8" if per_tensor else "per-channel int8",
+        "weights": ("per-tensor " if per_tensor else "per-channel ") + (
+            "int8" if weights == "int8" else f"int4/int8 ({weights}, {int4_rounding} rounding)"),
+        "int4": int4_report,
         "sizes": {"source_bytes": src.source_bytes, "float_tflite_bytes": len(src.tflite),
                   "quant_bytes": len(qmodel), "compression": round(len(src.tflite) / len(qmodel), 3)},
         "model": info,
@@ -182,13 +206,32 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
     recipe = {"io": io, "activations": activations, "per_tensor": per_tensor, "allow_float": sorted(allowed),
               "calibration": calibration, "percentile": percentile, "equalize": equalize,
               "bias_correction": bias_correction, "weight_clipping": weight_clipping,
-              "max_accuracy_drop": max_accuracy_drop, "max_samples": max_samples, "image": asdict(image)}
+              "max_accuracy_drop": max_accuracy_drop, "weights": weights,
+              "int4_layers": sorted(int4_layers) if int4_layers else None, "int4_rounding": int4_rounding,
+              "max_samples": max_samples, "image": asdict(image)}
     report["manifest"] = manifest.build(report, recipe, calib)
     qmodel = manifest.embed(qmodel, report["manifest"])
     report["sizes"]["quant_bytes"] = len(qmodel)
     report["sizes"]["compression"] = round(len(src.tflite) / len(qmodel), 3)
     report["seconds"] = round(time.perf_counter() - t0, 2)
     return ConversionResult(qmodel, report, src.tflite)
+
+
+def _int4_weights(qmodel: bytes, float_model: bytes, calib: Samples, ev: Samples | None, weights: str,
+                  layers: Sequence[str] | None, rounding: str, max_drop: float, known_layers: Sequence[str] | None,
+                  show_progress: bool) -> tuple[bytes, dict]:
+    """int8 model → packed int4 weights where stock runtimes run them exactly (``edgeq.int4``)."""
+    from .int4 import mixed_precision, to_int4
+
+    if len(calib.inputs) != 1:
+        raise DataError("int4 weights are supported for single-input models for now: use --weights int8")
+    samples = calib.inputs[0][:128]  # GPTQ's layer inputs come from these
+    if weights == "mixed":
+        return mixed_precision(qmodel, float_model, ev.inputs[0], ev.labels, max_accuracy_drop=max_drop,
+                               rounding=rounding, samples=samples, layers=layers, known_layers=known_layers,
+                               progress=show_progress, show_table=False)
+    return to_int4(qmodel, float_model=float_model, layers=layers, rounding=rounding, samples=samples,
+                   known_layers=known_layers, progress=show_progress)
 
 
 def _improve_float_model(float_model: bytes, equalize: bool, weight_clipping: bool) -> tuple[bytes, dict]:

@@ -23,7 +23,8 @@ from .tflite_schema import read_model, schema, write_model
 METADATA_NAME = "edgeq_manifest"
 #: recipe keys accepted by ``edgeq convert --recipe`` (same names as the Python API)
 RECIPE_KEYS = ("io", "activations", "per_tensor", "allow_float", "calibration", "percentile", "equalize",
-               "bias_correction", "weight_clipping", "max_accuracy_drop", "max_samples", "image")
+               "bias_correction", "weight_clipping", "max_accuracy_drop", "weights", "int4_layers",
+               "int4_rounding", "max_samples", "image")
 
 
 def samples_sha256(samples: Samples) -> str:

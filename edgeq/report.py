@@ -90,6 +90,10 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
     lines += _op_lines(model["ops"], op_limit)
     if report.get("evaluation"):
         lines += evaluation_lines(report["evaluation"])
+    if report.get("int4"):
+        from .int4.transform import format_report
+
+        lines.append(format_report(report["int4"]))
     b = report.get("budget")
     if b:
         verdict = "met" if b["met"] else "NOT met (closest shown)"
