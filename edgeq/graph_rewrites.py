@@ -81,6 +81,6 @@ def apply_rewrites(float_model: bytes) -> tuple[bytes, dict[str, int]]:
     m = read_model(float_model)
     counts = {name: fn(m) for name, fn in REWRITES.items()}
     if not any(counts.values()):
-        return float_model, counts
+        return float_model, {}
     drop_unused_opcodes(m)
     return write_model(m), {k: v for k, v in counts.items() if v}
