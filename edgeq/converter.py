@@ -62,6 +62,16 @@ def _source(model: Any) -> FloatModel:
     raise DataError(f"cannot convert a {type(model).__name__}: give a path or a Keras model")
 
 
+def _in_model_order(s: Samples, src: FloatModel) -> Samples:
+    """In-memory samples for a Keras model come in the Keras model's input order; the TFLite
+    model may order its inputs differently, so match them by name."""
+    names = [i.name for i in src.inputs]
+    if not src.keras_inputs or len(names) < 2 or names == src.keras_inputs or sorted(names) != sorted(src.keras_inputs):
+        return s
+    by_name = dict(zip(src.keras_inputs, s.inputs))
+    return Samples([by_name[n] for n in names], s.labels, s.source, dict(s.notes))
+
+
 def _load_labels(path: str | os.PathLike, n: int) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
@@ -133,11 +143,11 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
     image = image or ImageOptions()
     if image.normalize is None and src.image_hint.get("normalize"):
         image = ImageOptions(image.size, image.color, image.layout, src.image_hint["normalize"])
-    calib = data if isinstance(data, Samples) else load_samples(data, src.inputs, image=image,
-                                                                 max_samples=max_samples, role="calibration")
+    calib = _in_model_order(data, src) if isinstance(data, Samples) else load_samples(
+        data, src.inputs, image=image, max_samples=max_samples, role="calibration")
     ev = None
     if eval_data is not None:
-        ev = eval_data if isinstance(eval_data, Samples) else load_samples(
+        ev = _in_model_order(eval_data, src) if isinstance(eval_data, Samples) else load_samples(
             eval_data, src.inputs, image=image, max_samples=None, role="eval")
         if labels is not None:
             ev.labels = _load_labels(labels, len(ev))

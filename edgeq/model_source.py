@@ -34,6 +34,7 @@ class FloatModel:
     inputs: list[InputSpec] = field(default_factory=list)
     image_hint: dict = field(default_factory=dict)  # e.g. {"normalize": "0..255"} from a Rescaling layer
     output_layers: list[str] | None = None  # the Keras layers that produce the model's outputs, in order
+    keras_inputs: list[str] | None = None  # the Keras model's input names, in its own order
 
 
 def _hash_path(p: Path) -> tuple[str, int]:
@@ -183,6 +184,25 @@ def keras_layer_names(model) -> list[str]:
     return names
 
 
+def _batch1_signature(model, tf) -> list | None:
+    """Export with batch size 1: edge models run one sample at a time, and a dynamic batch turns
+    Flatten/Dense into SHAPE/PACK/STRIDED_SLICE chains with dynamic tensors that TFLite Micro and
+    delegates cannot take. Returns None (Keras' own signature) when an input is not a plain tensor."""
+    try:
+        inputs = list(model.inputs)
+    except (AttributeError, ValueError):
+        return None
+    if len(inputs) != 1:  # a custom signature would reorder a multi-input model's inputs
+        return None
+    specs = []
+    for t in inputs:
+        shape = list(t.shape)
+        if not shape or any(d is None for d in shape[1:]):
+            return None  # other dynamic dimensions: keep Keras' signature
+        specs.append(tf.TensorSpec([1, *shape[1:]], t.dtype, name=t.name))
+    return specs
+
+
 def _output_layers(model) -> list[str] | None:
     try:
         return [t._keras_history.operation.name for t in model.outputs]
@@ -215,11 +235,15 @@ def from_keras_model(model, *, kind: str = "keras", path: str = "<in-memory Kera
         digest, size = h.hexdigest(), total
     with tempfile.TemporaryDirectory(prefix="edgeq-export-") as tmp:
         try:
-            model.export(tmp, format="tf_saved_model", verbose=False)
+            model.export(tmp, format="tf_saved_model", verbose=False, input_signature=_batch1_signature(model, tf))
         except Exception as e:  # noqa: BLE001
             raise ModelError(f"Keras cannot export '{path}' for conversion: {_first_line(e)} "
                              "(build the model with static shapes and TF-compatible layers)") from None
         fm = _from_saved_model(Path(tmp), kind, keras_layer_names(model), digest, size, _image_hint(model))
     fm.path = path
     fm.output_layers = _output_layers(model)
+    try:
+        fm.keras_inputs = [t.name for t in model.inputs]
+    except (AttributeError, ValueError):
+        fm.keras_inputs = None
     return fm

@@ -163,3 +163,37 @@ def test_int16_activations_whole_model(tiny, run_cli, tmp_path):
     f = Interpreter(tiny.float_tflite.read_bytes(), resolver="reference")
     x = np.load(tiny.calib)[:1]
     assert np.abs(q.run_float([x])[0] - f.run([x])[0]).max() < 1e-3  # far closer than int8 gets
+
+
+def test_keras_models_get_a_static_batch_so_flatten_stays_static():
+    import keras
+
+    from edgeq.datasets import Samples
+
+    inp = keras.Input((8, 8, 3), name="image")
+    x = keras.layers.Conv2D(4, 3, name="c")(inp)
+    x = keras.layers.Flatten(name="flat")(x)
+    model = keras.Model(inp, keras.layers.Dense(5, name="d")(x))
+    r = edgeq.convert(model, Samples([np.random.default_rng(0).random((10, 8, 8, 3), dtype=np.float32)]))
+    ops = set(r.report["model"]["op_counts"])
+    assert ops == {"CONV_2D", "RESHAPE", "FULLY_CONNECTED"}  # no SHAPE/STRIDED_SLICE/PACK chain
+    m = read_model(r.model)
+    assert all(-1 not in (t.shapeSignature if t.shapeSignature is not None else []) for t in m.subgraphs[0].tensors)
+    from edgeq.micro import MicroInterpreter  # TFLite Micro needs static shapes
+
+    x = np.zeros((1, 8, 8, 3), np.int8)
+    assert np.array_equal(MicroInterpreter(r.model).run([x])[0], Interpreter(r.model, resolver="builtin").run([x])[0])
+
+
+def test_in_memory_multi_input_samples_follow_keras_input_order():
+    import keras
+
+    from edgeq.datasets import Samples
+
+    a = keras.Input((6,), name="alpha")
+    b = keras.Input((4,), name="beta")
+    h = keras.layers.Concatenate()([keras.layers.Dense(5)(a), keras.layers.Dense(5)(b)])
+    model = keras.Model([a, b], keras.layers.Dense(3)(h))
+    rng = np.random.default_rng(0)
+    r = edgeq.convert(model, Samples([rng.random((10, 6), dtype=np.float32), rng.random((10, 4), dtype=np.float32)]))
+    assert {i["name"] for i in r.report["model"]["inputs"]} == {"alpha", "beta"}
