@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -220,6 +221,9 @@ _register_external()
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user errors into one line and exit code 2."""
     args = sys.argv[1:] if argv is None else argv
+    # keep TensorFlow's start-up notices off the terminal (set before anything imports it)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     try:
         cli.main(args=args, prog_name="edgeq", standalone_mode=False)
     except EdgeqError as e:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # its start-up notice is the only line TF would print
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
