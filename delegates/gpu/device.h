@@ -1,0 +1,44 @@
+/* One OpenCL device opened for the delegate: platform/device selection, context, queue,
+ * the kernel program (built once, cached on disk) and what the device offers. */
+#ifndef EDGEQ_GPU_DEVICE_H
+#define EDGEQ_GPU_DEVICE_H
+
+#include "cl_api.h"
+#include "options.h"
+
+typedef struct eqg_device {
+  eqg_cl cl;
+  cl_platform_id platform;
+  cl_device_id device;
+  cl_context context;
+  cl_command_queue queue;
+  cl_program program;
+  char platform_name[256], device_name[256], driver_version[128], device_version[128];
+  const char* dot_variant;   /* "cl_khr_integer_dot_product", "cl_arm_integer_dot_product_int8", "emulated", "none" */
+  cl_ulong global_mem, max_alloc, mem_budget;
+  cl_uint compute_units, clock_mhz;
+  const char* device_type; /* "gpu", "cpu", "accelerator", "other" */
+  int profiling;
+  char build_options[256];
+  /* program build: wall time of compiling from source, or of loading the cached binary */
+  double compile_ms, cache_load_ms;
+  int cache_hit;
+  char cache_file[1024];
+  char cache_note[256];      /* why the cache was not used or not written, or "" */
+} eqg_device;
+
+/* Opens the device the options select and builds the kernel program. Returns 0; or
+ * EQG_ERR_SELECTION when the platform/device options name nothing that exists (a user
+ * error); or -1 when OpenCL is unusable here (the delegate then claims nothing). The
+ * one-line reason is in err. */
+#define EQG_ERR_SELECTION (-2)
+int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errlen);
+void eqg_device_close(eqg_device* d);
+
+/* Builds d->program from source, through the on-disk binary cache in cache_dir (NULL: none). */
+int eqg_program_build(eqg_device* d, const char* source, const char* cache_dir, char* err, size_t errlen);
+
+/* Wall clock in milliseconds. */
+double eqg_now_ms(void);
+
+#endif

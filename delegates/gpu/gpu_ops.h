@@ -1,0 +1,79 @@
+/* Operator interface of the edgeq GPU delegate.
+ *
+ * check()  decides at partition time whether a node is supported; the rules mirror the CPU
+ *          delegate's (delegates/cpu/ops) so both claim the same nodes;
+ * create() runs once per claimed node when the partition is built: it computes TFLite's
+ *          Prepare-time parameters on the host (multipliers, shifts, activation ranges),
+ *          uploads constant weights (int4 stays packed), and prepares the kernel launches
+ *          with all arguments bound: a partition's device buffers never move, so invoke
+ *          only enqueues.
+ * `in`/`out` give each node input/output's device buffer (NULL for a parameter input).
+ */
+#ifndef EDGEQ_GPU_OPS_H
+#define EDGEQ_GPU_OPS_H
+
+#include "device.h"
+#include "edgeq/tflite_c_abi.h"
+#include "ops.h" /* the CPU delegate's tensor helpers (read-only reuse) */
+
+#define EQG_MAX_LAUNCH 16
+#define EQG_MAX_MEM 8
+
+typedef struct {
+  cl_kernel kernel;
+  const char* name;
+  cl_uint dims;
+  size_t gws[2];
+  size_t lws[2]; /* 0: the driver picks */
+  double ops; /* integer ops per launch (2 per multiply-accumulate), for throughput reports */
+} eqg_launch;
+
+typedef struct {
+  int n_launch;
+  eqg_launch launch[EQG_MAX_LAUNCH];
+  int n_mem;
+  cl_mem mem[EQG_MAX_MEM]; /* constants the node owns (weights, per-channel parameters) */
+  cl_ulong last_ns;        /* device time of the last run (profile=1) */
+} eqg_node_plan;
+
+typedef struct eqg_op_kind {
+  const char* name;
+  int builtin_code;
+  unsigned param_inputs; /* bit i: input i is a parameter (weights, bias, axis, shape), not a device tensor */
+  const char* (*check)(TfLiteContext* ctx, const TfLiteNode* node);
+  int (*create)(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* in, cl_mem const* out,
+                eqg_node_plan* plan, char* err, size_t errlen);
+} eqg_op_kind;
+
+size_t eqg_op_count(void);
+const eqg_op_kind* eqg_op_at(size_t i);
+const eqg_op_kind* eqg_find_op(int builtin_code);
+
+/* ---- helpers for create() ---- */
+typedef struct {
+  size_t size;
+  const void* ptr;
+} eqg_arg;
+#define EQG_ARG(x) ((eqg_arg){sizeof(x), &(x)})
+
+/* Appends a launch of kernel `name` over gws[0..dims) with the given arguments. */
+int eqg_add_launch(eqg_device* dev, eqg_node_plan* plan, const char* name, cl_uint dims, size_t g0, size_t g1,
+                   const eqg_arg* args, int nargs, double ops, char* err, size_t errlen);
+/* Fixes the work-group size of the plan's last launch (kernels with reqd_work_group_size). */
+void eqg_set_local_size(eqg_node_plan* plan, size_t l0, size_t l1);
+/* For the (channel, pixel) grids of conv / depthwise: work groups of 128 lanes, up to 32
+ * channels of neighbouring pixels, the grid rounded up (kernels skip the padding); left to
+ * the driver when the kernel cannot take 128 lanes. */
+void eqg_channel_pixel_groups(eqg_device* dev, eqg_node_plan* plan, size_t channels);
+/* Uploads a constant to a new read-only device buffer the plan owns. */
+cl_mem eqg_upload(eqg_device* dev, eqg_node_plan* plan, const void* data, size_t bytes, char* err, size_t errlen);
+void eqg_plan_release(eqg_device* dev, eqg_node_plan* plan);
+
+/* SAME/VALID padding before the first row/column, as TFLite's ComputePaddingHeightWidth. */
+static inline int eqg_pad_before(int stride, int dilation, int in, int filter, int out) {
+  const int eff = (filter - 1) * dilation + 1;
+  const int total = (out - 1) * stride + eff - in;
+  return total > 0 ? total / 2 : 0;
+}
+
+#endif

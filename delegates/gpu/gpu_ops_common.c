@@ -1,0 +1,97 @@
+/* Op registry and the launch/upload helpers shared by the GPU ops. */
+#include <stdio.h>
+#include <string.h>
+
+#include "gpu_ops.h"
+
+extern const eqg_op_kind eqg_op_conv2d, eqg_op_depthwise_conv2d, eqg_op_fully_connected, eqg_op_add,
+    eqg_op_average_pool2d, eqg_op_max_pool2d, eqg_op_mean, eqg_op_softmax, eqg_op_reshape, eqg_op_concatenation;
+
+static const eqg_op_kind* const kOps[] = {
+    &eqg_op_conv2d,     &eqg_op_depthwise_conv2d, &eqg_op_fully_connected, &eqg_op_add,
+    &eqg_op_average_pool2d, &eqg_op_max_pool2d,   &eqg_op_mean,            &eqg_op_softmax,
+    &eqg_op_reshape,    &eqg_op_concatenation,
+};
+
+size_t eqg_op_count(void) { return sizeof(kOps) / sizeof(kOps[0]); }
+const eqg_op_kind* eqg_op_at(size_t i) { return i < eqg_op_count() ? kOps[i] : NULL; }
+const eqg_op_kind* eqg_find_op(int code) {
+  for (size_t i = 0; i < eqg_op_count(); ++i)
+    if (kOps[i]->builtin_code == code) return kOps[i];
+  return NULL;
+}
+
+int eqg_add_launch(eqg_device* dev, eqg_node_plan* plan, const char* name, cl_uint dims, size_t g0, size_t g1,
+                   const eqg_arg* args, int nargs, double ops, char* err, size_t errlen) {
+  if (plan->n_launch >= EQG_MAX_LAUNCH) {
+    snprintf(err, errlen, "too many kernel launches for one node");
+    return -1;
+  }
+  cl_int rc = CL_SUCCESS;
+  cl_kernel k = dev->cl.CreateKernel(dev->program, name, &rc);
+  if (!k) {
+    snprintf(err, errlen, "cannot create kernel %s (%s)", name, eqg_cl_error(rc));
+    return -1;
+  }
+  for (int i = 0; i < nargs; ++i) {
+    rc = dev->cl.SetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
+    if (rc != CL_SUCCESS) {
+      snprintf(err, errlen, "cannot set argument %d of kernel %s (%s)", i, name, eqg_cl_error(rc));
+      dev->cl.ReleaseKernel(k);
+      return -1;
+    }
+  }
+  eqg_launch* l = &plan->launch[plan->n_launch++];
+  l->kernel = k;
+  l->name = name;
+  l->dims = dims;
+  l->gws[0] = g0 ? g0 : 1;
+  l->gws[1] = g1 ? g1 : 1;
+  l->ops = ops;
+  return 0;
+}
+
+void eqg_set_local_size(eqg_node_plan* plan, size_t l0, size_t l1) {
+  eqg_launch* l = &plan->launch[plan->n_launch - 1];
+  l->lws[0] = l0;
+  l->lws[1] = l1;
+}
+
+void eqg_channel_pixel_groups(eqg_device* dev, eqg_node_plan* plan, size_t channels) {
+  eqg_launch* l = &plan->launch[plan->n_launch - 1];
+  size_t max_wg = 0;
+  if (dev->cl.GetKernelWorkGroupInfo(l->kernel, dev->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof(max_wg), &max_wg,
+                                     NULL) != CL_SUCCESS || max_wg < 128)
+    return;
+  size_t l0 = 1;
+  while (l0 < channels && l0 < 32) l0 <<= 1;
+  const size_t l1 = 128 / l0;
+  l->lws[0] = l0;
+  l->lws[1] = l1;
+  l->gws[0] = (l->gws[0] + l0 - 1) / l0 * l0;
+  l->gws[1] = (l->gws[1] + l1 - 1) / l1 * l1;
+}
+
+cl_mem eqg_upload(eqg_device* dev, eqg_node_plan* plan, const void* data, size_t bytes, char* err, size_t errlen) {
+  if (plan->n_mem >= EQG_MAX_MEM) {
+    snprintf(err, errlen, "too many constant buffers for one node");
+    return NULL;
+  }
+  cl_int rc = CL_SUCCESS;
+  cl_mem m = dev->cl.CreateBuffer(dev->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes ? bytes : 4,
+                                  (void*)data, &rc);
+  if (!m) {
+    snprintf(err, errlen, "cannot allocate %zu bytes of device memory (%s)", bytes, eqg_cl_error(rc));
+    return NULL;
+  }
+  plan->mem[plan->n_mem++] = m;
+  return m;
+}
+
+void eqg_plan_release(eqg_device* dev, eqg_node_plan* plan) {
+  for (int i = 0; i < plan->n_launch; ++i)
+    if (plan->launch[i].kernel) dev->cl.ReleaseKernel(plan->launch[i].kernel);
+  for (int i = 0; i < plan->n_mem; ++i)
+    if (plan->mem[i]) dev->cl.ReleaseMemObject(plan->mem[i]);
+  memset(plan, 0, sizeof(*plan));
+}

@@ -1,0 +1,419 @@
+/* edgeq GPU delegate kernels: int8 activations, int8 or packed int4 weights, integer
+ * arithmetic bit-exact with TFLite's reference kernels (BUILTIN_REF).
+ *
+ * Build options: -DEQ_DOT_KHR (cl_khr_integer_dot_product), -DEQ_DOT_ARM
+ * (cl_arm_integer_dot_product_int8), -DEQ_DOT_EMULATE (same code path, software dot,
+ * to test the zero-point folding on devices without the extensions). */
+
+#if defined(EQ_DOT_KHR)
+#pragma OPENCL EXTENSION cl_khr_integer_dot_product : enable
+#define EQ_DOT4(a, b) dot((a), (b))
+#define EQ_HAS_DOT 1
+#elif defined(EQ_DOT_ARM)
+#pragma OPENCL EXTENSION cl_arm_integer_dot_product_int8 : enable
+#define EQ_DOT4(a, b) arm_dot((a), (b))
+#define EQ_HAS_DOT 1
+#elif defined(EQ_DOT_EMULATE)
+static int eq_dot4_sw(char4 a, char4 b) {
+  return (int)a.x * b.x + (int)a.y * b.y + (int)a.z * b.z + (int)a.w * b.w;
+}
+#define EQ_DOT4(a, b) eq_dot4_sw((a), (b))
+#define EQ_HAS_DOT 1
+#endif
+
+/* ---- gemmlowp / TFLite fixed-point arithmetic ---- */
+
+/* SaturatingRoundingDoublingHighMul: 64-bit product, nudge, truncating division. */
+static int eq_srdhm(int a, int b) {
+  if (a == INT_MIN && b == INT_MIN) return INT_MAX;
+  long ab = (long)a * (long)b;
+  long nudge = ab >= 0 ? (1L << 30) : (1L - (1L << 30));
+  return (int)((ab + nudge) / (1L << 31));
+}
+
+/* RoundingDivideByPOT: ties away from zero. */
+static int eq_rdpot(int x, int exponent) {
+  if (exponent <= 0) return x;
+  int mask = (int)((1L << exponent) - 1);
+  int remainder = x & mask;
+  int threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+static int eq_shl(int x, int s) { return as_int(as_uint(x) << s); }
+
+/* MultiplyByQuantizedMultiplier, double rounding (CONV_2D, DEPTHWISE, MEAN). */
+static int eq_mbqm(int x, int m, int shift) {
+  int left = shift > 0 ? shift : 0;
+  int right = shift > 0 ? 0 : -shift;
+  return eq_rdpot(eq_srdhm(eq_shl(x, left), m), right);
+}
+
+/* Single rounding (FULLY_CONNECTED in LiteRT 2.3 BUILTIN_REF). */
+static int eq_mbqm_single(int x, int m, int shift) {
+  int total = 31 - shift;
+  long round = 1L << (total - 1);
+  return (int)(((long)x * (long)m + round) >> total);
+}
+
+static int eq_int4_at(__global const uchar* p, uint i) {
+  uchar b = p[i >> 1];
+  return (i & 1) ? (int)(((char)b) >> 4) : (int)(((char)(uchar)(b << 4)) >> 4);
+}
+
+static int eq_hsum8(int8 v) {
+  const int4 a = v.lo + v.hi;
+  const int2 b = a.lo + a.hi;
+  return b.x + b.y;
+}
+
+/* Weight element i: int8, or a nibble of the packed int4 buffer. */
+#define EQ_W(w, i, int4) ((int4) ? eq_int4_at((__global const uchar*)(w), (i)) : (int)((__global const char*)(w))[i])
+
+/* ---- CONV_2D: one work item = one output (channel oc, pixel p) ---- */
+__kernel void conv2d_qs8(__global const char* in, __global const char* w, __global const int* bias,
+                         __global const int* mult, __global const int* shift, __global char* out,
+                         int in_h, int in_w, int in_c, int out_h, int out_w, int out_c, int kh, int kw,
+                         int sh, int sw, int dh, int dw, int pad_h, int pad_w, int in_zp, int out_zp,
+                         int act_min, int act_max, int int4, int w_interleaved, int pixels) {
+  const int oc = get_global_id(0);
+  const int p = get_global_id(1);
+  if (oc >= out_c || p >= pixels) return; /* the grid is rounded up to whole work groups */
+  const int ox = p % out_w, oy = (p / out_w) % out_h, b = p / (out_w * out_h);
+  const int iy0 = oy * sh - pad_h, ix0 = ox * sw - pad_w;
+  int acc = 0;
+#ifdef EQ_HAS_DOT
+  /* sum w*(x-zp) = sum w*x - zp*sum w; padded taps read x=zp so they add 0 */
+  if (!int4 && !w_interleaved && (in_c & 3) == 0) {
+    int wsum = 0;
+    for (int ky = 0; ky < kh; ++ky) {
+      const int iy = iy0 + ky * dh;
+      for (int kx = 0; kx < kw; ++kx) {
+        const int ix = ix0 + kx * dw;
+        const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+        __global const char4* wp = (__global const char4*)((__global const char*)w + ((oc * kh + ky) * kw + kx) * in_c);
+        __global const char4* xp = (__global const char4*)(in + ((b * in_h + iy) * in_w + ix) * in_c);
+        for (int c = 0; c < in_c / 4; ++c) {
+          const char4 wv = wp[c];
+          wsum += EQ_DOT4(wv, (char4)(1));
+          if (inside) acc += EQ_DOT4(xp[c], wv);
+          else acc += EQ_DOT4((char4)((char)in_zp), wv);
+        }
+      }
+    }
+    acc -= in_zp * wsum;
+  } else
+#endif
+  {
+    /* w_interleaved (int8, in_c % 8 == 0): weights stored as [K/8][out_c][8], so the lanes
+     * of a work group (consecutive oc) load consecutive 8-byte chunks; sums are exact int32
+     * in any order */
+    const int vec = w_interleaved;
+    int8 acc8 = (int8)(0);
+    for (int ky = 0; ky < kh; ++ky) {
+      const int iy = iy0 + ky * dh;
+      if (iy < 0 || iy >= in_h) continue;
+      for (int kx = 0; kx < kw; ++kx) {
+        const int ix = ix0 + kx * dw;
+        if (ix < 0 || ix >= in_w) continue;
+        __global const char* xp = in + ((b * in_h + iy) * in_w + ix) * in_c;
+        const uint wbase = (uint)((oc * kh + ky) * kw + kx) * (uint)in_c;
+        if (vec) {
+          const uint kk0 = (uint)((ky * kw + kx) * in_c);
+          for (int c = 0; c < in_c; c += 8)
+            acc8 += convert_int8(vload8(((kk0 + (uint)c) >> 3) * (uint)out_c + (uint)oc, w)) *
+                    (convert_int8(vload8(0, xp + c)) - in_zp);
+        } else {
+          for (int c = 0; c < in_c; ++c) acc += EQ_W(w, wbase + c, int4) * ((int)xp[c] - in_zp);
+        }
+      }
+    }
+    acc += eq_hsum8(acc8);
+  }
+  acc += bias[oc];
+  acc = eq_mbqm(acc, mult[oc], shift[oc]) + out_zp;
+  out[p * out_c + oc] = (char)clamp(acc, act_min, act_max);
+}
+
+/* ---- DEPTHWISE_CONV_2D: weights [1][KH][KW][C*M] ---- */
+__kernel void depthwise_qs8(__global const char* in, __global const char* w, __global const int* bias,
+                            __global const int* mult, __global const int* shift, __global char* out,
+                            int in_h, int in_w, int in_c, int out_h, int out_w, int out_c, int depth_mult,
+                            int kh, int kw, int sh, int sw, int dh, int dw, int pad_h, int pad_w, int in_zp,
+                            int out_zp, int act_min, int act_max, int int4, int pixels) {
+  const int oc = get_global_id(0);
+  const int p = get_global_id(1);
+  if (oc >= out_c || p >= pixels) return; /* the grid is rounded up to whole work groups */
+  const int ic = oc / depth_mult;
+  const int ox = p % out_w, oy = (p / out_w) % out_h, b = p / (out_w * out_h);
+  const int iy0 = oy * sh - pad_h, ix0 = ox * sw - pad_w;
+  int acc = 0;
+  for (int ky = 0; ky < kh; ++ky) {
+    const int iy = iy0 + ky * dh;
+    if (iy < 0 || iy >= in_h) continue;
+    for (int kx = 0; kx < kw; ++kx) {
+      const int ix = ix0 + kx * dw;
+      if (ix < 0 || ix >= in_w) continue;
+      const int x = in[((b * in_h + iy) * in_w + ix) * in_c + ic];
+      acc += EQ_W(w, (uint)((ky * kw + kx) * out_c + oc), int4) * (x - in_zp);
+    }
+  }
+  acc += bias[oc];
+  acc = eq_mbqm(acc, mult[oc], shift[oc]) + out_zp;
+  out[p * out_c + oc] = (char)clamp(acc, act_min, act_max);
+}
+
+/* ---- FULLY_CONNECTED: weights [N][K], one work item = output (n, row m) ---- */
+__kernel void fully_connected_qs8(__global const char* in, __global const char* w, __global const int* bias,
+                                  __global const int* mult, __global const int* shift, __global char* out,
+                                  int n_out, int k, int in_zp, int out_zp, int act_min, int act_max, int int4) {
+  const int n = get_global_id(0);
+  const int m = get_global_id(1);
+  if (n >= n_out) return;
+  __global const char* x = in + m * k;
+  int acc = 0;
+#ifdef EQ_HAS_DOT
+  if (!int4 && (k & 3) == 0) {
+    __global const char4* wp = (__global const char4*)((__global const char*)w + n * k);
+    __global const char4* xp = (__global const char4*)x;
+    int wsum = 0;
+    for (int c = 0; c < k / 4; ++c) {
+      acc += EQ_DOT4(xp[c], wp[c]);
+      wsum += EQ_DOT4(wp[c], (char4)(1));
+    }
+    acc -= in_zp * wsum;
+  } else
+#endif
+  {
+    const uint wbase = (uint)n * (uint)k;
+    for (int c = 0; c < k; ++c) acc += EQ_W(w, wbase + c, int4) * ((int)x[c] - in_zp);
+  }
+  acc += bias[n];
+  acc = eq_mbqm_single(acc, mult[n], shift[n]) + out_zp;
+  out[m * n_out + n] = (char)clamp(acc, act_min, act_max);
+}
+
+/* ---- FULLY_CONNECTED for long rows: one work group of EQ_FC_WG lanes per output (n, m);
+ * lanes stride over K with 16-wide loads (int4: 8 packed bytes = 16 weights, even/odd
+ * nibbles against even/odd inputs), then a tree reduction in local memory. ---- */
+#define EQ_FC_WG 64
+__kernel __attribute__((reqd_work_group_size(EQ_FC_WG, 1, 1)))
+void fully_connected_wg_qs8(__global const char* in, __global const char* w, __global const int* bias,
+                            __global const int* mult, __global const int* shift, __global char* out, int n_out,
+                            int k, int in_zp, int out_zp, int act_min, int act_max, int int4) {
+  const int lid = get_local_id(0);
+  const int n = get_group_id(0);
+  const int m = get_global_id(1);
+  __global const char* x = in + m * k;
+  __local int part[EQ_FC_WG];
+  const int kv = k & ~15;
+  int acc = 0;
+  int8 a8 = (int8)(0);
+  if (!int4) {
+    __global const char* wr = w + n * k;
+    for (int c = lid * 16; c < kv; c += EQ_FC_WG * 16) {
+      const int16 p = convert_int16(vload16(0, wr + c)) * (convert_int16(vload16(0, x + c)) - in_zp);
+      a8 += p.lo + p.hi;
+    }
+    for (int c = kv + lid; c < k; c += EQ_FC_WG) acc += (int)wr[c] * ((int)x[c] - in_zp);
+  } else if ((k & 1) == 0) {
+    __global const uchar* wr = (__global const uchar*)w + n * (k >> 1);
+    for (int c = lid * 16; c < kv; c += EQ_FC_WG * 16) {
+      const uchar8 bytes = vload8(0, wr + (c >> 1));
+      const int8 lo = convert_int8(as_char8((uchar8)(bytes << (uchar8)(4)))) >> 4;
+      const int8 hi = convert_int8(as_char8(bytes)) >> 4;
+      const int16 xv = convert_int16(vload16(0, x + c)) - in_zp;
+      a8 += lo * xv.even + hi * xv.odd;
+    }
+    for (int c = kv + lid; c < k; c += EQ_FC_WG)
+      acc += eq_int4_at((__global const uchar*)w, (uint)(n * k + c)) * ((int)x[c] - in_zp);
+  } else { /* odd rows start mid-byte */
+    for (int c = lid; c < k; c += EQ_FC_WG)
+      acc += eq_int4_at((__global const uchar*)w, (uint)(n * k + c)) * ((int)x[c] - in_zp);
+  }
+  part[lid] = acc + eq_hsum8(a8);
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int s = EQ_FC_WG / 2; s > 0; s >>= 1) {
+    if (lid < s) part[lid] += part[lid + s];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid == 0) {
+    int r = part[0] + bias[n];
+    r = eq_mbqm_single(r, mult[n], shift[n]) + out_zp;
+    out[m * n_out + n] = (char)clamp(r, act_min, act_max);
+  }
+}
+
+/* ---- ADD with 5-D broadcasting. meta: dims[5], a_stride[5], b_stride[5] ---- */
+__kernel void add_qs8(__global const char* a, __global const char* bb, __global char* out,
+                      __constant int* meta, int in1_off, int in2_off, int out_off, int m1, int s1, int m2,
+                      int s2, int mo, int so, int left_shift, int act_min, int act_max) {
+  const int o = get_global_id(0);
+  int rem = o, ai = 0, bi = 0;
+  for (int d = 4; d >= 0; --d) {
+    const int i = rem % meta[d];
+    rem /= meta[d];
+    ai += i * meta[5 + d];
+    bi += i * meta[10 + d];
+  }
+  const int x = eq_shl(in1_off + a[ai], left_shift);
+  const int y = eq_shl(in2_off + bb[bi], left_shift);
+  const int sx = eq_rdpot(eq_srdhm(x, m1), -s1);
+  const int sy = eq_rdpot(eq_srdhm(y, m2), -s2);
+  const int r = eq_rdpot(eq_srdhm(sx + sy, mo), -so) + out_off;
+  out[o] = (char)clamp(r, act_min, act_max);
+}
+
+/* ---- AVERAGE_POOL_2D / MAX_POOL_2D ---- */
+__kernel void pool2d_qs8(__global const char* in, __global char* out, int in_h, int in_w, int c_n, int out_h,
+                         int out_w, int fh, int fw, int sh, int sw, int pad_h, int pad_w, int act_min,
+                         int act_max, int is_max) {
+  const int c = get_global_id(0);
+  const int p = get_global_id(1);
+  if (c >= c_n) return;
+  const int ox = p % out_w, oy = (p / out_w) % out_h, b = p / (out_w * out_h);
+  const int iy0 = oy * sh - pad_h, ix0 = ox * sw - pad_w;
+  const int fy0 = max(-iy0, 0), fy1 = min(fh, in_h - iy0);
+  const int fx0 = max(-ix0, 0), fx1 = min(fw, in_w - ix0);
+  int acc = is_max ? -128 : 0, count = 0;
+  for (int fy = fy0; fy < fy1; ++fy)
+    for (int fx = fx0; fx < fx1; ++fx) {
+      const int v = in[((b * in_h + iy0 + fy) * in_w + ix0 + fx) * c_n + c];
+      acc = is_max ? max(acc, v) : acc + v;
+      ++count;
+    }
+  if (!is_max) {
+    if (count == 0) count = 1;
+    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+  }
+  out[p * c_n + c] = (char)clamp(acc, act_min, act_max);
+}
+
+/* ---- MEAN over constant axes. meta: n_kept, n_red, kept_dims[6], kept_strides[6],
+ * red_dims[6], red_strides[6] (input strides) ---- */
+__kernel void mean_qs8(__global const char* in, __global char* out, __constant int* meta, int count, int in_zp,
+                       int out_zp, int mult, int shift) {
+  const int o = get_global_id(0);
+  const int n_kept = meta[0], n_red = meta[1];
+  int rem = o, base = 0;
+  for (int d = n_kept - 1; d >= 0; --d) {
+    base += (rem % meta[2 + d]) * meta[8 + d];
+    rem /= meta[2 + d];
+  }
+  int sum = 0;
+  for (int r = 0; r < count; ++r) {
+    int rr = r, off = base;
+    for (int d = n_red - 1; d >= 0; --d) {
+      off += (rr % meta[14 + d]) * meta[20 + d];
+      rr /= meta[14 + d];
+    }
+    sum += in[off];
+  }
+  const int shifted = as_int(as_uint(sum) - as_uint(in_zp) * (uint)count);
+  const int v = eq_mbqm(shifted, mult, shift) + out_zp;
+  out[o] = (char)clamp(v, -128, 127);
+}
+
+/* ---- SOFTMAX (gemmlowp fixed point, int8 -> int8 scale 1/256 zp -128): one row per item ---- */
+static int fp_mul_pot(int x, int exponent) {
+  if (exponent < 0) return eq_rdpot(x, -exponent);
+  if (exponent == 0) return x;
+  const int threshold = (int)((1L << (31 - exponent)) - 1);
+  if (x > threshold) return INT_MAX;
+  if (x < -threshold) return INT_MIN;
+  return eq_shl(x, exponent);
+}
+
+static int fp_exp_quarter(int a) {
+  const int constant_term = 1895147668;
+  const int constant_1_over_3 = 715827883;
+  const int x = a + (1 << 28);
+  const int x2 = eq_srdhm(x, x);
+  const int x3 = eq_srdhm(x2, x);
+  const int x4 = eq_srdhm(x2, x2);
+  const int x4_over_4 = fp_mul_pot(x4, -2);
+  const int poly = fp_mul_pot(eq_srdhm(x4_over_4 + x3, constant_1_over_3) + x2, -1);
+  return constant_term + eq_srdhm(constant_term, x + poly);
+}
+
+__constant int kExpMult[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+
+static int fp_exp_on_negative(int a, int int_bits) {
+  const int frac_bits = 31 - int_bits;
+  const int one_quarter = 1 << (frac_bits - 2);
+  const int mask = one_quarter - 1;
+  const int a_mod_quarter_minus_quarter = (a & mask) - one_quarter;
+  int result = fp_exp_quarter(fp_mul_pot(a_mod_quarter_minus_quarter, int_bits));
+  const int remainder = a_mod_quarter_minus_quarter - a;
+  for (int e = -2; e <= 4; ++e) {
+    if (int_bits > e) {
+      const int s = frac_bits + e;
+      if (s < 31 && (remainder & (1 << s))) result = eq_srdhm(result, kExpMult[e + 2]);
+    }
+  }
+  if (int_bits > 5) {
+    const int clampv = -(1 << (36 - int_bits));
+    if (a < clampv) result = 0;
+  }
+  if (a == 0) result = INT_MAX;
+  return result;
+}
+
+static int fp_one_over_one_plus_x(int a) {
+  const long sum = (long)a + INT_MAX;
+  const long sign = sum >= 0 ? 1 : -1;
+  const int half_denominator = (int)((sum + sign) / 2);
+  const int c48_17 = 1515870810, cneg32_17 = -1010580540;
+  int x = c48_17 + eq_srdhm(half_denominator, cneg32_17);
+  const int one_q2 = 1 << 29;
+  for (int i = 0; i < 3; ++i) {
+    const int hdx = eq_srdhm(half_denominator, x);
+    const int one_minus = one_q2 - hdx;
+    x = x + fp_mul_pot(eq_srdhm(x, one_minus), 2);
+  }
+  return fp_mul_pot(x, 1);
+}
+
+__kernel void softmax_qs8(__global const char* in, __global char* out, int depth, int input_multiplier,
+                          int input_left_shift, int diff_min) {
+  const int row_i = get_global_id(0);
+  __global const char* row = in + row_i * depth;
+  __global char* dst = out + row_i * depth;
+  int max_in_row = -128;
+  for (int c = 0; c < depth; ++c) max_in_row = max(max_in_row, (int)row[c]);
+  int sum_of_exps = 0;
+  for (int c = 0; c < depth; ++c) {
+    const int diff = row[c] - max_in_row;
+    if (diff >= diff_min) {
+      const int rescaled = eq_srdhm(eq_shl(diff, input_left_shift), input_multiplier);
+      sum_of_exps += fp_mul_pot(fp_exp_on_negative(rescaled, 5), -12);
+    }
+  }
+  const int headroom_plus_one = sum_of_exps ? (int)clz((uint)sum_of_exps) : 32;
+  const int num_bits_over_unit = 12 - headroom_plus_one;
+  const int shifted_sum_minus_one = as_int((as_uint(sum_of_exps) << headroom_plus_one) - (1u << 31));
+  const int shifted_scale = fp_one_over_one_plus_x(shifted_sum_minus_one);
+  for (int c = 0; c < depth; ++c) {
+    const int diff = row[c] - max_in_row;
+    if (diff >= diff_min) {
+      const int rescaled = eq_srdhm(eq_shl(diff, input_left_shift), input_multiplier);
+      const int e = fp_exp_on_negative(rescaled, 5);
+      const int unsat = eq_rdpot(eq_srdhm(shifted_scale, e), num_bits_over_unit + 31 - 8);
+      dst[c] = (char)clamp(unsat - 128, -128, 127);
+    } else {
+      dst[c] = (char)-128;
+    }
+  }
+}
+
+/* ---- RESHAPE (copy) and CONCATENATION (strided copy of one input) ---- */
+__kernel void copy_i8(__global const char* src, __global char* dst) {
+  const int i = get_global_id(0);
+  dst[i] = src[i];
+}
+
+__kernel void concat_part_i8(__global const char* src, __global char* dst, int chunk, int out_chunk, int offset) {
+  const int g = get_global_id(0);
+  const int k = g / chunk, j = g - k * chunk;
+  dst[k * out_chunk + offset + j] = src[g];
+}

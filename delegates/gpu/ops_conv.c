@@ -1,0 +1,188 @@
+/* CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED on the GPU: int8 activations, int8 or
+ * packed int4 weights (per-tensor or per-channel, zero point 0). Weights are uploaded as
+ * stored in the model (int4 stays two per byte; kernels unpack nibbles). Requantization:
+ * double rounding for the convolutions, single rounding for FULLY_CONNECTED, as LiteRT's
+ * BUILTIN_REF kernels do (delegates/cpu/ops/requant.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu_ops.h"
+#include "requant.h"
+
+enum { EQG_FC_WG = 64 }; /* EQ_FC_WG in kernels/qs8.cl */
+
+/* Per-channel bias / multiplier / shift buffers (bias absent = zeros). */
+static int upload_channel_params(eqg_device* dev, eqg_node_plan* plan, TfLiteContext* ctx, const TfLiteTensor* in,
+                                 const TfLiteTensor* w, const TfLiteTensor* b, const TfLiteTensor* out, int channels,
+                                 cl_mem* bias, cl_mem* mult, cl_mem* shift, char* err, size_t errlen) {
+  (void)ctx;
+  int32_t* buf = calloc((size_t)channels * 3, sizeof(int32_t));
+  if (!buf) return -1;
+  if (b) memcpy(buf, b->data.raw_const, sizeof(int32_t) * (size_t)channels);
+  eq_channel_multipliers(in, w, out, channels, buf + channels, buf + 2 * channels);
+  const size_t bytes = sizeof(int32_t) * (size_t)channels;
+  *bias = eqg_upload(dev, plan, buf, bytes, err, errlen);
+  *mult = *bias ? eqg_upload(dev, plan, buf + channels, bytes, err, errlen) : NULL;
+  *shift = *mult ? eqg_upload(dev, plan, buf + 2 * channels, bytes, err, errlen) : NULL;
+  free(buf);
+  return *shift ? 0 : -1;
+}
+
+/* ---------------- CONV_2D ---------------- */
+static const char* conv_check(TfLiteContext* ctx, const TfLiteNode* node) {
+  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  if (!p || !in || !w || !out) return "missing inputs";
+  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
+  if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4) return "not 4-D";
+  if (eq_dim(w, 3) != eq_dim(in, 3)) return "grouped convolution";
+  if (eq_dim(w, 0) != eq_dim(out, 3)) return "filter/output channel mismatch";
+  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
+  if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)
+    return "bad stride/dilation";
+  const char* why = eq_check_weights(w, 0, eq_dim(w, 0));
+  return why ? why : eq_check_bias(b, eq_dim(w, 0));
+}
+
+static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
+                       cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  cl_int batches = eq_dim(in, 0), in_h = eq_dim(in, 1), in_w = eq_dim(in, 2), in_c = eq_dim(in, 3);
+  cl_int out_h = eq_dim(out, 1), out_w = eq_dim(out, 2), out_c = eq_dim(out, 3);
+  cl_int kh = eq_dim(w, 1), kw = eq_dim(w, 2), sh = p->stride_height, sw = p->stride_width;
+  cl_int dh = p->dilation_height_factor, dw = p->dilation_width_factor;
+  cl_int pad_h = eqg_pad_before(sh, dh, in_h, kh, out_h), pad_w = eqg_pad_before(sw, dw, in_w, kw, out_w);
+  cl_int in_zp = in->params.zero_point, out_zp = out->params.zero_point, act_min, act_max;
+  cl_int int4 = w->type == kTfLiteInt4, pixels = batches * out_h * out_w;
+  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &act_min, &act_max);
+  /* int8 weights with in_c % 8 == 0 go up as [K/8][out_c][8] (coalesced loads across output
+   * channels); the integer-dot variant reads them as stored ([out_c][K]) */
+  cl_int w_interleaved = !int4 && in_c % 8 == 0 && strcmp(dev->dot_variant, "none") == 0;
+  cl_mem wm;
+  if (w_interleaved) {
+    const size_t K = (size_t)kh * kw * in_c;
+    int8_t* t = malloc(K * (size_t)out_c);
+    if (!t) return -1;
+    const int8_t* src = (const int8_t*)w->data.raw_const;
+    for (size_t oc = 0; oc < (size_t)out_c; ++oc)
+      for (size_t k = 0; k < K; ++k) t[((k >> 3) * (size_t)out_c + oc) * 8 + (k & 7)] = src[oc * K + k];
+    wm = eqg_upload(dev, plan, t, K * (size_t)out_c, err, errlen);
+    free(t);
+  } else {
+    wm = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen);
+  }
+  cl_mem bias, mult, shift;
+  if (!wm || upload_channel_params(dev, plan, ctx, in, w, b, out, out_c, &bias, &mult, &shift, err, errlen)) return -1;
+  const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(wm),    EQG_ARG(bias),   EQG_ARG(mult),    EQG_ARG(shift),
+                          EQG_ARG(outb[0]), EQG_ARG(in_h), EQG_ARG(in_w),   EQG_ARG(in_c),    EQG_ARG(out_h),
+                          EQG_ARG(out_w),  EQG_ARG(out_c), EQG_ARG(kh),     EQG_ARG(kw),      EQG_ARG(sh),
+                          EQG_ARG(sw),     EQG_ARG(dh),    EQG_ARG(dw),     EQG_ARG(pad_h),   EQG_ARG(pad_w),
+                          EQG_ARG(in_zp),  EQG_ARG(out_zp), EQG_ARG(act_min), EQG_ARG(act_max), EQG_ARG(int4),
+                          EQG_ARG(w_interleaved), EQG_ARG(pixels)};
+  const double ops = 2.0 * (double)pixels * out_c * kh * kw * in_c;
+  if (eqg_add_launch(dev, plan, "conv2d_qs8", 2, (size_t)out_c, (size_t)pixels, args,
+                     (int)(sizeof(args) / sizeof(args[0])), ops, err, errlen))
+    return -1;
+  eqg_channel_pixel_groups(dev, plan, (size_t)out_c);
+  return 0;
+}
+
+const eqg_op_kind eqg_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, 0x6, conv_check, conv_create};
+
+/* ---------------- DEPTHWISE_CONV_2D ---------------- */
+static const char* dw_check(TfLiteContext* ctx, const TfLiteNode* node) {
+  const TfLiteDepthwiseConvParams* p = (const TfLiteDepthwiseConvParams*)node->builtin_data;
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  if (!p || !in || !w || !out) return "missing inputs";
+  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
+  if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4 || eq_dim(w, 0) != 1) return "not 4-D";
+  const int oc = eq_dim(out, 3), ic = eq_dim(in, 3);
+  if (eq_dim(w, 3) != oc || ic == 0 || oc % ic != 0) return "channel mismatch";
+  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
+  if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)
+    return "bad stride/dilation";
+  const char* why = eq_check_weights(w, 3, oc);
+  return why ? why : eq_check_bias(b, oc);
+}
+
+static int dw_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
+                     cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  const TfLiteDepthwiseConvParams* p = (const TfLiteDepthwiseConvParams*)node->builtin_data;
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  cl_int batches = eq_dim(in, 0), in_h = eq_dim(in, 1), in_w = eq_dim(in, 2), in_c = eq_dim(in, 3);
+  cl_int out_h = eq_dim(out, 1), out_w = eq_dim(out, 2), out_c = eq_dim(out, 3), mult_ch = out_c / in_c;
+  cl_int kh = eq_dim(w, 1), kw = eq_dim(w, 2), sh = p->stride_height, sw = p->stride_width;
+  cl_int dh = p->dilation_height_factor, dw = p->dilation_width_factor;
+  cl_int pad_h = eqg_pad_before(sh, dh, in_h, kh, out_h), pad_w = eqg_pad_before(sw, dw, in_w, kw, out_w);
+  cl_int in_zp = in->params.zero_point, out_zp = out->params.zero_point, act_min, act_max;
+  cl_int int4 = w->type == kTfLiteInt4, pixels = batches * out_h * out_w;
+  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &act_min, &act_max);
+  cl_mem wm = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen), bias, mult, shift;
+  if (!wm || upload_channel_params(dev, plan, ctx, in, w, b, out, out_c, &bias, &mult, &shift, err, errlen)) return -1;
+  const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(wm),     EQG_ARG(bias),    EQG_ARG(mult),    EQG_ARG(shift),
+                          EQG_ARG(outb[0]), EQG_ARG(in_h),  EQG_ARG(in_w),    EQG_ARG(in_c),    EQG_ARG(out_h),
+                          EQG_ARG(out_w),  EQG_ARG(out_c),  EQG_ARG(mult_ch), EQG_ARG(kh),      EQG_ARG(kw),
+                          EQG_ARG(sh),     EQG_ARG(sw),     EQG_ARG(dh),      EQG_ARG(dw),      EQG_ARG(pad_h),
+                          EQG_ARG(pad_w),  EQG_ARG(in_zp),  EQG_ARG(out_zp),  EQG_ARG(act_min), EQG_ARG(act_max),
+                          EQG_ARG(int4),   EQG_ARG(pixels)};
+  if (eqg_add_launch(dev, plan, "depthwise_qs8", 2, (size_t)out_c, (size_t)pixels, args,
+                     (int)(sizeof(args) / sizeof(args[0])), 2.0 * (double)pixels * out_c * kh * kw, err, errlen))
+    return -1;
+  eqg_channel_pixel_groups(dev, plan, (size_t)out_c);
+  return 0;
+}
+
+const eqg_op_kind eqg_op_depthwise_conv2d = {"DEPTHWISE_CONV_2D", kTfLiteBuiltinDepthwiseConv2d, 0x6, dw_check,
+                                             dw_create};
+
+/* ---------------- FULLY_CONNECTED ---------------- */
+static const char* fc_check(TfLiteContext* ctx, const TfLiteNode* node) {
+  const TfLiteFullyConnectedParams* p = (const TfLiteFullyConnectedParams*)node->builtin_data;
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  if (!p || !in || !w || !out || node->outputs->size != 1) return "unexpected arity";
+  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
+  if (p->weights_format != kTfLiteFullyConnectedWeightsFormatDefault) return "shuffled weights";
+  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
+  if (eq_rank(w) != 2) return "weights are not 2-D";
+  const size_t n = (size_t)eq_dim(w, 0), k = (size_t)eq_dim(w, 1);
+  if (k == 0 || eq_numel(in) % k != 0) return "input size is not a multiple of the weight depth";
+  if (eq_numel(out) != eq_numel(in) / k * n) return "output size mismatch";
+  const char* why = eq_check_weights(w, 0, (int)n);
+  return why ? why : eq_check_bias(b, (int)n);
+}
+
+static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
+                     cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  const TfLiteFullyConnectedParams* p = (const TfLiteFullyConnectedParams*)node->builtin_data;
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  cl_int n = eq_dim(w, 0), k = eq_dim(w, 1), m = (cl_int)(eq_numel(in) / (size_t)k);
+  cl_int in_zp = in->params.zero_point, out_zp = out->params.zero_point, act_min, act_max;
+  cl_int int4 = w->type == kTfLiteInt4;
+  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &act_min, &act_max);
+  cl_mem wm = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen), bias, mult, shift;
+  if (!wm || upload_channel_params(dev, plan, ctx, in, w, b, out, n, &bias, &mult, &shift, err, errlen)) return -1;
+  const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(wm),    EQG_ARG(bias),   EQG_ARG(mult),   EQG_ARG(shift),
+                          EQG_ARG(outb[0]), EQG_ARG(n),    EQG_ARG(k),      EQG_ARG(in_zp),  EQG_ARG(out_zp),
+                          EQG_ARG(act_min), EQG_ARG(act_max), EQG_ARG(int4)};
+  const int nargs = (int)(sizeof(args) / sizeof(args[0]));
+  const double ops = 2.0 * (double)m * n * k;
+  /* long rows: a work group per output; the dot-product variant keeps one lane per output */
+  if (k >= 128 && strcmp(dev->dot_variant, "none") == 0) {
+    if (eqg_add_launch(dev, plan, "fully_connected_wg_qs8", 2, (size_t)n * EQG_FC_WG, (size_t)m, args, nargs, ops,
+                       err, errlen))
+      return -1;
+    eqg_set_local_size(plan, EQG_FC_WG, 1);
+    return 0;
+  }
+  return eqg_add_launch(dev, plan, "fully_connected_qs8", 2, (size_t)n, (size_t)m, args, nargs, ops, err, errlen);
+}
+
+const eqg_op_kind eqg_op_fully_connected = {"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, 0x6, fc_check,
+                                            fc_create};

@@ -1,0 +1,146 @@
+/* Parsing of GPU delegate options: unknown keys and bad values fail delegate creation
+ * with a one-line reason, so a typo never silently runs another configuration. */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gpu_ops.h"
+
+static int parse_long(const char* s, long* out) {
+  char* end = NULL;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s) return -1;
+  while (*end && isspace((unsigned char)*end)) ++end;
+  if (*end) return -1;
+  *out = v;
+  return 0;
+}
+
+static void op_names(char* buf, size_t len) {
+  buf[0] = 0;
+  for (size_t i = 0; i < eqg_op_count(); ++i) {
+    size_t used = strlen(buf);
+    snprintf(buf + used, len - used, "%s%s", i ? "," : "", eqg_op_at(i)->name);
+  }
+}
+
+static int parse_ops(eqg_options* o, const char* list, char* err, size_t errlen) {
+  memset(o->op_enabled, 0, sizeof(o->op_enabled));
+  char* copy = strdup(list);
+  if (!copy) return -1;
+  int count = 0;
+  for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    while (isspace((unsigned char)*tok)) ++tok;
+    char* e = tok + strlen(tok);
+    while (e > tok && isspace((unsigned char)e[-1])) *--e = 0;
+    if (!*tok) continue;
+    size_t i = 0;
+    while (i < eqg_op_count() && strcasecmp(eqg_op_at(i)->name, tok) != 0) ++i;
+    if (i == eqg_op_count()) {
+      char names[512];
+      op_names(names, sizeof(names));
+      snprintf(err, errlen, "edgeq gpu delegate: unknown op '%s' in option ops: use names from %s", tok, names);
+      free(copy);
+      return -1;
+    }
+    o->op_enabled[i] = 1;
+    ++count;
+  }
+  free(copy);
+  if (!count) {
+    snprintf(err, errlen, "edgeq gpu delegate: option ops is empty: give a comma list such as ops=CONV_2D,ADD");
+    return -1;
+  }
+  return 0;
+}
+
+static int set_str(char** dst, const char* v) {
+  free(*dst);
+  *dst = strdup(v);
+  return *dst ? 0 : -1;
+}
+
+int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const* values, size_t n, char* err,
+                      size_t errlen) {
+  memset(o, 0, sizeof(*o));
+  for (size_t i = 0; i < eqg_op_count() && i < EQG_MAX_OPS; ++i) o->op_enabled[i] = 1;
+  const char* env = getenv("EDGEQ_DELEGATE_VERBOSE");
+  o->verbose = env && *env && strcmp(env, "0") != 0;
+  for (size_t i = 0; i < n; ++i) {
+    const char* k = keys[i] ? keys[i] : "";
+    const char* v = values[i] ? values[i] : "";
+    long t = 0;
+    if (strcmp(k, "platform") == 0 || strcmp(k, "device") == 0) {
+      if (!*v) {
+        snprintf(err, errlen, "edgeq gpu delegate: option %s is empty: give an index or a name substring", k);
+        return -1;
+      }
+      if (set_str(strcmp(k, "platform") == 0 ? &o->platform : &o->device, v)) return -1;
+    } else if (strcmp(k, "ops") == 0) {
+      if (parse_ops(o, v, err, errlen)) return -1;
+    } else if (strcmp(k, "precision") == 0) {
+      if (strcmp(v, "exact") != 0) {
+        snprintf(err, errlen, "edgeq gpu delegate: precision='%s' is not supported: use precision=exact", v);
+        return -1;
+      }
+    } else if (strcmp(k, "cache_dir") == 0) {
+      if (set_str(&o->cache_dir, v)) return -1;
+    } else if (strcmp(k, "report_path") == 0) {
+      if (!*v) {
+        snprintf(err, errlen, "edgeq gpu delegate: report_path is empty: give a file path or leave the option out");
+        return -1;
+      }
+      if (set_str(&o->report_path, v)) return -1;
+    } else if (strcmp(k, "verbose") == 0 || strcmp(k, "profile") == 0) {
+      if (parse_long(v, &t) || (t != 0 && t != 1)) {
+        snprintf(err, errlen, "edgeq gpu delegate: %s='%s' is invalid: use 0 or 1", k, v);
+        return -1;
+      }
+      if (k[0] == 'v') o->verbose = (int)t;
+      else o->profile = (int)t;
+    } else if (strcmp(k, "integer_dot") == 0) {
+      if (strcmp(v, "auto") == 0) o->dot = EQG_DOT_AUTO;
+      else if (strcmp(v, "off") == 0) o->dot = EQG_DOT_OFF;
+      else if (strcmp(v, "emulate") == 0) o->dot = EQG_DOT_EMULATE;
+      else {
+        snprintf(err, errlen, "edgeq gpu delegate: integer_dot='%s' is invalid: use auto, off or emulate", v);
+        return -1;
+      }
+    } else if (strcmp(k, "memory_limit_mb") == 0) {
+      if (parse_long(v, &t) || t < 1) {
+        snprintf(err, errlen, "edgeq gpu delegate: memory_limit_mb='%s' is invalid: give a positive integer", v);
+        return -1;
+      }
+      o->memory_limit_mb = t;
+    } else {
+      snprintf(err, errlen,
+               "edgeq gpu delegate: unknown option '%s': use platform, device, ops, precision, cache_dir, "
+               "report_path, profile, integer_dot, memory_limit_mb or verbose",
+               k);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void eqg_options_free(eqg_options* o) {
+  free(o->platform);
+  free(o->device);
+  free(o->cache_dir);
+  free(o->report_path);
+  memset(o, 0, sizeof(*o));
+}
+
+const char* eqg_options_cache_dir(const eqg_options* o, char* buf, size_t len) {
+  if (o->cache_dir) return *o->cache_dir ? o->cache_dir : NULL;
+  const char* home = getenv("HOME");
+  if (!home || !*home) return NULL;
+  snprintf(buf, len, "%s/.cache/edgeq/opencl", home);
+  return buf;
+}

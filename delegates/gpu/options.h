@@ -1,0 +1,31 @@
+/* Options of the GPU delegate (string key/values from tflite_plugin_create_delegate).
+ * Names follow the CPU delegate's (ops, report_path, verbose) where they mean the same. */
+#ifndef EDGEQ_GPU_OPTIONS_H
+#define EDGEQ_GPU_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EQG_MAX_OPS 16
+
+typedef enum { EQG_DOT_AUTO = 0, EQG_DOT_OFF, EQG_DOT_EMULATE } eqg_dot_mode;
+
+typedef struct {
+  char* platform;                 /* NULL, index or name substring */
+  char* device;                   /* NULL, index or name substring */
+  uint8_t op_enabled[EQG_MAX_OPS]; /* by gpu op registry index */
+  char* cache_dir;                /* NULL = default; "" disables the program cache */
+  char* report_path;
+  int verbose;
+  int profile;                    /* time each kernel with OpenCL events into the report */
+  eqg_dot_mode dot;               /* integer dot-product kernels: auto (when the device has them), off, emulate */
+  long memory_limit_mb;           /* 0 = the device's global memory size */
+} eqg_options;
+
+int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const* values, size_t n, char* err,
+                      size_t errlen);
+void eqg_options_free(eqg_options* o);
+/* The program cache folder to use (option, else ~/.cache/edgeq/opencl), or NULL for none. */
+const char* eqg_options_cache_dir(const eqg_options* o, char* buf, size_t len);
+
+#endif

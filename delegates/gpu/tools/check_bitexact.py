@@ -1,0 +1,68 @@
+"""Run .tflite models through BUILTIN_REF alone and with the edgeq GPU delegate; compare.
+
+    python delegates/gpu/tools/check_bitexact.py MODEL_DIR_OR_FILE... [--platform P] [--device D] [--integer-dot MODE]
+
+Needs only numpy, a TFLite runtime and the built delegate (no TensorFlow): the check to run
+on a new OpenCL device. Prints one line per model and exits 1 if any output differs or a
+model's nodes did not run on the device.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from edgeq.runtime import Interpreter  # noqa: E402
+
+
+def check(path: Path, opts: dict, tmp: Path) -> tuple[bool, str]:
+    model = path.read_bytes()
+    report = tmp / f"{path.stem}.json"
+    ref = Interpreter(model, resolver="reference")
+    gpu = Interpreter(model, resolver="reference", delegates=["gpu"],
+                      delegate_options={**opts, "report_path": str(report)})
+    ok, worst = True, 0
+    for seed in (0, 1):
+        rng = np.random.default_rng(seed)
+        x = [rng.integers(-128, 128, size=s.shape).astype(s.dtype) if np.issubdtype(s.dtype, np.integer)
+             else rng.standard_normal(s.shape).astype(s.dtype) for s in ref.inputs]
+        for a, b in zip(ref.run(x), gpu.run(x)):
+            d = np.abs(a.astype(np.int32) - b.astype(np.int32))
+            worst = max(worst, int(d.max()) if d.size else 0)
+            ok &= bool(np.array_equal(a, b))
+    rep = json.loads(report.read_text())
+    ran = sum(p["invocations"] > 0 for p in rep["partitions"])
+    claimed = sorted({c["op"] for c in rep["claimed"]})
+    ok &= rep["status"] == "ok" and ran == len(rep["partitions"]) and bool(claimed)
+    return ok, f"max diff {worst}, claimed {','.join(claimed) or '-'}, {ran} partition(s) ran, {rep['message']}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("models", type=Path, nargs="+", help=".tflite files or folders of them")
+    ap.add_argument("--platform")
+    ap.add_argument("--device")
+    ap.add_argument("--integer-dot", default=None)
+    args = ap.parse_args()
+    opts = {k: v for k, v in (("platform", args.platform), ("device", args.device),
+                              ("integer_dot", args.integer_dot)) if v}
+    bad = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        opts.setdefault("cache_dir", str(Path(tmp) / "cache"))
+        paths = [q for p in args.models for q in (sorted(p.glob("*.tflite")) if p.is_dir() else [p])]
+        for path in paths:
+            ok, detail = check(path, opts, Path(tmp))
+            bad += not ok
+            print(f"{'OK  ' if ok else 'FAIL'} {path.stem:28} {detail}", flush=True)
+    print(f"{bad} failing model(s)")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
