@@ -6,6 +6,7 @@ state dir, so clients keep strict host-key checking on. Every process in the chr
 """
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 from typing import Callable
@@ -26,7 +27,9 @@ def build_delegate(cache: Path, log: Callable[[str], None] = lambda s: None) -> 
     """Cross-build ``libedgeq_cpu.so`` for aarch64 from this checkout (incremental, in the cache)."""
     if not TOOLCHAIN.is_file():
         raise EdgeqError(f"the aarch64 toolchain file {TOOLCHAIN} is missing: run the lab from an edgeq checkout")
-    build = cache / "delegate-aarch64"
+    # one build folder per checkout: CMake refuses a build folder made from another source tree
+    tag = hashlib.sha256(str(REPO.resolve()).encode()).hexdigest()[:12]
+    build = cache / f"delegate-aarch64-{tag}"
     log_file = cache / "delegate-build.log"
     log("lab: cross-building the edgeq CPU delegate for aarch64")
     steps = [["cmake", "-S", str(REPO / "delegates"), "-B", str(build), f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}",
