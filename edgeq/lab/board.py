@@ -14,12 +14,13 @@ import time
 import tty
 from pathlib import Path
 
+from ..resources import devices_dir
 from ..errors import EdgeqError
 from .container import _start_ticks, alive
 from .pi import REPO
 
-BOARD_SCRIPT = REPO / "devices" / "virtual_board.py"
-PROFILE = REPO / "devices" / "profiles" / "virtual-board.toml"
+BOARD_SCRIPT = devices_dir() / "virtual_board.py"
+PROFILE = devices_dir() / "profiles" / "virtual-board.toml"
 #: the board's --name; also how stop finds a board whose state record is lost
 BOARD_NAME = "edgeq-lab-board"
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ..resources import devices_dir
 from . import container
 from .netns import NetNs
 from .pi import DEVICE_ENV, REPO, install_delegate
 
-ADBD_SRC = REPO / "devices" / "adbd"
+ADBD_SRC = devices_dir() / "adbd"
 ADB_PORT = 5555
 TMP = "/data/local/tmp"
 

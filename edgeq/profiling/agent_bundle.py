@@ -11,8 +11,10 @@ import platform
 import zipfile
 from pathlib import Path
 
+from ..resources import devices_dir
+
 _EDGEQ = Path(__file__).resolve().parents[1]
-AGENT = _EDGEQ.parent / "devices" / "agents" / "python_agent.py"
+AGENT = devices_dir() / "agents" / "python_agent.py"
 
 # package files the agent imports, relative to the edgeq package; kept to what needs only numpy + a runtime
 _PKG_FILES = ["runtime.py", "errors.py", "profiling/__init__.py", "profiling/measure.py", "profiling/stats.py",

@@ -14,6 +14,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from ..resources import devices_dir
 from .errors import ProfileError
 
 CLASSES = ("phone", "sbc", "mcu", "host")
@@ -27,7 +28,7 @@ OPTIONAL = {"soc": str, "cpus": list, "accelerators": list, "python": str, "ssh_
             "energy_port": str, "notes": str}
 
 #: folder of the profiles shipped in the repository
-PROFILE_DIR = Path(__file__).resolve().parents[2] / "devices" / "profiles"
+PROFILE_DIR = devices_dir() / "profiles"
 
 
 @dataclass
