@@ -9,6 +9,9 @@ does not claim), each at 1 and 2 threads. Configurations are interleaved round b
 shuffled order so drift (thermal, other load) hits them alike; the figure quoted is the median
 of every timed inference, and ratios are taken against XNNPACK and builtin from the same run.
 Resident memory is measured per configuration in a fresh process (VmRSS growth over load).
+Each path is first loaded and run once in a fresh process: a path that crashes on a model
+(LiteRT 2.3's reference kernels abort on MobileNet-V2 224) is reported as an error instead of
+ending the run. Per-op time inside the delegate: set EDGEQ_CPU_PROFILE=1.
 """
 from __future__ import annotations
 
@@ -23,6 +26,9 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# numpy's OpenBLAS workers busy-wait after use and would steal cores from the paths under test
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "benchmarks" / ".cache"
 
@@ -92,10 +98,38 @@ def _interp(model: bytes, path: str, threads: int):
     return Interpreter(model, resolver=resolver, delegates=delegates, delegate_options=opts, num_threads=threads)
 
 
-def time_configs(model: bytes, configs: list[tuple[str, int]], rounds: int, min_time: float, seed: int) -> dict:
-    """Interleaved rounds: each round runs every configuration for ``min_time`` seconds (at least once)."""
+PROBE_SNIPPET = r"""
+import sys, json
+sys.path.insert(0, sys.argv[3])
+from edgeq.runtime import Interpreter
+import numpy as np
+resolver, delegates = json.loads(sys.argv[2])
+it = Interpreter(open(sys.argv[1], 'rb').read(), resolver=resolver, delegates=delegates, num_threads=1)
+it.run([np.zeros(s.shape, s.dtype) for s in it.inputs])
+"""
+
+
+def probe(model_path: Path, path: str) -> str | None:
+    """Loads and runs the model once on ``path`` in a fresh process: a runtime path that aborts on a
+    model (LiteRT 2.3's reference resolver does on MobileNet-V2 224) must not take the benchmark down.
+    Returns None when it runs, else why not."""
+    res = subprocess.run([sys.executable, "-c", PROBE_SNIPPET, str(model_path), json.dumps(PATHS[path]), str(REPO)],
+                         capture_output=True, text=True, timeout=900)
+    if res.returncode == 0:
+        return None
+    tail = [ln for ln in res.stderr.strip().splitlines() if ln.strip()][-1:] or [""]
+    return f"process exited with status {res.returncode} loading/running the model: {tail[0][:200]}"
+
+
+def time_configs(model: bytes, configs: list[tuple[str, int]], rounds: int, min_time: float, seed: int,
+                 broken: dict[str, str] | None = None) -> dict:
+    """Interleaved rounds: each round runs every configuration for ``min_time`` seconds (at least once).
+    Paths in ``broken`` (path → reason, from probe()) are reported as errors, not run."""
     interps = {}
     for path, threads in configs:
+        if broken and path in broken:
+            interps[(path, threads)] = RuntimeError(broken[path])
+            continue
         try:
             interps[(path, threads)] = _interp(model, path, threads)
         except Exception as e:  # noqa: BLE001 - a path that cannot run this model is reported, not fatal
@@ -190,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             rounds = args.rounds
         configs = [(p, t) for p in paths for t in (1, 2)]
         print(f"== {name}: {', '.join(f'{p}@{t}' for p, t in configs)}", flush=True)
-        timing = time_configs(path.read_bytes(), configs, rounds, args.min_time, seed=len(name))
+        broken = {p: why for p in paths if (why := probe(path, p))}
+        timing = time_configs(path.read_bytes(), configs, rounds, args.min_time, seed=len(name), broken=broken)
         entry = {"bytes": path.stat().st_size, "timing": timing}
         for t in (1, 2):
             e = timing.get(f"edgeq-cpu@{t}", {})

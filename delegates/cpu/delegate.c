@@ -13,6 +13,7 @@
 #include "ops/ops.h"
 #include "options.h"
 #include "pool.h"
+#include "profile.h"
 #include "report.h"
 
 #if defined(_WIN32)
@@ -46,6 +47,7 @@ typedef struct {
   int* input_idx;     /* partition inputs and their shapes at build time */
   TfLiteIntArray** input_dims;
   eq_pool* pool;
+  eq_profile* profile; /* NULL unless EDGEQ_CPU_PROFILE=1 */
 } eq_kernel;
 
 static TfLiteIntArray* int_array_copy(const TfLiteIntArray* a) {
@@ -66,6 +68,7 @@ static void kernel_free(TfLiteContext* ctx, void* buffer) {
   (void)ctx;
   eq_kernel* k = buffer;
   if (!k) return;
+  eq_profile_finish(k->profile);
   eq_pool_destroy(k->pool);
   for (int i = 0; k->nodes && i < k->n_nodes; ++i) {
     eq_node* n = &k->nodes[i];
@@ -93,6 +96,7 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
   if (!k) return NULL;
   k->pool = eq_pool_create(d->opts.num_threads);
   k->n_nodes = params->nodes_to_replace->size;
+  k->profile = eq_profile_create(k->n_nodes);
   k->nodes = calloc((size_t)k->n_nodes, sizeof(eq_node));
   if (!k->pool || !k->nodes) goto fail;
   int max_internal = 0;
@@ -183,12 +187,15 @@ static TfLiteStatus kernel_invoke(TfLiteContext* ctx, TfLiteNode* node) {
     eq_node* n = &k->nodes[i];
     for (int j = 0; j < n->n_in; ++j) n->in_ptr[j] = tensor_data(ctx, k, n->in_idx[j]);
     for (int j = 0; j < n->n_out; ++j) n->out_ptr[j] = tensor_data(ctx, k, n->out_idx[j]);
+    const uint64_t t0 = k->profile ? eq_profile_now_ns() : 0;
     TfLiteStatus st = n->kind->eval(n->state, n->in_ptr, n->out_ptr, k->pool);
+    if (k->profile) eq_profile_add(k->profile, i, n->kind->name, eq_profile_now_ns() - t0);
     if (st != kTfLiteOk) {
       ctx->ReportError(ctx, "edgeq cpu delegate: %s failed", n->kind->name);
       return st;
     }
   }
+  if (k->profile) eq_profile_invoke_done(k->profile);
   return kTfLiteOk;
 }
 

@@ -1,37 +1,124 @@
-/* Static-schedule thread pool: in parallel_for(n), thread j (the caller is thread 0) runs
- * tasks j, j+T, j+2T, ... That fixed assignment lets ops keep one scratch buffer per
- * thread slot (task % T) without locking. */
+/* Thread pool with dynamic scheduling: in parallel_for(n) the caller and the workers claim task
+ * indices from one shared counter until none is left. On a loaded machine a worker may wake
+ * late or not at all during a call; the caller then simply runs the remaining tasks itself
+ * instead of waiting for it (a static schedule would stall on the sleeping worker's share).
+ *
+ * The claim counter holds (generation << 32 | next index), so a worker that wakes late can
+ * only claim tasks of the job that is current when it claims; the caller returns once all n
+ * tasks are *finished*, never waiting for idle workers to check in. Each thread has a fixed
+ * slot (caller 0, workers 1..T-1), readable with eq_pool_slot(), for per-thread scratch.
+ *
+ * Consecutive ops of one invoke are microseconds apart, and a futex wake-up costs tens of
+ * microseconds on a loaded machine, so idle workers (and the caller waiting for the last
+ * tasks) poll for up to SPIN_NS before sleeping on the condition variable. */
 #include "pool.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
+
+#define SPIN_NS 100000 /* 100 us */
 
 struct eq_pool {
   int threads;
   pthread_t* workers;
   pthread_mutex_t mu;
   pthread_cond_t start_cv, done_cv;
-  unsigned long generation;
-  int pending;
+  uint32_t generation; /* guarded by mu; also the high half of `claim` */
   int stop;
   int started; /* worker threads to join */
   void (*fn)(void*, size_t);
   void* arg;
   size_t n;
+  _Atomic uint64_t claim;
+  _Atomic size_t done;
+  _Atomic uint32_t published; /* copy of generation, polled without the mutex */
 };
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+/* One polling step: a short pause first, then sched_yield(), so a poller that shares a core
+ * with the thread it waits for (oversubscribed machine) hands the core over instead of
+ * burning its time slice. */
+static inline void poll_pause(unsigned k) {
+  if (k < 64)
+    cpu_relax();
+  else
+    sched_yield();
+}
+
+/* Polls until the published generation differs from `seen` (1) or SPIN_NS pass (0). */
+static int spin_for_job(eq_pool* pool, uint32_t seen) {
+  const uint64_t t_end = now_ns() + SPIN_NS;
+  for (unsigned k = 1;; ++k) {
+    if (atomic_load_explicit(&pool->published, memory_order_acquire) != seen) return 1;
+    poll_pause(k);
+    if ((k & 15) == 0 && now_ns() > t_end) return 0;
+  }
+}
+
+/* Polls until all n tasks are done (1) or SPIN_NS pass (0). */
+static int spin_for_done(eq_pool* pool, size_t n) {
+  const uint64_t t_end = now_ns() + SPIN_NS;
+  for (unsigned k = 1;; ++k) {
+    if (atomic_load_explicit(&pool->done, memory_order_acquire) >= n) return 1;
+    poll_pause(k);
+    if ((k & 15) == 0 && now_ns() > t_end) return 0;
+  }
+}
+
+static _Thread_local int tl_slot;
+
+int eq_pool_slot(void) { return tl_slot; }
 
 typedef struct {
   eq_pool* pool;
   int slot;
 } worker_arg;
 
+/* Claims and runs tasks of job `gen` until none is left or the job changed. */
+static void run_tasks(eq_pool* pool, uint32_t gen, void (*fn)(void*, size_t), void* arg, size_t n) {
+  for (;;) {
+    uint64_t v = atomic_load_explicit(&pool->claim, memory_order_relaxed);
+    size_t i;
+    do {
+      if ((uint32_t)(v >> 32) != gen) return;
+      i = (size_t)(uint32_t)v;
+      if (i >= n) return;
+    } while (!atomic_compare_exchange_weak_explicit(&pool->claim, &v, v + 1, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    fn(arg, i);
+    if (atomic_fetch_add_explicit(&pool->done, 1, memory_order_acq_rel) + 1 == n) {
+      pthread_mutex_lock(&pool->mu); /* the caller checks `done` under mu: no lost wake-up */
+      pthread_cond_signal(&pool->done_cv);
+      pthread_mutex_unlock(&pool->mu);
+    }
+  }
+}
+
 static void* worker_main(void* p) {
   worker_arg* wa = p;
   eq_pool* pool = wa->pool;
-  const int slot = wa->slot;
+  tl_slot = wa->slot;
   free(wa);
-  unsigned long seen = 0;
+  uint32_t seen = 0;
   for (;;) {
+    spin_for_job(pool, seen); /* then read the job under the mutex either way */
     pthread_mutex_lock(&pool->mu);
     while (pool->generation == seen && !pool->stop) pthread_cond_wait(&pool->start_cv, &pool->mu);
     if (pool->stop) {
@@ -41,12 +128,9 @@ static void* worker_main(void* p) {
     seen = pool->generation;
     void (*fn)(void*, size_t) = pool->fn;
     void* arg = pool->arg;
-    size_t n = pool->n;
+    const size_t n = pool->n;
     pthread_mutex_unlock(&pool->mu);
-    for (size_t i = (size_t)slot; i < n; i += (size_t)pool->threads) fn(arg, i);
-    pthread_mutex_lock(&pool->mu);
-    if (--pool->pending == 0) pthread_cond_signal(&pool->done_cv);
-    pthread_mutex_unlock(&pool->mu);
+    run_tasks(pool, seen, fn, arg, n);
   }
 }
 
@@ -57,6 +141,9 @@ eq_pool* eq_pool_create(int threads) {
   pthread_mutex_init(&pool->mu, NULL);
   pthread_cond_init(&pool->start_cv, NULL);
   pthread_cond_init(&pool->done_cv, NULL);
+  atomic_init(&pool->claim, 0);
+  atomic_init(&pool->done, 0);
+  atomic_init(&pool->published, 0);
   if (pool->threads > 1) {
     pool->workers = calloc((size_t)pool->threads - 1, sizeof(pthread_t));
     if (!pool->workers) {
@@ -85,6 +172,7 @@ void eq_pool_destroy(eq_pool* pool) {
   if (!pool) return;
   pthread_mutex_lock(&pool->mu);
   pool->stop = 1;
+  atomic_store_explicit(&pool->published, pool->generation + 1, memory_order_release); /* end spins */
   pthread_cond_broadcast(&pool->start_cv);
   pthread_mutex_unlock(&pool->mu);
   for (int i = 0; i < pool->started; ++i) pthread_join(pool->workers[i], NULL);
@@ -98,20 +186,24 @@ void eq_pool_destroy(eq_pool* pool) {
 int eq_pool_threads(const eq_pool* pool) { return pool ? pool->threads : 1; }
 
 void eq_pool_parallel_for(eq_pool* pool, size_t n, void (*fn)(void* arg, size_t i), void* arg) {
-  if (!pool || pool->threads == 1 || n <= 1) {
+  tl_slot = 0; /* the calling thread always uses slot 0 */
+  if (!pool || pool->threads == 1 || n <= 1 || n > UINT32_MAX) {
     for (size_t i = 0; i < n; ++i) fn(arg, i);
     return;
   }
   pthread_mutex_lock(&pool->mu);
+  const uint32_t gen = ++pool->generation;
   pool->fn = fn;
   pool->arg = arg;
   pool->n = n;
-  pool->pending = pool->threads - 1;
-  pool->generation++;
+  atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
+  atomic_store_explicit(&pool->claim, (uint64_t)gen << 32, memory_order_release);
+  atomic_store_explicit(&pool->published, gen, memory_order_release);
   pthread_cond_broadcast(&pool->start_cv);
   pthread_mutex_unlock(&pool->mu);
-  for (size_t i = 0; i < n; i += (size_t)pool->threads) fn(arg, i);
+  run_tasks(pool, gen, fn, arg, n);
+  if (spin_for_done(pool, n)) return;
   pthread_mutex_lock(&pool->mu);
-  while (pool->pending > 0) pthread_cond_wait(&pool->done_cv, &pool->mu);
+  while (atomic_load_explicit(&pool->done, memory_order_acquire) < n) pthread_cond_wait(&pool->done_cv, &pool->mu);
   pthread_mutex_unlock(&pool->mu);
 }

@@ -1,6 +1,9 @@
 /* ADD, int8, with broadcasting. Both inputs are rescaled to a common 2x-max scale with
- * 20 bits of headroom, summed, and rescaled to the output (add.cc Prepare + AddFunc). */
+ * 20 bits of headroom, summed, and rescaled to the output (add.cc Prepare + AddFunc).
+ * Same-shape inputs (residual connections) go through the SIMD kernels of elementwise/. */
 #include <stdlib.h>
+
+#include "../elementwise/qs8_vadd.h"
 
 #include "broadcast.h"
 #include "ops.h"
@@ -11,6 +14,9 @@ typedef struct {
   int32_t in1_off, in2_off, out_off, m1, m2, mo;
   int s1, s2, so, left_shift;
   int32_t act_min, act_max;
+  qs8_vadd_fn same_shape; /* NULL: broadcasting (or shifts the kernels do not take) */
+  qs8_add_params vp;
+  size_t n;
 } add_state;
 
 static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
@@ -45,15 +51,44 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   eq_quantize_multiplier(r2, &s->m2, &s->s2);
   eq_quantize_multiplier(ro, &s->mo, &s->so);
   eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &s->act_min, &s->act_max);
+  s->n = eq_numel(out);
+  /* right shifts only: SmallerThanOneExp never shifts left, the vector requant would */
+  if (eq_numel(a) == s->n && eq_numel(b) == s->n && s->s1 <= 0 && s->s2 <= 0 && s->so <= 0) {
+    const qs8_add_params vp = {s->in1_off, s->in2_off, s->m1, s->s1, s->m2, s->s2, s->mo, s->so,
+                               s->left_shift, s->out_off, s->act_min, s->act_max};
+    s->vp = vp;
+    s->same_shape = qs8_vadd_best();
+  }
   return s;
 }
 
+typedef struct {
+  const add_state* s;
+  const int8_t *a, *b;
+  int8_t* o;
+  size_t chunks;
+} add_job;
+
+/* chunk t of the same-shape add; boundaries at multiples of 64 elements */
+static void add_chunk(void* arg, size_t t) {
+  const add_job* j = arg;
+  const size_t blocks = (j->s->n + 63) / 64;
+  const size_t i0 = blocks * t / j->chunks * 64, i1 = blocks * (t + 1) / j->chunks * 64;
+  const size_t end = i1 < j->s->n ? i1 : j->s->n;
+  if (i0 < end) j->s->same_shape(end - i0, j->a + i0, j->b + i0, j->o + i0, &j->s->vp);
+}
+
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
-  (void)pool;
   const add_state* s = s_;
   const int8_t* a = in[0];
   const int8_t* b = in[1];
   int8_t* o = out[0];
+  if (s->same_shape) {
+    /* residual adds of early layers are ~1e5-1e6 elements: worth splitting across threads */
+    add_job j = {s, a, b, o, s->n >= ((size_t)1 << 13) ? 2 * (size_t)eq_pool_threads(pool) : 1};
+    eq_pool_parallel_for(j.chunks > 1 ? pool : NULL, j.chunks, add_chunk, &j);
+    return kTfLiteOk;
+  }
   EQ_BCAST_FOR(&s->bc, oi, ai, bi, {
     const int32_t x = eq_shl32(s->in1_off + a[ai], s->left_shift);
     const int32_t y = eq_shl32(s->in2_off + b[bi], s->left_shift);

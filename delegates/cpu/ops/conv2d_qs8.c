@@ -12,6 +12,7 @@
 #include "requant.h"
 
 enum { ROWS_PER_TASK = 64 };
+#define SERIAL_MACS ((size_t)1 << 18) /* below this many multiply-adds one thread is faster */
 
 typedef struct {
   int batches, in_h, in_w, in_c, out_h, out_w, out_c, kh, kw, sh, sw, dh, dw, pad_h, pad_w;
@@ -115,7 +116,7 @@ typedef struct {
   const int8_t* in;
   int8_t* out;
   size_t rows;
-  size_t tasks_per_thread_slot;
+  size_t n_chunks; /* output-channel chunks per row block (1 unless rows are few) */
 } conv_job;
 
 /* Row r of the conv's implicit GEMM = output pixel (b, oy, ox). */
@@ -125,8 +126,15 @@ static void im2col_row(const conv_state* s, const int8_t* in, size_t r, int8_t* 
   const int b = (int)(r / ((size_t)s->out_w * s->out_h));
   const int iy0 = oy * s->sh - s->pad_h, ix0 = ox * s->sw - s->pad_w;
   const size_t c = (size_t)s->in_c;
+  const int row_inside = s->dw == 1 && ix0 >= 0 && ix0 + s->kw <= s->in_w;
   for (int ky = 0; ky < s->kh; ++ky) {
     const int iy = iy0 + ky * s->dh;
+    if (row_inside && iy >= 0 && iy < s->in_h) {
+      /* the kw taps of this filter row are adjacent pixels: one copy (first convs have c = 3) */
+      memcpy(dst, in + (((size_t)b * s->in_h + iy) * s->in_w + ix0) * c, (size_t)s->kw * c);
+      dst += (size_t)s->kw * c;
+      continue;
+    }
     for (int kx = 0; kx < s->kw; ++kx) {
       const int ix = ix0 + kx * s->dw;
       if (iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w) {
@@ -142,25 +150,38 @@ static void im2col_row(const conv_state* s, const int8_t* in, size_t r, int8_t* 
 static void conv_task(void* arg, size_t t) {
   conv_job* j = arg;
   conv_state* s = j->s;
-  const size_t r0 = t * ROWS_PER_TASK;
+  const size_t r0 = (t / j->n_chunks) * ROWS_PER_TASK;
   size_t rows = j->rows - r0 < ROWS_PER_TASK ? j->rows - r0 : ROWS_PER_TASK;
   const size_t n = (size_t)s->out_c;
   if (s->direct) {
-    qs8_gemm_run(s->plan, rows, j->in + r0 * s->k, s->k, j->out + r0 * n, n, 0, n);
+    /* channel chunk t % n_chunks, in whole register tiles of the plan */
+    const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
+    const size_t blocks = (n + nr - 1) / nr, c = t % j->n_chunks;
+    const size_t n0 = blocks * c / j->n_chunks * nr, n1 = blocks * (c + 1) / j->n_chunks * nr;
+    if (n0 < n) qs8_gemm_run(s->plan, rows, j->in + r0 * s->k, s->k, j->out + r0 * n, n, n0, n1 < n ? n1 : n);
     return;
   }
-  /* the pool schedules statically (thread j runs tasks j, j+T, ...), so scratch slot
-   * t % T is never used by two tasks at once */
-  int8_t* buf = s->scratch + (t % (size_t)s->threads) * ROWS_PER_TASK * s->k;
+  /* one scratch block per pool thread slot: never used by two tasks at once */
+  int8_t* buf = s->scratch + (size_t)eq_pool_slot() * ROWS_PER_TASK * s->k;
   for (size_t i = 0; i < rows; ++i) im2col_row(s, j->in, r0 + i, buf + i * s->k);
   qs8_gemm_run(s->plan, rows, buf, s->k, j->out + r0 * n, n, 0, n);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   conv_state* s = s_;
-  conv_job j = {s, (const int8_t*)in[0], (int8_t*)out[0], (size_t)s->batches * s->out_h * s->out_w, 0};
-  const size_t tasks = (j.rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
-  eq_pool_parallel_for(pool, tasks, conv_task, &j);
+  conv_job j = {s, (const int8_t*)in[0], (int8_t*)out[0], (size_t)s->batches * s->out_h * s->out_w, 1};
+  const size_t row_tasks = (j.rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+  /* waking the workers costs microseconds: small convs run alone */
+  const int small = j.rows * s->k * (size_t)s->out_c < SERIAL_MACS;
+  const size_t want = 2 * (size_t)eq_pool_threads(pool); /* a few tasks per thread balance better */
+  if (!small && s->direct && row_tasks < want) {
+    /* few rows (late, small-spatial layers): split output channels too */
+    const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
+    const size_t blocks = ((size_t)s->out_c + nr - 1) / nr;
+    j.n_chunks = (want + row_tasks - 1) / row_tasks;
+    if (j.n_chunks > blocks) j.n_chunks = blocks;
+  }
+  eq_pool_parallel_for(small ? NULL : pool, row_tasks * j.n_chunks, conv_task, &j);
   return kTfLiteOk;
 }
 

@@ -1,9 +1,12 @@
 /* DEPTHWISE_CONV_2D, int8 activations, int8/int4 weights [1][KH][KW][C*M] (per-channel
- * along dim 3 or per-tensor), direct kernel. int4 weights stay packed; nibbles are read
- * in the inner loop. Accumulation order matches the reference (sum is exact anyway). */
+ * along dim 3 or per-tensor). Depth multiplier 1 (every MobileNet) runs the SIMD kernels of
+ * dwconv/ (weights packed here, at prepare time; one indirection row per task); other
+ * multipliers run a direct loop that reads int4 nibbles in place. Integer sums are exact,
+ * so any accumulation order gives the reference's result. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../dwconv/qs8_dwconv.h"
 #include "ops.h"
 #include "requant.h"
 
@@ -16,7 +19,9 @@ typedef struct {
   int32_t* multiplier;
   int32_t* shift;
   int threads;
-  int32_t* acc; /* depth-multiplier-1 path: one accumulator row per thread slot */
+  qs8_dwconv_plan* plan;   /* depth multiplier 1 */
+  qs8_dw_geometry geom;
+  const int8_t** ind;      /* out_w * kh * kw input pointers per thread slot */
 } dw_state;
 
 static int pad_before(int stride, int dilation, int in, int filter, int out) {
@@ -50,7 +55,8 @@ static void dw_destroy(void* s_) {
   free(s->bias);
   free(s->multiplier);
   free(s->shift);
-  free(s->acc);
+  free(s->ind);
+  qs8_dwconv_plan_destroy(s->plan);
   free(s);
 }
 
@@ -79,13 +85,25 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   s->multiplier = malloc(sizeof(int32_t) * (size_t)s->out_c);
   s->shift = malloc(sizeof(int32_t) * (size_t)s->out_c);
   s->threads = threads < 1 ? 1 : threads;
-  s->acc = malloc(sizeof(int32_t) * (size_t)s->out_c * (size_t)s->threads);
-  if (!s->bias || !s->multiplier || !s->shift || !s->acc) {
+  if (!s->bias || !s->multiplier || !s->shift) {
     dw_destroy(s);
     return NULL;
   }
   if (b) memcpy(s->bias, b->data.raw_const, sizeof(int32_t) * (size_t)s->out_c);
   eq_channel_multipliers(in, w, out, s->out_c, s->multiplier, s->shift);
+  if (s->mult == 1) {
+    const qs8_dwconv_desc d = {s->out_c, s->kh * s->kw, s->weights, s->int4 ? 4 : 8, s->bias, s->multiplier,
+                               s->shift, s->in_zp, s->out_zp, s->act_min, s->act_max};
+    const qs8_dw_geometry g = {s->in_h, s->in_w, s->in_c, s->out_w, s->kh, s->kw,
+                               s->sh, s->sw, s->dh, s->dw, s->pad_h, s->pad_w};
+    s->geom = g;
+    s->plan = qs8_dwconv_plan_create(&d, QS8_DW_AUTO);
+    s->ind = malloc(sizeof(*s->ind) * (size_t)s->out_w * (size_t)(s->kh * s->kw) * (size_t)s->threads);
+    if (!s->plan || !s->ind) {
+      dw_destroy(s);
+      return NULL;
+    }
+  }
   return s;
 }
 
@@ -130,49 +148,26 @@ static void dw_row(void* arg, size_t t) {
   }
 }
 
-/* Depth multiplier 1: channels innermost, so the multiply-accumulate over a tap runs over
- * contiguous channels of input and weights (vectorizable). Integer sums are exact, so the
- * order differs from the reference loop without changing results. */
+/* Depth multiplier 1: one task = one output row through the packed SIMD kernel. */
 static void dw_row_m1(void* arg, size_t t) {
   const dw_job* j = arg;
   const dw_state* s = j->s;
   const int oy = (int)(t % (size_t)s->out_h), b = (int)(t / (size_t)s->out_h);
   const size_t C = (size_t)s->out_c;
-  int32_t* acc = s->acc + (t % (size_t)s->threads) * C; /* static pool schedule: slot is ours */
-  const int32_t zp = s->in_zp;
-  const int iy0 = oy * s->sh - s->pad_h;
-  for (int ox = 0; ox < s->out_w; ++ox) {
-    const int ix0 = ox * s->sw - s->pad_w;
-    memcpy(acc, s->bias, sizeof(int32_t) * C);
-    for (int ky = 0; ky < s->kh; ++ky) {
-      const int iy = iy0 + s->dh * ky;
-      if (iy < 0 || iy >= s->in_h) continue;
-      for (int kx = 0; kx < s->kw; ++kx) {
-        const int ix = ix0 + s->dw * kx;
-        if (ix < 0 || ix >= s->in_w) continue;
-        const int8_t* xp = j->in + (((size_t)b * s->in_h + iy) * s->in_w + ix) * C;
-        const size_t wbase = ((size_t)ky * s->kw + kx) * C;
-        if (s->int4) {
-          const uint8_t* w4 = (const uint8_t*)s->weights;
-          for (size_t c = 0; c < C; ++c) acc[c] += eq_int4_at(w4, wbase + c) * ((int32_t)xp[c] - zp);
-        } else {
-          const int8_t* wp = (const int8_t*)s->weights + wbase;
-          for (size_t c = 0; c < C; ++c) acc[c] += (int32_t)wp[c] * ((int32_t)xp[c] - zp);
-        }
-      }
-    }
-    int8_t* dst = j->out + (((size_t)b * s->out_h + oy) * s->out_w + ox) * C;
-    for (size_t c = 0; c < C; ++c) {
-      const int32_t v = eq_mbqm(acc[c], s->multiplier[c], s->shift[c]) + s->out_zp;
-      dst[c] = (int8_t)eq_clamp(v, s->act_min, s->act_max);
-    }
-  }
+  /* one indirection row per pool thread slot: never used by two tasks at once */
+  const int8_t** ind = s->ind + (size_t)eq_pool_slot() * (size_t)s->out_w * (size_t)(s->kh * s->kw);
+  const int8_t* image = j->in + (size_t)b * s->in_h * s->in_w * C;
+  qs8_dwconv_indirect_row(&s->geom, image, qs8_dwconv_plan_zero_row(s->plan), oy, ind);
+  qs8_dwconv_run(s->plan, (size_t)s->out_w, ind, j->out + ((size_t)b * s->out_h + oy) * s->out_w * C, C);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   const dw_state* s = s_;
   dw_job j = {s, (const int8_t*)in[0], (int8_t*)out[0]};
-  eq_pool_parallel_for(pool, (size_t)s->batches * s->out_h, s->mult == 1 ? dw_row_m1 : dw_row, &j);
+  const size_t rows = (size_t)s->batches * s->out_h;
+  /* waking the workers costs tens of microseconds on a loaded machine: small layers run alone */
+  const int small = rows * (size_t)s->out_w * (size_t)s->out_c * (size_t)(s->kh * s->kw) < ((size_t)1 << 17);
+  eq_pool_parallel_for(small ? NULL : pool, rows, s->mult == 1 ? dw_row_m1 : dw_row, &j);
   return kTfLiteOk;
 }
 

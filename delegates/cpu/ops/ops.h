@@ -39,6 +39,9 @@ const eq_op_kind* eq_op_at(size_t i);
 /* Runs fn(arg, i) for i in [0, n) on the pool's threads (caller included); pool may be NULL. */
 void eq_pool_parallel_for(eq_pool* pool, size_t n, void (*fn)(void* arg, size_t i), void* arg);
 int eq_pool_threads(const eq_pool* pool);
+/* Slot of the calling thread inside a parallel_for task: 0..threads-1, fixed per thread and
+ * never shared by two threads of one pool (per-thread scratch index). */
+int eq_pool_slot(void);
 
 /* ---- tensor helpers shared by the ops ---- */
 static inline const TfLiteTensor* eq_in(TfLiteContext* ctx, const TfLiteNode* node, int i) {

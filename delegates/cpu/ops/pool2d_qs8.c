@@ -94,7 +94,10 @@ static void pool_row(void* arg, size_t t) {
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   const pool_state* s = s_;
   pool_job j = {s, (const int8_t*)in[0], (int8_t*)out[0]};
-  eq_pool_parallel_for(pool, (size_t)s->batches * s->out_h, pool_row, &j);
+  const size_t rows = (size_t)s->batches * s->out_h;
+  /* waking the workers costs tens of microseconds on a loaded machine: small pools run alone */
+  const int small = rows * (size_t)s->out_w * (size_t)s->c * (size_t)(s->fh * s->fw) < ((size_t)1 << 17);
+  eq_pool_parallel_for(small ? NULL : pool, rows, pool_row, &j);
   return kTfLiteOk;
 }
 

@@ -10,6 +10,7 @@
 #define EDGEQ_CPU_REQUANT_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 static inline int32_t eq_srdhm(int32_t a, int32_t b) {

@@ -4,7 +4,7 @@
  * step quads) hide the instruction's latency. */
 #include <string.h>
 
-#include "qs8_requant_avx2.h"
+#include "qs8_requant_avx512.h"
 
 static inline __attribute__((always_inline)) void qs8_gemm_4x16c4__avx512vnni(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
@@ -29,10 +29,10 @@ static inline __attribute__((always_inline)) void qs8_gemm_4x16c4__avx512vnni(
       acc1[r] = _mm512_dpbusd_epi32(acc1[r], _mm512_set1_epi32(q1), w1);
     }
   }
+  const qs8_avx512_rq rq = qs8_avx512_rq_load(p); /* once per tile, not per row */
   for (size_t r = 0; r < mr; r++) {
     const __m512i acc = _mm512_add_epi32(acc0[r], acc1[r]);
-    qs8_avx2_store16(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1), p,
-                     c + r * ldc);
+    qs8_avx512_store16_rq(acc, &rq, c + r * ldc);
   }
 }
 

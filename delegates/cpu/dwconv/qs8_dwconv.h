@@ -1,0 +1,73 @@
+/* Depthwise convolution (depth multiplier 1) micro-kernels with TFLite double-rounding
+ * requantization, bit-exact with BUILTIN_REF's DEPTHWISE_CONV_2D for every ISA variant.
+ *
+ *   acc[p][c] = bias[c] + sum_t W[t][c] * (X[p][t][c] - in_zp)
+ *   out[p][c] = clamp(MultiplyByQuantizedMultiplier(acc, mult[c], shift[c]) + out_zp, min, max)
+ *
+ * Kernels read input through an indirection buffer (one pointer per output pixel and tap,
+ * XNNPACK style); padding taps point at a row filled with in_zp, which contributes exactly 0
+ * because in_zp * sum_t W[t][c] is folded into the packed bias. Weights are packed once
+ * (prepare time) channels-innermost in tiles of QS8_DW_CT channels.
+ */
+#ifndef EDGEQ_QS8_DWCONV_H
+#define EDGEQ_QS8_DWCONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QS8_DW_CT 16 /* channels per packed tile (every variant) */
+
+typedef enum {
+  QS8_DW_AUTO = 0,
+  QS8_DW_SCALAR,
+  QS8_DW_AVX2,
+  QS8_DW_AVX512, /* AVX-512BW */
+  QS8_DW_NEON,
+} qs8_dw_isa;
+
+typedef struct {
+  int32_t channels;
+  int32_t taps;              /* kh * kw */
+  const void* weights;       /* [taps][channels] int8, or TFLite INT4 packing of that array */
+  int weight_bits;           /* 8 or 4 */
+  const int32_t* bias;       /* [channels] or NULL */
+  const int32_t* multiplier; /* [channels] Q31 (QuantizeMultiplier) */
+  const int32_t* shift;      /* [channels] TFLite convention (> 0 left) */
+  int32_t in_zero_point, out_zero_point, out_min, out_max;
+} qs8_dwconv_desc;
+
+typedef struct qs8_dwconv_plan qs8_dwconv_plan;
+
+/* Packs weights for one ISA; NULL when the ISA is unavailable here or the description is bad. */
+qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* desc, qs8_dw_isa isa);
+void qs8_dwconv_plan_destroy(qs8_dwconv_plan* plan);
+qs8_dw_isa qs8_dwconv_plan_isa(const qs8_dwconv_plan* plan);
+/* `channels` bytes of in_zero_point: where padding taps of the indirection buffer point. */
+const int8_t* qs8_dwconv_plan_zero_row(const qs8_dwconv_plan* plan);
+
+/* Computes `pixels` output pixels: indirection[p * taps + t] is the address of channel 0 of
+ * tap t's input pixel; output pixel p goes to out + p * out_stride. Thread-safe. */
+void qs8_dwconv_run(const qs8_dwconv_plan* plan, size_t pixels, const int8_t* const* indirection,
+                    int8_t* out, size_t out_stride);
+
+/* Geometry of an NHWC depthwise conv, used to fill indirection buffers. */
+typedef struct {
+  int in_h, in_w, channels, out_w, kh, kw, sh, sw, dh, dw, pad_top, pad_left;
+} qs8_dw_geometry;
+
+/* Fills the indirection entries of output row oy (out_w pixels x kh*kw taps) of one image. */
+void qs8_dwconv_indirect_row(const qs8_dw_geometry* g, const int8_t* image, const int8_t* zero_row, int oy,
+                             const int8_t** indirection);
+
+qs8_dw_isa qs8_dwconv_detect_isa(void);
+int qs8_dwconv_isa_available(qs8_dw_isa isa);
+const char* qs8_dwconv_isa_name(qs8_dw_isa isa);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

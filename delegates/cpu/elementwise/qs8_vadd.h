@@ -1,0 +1,35 @@
+/* Same-shape int8 ADD with TFLite's arithmetic (add.cc AddElementwise, int8): both inputs
+ * shifted left by left_shift, rescaled with MultiplyByQuantizedMultiplierSmallerThanOneExp,
+ * summed, rescaled to the output. SIMD variants are bit-exact with the scalar one. */
+#ifndef EDGEQ_QS8_VADD_H
+#define EDGEQ_QS8_VADD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int32_t a_offset, b_offset; /* -zero_point of each input */
+  int32_t a_mult, a_shift, b_mult, b_shift, out_mult, out_shift; /* shifts <= 0 (right) */
+  int32_t left_shift;         /* 20 for int8 */
+  int32_t out_zp, out_min, out_max;
+} qs8_add_params;
+
+typedef void (*qs8_vadd_fn)(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
+
+/* Variant names: "scalar", "avx2", "neon"; NULL when not built or not runnable here. */
+qs8_vadd_fn qs8_vadd_variant(const char* name);
+/* Best variant on this CPU (env EDGEQ_VADD_ISA pins one). */
+qs8_vadd_fn qs8_vadd_best(void);
+
+void qs8_vadd_scalar(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
+void qs8_vadd_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
+void qs8_vadd_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
