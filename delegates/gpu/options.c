@@ -2,63 +2,14 @@
  * with a one-line reason, so a typo never silently runs another configuration. */
 #include "options.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "gpu_ops.h"
+#include "option_parse.h"
 
-static int parse_long(const char* s, long* out) {
-  char* end = NULL;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || end == s) return -1;
-  while (*end && isspace((unsigned char)*end)) ++end;
-  if (*end) return -1;
-  *out = v;
-  return 0;
-}
-
-static void op_names(char* buf, size_t len) {
-  buf[0] = 0;
-  for (size_t i = 0; i < eqg_op_count(); ++i) {
-    size_t used = strlen(buf);
-    snprintf(buf + used, len - used, "%s%s", i ? "," : "", eqg_op_at(i)->name);
-  }
-}
-
-static int parse_ops(eqg_options* o, const char* list, char* err, size_t errlen) {
-  memset(o->op_enabled, 0, sizeof(o->op_enabled));
-  char* copy = strdup(list);
-  if (!copy) return -1;
-  int count = 0;
-  for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    while (isspace((unsigned char)*tok)) ++tok;
-    char* e = tok + strlen(tok);
-    while (e > tok && isspace((unsigned char)e[-1])) *--e = 0;
-    if (!*tok) continue;
-    size_t i = 0;
-    while (i < eqg_op_count() && strcasecmp(eqg_op_at(i)->name, tok) != 0) ++i;
-    if (i == eqg_op_count()) {
-      char names[512];
-      op_names(names, sizeof(names));
-      snprintf(err, errlen, "edgeq gpu delegate: unknown op '%s' in option ops: use names from %s", tok, names);
-      free(copy);
-      return -1;
-    }
-    o->op_enabled[i] = 1;
-    ++count;
-  }
-  free(copy);
-  if (!count) {
-    snprintf(err, errlen, "edgeq gpu delegate: option ops is empty: give a comma list such as ops=CONV_2D,ADD");
-    return -1;
-  }
-  return 0;
-}
+static const char* op_name(size_t i) { return eqg_op_at(i)->name; }
 
 static int set_str(char** dst, const char* v) {
   free(*dst);
@@ -83,7 +34,7 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
       }
       if (set_str(strcmp(k, "platform") == 0 ? &o->platform : &o->device, v)) return -1;
     } else if (strcmp(k, "ops") == 0) {
-      if (parse_ops(o, v, err, errlen)) return -1;
+      if (eq_parse_op_list(v, eqg_op_count(), op_name, o->op_enabled, "edgeq gpu delegate", err, errlen)) return -1;
     } else if (strcmp(k, "precision") == 0) {
       if (strcmp(v, "exact") != 0) {
         snprintf(err, errlen, "edgeq gpu delegate: precision='%s' is not supported: use precision=exact", v);
@@ -98,7 +49,7 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
       }
       if (set_str(&o->report_path, v)) return -1;
     } else if (strcmp(k, "verbose") == 0 || strcmp(k, "profile") == 0) {
-      if (parse_long(v, &t) || (t != 0 && t != 1)) {
+      if (eq_parse_long(v, &t) || (t != 0 && t != 1)) {
         snprintf(err, errlen, "edgeq gpu delegate: %s='%s' is invalid: use 0 or 1", k, v);
         return -1;
       }
@@ -113,7 +64,7 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
         return -1;
       }
     } else if (strcmp(k, "memory_limit_mb") == 0) {
-      if (parse_long(v, &t) || t < 1) {
+      if (eq_parse_long(v, &t) || t < 1) {
         snprintf(err, errlen, "edgeq gpu delegate: memory_limit_mb='%s' is invalid: give a positive integer", v);
         return -1;
       }
