@@ -7,6 +7,7 @@ battery fuel gauge, Pi 5 PMIC) sampled by a background thread and integrated.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 import time
 from typing import Any, Callable
 
@@ -15,7 +16,7 @@ class NoMeter(Exception):
     """No usable meter; ``str(e)`` is the reason recorded in the result (never a made-up figure)."""
 
 
-class EnergyReader:
+class EnergyReader(ABC):
     name = "base"
     kind = "counter"  # "counter": read() gives cumulative µJ state; "power": read() gives µW now
     #: shortest window that spans several meter refreshes (seconds)
@@ -23,8 +24,9 @@ class EnergyReader:
     #: background sampling period for power gauges (seconds)
     sample_period_s = 0.05
 
+    @abstractmethod
     def read(self) -> Any:
-        raise NotImplementedError
+        """Cumulative µJ state (counters) or µW now (power gauges)."""
 
     def delta_uj(self, before: Any, after: Any) -> float:
         """Energy between two counter readings in µJ (counters override for wraparound)."""

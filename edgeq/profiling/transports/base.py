@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shlex
+from abc import ABC, abstractmethod
 import subprocess
 import tempfile
 from typing import IO
@@ -9,7 +10,7 @@ from typing import IO
 from ..errors import DeviceError
 
 
-class Transport:
+class Transport(ABC):
     """Runs shell commands on a device and copies files to it."""
 
     #: a human name for messages, e.g. "ssh://root@host:22"
@@ -19,12 +20,13 @@ class Transport:
     #: where to make working dirs when the device's $TMPDIR is unset
     tmp_base = "/tmp"
 
+    @abstractmethod
     def argv(self, command: str) -> list[str]:
         """Host argv that runs ``command`` (a shell string) on the device."""
-        raise NotImplementedError
 
+    @abstractmethod
     def push(self, local: str, remote: str, timeout: float = 300) -> None:
-        raise NotImplementedError
+        """Copy a local file to ``remote`` on the device."""
 
     def explain(self, rc: int, stderr: str) -> str | None:
         """A one-line cause for a transport-level failure, or None if the command itself failed."""
