@@ -21,6 +21,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, dest)
     except OSError as e:
         try:
@@ -33,6 +34,12 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
             raise EdgeqError(f"cannot write '{dest}' ({e.strerror}): choose a writable location") from None
         raise
     return dest
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

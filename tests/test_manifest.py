@@ -53,3 +53,15 @@ def test_bad_recipe(run_cli, tiny, tmp_path):
     bad.write_text(json.dumps({"recipe": {"io": "int8", "turbo": True}}))
     res = run_cli("convert", tiny.keras, "--data", tiny.calib, "-o", tmp_path / "o.tflite", "--recipe", bad)
     assert res.code == 2 and "unknown option(s) turbo" in res.err and not (tmp_path / "o.tflite").exists()
+
+
+def test_outputs_are_ordinary_files(tiny, tmp_path, run_cli):
+    import os
+    import stat
+
+    out = tmp_path / "m.tflite"
+    assert run_cli("convert", tiny.keras, "--data", tiny.calib, "-o", out).code == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in (out, tmp_path / "m.manifest.json"):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask
