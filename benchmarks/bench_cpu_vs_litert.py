@@ -4,8 +4,9 @@
 
 Models: an int8 MobileNet-V2 (224x224, width 1.0), the demo digits CNN, and an int4-weight
 FC-heavy MLP (4096 wide). Paths: LiteRT default (XNNPACK), LiteRT builtin optimized kernels,
-LiteRT reference kernels, and edgeq-cpu (the delegate, with the builtin kernels for anything it
-does not claim), each at 1 and 2 threads. Configurations are interleaved round by round in a
+LiteRT reference kernels, edgeq-cpu (the delegate, with the builtin kernels for anything it
+does not claim) and edgeq-cpu-fast (the same with delegate option mode=fast: fp32
+requantization in conv / FC / depthwise, within +-1 of the reference), each at 1 and 2 threads. Configurations are interleaved round by round in a
 shuffled order so drift (thermal, other load) hits them alike; the figure quoted is the median
 of every timed inference, and ratios are taken against XNNPACK and builtin from the same run.
 Resident memory is measured per configuration in a fresh process (VmRSS growth over load).
@@ -39,7 +40,15 @@ PATHS = {  # name → (resolver, delegates)
     "builtin": ("builtin", []),
     "reference": ("reference", []),
     "edgeq-cpu": ("builtin", ["cpu"]),
+    "edgeq-cpu-fast": ("builtin", ["cpu"]),
 }
+PATH_OPTIONS = {"edgeq-cpu-fast": {"mode": "fast"}}  # delegate options beyond num_threads
+EDGEQ_PATHS = ("edgeq-cpu", "edgeq-cpu-fast")
+
+
+def _path_spec(path: str) -> str:
+    """[resolver, delegates, delegate options] as JSON, for the fresh-process snippets."""
+    return json.dumps([*PATHS[path], PATH_OPTIONS.get(path) or None])
 
 
 def build_models(quick: bool) -> dict[str, Path]:
@@ -94,7 +103,7 @@ def _interp(model: bytes, path: str, threads: int):
     from edgeq.runtime import Interpreter
 
     resolver, delegates = PATHS[path]
-    opts = {"num_threads": threads} if delegates else None
+    opts = {"num_threads": threads, **PATH_OPTIONS.get(path, {})} if delegates else None
     return Interpreter(model, resolver=resolver, delegates=delegates, delegate_options=opts, num_threads=threads)
 
 
@@ -103,8 +112,9 @@ import sys, json
 sys.path.insert(0, sys.argv[3])
 from edgeq.runtime import Interpreter
 import numpy as np
-resolver, delegates = json.loads(sys.argv[2])
-it = Interpreter(open(sys.argv[1], 'rb').read(), resolver=resolver, delegates=delegates, num_threads=1)
+resolver, delegates, opts = json.loads(sys.argv[2])
+it = Interpreter(open(sys.argv[1], 'rb').read(), resolver=resolver, delegates=delegates, delegate_options=opts,
+                 num_threads=1)
 it.run([np.zeros(s.shape, s.dtype) for s in it.inputs])
 """
 
@@ -113,7 +123,7 @@ def probe(model_path: Path, path: str) -> str | None:
     """Loads and runs the model once on ``path`` in a fresh process: a runtime path that aborts on a
     model (LiteRT 2.3's reference resolver does on MobileNet-V2 224) must not take the benchmark down.
     Returns None when it runs, else why not."""
-    res = subprocess.run([sys.executable, "-c", PROBE_SNIPPET, str(model_path), json.dumps(PATHS[path]), str(REPO)],
+    res = subprocess.run([sys.executable, "-c", PROBE_SNIPPET, str(model_path), _path_spec(path), str(REPO)],
                          capture_output=True, text=True, timeout=900)
     if res.returncode == 0:
         return None
@@ -182,9 +192,9 @@ sys.path.insert(0, sys.argv[4])
 from edgeq.runtime import Interpreter
 import numpy as np
 model = open(sys.argv[1], 'rb').read()
-resolver, delegates = json.loads(sys.argv[2])
+resolver, delegates, opts = json.loads(sys.argv[2])
 before = rss()
-it = Interpreter(model, resolver=resolver, delegates=delegates, num_threads=int(sys.argv[3]))
+it = Interpreter(model, resolver=resolver, delegates=delegates, delegate_options=opts, num_threads=int(sys.argv[3]))
 it.run([np.zeros(s.shape, s.dtype) for s in it.inputs])
 print(json.dumps({"rss_growth_bytes": rss() - before}))
 """
@@ -192,7 +202,7 @@ print(json.dumps({"rss_growth_bytes": rss() - before}))
 
 def resident_memory(model_path: Path, path: str) -> int | None:
     """RSS growth from creating the interpreter and running once, in a fresh process."""
-    res = subprocess.run([sys.executable, "-c", RSS_SNIPPET, str(model_path), json.dumps(PATHS[path]), "1",
+    res = subprocess.run([sys.executable, "-c", RSS_SNIPPET, str(model_path), _path_spec(path), "1",
                           str(REPO)], capture_output=True, text=True, timeout=600)
     if res.returncode != 0:
         return None
@@ -217,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"runtime": find_runtime().describe(), "cpu": _cpu_name(), "models": {},
                      "method": "interleaved shuffled rounds; median of all timed inferences"}
     for name, path in models.items():
-        paths = [p for p in PATHS if have_delegate or p != "edgeq-cpu"]
+        paths = [p for p in PATHS if have_delegate or p not in EDGEQ_PATHS]
         if name.startswith("mobilenet") and not args.quick:
             rounds = max(2, args.rounds // 2)
         else:
@@ -228,11 +238,13 @@ def main(argv: list[str] | None = None) -> int:
         timing = time_configs(path.read_bytes(), configs, rounds, args.min_time, seed=len(name), broken=broken)
         entry = {"bytes": path.stat().st_size, "timing": timing}
         for t in (1, 2):
+            for mine in EDGEQ_PATHS:
+                e = timing.get(f"{mine}@{t}", {})
+                for base in ("xnnpack", "builtin", "edgeq-cpu"):
+                    b = timing.get(f"{base}@{t}", {})
+                    if base != mine and "median_ms" in e and "median_ms" in b:
+                        entry.setdefault("ratios", {})[f"{mine}/{base}@{t}"] = e["median_ms"] / b["median_ms"]
             e = timing.get(f"edgeq-cpu@{t}", {})
-            for base in ("xnnpack", "builtin"):
-                b = timing.get(f"{base}@{t}", {})
-                if "median_ms" in e and "median_ms" in b:
-                    entry.setdefault("ratios", {})[f"edgeq-cpu/{base}@{t}"] = e["median_ms"] / b["median_ms"]
             if "median_ms" in timing.get(f"edgeq-cpu@1", {}) and "median_ms" in e and t == 2:
                 entry.setdefault("ratios", {})["edgeq-cpu 2-thread speedup"] = (
                     timing["edgeq-cpu@1"]["median_ms"] / e["median_ms"])

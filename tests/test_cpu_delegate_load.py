@@ -71,7 +71,7 @@ def test_report_names_the_runtime_tensors(residual_model, tmp_path):
     ({"num_threads": "two"}, "num_threads='two'"),
     ({"ops": "CONV_2D,FOO"}, "unknown op 'FOO'"),
     ({"ops": " , "}, "ops is empty"),
-    ({"mode": "fast"}, "mode='fast'"),
+    ({"mode": "turbo"}, "mode='turbo'"),  # exact and fast are the valid modes
     ({"colour": "red"}, "unknown option 'colour'"),
 ])
 def test_bad_option_is_a_clear_delegate_error(opts, fragment, residual_model):

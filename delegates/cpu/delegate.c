@@ -117,7 +117,8 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
     memcpy(n->in_idx, node->inputs->data, sizeof(int) * (size_t)n->n_in);
     memcpy(n->out_idx, node->outputs->data, sizeof(int) * (size_t)n->n_out);
     max_internal += n->n_out;
-    n->state = n->kind->create(ctx, node, d->opts.num_threads);
+    n->state = (d->opts.fast && n->kind->create_fast ? n->kind->create_fast : n->kind->create)(
+        ctx, node, d->opts.num_threads);
     if (!n->state) {
       ctx->ReportError(ctx, "edgeq cpu delegate: could not set up %s (node %d): out of memory or invalid weights",
                        n->kind->name, params->nodes_to_replace->data[i]);
@@ -206,6 +207,7 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   TfLiteIntArray* plan_copy = int_array_copy(plan); /* the runtime's plan is invalidated by later calls */
   TfLiteIntArray* claimed = malloc(sizeof(TfLiteIntArray) + sizeof(int) * (size_t)(plan_copy ? plan_copy->size : 0));
   eq_report* rep = eq_report_begin(d->opts.num_threads);
+  eq_report_set_mode(rep, d->opts.fast ? "fast" : "exact");
   if (!plan_copy || !claimed || !rep) {
     free(plan_copy);
     free(claimed);

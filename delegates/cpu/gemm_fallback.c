@@ -30,7 +30,8 @@ qs8_gemm_plan* qs8_gemm_plan_create(const qs8_gemm_desc* desc, edgeq_isa isa) {
 qs8_rounding qs8_gemm_plan_rounding(const qs8_gemm_plan* p) { return p->rounding; }
 
 qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_isa isa, qs8_rounding rounding) {
-  if (rounding != QS8_ROUNDING_DOUBLE && rounding != QS8_ROUNDING_SINGLE) return NULL;
+  if (rounding != QS8_ROUNDING_DOUBLE && rounding != QS8_ROUNDING_SINGLE && rounding != QS8_REQUANT_FP32)
+    return NULL;
   if (!desc || desc->n <= 0 || desc->k <= 0 || !desc->weights || !desc->multiplier || !desc->shift) return NULL;
   if (desc->weight_bits != 8 && desc->weight_bits != 4) return NULL;
   if (isa != EDGEQ_ISA_AUTO && isa != EDGEQ_ISA_SCALAR) return NULL;
@@ -99,6 +100,11 @@ void qs8_gemm_run(const qs8_gemm_plan* p, size_t m, const int8_t* a, size_t lda,
         int32_t s = 0;
         for (size_t k = 0; k < k_len; ++k) s += (int32_t)ar[k] * weight_at(p, n, k);
         acc += (uint32_t)s;
+      }
+      if (p->rounding == QS8_REQUANT_FP32) {
+        c[row * ldc + n] = (int8_t)eq_requant_fp32((int32_t)acc, eq_multiplier_to_float(p->multiplier[n], p->shift[n]),
+                                                   p->d.c_zero_point, p->d.c_min, p->d.c_max);
+        continue;
       }
       const int32_t r = p->rounding == QS8_ROUNDING_SINGLE ? eq_mbqm_single((int32_t)acc, p->multiplier[n], p->shift[n])
                                                           : eq_mbqm((int32_t)acc, p->multiplier[n], p->shift[n]);

@@ -31,8 +31,12 @@ int eq_options_parse(eq_options* o, const char* const* keys, const char* const* 
     } else if (strcmp(k, "ops") == 0) {
       if (eq_parse_op_list(v, eq_op_count(), op_name, o->op_enabled, "edgeq cpu delegate", err, errlen)) return -1;
     } else if (strcmp(k, "mode") == 0) {
-      if (strcmp(v, "exact") != 0) {
-        snprintf(err, errlen, "edgeq cpu delegate: mode='%s' is not supported: use mode=exact", v);
+      if (strcmp(v, "exact") == 0) {
+        o->fast = 0;
+      } else if (strcmp(v, "fast") == 0) {
+        o->fast = 1;
+      } else {
+        snprintf(err, errlen, "edgeq cpu delegate: mode='%s' is not supported: use mode=exact or mode=fast", v);
         return -1;
       }
     } else if (strcmp(k, "report_path") == 0) {

@@ -12,6 +12,8 @@ typedef struct {
   uint8_t op_enabled[EQ_MAX_OPS]; /* by registry index */
   char* report_path;             /* NULL or a path: JSON of claimed/rejected nodes */
   int verbose;                   /* log claimed nodes to stderr */
+  int fast;                      /* mode=fast: fp32 requantization in CONV_2D / FULLY_CONNECTED /
+                                    DEPTHWISE_CONV_2D, within +-1 of the bit-exact mode=exact */
 } eq_options;
 
 /* Returns 0 on success; else writes a one-line reason (naming the fix) into err. */

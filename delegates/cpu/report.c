@@ -11,6 +11,7 @@ struct eq_report {
   char* text;     /* human-readable lines */
   size_t nc, nr, nt, cc, cr, ct;
   int num_threads;
+  const char* mode; /* "exact" or "fast" */
   int n_claimed;
 };
 
@@ -54,8 +55,15 @@ static void append_json_str(char** buf, size_t* len, size_t* cap, const char* s)
 
 eq_report* eq_report_begin(int num_threads) {
   eq_report* r = calloc(1, sizeof(*r));
-  if (r) r->num_threads = num_threads;
+  if (r) {
+    r->num_threads = num_threads;
+    r->mode = "exact";
+  }
   return r;
+}
+
+void eq_report_set_mode(eq_report* r, const char* mode) {
+  if (r) r->mode = mode;
 }
 
 static void tensor_list(eq_report* r, TfLiteContext* ctx, const TfLiteIntArray* a) {
@@ -108,8 +116,10 @@ int eq_report_write(const eq_report* r, const char* path) {
     free(tmp);
     return -1;
   }
-  fprintf(f, "{\n  \"delegate\": \"edgeq_cpu\",\n  \"num_threads\": %d,\n  \"claimed\": [%s\n  ],\n  \"rejected\": [%s\n  ]\n}\n",
-          r->num_threads, r->claimed ? r->claimed : "", r->rejected ? r->rejected : "");
+  fprintf(f,
+          "{\n  \"delegate\": \"edgeq_cpu\",\n  \"num_threads\": %d,\n  \"mode\": \"%s\",\n  \"claimed\": [%s\n  ],\n"
+          "  \"rejected\": [%s\n  ]\n}\n",
+          r->num_threads, r->mode, r->claimed ? r->claimed : "", r->rejected ? r->rejected : "");
   int bad = ferror(f);
   bad |= fclose(f);
   if (bad || rename(tmp, path) != 0) {

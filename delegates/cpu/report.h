@@ -10,6 +10,8 @@
 typedef struct eq_report eq_report;
 
 eq_report* eq_report_begin(int num_threads);
+/* The delegate's numeric mode ("exact" or "fast"), a static string; "exact" by default. */
+void eq_report_set_mode(eq_report* r, const char* mode);
 void eq_report_claimed(eq_report* r, TfLiteContext* ctx, int node_index, const char* op, const TfLiteNode* node);
 void eq_report_rejected(eq_report* r, int node_index, int builtin_code, const char* op, const char* reason);
 void eq_report_print(const eq_report* r, FILE* f);

@@ -79,6 +79,12 @@ static int32_t weight_at(const qs8_dwconv_desc* d, size_t i) {
 }
 
 qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* d, qs8_dw_isa isa) {
+  return qs8_dwconv_plan_create_requant(d, isa, QS8_DW_REQUANT_EXACT);
+}
+
+qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* d, qs8_dw_isa isa,
+                                                qs8_dw_requant requant) {
+  if (requant != QS8_DW_REQUANT_EXACT && requant != QS8_DW_REQUANT_FP32) return NULL;
   if (!d || d->channels <= 0 || d->taps <= 0 || !d->weights || !d->multiplier || !d->shift) return NULL;
   if ((d->weight_bits != 8 && d->weight_bits != 4) || d->out_min > d->out_max) return NULL;
   if (isa == QS8_DW_AUTO) {
@@ -101,6 +107,7 @@ qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* d, qs8_dw_isa isa
   p->out.out_zp = d->out_zero_point;
   p->out.out_min = d->out_min;
   p->out.out_max = d->out_max;
+  p->out.fp32 = requant == QS8_DW_REQUANT_FP32;
   const size_t tiles = (p->channels + QS8_DW_CT - 1) / QS8_DW_CT;
   const size_t tile_bytes = QS8_DW_TILE_BYTES(p->taps);
   if (posix_memalign(&p->packed, 64, tiles * tile_bytes) != 0) p->packed = NULL;
@@ -121,7 +128,8 @@ qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* d, qs8_dw_isa isa
     int32_t* rshift = lshift + QS8_DW_CT;
     int32_t* rmask = rshift + QS8_DW_CT;
     int32_t* rhalf = rmask + QS8_DW_CT;
-    int16_t* w = (int16_t*)(rhalf + QS8_DW_CT);
+    float* fscale = (float*)(rhalf + QS8_DW_CT);
+    int16_t* w = (int16_t*)(fscale + QS8_DW_CT);
     for (size_t j = 0; j < QS8_DW_CT; ++j) {
       const size_t c = tile * QS8_DW_CT + j;
       if (c >= p->channels) break;
@@ -139,6 +147,8 @@ qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* d, qs8_dw_isa isa
       rshift[j] = shift[j] < 0 ? -shift[j] : 0;
       rmask[j] = (int32_t)((1u << rshift[j]) - 1u);
       rhalf[j] = rmask[j] >> 1;
+      /* exact in double (power-of-two divisor), then one rounding to float */
+      fscale[j] = (float)((double)mult[j] / (double)(UINT64_C(1) << (31 - shift[j])));
       if (lshift[j]) p->out.any_left_shift = 1;
     }
     for (size_t j = 0; j + 1 < QS8_DW_CT; j += 2) mult_odd[j] = mult[j + 1];

@@ -44,6 +44,14 @@ typedef struct qs8_dwconv_plan qs8_dwconv_plan;
 
 /* Packs weights for one ISA; NULL when the ISA is unavailable here or the description is bad. */
 qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* desc, qs8_dw_isa isa);
+
+/* Requantization: EXACT is TFLite's double rounding (what qs8_dwconv_plan_create gives); FP32 is
+ * the opt-in fast mode, XNNPACK style and not bit-exact: round_half_even(clamp((float)acc *
+ * scale)) + out_zp with scale[c] = multiplier[c] * 2^(shift[c] - 31) as float (computed at pack
+ * time), identical across ISA variants and within +-1 of EXACT. */
+typedef enum { QS8_DW_REQUANT_EXACT = 0, QS8_DW_REQUANT_FP32 = 1 } qs8_dw_requant;
+qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* desc, qs8_dw_isa isa,
+                                                qs8_dw_requant requant);
 void qs8_dwconv_plan_destroy(qs8_dwconv_plan* plan);
 qs8_dw_isa qs8_dwconv_plan_isa(const qs8_dwconv_plan* plan);
 /* `channels` bytes of in_zero_point: where padding taps of the indirection buffer point. */

@@ -25,15 +25,23 @@ static inline void tile16(size_t taps, const int8_t* const* ind, size_t c0, size
     lo = _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(prod)));
     hi = _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(prod, 1)));
   }
-  const int32_t* mult = qs8_dw_tile_mult(tile);
-  const int32_t* shift = qs8_dw_tile_shift(tile);
-  lo = qs8_avx2_mbqm_double(lo, _mm256_load_si256((const __m256i*)mult), _mm256_load_si256((const __m256i*)shift));
-  hi = qs8_avx2_mbqm_double(hi, _mm256_load_si256((const __m256i*)(mult + 8)),
-                            _mm256_load_si256((const __m256i*)(shift + 8)));
   const __m256i zp = _mm256_set1_epi32(p->out_zp);
-  const __m256i vmin = _mm256_set1_epi32(p->out_min), vmax = _mm256_set1_epi32(p->out_max);
-  lo = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(lo, zp), vmin), vmax);
-  hi = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(hi, zp), vmin), vmax);
+  if (p->fp32) { /* mode=fast: the GEMM library's fp32 requant (clamped, zp added) */
+    const float* fs = qs8_dw_tile_fscale(tile);
+    const __m256 flo = _mm256_set1_ps((float)(p->out_min - p->out_zp));
+    const __m256 fhi = _mm256_set1_ps((float)(p->out_max - p->out_zp));
+    lo = qs8_avx2_requant_fp32(lo, fs, flo, fhi, zp);
+    hi = qs8_avx2_requant_fp32(hi, fs + 8, flo, fhi, zp);
+  } else {
+    const int32_t* mult = qs8_dw_tile_mult(tile);
+    const int32_t* shift = qs8_dw_tile_shift(tile);
+    lo = qs8_avx2_mbqm_double(lo, _mm256_load_si256((const __m256i*)mult), _mm256_load_si256((const __m256i*)shift));
+    hi = qs8_avx2_mbqm_double(hi, _mm256_load_si256((const __m256i*)(mult + 8)),
+                              _mm256_load_si256((const __m256i*)(shift + 8)));
+    const __m256i vmin = _mm256_set1_epi32(p->out_min), vmax = _mm256_set1_epi32(p->out_max);
+    lo = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(lo, zp), vmin), vmax);
+    hi = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(hi, zp), vmin), vmax);
+  }
   /* clamped values fit int8, so the saturating packs only narrow */
   const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
   const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));

@@ -16,6 +16,8 @@
 typedef struct {
   __m512i bias, mult, mult_odd, lshift, rshift, rmask, rhalf, zp, vmin, vmax;
   int any_left_shift;
+  int fp32;               /* mode=fast requant */
+  __m512 fscale, flo, fhi;
 } tile_consts;
 
 static inline tile_consts load_consts(const uint8_t* tile, const qs8_dw_out_params* p) {
@@ -31,11 +33,21 @@ static inline tile_consts load_consts(const uint8_t* tile, const qs8_dw_out_para
   k.vmin = _mm512_set1_epi32(p->out_min);
   k.vmax = _mm512_set1_epi32(p->out_max);
   k.any_left_shift = p->any_left_shift;
+  k.fp32 = p->fp32;
+  k.fscale = _mm512_loadu_ps(qs8_dw_tile_fscale(tile));
+  k.flo = _mm512_set1_ps((float)(p->out_min - p->out_zp));
+  k.fhi = _mm512_set1_ps((float)(p->out_max - p->out_zp));
   return k;
 }
 
 /* (x*m + 2^30) >> 31 on 64-bit even/odd products, then RoundingDivideByPOT, zp, clamp. */
 static inline __m128i requant(__m512i x, const tile_consts* k) {
+  if (k->fp32) { /* mode=fast: same IEEE ops as eq_requant_fp32 */
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(x), k->fscale);
+    v = _mm512_min_ps(_mm512_max_ps(v, k->flo), k->fhi);
+    const __m512i q = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm512_cvtepi32_epi8(_mm512_add_epi32(q, k->zp));
+  }
   const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
   if (k->any_left_shift) x = _mm512_sllv_epi32(x, k->lshift);
   const __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, k->mult), nudge);

@@ -14,7 +14,11 @@ static inline int8x16_t load16(const int8_t* p, size_t n) {
   return vld1q_s8(tmp);
 }
 
-static inline int32x4_t requant4(int32x4_t acc, const int32_t* mult, const int32_t* shift, const qs8_dw_out_params* p) {
+static inline int32x4_t requant4(int32x4_t acc, const int32_t* mult, const int32_t* shift, const float* fscale,
+                                 const qs8_dw_out_params* p) {
+  if (p->fp32) /* mode=fast */
+    return qs8_neon_requant_fp32(acc, fscale, vdupq_n_f32((float)(p->out_min - p->out_zp)),
+                                 vdupq_n_f32((float)(p->out_max - p->out_zp)), vdupq_n_s32(p->out_zp));
   const int32x4_t v = vaddq_s32(qs8_neon_mbqm_double(acc, vld1q_s32(mult), vld1q_s32(shift)), vdupq_n_s32(p->out_zp));
   return vminq_s32(vmaxq_s32(v, vdupq_n_s32(p->out_min)), vdupq_n_s32(p->out_max));
 }
@@ -35,10 +39,11 @@ static inline void tile16(size_t taps, const int8_t* const* ind, size_t c0, size
   }
   const int32_t* mult = qs8_dw_tile_mult(tile);
   const int32_t* shift = qs8_dw_tile_shift(tile);
-  a0 = requant4(a0, mult, shift, p);
-  a1 = requant4(a1, mult + 4, shift + 4, p);
-  a2 = requant4(a2, mult + 8, shift + 8, p);
-  a3 = requant4(a3, mult + 12, shift + 12, p);
+  const float* fs = qs8_dw_tile_fscale(tile);
+  a0 = requant4(a0, mult, shift, fs, p);
+  a1 = requant4(a1, mult + 4, shift + 4, fs + 4, p);
+  a2 = requant4(a2, mult + 8, shift + 8, fs + 8, p);
+  a3 = requant4(a3, mult + 12, shift + 12, fs + 12, p);
   const int16x8_t l = vcombine_s16(vmovn_s32(a0), vmovn_s32(a1)), h = vcombine_s16(vmovn_s32(a2), vmovn_s32(a3));
   const int8x16_t b = vcombine_s8(vmovn_s16(l), vmovn_s16(h));
   if (n == QS8_DW_CT) {

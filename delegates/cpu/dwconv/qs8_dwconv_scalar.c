@@ -17,6 +17,11 @@ void qs8_dwconv_ukernel_scalar(size_t channels, size_t taps, size_t pixels, cons
         /* unsigned sums: the folded bias may wrap; the final value equals the reference's */
         uint32_t acc = (uint32_t)bias[j];
         for (size_t t = 0; t < taps; ++t) acc += (uint32_t)((int32_t)w[t * QS8_DW_CT + j] * ind[t][c0 + j]);
+        if (p->fp32) {
+          out[c0 + j] = (int8_t)eq_requant_fp32((int32_t)acc, qs8_dw_tile_fscale(tile)[j], p->out_zp, p->out_min,
+                                                p->out_max);
+          continue;
+        }
         const int32_t v = eq_mbqm((int32_t)acc, mult[j], shift[j]) + p->out_zp;
         out[c0 + j] = (int8_t)eq_clamp(v, p->out_min, p->out_max);
       }

@@ -5,7 +5,8 @@
  *                     c_min, c_max)
  *
  * Bit-exact with TFLite's reference integer kernels (BUILTIN_REF) for every ISA variant, in
- * either of the two rounding variants those kernels use (qs8_gemm_plan_create_rounding).
+ * either of the two rounding variants those kernels use (qs8_gemm_plan_create_rounding); the
+ * opt-in QS8_REQUANT_FP32 variant trades that for speed (within +-1, see qs8_rounding).
  * Weights are packed once into a plan (at delegate prepare time); int4 weights stay packed
  * (two per byte) inside the plan and are unpacked in registers by the kernels.
  */
@@ -55,8 +56,17 @@ qs8_gemm_plan* qs8_gemm_plan_create(const qs8_gemm_desc* desc, edgeq_isa isa);
  *   DOUBLE: gemmlowp SaturatingRoundingDoublingHighMul then RoundingDivideByPOT (left shift
  *           first) -- CONV_2D (and what qs8_gemm_plan_create gives);
  *   SINGLE: TFLITE_SINGLE_ROUNDING, (x * m + 2^(30 - shift)) >> (31 - shift) in 64 bits --
- *           FULLY_CONNECTED. */
-typedef enum { QS8_ROUNDING_DOUBLE = 0, QS8_ROUNDING_SINGLE = 1 } qs8_rounding;
+ *           FULLY_CONNECTED.
+ * QS8_REQUANT_FP32 is not bit-exact (the delegate's opt-in mode=fast): XNNPACK-style
+ *   y = round_half_even(clamp((float)acc * scale, c_min - c_zp, c_max - c_zp)) + c_zp with
+ *   scale[n] = multiplier[n] * 2^(shift[n] - 31) as float, computed once at plan creation. It
+ *   is identical across ISA variants (IEEE single multiply, no FMA) and within +-1 of either
+ *   integer rounding (ties go to even instead of away from zero; float error < 2^-22 relative). */
+typedef enum {
+  QS8_ROUNDING_DOUBLE = 0,
+  QS8_ROUNDING_SINGLE = 1,
+  QS8_REQUANT_FP32 = 2,
+} qs8_rounding;
 qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_isa isa,
                                              qs8_rounding rounding);
 qs8_rounding qs8_gemm_plan_rounding(const qs8_gemm_plan* plan);

@@ -100,4 +100,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_add = {"ADD", kTfLiteBuiltinAdd, check, create, eval, free};
+const eq_op_kind eq_op_add = {"ADD", kTfLiteBuiltinAdd, check, create, eval, free, NULL};

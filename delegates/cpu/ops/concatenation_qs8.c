@@ -78,4 +78,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
 }
 
 const eq_op_kind eq_op_concatenation = {"CONCATENATION", kTfLiteBuiltinConcatenation, check, create, eval,
-                                        concat_destroy};
+                                        concat_destroy, NULL};

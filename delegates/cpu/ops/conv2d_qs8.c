@@ -57,7 +57,7 @@ static void conv_destroy(void* s_) {
   free(s);
 }
 
-static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast) {
   const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
   const TfLiteTensor* in = eq_in(ctx, node, 0);
   const TfLiteTensor* w = eq_in(ctx, node, 1);
@@ -94,7 +94,7 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   d.shift = shift;
   d.c_zero_point = out->params.zero_point;
   eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &d.c_min, &d.c_max);
-  s->plan = qs8_gemm_plan_create_rounding(&d, EDGEQ_ISA_AUTO, QS8_ROUNDING_DOUBLE);
+  s->plan = qs8_gemm_plan_create_rounding(&d, EDGEQ_ISA_AUTO, fast ? QS8_REQUANT_FP32 : QS8_ROUNDING_DOUBLE);
   free(mult);
   free(shift);
   mult = shift = NULL;
@@ -185,4 +185,11 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, check, create, eval, conv_destroy};
+static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  return create_mode(ctx, node, threads, 0);
+}
+static void* create_fast(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  return create_mode(ctx, node, threads, 1);
+}
+
+const eq_op_kind eq_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, check, create, eval, conv_destroy, create_fast};

@@ -60,7 +60,7 @@ static void dw_destroy(void* s_) {
   free(s);
 }
 
-static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast) {
   const TfLiteDepthwiseConvParams* p = (const TfLiteDepthwiseConvParams*)node->builtin_data;
   const TfLiteTensor* in = eq_in(ctx, node, 0);
   const TfLiteTensor* w = eq_in(ctx, node, 1);
@@ -97,7 +97,7 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
     const qs8_dw_geometry g = {s->in_h, s->in_w, s->in_c, s->out_w, s->kh, s->kw,
                                s->sh, s->sw, s->dh, s->dw, s->pad_h, s->pad_w};
     s->geom = g;
-    s->plan = qs8_dwconv_plan_create(&d, QS8_DW_AUTO);
+    s->plan = qs8_dwconv_plan_create_requant(&d, QS8_DW_AUTO, fast ? QS8_DW_REQUANT_FP32 : QS8_DW_REQUANT_EXACT);
     s->ind = malloc(sizeof(*s->ind) * (size_t)s->out_w * (size_t)(s->kh * s->kw) * (size_t)s->threads);
     if (!s->plan || !s->ind) {
       dw_destroy(s);
@@ -171,5 +171,12 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
+static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  return create_mode(ctx, node, threads, 0);
+}
+static void* create_fast(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  return create_mode(ctx, node, threads, 1);
+}
+
 const eq_op_kind eq_op_depthwise_conv2d = {"DEPTHWISE_CONV_2D", kTfLiteBuiltinDepthwiseConv2d, check, create, eval,
-                                           dw_destroy};
+                                           dw_destroy, create_fast};

@@ -40,7 +40,7 @@ static void fc_destroy(void* s_) {
   free(s);
 }
 
-static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast) {
   (void)threads;
   const TfLiteFullyConnectedParams* p = (const TfLiteFullyConnectedParams*)node->builtin_data;
   const TfLiteTensor* in = eq_in(ctx, node, 0);
@@ -68,7 +68,7 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
     d.shift = shift;
     d.c_zero_point = out->params.zero_point;
     eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &d.c_min, &d.c_max);
-    s->plan = qs8_gemm_plan_create_rounding(&d, EDGEQ_ISA_AUTO, QS8_ROUNDING_SINGLE);
+    s->plan = qs8_gemm_plan_create_rounding(&d, EDGEQ_ISA_AUTO, fast ? QS8_REQUANT_FP32 : QS8_ROUNDING_SINGLE);
   }
   free(mult);
   free(shift);
@@ -111,5 +111,12 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
+static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  return create_mode(ctx, node, threads, 0);
+}
+static void* create_fast(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  return create_mode(ctx, node, threads, 1);
+}
+
 const eq_op_kind eq_op_fully_connected = {"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, check, create, eval,
-                                          fc_destroy};
+                                          fc_destroy, create_fast};

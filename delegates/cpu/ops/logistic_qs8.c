@@ -47,4 +47,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_logistic = {"LOGISTIC", kTfLiteBuiltinLogistic, check, create, eval, free};
+const eq_op_kind eq_op_logistic = {"LOGISTIC", kTfLiteBuiltinLogistic, check, create, eval, free, NULL};

@@ -122,4 +122,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_mean = {"MEAN", kTfLiteBuiltinMean, check, create, eval, mean_destroy};
+const eq_op_kind eq_op_mean = {"MEAN", kTfLiteBuiltinMean, check, create, eval, mean_destroy, NULL};

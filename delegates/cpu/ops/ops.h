@@ -28,6 +28,9 @@ typedef struct eq_op_kind {
   void* (*create)(TfLiteContext* ctx, const TfLiteNode* node, int num_threads); /* NULL = failure */
   TfLiteStatus (*eval)(void* state, const void* const* in, void* const* out, eq_pool* pool);
   void (*destroy)(void* state);
+  /* mode=fast (opt-in): like create() but with fp32 requantization, within +-1 of the exact
+   * kernels; NULL = the op has no fast variant and create() is used in either mode. */
+  void* (*create_fast)(TfLiteContext* ctx, const TfLiteNode* node, int num_threads);
 } eq_op_kind;
 
 /* The registry (ops/registry.c). */

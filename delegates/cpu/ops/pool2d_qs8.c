@@ -101,5 +101,5 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_average_pool2d = {"AVERAGE_POOL_2D", kTfLiteBuiltinAveragePool2d, check, create_avg, eval, free};
-const eq_op_kind eq_op_max_pool2d = {"MAX_POOL_2D", kTfLiteBuiltinMaxPool2d, check, create_max, eval, free};
+const eq_op_kind eq_op_average_pool2d = {"AVERAGE_POOL_2D", kTfLiteBuiltinAveragePool2d, check, create_avg, eval, free, NULL};
+const eq_op_kind eq_op_max_pool2d = {"MAX_POOL_2D", kTfLiteBuiltinMaxPool2d, check, create_max, eval, free, NULL};

@@ -111,4 +111,22 @@ static inline int32_t eq_int4_at(const uint8_t* packed, size_t i) {
   return (i & 1) ? (int32_t)((int8_t)b >> 4) : (int32_t)((int8_t)(uint8_t)(b << 4) >> 4);
 }
 
+/* mode=fast requantization (not bit-exact with TFLite; same arithmetic as the GEMM library's
+ * qs8_requantize_fp32 so every kernel agrees): float multiply, clamp in float, round half to
+ * even via 1.5 * 2^23 (exact whatever the FP rounding mode), add the zero point. */
+static inline int32_t eq_requant_fp32(int32_t acc, float scale, int32_t zp, int32_t lo, int32_t hi) {
+  const float flo = (float)(lo - zp), fhi = (float)(hi - zp);
+  float v = (float)acc * scale;
+  v = v < flo ? flo : v;
+  v = v > fhi ? fhi : v;
+  union { float f; uint32_t u; } r;
+  r.f = v + 12582912.0f;
+  return (int32_t)(r.u - UINT32_C(0x4B400000)) + zp;
+}
+
+/* Per-channel float scale of a Q31 multiplier / shift pair: multiplier * 2^(shift - 31). */
+static inline float eq_multiplier_to_float(int32_t multiplier, int32_t shift) {
+  return (float)((double)multiplier / (double)(UINT64_C(1) << (31 - shift)));
+}
+
 #endif /* EDGEQ_CPU_REQUANT_H */

@@ -1,7 +1,9 @@
 /* Every depthwise variant this CPU can run against a direct reference depthwise conv
  * (TFLite's loop: padding taps skipped, acc += w * (x - in_zp), double rounding), byte for
  * byte, over random shapes, strides, dilations, paddings, channel tails, int8/int4 weights
- * and extreme values. Prints one line per variant; exit status 1 on any mismatch. */
+ * and extreme values. Prints one line per variant; exit status 1 on any mismatch.
+ * Then the same for QS8_DW_REQUANT_FP32 (mode=fast) against a naive fp32 reference ("fp32 isa=..."
+ * lines), also checking that fp32 stays within +-1 of the exact reference (max_diff_vs_exact). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@ static int rint_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - l
 typedef struct {
   qs8_dw_geometry g;
   int out_h, bits, extreme;
-  int8_t *in, *w8, *out_ref;
+  int8_t *in, *w8, *out_ref, *out_ref32; /* exact and fp32 (mode=fast) references */
   uint8_t* w4;
   int32_t *bias, *mult, *shift;
   int32_t in_zp, out_zp, lo, hi;
@@ -45,6 +47,15 @@ static void reference(const dw_case* k) {
         acc += k->bias ? k->bias[c] : 0;
         const int32_t v = eq_mbqm(acc, k->mult[c], k->shift[c]) + k->out_zp;
         k->out_ref[((size_t)oy * g->out_w + ox) * C + c] = (int8_t)eq_clamp(v, k->lo, k->hi);
+        /* fp32: float scale from the Q31 pair, one float multiply, clamp, round half to even */
+        const float scale = (float)((double)k->mult[c] / (double)(UINT64_C(1) << (31 - k->shift[c])));
+        double x = (float)acc * scale;
+        if (x < k->lo - k->out_zp) x = k->lo - k->out_zp;
+        if (x > k->hi - k->out_zp) x = k->hi - k->out_zp;
+        int32_t r = (int32_t)x;
+        if ((double)r > x) r--; /* floor */
+        if (x - r > 0.5 || (x - r == 0.5 && (r & 1))) r++;
+        k->out_ref32[((size_t)oy * g->out_w + ox) * C + c] = (int8_t)(r + k->out_zp);
       }
 }
 
@@ -80,6 +91,7 @@ static void make_case(dw_case* k, int idx) {
   k->w8 = malloc(n_w);
   k->w4 = calloc((n_w + 1) / 2, 1);
   k->out_ref = malloc((size_t)k->out_h * g->out_w * C);
+  k->out_ref32 = malloc((size_t)k->out_h * g->out_w * C);
   k->bias = idx % 9 == 8 ? NULL : malloc(sizeof(int32_t) * C);
   k->mult = malloc(sizeof(int32_t) * C);
   k->shift = malloc(sizeof(int32_t) * C);
@@ -104,15 +116,17 @@ static void make_case(dw_case* k, int idx) {
 }
 
 static void free_case(dw_case* k) {
-  free(k->in); free(k->w8); free(k->w4); free(k->out_ref); free(k->bias); free(k->mult); free(k->shift);
+  free(k->in); free(k->w8); free(k->w4); free(k->out_ref); free(k->out_ref32); free(k->bias); free(k->mult); free(k->shift);
 }
 
-static long run_variant(const dw_case* k, qs8_dw_isa isa) {
+static long run_variant(const dw_case* k, qs8_dw_isa isa, int fp32) {
   const qs8_dw_geometry* g = &k->g;
   const size_t C = (size_t)g->channels, taps = (size_t)g->kh * g->kw;
   qs8_dwconv_desc d = {g->channels, (int32_t)taps, k->bits == 8 ? (const void*)k->w8 : (const void*)k->w4,
                        k->bits, k->bias, k->mult, k->shift, k->in_zp, k->out_zp, k->lo, k->hi};
-  qs8_dwconv_plan* plan = qs8_dwconv_plan_create(&d, isa);
+  qs8_dwconv_plan* plan = fp32 ? qs8_dwconv_plan_create_requant(&d, isa, QS8_DW_REQUANT_FP32)
+                               : qs8_dwconv_plan_create(&d, isa);
+  const int8_t* want = fp32 ? k->out_ref32 : k->out_ref;
   if (!plan) return -1;
   const int8_t** ind = malloc(sizeof(*ind) * (size_t)g->out_w * taps);
   /* output rows are written with a stride wider than C: kernels must not touch the gap */
@@ -125,7 +139,7 @@ static long run_variant(const dw_case* k, qs8_dw_isa isa) {
     qs8_dwconv_run(plan, (size_t)g->out_w, ind, out + (size_t)oy * g->out_w * stride, stride);
   }
   for (size_t p = 0; p < (size_t)k->out_h * g->out_w; ++p) {
-    for (size_t c = 0; c < C; ++c) bad += out[p * stride + c] != k->out_ref[p * C + c];
+    for (size_t c = 0; c < C; ++c) bad += out[p * stride + c] != want[p * C + c];
     for (size_t c = C; c < stride; ++c) bad += out[p * stride + c] != 0x5A;
   }
   free(ind);
@@ -139,14 +153,22 @@ int main(int argc, char** argv) {
   static const qs8_dw_isa isas[] = {QS8_DW_SCALAR, QS8_DW_AVX2, QS8_DW_AVX512, QS8_DW_NEON};
   long bad_total = 0;
   printf("detected=%s\n", qs8_dwconv_isa_name(qs8_dwconv_detect_isa()));
-  for (size_t v = 0; v < sizeof(isas) / sizeof(isas[0]); ++v) {
+  for (size_t vm = 0; vm < 2 * sizeof(isas) / sizeof(isas[0]); ++vm) {
+    const int fp32 = vm >= sizeof(isas) / sizeof(isas[0]);
+    const size_t v = vm % (sizeof(isas) / sizeof(isas[0]));
     if (!qs8_dwconv_isa_available(isas[v])) continue;
-    long bad = 0, outputs = 0;
+    long bad = 0, outputs = 0, differ = 0;
+    int max_diff = 0;
     rng_state = 0x9E3779B97F4A7C15ull; /* same cases for every variant */
     for (int i = 0; i < cases; ++i) {
       dw_case k;
       make_case(&k, i);
-      const long b = run_variant(&k, isas[v]);
+      const long b = run_variant(&k, isas[v], fp32);
+      for (long j = 0; fp32 && j < (long)k.out_h * k.g.out_w * k.g.channels; ++j) {
+        const int d = abs(k.out_ref32[j] - k.out_ref[j]);
+        differ += d != 0;
+        if (d > max_diff) max_diff = d;
+      }
       if (b < 0) {
         printf("isa=%s plan creation failed\n", qs8_dwconv_isa_name(isas[v]));
         return 1;
@@ -155,7 +177,13 @@ int main(int argc, char** argv) {
       outputs += (long)k.out_h * k.g.out_w * k.g.channels;
       free_case(&k);
     }
-    printf("isa=%s cases=%d outputs=%ld mismatches=%ld\n", qs8_dwconv_isa_name(isas[v]), cases, outputs, bad);
+    if (fp32) {
+      printf("fp32 isa=%s cases=%d outputs=%ld mismatches=%ld differ_vs_exact=%ld max_diff_vs_exact=%d\n",
+             qs8_dwconv_isa_name(isas[v]), cases, outputs, bad, differ, max_diff);
+      bad += max_diff > 1; /* mode=fast promises +-1 of the exact kernel */
+    } else {
+      printf("isa=%s cases=%d outputs=%ld mismatches=%ld\n", qs8_dwconv_isa_name(isas[v]), cases, outputs, bad);
+    }
     bad_total += bad;
   }
   return bad_total ? 1 : 0;

@@ -22,6 +22,7 @@ struct qs8_gemm_plan {
   int32_t* bias;     /* folded; each per-channel array padded to n_tiles * nr */
   int32_t* mult;
   int32_t* shift;
+  float* scale;      /* QS8_REQUANT_FP32: multiplier * 2^(shift - 31), padded like mult */
   qs8_rounding rounding;
   int32_t c_zp, c_min, c_max;
 };
@@ -191,6 +192,8 @@ static void pack_weights(qs8_gemm_plan* p, const qs8_gemm_desc* d) {
       p->bias[n] = (int32_t)(bias - a_term * wsum[j]);
       p->mult[n] = d->multiplier[n];
       p->shift[n] = d->shift[n];
+      /* exact in double (power-of-two divisor), then one rounding to float */
+      p->scale[n] = (float)((double)d->multiplier[n] / (double)(UINT64_C(1) << (31 - d->shift[n])));
     }
   }
 }
@@ -202,7 +205,9 @@ qs8_gemm_plan* qs8_gemm_plan_create(const qs8_gemm_desc* desc, edgeq_isa isa) {
 qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_isa isa,
                                              qs8_rounding rounding) {
   if (!desc_valid(desc)) return NULL;
-  if (rounding != QS8_ROUNDING_DOUBLE && rounding != QS8_ROUNDING_SINGLE) return NULL;
+  if (rounding != QS8_ROUNDING_DOUBLE && rounding != QS8_ROUNDING_SINGLE &&
+      rounding != QS8_REQUANT_FP32)
+    return NULL;
   if (isa == EDGEQ_ISA_AUTO) isa = edgeq_detect_isa();
   if (!isa_available(isa)) return NULL;
   qs8_gemm_plan* p = (qs8_gemm_plan*)calloc(1, sizeof(*p));
@@ -223,11 +228,13 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   const size_t npad = p->n_tiles * p->uk->nr;
   p->weights = (uint8_t*)alloc64(p->weight_bytes);
   p->bias = (int32_t*)calloc(3 * npad, sizeof(int32_t));
-  if (p->weights == NULL || p->bias == NULL) {
+  p->scale = (float*)alloc64(npad * sizeof(float));
+  if (p->weights == NULL || p->bias == NULL || p->scale == NULL) {
     qs8_gemm_plan_destroy(p);
     return NULL;
   }
   memset(p->weights, 0, p->weight_bytes);
+  memset(p->scale, 0, npad * sizeof(float));
   p->mult = p->bias + npad;
   p->shift = p->mult + npad;
   pack_weights(p, desc);
@@ -238,6 +245,7 @@ void qs8_gemm_plan_destroy(qs8_gemm_plan* plan) {
   if (plan == NULL) return;
   free(plan->weights);
   free(plan->bias);
+  free(plan->scale);
   free(plan);
 }
 
@@ -307,9 +315,9 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
     pack_a(uk, mv, (size_t)plan->k, kc, a + m0 * lda, lda, abuf);
     for (size_t t = n_begin / nr; t * nr < n_end; t++) {
       const size_t n0 = t * nr;
-      const qs8_tile_params tp = {plan->bias + n0,   plan->mult + n0, plan->shift + n0,
-                                  (int32_t)plan->rounding, plan->c_zp, plan->c_min,
-                                  plan->c_max};
+      const qs8_tile_params tp = {plan->bias + n0,          plan->mult + n0, plan->shift + n0,
+                                  (int32_t)plan->rounding, plan->c_zp,     plan->c_min,
+                                  plan->c_max,             plan->scale + n0};
       const void* w = plan->weights + t * plan->tile_bytes;
       int8_t* cdst = c + m0 * ldc + n0;
       if (n0 >= n_begin && n0 + nr <= n_end) {

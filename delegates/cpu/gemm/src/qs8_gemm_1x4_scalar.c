@@ -16,7 +16,9 @@ static void qs8_gemm_1x4__scalar(size_t kc, const void* a, const void* w, const 
     wp += 4;
   }
   for (int j = 0; j < 4; j++)
-    c[j] = qs8_requantize((int32_t)acc[j], p->mult[j], p->shift[j], p->single_rounding, p->c_zp,
+    c[j] = p->rounding == QS8_REQUANT_FP32
+               ? qs8_requantize_fp32((int32_t)acc[j], p->scale[j], p->c_zp, p->c_min, p->c_max)
+               : qs8_requantize((int32_t)acc[j], p->mult[j], p->shift[j], p->rounding, p->c_zp,
                           p->c_min, p->c_max);
 }
 

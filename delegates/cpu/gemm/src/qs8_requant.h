@@ -51,4 +51,20 @@ static inline int8_t qs8_requantize(int32_t acc, int32_t multiplier, int32_t shi
   return (int8_t)x;
 }
 
+/* QS8_REQUANT_FP32 (opt-in fast mode, not bit-exact with TFLite): float multiply, clamp in
+ * float to the output range minus the zero point, round half to even, add the zero point. The
+ * rounding adds 1.5 * 2^23 (|v| <= 255 after the clamp, so the sum's mantissa holds round(v)),
+ * which is exact in any FP rounding mode and matches the SIMD variants' cvtps / fcvtns.
+ * The clamp sits between multiply and add, so the compiler cannot fuse them into an FMA. */
+static inline int8_t qs8_requantize_fp32(int32_t acc, float scale, int32_t c_zp, int32_t c_min,
+                                         int32_t c_max) {
+  const float lo = (float)(c_min - c_zp), hi = (float)(c_max - c_zp);
+  float v = (float)acc * scale;
+  v = v < lo ? lo : v;
+  v = v > hi ? hi : v;
+  union { float f; uint32_t u; } r;
+  r.f = v + 12582912.0f;
+  return (int8_t)((int32_t)(r.u - UINT32_C(0x4B400000)) + c_zp);
+}
+
 #endif

@@ -56,18 +56,34 @@ static inline __m256i qs8_avx2_mbqm_single(__m256i x, __m256i mult, __m256i shif
 static inline __m256i qs8_avx2_mbqm(__m256i x, const qs8_tile_params* p, size_t j) {
   const __m256i mult = _mm256_loadu_si256((const __m256i*)(p->mult + j));
   const __m256i shift = _mm256_loadu_si256((const __m256i*)(p->shift + j));
-  return p->single_rounding ? qs8_avx2_mbqm_single(x, mult, shift)
+  return p->rounding == QS8_ROUNDING_SINGLE ? qs8_avx2_mbqm_single(x, mult, shift)
                             : qs8_avx2_mbqm_double(x, mult, shift);
+}
+
+/* QS8_REQUANT_FP32 on 8 lanes: the same IEEE operations as qs8_requantize_fp32 (cvtps rounds
+ * half to even under the default MXCSR); returns clamped values with the zero point added. */
+static inline __m256i qs8_avx2_requant_fp32(__m256i acc, const float* scale, __m256 lo, __m256 hi,
+                                            __m256i zp) {
+  __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(scale));
+  v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+  return _mm256_add_epi32(_mm256_cvtps_epi32(v), zp);
 }
 
 /* Requantizes channels 0..7 (lo) and 8..15 (hi) of one row and stores 16 int8 outputs. */
 static inline void qs8_avx2_store16(__m256i lo, __m256i hi, const qs8_tile_params* p, int8_t* c) {
   const __m256i zp = _mm256_set1_epi32(p->c_zp);
-  const __m256i vmin = _mm256_set1_epi32(p->c_min), vmax = _mm256_set1_epi32(p->c_max);
-  lo = qs8_avx2_mbqm(lo, p, 0);
-  hi = qs8_avx2_mbqm(hi, p, 8);
-  lo = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(lo, zp), vmin), vmax);
-  hi = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(hi, zp), vmin), vmax);
+  if (p->rounding == QS8_REQUANT_FP32) {
+    const __m256 flo = _mm256_set1_ps((float)(p->c_min - p->c_zp));
+    const __m256 fhi = _mm256_set1_ps((float)(p->c_max - p->c_zp));
+    lo = qs8_avx2_requant_fp32(lo, p->scale, flo, fhi, zp);
+    hi = qs8_avx2_requant_fp32(hi, p->scale + 8, flo, fhi, zp);
+  } else {
+    const __m256i vmin = _mm256_set1_epi32(p->c_min), vmax = _mm256_set1_epi32(p->c_max);
+    lo = qs8_avx2_mbqm(lo, p, 0);
+    hi = qs8_avx2_mbqm(hi, p, 8);
+    lo = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(lo, zp), vmin), vmax);
+    hi = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(hi, zp), vmin), vmax);
+  }
   /* values now fit int8, so the saturating packs are plain narrowing */
   const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
   const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));

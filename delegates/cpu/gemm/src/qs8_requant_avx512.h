@@ -14,12 +14,21 @@
 typedef struct {
   __m512i mult, mult_odd, ls, rs, mask, half, zp, vmin, vmax;
   __mmask16 mult_is_min; /* lanes whose multiplier is INT32_MIN (saturation possible) */
-  int single_rounding;
+  int rounding;          /* qs8_rounding */
+  __m512 scale, flo, fhi; /* QS8_REQUANT_FP32: per-channel scale, clamp bounds minus zp */
   __m512i t_even, t_odd, round_even, round_odd; /* single rounding: shift and 2^(t-1) per 64-bit lane */
 } qs8_avx512_rq;
 
 static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
   qs8_avx512_rq q;
+  q.rounding = p->rounding;
+  q.zp = _mm512_set1_epi32(p->c_zp);
+  if (p->rounding == QS8_REQUANT_FP32) { /* only these are read on the fp32 path */
+    q.scale = _mm512_loadu_ps(p->scale);
+    q.flo = _mm512_set1_ps((float)(p->c_min - p->c_zp));
+    q.fhi = _mm512_set1_ps((float)(p->c_max - p->c_zp));
+    return q;
+  }
   const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
   const __m512i shift = _mm512_loadu_si512(p->shift);
   q.mult = _mm512_loadu_si512(p->mult);
@@ -29,10 +38,8 @@ static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
   q.mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, q.rs), one);
   q.half = _mm512_srli_epi32(q.mask, 1);
   q.mult_is_min = _mm512_cmpeq_epi32_mask(q.mult, _mm512_set1_epi32(INT32_MIN));
-  q.zp = _mm512_set1_epi32(p->c_zp);
   q.vmin = _mm512_set1_epi32(p->c_min);
   q.vmax = _mm512_set1_epi32(p->c_max);
-  q.single_rounding = p->single_rounding;
   const __m512i one64 = _mm512_set1_epi64(1);
   const __m512i t = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
   q.t_even = _mm512_and_si512(t, _mm512_set1_epi64(0xFFFFFFFF));
@@ -70,7 +77,15 @@ static inline __m512i qs8_avx512_mbqm_single_rq(__m512i x, const qs8_avx512_rq* 
 
 /* Requantizes the 16 channels of one row and stores 16 int8 outputs. */
 static inline void qs8_avx512_store16_rq(__m512i acc, const qs8_avx512_rq* q, int8_t* c) {
-  __m512i r = q->single_rounding ? qs8_avx512_mbqm_single_rq(acc, q) : qs8_avx512_mbqm_double_rq(acc, q);
+  __m512i r;
+  if (q->rounding == QS8_REQUANT_FP32) { /* same IEEE ops as qs8_requantize_fp32 */
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), q->scale);
+    v = _mm512_min_ps(_mm512_max_ps(v, q->flo), q->fhi);
+    r = _mm512_add_epi32(_mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), q->zp);
+    _mm_storeu_si128((__m128i*)c, _mm512_cvtepi32_epi8(r));
+    return;
+  }
+  r = q->rounding == QS8_ROUNDING_SINGLE ? qs8_avx512_mbqm_single_rq(acc, q) : qs8_avx512_mbqm_double_rq(acc, q);
   r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, q->zp), q->vmin), q->vmax);
   _mm_storeu_si128((__m128i*)c, _mm512_cvtepi32_epi8(r)); /* clamped: plain narrowing */
 }

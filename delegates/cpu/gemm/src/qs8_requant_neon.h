@@ -36,17 +36,33 @@ static inline int32x4_t qs8_neon_mbqm_single(int32x4_t x, int32x4_t m, int32x4_t
 
 static inline int32x4_t qs8_neon_mbqm(int32x4_t x, const qs8_tile_params* p, size_t j) {
   const int32x4_t m = vld1q_s32(p->mult + j), shift = vld1q_s32(p->shift + j);
-  return p->single_rounding ? qs8_neon_mbqm_single(x, m, shift) : qs8_neon_mbqm_double(x, m, shift);
+  return p->rounding == QS8_ROUNDING_SINGLE ? qs8_neon_mbqm_single(x, m, shift) : qs8_neon_mbqm_double(x, m, shift);
+}
+
+/* QS8_REQUANT_FP32 on 4 lanes: the same IEEE operations as qs8_requantize_fp32 (fcvtns rounds
+ * half to even whatever FPCR says); clamped, zero point added. */
+static inline int32x4_t qs8_neon_requant_fp32(int32x4_t acc, const float* scale, float32x4_t lo,
+                                              float32x4_t hi, int32x4_t zp) {
+  float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), vld1q_f32(scale));
+  v = vminq_f32(vmaxq_f32(v, lo), hi);
+  return vaddq_s32(vcvtnq_s32_f32(v), zp);
 }
 
 /* Requantizes channels 0..3 (lo) and 4..7 (hi) of one row and stores 8 int8 outputs. */
 static inline void qs8_neon_store8(int32x4_t lo, int32x4_t hi, const qs8_tile_params* p, int8_t* c) {
   const int32x4_t zp = vdupq_n_s32(p->c_zp);
-  const int32x4_t vmin = vdupq_n_s32(p->c_min), vmax = vdupq_n_s32(p->c_max);
-  lo = vaddq_s32(qs8_neon_mbqm(lo, p, 0), zp);
-  hi = vaddq_s32(qs8_neon_mbqm(hi, p, 4), zp);
-  lo = vminq_s32(vmaxq_s32(lo, vmin), vmax);
-  hi = vminq_s32(vmaxq_s32(hi, vmin), vmax);
+  if (p->rounding == QS8_REQUANT_FP32) {
+    const float32x4_t flo = vdupq_n_f32((float)(p->c_min - p->c_zp));
+    const float32x4_t fhi = vdupq_n_f32((float)(p->c_max - p->c_zp));
+    lo = qs8_neon_requant_fp32(lo, p->scale, flo, fhi, zp);
+    hi = qs8_neon_requant_fp32(hi, p->scale + 4, flo, fhi, zp);
+  } else {
+    const int32x4_t vmin = vdupq_n_s32(p->c_min), vmax = vdupq_n_s32(p->c_max);
+    lo = vaddq_s32(qs8_neon_mbqm(lo, p, 0), zp);
+    hi = vaddq_s32(qs8_neon_mbqm(hi, p, 4), zp);
+    lo = vminq_s32(vmaxq_s32(lo, vmin), vmax);
+    hi = vminq_s32(vmaxq_s32(hi, vmin), vmax);
+  }
   vst1_s8(c, vqmovn_s16(vcombine_s16(vqmovn_s32(lo), vqmovn_s32(hi))));
 }
 

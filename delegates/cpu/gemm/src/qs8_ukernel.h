@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../qs8_gemm.h" /* qs8_rounding */
+
 #define QS8_MAX_MR 4
 #define QS8_MAX_NR 16
 
@@ -28,8 +30,9 @@ typedef struct {
   const int32_t* bias;    /* bias - (a_zero_point + a_offset) * sum_k W, folded at pack time */
   const int32_t* mult;    /* Q31 multiplier */
   const int32_t* shift;   /* TFLite convention, [-31, 30] */
-  int32_t single_rounding; /* qs8_rounding: 1 = TFLITE_SINGLE_ROUNDING, 0 = gemmlowp double */
+  int32_t rounding;       /* qs8_rounding: SINGLE, DOUBLE, or REQUANT_FP32 */
   int32_t c_zp, c_min, c_max;
+  const float* scale;     /* QS8_REQUANT_FP32 only: per-channel acc -> output scale */
 } qs8_tile_params;
 
 typedef void (*qs8_ukernel_fn)(size_t kc, const void* a, const void* w, const qs8_tile_params* p,

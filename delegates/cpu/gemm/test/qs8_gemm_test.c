@@ -10,6 +10,9 @@
  *    from the TFLite formula, for whole runs and for split / misaligned channel ranges.
  * 2. Golden cases (optional): a file written by tests/test_gemm_kernels.py with
  *    FULLY_CONNECTED problems and the outputs LiteRT's BUILTIN_REF kernels produced.
+ * 3. QS8_REQUANT_FP32 (the delegate's mode=fast): every ISA bit-exact with a naive fp32
+ *    reference, and within +-1 of the integer reference wherever that one does not overflow
+ *    int32; on golden cases within +-1 of BUILTIN_REF ("fp32: ... max_abs_diff=D").
  * Prints "detected_isa=NAME", "tested_isas=a,b,...", per-part summaries, and "RESULT PASS" or
  * "RESULT FAIL"; exit status 0 only on PASS.
  */
@@ -68,6 +71,46 @@ static void reference(const problem* p, int8_t* c, size_t ldc) {
 }
 
 static int failures = 0;
+
+/* Round half to even of |v| < 2^31, written without libm. */
+static int32_t round_half_even(double v) {
+  int64_t t = (int64_t)v;
+  if ((double)t > v) t--; /* floor */
+  const double frac = v - (double)t;
+  if (frac > 0.5 || (frac == 0.5 && (t & 1))) t++;
+  return (int32_t)t;
+}
+
+/* Naive QS8_REQUANT_FP32 reference: scale = multiplier * 2^(shift - 31) rounded to float, one
+ * float multiply, clamp to the output range, round half to even. */
+static void reference_fp32(const problem* p, int8_t* c, size_t ldc) {
+  const qs8_gemm_desc* d = &p->d;
+  for (size_t r = 0; r < p->m; r++)
+    for (int32_t n = 0; n < d->n; n++) {
+      uint32_t acc = d->bias ? (uint32_t)d->bias[n] : 0;
+      for (int32_t k = 0; k < d->k; k++)
+        acc += (uint32_t)(((int32_t)p->a[r * p->lda + k] - d->a_zero_point) *
+                          (int32_t)p->w8[(size_t)n * d->k + k]);
+      const float scale = (float)((double)d->multiplier[n] / (double)(UINT64_C(1) << (31 - d->shift[n])));
+      const float v = (float)(int32_t)acc * scale;
+      double x = v;
+      if (x < d->c_min - d->c_zero_point) x = d->c_min - d->c_zero_point;
+      if (x > d->c_max - d->c_zero_point) x = d->c_max - d->c_zero_point;
+      c[r * ldc + n] = (int8_t)(round_half_even(x) + d->c_zero_point);
+    }
+}
+
+/* Whether output [r][n] of the integer reference is a plain rounding of acc * scale (no int32
+ * wrap or saturation inside MultiplyByQuantizedMultiplier), so +-1 applies to it. */
+static int exact_is_unwrapped(const problem* p, size_t r, int32_t n) {
+  const qs8_gemm_desc* d = &p->d;
+  uint32_t acc = d->bias ? (uint32_t)d->bias[n] : 0;
+  for (int32_t k = 0; k < d->k; k++)
+    acc += (uint32_t)(((int32_t)p->a[r * p->lda + k] - d->a_zero_point) * (int32_t)p->w8[(size_t)n * d->k + k]);
+  const double real = (double)(int32_t)acc * (double)d->multiplier[n] / (double)(UINT64_C(1) << (31 - d->shift[n]));
+  const double shifted = (double)(int32_t)acc * (d->shift[n] > 0 ? (double)(1 << d->shift[n]) : 1.0);
+  return real > -1e6 && real < 1e6 && shifted > -2147483648.0 && shifted < 2147483647.0;
+}
 
 /* One half of a channel range, run by a second thread on the shared plan. */
 typedef struct {
@@ -241,7 +284,8 @@ static int run_golden(const char* path, int* isa_seen) {
     if (f) fclose(f);
     return 0;
   }
-  size_t outputs = 0, golden_checks = 0;
+  size_t outputs = 0, golden_checks = 0, fp32_outputs = 0, fp32_differ = 0;
+  int fp32_max_diff = 0;
   for (uint32_t ci = 0; ci < count; ci++) {
     int32_t hdr[9];
     if (!read_all(f, hdr, sizeof(hdr))) { printf("FAIL golden: truncated\n"); failures++; break; }
@@ -284,6 +328,17 @@ static int run_golden(const char* path, int* isa_seen) {
         isa_seen[i] = 1;
         check_plan(&p, kAllIsas[i], expected, "golden");
         golden_checks++;
+        /* mode=fast against LiteRT itself: every output within +-1 */
+        qs8_gemm_plan* fp = qs8_gemm_plan_create_rounding(&p.d, kAllIsas[i], QS8_REQUANT_FP32);
+        if (fp == NULL) { printf("FAIL golden: fp32 plan_create returned NULL\n"); failures++; continue; }
+        qs8_gemm_run(fp, p.m, p.a, p.lda, naive, (size_t)n, 0, (size_t)n);
+        qs8_gemm_plan_destroy(fp);
+        for (size_t j = 0; j < p.m * (size_t)n; j++) {
+          const int diff = naive[j] > expected[j] ? naive[j] - expected[j] : expected[j] - naive[j];
+          if (diff > fp32_max_diff) fp32_max_diff = diff;
+          fp32_differ += diff != 0;
+          fp32_outputs++;
+        }
       }
       outputs += p.m * n;
     }
@@ -292,6 +347,9 @@ static int run_golden(const char* path, int* isa_seen) {
   }
   fclose(f);
   printf("golden: %u cases, %zu outputs, %zu plan checks\n", count, outputs, golden_checks);
+  printf("fp32 golden: %zu outputs, %zu differ from BUILTIN_REF, max_abs_diff=%d\n", fp32_outputs, fp32_differ,
+         fp32_max_diff);
+  if (fp32_max_diff > 1) failures++;
   return 1;
 }
 
@@ -319,7 +377,7 @@ int main(int argc, char** argv) {
   bad.c_min = 10; bad.c_max = 5;
   if (qs8_gemm_plan_create(&bad, EDGEQ_ISA_SCALAR) != NULL) { printf("FAIL: c_min > c_max accepted\n"); failures++; }
 
-  size_t checked = 0;
+  size_t checked = 0, fp32_checked = 0, fp32_diffs = 0;
   for (int ci = 0; ci < cases; ci++) {
     problem p;
     random_problem(&p, ci % 2 ? 4 : 8);
@@ -333,11 +391,39 @@ int main(int argc, char** argv) {
       check_plan(&p, kAllIsas[i], expected, "random");
       checked += p.m * (size_t)p.d.n;
     }
+    /* the same problem in fp32 mode */
+    int8_t* expected32 = (int8_t*)malloc(p.m * (size_t)p.d.n);
+    const qs8_rounding exact_rounding = p.rounding;
+    p.rounding = QS8_REQUANT_FP32;
+    reference_fp32(&p, expected32, (size_t)p.d.n);
+    for (size_t r = 0; r < p.m; r++)
+      for (int32_t n = 0; n < p.d.n; n++) {
+        const int diff = expected32[r * p.d.n + n] - expected[r * p.d.n + n];
+        if (diff < 0 ? -diff : diff) {
+          if (!exact_is_unwrapped(&p, r, n)) continue;
+          fp32_diffs++;
+          if (diff > 1 || diff < -1) {
+            printf("FAIL fp32 random: |fp32 - exact(rounding %d)| = %d at [%zu][%d]\n", exact_rounding,
+                   diff, r, n);
+            failures++;
+          }
+        }
+      }
+    for (size_t i = 0; i < NUM_ISAS; i++) {
+      qs8_gemm_plan* probe = qs8_gemm_plan_create(&p.d, kAllIsas[i]);
+      if (probe == NULL) continue;
+      qs8_gemm_plan_destroy(probe);
+      check_plan(&p, kAllIsas[i], expected32, "fp32 random");
+      fp32_checked += p.m * (size_t)p.d.n;
+    }
+    free(expected32);
     free(expected);
     free_problem(&p);
     if (failures > 20) break;
   }
   printf("random: %d cases, %zu outputs checked\n", cases, checked);
+  printf("fp32 random: %zu outputs checked, %zu differ from the exact reference by 1\n", fp32_checked,
+         fp32_diffs);
   if (golden) run_golden(golden, isa_seen);
 
   printf("tested_isas=");
