@@ -29,21 +29,6 @@ static int upload_channel_params(eqg_device* dev, eqg_node_plan* plan, TfLiteCon
 }
 
 /* ---------------- CONV_2D ---------------- */
-static const char* conv_check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
-  const TfLiteTensor* out = eq_out(ctx, node, 0);
-  if (!p || !in || !w || !out) return "missing inputs";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
-  if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4) return "not 4-D";
-  if (eq_dim(w, 3) != eq_dim(in, 3)) return "grouped convolution";
-  if (eq_dim(w, 0) != eq_dim(out, 3)) return "filter/output channel mismatch";
-  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
-  if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)
-    return "bad stride/dilation";
-  const char* why = eq_check_weights(w, 0, eq_dim(w, 0));
-  return why ? why : eq_check_bias(b, eq_dim(w, 0));
-}
 
 static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                        cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
@@ -90,24 +75,9 @@ static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   return 0;
 }
 
-const eqg_op_kind eqg_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, 0x6, conv_check, conv_create};
+const eqg_op_kind eqg_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, 0x6, eq_check_conv2d, conv_create};
 
 /* ---------------- DEPTHWISE_CONV_2D ---------------- */
-static const char* dw_check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteDepthwiseConvParams* p = (const TfLiteDepthwiseConvParams*)node->builtin_data;
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
-  const TfLiteTensor* out = eq_out(ctx, node, 0);
-  if (!p || !in || !w || !out) return "missing inputs";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
-  if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4 || eq_dim(w, 0) != 1) return "not 4-D";
-  const int oc = eq_dim(out, 3), ic = eq_dim(in, 3);
-  if (eq_dim(w, 3) != oc || ic == 0 || oc % ic != 0) return "channel mismatch";
-  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
-  if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)
-    return "bad stride/dilation";
-  const char* why = eq_check_weights(w, 3, oc);
-  return why ? why : eq_check_bias(b, oc);
-}
 
 static int dw_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                      cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
@@ -137,25 +107,10 @@ static int dw_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node
   return 0;
 }
 
-const eqg_op_kind eqg_op_depthwise_conv2d = {"DEPTHWISE_CONV_2D", kTfLiteBuiltinDepthwiseConv2d, 0x6, dw_check,
+const eqg_op_kind eqg_op_depthwise_conv2d = {"DEPTHWISE_CONV_2D", kTfLiteBuiltinDepthwiseConv2d, 0x6, eq_check_depthwise_conv2d,
                                              dw_create};
 
 /* ---------------- FULLY_CONNECTED ---------------- */
-static const char* fc_check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteFullyConnectedParams* p = (const TfLiteFullyConnectedParams*)node->builtin_data;
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
-  const TfLiteTensor* out = eq_out(ctx, node, 0);
-  if (!p || !in || !w || !out || node->outputs->size != 1) return "unexpected arity";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
-  if (p->weights_format != kTfLiteFullyConnectedWeightsFormatDefault) return "shuffled weights";
-  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
-  if (eq_rank(w) != 2) return "weights are not 2-D";
-  const size_t n = (size_t)eq_dim(w, 0), k = (size_t)eq_dim(w, 1);
-  if (k == 0 || eq_numel(in) % k != 0) return "input size is not a multiple of the weight depth";
-  if (eq_numel(out) != eq_numel(in) / k * n) return "output size mismatch";
-  const char* why = eq_check_weights(w, 0, (int)n);
-  return why ? why : eq_check_bias(b, (int)n);
-}
 
 static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                      cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
@@ -184,5 +139,5 @@ static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node
   return eqg_add_launch(dev, plan, "fully_connected_qs8", 2, (size_t)n, (size_t)m, args, nargs, ops, err, errlen);
 }
 
-const eqg_op_kind eqg_op_fully_connected = {"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, 0x6, fc_check,
+const eqg_op_kind eqg_op_fully_connected = {"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, 0x6, eq_check_fully_connected,
                                             fc_create};

@@ -5,14 +5,6 @@
 #include "gpu_ops.h"
 
 /* ---------------- RESHAPE ---------------- */
-static const char* reshape_check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *shape = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
-  if (!in || !out) return "missing tensors";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out) || !eq_same_quant(in, out)) return "not int8 with the same quantization";
-  if (shape && !eq_is_const(shape)) return "shape is computed at run time";
-  if (eq_numel(in) != eq_numel(out)) return "size mismatch";
-  return NULL;
-}
 
 static int reshape_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                           cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
@@ -21,29 +13,12 @@ static int reshape_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode*
   return eqg_add_launch(dev, plan, "copy_i8", 1, n, 1, args, 2, 0.0, err, errlen);
 }
 
-const eqg_op_kind eqg_op_reshape = {"RESHAPE", kTfLiteBuiltinReshape, 0x2, reshape_check, reshape_create};
+const eqg_op_kind eqg_op_reshape = {"RESHAPE", kTfLiteBuiltinReshape, 0x2, eq_check_reshape, reshape_create};
 
 /* ---------------- CONCATENATION ---------------- */
 static const char* concat_check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteConcatenationParams* p = (const TfLiteConcatenationParams*)node->builtin_data;
-  const TfLiteTensor* out = eq_out(ctx, node, 0);
-  if (!p || !out || node->inputs->size < 1) return "missing tensors";
-  if (node->inputs->size > EQG_MAX_LAUNCH) return "too many inputs";
-  if (!eq_is_qs8(out)) return "output is not per-tensor int8";
-  if (p->activation != kTfLiteActNone) return "fused activation";
-  const int rank = eq_rank(out);
-  const int axis = p->axis < 0 ? p->axis + rank : p->axis;
-  if (axis < 0 || axis >= rank) return "axis out of range";
-  int axis_sum = 0;
-  for (int i = 0; i < node->inputs->size; ++i) {
-    const TfLiteTensor* t = eq_in(ctx, node, i);
-    if (!t || !eq_is_qs8(t) || !eq_same_quant(t, out)) return "inputs do not share the output's int8 quantization";
-    if (eq_rank(t) != rank) return "rank mismatch";
-    for (int d = 0; d < rank; ++d)
-      if (d != axis && eq_dim(t, d) != eq_dim(out, d)) return "shape mismatch";
-    axis_sum += eq_dim(t, axis);
-  }
-  return axis_sum == eq_dim(out, axis) ? NULL : "shape mismatch";
+  if (node->inputs->size > EQG_MAX_LAUNCH) return "too many inputs"; /* one kernel launch */
+  return eq_check_concatenation(ctx, node);
 }
 
 static int concat_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,

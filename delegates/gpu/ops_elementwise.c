@@ -12,16 +12,6 @@
 #define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---------------- ADD ---------------- */
-static const char* add_check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteAddParams* p = (const TfLiteAddParams*)node->builtin_data;
-  const TfLiteTensor *a = eq_in(ctx, node, 0), *b = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
-  if (!p || !a || !b || !out || node->inputs->size != 2) return "unexpected arity";
-  if (!eq_is_qs8(a) || !eq_is_qs8(b) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
-  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
-  eq_bcast bc;
-  if (eq_bcast_init(&bc, a, b, out)) return "shapes do not broadcast (or rank > 5)";
-  return NULL;
-}
 
 static int add_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                       cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
@@ -56,22 +46,9 @@ static int add_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* nod
   return eqg_add_launch(dev, plan, "add_qs8", 1, bc.total, 1, args, NARGS(args), (double)bc.total, err, errlen);
 }
 
-const eqg_op_kind eqg_op_add = {"ADD", kTfLiteBuiltinAdd, 0, add_check, add_create};
+const eqg_op_kind eqg_op_add = {"ADD", kTfLiteBuiltinAdd, 0, eq_check_add, add_create};
 
 /* ---------------- AVERAGE_POOL_2D / MAX_POOL_2D ---------------- */
-static const char* pool_check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLitePoolParams* p = (const TfLitePoolParams*)node->builtin_data;
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
-  if (!p || !in || !out) return "missing tensors";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
-  if (!eq_same_quant(in, out)) return "input and output quantization differ";
-  if (eq_rank(in) != 4 || eq_rank(out) != 4 || eq_dim(in, 3) != eq_dim(out, 3) || eq_dim(in, 0) != eq_dim(out, 0))
-    return "not 4-D NHWC";
-  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
-  if (p->stride_width < 1 || p->stride_height < 1 || p->filter_width < 1 || p->filter_height < 1)
-    return "bad stride/filter";
-  return NULL;
-}
 
 static int pool_create_common(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                               cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen, cl_int is_max) {
@@ -101,46 +78,19 @@ static int max_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* nod
   return pool_create_common(dev, ctx, node, inb, outb, plan, err, errlen, 1);
 }
 
-const eqg_op_kind eqg_op_average_pool2d = {"AVERAGE_POOL_2D", kTfLiteBuiltinAveragePool2d, 0, pool_check,
+const eqg_op_kind eqg_op_average_pool2d = {"AVERAGE_POOL_2D", kTfLiteBuiltinAveragePool2d, 0, eq_check_pool2d,
                                            avg_create};
-const eqg_op_kind eqg_op_max_pool2d = {"MAX_POOL_2D", kTfLiteBuiltinMaxPool2d, 0, pool_check, max_create};
+const eqg_op_kind eqg_op_max_pool2d = {"MAX_POOL_2D", kTfLiteBuiltinMaxPool2d, 0, eq_check_pool2d, max_create};
 
 /* ---------------- MEAN ---------------- */
-#define MEAN_MAX_RANK 6
+#define MEAN_MAX_RANK EQ_MEAN_MAX_RANK
 
-static int mean_axes(const TfLiteTensor* in, const TfLiteTensor* axis, int* reduced) {
-  const int rank = eq_rank(in);
-  memset(reduced, 0, sizeof(int) * MEAN_MAX_RANK);
-  for (size_t i = 0; i < eq_numel(axis); ++i) {
-    int a = axis->data.i32[i];
-    if (a < 0) a += rank;
-    if (a < 0 || a >= rank) return -1;
-    reduced[a] = 1;
-  }
-  return 0;
-}
-
-static const char* mean_check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *axis = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
-  if (!node->builtin_data || !in || !axis || !out) return "missing tensors";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
-  if (axis->type != kTfLiteInt32 || !eq_is_const(axis) || !axis->data.raw) return "axis is not a constant int32 tensor";
-  if (eq_rank(in) < 1 || eq_rank(in) > MEAN_MAX_RANK) return "rank not supported";
-  int reduced[MEAN_MAX_RANK];
-  if (mean_axes(in, axis, reduced)) return "axis out of range";
-  size_t out_n = 1;
-  for (int i = 0; i < eq_rank(in); ++i)
-    if (!reduced[i]) out_n *= (size_t)eq_dim(in, i);
-  if (out_n != eq_numel(out)) return "output size mismatch";
-  if (eq_numel(in) == 0) return "empty input";
-  return NULL;
-}
 
 static int mean_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                        cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
   const TfLiteTensor *in = eq_in(ctx, node, 0), *axis = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
   int reduced[MEAN_MAX_RANK];
-  mean_axes(in, axis, reduced);
+  eq_mean_axes(in, axis, reduced);
   /* meta: n_kept, n_red, kept_dims[6], kept_strides[6], red_dims[6], red_strides[6] */
   cl_int meta[26] = {0};
   const int rank = eq_rank(in);
@@ -180,20 +130,11 @@ static int mean_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
                         errlen);
 }
 
-const eqg_op_kind eqg_op_mean = {"MEAN", kTfLiteBuiltinMean, 0x2, mean_check, mean_create};
+const eqg_op_kind eqg_op_mean = {"MEAN", kTfLiteBuiltinMean, 0x2, eq_check_mean, mean_create};
 
 /* ---------------- SOFTMAX ---------------- */
 enum { kScaledDiffIntegerBits = 5 };
 
-static const char* softmax_check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
-  if (!node->builtin_data || !in || !out) return "missing tensors";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
-  if (out->params.zero_point != -128 || fabsf(out->params.scale - 1.f / 256) > 0.001f / 256)
-    return "output is not scale 1/256, zero point -128";
-  if (eq_rank(in) < 1 || eq_numel(in) != eq_numel(out)) return "shape mismatch";
-  return NULL;
-}
 
 static int softmax_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                           cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
@@ -215,4 +156,4 @@ static int softmax_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode*
   return eqg_add_launch(dev, plan, "softmax_qs8", 1, outer, 1, args, NARGS(args), (double)eq_numel(in), err, errlen);
 }
 
-const eqg_op_kind eqg_op_softmax = {"SOFTMAX", kTfLiteBuiltinSoftmax, 0, softmax_check, softmax_create};
+const eqg_op_kind eqg_op_softmax = {"SOFTMAX", kTfLiteBuiltinSoftmax, 0, eq_check_softmax, softmax_create};

@@ -19,16 +19,6 @@ typedef struct {
   size_t n;
 } add_state;
 
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteAddParams* p = (const TfLiteAddParams*)node->builtin_data;
-  const TfLiteTensor *a = eq_in(ctx, node, 0), *b = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
-  if (!p || !a || !b || !out || node->inputs->size != 2) return "unexpected arity";
-  if (!eq_is_qs8(a) || !eq_is_qs8(b) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
-  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
-  eq_bcast bc;
-  if (eq_bcast_init(&bc, a, b, out)) return "shapes do not broadcast (or rank > 5)";
-  return NULL;
-}
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
@@ -100,4 +90,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_add = {"ADD", kTfLiteBuiltinAdd, check, create, eval, free, NULL};
+const eq_op_kind eq_op_add = {"ADD", kTfLiteBuiltinAdd, eq_check_add, create, eval, free, NULL};

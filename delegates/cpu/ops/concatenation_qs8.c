@@ -12,27 +12,6 @@ typedef struct {
   size_t out_chunk;
 } concat_state;
 
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteConcatenationParams* p = (const TfLiteConcatenationParams*)node->builtin_data;
-  const TfLiteTensor* out = eq_out(ctx, node, 0);
-  if (!p || !out || node->inputs->size < 1) return "missing tensors";
-  if (!eq_is_qs8(out)) return "output is not per-tensor int8";
-  if (p->activation != kTfLiteActNone) return "fused activation";
-  const int rank = eq_rank(out);
-  const int axis = p->axis < 0 ? p->axis + rank : p->axis;
-  if (axis < 0 || axis >= rank) return "axis out of range";
-  int axis_sum = 0;
-  for (int i = 0; i < node->inputs->size; ++i) {
-    const TfLiteTensor* t = eq_in(ctx, node, i);
-    if (!t || !eq_is_qs8(t) || !eq_same_quant(t, out)) return "inputs do not share the output's int8 quantization";
-    if (eq_rank(t) != rank) return "rank mismatch";
-    for (int d = 0; d < rank; ++d)
-      if (d != axis && eq_dim(t, d) != eq_dim(out, d)) return "shape mismatch";
-    axis_sum += eq_dim(t, axis);
-  }
-  if (axis_sum != eq_dim(out, axis)) return "shape mismatch";
-  return NULL;
-}
 
 static void concat_destroy(void* s_) {
   concat_state* s = s_;
@@ -77,5 +56,6 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_concatenation = {"CONCATENATION", kTfLiteBuiltinConcatenation, check, create, eval,
+const eq_op_kind eq_op_concatenation = {"CONCATENATION", kTfLiteBuiltinConcatenation, eq_check_concatenation,
+                                 create, eval,
                                         concat_destroy, NULL};

@@ -30,24 +30,6 @@ static int pad_before(int stride, int dilation, int in, int filter, int out) {
   return total > 0 ? total / 2 : 0;
 }
 
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
-  const TfLiteTensor* in = eq_in(ctx, node, 0);
-  const TfLiteTensor* w = eq_in(ctx, node, 1);
-  const TfLiteTensor* b = eq_in(ctx, node, 2);
-  const TfLiteTensor* out = eq_out(ctx, node, 0);
-  if (!p || !in || !w || !out) return "missing inputs";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
-  if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4) return "not 4-D";
-  if (eq_dim(w, 3) != eq_dim(in, 3)) return "grouped convolution";
-  if (eq_dim(w, 0) != eq_dim(out, 3)) return "filter/output channel mismatch";
-  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
-  if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)
-    return "bad stride/dilation";
-  const char* why = eq_check_weights(w, 0, eq_dim(w, 0));
-  if (why) return why;
-  return eq_check_bias(b, eq_dim(w, 0));
-}
 
 static void conv_destroy(void* s_) {
   conv_state* s = s_;
@@ -192,4 +174,5 @@ static void* create_fast(TfLiteContext* ctx, const TfLiteNode* node, int threads
   return create_mode(ctx, node, threads, 1);
 }
 
-const eq_op_kind eq_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, check, create, eval, conv_destroy, create_fast};
+const eq_op_kind eq_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, eq_check_conv2d,
+                                 create, eval, conv_destroy, create_fast};

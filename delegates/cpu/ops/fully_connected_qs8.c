@@ -14,24 +14,6 @@ typedef struct {
   qs8_gemm_plan* plan;
 } fc_state;
 
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteFullyConnectedParams* p = (const TfLiteFullyConnectedParams*)node->builtin_data;
-  const TfLiteTensor* in = eq_in(ctx, node, 0);
-  const TfLiteTensor* w = eq_in(ctx, node, 1);
-  const TfLiteTensor* b = eq_in(ctx, node, 2);
-  const TfLiteTensor* out = eq_out(ctx, node, 0);
-  if (!p || !in || !w || !out || node->outputs->size != 1) return "unexpected arity";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
-  if (p->weights_format != kTfLiteFullyConnectedWeightsFormatDefault) return "shuffled weights";
-  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
-  if (eq_rank(w) != 2) return "weights are not 2-D";
-  const size_t n = (size_t)eq_dim(w, 0), k = (size_t)eq_dim(w, 1);
-  if (k == 0 || eq_numel(in) % k != 0) return "input size is not a multiple of the weight depth";
-  if (eq_numel(out) != eq_numel(in) / k * n) return "output size mismatch";
-  const char* why = eq_check_weights(w, 0, (int)n);
-  if (why) return why;
-  return eq_check_bias(b, (int)n);
-}
 
 static void fc_destroy(void* s_) {
   fc_state* s = s_;
@@ -118,5 +100,6 @@ static void* create_fast(TfLiteContext* ctx, const TfLiteNode* node, int threads
   return create_mode(ctx, node, threads, 1);
 }
 
-const eq_op_kind eq_op_fully_connected = {"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, check, create, eval,
+const eq_op_kind eq_op_fully_connected = {"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, eq_check_fully_connected,
+                                 create, eval,
                                           fc_destroy, create_fast};

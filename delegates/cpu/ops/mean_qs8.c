@@ -6,7 +6,7 @@
 #include "ops.h"
 #include "requant.h"
 
-#define MEAN_MAX_RANK 6
+#define MEAN_MAX_RANK EQ_MEAN_MAX_RANK
 
 typedef struct {
   int rank;
@@ -20,33 +20,6 @@ typedef struct {
   int32_t* sums;
 } mean_state;
 
-static int resolve_axes(const TfLiteTensor* in, const TfLiteTensor* axis, int* reduced) {
-  const int rank = eq_rank(in);
-  memset(reduced, 0, sizeof(int) * MEAN_MAX_RANK);
-  for (size_t i = 0; i < eq_numel(axis); ++i) {
-    int a = axis->data.i32[i];
-    if (a < 0) a += rank;
-    if (a < 0 || a >= rank) return -1;
-    reduced[a] = 1;
-  }
-  return 0;
-}
-
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *axis = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
-  if (!node->builtin_data || !in || !axis || !out) return "missing tensors";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
-  if (axis->type != kTfLiteInt32 || !eq_is_const(axis) || !axis->data.raw) return "axis is not a constant int32 tensor";
-  if (eq_rank(in) < 1 || eq_rank(in) > MEAN_MAX_RANK) return "rank not supported";
-  int reduced[MEAN_MAX_RANK];
-  if (resolve_axes(in, axis, reduced)) return "axis out of range";
-  size_t out_n = 1;
-  for (int i = 0; i < eq_rank(in); ++i)
-    if (!reduced[i]) out_n *= (size_t)eq_dim(in, i);
-  if (out_n != eq_numel(out)) return "output size mismatch";
-  if (eq_numel(in) == 0) return "empty input";
-  return NULL;
-}
 
 static void mean_destroy(void* s_) {
   mean_state* s = s_;
@@ -60,7 +33,7 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   mean_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
   s->rank = eq_rank(in);
-  resolve_axes(in, axis, s->reduced);
+  eq_mean_axes(in, axis, s->reduced);
   size_t stride = 1;
   s->count = 1;
   for (int i = s->rank - 1; i >= 0; --i) {
@@ -122,4 +95,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_mean = {"MEAN", kTfLiteBuiltinMean, check, create, eval, mean_destroy, NULL};
+const eq_op_kind eq_op_mean = {"MEAN", kTfLiteBuiltinMean, eq_check_mean, create, eval, mean_destroy, NULL};

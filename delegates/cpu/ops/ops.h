@@ -33,6 +33,19 @@ typedef struct eq_op_kind {
   void* (*create_fast)(TfLiteContext* ctx, const TfLiteNode* node, int num_threads);
 } eq_op_kind;
 
+/* Support checks shared with the GPU delegate (ops/op_checks.c): NULL = supported, else why not. */
+#define EQ_MEAN_MAX_RANK 6
+int eq_mean_axes(const TfLiteTensor* in, const TfLiteTensor* axis, int* reduced); /* -1: axis out of range */
+const char* eq_check_conv2d(TfLiteContext* ctx, const TfLiteNode* node);
+const char* eq_check_depthwise_conv2d(TfLiteContext* ctx, const TfLiteNode* node);
+const char* eq_check_fully_connected(TfLiteContext* ctx, const TfLiteNode* node);
+const char* eq_check_add(TfLiteContext* ctx, const TfLiteNode* node);
+const char* eq_check_pool2d(TfLiteContext* ctx, const TfLiteNode* node);
+const char* eq_check_mean(TfLiteContext* ctx, const TfLiteNode* node);
+const char* eq_check_softmax(TfLiteContext* ctx, const TfLiteNode* node);
+const char* eq_check_reshape(TfLiteContext* ctx, const TfLiteNode* node);
+const char* eq_check_concatenation(TfLiteContext* ctx, const TfLiteNode* node);
+
 /* The registry (ops/registry.c). */
 const eq_op_kind* eq_find_op(int builtin_code);
 const eq_op_kind* eq_find_op_by_name(const char* name);

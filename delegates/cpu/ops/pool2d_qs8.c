@@ -16,19 +16,6 @@ static int pad_before(int stride, int in, int filter, int out) {
   return total > 0 ? total / 2 : 0;
 }
 
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLitePoolParams* p = (const TfLitePoolParams*)node->builtin_data;
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
-  if (!p || !in || !out) return "missing tensors";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
-  if (!eq_same_quant(in, out)) return "input and output quantization differ";
-  if (eq_rank(in) != 4 || eq_rank(out) != 4 || eq_dim(in, 3) != eq_dim(out, 3) || eq_dim(in, 0) != eq_dim(out, 0))
-    return "not 4-D NHWC";
-  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
-  if (p->stride_width < 1 || p->stride_height < 1 || p->filter_width < 1 || p->filter_height < 1)
-    return "bad stride/filter";
-  return NULL;
-}
 
 static void* create_common(TfLiteContext* ctx, const TfLiteNode* node, int is_max) {
   const TfLitePoolParams* p = (const TfLitePoolParams*)node->builtin_data;
@@ -101,5 +88,7 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_average_pool2d = {"AVERAGE_POOL_2D", kTfLiteBuiltinAveragePool2d, check, create_avg, eval, free, NULL};
-const eq_op_kind eq_op_max_pool2d = {"MAX_POOL_2D", kTfLiteBuiltinMaxPool2d, check, create_max, eval, free, NULL};
+const eq_op_kind eq_op_average_pool2d = {"AVERAGE_POOL_2D", kTfLiteBuiltinAveragePool2d, eq_check_pool2d,
+                                 create_avg, eval, free, NULL};
+const eq_op_kind eq_op_max_pool2d = {"MAX_POOL_2D", kTfLiteBuiltinMaxPool2d, eq_check_pool2d,
+                                 create_max, eval, free, NULL};

@@ -16,15 +16,6 @@ typedef struct {
   int diff_min;
 } softmax_state;
 
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
-  if (!node->builtin_data || !in || !out) return "missing tensors";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
-  if (out->params.zero_point != -128 || fabsf(out->params.scale - 1.f / 256) > 0.001f / 256)
-    return "output is not scale 1/256, zero point -128";
-  if (eq_rank(in) < 1 || eq_numel(in) != eq_numel(out)) return "shape mismatch";
-  return NULL;
-}
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
@@ -84,4 +75,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_softmax = {"SOFTMAX", kTfLiteBuiltinSoftmax, check, create, eval, free, NULL};
+const eq_op_kind eq_op_softmax = {"SOFTMAX", kTfLiteBuiltinSoftmax, eq_check_softmax, create, eval, free, NULL};
