@@ -12,6 +12,7 @@
 #include "edgeq/tflite_c_abi.h"
 #include "ops/ops.h"
 #include "options.h"
+#include "partition.h"
 #include "pool.h"
 #include "profile.h"
 #include "report.h"
@@ -49,14 +50,6 @@ typedef struct {
   eq_pool* pool;
   eq_profile* profile; /* NULL unless EDGEQ_CPU_PROFILE=1 */
 } eq_kernel;
-
-static TfLiteIntArray* int_array_copy(const TfLiteIntArray* a) {
-  TfLiteIntArray* c = malloc(sizeof(TfLiteIntArray) + sizeof(int) * (size_t)(a ? a->size : 0));
-  if (!c) return NULL;
-  c->size = a ? a->size : 0;
-  if (a) memcpy(c->data, a->data, sizeof(int) * (size_t)a->size);
-  return c;
-}
 
 static int contains(const TfLiteIntArray* a, int v) {
   for (int i = 0; i < a->size; ++i)
@@ -146,7 +139,7 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
   for (int i = 0; i < n_inputs; ++i) {
     int t = params->input_tensors->data[i];
     k->input_idx[i] = t;
-    k->input_dims[i] = int_array_copy(t >= 0 ? ctx->tensors[t].dims : NULL);
+    k->input_dims[i] = eq_int_array_copy(t >= 0 ? ctx->tensors[t].dims : NULL);
     if (!k->input_dims[i]) goto fail;
     k->n_inputs = i + 1; /* kernel_free releases what exists so far */
   }
@@ -204,8 +197,8 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   eq_delegate* d = (eq_delegate*)base;
   TfLiteIntArray* plan = NULL;
   if (ctx->GetExecutionPlan(ctx, &plan) != kTfLiteOk) return kTfLiteError;
-  TfLiteIntArray* plan_copy = int_array_copy(plan); /* the runtime's plan is invalidated by later calls */
-  TfLiteIntArray* claimed = malloc(sizeof(TfLiteIntArray) + sizeof(int) * (size_t)(plan_copy ? plan_copy->size : 0));
+  TfLiteIntArray* plan_copy = eq_int_array_copy(plan); /* the runtime's plan is invalidated by later calls */
+  TfLiteIntArray* claimed = eq_int_array_new(plan_copy ? plan_copy->size : 0);
   eq_report* rep = eq_report_begin(d->opts.num_threads);
   eq_report_set_mode(rep, d->opts.fast ? "fast" : "exact");
   if (!plan_copy || !claimed || !rep) {
@@ -214,7 +207,6 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
     eq_report_free(rep);
     return kTfLiteError;
   }
-  claimed->size = 0;
   for (int i = 0; i < plan_copy->size; ++i) {
     const int idx = plan_copy->data[i];
     TfLiteNode* node = NULL;
@@ -243,19 +235,8 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
                      d->opts.report_path);
   }
   eq_report_free(rep);
-  TfLiteStatus st = kTfLiteOk;
-  if (claimed->size > 0) {
-    TfLiteRegistration r;
-    memset(&r, 0, sizeof(r));
-    r.init = kernel_init;
-    r.free = kernel_free;
-    r.prepare = kernel_prepare;
-    r.invoke = kernel_invoke;
-    r.builtin_code = kTfLiteBuiltinDelegate;
-    r.custom_name = "EdgeqCpuDelegate";
-    r.version = 1;
-    st = ctx->ReplaceNodeSubsetsWithDelegateKernels(ctx, r, claimed, base);
-  }
+  static const eq_kernel_fns fns = {"EdgeqCpuDelegate", kernel_init, kernel_free, kernel_prepare, kernel_invoke};
+  TfLiteStatus st = eq_replace_claimed(ctx, base, claimed, &fns);
   free(claimed);
   free(plan_copy);
   return st;

@@ -12,20 +12,13 @@
 #include <string.h>
 
 #include "delegate_state.h"
+#include "partition.h"
 
 #if defined(_WIN32)
 #define EQG_EXPORT __declspec(dllexport)
 #else
 #define EQG_EXPORT __attribute__((visibility("default")))
 #endif
-
-static TfLiteIntArray* int_array_copy(const TfLiteIntArray* a) {
-  TfLiteIntArray* c = malloc(sizeof(TfLiteIntArray) + sizeof(int) * (size_t)(a ? a->size : 0));
-  if (!c) return NULL;
-  c->size = a ? a->size : 0;
-  if (a) memcpy(c->data, a->data, sizeof(int) * (size_t)a->size);
-  return c;
-}
 
 static void report(eqg_delegate* d, TfLiteContext* ctx) {
   if (d->opts.report_path && eqg_report_write(d) != 0 && ctx)
@@ -141,7 +134,7 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     const int t = params->input_tensors->data[i];
     const int b = t >= 0 ? find_buf(p, t) : -1;
     if (b < 0 || eq_is_const(&ctx->tensors[t])) continue;
-    p->in_dims[p->n_in] = int_array_copy(ctx->tensors[t].dims);
+    p->in_dims[p->n_in] = eq_int_array_copy(ctx->tensors[t].dims);
     if (!p->in_dims[p->n_in]) goto fail;
     p->in_buf[p->n_in++] = b;
   }
@@ -306,8 +299,8 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   eqg_delegate* d = (eqg_delegate*)base;
   TfLiteIntArray* plan = NULL;
   if (ctx->GetExecutionPlan(ctx, &plan) != kTfLiteOk) return kTfLiteError;
-  TfLiteIntArray* plan_copy = int_array_copy(plan); /* the runtime's plan is invalidated by later calls */
-  TfLiteIntArray* claimed = malloc(sizeof(TfLiteIntArray) + sizeof(int) * (size_t)(plan_copy ? plan_copy->size : 0));
+  TfLiteIntArray* plan_copy = eq_int_array_copy(plan); /* the runtime's plan is invalidated by later calls */
+  TfLiteIntArray* claimed = eq_int_array_new(plan_copy ? plan_copy->size : 0);
   free(d->records);
   d->records = plan_copy ? calloc((size_t)plan_copy->size + 1, sizeof(eqg_node_record)) : NULL;
   d->n_records = 0;
@@ -318,7 +311,6 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
     free(claimed);
     return kTfLiteError;
   }
-  claimed->size = 0;
   const int have_device = open_device(d);
   for (int i = 0; i < plan_copy->size; ++i) {
     const int idx = plan_copy->data[i];
@@ -353,19 +345,8 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
     }
   }
   report(d, ctx);
-  TfLiteStatus st = kTfLiteOk;
-  if (claimed->size > 0) {
-    TfLiteRegistration r;
-    memset(&r, 0, sizeof(r));
-    r.init = partition_init;
-    r.free = partition_free;
-    r.prepare = partition_prepare;
-    r.invoke = partition_invoke;
-    r.builtin_code = kTfLiteBuiltinDelegate;
-    r.custom_name = "EdgeqGpuDelegate";
-    r.version = 1;
-    st = ctx->ReplaceNodeSubsetsWithDelegateKernels(ctx, r, claimed, base);
-  }
+  static const eq_kernel_fns fns = {"EdgeqGpuDelegate", partition_init, partition_free, partition_prepare, partition_invoke};
+  TfLiteStatus st = eq_replace_claimed(ctx, base, claimed, &fns);
   free(claimed);
   free(plan_copy);
   return st;
