@@ -8,6 +8,7 @@
  * loads/stores. Requantization is the gemmlowp double rounding, bit-exact with eq_mbqm, from
  * per-channel constants precomputed at pack time; the INT32_MIN * INT32_MIN saturation is left
  * out (the plan only selects this kernel when no multiplier is INT32_MIN).
+ * Full 3x3 tiles take unmasked loads (and vpdpwssd where the CPU has AVX512-VNNI).
  * Compiled with -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
 
@@ -69,26 +70,59 @@ static inline __m512i mac(__m512i acc, const int8_t* x, __mmask16 m, __m512i w) 
   return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, x)), w));
 }
 
-/* 3x3: nine weight vectors in registers for the whole row */
+/* Unmasked tap (full 16-channel tile): the load folds into vpmovsxbd's memory operand. */
+static inline __m512i mac_full(__m512i acc, const int8_t* x, __m512i w) {
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)x)), w));
+}
+
+/* Same with VNNI's vpdpwssd: madd + add in one instruction, identical sums (no saturation;
+ * each product pair is x * w + 0 * 0, as above). Inlined only into the target("avx512vnni")
+ * row function below, selected when cpuid reports VNNI. */
+static inline __attribute__((target("avx512vnni"))) __m512i mac_full_vnni(__m512i acc, const int8_t* x,
+                                                                           __m512i w) {
+  return _mm512_dpwssd_epi32(acc, _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)x)), w);
+}
+
+/* 3x3 body: nine weight vectors in registers for the whole row; two accumulators split the
+ * dependency chain. MAC(acc, x, w) is one tap. */
+#define TILE_ROW9_BODY(MAC)                                                                              \
+  const tile_consts k = load_consts(tile, p);                                                            \
+  const int16_t* w = qs8_dw_tile_w(tile);                                                                \
+  const __m512i w0 = weight_vec(w, 0), w1 = weight_vec(w, 1), w2 = weight_vec(w, 2), w3 = weight_vec(w, 3), \
+                w4 = weight_vec(w, 4), w5 = weight_vec(w, 5), w6 = weight_vec(w, 6), w7 = weight_vec(w, 7), \
+                w8 = weight_vec(w, 8);                                                                   \
+  for (size_t px = 0; px < pixels; ++px, ind += 9, out += out_stride) {                                  \
+    __m512i a = MAC(k.bias, ind[0] + c0, w0), b = MAC(_mm512_setzero_si512(), ind[1] + c0, w1);          \
+    a = MAC(a, ind[2] + c0, w2);                                                                         \
+    b = MAC(b, ind[3] + c0, w3);                                                                         \
+    a = MAC(a, ind[4] + c0, w4);                                                                         \
+    b = MAC(b, ind[5] + c0, w5);                                                                         \
+    a = MAC(a, ind[6] + c0, w6);                                                                         \
+    b = MAC(b, ind[7] + c0, w7);                                                                         \
+    a = MAC(a, ind[8] + c0, w8);                                                                         \
+    STORE_ROW9(out + c0, requant(_mm512_add_epi32(a, b), &k));                                           \
+  }
+
+#define MAC_MASKED(acc, x, w) mac(acc, x, m, w)
+#define STORE_ROW9(dst, v) _mm_mask_storeu_epi8(dst, m, v)
+/* channel tail (fewer than 16 channels): masked loads and stores */
 static void tile_row9(size_t pixels, const int8_t* const* ind, size_t c0, __mmask16 m, const uint8_t* tile,
                       const qs8_dw_out_params* p, int8_t* out, size_t out_stride) {
-  const tile_consts k = load_consts(tile, p);
-  const int16_t* w = qs8_dw_tile_w(tile);
-  const __m512i w0 = weight_vec(w, 0), w1 = weight_vec(w, 1), w2 = weight_vec(w, 2), w3 = weight_vec(w, 3),
-                w4 = weight_vec(w, 4), w5 = weight_vec(w, 5), w6 = weight_vec(w, 6), w7 = weight_vec(w, 7),
-                w8 = weight_vec(w, 8);
-  for (size_t px = 0; px < pixels; ++px, ind += 9, out += out_stride) {
-    __m512i a = mac(k.bias, ind[0] + c0, m, w0), b = mac(_mm512_setzero_si512(), ind[1] + c0, m, w1);
-    a = mac(a, ind[2] + c0, m, w2);
-    b = mac(b, ind[3] + c0, m, w3);
-    a = mac(a, ind[4] + c0, m, w4);
-    b = mac(b, ind[5] + c0, m, w5);
-    a = mac(a, ind[6] + c0, m, w6);
-    b = mac(b, ind[7] + c0, m, w7);
-    a = mac(a, ind[8] + c0, m, w8);
-    _mm_mask_storeu_epi8(out + c0, m, requant(_mm512_add_epi32(a, b), &k));
-  }
+  TILE_ROW9_BODY(MAC_MASKED)
 }
+#undef STORE_ROW9
+#define STORE_ROW9(dst, v) _mm_storeu_si128((__m128i*)(dst), v)
+static void tile_row9_full(size_t pixels, const int8_t* const* ind, size_t c0, const uint8_t* tile,
+                           const qs8_dw_out_params* p, int8_t* out, size_t out_stride) {
+  TILE_ROW9_BODY(mac_full)
+}
+static __attribute__((target("avx512vnni"))) void tile_row9_full_vnni(size_t pixels, const int8_t* const* ind,
+                                                                     size_t c0, const uint8_t* tile,
+                                                                     const qs8_dw_out_params* p, int8_t* out,
+                                                                     size_t out_stride) {
+  TILE_ROW9_BODY(mac_full_vnni)
+}
+#undef STORE_ROW9
 
 static void tile_row(size_t taps, size_t pixels, const int8_t* const* ind, size_t c0, __mmask16 m,
                      const uint8_t* tile, const qs8_dw_out_params* p, int8_t* out, size_t out_stride) {
@@ -105,10 +139,19 @@ void qs8_dwconv_ukernel_avx512(size_t channels, size_t taps, size_t pixels, cons
                                const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
   const size_t tile_bytes = QS8_DW_TILE_BYTES(taps);
   const uint8_t* tile = (const uint8_t*)packed;
+  static int vnni = -1; /* cpuid once; a benign race (every thread stores the same value) */
+  if (vnni < 0) {
+    __builtin_cpu_init();
+    vnni = __builtin_cpu_supports("avx512vnni") ? 1 : 0;
+  }
   for (size_t c0 = 0; c0 < channels; c0 += QS8_DW_CT, tile += tile_bytes) {
     const size_t n = channels - c0;
     const __mmask16 m = n >= QS8_DW_CT ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-    if (taps == 9)
+    if (taps == 9 && n >= QS8_DW_CT && vnni)
+      tile_row9_full_vnni(pixels, ind, c0, tile, p, out, out_stride);
+    else if (taps == 9 && n >= QS8_DW_CT)
+      tile_row9_full(pixels, ind, c0, tile, p, out, out_stride);
+    else if (taps == 9)
       tile_row9(pixels, ind, c0, m, tile, p, out, out_stride);
     else
       tile_row(taps, pixels, ind, c0, m, tile, p, out, out_stride);

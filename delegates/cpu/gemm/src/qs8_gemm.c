@@ -29,28 +29,46 @@ struct qs8_gemm_plan {
 
 /* mr, nr, kr, kpad, int4 group, A format, A offset, int8 kernels, int4 kernels */
 static const qs8_ukernel_info kScalar = {1, 4, 1, 2, 8, QS8_A_INT8, 0,
-                                         qs8_gemm_1x4_scalar, qs4w_gemm_1x4_scalar};
+                                         qs8_gemm_1x4_scalar, qs4w_gemm_1x4_scalar, NULL};
 #if defined(EDGEQ_HAVE_AVX2)
 static const qs8_ukernel_info kAvx2 = {4, 16, 2, 2, 32, QS8_A_INT16, 0,
-                                       qs8_gemm_4x16c2_avx2, qs4w_gemm_4x16c2_avx2};
+                                       qs8_gemm_4x16c2_avx2, qs4w_gemm_4x16c2_avx2, NULL};
 #endif
 #if defined(EDGEQ_HAVE_AVX512VNNI)
 static const qs8_ukernel_info kAvx512Vnni = {4, 16, 4, 8, 64, QS8_A_UINT8, 128,
-                                             qs8_gemm_4x16c4_avx512vnni,
-                                             qs4w_gemm_4x16c4_avx512vnni};
+                                             qs8_gemm_8x16c4_avx512vnni, /* rows 1-4 */
+                                             qs4w_gemm_4x16c4_avx512vnni, NULL};
+/* int8 weights: 8 rows per tile (each weight load and requant setup feeds 8 rows); int4 keeps
+ * the 4-row kernel above. Same nr / kr / kpad / A format, so packing is unchanged. */
+static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
+                                              qs8_gemm_8x16c4_avx512vnni,
+                                              qs4w_gemm_4x16c4_avx512vnni,
+                                              qs8_gemm_8x16c4_avx512vnni_rows};
 #endif
 #if defined(EDGEQ_HAVE_NEON)
 static const qs8_ukernel_info kNeon = {4, 8, 1, 8, 16, QS8_A_INT8, 0,
-                                       qs8_gemm_4x8_neon, qs4w_gemm_4x8_neon};
+                                       qs8_gemm_4x8_neon, qs4w_gemm_4x8_neon, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON_DOT)
 static const qs8_ukernel_info kNeonDot = {4, 8, 4, 16, 32, QS8_A_INT8, 0,
-                                          qs8_gemm_4x8c4_neon_dot, qs4w_gemm_4x8c4_neon_dot};
+                                          qs8_gemm_4x8c4_neon_dot, qs4w_gemm_4x8c4_neon_dot, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON_I8MM)
 static const qs8_ukernel_info kNeonI8mm = {4, 8, 8, 8, 64, QS8_A_INT8_PAIRS_C8, 0,
-                                           qs8_gemm_4x8c8_neon_i8mm, qs4w_gemm_4x8c8_neon_i8mm};
+                                           qs8_gemm_4x8c8_neon_i8mm, qs4w_gemm_4x8c8_neon_i8mm, NULL};
 #endif
+
+static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
+
+/* Kernel set of a plan; weight_bits picks between sets of one ISA (int4 entries are only
+ * valid up to their own MR, so a set is used with one weight width). */
+static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits) {
+#if defined(EDGEQ_HAVE_AVX512VNNI)
+  if (isa == EDGEQ_ISA_AVX512VNNI && weight_bits == 8) return &kAvx512Vnni8;
+#endif
+  (void)weight_bits;
+  return ukernel_for(isa);
+}
 
 static const qs8_ukernel_info* ukernel_for(edgeq_isa isa) {
   switch (isa) {
@@ -214,7 +232,7 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   if (p == NULL) return NULL;
   p->isa = isa;
   p->rounding = rounding;
-  p->uk = ukernel_for(isa);
+  p->uk = ukernel_for_bits(isa, desc->weight_bits);
   p->n = desc->n;
   p->k = desc->k;
   p->kc = (int32_t)round_up((size_t)desc->k, p->uk->kpad);
@@ -278,8 +296,11 @@ static void pack_a(const qs8_ukernel_info* uk, size_t mr, size_t k, size_t kc, c
     case QS8_A_UINT8: {
       uint8_t* o = (uint8_t*)out;
       for (size_t r = 0; r < mr; r++, o += kc) {
-        for (size_t i = 0; i < k; i++) o[i] = (uint8_t)(a[r * lda + i] ^ 0x80);
-        memset(o + k, 0, kc - k); /* padded weights are 0, so any value works */
+        /* plain loop: vectorized by the compiler; no zero-length memset call per row below
+         * (this runs once per row block, next to very short kernels on small-k convs) */
+        const int8_t* src = a + r * lda;
+        for (size_t i = 0; i < k; i++) o[i] = (uint8_t)(src[i] ^ 0x80);
+        if (kc > k) memset(o + k, 0, kc - k); /* padded weights are 0, so any value works */
       }
       break;
     }
@@ -306,12 +327,23 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
   const size_t mr = uk->mr, nr = uk->nr, kc = (size_t)plan->kc;
   const qs8_ukernel_fn* fns = plan->weight_bits == 8 ? uk->int8_fn : uk->int4_fn;
   const size_t a_elem = uk->a_format == QS8_A_INT16 ? 2 : 1;
-  /* Per-call scratch keeps a shared plan thread-safe. */
-  void* abuf = alloc64(round_up(mr, 2) * kc * a_elem);
+  /* Per-call scratch keeps a shared plan thread-safe. The conv op calls this per 64-row task,
+   * so the usual small-k case uses the stack instead of a malloc / free pair per call. */
+  _Alignas(64) uint8_t stack_abuf[16384];
+  /* Rows packed per step: MR, or with a multi-block kernel as many MR blocks as fit the stack
+   * buffer (up to 64 rows), so each tile's setup is shared by more rows. */
+  const qs8_rows_fn rows_fn = plan->weight_bits == 8 ? uk->int8_rows_fn : NULL;
+  size_t chunk = mr;
+  if (rows_fn != NULL) {
+    const size_t fit = sizeof(stack_abuf) / (kc * a_elem) / mr * mr;
+    chunk = fit < mr ? mr : fit > 64 ? 64 : fit;
+  }
+  const size_t abytes = round_up(chunk, 2) * kc * a_elem;
+  void* abuf = abytes <= sizeof(stack_abuf) ? (void*)stack_abuf : alloc64(abytes);
   if (abuf == NULL) abort(); /* no error channel in this API; out of memory is fatal */
-  int8_t ctmp[QS8_MAX_MR * QS8_MAX_NR];
-  for (size_t m0 = 0; m0 < m; m0 += mr) {
-    const size_t mv = m - m0 < mr ? m - m0 : mr;
+  int8_t ctmp[64 * QS8_MAX_NR];
+  for (size_t m0 = 0; m0 < m; m0 += chunk) {
+    const size_t mv = m - m0 < chunk ? m - m0 : chunk;
     pack_a(uk, mv, (size_t)plan->k, kc, a + m0 * lda, lda, abuf);
     for (size_t t = n_begin / nr; t * nr < n_end; t++) {
       const size_t n0 = t * nr;
@@ -320,15 +352,19 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
                                   plan->c_max,             plan->scale + n0};
       const void* w = plan->weights + t * plan->tile_bytes;
       int8_t* cdst = c + m0 * ldc + n0;
-      if (n0 >= n_begin && n0 + nr <= n_end) {
-        fns[mv - 1](kc, abuf, w, &tp, cdst, ldc);
-      } else { /* partial tile: compute all NR channels aside, copy the requested ones */
-        fns[mv - 1](kc, abuf, w, &tp, ctmp, nr);
+      const int full = n0 >= n_begin && n0 + nr <= n_end;
+      int8_t* dst = full ? cdst : ctmp; /* partial tile: all NR channels aside, then copy */
+      const size_t ldd = full ? ldc : nr;
+      if (rows_fn != NULL)
+        rows_fn(mv, kc, abuf, w, &tp, dst, ldd);
+      else
+        fns[mv - 1](kc, abuf, w, &tp, dst, ldd);
+      if (!full) {
         const size_t lo = n0 < n_begin ? n_begin - n0 : 0;
         const size_t hi = n0 + nr < n_end ? nr : n_end - n0;
         for (size_t r = 0; r < mv; r++) memcpy(cdst + r * ldc + lo, ctmp + r * nr + lo, hi - lo);
       }
     }
   }
-  free(abuf);
+  if (abuf != (void*)stack_abuf) free(abuf);
 }

@@ -14,6 +14,7 @@
 typedef struct {
   __m512i mult, mult_odd, ls, rs, mask, half, zp, vmin, vmax;
   __mmask16 mult_is_min; /* lanes whose multiplier is INT32_MIN (saturation possible) */
+  __mmask16 any_ls;      /* lanes with a left shift; usually none (multipliers below 1) */
   int rounding;          /* qs8_rounding */
   __m512 scale, flo, fhi; /* QS8_REQUANT_FP32: per-channel scale, clamp bounds minus zp */
   __m512i t_even, t_odd, round_even, round_odd; /* single rounding: shift and 2^(t-1) per 64-bit lane */
@@ -33,13 +34,17 @@ static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
   const __m512i shift = _mm512_loadu_si512(p->shift);
   q.mult = _mm512_loadu_si512(p->mult);
   q.mult_odd = _mm512_srli_epi64(q.mult, 32);
-  q.ls = _mm512_max_epi32(shift, zero);
-  q.rs = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
-  q.mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, q.rs), one);
-  q.half = _mm512_srli_epi32(q.mask, 1);
-  q.mult_is_min = _mm512_cmpeq_epi32_mask(q.mult, _mm512_set1_epi32(INT32_MIN));
   q.vmin = _mm512_set1_epi32(p->c_min);
   q.vmax = _mm512_set1_epi32(p->c_max);
+  if (p->rounding == QS8_ROUNDING_DOUBLE) { /* only the constants this variant reads */
+    q.ls = _mm512_max_epi32(shift, zero);
+    q.rs = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+    q.mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, q.rs), one);
+    q.half = _mm512_srli_epi32(q.mask, 1);
+    q.mult_is_min = _mm512_cmpeq_epi32_mask(q.mult, _mm512_set1_epi32(INT32_MIN));
+    q.any_ls = _mm512_test_epi32_mask(q.ls, q.ls);
+    return q;
+  }
   const __m512i one64 = _mm512_set1_epi64(1);
   const __m512i t = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
   q.t_even = _mm512_and_si512(t, _mm512_set1_epi64(0xFFFFFFFF));
@@ -53,12 +58,16 @@ static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
  * products), INT32_MIN^2 saturated, then RoundingDivideByPOT's remainder/threshold test. */
 static inline __m512i qs8_avx512_mbqm_double_rq(__m512i x, const qs8_avx512_rq* q) {
   const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
-  x = _mm512_sllv_epi32(x, q->ls);
+  /* the tile-wide flags skip steps that are identities for every lane of this tile (the
+   * branches go the same way for all rows of a tile, so they predict well) */
+  if (q->any_ls) x = _mm512_sllv_epi32(x, q->ls);
   const __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, q->mult), nudge);
   const __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), q->mult_odd), nudge);
   __m512i r = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 31), _mm512_slli_epi64(po, 1));
-  const __mmask16 sat = _mm512_mask_cmpeq_epi32_mask(q->mult_is_min, x, _mm512_set1_epi32(INT32_MIN));
-  r = _mm512_mask_mov_epi32(r, sat, _mm512_set1_epi32(INT32_MAX));
+  if (q->mult_is_min) {
+    const __mmask16 sat = _mm512_mask_cmpeq_epi32_mask(q->mult_is_min, x, _mm512_set1_epi32(INT32_MIN));
+    r = _mm512_mask_mov_epi32(r, sat, _mm512_set1_epi32(INT32_MAX));
+  }
   const __m512i rem = _mm512_and_si512(r, q->mask);
   const __m512i thr = _mm512_add_epi32(q->half, _mm512_srli_epi32(r, 31));
   const __m512i res = _mm512_srav_epi32(r, q->rs);

@@ -21,7 +21,7 @@
 
 #include "../qs8_gemm.h" /* qs8_rounding */
 
-#define QS8_MAX_MR 4
+#define QS8_MAX_MR 8
 #define QS8_MAX_NR 16
 
 /* Per-tile requantization parameters: arrays already offset to the tile's first channel and
@@ -38,6 +38,11 @@ typedef struct {
 typedef void (*qs8_ukernel_fn)(size_t kc, const void* a, const void* w, const qs8_tile_params* p,
                                int8_t* c, size_t ldc);
 
+/* Optional multi-block entry: m rows (any count, in blocks of MR) of one tile, so per-tile setup
+ * (requantization constants) is done once per call instead of once per MR rows. */
+typedef void (*qs8_rows_fn)(size_t m, size_t kc, const void* a, const void* w, const qs8_tile_params* p,
+                            int8_t* c, size_t ldc);
+
 typedef enum {
   QS8_A_INT8 = 0,       /* row-major int8 */
   QS8_A_INT16,          /* row-major int16 (sign-extended) */
@@ -53,6 +58,7 @@ typedef struct {
   int32_t a_offset;      /* added to activations by the A packing (128 for QS8_A_UINT8) */
   const qs8_ukernel_fn* int8_fn;  /* [mr_valid - 1], mr entries */
   const qs8_ukernel_fn* int4_fn;
+  qs8_rows_fn int8_rows_fn;       /* NULL: the dispatcher calls int8_fn per MR rows */
 } qs8_ukernel_info;
 
 /* Kernel tables, one per variant file: entry r computes r + 1 rows. */
@@ -60,8 +66,10 @@ extern const qs8_ukernel_fn qs8_gemm_1x4_scalar[1];
 extern const qs8_ukernel_fn qs4w_gemm_1x4_scalar[1];
 extern const qs8_ukernel_fn qs8_gemm_4x16c2_avx2[4];
 extern const qs8_ukernel_fn qs4w_gemm_4x16c2_avx2[4];
-extern const qs8_ukernel_fn qs8_gemm_4x16c4_avx512vnni[4];
 extern const qs8_ukernel_fn qs4w_gemm_4x16c4_avx512vnni[4];
+extern const qs8_ukernel_fn qs8_gemm_8x16c4_avx512vnni[8];
+void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
+                                     const qs8_tile_params* p, int8_t* c, size_t ldc);
 extern const qs8_ukernel_fn qs8_gemm_4x8_neon[4];
 extern const qs8_ukernel_fn qs4w_gemm_4x8_neon[4];
 extern const qs8_ukernel_fn qs8_gemm_4x8c4_neon_dot[4];

@@ -213,13 +213,20 @@ static void free_problem(problem* p) {
   free(p->w8); free(p->w4); free(p->bias); free(p->mult); free(p->shift); free(p->a);
 }
 
+/* When nonzero, random_problem uses these sizes (large-shape cases below). */
+static size_t g_force_m;
+static int32_t g_force_n, g_force_k;
+
 static void random_problem(problem* p, int bits) {
   static const int32_t dims[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 47, 64, 100};
   memset(p, 0, sizeof(*p));
   const int32_t nd = (int32_t)(sizeof(dims) / sizeof(dims[0]));
   p->m = (size_t)dims[rnd_range(0, nd - 1)];
-  const int32_t n = rnd() % 4 == 0 ? rnd_range(1, 200) : dims[rnd_range(0, nd - 1)];
-  const int32_t k = rnd() % 4 == 0 ? rnd_range(1, 700) : dims[rnd_range(0, nd - 1)];
+  int32_t n = rnd() % 4 == 0 ? rnd_range(1, 200) : dims[rnd_range(0, nd - 1)];
+  int32_t k = rnd() % 4 == 0 ? rnd_range(1, 700) : dims[rnd_range(0, nd - 1)];
+  if (g_force_m) p->m = g_force_m;
+  if (g_force_n) n = g_force_n;
+  if (g_force_k) k = g_force_k;
   p->lda = (size_t)k + (size_t)rnd_range(0, 9);
   p->w8 = (int8_t*)malloc((size_t)n * k);
   const int wmin = bits == 8 ? -128 : -8, wmax = bits == 8 ? 127 : 7;
@@ -421,6 +428,30 @@ int main(int argc, char** argv) {
     free_problem(&p);
     if (failures > 20) break;
   }
+  /* Large shapes: many rows per call (the AVX-512 VNNI dispatcher packs up to 64 rows per step,
+   * fewer as k grows) and k too large for the dispatcher's stack buffer (heap path, 8-row steps). */
+  static const int32_t big[][3] = {{130, 40, 2500}, {150, 37, 300}, {67, 16, 24}};
+  for (size_t bi = 0; bi < sizeof(big) / sizeof(big[0]); bi++) {
+    g_force_m = (size_t)big[bi][0];
+    g_force_n = big[bi][1];
+    g_force_k = big[bi][2];
+    problem p;
+    random_problem(&p, 8);
+    int8_t* expected = (int8_t*)malloc(p.m * (size_t)p.d.n);
+    reference(&p, expected, (size_t)p.d.n);
+    for (size_t i = 0; i < NUM_ISAS; i++) {
+      qs8_gemm_plan* probe = qs8_gemm_plan_create(&p.d, kAllIsas[i]);
+      if (probe == NULL) continue;
+      qs8_gemm_plan_destroy(probe);
+      check_plan(&p, kAllIsas[i], expected, "large");
+      checked += p.m * (size_t)p.d.n;
+    }
+    free(expected);
+    free_problem(&p);
+  }
+  g_force_m = 0;
+  g_force_n = g_force_k = 0;
+
   printf("random: %d cases, %zu outputs checked\n", cases, checked);
   printf("fp32 random: %zu outputs checked, %zu differ from the exact reference by 1\n", fp32_checked,
          fp32_diffs);
