@@ -69,11 +69,4 @@ void eqg_channel_pixel_groups(eqg_device* dev, eqg_node_plan* plan, size_t chann
 cl_mem eqg_upload(eqg_device* dev, eqg_node_plan* plan, const void* data, size_t bytes, char* err, size_t errlen);
 void eqg_plan_release(eqg_device* dev, eqg_node_plan* plan);
 
-/* SAME/VALID padding before the first row/column, as TFLite's ComputePaddingHeightWidth. */
-static inline int eqg_pad_before(int stride, int dilation, int in, int filter, int out) {
-  const int eff = (filter - 1) * dilation + 1;
-  const int total = (out - 1) * stride + eff - in;
-  return total > 0 ? total / 2 : 0;
-}
-
 #endif

@@ -39,7 +39,7 @@ static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   cl_int out_h = eq_dim(out, 1), out_w = eq_dim(out, 2), out_c = eq_dim(out, 3);
   cl_int kh = eq_dim(w, 1), kw = eq_dim(w, 2), sh = p->stride_height, sw = p->stride_width;
   cl_int dh = p->dilation_height_factor, dw = p->dilation_width_factor;
-  cl_int pad_h = eqg_pad_before(sh, dh, in_h, kh, out_h), pad_w = eqg_pad_before(sw, dw, in_w, kw, out_w);
+  cl_int pad_h = eq_pad_before(sh, dh, in_h, kh, out_h), pad_w = eq_pad_before(sw, dw, in_w, kw, out_w);
   cl_int in_zp = in->params.zero_point, out_zp = out->params.zero_point, act_min, act_max;
   cl_int int4 = w->type == kTfLiteInt4, pixels = batches * out_h * out_w;
   eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &act_min, &act_max);
@@ -88,7 +88,7 @@ static int dw_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node
   cl_int out_h = eq_dim(out, 1), out_w = eq_dim(out, 2), out_c = eq_dim(out, 3), mult_ch = out_c / in_c;
   cl_int kh = eq_dim(w, 1), kw = eq_dim(w, 2), sh = p->stride_height, sw = p->stride_width;
   cl_int dh = p->dilation_height_factor, dw = p->dilation_width_factor;
-  cl_int pad_h = eqg_pad_before(sh, dh, in_h, kh, out_h), pad_w = eqg_pad_before(sw, dw, in_w, kw, out_w);
+  cl_int pad_h = eq_pad_before(sh, dh, in_h, kh, out_h), pad_w = eq_pad_before(sw, dw, in_w, kw, out_w);
   cl_int in_zp = in->params.zero_point, out_zp = out->params.zero_point, act_min, act_max;
   cl_int int4 = w->type == kTfLiteInt4, pixels = batches * out_h * out_w;
   eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &act_min, &act_max);

@@ -57,7 +57,7 @@ static int pool_create_common(eqg_device* dev, TfLiteContext* ctx, const TfLiteN
   cl_int batches = eq_dim(in, 0), in_h = eq_dim(in, 1), in_w = eq_dim(in, 2), c = eq_dim(in, 3);
   cl_int out_h = eq_dim(out, 1), out_w = eq_dim(out, 2);
   cl_int fh = p->filter_height, fw = p->filter_width, sh = p->stride_height, sw = p->stride_width;
-  cl_int pad_h = eqg_pad_before(sh, 1, in_h, fh, out_h), pad_w = eqg_pad_before(sw, 1, in_w, fw, out_w);
+  cl_int pad_h = eq_pad_before(sh, 1, in_h, fh, out_h), pad_w = eq_pad_before(sw, 1, in_w, fw, out_w);
   cl_int act_min, act_max;
   eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &act_min, &act_max);
   const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(outb[0]), EQG_ARG(in_h),  EQG_ARG(in_w),    EQG_ARG(c),

@@ -24,13 +24,6 @@ typedef struct {
   int threads;
 } conv_state;
 
-static int pad_before(int stride, int dilation, int in, int filter, int out) {
-  int eff = (filter - 1) * dilation + 1;
-  int total = (out - 1) * stride + eff - in;
-  return total > 0 ? total / 2 : 0;
-}
-
-
 static void conv_destroy(void* s_) {
   conv_state* s = s_;
   if (!s) return;
@@ -52,8 +45,8 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
   s->kh = eq_dim(w, 1); s->kw = eq_dim(w, 2);
   s->sh = p->stride_height; s->sw = p->stride_width;
   s->dh = p->dilation_height_factor; s->dw = p->dilation_width_factor;
-  s->pad_h = pad_before(s->sh, s->dh, s->in_h, s->kh, s->out_h);
-  s->pad_w = pad_before(s->sw, s->dw, s->in_w, s->kw, s->out_w);
+  s->pad_h = eq_pad_before(s->sh, s->dh, s->in_h, s->kh, s->out_h);
+  s->pad_w = eq_pad_before(s->sw, s->dw, s->in_w, s->kw, s->out_w);
   s->in_zp = in->params.zero_point;
   s->k = (size_t)s->kh * s->kw * s->in_c;
   s->direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pad_h == 0 && s->pad_w == 0 &&

@@ -24,13 +24,6 @@ typedef struct {
   const int8_t** ind;      /* out_w * kh * kw input pointers per thread slot */
 } dw_state;
 
-static int pad_before(int stride, int dilation, int in, int filter, int out) {
-  int eff = (filter - 1) * dilation + 1;
-  int total = (out - 1) * stride + eff - in;
-  return total > 0 ? total / 2 : 0;
-}
-
-
 static void dw_destroy(void* s_) {
   dw_state* s = s_;
   if (!s) return;
@@ -56,8 +49,8 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
   s->kh = eq_dim(w, 1); s->kw = eq_dim(w, 2);
   s->sh = p->stride_height; s->sw = p->stride_width;
   s->dh = p->dilation_height_factor; s->dw = p->dilation_width_factor;
-  s->pad_h = pad_before(s->sh, s->dh, s->in_h, s->kh, s->out_h);
-  s->pad_w = pad_before(s->sw, s->dw, s->in_w, s->kw, s->out_w);
+  s->pad_h = eq_pad_before(s->sh, s->dh, s->in_h, s->kh, s->out_h);
+  s->pad_w = eq_pad_before(s->sw, s->dw, s->in_w, s->kw, s->out_w);
   s->in_zp = in->params.zero_point;
   s->out_zp = out->params.zero_point;
   eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &s->act_min, &s->act_max);

@@ -33,6 +33,13 @@ typedef struct eq_op_kind {
   void* (*create_fast)(TfLiteContext* ctx, const TfLiteNode* node, int num_threads);
 } eq_op_kind;
 
+/* Padding before the first row/column from the output size (TFLite's ComputePaddingHeightWidth). */
+static inline int eq_pad_before(int stride, int dilation, int in, int filter, int out) {
+  const int eff = (filter - 1) * dilation + 1;
+  const int total = (out - 1) * stride + eff - in;
+  return total > 0 ? total / 2 : 0;
+}
+
 /* Support checks shared with the GPU delegate (ops/op_checks.c): NULL = supported, else why not. */
 #define EQ_MEAN_MAX_RANK 6
 int eq_mean_axes(const TfLiteTensor* in, const TfLiteTensor* axis, int* reduced); /* -1: axis out of range */

@@ -11,12 +11,6 @@ typedef struct {
   int is_max;
 } pool_state;
 
-static int pad_before(int stride, int in, int filter, int out) {
-  int total = (out - 1) * stride + filter - in;
-  return total > 0 ? total / 2 : 0;
-}
-
-
 static void* create_common(TfLiteContext* ctx, const TfLiteNode* node, int is_max) {
   const TfLitePoolParams* p = (const TfLitePoolParams*)node->builtin_data;
   const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
@@ -25,8 +19,8 @@ static void* create_common(TfLiteContext* ctx, const TfLiteNode* node, int is_ma
   s->batches = eq_dim(in, 0); s->in_h = eq_dim(in, 1); s->in_w = eq_dim(in, 2); s->c = eq_dim(in, 3);
   s->out_h = eq_dim(out, 1); s->out_w = eq_dim(out, 2);
   s->fh = p->filter_height; s->fw = p->filter_width; s->sh = p->stride_height; s->sw = p->stride_width;
-  s->pad_h = pad_before(s->sh, s->in_h, s->fh, s->out_h);
-  s->pad_w = pad_before(s->sw, s->in_w, s->fw, s->out_w);
+  s->pad_h = eq_pad_before(s->sh, 1, s->in_h, s->fh, s->out_h);
+  s->pad_w = eq_pad_before(s->sw, 1, s->in_w, s->fw, s->out_w);
   s->is_max = is_max;
   eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &s->act_min, &s->act_max);
   return s;
