@@ -7,13 +7,13 @@ float model (lowest first), or by accuracy when labels are given.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..errors import EdgeqError
+from ..evaluate import sqnr_db
 from ..runtime import Interpreter
 from ..tflite_schema import read_model, tensor_name, tensor_type_code
 from .observers import SampleSource, iterate_samples
@@ -81,7 +81,7 @@ def layer_sensitivity(float_model: bytes, calibration: SampleSource, evaluation:
         acc = None
         if labels is not None:
             acc = float(np.mean(got[0].argmax(-1).ravel() == np.asarray(labels).ravel()) * 100)
-        results.append(LayerSensitivity(layer, len(nodes), _sqnr(ref, got), acc))
+        results.append(LayerSensitivity(layer, len(nodes), _sqnr_all(ref, got), acc))
     if labels is not None:
         results.sort(key=lambda r: (r.accuracy, r.sqnr_db))
     else:
@@ -94,7 +94,6 @@ def _outputs(interp: Interpreter, samples: list[list[np.ndarray]]) -> list[np.nd
     return [np.concatenate([r[k] for r in runs]) for k in range(len(interp.outputs))]
 
 
-def _sqnr(ref: list[np.ndarray], got: list[np.ndarray]) -> float:
-    sig = sum(float(np.sum(r.astype(np.float64) ** 2)) for r in ref)
-    err = sum(float(np.sum((r.astype(np.float64) - g) ** 2)) for r, g in zip(ref, got))
-    return math.inf if err == 0 else 10 * math.log10(max(sig, 1e-30) / err)
+def _sqnr_all(ref: list[np.ndarray], got: list[np.ndarray]) -> float:
+    """SQNR over all outputs together."""
+    return sqnr_db(np.concatenate([r.ravel() for r in ref]), np.concatenate([g.ravel() for g in got]))

@@ -15,6 +15,7 @@ from typing import Any, Collection, Sequence
 import numpy as np
 
 from ..errors import DataError, EdgeqError
+from ..evaluate import sqnr_db
 from ..progress import progress as progress_bar
 from ..runtime import Interpreter
 from .transform import Int4Plan, emit_int4, plan_int4
@@ -26,12 +27,6 @@ def _outputs(model: bytes, x: np.ndarray, resolver: str = "default") -> np.ndarr
     """Dequantized first output over the whole batch, in one invoke."""
     it = Interpreter(model, resolver=resolver)
     return it.run_float([x])[0]
-
-
-def _sqnr_db(y: np.ndarray, ref: np.ndarray) -> float:
-    noise = float(np.sum((y.astype(np.float64) - ref) ** 2))
-    signal = float(np.sum(ref.astype(np.float64) ** 2))
-    return math.inf if noise == 0 else 10.0 * math.log10(max(signal, 1e-30) / noise)
 
 
 class _Metric:
@@ -46,7 +41,7 @@ class _Metric:
     def __call__(self, out: np.ndarray) -> float:
         if self.y is not None:
             return 100.0 * float(np.mean(np.argmax(out.reshape(len(self.x), -1), axis=1) == self.y))
-        return _sqnr_db(out, self.ref)
+        return sqnr_db(self.ref, out)
 
     def of(self, model: bytes) -> float:
         return self(_outputs(model, self.x))

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..atomic import write_text_atomic
 from ..errors import EdgeqError
 from .devices import Device, parse_uri
 from .errors import AgentError, DeviceError
@@ -258,23 +259,7 @@ def write_report(report: dict, out_dir: str | os.PathLike) -> tuple[Path, Path]:
     except OSError as e:
         raise EdgeqError(f"cannot create report folder '{d}' ({e.strerror}): choose a writable -o") from None
     jpath, hpath = d / "profile.json", d / "report.html"
-    _atomic_write(jpath, json.dumps(report, indent=1, default=str))
-    _atomic_write(hpath, render_html(report))
+    write_text_atomic(jpath, json.dumps(report, indent=1, default=str))
+    write_text_atomic(hpath, render_html(report))
     return jpath, hpath
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; reports are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
