@@ -82,13 +82,9 @@ def embed(model: bytes, manifest: dict) -> bytes:
 
 def extract(model: bytes) -> dict | None:
     """The manifest of a model converted by edgeq, or None."""
-    m = read_model(model)
-    for md in m.metadata or []:
-        name = md.name.decode() if isinstance(md.name, bytes) else md.name
-        if name == METADATA_NAME:
-            data = m.buffers[md.buffer].data
-            return json.loads(bytes(data)) if data is not None else None
-    return None
+    from .model_info import manifest_of
+
+    return manifest_of(read_model(model))
 
 
 def load_recipe(path: str) -> dict[str, Any]:

@@ -187,11 +187,12 @@ def summarize(data: bytes, known_layers: Sequence[str] | None = None, io: str = 
         "non_integer_ops": [o.as_dict() for o in ops if not o.integer],
         "fully_integer": all(o.integer for o in ops),
         "metadata": sorted(metadata(m)),
-        "manifest": _manifest(m),
+        "manifest": manifest_of(m),
     }
 
 
-def _manifest(m: Any) -> dict | None:
+def manifest_of(m: Any) -> dict | None:
+    """The edgeq manifest in a parsed model's metadata, or None (not converted by edgeq)."""
     import json
 
     raw = metadata(m).get("edgeq_manifest")
