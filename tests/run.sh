@@ -4,15 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the tests start for real (sshd, adb, qemu, cross compilers, PoCL).
-apt_pkgs=$(grep -v '^\s*#' tests/apt-packages.txt | tr '\n' ' ')
-missing=$(for p in $apt_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
-if [ -n "$missing" ]; then
-  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  echo "== installing system packages: $missing"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+# System packages the tests start for real (sshd, adb, qemu, cross compilers, PoCL); waits for apt's lock.
+bash tests/install-system-packages.sh
 
 # Python environment: a venv in the checkout, edgeq installed editable (this builds the delegates).
 PY=${PYTHON:-python3}
