@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN picks kernels by CPU, so sums differ between machines
 
 
 def build():
@@ -21,6 +22,21 @@ def build():
     return keras.Model(inp, out, name="digits_cnn")
 
 
+def _deterministic() -> None:
+    """Same weights on every machine: one thread (the order of float sums depends on how work is split
+    across cores) and TensorFlow's deterministic op implementations."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        # TensorFlow was already running in this process (the tests train the demo after other
+        # work); its thread pools are fixed by then.
+        pass
+
+
 def train(out_path: Path, epochs: int = 60) -> Path:
     """Train on the train split and save a .keras file; returns its path."""
     import keras
@@ -28,6 +44,7 @@ def train(out_path: Path, epochs: int = 60) -> Path:
 
     from digits import SEED, load_splits
 
+    _deterministic()
     keras.utils.set_random_seed(SEED)
     x, y = load_splits()["train"]
     model = build()
