@@ -25,7 +25,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "profiling"))
 
 from edgeq.profiling.devices import resolve_device  # noqa: E402
 from edgeq.profiling.profile import run_profile  # noqa: E402
@@ -106,7 +106,7 @@ def main() -> int:
     if a.model:
         model = Path(a.model)
     else:
-        from test_profile_fixtures import build_int8_model
+        from profiling_helpers import build_int8_model
         model = build_int8_model(work / "tiny_int8.tflite", width=32)
     result: dict = {"benchmark": "profile_harness", "host": platform.node(), "machine": platform.machine(),
                     "cpu_count": os.cpu_count(), "model": str(model), "model_bytes": model.stat().st_size,

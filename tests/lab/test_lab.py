@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_profile_fixtures import FAST, free_port
+from profiling_helpers import FAST, free_port
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EDGEQ = [sys.executable, "-m", "edgeq.cli"]
 
 # ran on the devices: edgeq's runtime layer (pushed beside it) with and without the CPU delegate

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from edgeq.profiling.cli import profile
-from test_profile_fixtures import FAST, REPO, free_port, tap_python, tiny_model  # noqa: F401 - fixture
+from profiling_helpers import FAST, REPO, free_port, tap_python
 
 
 class Adbd:

@@ -80,7 +80,7 @@ def test_devices_check_is_bounded_and_says_why(tmp_path, monkeypatch):
     monkeypatch.setenv("EDGEQ_DEVICE_PROFILES", str(tmp_path))
     monkeypatch.setenv("EDGEQ_SSH_OPTS", "-o ConnectTimeout=2")
     # the phone profiles make adb start a server: a private one, killed afterwards
-    from test_profile_fixtures import free_port
+    from profiling_helpers import free_port
     import subprocess
     monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(free_port()))
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from edgeq.errors import EdgeqError
 from edgeq.profiling import stats
 from edgeq.profiling.cli import devices, profile
-from test_profile_fixtures import FAST, tiny_model  # noqa: F401 - fixture
+from profiling_helpers import FAST
 
 
 def test_stats_percentiles_match_numpy():

@@ -1,4 +1,4 @@
-"""Shared fixtures of the profiling tests (imported by tests/test_profile_*.py; holds no tests itself)."""
+"""Helpers of the profiling and lab tests: a tiny int8 model, free ports, short measurement windows."""
 from __future__ import annotations
 
 import os
@@ -6,11 +6,10 @@ import socket
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def build_int8_model(dest: Path, width: int = 8) -> Path:
@@ -38,11 +37,6 @@ def build_int8_model(dest: Path, width: int = 8) -> Path:
     conv.inference_output_type = tf.int8
     dest.write_bytes(conv.convert())
     return dest
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    return build_int8_model(tmp_path_factory.mktemp("model") / "tiny_int8.tflite")
 
 
 def free_port() -> int:

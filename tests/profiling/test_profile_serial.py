@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from edgeq.errors import EdgeqError
 from edgeq.profiling.cli import profile
 from edgeq.profiling.fit import micro_arena_bytes
-from test_profile_fixtures import FAST, REPO, tiny_model  # noqa: F401 - fixture
+from profiling_helpers import FAST, REPO
 
 
 class VirtualBoard:

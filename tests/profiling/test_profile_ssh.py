@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from edgeq.profiling.cli import profile
-from test_profile_fixtures import FAST, free_port, tap_python, tiny_model  # noqa: F401 - fixture
+from profiling_helpers import FAST, free_port, tap_python
 
 
 def _keygen(path):
