@@ -70,9 +70,8 @@ def _start_sshd(d: Path) -> tuple[subprocess.Popen, str]:
 
 def _start_adbd(d: Path) -> tuple[subprocess.Popen, str]:
     (d / "tmp").mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "adbd", "--port", "0", "--tmpdir", str(d / "tmp")],
-                            cwd=REPO / "devices", stdout=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(REPO / "devices")))
+    proc = subprocess.Popen([sys.executable, "-m", "edgeq.lab.adbd", "--port", "0", "--tmpdir", str(d / "tmp")],
+                            stdout=subprocess.PIPE, text=True)
     port = int(proc.stdout.readline().rsplit(":", 1)[1])
     os.environ["ANDROID_ADB_SERVER_PORT"] = str(_port())
     subprocess.run(["adb", "start-server"], check=True, capture_output=True)
@@ -81,7 +80,7 @@ def _start_adbd(d: Path) -> tuple[subprocess.Popen, str]:
 
 def _start_board() -> tuple[subprocess.Popen, str, int]:
     master, slave = os.openpty()
-    proc = subprocess.Popen([sys.executable, str(REPO / "devices" / "virtual_board.py"), "--fd", str(master),
+    proc = subprocess.Popen([sys.executable, "-m", "edgeq.lab.virtual_board", "--fd", str(master),
                              "--ram", "262144", "--flash", "1048576"], pass_fds=(master,))
     os.close(master)
     return proc, f"virtual-board@serial://{os.ttyname(slave)}", slave

@@ -1,4 +1,4 @@
-"""The virtual MCU board: ``devices/virtual_board.py`` (tflite-micro on the host) behind a pty.
+"""The virtual MCU board: ``edgeq.lab.virtual_board`` (tflite-micro on the host) behind a pty.
 
 The board process holds both ends of the pty: with its own copy of the slave end open, the
 master never reads EOF between clients, so it outlives ``edgeq lab start`` and serves any number
@@ -17,9 +17,9 @@ from pathlib import Path
 from ..resources import devices_dir
 from ..errors import EdgeqError
 from .container import _start_ticks, alive
-from .pi import REPO
 
-BOARD_SCRIPT = devices_dir() / "virtual_board.py"
+#: the folder holding the edgeq package (checkout or site-packages): the board process imports edgeq from there
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 PROFILE = devices_dir() / "profiles" / "virtual-board.toml"
 #: the board's --name; also how stop finds a board whose state record is lost
 BOARD_NAME = "edgeq-lab-board"
@@ -34,10 +34,10 @@ def start(log_path: Path) -> dict:
     path = os.ttyname(slave)
     try:
         with open(log_path, "ab") as log:
-            p = subprocess.Popen([sys.executable, str(BOARD_SCRIPT), "--fd", str(master), "--ram",
+            p = subprocess.Popen([sys.executable, "-m", "edgeq.lab.virtual_board", "--fd", str(master), "--ram",
                                   str(prof.ram_bytes), "--flash", str(prof.flash_bytes), "--name", BOARD_NAME],
                                  pass_fds=(master, slave), stdin=subprocess.DEVNULL, stdout=log,
-                                 stderr=subprocess.STDOUT, start_new_session=True, cwd=str(REPO))
+                                 stderr=subprocess.STDOUT, start_new_session=True, cwd=str(PACKAGE_PARENT))
     finally:
         os.close(master)
         os.close(slave)

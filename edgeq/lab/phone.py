@@ -1,4 +1,4 @@
-"""The virtual phone: edgeq's Python adbd (``devices/adbd``) in the arm64 chroot, adb over TCP on port 5555.
+"""The virtual phone: edgeq's Python adbd (``edgeq/lab/adbd``) in the arm64 chroot, adb over TCP on port 5555.
 
 The chroot gets an Android-like ``/data/local/tmp``; shell commands from ``adb shell`` run the
 chroot's aarch64 ``/bin/sh`` and python3 under qemu, with the same delegate dir as the Pi.
@@ -8,12 +8,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..resources import devices_dir
 from . import container
 from .netns import NetNs
-from .pi import DEVICE_ENV, REPO, install_delegate
+from .pi import DEVICE_ENV, install_delegate
 
-ADBD_SRC = devices_dir() / "adbd"
+#: copied whole into the chroot and run there on its own as ``python3 -m adbd``
+ADBD_SRC = Path(__file__).resolve().parent / "adbd"
 ADB_PORT = 5555
 TMP = "/data/local/tmp"
 

@@ -1,4 +1,4 @@
-"""edgeq profile over adb: the real adb client and server against the project's adbd (devices/adbd)."""
+"""edgeq profile over adb: the real adb client and server against edgeq's adbd (edgeq.lab.adbd)."""
 from __future__ import annotations
 
 import base64
@@ -13,18 +13,17 @@ import pytest
 from click.testing import CliRunner
 
 from edgeq.profiling.cli import profile
-from profiling_helpers import FAST, REPO, free_port, tap_python
+from profiling_helpers import FAST, free_port, tap_python
 
 
 class Adbd:
     def __init__(self, tmpdir, auth_keys=None):
         self.tmpdir = tmpdir
         tmpdir.mkdir(parents=True, exist_ok=True)
-        args = [sys.executable, "-m", "adbd", "--port", "0", "--tmpdir", str(tmpdir)]
+        args = [sys.executable, "-m", "edgeq.lab.adbd", "--port", "0", "--tmpdir", str(tmpdir)]
         if auth_keys:
             args += ["--auth-keys", str(auth_keys)]
-        self.proc = subprocess.Popen(args, cwd=REPO / "devices", stdout=subprocess.PIPE, text=True,
-                                     env=dict(os.environ, PYTHONPATH=str(REPO / "devices")))
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         assert line.startswith("adbd listening on"), line
         self.port = int(line.rsplit(":", 1)[1])

@@ -14,14 +14,14 @@ from click.testing import CliRunner
 from edgeq.errors import EdgeqError
 from edgeq.profiling.cli import profile
 from edgeq.profiling.fit import micro_arena_bytes
-from profiling_helpers import FAST, REPO
+from profiling_helpers import FAST
 
 
 class VirtualBoard:
     def __init__(self, ram: int, flash: int):
         self.master, self.slave = os.openpty()
         self.path = os.ttyname(self.slave)
-        self.proc = subprocess.Popen([sys.executable, str(REPO / "devices" / "virtual_board.py"),
+        self.proc = subprocess.Popen([sys.executable, "-m", "edgeq.lab.virtual_board",
                                       "--fd", str(self.master), "--ram", str(ram), "--flash", str(flash)],
                                      pass_fds=(self.master,))
         os.close(self.master)

@@ -5,4 +5,3 @@ one so the real ``adb`` client has something to ``connect``, ``shell``, ``push``
 Speaks the adb transport (CNXN, AUTH, OPEN, OKAY, WRTE, CLSE) with the ``shell:`` (v1, raw)
 and ``sync:`` (STAT/LIST/SEND/RECV/DATA/DONE/OKAY/FAIL/QUIT) services.
 """
-from .server import main, serve  # noqa: F401

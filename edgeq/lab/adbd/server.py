@@ -1,7 +1,7 @@
 """The adbd TCP server: handshake (with optional key auth), stream multiplexing, shell and sync services.
 
-Run: ``PYTHONPATH=devices python -m adbd --port 5555 [--auth-keys adb_keys] [--tmpdir DIR]``.
-It prints ``adbd listening on HOST:PORT`` once it accepts connections.
+Run: ``python -m edgeq.lab.adbd --port 5555 [--auth-keys adb_keys] [--tmpdir DIR]``; the lab's phone runs
+a copy of this package on its own as ``python3 -m adbd``. It prints ``adbd listening on HOST:PORT`` once it accepts connections.
 """
 from __future__ import annotations
 
@@ -18,16 +18,9 @@ import sys
 import tempfile
 import threading
 
-try:
-    from . import auth
-    from .protocol import (A_AUTH, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_VERSION, A_WRTE, AUTH_RSAPUBLICKEY,
-                           AUTH_SIGNATURE, AUTH_TOKEN, MAX_PAYLOAD, ProtocolError, pack, read_message)
-except ImportError:  # run as a script: python devices/adbd/server.py
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from adbd import auth  # type: ignore[no-redef]
-    from adbd.protocol import (A_AUTH, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_VERSION, A_WRTE,  # type: ignore
-                               AUTH_RSAPUBLICKEY, AUTH_SIGNATURE, AUTH_TOKEN, MAX_PAYLOAD, ProtocolError,
-                               pack, read_message)
+from . import auth
+from .protocol import (A_AUTH, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_VERSION, A_WRTE, AUTH_RSAPUBLICKEY, AUTH_SIGNATURE,
+                       AUTH_TOKEN, MAX_PAYLOAD, ProtocolError, pack, read_message)
 
 ACK_TIMEOUT = 60.0  # seconds to wait for the host's OKAY before giving a stream up
 SYNC_DATA_MAX = 64 * 1024

@@ -5,7 +5,7 @@ commands plus ``model load`` and ``arena``) and enforces a board profile's flash
 a model larger than flash or an arena larger than RAM is refused with ``e-[…]``.
 Its timings are host timings, never hardware timings.
 
-Run: ``python devices/virtual_board.py --fd N --ram BYTES --flash BYTES`` (N: a pty master
+Run: ``python -m edgeq.lab.virtual_board --fd N --ram BYTES --flash BYTES`` (N: a pty master
 the caller passes in) or ``--tty /dev/pts/K``.
 """
 from __future__ import annotations
@@ -85,7 +85,7 @@ class Board:
             self.interp.set_input(x.reshape(det["shape"]), 0)
             return ["m-load-done"]
         from tflite_micro.python.tflite_micro import runtime
-        from edgeq.profiling.fit import arena_of
+        from ..profiling.fit import arena_of
         t = time.perf_counter_ns()
         try:
             # the board's RAM is the arena budget: TFLM fails to allocate beyond it, like firmware would
