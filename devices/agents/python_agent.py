@@ -59,7 +59,7 @@ def main():
             req = json.load(f)
         pkg = os.path.join(workdir, "pkg")
         sys.path.insert(0, pkg)
-        from edgeq.profiling.measure import measure  # noqa: E402 - pushed next to us
+        from edgeq.profiling.ondevice.measure import measure  # noqa: E402 - pushed next to us
         result = measure(os.path.join(workdir, req["model"]), req["configs"], req["options"],
                          emit=emit, pkg_root=pkg)
         emit("result", result)

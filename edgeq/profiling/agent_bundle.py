@@ -17,10 +17,13 @@ _EDGEQ = Path(__file__).resolve().parents[1]
 AGENT = devices_dir() / "agents" / "python_agent.py"
 
 # package files the agent imports, relative to the edgeq package; kept to what needs only numpy + a runtime
-_PKG_FILES = ["runtime.py", "errors.py", "profiling/__init__.py", "profiling/measure.py", "profiling/stats.py",
-              "profiling/energy/__init__.py", "profiling/energy/base.py", "profiling/energy/detect.py",
-              "profiling/energy/rapl.py", "profiling/energy/ina2xx.py", "profiling/energy/odpm.py",
-              "profiling/energy/battery.py", "profiling/energy/pmic.py", "profiling/energy/serial_monitor.py"]
+_PKG_FILES = ["runtime.py", "errors.py", "profiling/__init__.py", "profiling/ondevice/__init__.py",
+              "profiling/ondevice/measure.py", "profiling/ondevice/stats.py",
+              "profiling/ondevice/energy/__init__.py", "profiling/ondevice/energy/base.py",
+              "profiling/ondevice/energy/detect.py", "profiling/ondevice/energy/rapl.py",
+              "profiling/ondevice/energy/ina2xx.py", "profiling/ondevice/energy/odpm.py",
+              "profiling/ondevice/energy/battery.py", "profiling/ondevice/energy/pmic.py",
+              "profiling/ondevice/energy/serial_monitor.py"]
 
 
 def _sha(data: bytes) -> str:

@@ -195,7 +195,7 @@ def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, ke
 
 
 def _configs(delegates: list[str], threads: list[int]) -> list[dict]:
-    from .measure import DELEGATES
+    from .ondevice.measure import DELEGATES
     for d in delegates:
         if d not in DELEGATES:
             raise EdgeqError(f"unknown delegate '{d}': choose from {', '.join(DELEGATES)}")

@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from edgeq.profiling.energy.base import NoMeter, measure_window
-from edgeq.profiling.energy.battery import BatteryReader
-from edgeq.profiling.energy.detect import detect_reader
-from edgeq.profiling.energy.ina2xx import Ina2xxReader
-from edgeq.profiling.energy.odpm import OdpmReader, parse_energy_value
-from edgeq.profiling.energy.pmic import PmicReader, parse_pmic
-from edgeq.profiling.energy.rapl import RaplReader
+from edgeq.profiling.ondevice.energy.base import NoMeter, measure_window
+from edgeq.profiling.ondevice.energy.battery import BatteryReader
+from edgeq.profiling.ondevice.energy.detect import detect_reader
+from edgeq.profiling.ondevice.energy.ina2xx import Ina2xxReader
+from edgeq.profiling.ondevice.energy.odpm import OdpmReader, parse_energy_value
+from edgeq.profiling.ondevice.energy.pmic import PmicReader, parse_pmic
+from edgeq.profiling.ondevice.energy.rapl import RaplReader
 
 
 def _w(path, text):
@@ -160,7 +160,7 @@ def test_pmic_without_vcgencmd(tmp_path):
 
 # ---- external monitor on a serial line ------------------------------------------------------------
 def test_serial_monitor_protocol_over_a_pty():
-    from edgeq.profiling.energy.serial_monitor import SerialMonitorReader
+    from edgeq.profiling.ondevice.energy.serial_monitor import SerialMonitorReader
     master, slave = os.openpty()
     state = {"uj": 1000, "stop": False}
 

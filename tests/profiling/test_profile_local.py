@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from edgeq.errors import EdgeqError
-from edgeq.profiling import stats
+from edgeq.profiling.ondevice import stats
 from edgeq.profiling.cli import devices, profile
 from profiling_helpers import FAST
 

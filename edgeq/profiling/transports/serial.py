@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlparse
 
 from ..errors import DeviceError
 from ..fit import fit_check
-from .. import stats
+from ..ondevice import stats
 
 CHUNK = 31  # bytes per 'db' command: keeps each command under the protocol's 80 characters
 
@@ -173,8 +173,8 @@ def _energy(dev, link: MicroSerial, opts: dict) -> dict:
         return {"available": False, "energy_per_inference_uj": None,
                 "reason": f"no energy meter for this board (profile energy = '{dev.energy}'): "
                           "wire an external monitor and set energy = \"serial-monitor\""}
-    from ..energy.base import energy_per_inference
-    from ..energy.detect import detect_reader
+    from ..ondevice.energy.base import energy_per_inference
+    from ..ondevice.energy.detect import detect_reader
     options = dict(dev.extra.get("energy_options", {}))
     if "energy_port" in dev.extra:
         options["port"] = dev.extra["energy_port"]

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..runtime import Interpreter
+from ...runtime import Interpreter
 from . import stats
 from .energy.base import energy_per_inference
 from .energy.detect import detect_reader
@@ -144,7 +144,7 @@ def _proc_status_bytes(key: str) -> int | None:
 
 def memory_child(model: str, cfg: dict, seed: int) -> dict:
     """Runs in a fresh process: RSS before load, high-water after load and after inferences."""
-    from ..runtime import find_runtime
+    from ...runtime import find_runtime
     find_runtime()  # import the runtime first so the load growth is the model's, not the library's
     before = _proc_status_bytes("VmRSS")
     r = _Runner(model, cfg, seed)
@@ -161,7 +161,7 @@ def memory_child(model: str, cfg: dict, seed: int) -> dict:
 
 def _memory_pass(model: str, cfg: dict, seed: int, pkg_root: str) -> dict:
     code = ("import json,sys; sys.path.insert(0, sys.argv[1]); "
-            "from edgeq.profiling.measure import memory_child; "
+            "from edgeq.profiling.ondevice.measure import memory_child; "
             "print(json.dumps(memory_child(sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4]))))")
     try:
         p = subprocess.run([sys.executable, "-c", code, pkg_root, model, json.dumps(cfg), str(seed)],
