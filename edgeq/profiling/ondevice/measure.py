@@ -1,7 +1,7 @@
 """Device-side measurement: what the agent runs next to the model.
 
-Needs only numpy, one TFLite runtime and the files the host pushes with it
-(``edgeq/runtime.py``, this package's ``stats.py`` and ``energy/``). The method follows
+Needs only numpy, one TFLite runtime and the files the host pushes with it (this package and
+``edgeq/runtime.py``). The method follows
 TFLite's benchmark_model, with the gaps it leaves closed:
 
 * phases apart: load/init, first inference, warm-up, steady state;
@@ -18,7 +18,6 @@ import os
 import platform
 import random
 import subprocess
-import sys
 import time
 from typing import Any, Callable
 
@@ -159,13 +158,11 @@ def memory_child(model: str, cfg: dict, seed: int) -> dict:
             "inference_growth_bytes": peak - after_load}
 
 
-def _memory_pass(model: str, cfg: dict, seed: int, pkg_root: str) -> dict:
-    code = ("import json,sys; sys.path.insert(0, sys.argv[1]); "
-            "from edgeq.profiling.ondevice.measure import memory_child; "
-            "print(json.dumps(memory_child(sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4]))))")
+def _memory_pass(model: str, cfg: dict, seed: int, child_argv: list[str]) -> dict:
+    """``child_argv`` + (model, config, seed) runs :func:`memory_child` in a fresh process, prints its JSON."""
     try:
-        p = subprocess.run([sys.executable, "-c", code, pkg_root, model, json.dumps(cfg), str(seed)],
-                           capture_output=True, text=True, timeout=300)
+        p = subprocess.run([*child_argv, model, json.dumps(cfg), str(seed)], capture_output=True, text=True,
+                           timeout=300)
     except subprocess.TimeoutExpired:
         return {"available": False, "reason": "memory pass timed out after 300 s"}
     if p.returncode != 0:
@@ -189,8 +186,12 @@ def _ops(interp: Interpreter) -> list[str] | None:
 
 
 def measure(model: str, configs: list[dict], options: dict | None = None, emit: Emit | None = None,
-            pkg_root: str | None = None) -> dict:
-    """Measure every configuration of ``model``; emits ``config`` events as each one completes."""
+            memory_child_argv: list[str] | None = None) -> dict:
+    """Measure every configuration of ``model``; emits ``config`` events as each one completes.
+
+    ``memory_child_argv`` starts the fresh process of the memory pass (the agent's ``--memory-child``
+    mode); without it there is no memory pass.
+    """
     o = {**DEFAULTS, **(options or {})}
     emit = emit or (lambda kind, payload: None)
     for c in configs:
@@ -272,8 +273,8 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
     runners.clear()
     # phase 5: memory, one fresh process per configuration
     for lab in labels_ok:
-        if o["memory"] and pkg_root:
-            results[lab]["memory"] = _memory_pass(model, results[lab]["config"], int(o["seed"]), pkg_root)
+        if o["memory"] and memory_child_argv:
+            results[lab]["memory"] = _memory_pass(model, results[lab]["config"], int(o["seed"]), memory_child_argv)
         else:
             results[lab]["memory"] = {"available": False, "reason": "memory pass disabled"}
         progress(f"memory {lab}")

@@ -1,7 +1,7 @@
 """Summary statistics of latency samples.
 
-Standard library only: the on-device agent imports this file on boards that
-have numpy but we do not want to depend on its percentile defaults either.
+Standard library only: it runs on the device (and on the host for serial boards), and numpy's
+percentile defaults are not what we want to depend on.
 """
 from __future__ import annotations
 
