@@ -1,6 +1,6 @@
 """edgeq's virtual microcontroller: TFLite Micro on the host behind a serial line.
 
-It speaks the protocol of ``edgeq/profiling/transports/serial.py`` (MLPerf Tiny's runner
+It speaks the protocol of ``edgeq/profiling/links/serial.py`` (MLPerf Tiny's runner
 commands plus ``model load`` and ``arena``) and enforces a board profile's flash and RAM:
 a model larger than flash or an arena larger than RAM is refused with ``e-[…]``.
 Its timings are host timings, never hardware timings.

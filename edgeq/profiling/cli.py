@@ -99,7 +99,7 @@ def _check(dev: Device, timeout: float) -> str | None:
     """None if reachable, else the reason."""
     try:
         if dev.transport == "serial":
-            from .transports.serial import check_port
+            from .links.serial import check_port
             check_port(dev.uri, timeout)
         else:
             from .profile import make_transport

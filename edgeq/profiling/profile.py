@@ -1,7 +1,7 @@
 """Host-side orchestration of ``edgeq profile``: one thread per device, results merged into one report.
 
 Python-capable devices (local, ssh, adb) get the agent bundle and stream ``@@EDGEQ`` events back;
-serial devices speak the MLPerf Tiny-style line protocol (see ``transports/serial.py``). Whatever a
+serial devices speak the MLPerf Tiny-style line protocol (see ``links/serial.py``). Whatever a
 device delivered before it failed is kept and the device is marked ``partial`` or ``failed``.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ..atomic import write_text_atomic
 from ..errors import EdgeqError
 from .devices import Device, parse_uri
 from .errors import AgentError, DeviceError
-from .transports.base import Transport
+from .links.shell import ShellLink
 
 MARK = "@@EDGEQ "
 EMULATED_NOTICE = ("EMULATED DEVICE: timings come from a host emulating the board and are NOT hardware "
@@ -34,20 +34,20 @@ DEFAULT_OPTIONS = {"warmup_runs": 1, "warmup_min_secs": 0.5, "min_runs": 50, "mi
 Progress = Callable[[int, int, str], None]
 
 
-def make_transport(dev: Device) -> Transport:
+def make_transport(dev: Device) -> ShellLink:
     """The transport that reaches ``dev`` (python-agent devices only)."""
     transport, u, q = parse_uri(dev.uri)
     python = q.get("python") or dev.extra.get("python")
     if transport == "local":
-        from .transports.local import LocalTransport
-        return LocalTransport(python)
+        from .links.local import LocalLink
+        return LocalLink(python)
     if transport == "ssh":
-        from .transports.ssh import SshTransport
-        return SshTransport(u.username, u.hostname, u.port, python, dev.extra.get("ssh_config"))
+        from .links.ssh import SshLink
+        return SshLink(u.username, u.hostname, u.port, python, dev.extra.get("ssh_config"))
     if transport == "adb":
-        from .transports.adb import AdbTransport
+        from .links.adb import AdbLink
         serial = u.netloc + u.path if (u.netloc or u.path) else ""
-        return AdbTransport(serial, q.get("server"), python, q.get("tmp") or dev.extra.get("tmp_base"))
+        return AdbLink(serial, q.get("server"), python, q.get("tmp") or dev.extra.get("tmp_base"))
     raise DeviceError(f"{dev.uri}: transport '{transport}' does not run the Python agent")
 
 
@@ -72,7 +72,7 @@ def run_python_agent(dev: Device, model: Path, configs: list[dict], opts: dict, 
         tr.close()
 
 
-def _run_agent_on(tr: Transport, dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
+def _run_agent_on(tr: ShellLink, dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
                   progress: Progress, result: dict) -> None:
     tr.check(timeout=float(opts["check_timeout_s"]))
     rc, out = tr.run("uname -m", timeout=30)
@@ -107,7 +107,7 @@ def _run_agent_on(tr: Transport, dev: Device, model: Path, configs: list[dict], 
                     pass  # the device is gone; the run's own error says so
 
 
-def _stream_agent(tr: Transport, cmd: str, configs: list[dict], opts: dict, progress: Progress,
+def _stream_agent(tr: ShellLink, cmd: str, configs: list[dict], opts: dict, progress: Progress,
                   result: dict) -> None:
     per_cfg = 60 + 2 * float(opts["max_secs"]) + 4 * float(opts["energy_window_s"] or 5) + 300
     limit = 120 + len(configs) * per_cfg
@@ -179,7 +179,7 @@ def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, ke
     t0 = time.time()
     try:
         if dev.agent == "micro-serial":
-            from .transports.serial import run_serial
+            from .links.serial import run_serial
             run_serial(dev, model, opts, progress, result)
         else:
             run_python_agent(dev, model, configs, opts, keep, progress, result)

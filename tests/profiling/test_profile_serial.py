@@ -81,7 +81,7 @@ def test_fit_check_runs_before_anything_is_sent(tiny_model, tmp_path, ram, flash
 
 
 def test_board_itself_enforces_its_ram(tiny_model):
-    from edgeq.profiling.transports.serial import MicroSerial
+    from edgeq.profiling.links.serial import MicroSerial
     b = VirtualBoard(ram=2000, flash=1048576)
     try:
         link = MicroSerial(f"serial://{b.path}?baud=115200", timeout=10)

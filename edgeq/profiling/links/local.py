@@ -4,10 +4,10 @@ from __future__ import annotations
 import shutil
 import sys
 
-from .base import Transport
+from .shell import ShellLink
 
 
-class LocalTransport(Transport):
+class LocalLink(ShellLink):
     uri = "local"
 
     def __init__(self, python: str | None = None):

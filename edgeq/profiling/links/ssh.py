@@ -13,10 +13,10 @@ import subprocess
 import tempfile
 
 from ..errors import DeviceError
-from .base import Transport
+from .shell import ShellLink
 
 
-class SshTransport(Transport):
+class SshLink(ShellLink):
     def __init__(self, user: str | None, host: str, port: int | None = None, python: str | None = None,
                  ssh_config: str | None = None, connect_timeout: int = 10):
         self.user, self.host, self.port = user, host, port

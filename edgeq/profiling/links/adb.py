@@ -12,12 +12,12 @@ import subprocess
 import time
 
 from ..errors import DeviceError
-from .base import Transport
+from .shell import ShellLink
 
 RC_MARK = "@@EDGEQ_RC="
 
 
-class AdbTransport(Transport):
+class AdbLink(ShellLink):
     tmp_base = "/data/local/tmp"
 
     def __init__(self, serial: str, server: str | None = None, python: str | None = None,

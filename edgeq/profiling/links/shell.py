@@ -1,4 +1,4 @@
-"""The shell-like transport interface every agent-running device offers (local, ssh, adb)."""
+"""The shell-like link every agent-running device offers (local, ssh, adb): commands and file copies."""
 from __future__ import annotations
 
 import shlex
@@ -10,7 +10,7 @@ from typing import IO
 from ..errors import DeviceError
 
 
-class Transport(ABC):
+class ShellLink(ABC):
     """Runs shell commands on a device and copies files to it."""
 
     #: a human name for messages, e.g. "ssh://root@host:22"
@@ -33,7 +33,7 @@ class Transport(ABC):
         return None
 
     def run(self, command: str, timeout: float = 60) -> tuple[int, str]:
-        """Run to completion; (exit code, stdout). Transport failures raise DeviceError."""
+        """Run to completion; (exit code, stdout). Link failures raise DeviceError."""
         try:
             p = subprocess.run(self.argv(command), capture_output=True, text=True, timeout=timeout,
                                stdin=subprocess.DEVNULL)
