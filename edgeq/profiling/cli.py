@@ -13,6 +13,7 @@ import click
 from ..errors import EdgeqError
 from .devices import Device, list_profiles, resolve_device
 from .errors import DeviceError
+from .links import open_link, uri_usage
 
 
 def _fail(e: EdgeqError) -> None:
@@ -23,9 +24,8 @@ def _fail(e: EdgeqError) -> None:
 @click.command("profile")
 @click.argument("model", type=click.Path())
 @click.option("--device", "-d", "devices", multiple=True, required=True, metavar="DEVICE",
-              help="Profile name (edgeq devices), NAME@URI, or a URI: local, ssh://user@host[:port], "
-                   "adb://SERIAL, adb://host:port[?server=host:5037], serial:///dev/ttyACM0?baud=115200. Repeatable; "
-                   "devices run in parallel.")
+              help=f"Profile name (edgeq devices), NAME@URI, or a URI: {uri_usage()}. Repeatable; devices run "
+                   "in parallel.")
 @click.option("--delegate", "delegates", multiple=True, default=("xnnpack",), show_default=True,
               type=click.Choice(["none", "xnnpack", "cpu", "gpu"]), help="Repeatable: configurations are "
               "delegates × threads, interleaved in seeded shuffled order.")
@@ -98,16 +98,11 @@ def _parse_cpus(spec: str | None) -> list[int] | None:
 def _check(dev: Device, timeout: float) -> str | None:
     """None if reachable, else the reason."""
     try:
-        if dev.transport == "serial":
-            from .links.serial import check_port
-            check_port(dev.uri, timeout)
-        else:
-            from .profile import make_transport
-            tr = make_transport(dev)
-            try:
-                tr.check(timeout=timeout)
-            finally:
-                tr.close()
+        link = open_link(dev, timeout)
+        try:
+            link.check(timeout=timeout)
+        finally:
+            link.close()
         return None
     except EdgeqError as e:
         return str(e)

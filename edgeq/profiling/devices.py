@@ -6,8 +6,6 @@ import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -16,9 +14,9 @@ else:  # pragma: no cover
 
 from ..resources import devices_dir
 from .errors import ProfileError
+from .links import LINKS, is_uri, parse_uri, scheme_of, uri_usage
 
 CLASSES = ("phone", "sbc", "mcu", "host")
-TRANSPORTS = ("local", "ssh", "adb", "serial")
 ENERGY = ("odpm", "battery", "pmic", "ina2xx", "rapl", "serial-monitor", "auto", "none")
 AGENTS = ("python", "micro-serial")
 REQUIRED = {"name": str, "class": str, "cores": int, "isa": list, "ram_bytes": int, "flash_bytes": int,
@@ -83,7 +81,7 @@ def load_profile(path: str | os.PathLike) -> Device:
     unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
         raise ProfileError(f"device profile {p}: unknown field(s) {', '.join(unknown)}: remove or fix the spelling")
-    for key, allowed in (("class", CLASSES), ("transport", TRANSPORTS), ("energy", ENERGY), ("agent", AGENTS)):
+    for key, allowed in (("class", CLASSES), ("transport", tuple(LINKS)), ("energy", ENERGY), ("agent", AGENTS)):
         if data[key] not in allowed:
             raise ProfileError(f"device profile {p}: {key} '{data[key]}' is not one of {', '.join(allowed)}")
     for key in ("cores", "ram_bytes", "flash_bytes"):
@@ -91,9 +89,12 @@ def load_profile(path: str | os.PathLike) -> Device:
             raise ProfileError(f"device profile {p}: '{key}' must be ≥ 0")
     if data["class"] == "mcu" and (data["ram_bytes"] <= 0 or data["flash_bytes"] <= 0):
         raise ProfileError(f"device profile {p}: an mcu needs ram_bytes and flash_bytes > 0 for the fit check")
-    scheme = data["uri"].split(":", 1)[0]
-    if scheme != data["transport"]:
+    if scheme_of(data["uri"]) != data["transport"]:
         raise ProfileError(f"device profile {p}: uri '{data['uri']}' does not match transport '{data['transport']}'")
+    try:
+        parse_uri(data["uri"])
+    except ProfileError as e:
+        raise ProfileError(f"device profile {p}: {e}") from None
     extra = {k: data[k] for k in OPTIONAL if k in data and k != "emulated"}
     return Device(name=data["name"], cls=data["class"], uri=data["uri"], transport=data["transport"],
                   agent=data["agent"], energy=data["energy"], cores=data["cores"], isa=list(data["isa"]),
@@ -113,45 +114,28 @@ def list_profiles() -> list[Device]:
     return sorted(seen.values(), key=lambda d: (CLASSES.index(d.cls), d.name))
 
 
-def parse_uri(uri: str) -> tuple[str, Any, dict[str, str]]:
-    """(transport, parsed URL, query options) of a device URI."""
-    if uri == "local":
-        return "local", None, {}
-    u = urlparse(uri)
-    if u.scheme not in ("ssh", "adb", "serial"):
-        raise ProfileError(f"device '{uri}' is neither a profile name nor a URI: use local, ssh://user@host[:port], "
-                           "adb://SERIAL, adb://host:port or serial:///dev/tty…; 'edgeq devices' lists profiles")
-    q = {k: v[-1] for k, v in parse_qs(u.query).items()}
-    if u.scheme == "ssh" and not u.hostname:
-        raise ProfileError(f"device '{uri}' has no host: write ssh://user@host[:port]")
-    if u.scheme == "serial" and not u.path:
-        raise ProfileError(f"device '{uri}' has no port path: write serial:///dev/ttyACM0?baud=115200")
-    return u.scheme, u, q
-
-
 def resolve_device(spec: str) -> Device:
     """A profile name, a profile path, ``NAME@URI`` (a profile at another address) or a bare URI."""
-    m = re.fullmatch(r"([\w.-]+)@((?:ssh|adb|serial)://.*|local)", spec)
-    name, uri = (m.group(1), m.group(2)) if m else (spec, "")
-    if name == "local" or "://" in name:
-        transport, _, q = parse_uri(name)
-        return Device(name=name, cls="host" if transport == "local" else "unknown", uri=name,
-                      transport=transport, agent="micro-serial" if transport == "serial" else "python",
-                      energy=q.get("energy", "auto" if transport == "local" else "none"),
-                      emulated=q.get("emulated", "0") in ("1", "true", "yes"))
+    name, at, uri = spec.partition("@")
+    if not (at and re.fullmatch(r"[\w.-]+", name) and is_uri(uri) and scheme_of(uri) in LINKS):
+        name, uri = spec, ""
+    if is_uri(name):
+        u = parse_uri(name)
+        link = LINKS[u.scheme]
+        return Device(name=name, cls=link.device_class, uri=name, transport=u.scheme, agent=link.runner,
+                      energy=u.options.get("energy", link.default_energy), emulated=u.emulated)
     if name.endswith(".toml"):
         dev = load_profile(name)
     else:
         dev = next((d for d in list_profiles() if d.name == name), None)
         if dev is None:
             known = ", ".join(d.name for d in list_profiles())
-            raise ProfileError(f"unknown device '{name}': use a profile ({known}) or a URI "
-                               "(local, ssh://user@host[:port], adb://SERIAL, serial:///dev/tty…)")
+            raise ProfileError(f"unknown device '{name}': use a profile ({known}) or a URI ({uri_usage()})")
     if uri:
-        transport, _, q = parse_uri(uri)
-        if transport != dev.transport:
-            raise ProfileError(f"device '{spec}': profile {dev.name} uses {dev.transport}, not {transport}")
+        u = parse_uri(uri)
+        if u.scheme != dev.transport:
+            raise ProfileError(f"device '{spec}': profile {dev.name} uses {dev.transport}, not {u.scheme}")
         dev.uri = uri
-        if q.get("emulated", "0") in ("1", "true", "yes"):
+        if u.emulated:
             dev.emulated = True
     return dev

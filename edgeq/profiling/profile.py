@@ -20,8 +20,9 @@ from typing import Callable
 
 from ..atomic import write_text_atomic
 from ..errors import EdgeqError
-from .devices import Device, parse_uri
+from .devices import Device
 from .errors import AgentError, DeviceError
+from .links import LINKS, open_link
 from .links.shell import ShellLink
 
 MARK = "@@EDGEQ "
@@ -32,23 +33,6 @@ DEFAULT_OPTIONS = {"warmup_runs": 1, "warmup_min_secs": 0.5, "min_runs": 50, "mi
                    "sysfs_root": "/", "energy_window_s": None, "check_timeout_s": 15.0}
 
 Progress = Callable[[int, int, str], None]
-
-
-def make_transport(dev: Device) -> ShellLink:
-    """The transport that reaches ``dev`` (python-agent devices only)."""
-    transport, u, q = parse_uri(dev.uri)
-    python = q.get("python") or dev.extra.get("python")
-    if transport == "local":
-        from .links.local import LocalLink
-        return LocalLink(python)
-    if transport == "ssh":
-        from .links.ssh import SshLink
-        return SshLink(u.username, u.hostname, u.port, python, dev.extra.get("ssh_config"))
-    if transport == "adb":
-        from .links.adb import AdbLink
-        serial = u.netloc + u.path if (u.netloc or u.path) else ""
-        return AdbLink(serial, q.get("server"), python, q.get("tmp") or dev.extra.get("tmp_base"))
-    raise DeviceError(f"{dev.uri}: transport '{transport}' does not run the Python agent")
 
 
 def _watchdog(proc: subprocess.Popen, limit_s: float, fired: threading.Event) -> threading.Timer:
@@ -65,7 +49,9 @@ def _watchdog(proc: subprocess.Popen, limit_s: float, fired: threading.Event) ->
 def run_python_agent(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
                      progress: Progress, result: dict) -> None:
     """Push, run and clean up the agent on ``dev``; fills ``result`` as events arrive."""
-    tr = make_transport(dev)
+    if not issubclass(LINKS[dev.transport], ShellLink):
+        raise DeviceError(f"{dev.uri}: transport '{dev.transport}' does not run the Python agent")
+    tr = open_link(dev, timeout=float(opts["check_timeout_s"]))
     try:
         _run_agent_on(tr, dev, model, configs, opts, keep, progress, result)
     finally:

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from edgeq.errors import EdgeqError
 from edgeq.profiling.cli import devices
 from edgeq.profiling.devices import PROFILE_DIR, list_profiles, load_profile, resolve_device
+from edgeq.profiling.links import parse_uri
 
 GOOD = """name = "b"
 class = "mcu"
@@ -72,6 +73,24 @@ def test_uris_resolve():
         resolve_device("ftp://x")
     with pytest.raises(EdgeqError, match="has no host"):
         resolve_device("ssh://")
+
+
+def test_device_uris_parse_into_their_parts():
+    u = parse_uri("ssh://pi@10.0.0.5:2222?python=/usr/bin/python3&emulated=1")
+    assert (u.scheme, u.user, u.host, u.port, u.options["python"], u.emulated) == \
+        ("ssh", "pi", "10.0.0.5", 2222, "/usr/bin/python3", True)
+    a = parse_uri("adb://127.0.0.1:5555?server=127.0.0.1:5037&tmp=/sdcard")
+    assert (a.netloc + a.path, a.options) == ("127.0.0.1:5555", {"server": "127.0.0.1:5037", "tmp": "/sdcard"})
+    assert parse_uri("adb://emulator-5554").netloc == "emulator-5554" and parse_uri("adb://").netloc == ""
+    s = parse_uri("serial:///dev/ttyACM0?baud=9600")
+    assert (s.scheme, s.path, s.options["baud"], s.emulated) == ("serial", "/dev/ttyACM0", "9600", False)
+    assert resolve_device("serial:///dev/ttyACM0").agent == "micro-serial"
+    assert resolve_device("local").cls == "host" and resolve_device("local").energy == "auto"
+    assert resolve_device("adb://x?energy=battery").energy == "battery"
+    for bad, want in (("ssh://pi@host:22x", "port that is not a number"), ("serial://", "has no port path"),
+                      ("local://x", "written 'local'"), ("ssh:pi@host", "neither a profile name nor a URI")):
+        with pytest.raises(EdgeqError, match=want):
+            parse_uri(bad)
 
 
 def test_devices_check_is_bounded_and_says_why(tmp_path, monkeypatch):

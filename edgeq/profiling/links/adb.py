@@ -10,15 +10,28 @@ import os
 import re
 import subprocess
 import time
+from typing import TYPE_CHECKING
 
 from ..errors import DeviceError
-from .shell import ShellLink
+from .base import DeviceUri
+from .shell import ShellLink, python_of
+
+if TYPE_CHECKING:
+    from ..devices import Device
 
 RC_MARK = "@@EDGEQ_RC="
 
 
 class AdbLink(ShellLink):
+    scheme = "adb"
+    usage = ("adb://SERIAL", "adb://host:port[?server=host:5037]")
     tmp_base = "/data/local/tmp"
+
+    @classmethod
+    def open(cls, uri: DeviceUri, dev: Device, timeout: float) -> AdbLink:
+        # adb://SERIAL or adb://host:port; adb:// alone is the only attached device
+        return cls(uri.netloc + uri.path, uri.options.get("server"), python_of(uri, dev),
+                   uri.options.get("tmp") or dev.extra.get("tmp_base"))
 
     def __init__(self, serial: str, server: str | None = None, python: str | None = None,
                  tmp_base: str | None = None):

@@ -20,37 +20,47 @@ import re
 import termios
 import time
 from pathlib import Path
-from typing import Callable
-from urllib.parse import parse_qs, urlparse
+from typing import TYPE_CHECKING, Callable
 
-from ..errors import DeviceError
+from ..errors import DeviceError, ProfileError
 from ..fit import fit_check
 from ..ondevice import stats
+from .base import DeviceUri, Link
+
+if TYPE_CHECKING:
+    from ..devices import Device
 
 CHUNK = 31  # bytes per 'db' command: keeps each command under the protocol's 80 characters
 
 
-def _port_of(uri: str) -> tuple[str, int]:
-    u = urlparse(uri)
-    q = {k: v[-1] for k, v in parse_qs(u.query).items()}
-    try:
-        baud = int(q.get("baud", 115200))
-    except ValueError:
-        raise DeviceError(f"{uri}: baud '{q.get('baud')}' is not a number") from None
-    return u.path, baud
-
-
-class MicroSerial:
+class SerialLink(Link):
     """One open serial link to a board."""
 
-    def __init__(self, uri: str, timeout: float = 10.0):
+    scheme = "serial"
+    usage = ("serial:///dev/ttyACM0?baud=115200",)
+    runner = "micro-serial"
+
+    @classmethod
+    def check_uri(cls, uri: DeviceUri) -> None:
+        if not uri.path:
+            raise ProfileError(f"device '{uri.text}' has no port path: write serial:///dev/ttyACM0?baud=115200")
+
+    @classmethod
+    def open(cls, uri: DeviceUri, dev: Device, timeout: float) -> SerialLink:
+        return cls(uri, timeout)
+
+    def __init__(self, uri: DeviceUri, timeout: float = 10.0):
         import serial
-        self.uri = uri
-        port, baud = _port_of(uri)
+        self.uri = uri.text
+        port = uri.path
+        try:
+            baud = int(uri.options.get("baud", 115200))
+        except ValueError:
+            raise DeviceError(f"{uri.text}: baud '{uri.options['baud']}' is not a number") from None
         try:
             self.ser = serial.Serial(port, baudrate=baud, timeout=timeout)
         except (serial.SerialException, OSError) as e:
-            raise DeviceError(f"{uri}: cannot open {port} ({e}): check the cable, the path "
+            raise DeviceError(f"{uri.text}: cannot open {port} ({e}): check the cable, the path "
                               "and that you may use it (dialout group)") from None
         self.timeout = timeout
 
@@ -109,12 +119,9 @@ class MicroSerial:
         return (laps[1] - laps[0]) % (1 << 32) / 1e6 / n  # 32-bit µs counter may wrap
 
 
-def check_port(uri: str, timeout: float) -> None:
-    link = MicroSerial(uri, timeout=timeout)
-    try:
-        link.command("name", timeout=timeout)
-    finally:
-        link.close()
+    def check(self, timeout: float = 10) -> None:
+        """Raise DeviceError unless the board answers ``name`` within ``timeout``."""
+        self.command("name", timeout=timeout)
 
 
 def _tagged(lines: list[str], prefix: str) -> str | None:
@@ -128,7 +135,8 @@ def run_serial(dev, model: Path, opts: dict, progress: Callable[[int, int, str],
     """Fit check, load, measure and read the arena of ``model`` on a board; fills ``result``."""
     data = model.read_bytes()
     result["fit"] = fit_check(data, dev.ram_bytes, dev.flash_bytes, dev.name)  # before anything is sent
-    link = MicroSerial(dev.uri, timeout=float(opts.get("check_timeout_s", 15)))
+    from . import open_link
+    link = open_link(dev, timeout=float(opts.get("check_timeout_s", 15)))
     total = 5
     try:
         name = _tagged(link.command("name"), "m-name-dut-")
@@ -167,7 +175,7 @@ def run_serial(dev, model: Path, opts: dict, progress: Callable[[int, int, str],
         link.close()
 
 
-def _energy(dev, link: MicroSerial, opts: dict) -> dict:
+def _energy(dev, link: SerialLink, opts: dict) -> dict:
     """Board energy from an external monitor (profile ``energy = "serial-monitor"``), else null + why."""
     if dev.energy != "serial-monitor":
         return {"available": False, "energy_per_inference_uj": None,
@@ -192,7 +200,7 @@ def _energy(dev, link: MicroSerial, opts: dict) -> dict:
         reader.close()
 
 
-def _loop(link: MicroSerial, min_runs: int, min_secs: float, max_secs: float) -> list[float]:
+def _loop(link: SerialLink, min_runs: int, min_secs: float, max_secs: float) -> list[float]:
     """Single inferences until the count AND the time are reached (board time), capped by host time."""
     samples: list[float] = []
     board_s = 0.0

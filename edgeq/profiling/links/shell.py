@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import shlex
-from abc import ABC, abstractmethod
 import subprocess
 import tempfile
-from typing import IO
+from abc import abstractmethod
+from typing import IO, TYPE_CHECKING
 
 from ..errors import DeviceError
+from .base import DeviceUri, Link
+
+if TYPE_CHECKING:
+    from ..devices import Device
 
 
-class ShellLink(ABC):
+class ShellLink(Link):
     """Runs shell commands on a device and copies files to it."""
 
-    #: a human name for messages, e.g. "ssh://root@host:22"
-    uri = "?"
+    runner = "python"
     #: python on the device (profiles and ``?python=`` may override)
     python = "python3"
     #: where to make working dirs when the device's $TMPDIR is unset
@@ -53,7 +56,7 @@ class ShellLink(ABC):
         return p, err
 
     def check(self, timeout: float = 10) -> None:
-        """Raise DeviceError unless the device answers a trivial command within ``timeout``."""
+        """Raise DeviceError unless the device's shell answers a trivial command within ``timeout``."""
         rc, out = self.run("echo edgeq-ok", timeout=timeout)
         if rc != 0 or "edgeq-ok" not in out:
             raise DeviceError(f"{self.uri}: shell did not answer (exit {rc}): check the device's shell")
@@ -69,5 +72,8 @@ class ShellLink(ABC):
     def remove(self, path: str) -> None:
         self.run(f"rm -rf {shlex.quote(path)}", timeout=30)
 
-    def close(self) -> None:
-        pass
+
+
+def python_of(uri: DeviceUri, dev: Device) -> str | None:
+    """The device's python: ``?python=`` in the URI, else the profile's ``python``, else the link's default."""
+    return uri.options.get("python") or dev.extra.get("python")

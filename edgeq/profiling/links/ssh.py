@@ -11,12 +11,29 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from typing import TYPE_CHECKING
 
-from ..errors import DeviceError
-from .shell import ShellLink
+from ..errors import DeviceError, ProfileError
+from .base import DeviceUri
+from .shell import ShellLink, python_of
+
+if TYPE_CHECKING:
+    from ..devices import Device
 
 
 class SshLink(ShellLink):
+    scheme = "ssh"
+    usage = ("ssh://user@host[:port]",)
+
+    @classmethod
+    def check_uri(cls, uri: DeviceUri) -> None:
+        if not uri.host:
+            raise ProfileError(f"device '{uri.text}' has no host: write ssh://user@host[:port]")
+
+    @classmethod
+    def open(cls, uri: DeviceUri, dev: Device, timeout: float) -> SshLink:
+        return cls(uri.user, uri.host, uri.port, python_of(uri, dev), dev.extra.get("ssh_config"))
+
     def __init__(self, user: str | None, host: str, port: int | None = None, python: str | None = None,
                  ssh_config: str | None = None, connect_timeout: int = 10):
         self.user, self.host, self.port = user, host, port
