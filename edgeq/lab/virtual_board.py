@@ -1,8 +1,8 @@
 """edgeq's virtual microcontroller: TFLite Micro on the host behind a serial line.
 
-It speaks the protocol of ``edgeq/profiling/links/serial.py`` (MLPerf Tiny's runner
-commands plus ``model load`` and ``arena``) and enforces a board profile's flash and RAM:
-a model larger than flash or an arena larger than RAM is refused with ``e-[…]``.
+It speaks the micro-serial runner's protocol (``edgeq/profiling/runners/micro_serial.py``: MLPerf
+Tiny's runner commands plus ``model load`` and ``arena``) and enforces a board profile's flash and
+RAM: a model larger than flash or an arena larger than RAM is refused with ``e-[…]``.
 Its timings are host timings, never hardware timings.
 
 Run: ``python -m edgeq.lab.virtual_board --fd N --ram BYTES --flash BYTES`` (N: a pty master

@@ -1,8 +1,6 @@
-"""Host-side orchestration of ``edgeq profile``: one thread per device, results merged into one report.
+"""``edgeq profile``: one thread per device, each measured by its runner, results merged into one report.
 
-Python-capable devices (local, ssh, adb) get the agent bundle and stream ``@@EDGEQ`` events back;
-serial devices speak the MLPerf Tiny-style line protocol (see ``links/serial.py``). Whatever a
-device delivered before it failed is kept and the device is marked ``partial`` or ``failed``.
+Whatever a device delivered before it failed is kept and the device is marked ``partial`` or ``failed``.
 """
 from __future__ import annotations
 
@@ -10,141 +8,21 @@ import datetime as _dt
 import hashlib
 import json
 import os
-import shlex
-import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable
 
 from ..atomic import write_text_atomic
 from ..errors import EdgeqError
 from .devices import Device
-from .errors import AgentError, DeviceError
-from .links import LINKS, open_link
-from .links.shell import ShellLink
+from .ondevice.measure import DELEGATES
+from .runners import RUNNERS, Progress
 
-MARK = "@@EDGEQ "
 EMULATED_NOTICE = ("EMULATED DEVICE: timings come from a host emulating the board and are NOT hardware "
                    "timings; only memory/arena figures and outputs carry over to the real board.")
 DEFAULT_OPTIONS = {"warmup_runs": 1, "warmup_min_secs": 0.5, "min_runs": 50, "min_secs": 1.0,
                    "max_secs": 150.0, "rounds": 3, "seed": 0, "affinity": None, "memory": True,
                    "sysfs_root": "/", "energy_window_s": None, "check_timeout_s": 15.0}
-
-Progress = Callable[[int, int, str], None]
-
-
-def _watchdog(proc: subprocess.Popen, limit_s: float, fired: threading.Event) -> threading.Timer:
-    def kill() -> None:
-        if proc.poll() is None:
-            fired.set()
-            proc.kill()
-    t = threading.Timer(limit_s, kill)
-    t.daemon = True
-    t.start()
-    return t
-
-
-def run_python_agent(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
-                     progress: Progress, result: dict) -> None:
-    """Push, run and clean up the agent on ``dev``; fills ``result`` as events arrive."""
-    if not issubclass(LINKS[dev.transport], ShellLink):
-        raise DeviceError(f"{dev.uri}: transport '{dev.transport}' does not run the Python agent")
-    tr = open_link(dev, timeout=float(opts["check_timeout_s"]))
-    try:
-        _run_agent_on(tr, dev, model, configs, opts, keep, progress, result)
-    finally:
-        tr.close()
-
-
-def _run_agent_on(tr: ShellLink, dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
-                  progress: Progress, result: dict) -> None:
-    tr.check(timeout=float(opts["check_timeout_s"]))
-    rc, out = tr.run("uname -m", timeout=30)
-    machine = out.strip().splitlines()[-1] if rc == 0 and out.strip() else None
-    request = {"model": "model.tflite", "configs": configs,
-               "options": {k: opts[k] for k in ("warmup_runs", "warmup_min_secs", "min_runs", "min_secs",
-                                                "max_secs", "rounds", "seed", "affinity", "memory",
-                                                "sysfs_root")}}
-    request["options"]["energy"] = {"source": dev.energy, "root": opts["sysfs_root"],
-                                    "window_s": opts["energy_window_s"],
-                                    "options": dict(dev.extra.get("energy_options", {}),
-                                                    **({"port": dev.extra["energy_port"]}
-                                                       if "energy_port" in dev.extra else {}))}
-    from .agent_bundle import build_bundle
-    with tempfile.TemporaryDirectory(prefix="edgeq-push-") as tmp:
-        bundle = Path(tmp) / "bundle.zip"
-        manifest_sha = build_bundle(bundle, model, request, machine)
-        wd = tr.mkdtemp()
-        result["workdir"] = wd
-        try:
-            tr.push(str(bundle), f"{wd}/bundle.zip")
-            py = shlex.quote(tr.python)
-            cmd = (f"cd {shlex.quote(wd)} && {py} -c \"import zipfile; zipfile.ZipFile('bundle.zip')"
-                   f".extractall('.')\" && rm -f bundle.zip && {py} python_agent.py "
-                   f"--manifest-sha256 {manifest_sha}{' --keep' if keep else ''}")
-            _stream_agent(tr, cmd, configs, opts, progress, result)
-        finally:
-            if not keep:
-                try:
-                    tr.remove(wd)
-                except DeviceError:
-                    pass  # the device is gone; the run's own error says so
-
-
-def _stream_agent(tr: ShellLink, cmd: str, configs: list[dict], opts: dict, progress: Progress,
-                  result: dict) -> None:
-    per_cfg = 60 + 2 * float(opts["max_secs"]) + 4 * float(opts["energy_window_s"] or 5) + 300
-    limit = 120 + len(configs) * per_cfg
-    proc, err = tr.stream(cmd)
-    fired = threading.Event()
-    timer = _watchdog(proc, limit, fired)
-    by_label: dict[str, dict] = {}
-    error = None
-    final = None
-    tail: list[str] = []
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip("\r\n")
-            if not line.startswith(MARK):
-                tail = (tail + [line])[-20:]
-                continue
-            try:
-                ev = json.loads(line[len(MARK):])
-            except ValueError:
-                continue
-            kind = ev.pop("event", None)
-            if kind == "progress":
-                progress(ev["step"], ev["total"], ev["what"])
-            elif kind == "config":
-                by_label[ev["label"]] = ev
-                result["configs"] = list(by_label.values())
-            elif kind == "error":
-                error = ev
-            elif kind == "result":
-                final = ev
-        proc.wait()
-    finally:
-        timer.cancel()
-    err.seek(0)
-    stderr = err.read()
-    err.close()
-    if final is not None:
-        result.update(final)
-        return
-    if fired.is_set():
-        raise DeviceError(f"{tr.uri}: agent ran past {limit:.0f} s and was stopped: "
-                          "lower --max-secs or check the device")
-    if error is not None:
-        raise AgentError(f"{tr.uri}: agent failed: {error['message']}")
-    why = tr.explain(proc.returncode, stderr)
-    if why:
-        raise DeviceError(f"{tr.uri}: {why}")
-    last = (stderr.strip().splitlines() or tail or ["no output"])[-1]
-    raise AgentError(f"{tr.uri}: agent exited with status {proc.returncode} before finishing ({last}): "
-                     "the device disconnected or the agent crashed; rerun with --keep to inspect its files")
 
 
 def _sha256(path: Path) -> str:
@@ -164,11 +42,7 @@ def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, ke
         result["notice"] = EMULATED_NOTICE
     t0 = time.time()
     try:
-        if dev.agent == "micro-serial":
-            from .links.serial import run_serial
-            run_serial(dev, model, opts, progress, result)
-        else:
-            run_python_agent(dev, model, configs, opts, keep, progress, result)
+        RUNNERS[dev.agent](dev, model, configs, opts, keep, progress, result)
         bad = [c["error"] for c in result.get("configs") or [] if c.get("error")]
         result["status"] = "partial" if bad else "ok"
         if bad:
@@ -181,7 +55,6 @@ def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, ke
 
 
 def _configs(delegates: list[str], threads: list[int]) -> list[dict]:
-    from .ondevice.measure import DELEGATES
     for d in delegates:
         if d not in DELEGATES:
             raise EdgeqError(f"unknown delegate '{d}': choose from {', '.join(DELEGATES)}")

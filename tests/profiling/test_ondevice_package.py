@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeq.profiling.agent_bundle import EDGEQ_DIR, ONDEVICE_DIR, build_bundle, package_files
+from edgeq.profiling.runners.agent_bundle import EDGEQ_DIR, ONDEVICE_DIR, build_bundle, package_files
 
 #: what a device offers besides the standard library: numpy, and pyserial for the serial energy monitor
 #: (imported inside the reader, which reports its absence). The TFLite runtime is found by

@@ -83,12 +83,13 @@ def test_fit_check_runs_before_anything_is_sent(tiny_model, tmp_path, ram, flash
 def test_board_itself_enforces_its_ram(tiny_model):
     from edgeq.profiling.links import parse_uri
     from edgeq.profiling.links.serial import SerialLink
+    from edgeq.profiling.runners.micro_serial import load
     b = VirtualBoard(ram=2000, flash=1048576)
     try:
         link = SerialLink(parse_uri(f"serial://{b.path}?baud=115200"), timeout=10)
         assert link.command("name") == ["m-name-dut-[edgeq-virtual]"]
         with pytest.raises(EdgeqError, match="does not fit 2000 bytes of RAM"):
-            link.load("model load", tiny_model.read_bytes())
+            load(link, "model load", tiny_model.read_bytes())
         with pytest.raises(EdgeqError, match="exceeds 1048576 bytes of flash"):
             link.command("model load 2000000")
         link.close()

@@ -99,7 +99,7 @@ def test_keep_leaves_verified_files(sshd, tiny_model, tmp_path, monkeypatch):
 
 def test_corrupted_push_is_refused_by_the_agent(sshd, tiny_model, tmp_path):
     """The agent's checksum check: run it by hand on a kept bundle with a flipped model byte."""
-    from edgeq.profiling.agent_bundle import build_bundle
+    from edgeq.profiling.runners.agent_bundle import build_bundle
     import zipfile
     bundle = tmp_path / "b.zip"
     sha = build_bundle(bundle, tiny_model, {"model": "model.tflite", "configs": [], "options": {}}, None)

@@ -16,11 +16,11 @@ import platform
 import zipfile
 from pathlib import Path
 
-from ..resources import devices_dir
-from ..runtime import _native_dirs
+from ...resources import devices_dir
+from ...runtime import _native_dirs
 
 #: the edgeq package folder; bundle names are relative to the folder above it (``edgeq/...``)
-EDGEQ_DIR = Path(__file__).resolve().parents[1]
+EDGEQ_DIR = Path(__file__).resolve().parents[2]
 ONDEVICE_DIR = EDGEQ_DIR / "profiling" / "ondevice"
 AGENT = devices_dir() / "agents" / "python_agent.py"
 

@@ -1,0 +1,137 @@
+"""The python runner: pushes the agent bundle to a shell link, runs the agent, reads its event stream.
+
+The agent (``devices/agents/python_agent.py``) writes one ``@@EDGEQ {json}`` line per event;
+every finished configuration lands in ``result`` as it arrives, so a link that drops mid-run
+still leaves the configurations measured before it.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import AgentError, DeviceError
+from ..links import LINKS, open_link
+from ..links.shell import ShellLink
+from .agent_bundle import build_bundle
+
+if TYPE_CHECKING:
+    from ..devices import Device
+    from . import Progress
+
+MARK = "@@EDGEQ "
+
+
+def _watchdog(proc: subprocess.Popen, limit_s: float, fired: threading.Event) -> threading.Timer:
+    def kill() -> None:
+        if proc.poll() is None:
+            fired.set()
+            proc.kill()
+    t = threading.Timer(limit_s, kill)
+    t.daemon = True
+    t.start()
+    return t
+
+
+def run(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool, progress: Progress,
+        result: dict) -> None:
+    """Push, run and clean up the agent on ``dev``; fills ``result`` as events arrive."""
+    if not issubclass(LINKS[dev.transport], ShellLink):
+        raise DeviceError(f"{dev.uri}: transport '{dev.transport}' does not run the Python agent")
+    link = open_link(dev, timeout=float(opts["check_timeout_s"]))
+    try:
+        _run_agent_on(link, dev, model, configs, opts, keep, progress, result)
+    finally:
+        link.close()
+
+
+def _run_agent_on(link: ShellLink, dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
+                  progress: Progress, result: dict) -> None:
+    link.check(timeout=float(opts["check_timeout_s"]))
+    rc, out = link.run("uname -m", timeout=30)
+    machine = out.strip().splitlines()[-1] if rc == 0 and out.strip() else None
+    request = {"model": "model.tflite", "configs": configs,
+               "options": {k: opts[k] for k in ("warmup_runs", "warmup_min_secs", "min_runs", "min_secs",
+                                                "max_secs", "rounds", "seed", "affinity", "memory",
+                                                "sysfs_root")}}
+    request["options"]["energy"] = {"source": dev.energy, "root": opts["sysfs_root"],
+                                    "window_s": opts["energy_window_s"],
+                                    "options": dict(dev.extra.get("energy_options", {}),
+                                                    **({"port": dev.extra["energy_port"]}
+                                                       if "energy_port" in dev.extra else {}))}
+    with tempfile.TemporaryDirectory(prefix="edgeq-push-") as tmp:
+        bundle = Path(tmp) / "bundle.zip"
+        manifest_sha = build_bundle(bundle, model, request, machine)
+        wd = link.mkdtemp()
+        result["workdir"] = wd
+        try:
+            link.push(str(bundle), f"{wd}/bundle.zip")
+            py = shlex.quote(link.python)
+            cmd = (f"cd {shlex.quote(wd)} && {py} -c \"import zipfile; zipfile.ZipFile('bundle.zip')"
+                   f".extractall('.')\" && rm -f bundle.zip && {py} python_agent.py "
+                   f"--manifest-sha256 {manifest_sha}{' --keep' if keep else ''}")
+            _stream_agent(link, cmd, configs, opts, progress, result)
+        finally:
+            if not keep:
+                try:
+                    link.remove(wd)
+                except DeviceError:
+                    pass  # the device is gone; the run's own error says so
+
+
+def _stream_agent(link: ShellLink, cmd: str, configs: list[dict], opts: dict, progress: Progress,
+                  result: dict) -> None:
+    per_cfg = 60 + 2 * float(opts["max_secs"]) + 4 * float(opts["energy_window_s"] or 5) + 300
+    limit = 120 + len(configs) * per_cfg
+    proc, err = link.stream(cmd)
+    fired = threading.Event()
+    timer = _watchdog(proc, limit, fired)
+    by_label: dict[str, dict] = {}
+    error = None
+    final = None
+    tail: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip("\r\n")
+            if not line.startswith(MARK):
+                tail = (tail + [line])[-20:]
+                continue
+            try:
+                ev = json.loads(line[len(MARK):])
+            except ValueError:
+                continue
+            kind = ev.pop("event", None)
+            if kind == "progress":
+                progress(ev["step"], ev["total"], ev["what"])
+            elif kind == "config":
+                by_label[ev["label"]] = ev
+                result["configs"] = list(by_label.values())
+            elif kind == "error":
+                error = ev
+            elif kind == "result":
+                final = ev
+        proc.wait()
+    finally:
+        timer.cancel()
+    err.seek(0)
+    stderr = err.read()
+    err.close()
+    if final is not None:
+        result.update(final)
+        return
+    if fired.is_set():
+        raise DeviceError(f"{link.uri}: agent ran past {limit:.0f} s and was stopped: "
+                          "lower --max-secs or check the device")
+    if error is not None:
+        raise AgentError(f"{link.uri}: agent failed: {error['message']}")
+    why = link.explain(proc.returncode, stderr)
+    if why:
+        raise DeviceError(f"{link.uri}: {why}")
+    last = (stderr.strip().splitlines() or tail or ["no output"])[-1]
+    raise AgentError(f"{link.uri}: agent exited with status {proc.returncode} before finishing ({last}): "
+                     "the device disconnected or the agent crashed; rerun with --keep to inspect its files")
