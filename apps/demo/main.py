@@ -64,7 +64,8 @@ def run_everywhere(quant: bytes, x_test: np.ndarray) -> dict:
 def profile_here(model_path: Path, out_dir: Path) -> dict:
     """Latency and memory of the int8 model on this machine, with and without edgeq's CPU delegate."""
     from edgeq.profiling.devices import resolve_device
-    from edgeq.profiling.profile import run_profile, write_report
+    from edgeq.profiling.profile import run_profile
+    from edgeq.profiling.reporting.report_files import write_report
     from edgeq.runtime import DelegateError, delegate_path
 
     delegates = ["none", "xnnpack"]

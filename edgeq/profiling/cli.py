@@ -52,7 +52,8 @@ def _fail(e: EdgeqError) -> None:
 def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, warmup_secs, min_runs, min_secs,
             max_secs, rounds, seed, cpus, no_memory, energy_window, sysfs_root, keep, no_progress) -> None:
     """Measure MODEL (.tflite) on one or more devices; write a JSON result and an HTML report."""
-    from .profile import run_profile, write_report
+    from .profile import run_profile
+    from .reporting.report_files import write_report
     try:
         devs = [resolve_device(d) for d in devices]
         opts = {"warmup_runs": warmup_runs, "warmup_min_secs": warmup_secs, "min_runs": min_runs,
@@ -68,13 +69,9 @@ def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, w
     if as_json:
         click.echo(json.dumps(report, default=str))
     else:
-        for d in report["devices"]:
-            click.echo(f"{d['device']['name']}: {d['status']}")
-            for c in d["configs"]:
-                st = c.get("steady") or {}
-                if st.get("count"):
-                    click.echo(f"  {c['label']:<14} median {st['median']:.3f} ms  p90 {st['p90']:.3f} ms  "
-                               f"n={st['count']}")
+        from .reporting.terminal import summary_lines
+        for line in summary_lines(report):
+            click.echo(line)
         click.echo(f"wrote {jpath} and {hpath}")
     bad = [d for d in report["devices"] if d["status"] != "ok"]
     if bad:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import os
 import threading
 import time
 from pathlib import Path
 
-from ..atomic import write_text_atomic
 from ..errors import EdgeqError
 from .devices import Device
 from .ondevice.measure import DELEGATES
@@ -107,18 +105,3 @@ def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list
             "model": {"path": str(m), "bytes": m.stat().st_size, "sha256": _sha256(m)},
             "configs": configs, "options": opts,
             "devices": results}
-
-
-def write_report(report: dict, out_dir: str | os.PathLike) -> tuple[Path, Path]:
-    """``profile.json`` and ``report.html`` in ``out_dir``, each written atomically."""
-    from .report_html import render_html
-    d = Path(out_dir)
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise EdgeqError(f"cannot create report folder '{d}' ({e.strerror}): choose a writable -o") from None
-    jpath, hpath = d / "profile.json", d / "report.html"
-    write_text_atomic(jpath, json.dumps(report, indent=1, default=str))
-    write_text_atomic(hpath, render_html(report))
-    return jpath, hpath
-

@@ -186,5 +186,3 @@ def render_html(report: dict) -> str:
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>edgeq profile</title>"
             f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>")
 
-
-__all__ = ["render_html", "box_svg", "histogram_svg", "energy_svg"]
