@@ -14,6 +14,9 @@ from ..errors import EdgeqError
 from .devices import Device, list_profiles, resolve_device
 from .errors import DeviceError
 from .links import open_link, uri_usage
+from .profile import DEFAULT_OPTIONS, run_profile
+from .reporting.report_files import write_report
+from .reporting.terminal import summary_lines
 
 
 def _fail(e: EdgeqError) -> None:
@@ -34,26 +37,29 @@ def _fail(e: EdgeqError) -> None:
 @click.option("-o", "--output", "out_dir", default="edgeq-profile", show_default=True, type=click.Path(),
               help="Report folder: profile.json and report.html (written atomically).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON result on stdout.")
-@click.option("--warmup-runs", default=1, show_default=True, type=int)
-@click.option("--warmup-secs", default=0.5, show_default=True, type=float)
-@click.option("--min-runs", default=50, show_default=True, type=int, help="Steady-state minimum count.")
-@click.option("--min-secs", default=1.0, show_default=True, type=float, help="Steady-state minimum time.")
-@click.option("--max-secs", default=150.0, show_default=True, type=float, help="Cap per phase.")
-@click.option("--rounds", default=3, show_default=True, type=int, help="Interleaved rounds of steady state.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the configuration order.")
+@click.option("--warmup-runs", default=DEFAULT_OPTIONS["warmup_runs"], show_default=True, type=int)
+@click.option("--warmup-secs", default=DEFAULT_OPTIONS["warmup_min_secs"], show_default=True, type=float)
+@click.option("--min-runs", default=DEFAULT_OPTIONS["min_runs"], show_default=True, type=int,
+              help="Steady-state minimum count.")
+@click.option("--min-secs", default=DEFAULT_OPTIONS["min_secs"], show_default=True, type=float,
+              help="Steady-state minimum time.")
+@click.option("--max-secs", default=DEFAULT_OPTIONS["max_secs"], show_default=True, type=float,
+              help="Cap per phase.")
+@click.option("--rounds", default=DEFAULT_OPTIONS["rounds"], show_default=True, type=int,
+              help="Interleaved rounds of steady state.")
+@click.option("--seed", default=DEFAULT_OPTIONS["seed"], show_default=True, type=int,
+              help="Seed of the configuration order.")
 @click.option("--cpus", default=None, help="CPU affinity on the device, e.g. 4-7 or 0,2.")
 @click.option("--no-memory", is_flag=True, help="Skip the separate memory pass.")
 @click.option("--energy-window", type=float, default=None,
               help="Seconds per energy window (default: what the meter's refresh rate needs).")
-@click.option("--sysfs-root", default="/", show_default=True,
+@click.option("--sysfs-root", default=DEFAULT_OPTIONS["sysfs_root"], show_default=True,
               help="Prefix for sysfs reads on the device (recorded trees in tests).")
 @click.option("--keep", is_flag=True, help="Leave the agent's working dir on the device.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, warmup_secs, min_runs, min_secs,
             max_secs, rounds, seed, cpus, no_memory, energy_window, sysfs_root, keep, no_progress) -> None:
     """Measure MODEL (.tflite) on one or more devices; write a JSON result and an HTML report."""
-    from .profile import run_profile
-    from .reporting.report_files import write_report
     try:
         devs = [resolve_device(d) for d in devices]
         opts = {"warmup_runs": warmup_runs, "warmup_min_secs": warmup_secs, "min_runs": min_runs,
@@ -69,7 +75,6 @@ def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, w
     if as_json:
         click.echo(json.dumps(report, default=str))
     else:
-        from .reporting.terminal import summary_lines
         for line in summary_lines(report):
             click.echo(line)
         click.echo(f"wrote {jpath} and {hpath}")

@@ -15,10 +15,11 @@ else:  # pragma: no cover
 from ..resources import devices_dir
 from .errors import ProfileError
 from .links import LINKS, is_uri, parse_uri, scheme_of, uri_usage
+from .ondevice.energy.detect import READERS
 from .runners import RUNNERS
 
 CLASSES = ("phone", "sbc", "mcu", "host")
-ENERGY = ("odpm", "battery", "pmic", "ina2xx", "rapl", "serial-monitor", "auto", "none")
+ENERGY = (*READERS, "auto", "none")
 REQUIRED = {"name": str, "class": str, "cores": int, "isa": list, "ram_bytes": int, "flash_bytes": int,
             "transport": str, "uri": str, "energy": str, "agent": str}
 OPTIONAL = {"soc": str, "cpus": list, "accelerators": list, "python": str, "ssh_config": str,
@@ -46,6 +47,13 @@ class Device:
     emulated: bool = False
     extra: dict = field(default_factory=dict)
     path: str | None = None
+
+    def energy_options(self) -> dict:
+        """What the energy reader is built from: the profile's ``energy_options``, ``energy_port`` as ``port``."""
+        options = dict(self.extra.get("energy_options", {}))
+        if "energy_port" in self.extra:
+            options["port"] = self.extra["energy_port"]
+        return options
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -81,7 +89,8 @@ def load_profile(path: str | os.PathLike) -> Device:
     unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
         raise ProfileError(f"device profile {p}: unknown field(s) {', '.join(unknown)}: remove or fix the spelling")
-    for key, allowed in (("class", CLASSES), ("transport", tuple(LINKS)), ("energy", ENERGY), ("agent", tuple(RUNNERS))):
+    for key, allowed in (("class", CLASSES), ("transport", tuple(LINKS)), ("energy", ENERGY),
+                         ("agent", tuple(RUNNERS))):
         if data[key] not in allowed:
             raise ProfileError(f"device profile {p}: {key} '{data[key]}' is not one of {', '.join(allowed)}")
     for key in ("cores", "ram_bytes", "flash_bytes"):

@@ -13,14 +13,15 @@ from pathlib import Path
 
 from ..errors import EdgeqError
 from .devices import Device
-from .ondevice.measure import DELEGATES
+from .ondevice.measure import DELEGATES, MEASURE_DEFAULTS
 from .runners import RUNNERS, Progress
 
 EMULATED_NOTICE = ("EMULATED DEVICE: timings come from a host emulating the board and are NOT hardware "
                    "timings; only memory/arena figures and outputs carry over to the real board.")
-DEFAULT_OPTIONS = {"warmup_runs": 1, "warmup_min_secs": 0.5, "min_runs": 50, "min_secs": 1.0,
-                   "max_secs": 150.0, "rounds": 3, "seed": 0, "affinity": None, "memory": True,
-                   "sysfs_root": "/", "energy_window_s": None, "check_timeout_s": 15.0}
+#: options of a profile run: the measurement's own (the energy source comes from each device's profile)
+#: plus the energy window and how long a device may take to answer
+DEFAULT_OPTIONS = {**{k: v for k, v in MEASURE_DEFAULTS.items() if k != "energy"},
+                   "energy_window_s": None, "check_timeout_s": 15.0}
 
 
 def _sha256(path: Path) -> str:

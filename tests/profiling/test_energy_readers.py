@@ -10,7 +10,7 @@ import pytest
 
 from edgeq.profiling.ondevice.energy.base import NoMeter, measure_window
 from edgeq.profiling.ondevice.energy.battery import BatteryReader
-from edgeq.profiling.ondevice.energy.detect import detect_reader
+from edgeq.profiling.ondevice.energy.detect import READERS, detect_reader
 from edgeq.profiling.ondevice.energy.ina2xx import Ina2xxReader
 from edgeq.profiling.ondevice.energy.odpm import OdpmReader, parse_energy_value
 from edgeq.profiling.ondevice.energy.pmic import PmicReader, parse_pmic
@@ -203,3 +203,13 @@ def test_detect_reports_reasons_and_picks_what_exists(tmp_path):
     assert why is None and reader.name == "odpm"
     reader, why = detect_reader("tea-kettle", str(tmp_path))
     assert reader is None and "unknown energy source" in why
+
+
+def test_every_registered_reader_is_a_profile_energy_name_and_builds_from_options(tmp_path):
+    from edgeq.profiling.devices import ENERGY
+    assert set(ENERGY) == set(READERS) | {"auto", "none"}
+    _rapl_tree(tmp_path, 10, 20)
+    reader, why = detect_reader("rapl", str(tmp_path), {"unrelated": 1})
+    assert why is None and isinstance(reader, RaplReader)
+    reader, why = detect_reader("serial-monitor", str(tmp_path), {})
+    assert reader is None and why == "serial-monitor: needs energy_port in the device profile"

@@ -1,7 +1,8 @@
 """The adbd TCP server: handshake (with optional key auth), stream multiplexing, shell and sync services.
 
-Run: ``python -m edgeq.lab.adbd --port 5555 [--auth-keys adb_keys] [--tmpdir DIR]``; the lab's phone runs
-a copy of this package on its own as ``python3 -m adbd``. It prints ``adbd listening on HOST:PORT`` once it accepts connections.
+Run: ``python -m edgeq.lab.adbd --port 5555 [--auth-keys adb_keys] [--tmpdir DIR]``; the lab's phone
+runs a copy of this package on its own as ``python3 -m adbd``. It prints ``adbd listening on
+HOST:PORT`` once it accepts connections.
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from ...runtime import Interpreter
 from . import stats
-from .energy.base import energy_per_inference
+from .energy.base import energy_per_inference, window_seconds
 from .energy.detect import detect_reader
 
 #: delegate names users give → how edgeq's runtime layer builds that interpreter
@@ -36,7 +36,8 @@ DELEGATES = {
     "gpu": {"resolver": "builtin", "delegates": ["gpu"]},
 }
 
-DEFAULTS = {
+#: the measurement options and their defaults (the host's DEFAULT_OPTIONS start from these)
+MEASURE_DEFAULTS = {
     "warmup_runs": 1, "warmup_min_secs": 0.5, "min_runs": 50, "min_secs": 1.0, "max_secs": 150.0,
     "rounds": 3, "seed": 0, "affinity": None, "memory": True,
     "energy": {"source": "auto", "root": "/", "window_s": None, "options": {}},
@@ -192,7 +193,7 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
     ``memory_child_argv`` starts the fresh process of the memory pass (the agent's ``--memory-child``
     mode); without it there is no memory pass.
     """
-    o = {**DEFAULTS, **(options or {})}
+    o = {**MEASURE_DEFAULTS, **(options or {})}
     emit = emit or (lambda kind, payload: None)
     for c in configs:
         if c["delegate"] not in DELEGATES:
@@ -260,15 +261,13 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
                                       "ops": _ops(runners[lab].interp)}
         emit("config", results[lab])  # timings are safe on the host even if a later pass dies
     # phase 4: energy, its own pass after timing
-    e = {**DEFAULTS["energy"], **(o.get("energy") or {})}
+    e = {**MEASURE_DEFAULTS["energy"], **(o.get("energy") or {})}
     reader, reason = detect_reader(e.get("source") or "auto", e.get("root") or "/", e.get("options") or {})
     for lab in labels_ok:
         if reader is None:
             results[lab]["energy"] = {"available": False, "reason": reason, "energy_per_inference_uj": None}
         else:
-            # never shorter than the meter needs to refresh several times
-            window = max(float(e.get("window_s") or 2.0), reader.min_window_s)
-            results[lab]["energy"] = _energy_pass(runners[lab], reader, window)
+            results[lab]["energy"] = _energy_pass(runners[lab], reader, window_seconds(reader, e.get("window_s")))
         progress(f"energy {lab}")
     runners.clear()
     # phase 5: memory, one fresh process per configuration

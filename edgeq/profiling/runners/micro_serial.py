@@ -26,6 +26,8 @@ from ..fit import fit_check
 from ..links import LINKS, open_link
 from ..links.serial import SerialLink
 from ..ondevice import stats
+from ..ondevice.energy.base import energy_per_inference, window_seconds
+from ..ondevice.energy.detect import detect_reader
 
 if TYPE_CHECKING:
     from ..devices import Device
@@ -116,16 +118,11 @@ def _energy(dev: Device, link: SerialLink, opts: dict) -> dict:
         return {"available": False, "energy_per_inference_uj": None,
                 "reason": f"no energy meter for this board (profile energy = '{dev.energy}'): "
                           "wire an external monitor and set energy = \"serial-monitor\""}
-    from ..ondevice.energy.base import energy_per_inference
-    from ..ondevice.energy.detect import detect_reader
-    options = dict(dev.extra.get("energy_options", {}))
-    if "energy_port" in dev.extra:
-        options["port"] = dev.extra["energy_port"]
-    reader, why = detect_reader("serial-monitor", options=options)
+    reader, why = detect_reader("serial-monitor", options=dev.energy_options())
     if reader is None:
         return {"available": False, "energy_per_inference_uj": None, "reason": why}
     try:
-        window = max(float(opts.get("energy_window_s") or 2.0), reader.min_window_s)
+        window = window_seconds(reader, opts.get("energy_window_s"))
         batch = 10  # inferences per 'infer' command: the protocol round trip stays a small share
         res = energy_per_inference(reader, lambda: (infer(link, batch, 0), batch)[1], window)
         res["note"] = ("the window includes serial command round trips; MLPerf Tiny's energy mode "

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ..errors import AgentError, DeviceError
 from ..links import LINKS, open_link
 from ..links.shell import ShellLink
+from ..ondevice.measure import MEASURE_DEFAULTS
 from .agent_bundle import build_bundle
 
 if TYPE_CHECKING:
@@ -55,14 +56,9 @@ def _run_agent_on(link: ShellLink, dev: Device, model: Path, configs: list[dict]
     rc, out = link.run("uname -m", timeout=30)
     machine = out.strip().splitlines()[-1] if rc == 0 and out.strip() else None
     request = {"model": "model.tflite", "configs": configs,
-               "options": {k: opts[k] for k in ("warmup_runs", "warmup_min_secs", "min_runs", "min_secs",
-                                                "max_secs", "rounds", "seed", "affinity", "memory",
-                                                "sysfs_root")}}
+               "options": {k: opts[k] for k in MEASURE_DEFAULTS if k != "energy"}}
     request["options"]["energy"] = {"source": dev.energy, "root": opts["sysfs_root"],
-                                    "window_s": opts["energy_window_s"],
-                                    "options": dict(dev.extra.get("energy_options", {}),
-                                                    **({"port": dev.extra["energy_port"]}
-                                                       if "energy_port" in dev.extra else {}))}
+                                    "window_s": opts["energy_window_s"], "options": dev.energy_options()}
     with tempfile.TemporaryDirectory(prefix="edgeq-push-") as tmp:
         bundle = Path(tmp) / "bundle.zip"
         manifest_sha = build_bundle(bundle, model, request, machine)

@@ -17,12 +17,20 @@ class NoMeter(Exception):
 
 
 class EnergyReader(ABC):
+    """One kind of meter; ``name`` is what a device profile's ``energy`` field calls it (see ``detect.READERS``)."""
+
     name = "base"
     kind = "counter"  # "counter": read() gives cumulative µJ state; "power": read() gives µW now
     #: shortest window that spans several meter refreshes (seconds)
     min_window_s = 1.0
     #: background sampling period for power gauges (seconds)
     sample_period_s = 0.05
+
+    @classmethod
+    @abstractmethod
+    def from_options(cls, root: str, options: dict) -> EnergyReader:
+        """The reader for sysfs under ``root`` and the profile's ``energy_options``; NoMeter with the reason
+        when this device has no such meter."""
 
     @abstractmethod
     def read(self) -> Any:
@@ -34,6 +42,11 @@ class EnergyReader(ABC):
 
     def describe(self) -> dict:
         return {"meter": self.name, "kind": self.kind}
+
+
+def window_seconds(reader: EnergyReader, requested: float | None) -> float:
+    """Length of each energy window: ``requested`` (2 s if unset), never shorter than the meter needs."""
+    return max(float(requested or 2.0), reader.min_window_s)
 
 
 def _integrate(samples: list[tuple[float, float]]) -> float:

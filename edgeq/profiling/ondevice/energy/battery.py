@@ -20,6 +20,10 @@ class BatteryReader(EnergyReader):
     min_window_s = 5.0  # fuel gauges average over ~1 s windows
     sample_period_s = 0.25
 
+    @classmethod
+    def from_options(cls, root: str, options: dict) -> BatteryReader:
+        return cls(root, options.get("supply", "battery"), options.get("current_unit"))
+
     def __init__(self, root: str = "/", supply: str = "battery", current_unit: str | None = None):
         self.dir = os.path.join(root, "sys/class/power_supply", supply)
         for f in ("current_now", "voltage_now"):

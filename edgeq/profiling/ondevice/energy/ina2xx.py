@@ -13,6 +13,10 @@ INA_NAMES = ("ina219", "ina220", "ina226", "ina230", "ina231", "ina228", "ina237
 class Ina2xxReader(EnergyReader):
     name = "ina2xx"
 
+    @classmethod
+    def from_options(cls, root: str, options: dict) -> Ina2xxReader:
+        return cls(root, options.get("chip"))
+
     def __init__(self, root: str = "/", chip: str | None = None):
         found = []
         # hwmonX numbering changes across boots, so match by name

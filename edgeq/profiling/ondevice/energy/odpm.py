@@ -35,6 +35,10 @@ class OdpmReader(EnergyReader):
     kind = "counter"
     min_window_s = 2.0
 
+    @classmethod
+    def from_options(cls, root: str, options: dict) -> OdpmReader:
+        return cls(root, options.get("rails"))
+
     def __init__(self, root: str = "/", rails: list[str] | None = None):
         self.files = sorted(glob.glob(os.path.join(root, "sys/bus/iio/devices/iio:device*/energy_value")))
         if not self.files:

@@ -35,6 +35,10 @@ class PmicReader(EnergyReader):
     min_window_s = 2.0
     sample_period_s = 0.1  # each sample spawns vcgencmd
 
+    @classmethod
+    def from_options(cls, root: str, options: dict) -> PmicReader:
+        return cls(options.get("command", "vcgencmd pmic_read_adc"))
+
     def __init__(self, command: str | list[str] = "vcgencmd pmic_read_adc"):
         self.argv = shlex.split(command) if isinstance(command, str) else list(command)
         try:

@@ -12,6 +12,10 @@ class RaplReader(EnergyReader):
     kind = "counter"
     min_window_s = 0.1  # the MSR updates about every millisecond
 
+    @classmethod
+    def from_options(cls, root: str, options: dict) -> RaplReader:
+        return cls(root)
+
     def __init__(self, root: str = "/"):
         base = os.path.join(root, "sys/class/powercap")
         # top-level package domains only (intel-rapl:0), their subzones (intel-rapl:0:0) are inside them

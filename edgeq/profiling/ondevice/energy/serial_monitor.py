@@ -28,6 +28,12 @@ class SerialMonitorReader(EnergyReader):
     kind = "counter"
     min_window_s = 1.0
 
+    @classmethod
+    def from_options(cls, root: str, options: dict) -> SerialMonitorReader:
+        if not options.get("port"):
+            raise NoMeter("needs energy_port in the device profile")
+        return cls(options["port"], int(options.get("baud", 115200)))
+
     def __init__(self, port: str, baud: int = 115200, timeout: float = 2.0):
         try:
             import serial  # pyserial
