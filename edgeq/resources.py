@@ -1,5 +1,5 @@
-"""Where edgeq's non-Python files live: the repository's ``devices/`` folder in a checkout
-(editable installs), or ``edgeq/devices`` inside an installed wheel."""
+"""Where edgeq's device files live: the repository's ``devices/`` folder in a checkout (editable
+installs), or ``edgeq/devices`` inside an installed wheel (pyproject.toml maps one onto the other)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +10,7 @@ _HERE = Path(__file__).resolve().parent
 
 
 def devices_dir() -> Path:
-    """The folder holding device profiles, on-device agents, the adb daemon and the virtual board."""
+    """The folder holding the device profiles and the on-device agent."""
     for cand in (_HERE.parent / "devices", _HERE / "devices"):
         if (cand / "profiles").is_dir():
             return cand

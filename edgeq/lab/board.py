@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..resources import devices_dir
 from ..errors import EdgeqError
-from .container import _start_ticks, alive
+from .container import alive, start_ticks
 
 #: the folder holding the edgeq package (checkout or site-packages): the board process imports edgeq from there
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def start(log_path: Path) -> dict:
     finally:
         os.close(master)
         os.close(slave)
-    rec = {"pid": p.pid, "start_ticks": _start_ticks(p.pid), "tty": path, "log": str(log_path),
+    rec = {"pid": p.pid, "start_ticks": start_ticks(p.pid), "tty": path, "log": str(log_path),
            "ram_bytes": prof.ram_bytes, "flash_bytes": prof.flash_bytes}
     time.sleep(0.3)
     if not alive(rec):

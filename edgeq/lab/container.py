@@ -99,10 +99,10 @@ def start(netns: str, lower: Path, d: Dirs, argv: list[str], env: dict[str, str]
     with open(d.log, "ab") as log:
         p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                              env=full_env, start_new_session=True)
-    return {"pid": p.pid, "start_ticks": _start_ticks(p.pid), "netns": netns, "log": str(d.log)}
+    return {"pid": p.pid, "start_ticks": start_ticks(p.pid), "netns": netns, "log": str(d.log)}
 
 
-def _start_ticks(pid: int) -> int | None:
+def start_ticks(pid: int) -> int | None:
     """Process start time (field 22 of /proc/PID/stat): tells our pid from a recycled one."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -113,7 +113,7 @@ def _start_ticks(pid: int) -> int | None:
 
 
 def alive(rec: dict) -> bool:
-    ticks = _start_ticks(rec["pid"])
+    ticks = start_ticks(rec["pid"])
     return ticks is not None and ticks == rec.get("start_ticks")
 
 

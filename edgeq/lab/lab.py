@@ -192,7 +192,7 @@ def _lab_processes(run: str) -> dict[int, str]:
         except OSError:
             continue
         if (run in text or "edgeq-lab-init" in text or board.BOARD_NAME in text) \
-                and container._start_ticks(int(p.name)) is not None:
+                and container.start_ticks(int(p.name)) is not None:
             found[int(p.name)] = text
     return found
 
@@ -223,7 +223,7 @@ def stop(log: Log = lambda s: None) -> list[str]:
         removed.append("board")
     for pid, text in _lab_processes(str(lab / "run")).items():
         if board.BOARD_NAME in text:  # a board whose state record is gone
-            board.stop({"pid": pid, "start_ticks": container._start_ticks(pid)})
+            board.stop({"pid": pid, "start_ticks": container.start_ticks(pid)})
     for i, name in enumerate(CONTAINERS):
         dev = devs.get(name)
         ns = netns.plan(name, i)
@@ -234,7 +234,7 @@ def stop(log: Log = lambda s: None) -> list[str]:
         if ns.name in netns.list_lab_namespaces() or ns.host_if in netns.list_lab_links():
             netns.delete(ns.name, ns.host_if)
             removed.append(name)
-    for extra in netns.list_lab_namespaces():  # a namespace of an older layout
+    for extra in netns.list_lab_namespaces():  # any other namespace with the lab's prefix is the lab's too
         container.stop({"pid": -1, "start_ticks": None, "netns": extra, "log": ""})
         netns.delete(extra)
     shutil.rmtree(lab / "run", ignore_errors=True)

@@ -1,7 +1,4 @@
-"""Click commands ``profile`` and ``devices``; the main ``edgeq`` group registers them.
-
-Run standalone with ``python -m edgeq.profiling.cli profile|devices …``.
-"""
+"""Click commands ``profile`` and ``devices`` (registered by the main ``edgeq`` group)."""
 from __future__ import annotations
 
 import json
@@ -21,7 +18,7 @@ from .reporting.terminal import summary_lines
 
 def _fail(e: EdgeqError) -> None:
     click.echo(f"edgeq: error: {e}", err=True)
-    sys.exit(getattr(e, "exit_code", 2))
+    sys.exit(e.exit_code)
 
 
 @click.command("profile")
@@ -154,14 +151,3 @@ def _size(n: int) -> str:
         n /= 1024
     return str(n)
 
-
-@click.group()
-def main() -> None:
-    """edgeq profiling commands (standalone entry point)."""
-
-
-main.add_command(profile)
-main.add_command(devices)
-
-if __name__ == "__main__":
-    main()
