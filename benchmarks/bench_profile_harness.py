@@ -12,10 +12,10 @@ Usage: python benchmarks/bench_profile_harness.py [--model M.tflite] [--repeats 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +29,8 @@ sys.path.insert(0, str(REPO / "tests" / "profiling"))
 
 from edgeq.profiling.devices import resolve_device  # noqa: E402
 from edgeq.profiling.profile import run_profile  # noqa: E402
+from profiling_helpers import (Adbd, VirtualBoard, build_int8_model, free_port, ssh_client_config,  # noqa: E402
+                               start_sshd)
 
 MINIMAL = {"warmup_runs": 1, "warmup_min_secs": 0.0, "min_runs": 1, "min_secs": 0.0, "rounds": 1,
            "memory": False, "energy_window_s": 0.0}
@@ -36,54 +38,17 @@ LATENCY = {"warmup_runs": 10, "warmup_min_secs": 0.2, "min_runs": 200, "min_secs
            "memory": False, "energy_window_s": 0.0}
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_sshd(d: Path) -> tuple[subprocess.Popen, str]:
-    for k in ("host_key", "user_key"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / k)], check=True)
-    (d / "authorized_keys").write_text((d / "user_key.pub").read_text())
-    port = _port()
-    (d / "sshd_config").write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n"
-        f"AuthorizedKeysFile {d}/authorized_keys\nPasswordAuthentication no\nPermitRootLogin prohibit-password\n"
-        "StrictModes no\nUsePAM no\n")
-    os.makedirs("/run/sshd", exist_ok=True)
-    proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", str(d / "sshd_config")], stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    host = (d / "host_key.pub").read_text().split()
-    (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host[0]} {host[1]}\n")
-    (d / "ssh_config").write_text(f"Host *\n  IdentityFile {d}/user_key\n  IdentitiesOnly yes\n"
-                                  f"  UserKnownHostsFile {d}/known_hosts\n  StrictHostKeyChecking yes\n")
-    os.environ["EDGEQ_SSH_OPTS"] = f"-F {d}/ssh_config"
-    import getpass
+    proc, port = start_sshd(d)
+    os.environ["EDGEQ_SSH_OPTS"] = f"-F {ssh_client_config(d)}"
     return proc, f"ssh://{getpass.getuser()}@127.0.0.1:{port}?python={sys.executable}"
 
 
-def _start_adbd(d: Path) -> tuple[subprocess.Popen, str]:
-    (d / "tmp").mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "edgeq.lab.adbd", "--port", "0", "--tmpdir", str(d / "tmp")],
-                            stdout=subprocess.PIPE, text=True)
-    port = int(proc.stdout.readline().rsplit(":", 1)[1])
-    os.environ["ANDROID_ADB_SERVER_PORT"] = str(_port())
+def _start_adbd(d: Path) -> tuple[Adbd, str]:
+    adbd = Adbd(d / "tmp")
+    os.environ["ANDROID_ADB_SERVER_PORT"] = str(free_port())
     subprocess.run(["adb", "start-server"], check=True, capture_output=True)
-    return proc, f"adb://127.0.0.1:{port}?python={sys.executable}"
-
-
-def _start_board() -> tuple[subprocess.Popen, str, int]:
-    master, slave = os.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "edgeq.lab.virtual_board", "--fd", str(master),
-                             "--ram", "262144", "--flash", "1048576"], pass_fds=(master,))
-    os.close(master)
-    return proc, f"virtual-board@serial://{os.ttyname(slave)}", slave
+    return adbd, f"adb://127.0.0.1:{adbd.port}?python={sys.executable}"
 
 
 def _wall(uri: str, model: Path, delegates: list[str], opts: dict) -> tuple[float, dict]:
@@ -105,7 +70,6 @@ def main() -> int:
     if a.model:
         model = Path(a.model)
     else:
-        from profiling_helpers import build_int8_model
         model = build_int8_model(work / "tiny_int8.tflite", width=32)
     result: dict = {"benchmark": "profile_harness", "host": platform.node(), "machine": platform.machine(),
                     "cpu_count": os.cpu_count(), "model": str(model), "model_bytes": model.stat().st_size,
@@ -124,7 +88,8 @@ def main() -> int:
     # 2. harness overhead per transport, all started here, measured in one interleaved loop
     sshd, ssh_uri = _start_sshd(work)
     adbd, adb_uri = _start_adbd(work)
-    board, serial_uri, slave = _start_board()
+    board = VirtualBoard(ram=262144, flash=1048576)  # the virtual-board profile's limits
+    serial_uri = f"virtual-board@serial://{board.path}"
     uris = {"local": "local", "ssh": ssh_uri, "adb": adb_uri, "serial": serial_uri}
     walls: dict[str, list[float]] = {k: [] for k in uris}
     try:
@@ -133,10 +98,10 @@ def main() -> int:
                 walls[name].append(_wall(uri, model, ["none"], MINIMAL)[0])
     finally:
         subprocess.run(["adb", "kill-server"], capture_output=True)
-        for p in (sshd, adbd, board):
-            p.kill()
-            p.wait()
-        os.close(slave)
+        sshd.kill()
+        sshd.wait()
+        adbd.stop()
+        board.stop()
     wmed = {k: statistics.median(v) for k, v in walls.items()}
     result["overhead_s"] = {"per_run": walls, "median": wmed,
                             "ratio_to_local": {k: v / wmed["local"] for k, v in wmed.items()},

@@ -1,8 +1,14 @@
-"""Helpers of the profiling and lab tests: a tiny int8 model, free ports, short measurement windows."""
+"""Helpers of the profiling and lab tests (and the harness benchmark): a tiny int8 model, free ports,
+short measurement windows, and the real peers devices are reached through: sshd, edgeq's adbd, the
+virtual MCU board."""
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +56,95 @@ FAST = ["--warmup-runs", "2", "--warmup-secs", "0.05", "--min-runs", "20", "--mi
         "--rounds", "2", "--energy-window", "0.3", "--no-progress"]
 
 
+def profile_ok(model: Path, device: str, out: Path, *args: str) -> dict:
+    """``edgeq profile MODEL -d DEVICE -o OUT ARGS`` with FAST windows; the device's result, which must be ok."""
+    from click.testing import CliRunner
+
+    from edgeq.profiling.cli import profile
+    r = CliRunner().invoke(profile, [str(model), "-d", device, "-o", str(out), *args, *FAST])
+    assert r.exit_code == 0, r.output
+    dev = json.loads((out / "profile.json").read_text())["devices"][0]
+    assert dev["status"] == "ok", dev["error"]
+    return dev
+
+
+def _keygen(path: Path) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+
+
+def start_sshd(d: Path) -> tuple[subprocess.Popen, int]:
+    """A real OpenSSH sshd on 127.0.0.1 (key auth only) with its files in ``d``: host_key, user_key (the key
+    it accepts), known_hosts with its host key; stop it with ``terminate()``."""
+    _keygen(d / "host_key")
+    _keygen(d / "user_key")
+    (d / "authorized_keys").write_text((d / "user_key.pub").read_text())
+    port = free_port()
+    (d / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n"
+        f"AuthorizedKeysFile {d}/authorized_keys\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n")
+    os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege-separation dir
+    proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")],
+                            stdout=subprocess.DEVNULL, stderr=open(d / "sshd.log", "w"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            assert proc.poll() is None, (d / "sshd.log").read_text()
+            time.sleep(0.05)
+    host_pub = (d / "host_key.pub").read_text().split()
+    (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
+    return proc, port
+
+
+def ssh_client_config(d: Path, key: str = "user_key", known: str = "known_hosts") -> Path:
+    """An ssh client config using key ``d/key`` and trusting only ``d/known`` (strict host-key checking)."""
+    cfg = d / f"ssh_config_{key}_{known}"
+    cfg.write_text(f"Host *\n  IdentityFile {d}/{key}\n  IdentitiesOnly yes\n  UserKnownHostsFile {d}/{known}\n"
+                   "  StrictHostKeyChecking yes\n  GlobalKnownHostsFile /dev/null\n")
+    return cfg
+
+
+class Adbd:
+    """edgeq's adb daemon (``python -m edgeq.lab.adbd``) on a free port of 127.0.0.1."""
+
+    def __init__(self, tmpdir: Path, auth_keys: Path | None = None):
+        self.tmpdir = tmpdir
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        args = [sys.executable, "-m", "edgeq.lab.adbd", "--port", "0", "--tmpdir", str(tmpdir)]
+        if auth_keys:
+            args += ["--auth-keys", str(auth_keys)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.startswith("adbd listening on"), line
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+class VirtualBoard:
+    """The virtual MCU board (``python -m edgeq.lab.virtual_board``) behind a pty; ``path`` is its tty."""
+
+    def __init__(self, ram: int, flash: int):
+        self.master, self.slave = os.openpty()
+        self.path = os.ttyname(self.slave)
+        self.proc = subprocess.Popen([sys.executable, "-m", "edgeq.lab.virtual_board",
+                                      "--fd", str(self.master), "--ram", str(ram), "--flash", str(flash)],
+                                     pass_fds=(self.master,))
+        os.close(self.master)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+        os.close(self.slave)
+
+
 TAP_PYTHON = r'''#!{real}
 """Stands in for the device's python: runs the agent for real, forwarding its output; after the
 first finished configuration it touches FLAG, then SIGKILLs the agent (crash mode) or holds
@@ -76,7 +171,6 @@ sys.exit(p.wait())
 
 def tap_python(tmp: Path, mode: str) -> tuple[Path, Path]:
     """A python wrapper (see TAP_PYTHON) and the flag file it touches."""
-    import sys
     flag = tmp / f"tap-{mode}.flag"
     script = tmp / f"tap-{mode}-python"
     script.write_text(TAP_PYTHON.format(real=sys.executable, flag=str(flag), mode=mode))

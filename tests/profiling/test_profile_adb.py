@@ -13,25 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from edgeq.profiling.cli import profile
-from profiling_helpers import FAST, free_port, tap_python
-
-
-class Adbd:
-    def __init__(self, tmpdir, auth_keys=None):
-        self.tmpdir = tmpdir
-        tmpdir.mkdir(parents=True, exist_ok=True)
-        args = [sys.executable, "-m", "edgeq.lab.adbd", "--port", "0", "--tmpdir", str(tmpdir)]
-        if auth_keys:
-            args += ["--auth-keys", str(auth_keys)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        assert line.startswith("adbd listening on"), line
-        self.port = int(line.rsplit(":", 1)[1])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=10)
+from profiling_helpers import FAST, Adbd, free_port, profile_ok, tap_python
 
 
 @pytest.fixture
@@ -79,12 +61,7 @@ def test_adb_client_shell_push_pull_against_our_adbd(adb_server, adbd, tmp_path)
 
 
 def test_profile_over_adb_end_to_end(adb_server, adbd, tiny_model, tmp_path):
-    out = tmp_path / "rep"
-    r = CliRunner().invoke(profile, [str(tiny_model), "-d", _uri(adbd), "--delegate", "none", "--delegate",
-                                     "xnnpack", "-o", str(out), *FAST])
-    assert r.exit_code == 0, r.output
-    dev = json.loads((out / "profile.json").read_text())["devices"][0]
-    assert dev["status"] == "ok", dev["error"]
+    dev = profile_ok(tiny_model, _uri(adbd), tmp_path / "rep", "--delegate", "none", "--delegate", "xnnpack")
     assert sorted(c["label"] for c in dev["configs"]) == ["none/t1", "xnnpack/t1"]
     # the working dir was made under the device's TMPDIR and removed afterwards
     assert dev["workdir"].startswith(str(adbd.tmpdir)) and not os.path.exists(dev["workdir"])

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 
@@ -14,23 +12,7 @@ from click.testing import CliRunner
 from edgeq.errors import EdgeqError
 from edgeq.profiling.cli import profile
 from edgeq.profiling.fit import micro_arena_bytes
-from profiling_helpers import FAST
-
-
-class VirtualBoard:
-    def __init__(self, ram: int, flash: int):
-        self.master, self.slave = os.openpty()
-        self.path = os.ttyname(self.slave)
-        self.proc = subprocess.Popen([sys.executable, "-m", "edgeq.lab.virtual_board",
-                                      "--fd", str(self.master), "--ram", str(ram), "--flash", str(flash)],
-                                     pass_fds=(self.master,))
-        os.close(self.master)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=10)
-        os.close(self.slave)
+from profiling_helpers import FAST, VirtualBoard, profile_ok
 
 
 @pytest.fixture
@@ -50,11 +32,7 @@ def _profile_file(tmp_path, ram, flash):
 
 def test_profile_virtual_board_end_to_end(board, tiny_model, tmp_path):
     out = tmp_path / "rep"
-    r = CliRunner().invoke(profile, [str(tiny_model), "-d", f"virtual-board@serial://{board.path}?baud=115200",
-                                     "-o", str(out), *FAST])
-    assert r.exit_code == 0, r.output
-    dev = json.loads((out / "profile.json").read_text())["devices"][0]
-    assert dev["status"] == "ok", dev["error"]
+    dev = profile_ok(tiny_model, f"virtual-board@serial://{board.path}?baud=115200", out)
     assert dev["emulated"] is True and "NOT hardware timings" in dev["notice"]
     assert dev["board"]["name"] == "edgeq-virtual"
     c = dev["configs"][0]

@@ -8,59 +8,29 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 from click.testing import CliRunner
 
 from edgeq.profiling.cli import profile
-from profiling_helpers import FAST, free_port, tap_python
-
-
-def _keygen(path):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+from profiling_helpers import FAST, free_port, profile_ok, ssh_client_config, start_sshd, tap_python
 
 
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory):
     d = tmp_path_factory.mktemp("sshd")
     os.chmod(d, 0o700)
-    _keygen(d / "host_key")
-    _keygen(d / "user_key")
-    _keygen(d / "stranger_key")
-    (d / "authorized_keys").write_text((d / "user_key.pub").read_text())
-    port = free_port()
-    (d / "sshd_config").write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n"
-        f"AuthorizedKeysFile {d}/authorized_keys\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n")
-    os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege-separation dir
-    proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")],
-                            stdout=subprocess.DEVNULL, stderr=open(d / "sshd.log", "w"))
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert proc.poll() is None, (d / "sshd.log").read_text()
-            time.sleep(0.05)
-    host_pub = (d / "host_key.pub").read_text().split()
-    (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
-    yield {"dir": d, "port": port, "user": os.environ.get("USER") or "root"}
+    proc, port = start_sshd(d)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "stranger_key")], check=True)
+    yield {"dir": d, "port": port}
     proc.terminate()
     proc.wait(timeout=10)
 
 
 def _client_config(sshd, key="user_key", known="known_hosts"):
-    d = sshd["dir"]
-    cfg = d / f"ssh_config_{key}_{known}"
-    cfg.write_text(f"Host *\n  IdentityFile {d}/{key}\n  IdentitiesOnly yes\n  UserKnownHostsFile {d}/{known}\n"
-                   "  StrictHostKeyChecking yes\n  GlobalKnownHostsFile /dev/null\n")
-    return cfg
+    return ssh_client_config(sshd["dir"], key, known)
 
 
 def _uri(sshd, python=sys.executable, port=None):
@@ -70,12 +40,7 @@ def _uri(sshd, python=sys.executable, port=None):
 
 def test_profile_over_ssh_end_to_end(sshd, tiny_model, tmp_path, monkeypatch):
     monkeypatch.setenv("EDGEQ_SSH_OPTS", f"-F {_client_config(sshd)}")
-    out = tmp_path / "rep"
-    r = CliRunner().invoke(profile, [str(tiny_model), "-d", _uri(sshd), "--delegate", "none", "--delegate",
-                                     "xnnpack", "-o", str(out), *FAST])
-    assert r.exit_code == 0, r.output
-    dev = json.loads((out / "profile.json").read_text())["devices"][0]
-    assert dev["status"] == "ok", dev["error"]
+    dev = profile_ok(tiny_model, _uri(sshd), tmp_path / "rep", "--delegate", "none", "--delegate", "xnnpack")
     assert sorted(c["label"] for c in dev["configs"]) == ["none/t1", "xnnpack/t1"]
     assert all(c["steady"]["count"] >= 20 and c["memory"]["available"] for c in dev["configs"])
     # the agent cleaned up its working dir on the device
