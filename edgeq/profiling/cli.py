@@ -11,6 +11,7 @@ from ..errors import EdgeqError
 from .devices import Device, list_profiles, resolve_device
 from .errors import DeviceError
 from .links import open_link, uri_usage
+from .ondevice.measure import DELEGATES
 from .profile import DEFAULT_OPTIONS, run_profile
 from .reporting.report_files import write_report
 from .reporting.terminal import summary_lines
@@ -27,7 +28,7 @@ def _fail(e: EdgeqError) -> None:
               help=f"Profile name (edgeq devices), NAME@URI, or a URI: {uri_usage()}. Repeatable; devices run "
                    "in parallel.")
 @click.option("--delegate", "delegates", multiple=True, default=("xnnpack",), show_default=True,
-              type=click.Choice(["none", "xnnpack", "cpu", "gpu"]), help="Repeatable: configurations are "
+              type=click.Choice(list(DELEGATES)), help="Repeatable: configurations are "
               "delegates × threads, interleaved in seeded shuffled order.")
 @click.option("--threads", "threads", multiple=True, type=int, default=(1,), show_default=True,
               help="Interpreter threads; repeatable.")

@@ -32,7 +32,7 @@ class ShellLink(Link):
         """Copy a local file to ``remote`` on the device."""
 
     def explain(self, rc: int, stderr: str) -> str | None:
-        """A one-line cause for a transport-level failure, or None if the command itself failed."""
+        """A one-line cause for a failure of the link itself, or None if the command itself failed."""
         return None
 
     def run(self, command: str, timeout: float = 60) -> tuple[int, str]:
@@ -71,7 +71,6 @@ class ShellLink(Link):
 
     def remove(self, path: str) -> None:
         self.run(f"rm -rf {shlex.quote(path)}", timeout=30)
-
 
 
 def python_of(uri: DeviceUri, dev: Device) -> str | None:

@@ -73,7 +73,7 @@ def run(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool, p
         raise DeviceError(f"{dev.uri}: transport '{dev.transport}' does not speak the micro-serial protocol")
     data = model.read_bytes()
     result["fit"] = fit_check(data, dev.ram_bytes, dev.flash_bytes, dev.name)  # before anything is sent
-    link = open_link(dev, timeout=float(opts.get("check_timeout_s", 15)))
+    link = open_link(dev, timeout=float(opts["check_timeout_s"]))
     total = 5
     try:
         name = _tagged(link.command("name"), "m-name-dut-")
@@ -122,7 +122,7 @@ def _energy(dev: Device, link: SerialLink, opts: dict) -> dict:
     if reader is None:
         return {"available": False, "energy_per_inference_uj": None, "reason": why}
     try:
-        window = window_seconds(reader, opts.get("energy_window_s"))
+        window = window_seconds(reader, opts["energy_window_s"])
         batch = 10  # inferences per 'infer' command: the protocol round trip stays a small share
         res = energy_per_inference(reader, lambda: (infer(link, batch, 0), batch)[1], window)
         res["note"] = ("the window includes serial command round trips; MLPerf Tiny's energy mode "
