@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeq.profiling.runners.agent_bundle import EDGEQ_DIR, ONDEVICE_DIR, build_bundle, package_files
+from edgeq.profiling.runners.agent_bundle import AGENT_DIR, EDGEQ_DIR, ONDEVICE_DIR, build_bundle, package_files
 
 #: what a device offers besides the standard library: numpy, and pyserial for the serial energy monitor
 #: (imported inside the reader, which reports its absence). The TFLite runtime is found by
@@ -55,6 +55,16 @@ def test_shipped_files_import_only_shipped_modules_and_device_libraries():
                 top = module.split(".")[0]
                 assert top in sys.stdlib_module_names or top in DEVICE_LIBRARIES, \
                     f"{name} imports {module}: not on a device (stdlib, numpy, pyserial only)"
+
+
+def test_the_agent_files_need_only_the_standard_library_and_each_other():
+    agent_modules = {p.stem for p in AGENT_DIR.glob("*.py")}
+    assert {"python_agent", "pushed_edgeq"} <= agent_modules
+    for f in AGENT_DIR.glob("*.py"):
+        for level, module in _imports(f.read_text()):
+            top = module.split(".")[0]
+            assert level == 0 and (top in sys.stdlib_module_names or top in agent_modules or top == "edgeq"), \
+                f"{f.name} imports {module}: the agent runs before anything but the standard library is known"
 
 
 # runs with -S: no site-packages processing, so no editable install of edgeq can answer imports

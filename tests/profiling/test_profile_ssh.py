@@ -55,7 +55,7 @@ def test_keep_leaves_verified_files(sshd, tiny_model, tmp_path, monkeypatch):
     wd = json.loads(r.output)["devices"][0]["workdir"]
     try:
         files = set(os.listdir(wd))
-        assert {"python_agent.py", "model.tflite", "manifest.json", "request.json", "pkg"} <= files
+        assert {"python_agent.py", "pushed_edgeq.py", "model.tflite", "manifest.json", "request.json", "pkg"} <= files
         assert os.path.isfile(os.path.join(wd, "pkg/edgeq/runtime.py"))
         assert open(os.path.join(wd, "model.tflite"), "rb").read() == tiny_model.read_bytes()
     finally:

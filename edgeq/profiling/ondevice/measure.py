@@ -190,8 +190,8 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
             memory_child_argv: list[str] | None = None) -> dict:
     """Measure every configuration of ``model``; emits ``config`` events as each one completes.
 
-    ``memory_child_argv`` starts the fresh process of the memory pass (the agent's ``--memory-child``
-    mode); without it there is no memory pass.
+    ``memory_child_argv`` starts the fresh process of the memory pass (``pushed_edgeq.main`` of the
+    agent); without it there is no memory pass.
     """
     o = {**MEASURE_DEFAULTS, **(options or {})}
     emit = emit or (lambda kind, payload: None)

@@ -1,5 +1,5 @@
-"""The zip the host pushes to a Python-capable device: the agent, the request, the model, the on-device
-package and, for a device of the host's architecture, edgeq's delegate libraries.
+"""The zip the host pushes to a Python-capable device: the agent's files, the request, the model, the
+on-device package and, for a device of the host's architecture, edgeq's delegate libraries.
 
 The on-device package (``edgeq/profiling/ondevice``) ships whole, together with every edgeq module
 its files import, found by reading their import statements: nothing is listed by hand. The
@@ -22,7 +22,8 @@ from ...runtime import _native_dirs
 #: the edgeq package folder; bundle names are relative to the folder above it (``edgeq/...``)
 EDGEQ_DIR = Path(__file__).resolve().parents[2]
 ONDEVICE_DIR = EDGEQ_DIR / "profiling" / "ondevice"
-AGENT = devices_dir() / "agents" / "python_agent.py"
+#: the agent's files, shipped whole next to the model: python_agent.py is what the host runs
+AGENT_DIR = devices_dir() / "agents"
 
 
 def _sha(data: bytes) -> str:
@@ -111,11 +112,9 @@ def native_libs() -> list[Path]:
 
 def build_bundle(dest: Path, model: Path, request: dict, device_machine: str | None) -> str:
     """Write the bundle zip to ``dest``; return the manifest's sha256 for the agent's command line."""
-    files: dict[str, bytes] = {
-        "python_agent.py": AGENT.read_bytes(),
-        "request.json": json.dumps(request).encode(),
-        request["model"]: model.read_bytes(),
-    }
+    files: dict[str, bytes] = {f.name: f.read_bytes() for f in sorted(AGENT_DIR.glob("*.py"))}
+    files["request.json"] = json.dumps(request).encode()
+    files[request["model"]] = model.read_bytes()
     for name, data in package_files().items():
         files[f"pkg/{name}"] = data
     # delegates are native code: ship them only to a device of the host's architecture
