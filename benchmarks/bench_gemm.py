@@ -1,6 +1,6 @@
 """Speed of the qs8/qs4w GEMM micro-kernels, every ISA variant this host runs, side by side.
 
-One command: ``.venv/bin/python benchmarks/bench_gemm.py``. Builds delegates/cpu/gemm with
+One command: ``.venv/bin/python benchmarks/bench_gemm.py``. Builds delegates/kernels with
 its timing driver (Release, into build/bench_gemm), then for each shape runs the driver, which
 packs one random problem per ISA and times the variants interleaved round by round (one
 thread). Reports the median time of the rounds, GOPS (2*m*n*k / median) and the speed-up over
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GEMM_DIR = ROOT / "delegates" / "cpu" / "gemm"
+KERNELS_DIR = ROOT / "delegates" / "kernels"
 RESULTS = ROOT / "benchmarks" / "results" / "gemm.json"
 
 #: name → (m, n, k, weight bits): a transformer-sized FC layer decoded one token at a time,
@@ -36,11 +36,11 @@ SHAPES = {
 
 def build() -> Path:
     build_dir = ROOT / "build" / "bench_gemm"
-    subprocess.run(["cmake", "-S", str(GEMM_DIR), "-B", str(build_dir), "-DEDGEQ_BUILD_TESTS=ON",
+    subprocess.run(["cmake", "-S", str(KERNELS_DIR), "-B", str(build_dir), "-DEDGEQ_KERNELS_BUILD_TESTS=ON",
                     "-DCMAKE_BUILD_TYPE=Release"], check=True, capture_output=True)
-    subprocess.run(["cmake", "--build", str(build_dir), "-j2", "--target", "qs8_gemm_bench"],
+    subprocess.run(["cmake", "--build", str(build_dir), "-j2", "--target", "qs8-gemm-bench"],
                    check=True, capture_output=True)
-    return build_dir / "qs8_gemm_bench"
+    return build_dir / "qs8-gemm-bench"
 
 
 def cpu_name() -> str:

@@ -1,5 +1,5 @@
-"""The int8 depthwise-conv micro-kernels (delegates/cpu/dwconv) and the same-shape ADD kernels
-(delegates/cpu/elementwise) of the CPU delegate, built and run for real.
+"""The int8 depthwise-conv micro-kernels (delegates/kernels/qs8-dwconv) and the same-shape ADD
+kernels (delegates/kernels/qs8-vadd) of the CPU delegate, built and run for real.
 
 The C test program checks every variant the CPU can run (scalar, AVX2, AVX-512BW on x86-64;
 scalar and NEON on aarch64) byte for byte against a direct depthwise convolution written like
@@ -23,8 +23,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DW_DIR = REPO / "delegates" / "cpu" / "dwconv"
-EW_DIR = REPO / "delegates" / "cpu" / "elementwise"
+KERNELS_DIR = REPO / "delegates" / "kernels"
 TOOLCHAIN = REPO / "delegates" / "cmake" / "aarch64-linux-gnu.cmake"
 HOST_FLAGS = next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("flags")), [])
@@ -34,18 +33,17 @@ pytestmark = pytest.mark.skipif(os.uname().machine != "x86_64",
                                 reason="the suite cross-builds from an x86-64 host")
 
 
-def _build(build_dir: Path, *extra: str, src: Path = DW_DIR, option: str = "EDGEQ_DWCONV_BUILD_TESTS",
-           exe: str = "qs8_dwconv_test") -> Path:
-    for cmd in (["cmake", "-S", str(src), "-B", str(build_dir), f"-D{option}=ON",
+def _build(build_dir: Path, *extra: str, exe: str = "qs8-dwconv-test") -> Path:
+    for cmd in (["cmake", "-S", str(KERNELS_DIR), "-B", str(build_dir), "-DEDGEQ_KERNELS_BUILD_TESTS=ON",
                  "-DCMAKE_BUILD_TYPE=Release", *extra],
-                ["cmake", "--build", str(build_dir), "-j2"]):
+                ["cmake", "--build", str(build_dir), "-j2", "--target", exe]):
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
     return build_dir / exe
 
 
 def _build_vadd(build_dir: Path, *extra: str) -> Path:
-    return _build(build_dir, *extra, src=EW_DIR, option="EDGEQ_ELEMENTWISE_BUILD_TESTS", exe="qs8_vadd_test")
+    return _build(build_dir, *extra, exe="qs8-vadd-test")
 
 
 def _results(cmd: list[str]) -> tuple[str | None, dict[str, tuple[int, int]]]:

@@ -1,4 +1,4 @@
-"""The qs8/qs4w GEMM micro-kernel family (delegates/cpu/gemm), built and run for real.
+"""The qs8-gemm / qs8-qc4w-gemm micro-kernel families (delegates/kernels), built and run for real.
 
 * native build: every ISA this host can run is checked bit-exactly against the reference by
   the C test program, plus golden outputs of LiteRT's BUILTIN_REF kernels for FULLY_CONNECTED
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-GEMM_DIR = REPO / "delegates" / "cpu" / "gemm"
+KERNELS_DIR = REPO / "delegates" / "kernels"
 TOOLCHAIN = REPO / "delegates" / "cmake" / "aarch64-linux-gnu.cmake"
 HOST_FLAGS = next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("flags")), [])
@@ -31,12 +31,12 @@ pytestmark = pytest.mark.skipif(os.uname().machine != "x86_64",
 
 
 def _cmake_build(build_dir: Path, *extra: str) -> Path:
-    for cmd in (["cmake", "-S", str(GEMM_DIR), "-B", str(build_dir), "-DEDGEQ_BUILD_TESTS=ON",
+    for cmd in (["cmake", "-S", str(KERNELS_DIR), "-B", str(build_dir), "-DEDGEQ_KERNELS_BUILD_TESTS=ON",
                  "-DCMAKE_BUILD_TYPE=Release", *extra],
                 ["cmake", "--build", str(build_dir), "-j2"]):
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
-    return build_dir / "qs8_gemm_test"
+    return build_dir / "qs8-gemm-test"
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def requantize_single(acc: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> n
     return (acc.astype(np.int64) * mult + (np.int64(1) << (total - 1))) >> total
 
 
-ROUNDING_DOUBLE, ROUNDING_SINGLE = 0, 1  # qs8_rounding in qs8_gemm.h
+ROUNDING_DOUBLE, ROUNDING_SINGLE = 0, 1  # qs8_rounding in qs8-gemm.h
 
 
 def _convert(kind: str, m: int, k: int, n: int, activation: str | None, seed: int) -> bytes:
@@ -176,7 +176,7 @@ def pack_int4(w: np.ndarray) -> bytes:
 
 
 def write_golden(cases: list[dict], path: Path) -> None:
-    """Binary format read by qs8_gemm_test.c (run_golden)."""
+    """Binary format read by qs8-gemm-test.c (run_golden)."""
     out = bytearray(b"EQGG" + struct.pack("<I", len(cases)))
     for c in cases:
         out += struct.pack("<9i", c["m"], c["n"], c["k"], c["bits"], c["a_zp"], c["c_zp"],

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "gpu_ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 enum { EQG_FC_WG = 64 }; /* EQ_FC_WG in kernels/qs8.cl */
 

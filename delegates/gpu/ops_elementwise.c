@@ -7,7 +7,7 @@
 
 #include "broadcast.h"
 #include "gpu_ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 #define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

@@ -3,11 +3,11 @@
  * Same-shape inputs (residual connections) go through the SIMD kernels of elementwise/. */
 #include <stdlib.h>
 
-#include "../elementwise/qs8_vadd.h"
+#include "qs8-vadd/qs8-vadd.h"
 
 #include "broadcast.h"
 #include "ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 typedef struct {
   eq_bcast bc;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gemm/qs8_gemm.h"
+#include "qs8-gemm/qs8-gemm.h"
 #include "ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 enum { ROWS_PER_TASK = 64 };
 #define SERIAL_MACS ((size_t)1 << 18) /* below this many multiply-adds one thread is faster */

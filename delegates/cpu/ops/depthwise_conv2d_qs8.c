@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../dwconv/qs8_dwconv.h"
+#include "qs8-dwconv/qs8-dwconv.h"
 #include "ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 typedef struct {
   int batches, in_h, in_w, in_c, out_h, out_w, out_c, mult, kh, kw, sh, sw, dh, dw, pad_h, pad_w;

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gemm/qs8_gemm.h"
+#include "qs8-gemm/qs8-gemm.h"
 #include "ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 typedef struct {
   size_t m, n, k;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 typedef struct {
   size_t n;

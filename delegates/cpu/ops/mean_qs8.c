@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 #define MEAN_MAX_RANK EQ_MEAN_MAX_RANK
 

@@ -3,7 +3,7 @@
 
 #include "broadcast.h"
 #include "ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 typedef struct {
   eq_bcast bc;

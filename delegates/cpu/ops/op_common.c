@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 const char* eq_check_weights(const TfLiteTensor* w, int qdim, int channels) {
   if (!w) return "missing weights";

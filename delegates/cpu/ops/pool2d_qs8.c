@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 typedef struct {
   int batches, in_h, in_w, c, out_h, out_w, fh, fw, sh, sw, pad_h, pad_w;

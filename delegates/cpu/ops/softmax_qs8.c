@@ -3,9 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "fixedpoint.h"
+#include "base/fixedpoint.h"
 #include "ops.h"
-#include "requant.h"
+#include "base/requant.h"
 
 enum { kScaledDiffIntegerBits = 5, kAccumulationIntegerBits = 12 };
 

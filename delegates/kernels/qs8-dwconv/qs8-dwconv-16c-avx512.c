@@ -1,0 +1,159 @@
+/* AVX-512BW depthwise kernel: 16 channels per step in one int32x16 accumulator, tiles outside
+ * and pixels inside so a tile's weights and requantization constants are loaded into
+ * registers once per row (3x3: all nine weight vectors stay in registers).
+ *
+ * MAC with one shuffle per tap: x is sign-extended straight to int32 lanes, weights are
+ * zero-extended int16 in int32 lanes, and vpmaddwd then computes x_lo16 * w + x_hi16 * 0 =
+ * x * w exactly (x_lo16 is x, the weight's high half is 0). Channel tails use masked
+ * loads/stores. Requantization is the gemmlowp double rounding, bit-exact with eq_mbqm, from
+ * per-channel constants precomputed at pack time; the INT32_MIN * INT32_MIN saturation is left
+ * out (the plan only selects this kernel when no multiplier is INT32_MIN).
+ * Full 3x3 tiles take unmasked loads (and vpdpwssd where the CPU has AVX512-VNNI).
+ * Compiled with -mavx512f -mavx512bw -mavx512vl. */
+#include <immintrin.h>
+
+#include "qs8-dwconv/qs8-dwconv-ukernel.h"
+
+typedef struct {
+  __m512i bias, mult, mult_odd, lshift, rshift, rmask, rhalf, zp, vmin, vmax;
+  int any_left_shift;
+  int fp32;               /* mode=fast requant */
+  __m512 fscale, flo, fhi;
+} tile_consts;
+
+static inline tile_consts load_consts(const uint8_t* tile, const qs8_dw_out_params* p) {
+  tile_consts k;
+  k.bias = _mm512_loadu_si512((const void*)qs8_dw_tile_bias(tile));
+  k.mult = _mm512_loadu_si512((const void*)qs8_dw_tile_mult(tile));
+  k.mult_odd = _mm512_loadu_si512((const void*)qs8_dw_tile_i32(tile, QS8_DW_MULT_ODD));
+  k.lshift = _mm512_loadu_si512((const void*)qs8_dw_tile_i32(tile, QS8_DW_LSHIFT));
+  k.rshift = _mm512_loadu_si512((const void*)qs8_dw_tile_i32(tile, QS8_DW_RSHIFT));
+  k.rmask = _mm512_loadu_si512((const void*)qs8_dw_tile_i32(tile, QS8_DW_RMASK));
+  k.rhalf = _mm512_loadu_si512((const void*)qs8_dw_tile_i32(tile, QS8_DW_RHALF));
+  k.zp = _mm512_set1_epi32(p->out_zp);
+  k.vmin = _mm512_set1_epi32(p->out_min);
+  k.vmax = _mm512_set1_epi32(p->out_max);
+  k.any_left_shift = p->any_left_shift;
+  k.fp32 = p->fp32;
+  k.fscale = _mm512_loadu_ps(qs8_dw_tile_fscale(tile));
+  k.flo = _mm512_set1_ps((float)(p->out_min - p->out_zp));
+  k.fhi = _mm512_set1_ps((float)(p->out_max - p->out_zp));
+  return k;
+}
+
+/* (x*m + 2^30) >> 31 on 64-bit even/odd products, then RoundingDivideByPOT, zp, clamp. */
+static inline __m128i requant(__m512i x, const tile_consts* k) {
+  if (k->fp32) { /* mode=fast: same IEEE ops as eq_requant_fp32 */
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(x), k->fscale);
+    v = _mm512_min_ps(_mm512_max_ps(v, k->flo), k->fhi);
+    const __m512i q = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm512_cvtepi32_epi8(_mm512_add_epi32(q, k->zp));
+  }
+  const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
+  if (k->any_left_shift) x = _mm512_sllv_epi32(x, k->lshift);
+  const __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, k->mult), nudge);
+  const __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), k->mult_odd), nudge);
+  const __m512i r = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 31), _mm512_slli_epi64(po, 1));
+  const __m512i rem = _mm512_and_si512(r, k->rmask);
+  const __m512i thr = _mm512_add_epi32(k->rhalf, _mm512_srli_epi32(r, 31));
+  __m512i q = _mm512_srav_epi32(r, k->rshift);
+  q = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
+  q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, k->zp), k->vmin), k->vmax);
+  return _mm512_cvtepi32_epi8(q); /* values fit int8 after the clamp */
+}
+
+static inline __m512i weight_vec(const int16_t* w, size_t t) {
+  return _mm512_cvtepu16_epi32(_mm256_load_si256((const __m256i*)(w + t * QS8_DW_CT)));
+}
+
+static inline __m512i mac(__m512i acc, const int8_t* x, __mmask16 m, __m512i w) {
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, x)), w));
+}
+
+/* Unmasked tap (full 16-channel tile): the load folds into vpmovsxbd's memory operand. */
+static inline __m512i mac_full(__m512i acc, const int8_t* x, __m512i w) {
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)x)), w));
+}
+
+/* Same with VNNI's vpdpwssd: madd + add in one instruction, identical sums (no saturation;
+ * each product pair is x * w + 0 * 0, as above). Inlined only into the target("avx512vnni")
+ * row function below, selected when cpuid reports VNNI. */
+static inline __attribute__((target("avx512vnni"))) __m512i mac_full_vnni(__m512i acc, const int8_t* x,
+                                                                           __m512i w) {
+  return _mm512_dpwssd_epi32(acc, _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)x)), w);
+}
+
+/* 3x3 body: nine weight vectors in registers for the whole row; two accumulators split the
+ * dependency chain. MAC(acc, x, w) is one tap. */
+#define TILE_ROW9_BODY(MAC)                                                                              \
+  const tile_consts k = load_consts(tile, p);                                                            \
+  const int16_t* w = qs8_dw_tile_w(tile);                                                                \
+  const __m512i w0 = weight_vec(w, 0), w1 = weight_vec(w, 1), w2 = weight_vec(w, 2), w3 = weight_vec(w, 3), \
+                w4 = weight_vec(w, 4), w5 = weight_vec(w, 5), w6 = weight_vec(w, 6), w7 = weight_vec(w, 7), \
+                w8 = weight_vec(w, 8);                                                                   \
+  for (size_t px = 0; px < pixels; ++px, ind += 9, out += out_stride) {                                  \
+    __m512i a = MAC(k.bias, ind[0] + c0, w0), b = MAC(_mm512_setzero_si512(), ind[1] + c0, w1);          \
+    a = MAC(a, ind[2] + c0, w2);                                                                         \
+    b = MAC(b, ind[3] + c0, w3);                                                                         \
+    a = MAC(a, ind[4] + c0, w4);                                                                         \
+    b = MAC(b, ind[5] + c0, w5);                                                                         \
+    a = MAC(a, ind[6] + c0, w6);                                                                         \
+    b = MAC(b, ind[7] + c0, w7);                                                                         \
+    a = MAC(a, ind[8] + c0, w8);                                                                         \
+    STORE_ROW9(out + c0, requant(_mm512_add_epi32(a, b), &k));                                           \
+  }
+
+#define MAC_MASKED(acc, x, w) mac(acc, x, m, w)
+#define STORE_ROW9(dst, v) _mm_mask_storeu_epi8(dst, m, v)
+/* channel tail (fewer than 16 channels): masked loads and stores */
+static void tile_row9(size_t pixels, const int8_t* const* ind, size_t c0, __mmask16 m, const uint8_t* tile,
+                      const qs8_dw_out_params* p, int8_t* out, size_t out_stride) {
+  TILE_ROW9_BODY(MAC_MASKED)
+}
+#undef STORE_ROW9
+#define STORE_ROW9(dst, v) _mm_storeu_si128((__m128i*)(dst), v)
+static void tile_row9_full(size_t pixels, const int8_t* const* ind, size_t c0, const uint8_t* tile,
+                           const qs8_dw_out_params* p, int8_t* out, size_t out_stride) {
+  TILE_ROW9_BODY(mac_full)
+}
+static __attribute__((target("avx512vnni"))) void tile_row9_full_vnni(size_t pixels, const int8_t* const* ind,
+                                                                     size_t c0, const uint8_t* tile,
+                                                                     const qs8_dw_out_params* p, int8_t* out,
+                                                                     size_t out_stride) {
+  TILE_ROW9_BODY(mac_full_vnni)
+}
+#undef STORE_ROW9
+
+static void tile_row(size_t taps, size_t pixels, const int8_t* const* ind, size_t c0, __mmask16 m,
+                     const uint8_t* tile, const qs8_dw_out_params* p, int8_t* out, size_t out_stride) {
+  const tile_consts k = load_consts(tile, p);
+  const int16_t* w = qs8_dw_tile_w(tile);
+  for (size_t px = 0; px < pixels; ++px, ind += taps, out += out_stride) {
+    __m512i acc = k.bias;
+    for (size_t t = 0; t < taps; ++t) acc = mac(acc, ind[t] + c0, m, weight_vec(w, t));
+    _mm_mask_storeu_epi8(out + c0, m, requant(acc, &k));
+  }
+}
+
+void qs8_dwconv_ukernel_avx512(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+                               const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
+  const size_t tile_bytes = QS8_DW_TILE_BYTES(taps);
+  const uint8_t* tile = (const uint8_t*)packed;
+  static int vnni = -1; /* cpuid once; a benign race (every thread stores the same value) */
+  if (vnni < 0) {
+    __builtin_cpu_init();
+    vnni = __builtin_cpu_supports("avx512vnni") ? 1 : 0;
+  }
+  for (size_t c0 = 0; c0 < channels; c0 += QS8_DW_CT, tile += tile_bytes) {
+    const size_t n = channels - c0;
+    const __mmask16 m = n >= QS8_DW_CT ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+    if (taps == 9 && n >= QS8_DW_CT && vnni)
+      tile_row9_full_vnni(pixels, ind, c0, tile, p, out, out_stride);
+    else if (taps == 9 && n >= QS8_DW_CT)
+      tile_row9_full(pixels, ind, c0, tile, p, out, out_stride);
+    else if (taps == 9)
+      tile_row9(pixels, ind, c0, m, tile, p, out, out_stride);
+    else
+      tile_row(taps, pixels, ind, c0, m, tile, p, out, out_stride);
+  }
+}

@@ -1,0 +1,190 @@
+/* Depthwise plan: weight packing (once, at prepare time), ISA dispatch, indirection rows. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "qs8-dwconv/qs8-dwconv-ukernel.h"
+
+struct qs8_dwconv_plan {
+  qs8_dw_isa isa;
+  qs8_dw_ukernel_fn fn;
+  size_t channels, taps;
+  qs8_dw_out_params out;
+  void* packed;
+  int8_t* zero_row;
+};
+
+int qs8_dwconv_isa_available(qs8_dw_isa isa) {
+  switch (isa) {
+    case QS8_DW_SCALAR: return 1;
+#if defined(EDGEQ_DW_HAVE_AVX2)
+    case QS8_DW_AVX2: return __builtin_cpu_supports("avx2");
+#endif
+#if defined(EDGEQ_DW_HAVE_AVX512)
+    case QS8_DW_AVX512: return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#endif
+#if defined(EDGEQ_DW_HAVE_NEON)
+    case QS8_DW_NEON: return 1; /* baseline on aarch64 */
+#endif
+    default: return 0;
+  }
+}
+
+static qs8_dw_isa isa_from_name(const char* s) {
+  static const qs8_dw_isa all[] = {QS8_DW_SCALAR, QS8_DW_AVX2, QS8_DW_AVX512, QS8_DW_NEON};
+  for (size_t i = 0; s && i < sizeof(all) / sizeof(all[0]); ++i)
+    if (strcmp(s, qs8_dwconv_isa_name(all[i])) == 0) return all[i];
+  return QS8_DW_AUTO;
+}
+
+qs8_dw_isa qs8_dwconv_detect_isa(void) {
+  /* EDGEQ_DWCONV_ISA pins a variant (tests run the delegate on each one) */
+  const qs8_dw_isa forced = isa_from_name(getenv("EDGEQ_DWCONV_ISA"));
+  if (forced != QS8_DW_AUTO && qs8_dwconv_isa_available(forced)) return forced;
+  static const qs8_dw_isa best_first[] = {QS8_DW_AVX512, QS8_DW_AVX2, QS8_DW_NEON};
+  for (size_t i = 0; i < sizeof(best_first) / sizeof(best_first[0]); ++i)
+    if (qs8_dwconv_isa_available(best_first[i])) return best_first[i];
+  return QS8_DW_SCALAR;
+}
+
+const char* qs8_dwconv_isa_name(qs8_dw_isa isa) {
+  switch (isa) {
+    case QS8_DW_AUTO: return "auto";
+    case QS8_DW_SCALAR: return "scalar";
+    case QS8_DW_AVX2: return "avx2";
+    case QS8_DW_AVX512: return "avx512";
+    case QS8_DW_NEON: return "neon";
+  }
+  return "unknown";
+}
+
+static qs8_dw_ukernel_fn ukernel_for(qs8_dw_isa isa) {
+  switch (isa) {
+#if defined(EDGEQ_DW_HAVE_AVX2)
+    case QS8_DW_AVX2: return qs8_dwconv_ukernel_avx2;
+#endif
+#if defined(EDGEQ_DW_HAVE_AVX512)
+    case QS8_DW_AVX512: return qs8_dwconv_ukernel_avx512;
+#endif
+#if defined(EDGEQ_DW_HAVE_NEON)
+    case QS8_DW_NEON: return qs8_dwconv_ukernel_neon;
+#endif
+    default: return qs8_dwconv_ukernel_scalar;
+  }
+}
+
+static int32_t weight_at(const qs8_dwconv_desc* d, size_t i) {
+  if (d->weight_bits == 8) return ((const int8_t*)d->weights)[i];
+  const uint8_t b = ((const uint8_t*)d->weights)[i >> 1];
+  return (i & 1) ? (int32_t)((int8_t)b >> 4) : (int32_t)((int8_t)(uint8_t)(b << 4) >> 4);
+}
+
+qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* d, qs8_dw_isa isa) {
+  return qs8_dwconv_plan_create_requant(d, isa, QS8_DW_REQUANT_EXACT);
+}
+
+qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* d, qs8_dw_isa isa,
+                                                qs8_dw_requant requant) {
+  if (requant != QS8_DW_REQUANT_EXACT && requant != QS8_DW_REQUANT_FP32) return NULL;
+  if (!d || d->channels <= 0 || d->taps <= 0 || !d->weights || !d->multiplier || !d->shift) return NULL;
+  if ((d->weight_bits != 8 && d->weight_bits != 4) || d->out_min > d->out_max) return NULL;
+  if (isa == QS8_DW_AUTO) {
+    isa = qs8_dwconv_detect_isa();
+    /* the AVX-512 requant omits SaturatingRoundingDoublingHighMul's INT32_MIN * INT32_MIN case
+     * (QuantizeMultiplier never yields INT32_MIN); other multipliers take the AVX2 kernel */
+    for (int32_t c = 0; isa == QS8_DW_AVX512 && c < d->channels; ++c)
+      if (d->multiplier[c] == INT32_MIN) isa = QS8_DW_AVX2;
+  }
+  if (!qs8_dwconv_isa_available(isa)) return NULL;
+  if (isa == QS8_DW_AVX512)
+    for (int32_t c = 0; c < d->channels; ++c)
+      if (d->multiplier[c] == INT32_MIN) return NULL;
+  qs8_dwconv_plan* p = calloc(1, sizeof(*p));
+  if (!p) return NULL;
+  p->isa = isa;
+  p->fn = ukernel_for(isa);
+  p->channels = (size_t)d->channels;
+  p->taps = (size_t)d->taps;
+  p->out.out_zp = d->out_zero_point;
+  p->out.out_min = d->out_min;
+  p->out.out_max = d->out_max;
+  p->out.fp32 = requant == QS8_DW_REQUANT_FP32;
+  const size_t tiles = (p->channels + QS8_DW_CT - 1) / QS8_DW_CT;
+  const size_t tile_bytes = QS8_DW_TILE_BYTES(p->taps);
+  if (posix_memalign(&p->packed, 64, tiles * tile_bytes) != 0) p->packed = NULL;
+  p->zero_row = malloc(p->channels);
+  if (!p->packed || !p->zero_row) {
+    qs8_dwconv_plan_destroy(p);
+    return NULL;
+  }
+  memset(p->packed, 0, tiles * tile_bytes);
+  memset(p->zero_row, (int8_t)d->in_zero_point, p->channels);
+  for (size_t tile = 0; tile < tiles; ++tile) {
+    uint8_t* base = (uint8_t*)p->packed + tile * tile_bytes;
+    int32_t* bias = (int32_t*)base;
+    int32_t* mult = bias + QS8_DW_CT;
+    int32_t* shift = mult + QS8_DW_CT;
+    int32_t* mult_odd = shift + QS8_DW_CT;
+    int32_t* lshift = mult_odd + QS8_DW_CT;
+    int32_t* rshift = lshift + QS8_DW_CT;
+    int32_t* rmask = rshift + QS8_DW_CT;
+    int32_t* rhalf = rmask + QS8_DW_CT;
+    float* fscale = (float*)(rhalf + QS8_DW_CT);
+    int16_t* w = (int16_t*)(fscale + QS8_DW_CT);
+    for (size_t j = 0; j < QS8_DW_CT; ++j) {
+      const size_t c = tile * QS8_DW_CT + j;
+      if (c >= p->channels) break;
+      uint32_t sum = 0;
+      for (size_t t = 0; t < p->taps; ++t) {
+        const int32_t v = weight_at(d, t * p->channels + c);
+        w[t * QS8_DW_CT + j] = (int16_t)v;
+        sum += (uint32_t)v;
+      }
+      /* padding taps read in_zp, so sum_t W*(x - zp) = sum_t W*x - zp*sum_t W for every pixel */
+      bias[j] = (int32_t)((d->bias ? (uint32_t)d->bias[c] : 0u) - (uint32_t)d->in_zero_point * sum);
+      mult[j] = d->multiplier[c];
+      shift[j] = d->shift[c];
+      lshift[j] = shift[j] > 0 ? shift[j] : 0;
+      rshift[j] = shift[j] < 0 ? -shift[j] : 0;
+      rmask[j] = (int32_t)((1u << rshift[j]) - 1u);
+      rhalf[j] = rmask[j] >> 1;
+      /* exact in double (power-of-two divisor), then one rounding to float */
+      fscale[j] = (float)((double)mult[j] / (double)(UINT64_C(1) << (31 - shift[j])));
+      if (lshift[j]) p->out.any_left_shift = 1;
+    }
+    for (size_t j = 0; j + 1 < QS8_DW_CT; j += 2) mult_odd[j] = mult[j + 1];
+  }
+  return p;
+}
+
+void qs8_dwconv_plan_destroy(qs8_dwconv_plan* p) {
+  if (!p) return;
+  free(p->packed);
+  free(p->zero_row);
+  free(p);
+}
+
+qs8_dw_isa qs8_dwconv_plan_isa(const qs8_dwconv_plan* p) { return p->isa; }
+const int8_t* qs8_dwconv_plan_zero_row(const qs8_dwconv_plan* p) { return p->zero_row; }
+
+void qs8_dwconv_run(const qs8_dwconv_plan* p, size_t pixels, const int8_t* const* ind, int8_t* out,
+                    size_t out_stride) {
+  p->fn(p->channels, p->taps, pixels, ind, p->packed, out, out_stride, &p->out);
+}
+
+void qs8_dwconv_indirect_row(const qs8_dw_geometry* g, const int8_t* image, const int8_t* zero_row, int oy,
+                             const int8_t** ind) {
+  const size_t row_bytes = (size_t)g->in_w * (size_t)g->channels;
+  const int iy0 = oy * g->sh - g->pad_top;
+  for (int ox = 0; ox < g->out_w; ++ox) {
+    const int ix0 = ox * g->sw - g->pad_left;
+    for (int ky = 0; ky < g->kh; ++ky) {
+      const int iy = iy0 + ky * g->dh;
+      const int row_ok = iy >= 0 && iy < g->in_h;
+      for (int kx = 0; kx < g->kw; ++kx) {
+        const int ix = ix0 + kx * g->dw;
+        *ind++ = row_ok && ix >= 0 && ix < g->in_w ? image + (size_t)iy * row_bytes + (size_t)ix * g->channels
+                                                   : zero_row;
+      }
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/* Portable C reference kernel: 1 row x 4 channels, int8 weights (KR = 1, KPAD = 2). */
+#include "qs8-gemm/qs8-requant.h"
+#include "qs8-gemm/qs8-gemm-ukernel.h"
+
+static void qs8_gemm_1x4__scalar(size_t kc, const void* a, const void* w, const qs8_tile_params* p,
+                                 int8_t* c, size_t ldc) {
+  (void)ldc;
+  const int8_t* a0 = (const int8_t*)a;
+  const int8_t* wp = (const int8_t*)w;
+  /* Accumulate in uint32 so wrap-around is defined, as the folded bias relies on it. */
+  uint32_t acc[4] = {(uint32_t)p->bias[0], (uint32_t)p->bias[1], (uint32_t)p->bias[2],
+                     (uint32_t)p->bias[3]};
+  for (size_t k = 0; k < kc; k++) {
+    const int32_t av = a0[k];
+    for (int j = 0; j < 4; j++) acc[j] += (uint32_t)(av * (int32_t)wp[j]);
+    wp += 4;
+  }
+  for (int j = 0; j < 4; j++)
+    c[j] = p->rounding == QS8_REQUANT_FP32
+               ? qs8_requantize_fp32((int32_t)acc[j], p->scale[j], p->c_zp, p->c_min, p->c_max)
+               : qs8_requantize((int32_t)acc[j], p->mult[j], p->shift[j], p->rounding, p->c_zp,
+                          p->c_min, p->c_max);
+}
+
+const qs8_ukernel_fn qs8_gemm_1x4_scalar[1] = {qs8_gemm_1x4__scalar};

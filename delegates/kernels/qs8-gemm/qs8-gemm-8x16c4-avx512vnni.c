@@ -1,0 +1,98 @@
+/* AVX-512 VNNI kernel, up to 8 rows x 16 channels, int8 weights. vpdpbusd multiplies unsigned
+ * activations (a ^ 0x80 = a + 128; the dispatcher folds -128 * sum(W) into the bias) by signed
+ * weights and sums 4 products into int32 without intermediate saturation. Eight rows per block
+ * means each 64-byte weight load feeds eight vpdpbusd, and the multi-block entry
+ * (..._rows) loads the per-tile requantization constants once for all rows of a call: on
+ * MobileNet's small-k pointwise convs that setup and the requantization dominate the MACs.
+ * Blocks of more than 4 rows already have enough independent accumulators to cover the
+ * instruction's latency; smaller ones use two sets (even / odd step quads).
+ * The fn table's entries 1-4 also serve the 4-row int4 plans' int8 slot. */
+#include <string.h>
+
+#include "base/requant-avx512.h"
+
+/* mr rows of one tile, requantized with constants the caller loaded (kept in registers). */
+static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__block(
+    const size_t mr, size_t kc, const uint8_t* au, const int8_t* wp, __m512i bias, const qs8_avx512_rq* rq,
+    int8_t* c, size_t ldc) {
+  __m512i acc[8];
+  for (size_t r = 0; r < mr; r++) acc[r] = bias;
+  if (mr > 4) {
+    for (size_t k = 0; k < kc; k += 4) {
+      const __m512i w0 = _mm512_loadu_si512(wp);
+      wp += 64;
+      for (size_t r = 0; r < mr; r++) {
+        int32_t q;
+        memcpy(&q, au + r * kc + k, 4);
+        acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_set1_epi32(q), w0);
+      }
+    }
+  } else {
+    __m512i acc1[4];
+    for (size_t r = 0; r < mr; r++) acc1[r] = _mm512_setzero_si512();
+    for (size_t k = 0; k < kc; k += 8) {
+      const __m512i w0 = _mm512_loadu_si512(wp);
+      const __m512i w1 = _mm512_loadu_si512(wp + 64);
+      wp += 128;
+      for (size_t r = 0; r < mr; r++) {
+        int32_t q0, q1;
+        memcpy(&q0, au + r * kc + k, 4);
+        memcpy(&q1, au + r * kc + k + 4, 4);
+        acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_set1_epi32(q0), w0);
+        acc1[r] = _mm512_dpbusd_epi32(acc1[r], _mm512_set1_epi32(q1), w1);
+      }
+    }
+    for (size_t r = 0; r < mr; r++) acc[r] = _mm512_add_epi32(acc[r], acc1[r]);
+  }
+  for (size_t r = 0; r < mr; r++) qs8_avx512_store16_rq(acc[r], rq, c + r * ldc);
+}
+
+static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__avx512vnni(
+    const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
+    size_t ldc) {
+  const qs8_avx512_rq rq = qs8_avx512_rq_load(p); /* once per tile, shared by all rows */
+  qs8_gemm_8x16c4__block(mr, kc, (const uint8_t*)a, (const int8_t*)w, _mm512_loadu_si512(p->bias), &rq, c,
+                         ldc);
+}
+
+void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
+                                     const qs8_tile_params* p, int8_t* c, size_t ldc) {
+  const qs8_avx512_rq rq = qs8_avx512_rq_load(p); /* once for all m rows */
+  const __m512i bias = _mm512_loadu_si512(p->bias);
+  const uint8_t* au = (const uint8_t*)a;
+  size_t r = 0;
+  for (; r + 8 <= m; r += 8) qs8_gemm_8x16c4__block(8, kc, au + r * kc, (const int8_t*)w, bias, &rq, c + r * ldc, ldc);
+  au += r * kc;
+  c += r * ldc;
+  switch (m - r) { /* constant mr per case, so each block is fully unrolled */
+    case 1: qs8_gemm_8x16c4__block(1, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
+    case 2: qs8_gemm_8x16c4__block(2, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
+    case 3: qs8_gemm_8x16c4__block(3, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
+    case 4: qs8_gemm_8x16c4__block(4, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
+    case 5: qs8_gemm_8x16c4__block(5, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
+    case 6: qs8_gemm_8x16c4__block(6, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
+    case 7: qs8_gemm_8x16c4__block(7, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
+    default: break;
+  }
+}
+
+#define DEFINE_MR(n)                                                                       \
+  static void qs8_gemm_8x16c4__avx512vnni_mr##n(size_t kc, const void* a, const void* w,  \
+                                                const qs8_tile_params* p, int8_t* c,      \
+                                                size_t ldc) {                              \
+    qs8_gemm_8x16c4__avx512vnni(n, kc, a, w, p, c, ldc);                                   \
+  }
+DEFINE_MR(1)
+DEFINE_MR(2)
+DEFINE_MR(3)
+DEFINE_MR(4)
+DEFINE_MR(5)
+DEFINE_MR(6)
+DEFINE_MR(7)
+DEFINE_MR(8)
+
+const qs8_ukernel_fn qs8_gemm_8x16c4_avx512vnni[8] = {
+    qs8_gemm_8x16c4__avx512vnni_mr1, qs8_gemm_8x16c4__avx512vnni_mr2,
+    qs8_gemm_8x16c4__avx512vnni_mr3, qs8_gemm_8x16c4__avx512vnni_mr4,
+    qs8_gemm_8x16c4__avx512vnni_mr5, qs8_gemm_8x16c4__avx512vnni_mr6,
+    qs8_gemm_8x16c4__avx512vnni_mr7, qs8_gemm_8x16c4__avx512vnni_mr8};

@@ -1,0 +1,84 @@
+/* Internal micro-kernel interface shared by the dispatcher (qs8_gemm.c) and the ISA variants.
+ *
+ * Weight packing (done once by the dispatcher, identical for every variant up to parameters):
+ *   n is cut into tiles of NR output channels; each tile stores kc (k rounded up to KPAD) values
+ *   per channel as consecutive blocks of KR reduction steps:
+ *     stream[(kk / KR) * NR * KR + j * KR + kk % KR] = W[n0 + j][kk]   (0 for padding)
+ *   int8 plans store this stream as is. int4 plans fold every group of G stream bytes into G/2
+ *   bytes: byte i holds stream element i in its low nibble and element i + G/2 in its high one,
+ *   so a kernel unpacks a group with a mask and a shift into two whole vectors.
+ * Activation packing (per MR-row block, per run call): rows copied to a zero-padded buffer of
+ *   kc elements in the variant's format (int8, int16, uint8 = a ^ 0x80, or row pairs
+ *   interleaved by 8 for SMMLA).
+ * Kernels compute MR rows (MR baked into each entry of the fn table) times all NR channels of
+ * one tile and write NR int8 outputs per row at c + row * ldc.
+ */
+#ifndef EDGEQ_QS8_UKERNEL_H
+#define EDGEQ_QS8_UKERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qs8-gemm/qs8-gemm.h" /* qs8_rounding */
+
+#define QS8_MAX_MR 8
+#define QS8_MAX_NR 16
+
+/* Per-tile requantization parameters: arrays already offset to the tile's first channel and
+ * padded to NR entries. */
+typedef struct {
+  const int32_t* bias;    /* bias - (a_zero_point + a_offset) * sum_k W, folded at pack time */
+  const int32_t* mult;    /* Q31 multiplier */
+  const int32_t* shift;   /* TFLite convention, [-31, 30] */
+  int32_t rounding;       /* qs8_rounding: SINGLE, DOUBLE, or REQUANT_FP32 */
+  int32_t c_zp, c_min, c_max;
+  const float* scale;     /* QS8_REQUANT_FP32 only: per-channel acc -> output scale */
+} qs8_tile_params;
+
+typedef void (*qs8_ukernel_fn)(size_t kc, const void* a, const void* w, const qs8_tile_params* p,
+                               int8_t* c, size_t ldc);
+
+/* Optional multi-block entry: m rows (any count, in blocks of MR) of one tile, so per-tile setup
+ * (requantization constants) is done once per call instead of once per MR rows. */
+typedef void (*qs8_rows_fn)(size_t m, size_t kc, const void* a, const void* w, const qs8_tile_params* p,
+                            int8_t* c, size_t ldc);
+
+typedef enum {
+  QS8_A_INT8 = 0,       /* row-major int8 */
+  QS8_A_INT16,          /* row-major int16 (sign-extended) */
+  QS8_A_UINT8,          /* row-major uint8 = a + 128 (for u8 x s8 dot instructions) */
+  QS8_A_INT8_PAIRS_C8,  /* rows 2i,2i+1 interleaved in blocks of 8: [r0 k0..7][r1 k0..7]... */
+} qs8_a_format;
+
+typedef struct {
+  uint8_t mr, nr, kr;    /* tile rows, tile channels, reduction block */
+  uint16_t kpad;         /* kc = round_up(k, kpad); multiple of kr */
+  uint16_t int4_group;   /* G (stream bytes per int4 fold group); divides nr * kpad */
+  uint8_t a_format;      /* qs8_a_format */
+  int32_t a_offset;      /* added to activations by the A packing (128 for QS8_A_UINT8) */
+  const qs8_ukernel_fn* int8_fn;  /* [mr_valid - 1], mr entries */
+  const qs8_ukernel_fn* int4_fn;
+  qs8_rows_fn int8_rows_fn;       /* NULL: the dispatcher calls int8_fn per MR rows */
+} qs8_ukernel_info;
+
+/* Kernel tables, one per variant file: entry r computes r + 1 rows. */
+extern const qs8_ukernel_fn qs8_gemm_1x4_scalar[1];
+extern const qs8_ukernel_fn qs4w_gemm_1x4_scalar[1];
+extern const qs8_ukernel_fn qs8_gemm_4x16c2_avx2[4];
+extern const qs8_ukernel_fn qs4w_gemm_4x16c2_avx2[4];
+extern const qs8_ukernel_fn qs4w_gemm_4x16c4_avx512vnni[4];
+extern const qs8_ukernel_fn qs8_gemm_8x16c4_avx512vnni[8];
+void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
+                                     const qs8_tile_params* p, int8_t* c, size_t ldc);
+extern const qs8_ukernel_fn qs8_gemm_4x8_neon[4];
+extern const qs8_ukernel_fn qs4w_gemm_4x8_neon[4];
+extern const qs8_ukernel_fn qs8_gemm_4x8c4_neon_dot[4];
+extern const qs8_ukernel_fn qs4w_gemm_4x8c4_neon_dot[4];
+extern const qs8_ukernel_fn qs8_gemm_4x8c8_neon_i8mm[4];
+extern const qs8_ukernel_fn qs4w_gemm_4x8c8_neon_i8mm[4];
+
+/* Sign-extends the low / high nibble of a byte. */
+static inline int32_t qs8_nibble_lo(uint8_t b) { return (int32_t)(int8_t)(uint8_t)(b << 4) >> 4; }
+static inline int32_t qs8_nibble_hi(uint8_t b) { return (int32_t)(int8_t)b >> 4; }
+
+#endif

@@ -1,0 +1,370 @@
+/* Dispatcher of the qs8 GEMM family: ISA detection, weight packing, plan lifetime, and the
+ * row/tile loops that feed the micro-kernels (see qs8_ukernel.h for the packed layouts). */
+#define _POSIX_C_SOURCE 200112L /* posix_memalign: also on libcs without C11 aligned_alloc */
+#include "qs8-gemm/qs8-gemm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "qs8-gemm/qs8-gemm-ukernel.h"
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
+struct qs8_gemm_plan {
+  edgeq_isa isa;
+  const qs8_ukernel_info* uk;
+  int32_t n, k, kc;
+  int weight_bits;
+  size_t n_tiles, tile_bytes, weight_bytes;
+  uint8_t* weights;  /* n_tiles * tile_bytes, 64-byte aligned */
+  int32_t* bias;     /* folded; each per-channel array padded to n_tiles * nr */
+  int32_t* mult;
+  int32_t* shift;
+  float* scale;      /* QS8_REQUANT_FP32: multiplier * 2^(shift - 31), padded like mult */
+  qs8_rounding rounding;
+  int32_t c_zp, c_min, c_max;
+};
+
+/* mr, nr, kr, kpad, int4 group, A format, A offset, int8 kernels, int4 kernels */
+static const qs8_ukernel_info kScalar = {1, 4, 1, 2, 8, QS8_A_INT8, 0,
+                                         qs8_gemm_1x4_scalar, qs4w_gemm_1x4_scalar, NULL};
+#if defined(EDGEQ_HAVE_AVX2)
+static const qs8_ukernel_info kAvx2 = {4, 16, 2, 2, 32, QS8_A_INT16, 0,
+                                       qs8_gemm_4x16c2_avx2, qs4w_gemm_4x16c2_avx2, NULL};
+#endif
+#if defined(EDGEQ_HAVE_AVX512VNNI)
+static const qs8_ukernel_info kAvx512Vnni = {4, 16, 4, 8, 64, QS8_A_UINT8, 128,
+                                             qs8_gemm_8x16c4_avx512vnni, /* rows 1-4 */
+                                             qs4w_gemm_4x16c4_avx512vnni, NULL};
+/* int8 weights: 8 rows per tile (each weight load and requant setup feeds 8 rows); int4 keeps
+ * the 4-row kernel above. Same nr / kr / kpad / A format, so packing is unchanged. */
+static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
+                                              qs8_gemm_8x16c4_avx512vnni,
+                                              qs4w_gemm_4x16c4_avx512vnni,
+                                              qs8_gemm_8x16c4_avx512vnni_rows};
+#endif
+#if defined(EDGEQ_HAVE_NEON)
+static const qs8_ukernel_info kNeon = {4, 8, 1, 8, 16, QS8_A_INT8, 0,
+                                       qs8_gemm_4x8_neon, qs4w_gemm_4x8_neon, NULL};
+#endif
+#if defined(EDGEQ_HAVE_NEON_DOT)
+static const qs8_ukernel_info kNeonDot = {4, 8, 4, 16, 32, QS8_A_INT8, 0,
+                                          qs8_gemm_4x8c4_neon_dot, qs4w_gemm_4x8c4_neon_dot, NULL};
+#endif
+#if defined(EDGEQ_HAVE_NEON_I8MM)
+static const qs8_ukernel_info kNeonI8mm = {4, 8, 8, 8, 64, QS8_A_INT8_PAIRS_C8, 0,
+                                           qs8_gemm_4x8c8_neon_i8mm, qs4w_gemm_4x8c8_neon_i8mm, NULL};
+#endif
+
+static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
+
+/* Kernel set of a plan; weight_bits picks between sets of one ISA (int4 entries are only
+ * valid up to their own MR, so a set is used with one weight width). */
+static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits) {
+#if defined(EDGEQ_HAVE_AVX512VNNI)
+  if (isa == EDGEQ_ISA_AVX512VNNI && weight_bits == 8) return &kAvx512Vnni8;
+#endif
+  (void)weight_bits;
+  return ukernel_for(isa);
+}
+
+static const qs8_ukernel_info* ukernel_for(edgeq_isa isa) {
+  switch (isa) {
+    case EDGEQ_ISA_SCALAR: return &kScalar;
+#if defined(EDGEQ_HAVE_AVX2)
+    case EDGEQ_ISA_AVX2: return &kAvx2;
+#endif
+#if defined(EDGEQ_HAVE_AVX512VNNI)
+    case EDGEQ_ISA_AVX512VNNI: return &kAvx512Vnni;
+#endif
+#if defined(EDGEQ_HAVE_NEON)
+    case EDGEQ_ISA_NEON: return &kNeon;
+#endif
+#if defined(EDGEQ_HAVE_NEON_DOT)
+    case EDGEQ_ISA_NEON_DOT: return &kNeonDot;
+#endif
+#if defined(EDGEQ_HAVE_NEON_I8MM)
+    case EDGEQ_ISA_NEON_I8MM: return &kNeonI8mm;
+#endif
+    default: return NULL;
+  }
+}
+
+/* Whether this CPU (and OS) can run the variant; variants not compiled in are never available. */
+static int isa_available(edgeq_isa isa) {
+  if (ukernel_for(isa) == NULL) return 0;
+  switch (isa) {
+    case EDGEQ_ISA_SCALAR: return 1;
+#if defined(__x86_64__) || defined(__i386__)
+    /* libgcc's cpu model also checks XCR0 (xgetbv), so OS-disabled AVX state reads as absent. */
+    case EDGEQ_ISA_AVX2: __builtin_cpu_init(); return __builtin_cpu_supports("avx2");
+    case EDGEQ_ISA_AVX512VNNI:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+#endif
+#if defined(__aarch64__)
+    case EDGEQ_ISA_NEON: return 1; /* Advanced SIMD is mandatory on AArch64 */
+#if defined(__linux__)
+    case EDGEQ_ISA_NEON_DOT: return (getauxval(AT_HWCAP) & (1UL << 20)) != 0;   /* HWCAP_ASIMDDP */
+    case EDGEQ_ISA_NEON_I8MM: return (getauxval(AT_HWCAP2) & (1UL << 13)) != 0; /* HWCAP2_I8MM */
+#endif
+#endif
+    default: return 0;
+  }
+}
+
+edgeq_isa edgeq_detect_isa(void) {
+  static const edgeq_isa best_first[] = {EDGEQ_ISA_AVX512VNNI, EDGEQ_ISA_AVX2,
+                                         EDGEQ_ISA_NEON_I8MM, EDGEQ_ISA_NEON_DOT, EDGEQ_ISA_NEON};
+  for (size_t i = 0; i < sizeof(best_first) / sizeof(best_first[0]); i++)
+    if (isa_available(best_first[i])) return best_first[i];
+  return EDGEQ_ISA_SCALAR;
+}
+
+const char* edgeq_isa_name(edgeq_isa isa) {
+  switch (isa) {
+    case EDGEQ_ISA_AUTO: return "auto";
+    case EDGEQ_ISA_SCALAR: return "scalar";
+    case EDGEQ_ISA_AVX2: return "avx2";
+    case EDGEQ_ISA_AVX512VNNI: return "avx512vnni";
+    case EDGEQ_ISA_NEON: return "neon";
+    case EDGEQ_ISA_NEON_DOT: return "neondot";
+    case EDGEQ_ISA_NEON_I8MM: return "i8mm";
+  }
+  return "unknown";
+}
+
+static size_t round_up(size_t x, size_t q) { return (x + q - 1) / q * q; }
+
+static void* alloc64(size_t bytes) {
+  void* p = NULL;
+  return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
+}
+
+static int8_t source_weight(const qs8_gemm_desc* d, size_t n, size_t k) {
+  size_t i = n * (size_t)d->k + k;
+  if (d->weight_bits == 8) return ((const int8_t*)d->weights)[i];
+  uint8_t b = ((const uint8_t*)d->weights)[i / 2];
+  return (int8_t)((i & 1) ? qs8_nibble_hi(b) : qs8_nibble_lo(b));
+}
+
+static int desc_valid(const qs8_gemm_desc* d) {
+  if (d == NULL || d->n <= 0 || d->k <= 0 || d->weights == NULL || d->multiplier == NULL ||
+      d->shift == NULL)
+    return 0;
+  if (d->weight_bits != 8 && d->weight_bits != 4) return 0;
+  if (d->c_min < -128 || d->c_max > 127 || d->c_min > d->c_max) return 0;
+  for (int32_t i = 0; i < d->n; i++)  /* TFLite's range; keeps every shift defined */
+    if (d->shift[i] < -31 || d->shift[i] > 30) return 0;
+  return 1;
+}
+
+/* Writes W into the plan in the kernel's layout and folds the activation zero point (and the
+ * kernel's activation offset) into the bias: acc = bias - (a_zp + a_off) * sum(W) + sum(a' * W).
+ * Loops run in stream order (k block, channel, step within block), so the int8 stream position
+ * is a plain counter and no division is needed per weight. */
+static void pack_weights(qs8_gemm_plan* p, const qs8_gemm_desc* d) {
+  const qs8_ukernel_info* uk = p->uk;
+  const size_t nr = uk->nr, kr = uk->kr, half = uk->int4_group / 2;
+  const size_t n_all = (size_t)d->n, k_all = (size_t)d->k;
+  const uint32_t a_term = (uint32_t)d->a_zero_point + (uint32_t)uk->a_offset;
+  for (size_t t = 0; t < p->n_tiles; t++) {
+    uint8_t* out = p->weights + t * p->tile_bytes;
+    uint32_t wsum[QS8_MAX_NR] = {0};
+    size_t idx = 0; /* int4: position inside the current group of 2 * half stream bytes */
+    for (size_t kb = 0; kb < (size_t)p->kc; kb += kr) {
+      for (size_t j = 0; j < nr; j++) {
+        const size_t n = t * nr + j;
+        if (p->weight_bits == 8 && n < n_all && kb + kr <= k_all) { /* common case: copy */
+          const int8_t* src = (const int8_t*)d->weights + n * k_all + kb;
+          memcpy(out, src, kr);
+          for (size_t kk = 0; kk < kr; kk++) wsum[j] += (uint32_t)(int32_t)src[kk];
+          out += kr;
+          continue;
+        }
+        for (size_t kk = kb; kk < kb + kr; kk++) {
+          const int8_t w = (n < n_all && kk < k_all) ? source_weight(d, n, kk) : 0;
+          wsum[j] += (uint32_t)(int32_t)w;
+          if (p->weight_bits == 8) {
+            *out++ = (uint8_t)w;
+          } else {
+            if (idx < half)
+              out[idx] = (uint8_t)((uint8_t)w & 0x0F);
+            else
+              out[idx - half] |= (uint8_t)((uint8_t)w << 4);
+            if (++idx == 2 * half) {
+              idx = 0;
+              out += half;
+            }
+          }
+        }
+      }
+    }
+    for (size_t j = 0; j < nr; j++) {
+      const size_t n = t * nr + j;
+      if (n >= n_all) break;
+      const uint32_t bias = d->bias ? (uint32_t)d->bias[n] : 0;
+      p->bias[n] = (int32_t)(bias - a_term * wsum[j]);
+      p->mult[n] = d->multiplier[n];
+      p->shift[n] = d->shift[n];
+      /* exact in double (power-of-two divisor), then one rounding to float */
+      p->scale[n] = (float)((double)d->multiplier[n] / (double)(UINT64_C(1) << (31 - d->shift[n])));
+    }
+  }
+}
+
+qs8_gemm_plan* qs8_gemm_plan_create(const qs8_gemm_desc* desc, edgeq_isa isa) {
+  return qs8_gemm_plan_create_rounding(desc, isa, QS8_ROUNDING_DOUBLE);
+}
+
+qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_isa isa,
+                                             qs8_rounding rounding) {
+  if (!desc_valid(desc)) return NULL;
+  if (rounding != QS8_ROUNDING_DOUBLE && rounding != QS8_ROUNDING_SINGLE &&
+      rounding != QS8_REQUANT_FP32)
+    return NULL;
+  if (isa == EDGEQ_ISA_AUTO) isa = edgeq_detect_isa();
+  if (!isa_available(isa)) return NULL;
+  qs8_gemm_plan* p = (qs8_gemm_plan*)calloc(1, sizeof(*p));
+  if (p == NULL) return NULL;
+  p->isa = isa;
+  p->rounding = rounding;
+  p->uk = ukernel_for_bits(isa, desc->weight_bits);
+  p->n = desc->n;
+  p->k = desc->k;
+  p->kc = (int32_t)round_up((size_t)desc->k, p->uk->kpad);
+  p->weight_bits = desc->weight_bits;
+  p->n_tiles = round_up((size_t)desc->n, p->uk->nr) / p->uk->nr;
+  p->tile_bytes = (size_t)p->uk->nr * (size_t)p->kc * (size_t)desc->weight_bits / 8;
+  p->weight_bytes = p->n_tiles * p->tile_bytes;
+  p->c_zp = desc->c_zero_point;
+  p->c_min = desc->c_min;
+  p->c_max = desc->c_max;
+  const size_t npad = p->n_tiles * p->uk->nr;
+  p->weights = (uint8_t*)alloc64(p->weight_bytes);
+  p->bias = (int32_t*)calloc(3 * npad, sizeof(int32_t));
+  p->scale = (float*)alloc64(npad * sizeof(float));
+  if (p->weights == NULL || p->bias == NULL || p->scale == NULL) {
+    qs8_gemm_plan_destroy(p);
+    return NULL;
+  }
+  memset(p->weights, 0, p->weight_bytes);
+  memset(p->scale, 0, npad * sizeof(float));
+  p->mult = p->bias + npad;
+  p->shift = p->mult + npad;
+  pack_weights(p, desc);
+  return p;
+}
+
+void qs8_gemm_plan_destroy(qs8_gemm_plan* plan) {
+  if (plan == NULL) return;
+  free(plan->weights);
+  free(plan->bias);
+  free(plan->scale);
+  free(plan);
+}
+
+edgeq_isa qs8_gemm_plan_isa(const qs8_gemm_plan* plan) { return plan->isa; }
+size_t qs8_gemm_plan_weight_bytes(const qs8_gemm_plan* plan) { return plan->weight_bytes; }
+size_t qs8_gemm_plan_nr(const qs8_gemm_plan* plan) { return plan->uk->nr; }
+qs8_rounding qs8_gemm_plan_rounding(const qs8_gemm_plan* plan) { return plan->rounding; }
+
+/* Copies rows [0, mr) of A into the kernel's activation format, zero-padding k to kc and
+ * rows to the kernel's MR (pairs for SMMLA). */
+static void pack_a(const qs8_ukernel_info* uk, size_t mr, size_t k, size_t kc, const int8_t* a,
+                   size_t lda, void* out) {
+  switch ((qs8_a_format)uk->a_format) {
+    case QS8_A_INT8: {
+      int8_t* o = (int8_t*)out;
+      for (size_t r = 0; r < mr; r++, o += kc) {
+        memcpy(o, a + r * lda, k);
+        memset(o + k, 0, kc - k);
+      }
+      break;
+    }
+    case QS8_A_INT16: {
+      int16_t* o = (int16_t*)out;
+      for (size_t r = 0; r < mr; r++, o += kc) {
+        for (size_t i = 0; i < k; i++) o[i] = a[r * lda + i];
+        for (size_t i = k; i < kc; i++) o[i] = 0;
+      }
+      break;
+    }
+    case QS8_A_UINT8: {
+      uint8_t* o = (uint8_t*)out;
+      for (size_t r = 0; r < mr; r++, o += kc) {
+        /* plain loop: vectorized by the compiler; no zero-length memset call per row below
+         * (this runs once per row block, next to very short kernels on small-k convs) */
+        const int8_t* src = a + r * lda;
+        for (size_t i = 0; i < k; i++) o[i] = (uint8_t)(src[i] ^ 0x80);
+        if (kc > k) memset(o + k, 0, kc - k); /* padded weights are 0, so any value works */
+      }
+      break;
+    }
+    case QS8_A_INT8_PAIRS_C8: {
+      int8_t* o = (int8_t*)out;
+      const size_t pairs = (mr + 1) / 2;
+      for (size_t pr = 0; pr < pairs; pr++)
+        for (size_t kb = 0; kb < kc; kb += 8)
+          for (size_t h = 0; h < 2; h++) {
+            const size_t r = 2 * pr + h;
+            for (size_t i = 0; i < 8; i++)
+              *o++ = (r < mr && kb + i < k) ? a[r * lda + kb + i] : 0;
+          }
+      break;
+    }
+  }
+}
+
+void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
+                  size_t ldc, size_t n_begin, size_t n_end) {
+  if (n_end > (size_t)plan->n) n_end = (size_t)plan->n;
+  if (m == 0 || n_begin >= n_end) return;
+  const qs8_ukernel_info* uk = plan->uk;
+  const size_t mr = uk->mr, nr = uk->nr, kc = (size_t)plan->kc;
+  const qs8_ukernel_fn* fns = plan->weight_bits == 8 ? uk->int8_fn : uk->int4_fn;
+  const size_t a_elem = uk->a_format == QS8_A_INT16 ? 2 : 1;
+  /* Per-call scratch keeps a shared plan thread-safe. The conv op calls this per 64-row task,
+   * so the usual small-k case uses the stack instead of a malloc / free pair per call. */
+  _Alignas(64) uint8_t stack_abuf[16384];
+  /* Rows packed per step: MR, or with a multi-block kernel as many MR blocks as fit the stack
+   * buffer (up to 64 rows), so each tile's setup is shared by more rows. */
+  const qs8_rows_fn rows_fn = plan->weight_bits == 8 ? uk->int8_rows_fn : NULL;
+  size_t chunk = mr;
+  if (rows_fn != NULL) {
+    const size_t fit = sizeof(stack_abuf) / (kc * a_elem) / mr * mr;
+    chunk = fit < mr ? mr : fit > 64 ? 64 : fit;
+  }
+  const size_t abytes = round_up(chunk, 2) * kc * a_elem;
+  void* abuf = abytes <= sizeof(stack_abuf) ? (void*)stack_abuf : alloc64(abytes);
+  if (abuf == NULL) abort(); /* no error channel in this API; out of memory is fatal */
+  int8_t ctmp[64 * QS8_MAX_NR];
+  for (size_t m0 = 0; m0 < m; m0 += chunk) {
+    const size_t mv = m - m0 < chunk ? m - m0 : chunk;
+    pack_a(uk, mv, (size_t)plan->k, kc, a + m0 * lda, lda, abuf);
+    for (size_t t = n_begin / nr; t * nr < n_end; t++) {
+      const size_t n0 = t * nr;
+      const qs8_tile_params tp = {plan->bias + n0,          plan->mult + n0, plan->shift + n0,
+                                  (int32_t)plan->rounding, plan->c_zp,     plan->c_min,
+                                  plan->c_max,             plan->scale + n0};
+      const void* w = plan->weights + t * plan->tile_bytes;
+      int8_t* cdst = c + m0 * ldc + n0;
+      const int full = n0 >= n_begin && n0 + nr <= n_end;
+      int8_t* dst = full ? cdst : ctmp; /* partial tile: all NR channels aside, then copy */
+      const size_t ldd = full ? ldc : nr;
+      if (rows_fn != NULL)
+        rows_fn(mv, kc, abuf, w, &tp, dst, ldd);
+      else
+        fns[mv - 1](kc, abuf, w, &tp, dst, ldd);
+      if (!full) {
+        const size_t lo = n0 < n_begin ? n_begin - n0 : 0;
+        const size_t hi = n0 + nr < n_end ? nr : n_end - n0;
+        for (size_t r = 0; r < mv; r++) memcpy(cdst + r * ldc + lo, ctmp + r * nr + lo, hi - lo);
+      }
+    }
+  }
+  if (abuf != (void*)stack_abuf) free(abuf);
+}

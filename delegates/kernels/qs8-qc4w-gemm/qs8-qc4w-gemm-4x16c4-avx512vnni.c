@@ -1,0 +1,61 @@
+/* AVX-512 VNNI kernel, up to 4 rows x 16 channels, int4 weights kept packed: each 32-byte group
+ * holds the 64 weights of one step quad (channels 0-7 in the low nibbles, 8-15 in the high
+ * ones); the two nibble halves are joined into one zmm and mapped to signed int8 with vpshufb,
+ * then fed to vpdpbusd as in the int8 kernel. */
+#include <string.h>
+
+#include "base/requant-avx512.h"
+
+static inline __m512i qs4w_unpack64(const uint8_t* wp) {
+  const __m512i lut = _mm512_broadcast_i32x4(
+      _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1));
+  const __m256i packed = _mm256_loadu_si256((const __m256i*)wp);
+  const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(packed),
+                                          _mm256_srli_epi16(packed, 4), 1);
+  return _mm512_shuffle_epi8(lut, _mm512_and_si512(both, _mm512_set1_epi8(0x0F)));
+}
+
+static inline __attribute__((always_inline)) void qs4w_gemm_4x16c4__avx512vnni(
+    const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
+    size_t ldc) {
+  const uint8_t* au = (const uint8_t*)a;
+  const uint8_t* wp = (const uint8_t*)w;
+  __m512i acc0[4], acc1[4];
+  const __m512i bias = _mm512_loadu_si512(p->bias);
+  for (size_t r = 0; r < mr; r++) {
+    acc0[r] = bias;
+    acc1[r] = _mm512_setzero_si512();
+  }
+  for (size_t k = 0; k < kc; k += 8) {
+    const __m512i w0 = qs4w_unpack64(wp);
+    const __m512i w1 = qs4w_unpack64(wp + 32);
+    wp += 64;
+    for (size_t r = 0; r < mr; r++) {
+      int32_t q0, q1;
+      memcpy(&q0, au + r * kc + k, 4);
+      memcpy(&q1, au + r * kc + k + 4, 4);
+      acc0[r] = _mm512_dpbusd_epi32(acc0[r], _mm512_set1_epi32(q0), w0);
+      acc1[r] = _mm512_dpbusd_epi32(acc1[r], _mm512_set1_epi32(q1), w1);
+    }
+  }
+  const qs8_avx512_rq rq = qs8_avx512_rq_load(p); /* once per tile, not per row */
+  for (size_t r = 0; r < mr; r++) {
+    const __m512i acc = _mm512_add_epi32(acc0[r], acc1[r]);
+    qs8_avx512_store16_rq(acc, &rq, c + r * ldc);
+  }
+}
+
+#define DEFINE_MR(n)                                                                       \
+  static void qs4w_gemm_4x16c4__avx512vnni_mr##n(size_t kc, const void* a, const void* w, \
+                                                 const qs8_tile_params* p, int8_t* c,     \
+                                                 size_t ldc) {                             \
+    qs4w_gemm_4x16c4__avx512vnni(n, kc, a, w, p, c, ldc);                                  \
+  }
+DEFINE_MR(1)
+DEFINE_MR(2)
+DEFINE_MR(3)
+DEFINE_MR(4)
+
+const qs8_ukernel_fn qs4w_gemm_4x16c4_avx512vnni[4] = {
+    qs4w_gemm_4x16c4__avx512vnni_mr1, qs4w_gemm_4x16c4__avx512vnni_mr2,
+    qs4w_gemm_4x16c4__avx512vnni_mr3, qs4w_gemm_4x16c4__avx512vnni_mr4};
