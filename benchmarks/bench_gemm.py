@@ -1,4 +1,4 @@
-"""Speed of the qs8/qs4w GEMM micro-kernels, every ISA variant this host runs, side by side.
+"""Speed of the qs8-gemm / qs8-qc4w-gemm micro-kernels, every ISA variant this host runs, side by side.
 
 One command: ``.venv/bin/python benchmarks/bench_gemm.py``. Builds delegates/kernels with
 its timing driver (Release, into build/bench_gemm), then for each shape runs the driver, which
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             })
 
     report = {
-        "benchmark": "qs8/qs4w GEMM micro-kernels, single thread, interleaved rounds",
+        "benchmark": "qs8-gemm / qs8-qc4w-gemm micro-kernels, single thread, interleaved rounds",
         "cpu": cpu_name(), "machine": platform.machine(), "runs": args.runs,
         "note": "single thread; median of interleaved rounds; GOPS = 2*m*n*k / median; "
                 "pack_ms = one plan creation (weight packing)",

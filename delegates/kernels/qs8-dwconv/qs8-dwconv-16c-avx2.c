@@ -66,7 +66,7 @@ static inline void pixels_loop(size_t channels, size_t taps, size_t pixels, cons
   }
 }
 
-void qs8_dwconv_ukernel_avx2(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+void qs8_dwconv_16c_avx2(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
   if (taps == 9) /* 3x3: constant trip count, unrolled */
     pixels_loop(channels, 9, pixels, ind, packed, out, out_stride, p);

@@ -135,7 +135,7 @@ static void tile_row(size_t taps, size_t pixels, const int8_t* const* ind, size_
   }
 }
 
-void qs8_dwconv_ukernel_avx512(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+void qs8_dwconv_16c_avx512(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                                const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
   const size_t tile_bytes = QS8_DW_TILE_BYTES(taps);
   const uint8_t* tile = (const uint8_t*)packed;

@@ -2,7 +2,7 @@
 #include "base/requant.h"
 #include "qs8-dwconv/qs8-dwconv-ukernel.h"
 
-void qs8_dwconv_ukernel_scalar(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+void qs8_dwconv_16c_scalar(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                                const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
   const size_t tile_bytes = QS8_DW_TILE_BYTES(taps);
   for (size_t px = 0; px < pixels; ++px, ind += taps, out += out_stride) {

@@ -31,13 +31,13 @@ typedef void (*qs8_dw_ukernel_fn)(size_t channels, size_t taps, size_t pixels, c
                                   const void* packed, int8_t* out, size_t out_stride,
                                   const qs8_dw_out_params* p);
 
-void qs8_dwconv_ukernel_scalar(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+void qs8_dwconv_16c_scalar(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                                const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
-void qs8_dwconv_ukernel_avx2(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+void qs8_dwconv_16c_avx2(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
-void qs8_dwconv_ukernel_avx512(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+void qs8_dwconv_16c_avx512(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                                const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
-void qs8_dwconv_ukernel_neon(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+void qs8_dwconv_16c_neon(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
 
 static inline const int32_t* qs8_dw_tile_bias(const void* tile) { return (const int32_t*)tile; }

@@ -60,15 +60,15 @@ const char* qs8_dwconv_isa_name(qs8_dw_isa isa) {
 static qs8_dw_ukernel_fn ukernel_for(qs8_dw_isa isa) {
   switch (isa) {
 #if defined(EDGEQ_DW_HAVE_AVX2)
-    case QS8_DW_AVX2: return qs8_dwconv_ukernel_avx2;
+    case QS8_DW_AVX2: return qs8_dwconv_16c_avx2;
 #endif
 #if defined(EDGEQ_DW_HAVE_AVX512)
-    case QS8_DW_AVX512: return qs8_dwconv_ukernel_avx512;
+    case QS8_DW_AVX512: return qs8_dwconv_16c_avx512;
 #endif
 #if defined(EDGEQ_DW_HAVE_NEON)
-    case QS8_DW_NEON: return qs8_dwconv_ukernel_neon;
+    case QS8_DW_NEON: return qs8_dwconv_16c_neon;
 #endif
-    default: return qs8_dwconv_ukernel_scalar;
+    default: return qs8_dwconv_16c_scalar;
   }
 }
 

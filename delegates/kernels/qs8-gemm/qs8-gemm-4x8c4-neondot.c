@@ -14,7 +14,7 @@
     }                                                                     \
   } while (0)
 
-static inline __attribute__((always_inline)) void qs8_gemm_4x8c4__neon_dot(
+static inline __attribute__((always_inline)) void qs8_gemm_4x8c4__neondot(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
     size_t ldc) {
   const int8_t* a8 = (const int8_t*)a;
@@ -32,4 +32,4 @@ static inline __attribute__((always_inline)) void qs8_gemm_4x8c4__neon_dot(
   for (size_t r = 0; r < mr; r++) qs8_neon_store8(acc_lo[r], acc_hi[r], p, c + r * ldc);
 }
 
-QS8_DEFINE_MR_TABLE(qs8_gemm_4x8c4__neon_dot, qs8_gemm_4x8c4_neon_dot)
+QS8_DEFINE_MR_TABLE(qs8_gemm_4x8c4__neondot, qs8_gemm_4x8c4_neondot)

@@ -3,7 +3,7 @@
  * weight block (two channels) into a 2x2 int32 tile. Tiles are unzipped into rows at the end. */
 #include "base/requant-neon.h"
 
-static inline __attribute__((always_inline)) void qs8_gemm_4x8c8__neon_i8mm(
+static inline __attribute__((always_inline)) void qs8_gemm_4x8c8__neoni8mm(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
     size_t ldc) {
   const size_t pairs = (mr + 1) / 2;
@@ -34,4 +34,4 @@ static inline __attribute__((always_inline)) void qs8_gemm_4x8c8__neon_i8mm(
   }
 }
 
-QS8_DEFINE_MR_TABLE(qs8_gemm_4x8c8__neon_i8mm, qs8_gemm_4x8c8_neon_i8mm)
+QS8_DEFINE_MR_TABLE(qs8_gemm_4x8c8__neoni8mm, qs8_gemm_4x8c8_neoni8mm)

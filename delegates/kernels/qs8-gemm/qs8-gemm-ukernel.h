@@ -63,19 +63,19 @@ typedef struct {
 
 /* Kernel tables, one per variant file: entry r computes r + 1 rows. */
 extern const qs8_ukernel_fn qs8_gemm_1x4_scalar[1];
-extern const qs8_ukernel_fn qs4w_gemm_1x4_scalar[1];
+extern const qs8_ukernel_fn qs8_qc4w_gemm_1x4_scalar[1];
 extern const qs8_ukernel_fn qs8_gemm_4x16c2_avx2[4];
-extern const qs8_ukernel_fn qs4w_gemm_4x16c2_avx2[4];
-extern const qs8_ukernel_fn qs4w_gemm_4x16c4_avx512vnni[4];
+extern const qs8_ukernel_fn qs8_qc4w_gemm_4x16c2_avx2[4];
+extern const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni[4];
 extern const qs8_ukernel_fn qs8_gemm_8x16c4_avx512vnni[8];
 void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
                                      const qs8_tile_params* p, int8_t* c, size_t ldc);
 extern const qs8_ukernel_fn qs8_gemm_4x8_neon[4];
-extern const qs8_ukernel_fn qs4w_gemm_4x8_neon[4];
-extern const qs8_ukernel_fn qs8_gemm_4x8c4_neon_dot[4];
-extern const qs8_ukernel_fn qs4w_gemm_4x8c4_neon_dot[4];
-extern const qs8_ukernel_fn qs8_gemm_4x8c8_neon_i8mm[4];
-extern const qs8_ukernel_fn qs4w_gemm_4x8c8_neon_i8mm[4];
+extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8_neon[4];
+extern const qs8_ukernel_fn qs8_gemm_4x8c4_neondot[4];
+extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c4_neondot[4];
+extern const qs8_ukernel_fn qs8_gemm_4x8c8_neoni8mm[4];
+extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c8_neoni8mm[4];
 
 /* Sign-extends the low / high nibble of a byte. */
 static inline int32_t qs8_nibble_lo(uint8_t b) { return (int32_t)(int8_t)(uint8_t)(b << 4) >> 4; }

@@ -29,33 +29,33 @@ struct qs8_gemm_plan {
 
 /* mr, nr, kr, kpad, int4 group, A format, A offset, int8 kernels, int4 kernels */
 static const qs8_ukernel_info kScalar = {1, 4, 1, 2, 8, QS8_A_INT8, 0,
-                                         qs8_gemm_1x4_scalar, qs4w_gemm_1x4_scalar, NULL};
+                                         qs8_gemm_1x4_scalar, qs8_qc4w_gemm_1x4_scalar, NULL};
 #if defined(EDGEQ_HAVE_AVX2)
 static const qs8_ukernel_info kAvx2 = {4, 16, 2, 2, 32, QS8_A_INT16, 0,
-                                       qs8_gemm_4x16c2_avx2, qs4w_gemm_4x16c2_avx2, NULL};
+                                       qs8_gemm_4x16c2_avx2, qs8_qc4w_gemm_4x16c2_avx2, NULL};
 #endif
 #if defined(EDGEQ_HAVE_AVX512VNNI)
 static const qs8_ukernel_info kAvx512Vnni = {4, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                              qs8_gemm_8x16c4_avx512vnni, /* rows 1-4 */
-                                             qs4w_gemm_4x16c4_avx512vnni, NULL};
+                                             qs8_qc4w_gemm_4x16c4_avx512vnni, NULL};
 /* int8 weights: 8 rows per tile (each weight load and requant setup feeds 8 rows); int4 keeps
  * the 4-row kernel above. Same nr / kr / kpad / A format, so packing is unchanged. */
 static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                               qs8_gemm_8x16c4_avx512vnni,
-                                              qs4w_gemm_4x16c4_avx512vnni,
+                                              qs8_qc4w_gemm_4x16c4_avx512vnni,
                                               qs8_gemm_8x16c4_avx512vnni_rows};
 #endif
 #if defined(EDGEQ_HAVE_NEON)
 static const qs8_ukernel_info kNeon = {4, 8, 1, 8, 16, QS8_A_INT8, 0,
-                                       qs8_gemm_4x8_neon, qs4w_gemm_4x8_neon, NULL};
+                                       qs8_gemm_4x8_neon, qs8_qc4w_gemm_4x8_neon, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON_DOT)
 static const qs8_ukernel_info kNeonDot = {4, 8, 4, 16, 32, QS8_A_INT8, 0,
-                                          qs8_gemm_4x8c4_neon_dot, qs4w_gemm_4x8c4_neon_dot, NULL};
+                                          qs8_gemm_4x8c4_neondot, qs8_qc4w_gemm_4x8c4_neondot, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON_I8MM)
 static const qs8_ukernel_info kNeonI8mm = {4, 8, 8, 8, 64, QS8_A_INT8_PAIRS_C8, 0,
-                                           qs8_gemm_4x8c8_neon_i8mm, qs4w_gemm_4x8c8_neon_i8mm, NULL};
+                                           qs8_gemm_4x8c8_neoni8mm, qs8_qc4w_gemm_4x8c8_neoni8mm, NULL};
 #endif
 
 static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);

@@ -3,7 +3,7 @@
 #include "qs8-gemm/qs8-requant.h"
 #include "qs8-gemm/qs8-gemm-ukernel.h"
 
-static void qs4w_gemm_1x4__scalar(size_t kc, const void* a, const void* w,
+static void qs8_qc4w_gemm_1x4__scalar(size_t kc, const void* a, const void* w,
                                   const qs8_tile_params* p, int8_t* c, size_t ldc) {
   (void)ldc;
   const int8_t* a0 = (const int8_t*)a;
@@ -23,4 +23,4 @@ static void qs4w_gemm_1x4__scalar(size_t kc, const void* a, const void* w,
                           p->c_min, p->c_max);
 }
 
-const qs8_ukernel_fn qs4w_gemm_1x4_scalar[1] = {qs4w_gemm_1x4__scalar};
+const qs8_ukernel_fn qs8_qc4w_gemm_1x4_scalar[1] = {qs8_qc4w_gemm_1x4__scalar};

@@ -6,7 +6,7 @@
 
 #include "base/requant-avx2.h"
 
-static inline __attribute__((always_inline)) void qs4w_gemm_4x16c2__avx2(
+static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c2__avx2(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
     size_t ldc) {
   const int16_t* a16 = (const int16_t*)a;
@@ -39,15 +39,15 @@ static inline __attribute__((always_inline)) void qs4w_gemm_4x16c2__avx2(
 }
 
 #define DEFINE_MR(n)                                                                          \
-  static void qs4w_gemm_4x16c2__avx2_mr##n(size_t kc, const void* a, const void* w,           \
+  static void qs8_qc4w_gemm_4x16c2__avx2_mr##n(size_t kc, const void* a, const void* w,           \
                                            const qs8_tile_params* p, int8_t* c, size_t ldc) { \
-    qs4w_gemm_4x16c2__avx2(n, kc, a, w, p, c, ldc);                                           \
+    qs8_qc4w_gemm_4x16c2__avx2(n, kc, a, w, p, c, ldc);                                           \
   }
 DEFINE_MR(1)
 DEFINE_MR(2)
 DEFINE_MR(3)
 DEFINE_MR(4)
 
-const qs8_ukernel_fn qs4w_gemm_4x16c2_avx2[4] = {
-    qs4w_gemm_4x16c2__avx2_mr1, qs4w_gemm_4x16c2__avx2_mr2, qs4w_gemm_4x16c2__avx2_mr3,
-    qs4w_gemm_4x16c2__avx2_mr4};
+const qs8_ukernel_fn qs8_qc4w_gemm_4x16c2_avx2[4] = {
+    qs8_qc4w_gemm_4x16c2__avx2_mr1, qs8_qc4w_gemm_4x16c2__avx2_mr2, qs8_qc4w_gemm_4x16c2__avx2_mr3,
+    qs8_qc4w_gemm_4x16c2__avx2_mr4};

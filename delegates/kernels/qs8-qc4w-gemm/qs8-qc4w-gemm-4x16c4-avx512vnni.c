@@ -6,7 +6,7 @@
 
 #include "base/requant-avx512.h"
 
-static inline __m512i qs4w_unpack64(const uint8_t* wp) {
+static inline __m512i qc4w_unpack64(const uint8_t* wp) {
   const __m512i lut = _mm512_broadcast_i32x4(
       _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1));
   const __m256i packed = _mm256_loadu_si256((const __m256i*)wp);
@@ -15,7 +15,7 @@ static inline __m512i qs4w_unpack64(const uint8_t* wp) {
   return _mm512_shuffle_epi8(lut, _mm512_and_si512(both, _mm512_set1_epi8(0x0F)));
 }
 
-static inline __attribute__((always_inline)) void qs4w_gemm_4x16c4__avx512vnni(
+static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__avx512vnni(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
     size_t ldc) {
   const uint8_t* au = (const uint8_t*)a;
@@ -27,8 +27,8 @@ static inline __attribute__((always_inline)) void qs4w_gemm_4x16c4__avx512vnni(
     acc1[r] = _mm512_setzero_si512();
   }
   for (size_t k = 0; k < kc; k += 8) {
-    const __m512i w0 = qs4w_unpack64(wp);
-    const __m512i w1 = qs4w_unpack64(wp + 32);
+    const __m512i w0 = qc4w_unpack64(wp);
+    const __m512i w1 = qc4w_unpack64(wp + 32);
     wp += 64;
     for (size_t r = 0; r < mr; r++) {
       int32_t q0, q1;
@@ -46,16 +46,16 @@ static inline __attribute__((always_inline)) void qs4w_gemm_4x16c4__avx512vnni(
 }
 
 #define DEFINE_MR(n)                                                                       \
-  static void qs4w_gemm_4x16c4__avx512vnni_mr##n(size_t kc, const void* a, const void* w, \
+  static void qs8_qc4w_gemm_4x16c4__avx512vnni_mr##n(size_t kc, const void* a, const void* w, \
                                                  const qs8_tile_params* p, int8_t* c,     \
                                                  size_t ldc) {                             \
-    qs4w_gemm_4x16c4__avx512vnni(n, kc, a, w, p, c, ldc);                                  \
+    qs8_qc4w_gemm_4x16c4__avx512vnni(n, kc, a, w, p, c, ldc);                                  \
   }
 DEFINE_MR(1)
 DEFINE_MR(2)
 DEFINE_MR(3)
 DEFINE_MR(4)
 
-const qs8_ukernel_fn qs4w_gemm_4x16c4_avx512vnni[4] = {
-    qs4w_gemm_4x16c4__avx512vnni_mr1, qs4w_gemm_4x16c4__avx512vnni_mr2,
-    qs4w_gemm_4x16c4__avx512vnni_mr3, qs4w_gemm_4x16c4__avx512vnni_mr4};
+const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni[4] = {
+    qs8_qc4w_gemm_4x16c4__avx512vnni_mr1, qs8_qc4w_gemm_4x16c4__avx512vnni_mr2,
+    qs8_qc4w_gemm_4x16c4__avx512vnni_mr3, qs8_qc4w_gemm_4x16c4__avx512vnni_mr4};

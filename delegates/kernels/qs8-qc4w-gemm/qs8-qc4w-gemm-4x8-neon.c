@@ -17,7 +17,7 @@
     }                                                                         \
   } while (0)
 
-static inline __attribute__((always_inline)) void qs4w_gemm_4x8__neon(
+static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x8__neon(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
     size_t ldc) {
   const int8_t* a8 = (const int8_t*)a;
@@ -35,4 +35,4 @@ static inline __attribute__((always_inline)) void qs4w_gemm_4x8__neon(
   for (size_t r = 0; r < mr; r++) qs8_neon_store8(acc_lo[r], acc_hi[r], p, c + r * ldc);
 }
 
-QS8_DEFINE_MR_TABLE(qs4w_gemm_4x8__neon, qs4w_gemm_4x8_neon)
+QS8_DEFINE_MR_TABLE(qs8_qc4w_gemm_4x8__neon, qs8_qc4w_gemm_4x8_neon)

@@ -3,7 +3,7 @@
  * channels 4-7, so two loads and two shift pairs give the four smmla weight registers. */
 #include "base/requant-neon.h"
 
-static inline __attribute__((always_inline)) void qs4w_gemm_4x8c8__neon_i8mm(
+static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x8c8__neoni8mm(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
     size_t ldc) {
   const size_t pairs = (mr + 1) / 2;
@@ -38,4 +38,4 @@ static inline __attribute__((always_inline)) void qs4w_gemm_4x8c8__neon_i8mm(
   }
 }
 
-QS8_DEFINE_MR_TABLE(qs4w_gemm_4x8c8__neon_i8mm, qs4w_gemm_4x8c8_neon_i8mm)
+QS8_DEFINE_MR_TABLE(qs8_qc4w_gemm_4x8c8__neoni8mm, qs8_qc4w_gemm_4x8c8_neoni8mm)

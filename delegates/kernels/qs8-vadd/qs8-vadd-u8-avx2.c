@@ -22,7 +22,7 @@ static inline __m128i add8(__m128i a8, __m128i b8, const qs8_add_params* p) {
   return _mm_packs_epi16(w16, w16);
 }
 
-void qs8_vadd_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
+void qs8_vadd_u8_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8)
     _mm_storel_epi64((__m128i*)(out + i),

@@ -23,7 +23,7 @@ static inline int8x8_t add8(int8x8_t a8, int8x8_t b8, const qs8_add_params* p) {
   return vmovn_s16(vcombine_s16(vmovn_s32(lo), vmovn_s32(hi))); /* clamped: narrowing only */
 }
 
-void qs8_vadd_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
+void qs8_vadd_u8_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) vst1_s8(out + i, add8(vld1_s8(a + i), vld1_s8(b + i), p));
   if (i < n) { /* tail through a small buffer: never touch memory past the tensors */

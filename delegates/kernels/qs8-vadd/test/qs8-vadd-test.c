@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
         b[i] = (int8_t)(c % 10 == 9 ? (i & 1 ? 127 : -128) : (int8_t)rnd());
       }
       memset(out, 0x5A, n + 8);
-      qs8_vadd_scalar(n, a, b, ref, &p);
+      qs8_vadd_u1_scalar(n, a, b, ref, &p);
       f(n, a, b, out, &p);
       for (size_t i = 0; i < n; ++i) bad += out[i] != ref[i];
       for (size_t i = n; i < n + 8; ++i) bad += out[i] != 0x5A; /* nothing written past the end */
