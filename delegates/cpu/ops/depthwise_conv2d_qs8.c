@@ -8,6 +8,7 @@
 
 #include "qs8-dwconv/qs8-dwconv.h"
 #include "ops.h"
+#include "base/int4.h"
 #include "base/requant.h"
 
 typedef struct {

@@ -1,16 +1,15 @@
-/* AVX2 requantization + store of a 16-channel row, bit-exact with qs8_requantize() in both
- * rounding variants. Include from files compiled with -mavx2. */
-#ifndef EDGEQ_QS8_REQUANT_AVX2_H
-#define EDGEQ_QS8_REQUANT_AVX2_H
+/* The requantization of base/requant.h on 8 int32 lanes, bit-exact with eq_mbqm, eq_mbqm_single
+ * and eq_requant_fp32. Include from files compiled with -mavx2. */
+#ifndef EDGEQ_KERNELS_REQUANT_AVX2_H
+#define EDGEQ_KERNELS_REQUANT_AVX2_H
 
 #include <immintrin.h>
-
-#include "qs8-gemm/qs8-gemm-ukernel.h"
+#include <stdint.h>
 
 /* Double rounding: the doubling high multiply is done in 64-bit lanes, (x*m + 2^30) >> 31, with
  * the INT32_MIN^2 case saturated; the right shift uses RoundingDivideByPOT's
  * remainder/threshold test. */
-static inline __m256i qs8_avx2_mbqm_double(__m256i x, __m256i mult, __m256i shift) {
+static inline __m256i eq_avx2_mbqm_double(__m256i x, __m256i mult, __m256i shift) {
   const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
   const __m256i int_min = _mm256_set1_epi32(INT32_MIN);
   const __m256i nudge = _mm256_set1_epi64x(INT64_C(1) << 30);
@@ -34,7 +33,7 @@ static inline __m256i qs8_avx2_mbqm_double(__m256i x, __m256i mult, __m256i shif
 
 /* (prod + 2^(t-1)) >> t on int64 lanes. AVX2 has no 64-bit arithmetic shift, so it is built from
  * a logical one with the sign-flip identity sra(v, t) = (srl(v, t) ^ k) - k, k = srl(2^63, t). */
-static inline __m256i qs8_avx2_round_shift64(__m256i prod, __m256i t) {
+static inline __m256i eq_avx2_round_shift64(__m256i prod, __m256i t) {
   const __m256i one = _mm256_set1_epi64x(1);
   const __m256i sum = _mm256_add_epi64(prod, _mm256_sllv_epi64(one, _mm256_sub_epi64(t, one)));
   const __m256i k = _mm256_srlv_epi64(_mm256_set1_epi64x(INT64_MIN), t);
@@ -42,52 +41,24 @@ static inline __m256i qs8_avx2_round_shift64(__m256i prod, __m256i t) {
 }
 
 /* Single rounding: (x * m + 2^(t-1)) >> t, t = 31 - shift, on even and odd lanes separately. */
-static inline __m256i qs8_avx2_mbqm_single(__m256i x, __m256i mult, __m256i shift) {
+static inline __m256i eq_avx2_mbqm_single(__m256i x, __m256i mult, __m256i shift) {
   const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFF);
   const __m256i t = _mm256_sub_epi32(_mm256_set1_epi32(31), shift);
-  const __m256i even = qs8_avx2_round_shift64(_mm256_mul_epi32(x, mult), _mm256_and_si256(t, low32));
-  const __m256i odd = qs8_avx2_round_shift64(
+  const __m256i even = eq_avx2_round_shift64(_mm256_mul_epi32(x, mult), _mm256_and_si256(t, low32));
+  const __m256i odd = eq_avx2_round_shift64(
       _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32)),
       _mm256_srli_epi64(t, 32));
   /* low 32 bits of each 64-bit result (int32 narrowing), back into lane order */
   return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
 }
 
-static inline __m256i qs8_avx2_mbqm(__m256i x, const qs8_tile_params* p, size_t j) {
-  const __m256i mult = _mm256_loadu_si256((const __m256i*)(p->mult + j));
-  const __m256i shift = _mm256_loadu_si256((const __m256i*)(p->shift + j));
-  return p->rounding == QS8_ROUNDING_SINGLE ? qs8_avx2_mbqm_single(x, mult, shift)
-                            : qs8_avx2_mbqm_double(x, mult, shift);
-}
-
-/* QS8_REQUANT_FP32 on 8 lanes: the same IEEE operations as qs8_requantize_fp32 (cvtps rounds
+/* mode=fast (fp32) requantization on 8 lanes: the same IEEE operations as eq_requant_fp32 (cvtps rounds
  * half to even under the default MXCSR); returns clamped values with the zero point added. */
-static inline __m256i qs8_avx2_requant_fp32(__m256i acc, const float* scale, __m256 lo, __m256 hi,
+static inline __m256i eq_avx2_requant_fp32(__m256i acc, const float* scale, __m256 lo, __m256 hi,
                                             __m256i zp) {
   __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(scale));
   v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
   return _mm256_add_epi32(_mm256_cvtps_epi32(v), zp);
-}
-
-/* Requantizes channels 0..7 (lo) and 8..15 (hi) of one row and stores 16 int8 outputs. */
-static inline void qs8_avx2_store16(__m256i lo, __m256i hi, const qs8_tile_params* p, int8_t* c) {
-  const __m256i zp = _mm256_set1_epi32(p->c_zp);
-  if (p->rounding == QS8_REQUANT_FP32) {
-    const __m256 flo = _mm256_set1_ps((float)(p->c_min - p->c_zp));
-    const __m256 fhi = _mm256_set1_ps((float)(p->c_max - p->c_zp));
-    lo = qs8_avx2_requant_fp32(lo, p->scale, flo, fhi, zp);
-    hi = qs8_avx2_requant_fp32(hi, p->scale + 8, flo, fhi, zp);
-  } else {
-    const __m256i vmin = _mm256_set1_epi32(p->c_min), vmax = _mm256_set1_epi32(p->c_max);
-    lo = qs8_avx2_mbqm(lo, p, 0);
-    hi = qs8_avx2_mbqm(hi, p, 8);
-    lo = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(lo, zp), vmin), vmax);
-    hi = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(hi, zp), vmin), vmax);
-  }
-  /* values now fit int8, so the saturating packs are plain narrowing */
-  const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
-  const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
-  _mm_storeu_si128((__m128i*)c, b);
 }
 
 #endif

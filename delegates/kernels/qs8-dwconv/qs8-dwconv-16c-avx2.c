@@ -30,13 +30,13 @@ static inline void tile16(size_t taps, const int8_t* const* ind, size_t c0, size
     const float* fs = qs8_dw_tile_fscale(tile);
     const __m256 flo = _mm256_set1_ps((float)(p->out_min - p->out_zp));
     const __m256 fhi = _mm256_set1_ps((float)(p->out_max - p->out_zp));
-    lo = qs8_avx2_requant_fp32(lo, fs, flo, fhi, zp);
-    hi = qs8_avx2_requant_fp32(hi, fs + 8, flo, fhi, zp);
+    lo = eq_avx2_requant_fp32(lo, fs, flo, fhi, zp);
+    hi = eq_avx2_requant_fp32(hi, fs + 8, flo, fhi, zp);
   } else {
     const int32_t* mult = qs8_dw_tile_mult(tile);
     const int32_t* shift = qs8_dw_tile_shift(tile);
-    lo = qs8_avx2_mbqm_double(lo, _mm256_load_si256((const __m256i*)mult), _mm256_load_si256((const __m256i*)shift));
-    hi = qs8_avx2_mbqm_double(hi, _mm256_load_si256((const __m256i*)(mult + 8)),
+    lo = eq_avx2_mbqm_double(lo, _mm256_load_si256((const __m256i*)mult), _mm256_load_si256((const __m256i*)shift));
+    hi = eq_avx2_mbqm_double(hi, _mm256_load_si256((const __m256i*)(mult + 8)),
                               _mm256_load_si256((const __m256i*)(shift + 8)));
     const __m256i vmin = _mm256_set1_epi32(p->out_min), vmax = _mm256_set1_epi32(p->out_max);
     lo = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(lo, zp), vmin), vmax);

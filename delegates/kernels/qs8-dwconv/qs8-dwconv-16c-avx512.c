@@ -5,13 +5,13 @@
  * MAC with one shuffle per tap: x is sign-extended straight to int32 lanes, weights are
  * zero-extended int16 in int32 lanes, and vpmaddwd then computes x_lo16 * w + x_hi16 * 0 =
  * x * w exactly (x_lo16 is x, the weight's high half is 0). Channel tails use masked
- * loads/stores. Requantization is the gemmlowp double rounding, bit-exact with eq_mbqm, from
- * per-channel constants precomputed at pack time; the INT32_MIN * INT32_MIN saturation is left
- * out (the plan only selects this kernel when no multiplier is INT32_MIN).
+ * loads/stores. Requantization is base/requant-avx512.h's double rounding (bit-exact with
+ * eq_mbqm) from per-channel constants precomputed at pack time.
  * Full 3x3 tiles take unmasked loads (and vpdpwssd where the CPU has AVX512-VNNI).
  * Compiled with -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
 
+#include "base/requant-avx512.h"
 #include "qs8-dwconv/qs8-dwconv-ukernel.h"
 
 typedef struct {
@@ -41,25 +41,14 @@ static inline tile_consts load_consts(const uint8_t* tile, const qs8_dw_out_para
   return k;
 }
 
-/* (x*m + 2^30) >> 31 on 64-bit even/odd products, then RoundingDivideByPOT, zp, clamp. */
+/* Double rounding from the tile's constants (or fp32 in mode=fast), zero point, clamp. No
+ * multiplier is INT32_MIN here (the plan falls back to another variant otherwise), so the
+ * saturation step is left out. */
 static inline __m128i requant(__m512i x, const tile_consts* k) {
-  if (k->fp32) { /* mode=fast: same IEEE ops as eq_requant_fp32 */
-    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(x), k->fscale);
-    v = _mm512_min_ps(_mm512_max_ps(v, k->flo), k->fhi);
-    const __m512i q = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    return _mm512_cvtepi32_epi8(_mm512_add_epi32(q, k->zp));
-  }
-  const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
-  if (k->any_left_shift) x = _mm512_sllv_epi32(x, k->lshift);
-  const __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, k->mult), nudge);
-  const __m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), k->mult_odd), nudge);
-  const __m512i r = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 31), _mm512_slli_epi64(po, 1));
-  const __m512i rem = _mm512_and_si512(r, k->rmask);
-  const __m512i thr = _mm512_add_epi32(k->rhalf, _mm512_srli_epi32(r, 31));
-  __m512i q = _mm512_srav_epi32(r, k->rshift);
-  q = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
-  q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, k->zp), k->vmin), k->vmax);
-  return _mm512_cvtepi32_epi8(q); /* values fit int8 after the clamp */
+  if (k->fp32) return _mm512_cvtepi32_epi8(eq_avx512_requant_fp32(x, k->fscale, k->flo, k->fhi, k->zp));
+  const __m512i q = eq_avx512_mbqm_double(x, k->mult, k->mult_odd, k->lshift, k->rshift, k->rmask, k->rhalf,
+                                          k->any_left_shift ? (__mmask16)0xFFFF : (__mmask16)0, 0);
+  return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, k->zp), k->vmin), k->vmax));
 }
 
 static inline __m512i weight_vec(const int16_t* w, size_t t) {

@@ -17,9 +17,9 @@ static inline int8x16_t load16(const int8_t* p, size_t n) {
 static inline int32x4_t requant4(int32x4_t acc, const int32_t* mult, const int32_t* shift, const float* fscale,
                                  const qs8_dw_out_params* p) {
   if (p->fp32) /* mode=fast */
-    return qs8_neon_requant_fp32(acc, fscale, vdupq_n_f32((float)(p->out_min - p->out_zp)),
+    return eq_neon_requant_fp32(acc, fscale, vdupq_n_f32((float)(p->out_min - p->out_zp)),
                                  vdupq_n_f32((float)(p->out_max - p->out_zp)), vdupq_n_s32(p->out_zp));
-  const int32x4_t v = vaddq_s32(qs8_neon_mbqm_double(acc, vld1q_s32(mult), vld1q_s32(shift)), vdupq_n_s32(p->out_zp));
+  const int32x4_t v = vaddq_s32(eq_neon_mbqm_double(acc, vld1q_s32(mult), vld1q_s32(shift)), vdupq_n_s32(p->out_zp));
   return vminq_s32(vmaxq_s32(v, vdupq_n_s32(p->out_min)), vdupq_n_s32(p->out_max));
 }
 

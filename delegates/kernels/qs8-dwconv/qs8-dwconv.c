@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/int4.h"
+#include "base/requant.h"
 #include "qs8-dwconv/qs8-dwconv-ukernel.h"
 
 struct qs8_dwconv_plan {
@@ -74,8 +76,7 @@ static qs8_dw_ukernel_fn ukernel_for(qs8_dw_isa isa) {
 
 static int32_t weight_at(const qs8_dwconv_desc* d, size_t i) {
   if (d->weight_bits == 8) return ((const int8_t*)d->weights)[i];
-  const uint8_t b = ((const uint8_t*)d->weights)[i >> 1];
-  return (i & 1) ? (int32_t)((int8_t)b >> 4) : (int32_t)((int8_t)(uint8_t)(b << 4) >> 4);
+  return eq_int4_at((const uint8_t*)d->weights, i);
 }
 
 qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* d, qs8_dw_isa isa) {
@@ -147,8 +148,7 @@ qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* d, qs8_dw
       rshift[j] = shift[j] < 0 ? -shift[j] : 0;
       rmask[j] = (int32_t)((1u << rshift[j]) - 1u);
       rhalf[j] = rmask[j] >> 1;
-      /* exact in double (power-of-two divisor), then one rounding to float */
-      fscale[j] = (float)((double)mult[j] / (double)(UINT64_C(1) << (31 - shift[j])));
+      fscale[j] = eq_multiplier_to_float(mult[j], shift[j]);
       if (lshift[j]) p->out.any_left_shift = 1;
     }
     for (size_t j = 0; j + 1 < QS8_DW_CT; j += 2) mult_odd[j] = mult[j + 1];

@@ -1,5 +1,5 @@
 /* Portable C reference kernel: 1 row x 4 channels, int8 weights (KR = 1, KPAD = 2). */
-#include "qs8-gemm/qs8-requant.h"
+#include "base/requant.h"
 #include "qs8-gemm/qs8-gemm-ukernel.h"
 
 static void qs8_gemm_1x4__scalar(size_t kc, const void* a, const void* w, const qs8_tile_params* p,
@@ -17,9 +17,9 @@ static void qs8_gemm_1x4__scalar(size_t kc, const void* a, const void* w, const 
   }
   for (int j = 0; j < 4; j++)
     c[j] = p->rounding == QS8_REQUANT_FP32
-               ? qs8_requantize_fp32((int32_t)acc[j], p->scale[j], p->c_zp, p->c_min, p->c_max)
-               : qs8_requantize((int32_t)acc[j], p->mult[j], p->shift[j], p->rounding, p->c_zp,
-                          p->c_min, p->c_max);
+               ? (int8_t)eq_requant_fp32((int32_t)acc[j], p->scale[j], p->c_zp, p->c_min, p->c_max)
+               : eq_requantize((int32_t)acc[j], p->mult[j], p->shift[j], p->rounding, p->c_zp, p->c_min,
+                               p->c_max);
 }
 
 const qs8_ukernel_fn qs8_gemm_1x4_scalar[1] = {qs8_gemm_1x4__scalar};

@@ -1,7 +1,7 @@
 /* AArch64 baseline NEON kernel (no dot product), up to 4 rows x 8 channels, int8 weights.
  * Activations and weights are widened to int16 and multiplied with smlal by-lane: 8 steps of
  * one row per activation load. */
-#include "base/requant-neon.h"
+#include "qs8-gemm/qs8-gemm-requant-neon.h"
 
 #define QS8_NEON_STEP(l)                                                     \
   do {                                                                       \

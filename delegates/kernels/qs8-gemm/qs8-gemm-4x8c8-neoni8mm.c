@@ -1,7 +1,7 @@
 /* AArch64 SMMLA kernel (FEAT_I8MM), up to 4 rows x 8 channels, int8 weights. Activations come
  * as row pairs interleaved by 8 steps; each smmla multiplies a 2x8 activation block by a 2x8
  * weight block (two channels) into a 2x2 int32 tile. Tiles are unzipped into rows at the end. */
-#include "base/requant-neon.h"
+#include "qs8-gemm/qs8-gemm-requant-neon.h"
 
 static inline __attribute__((always_inline)) void qs8_gemm_4x8c8__neoni8mm(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,

@@ -9,7 +9,7 @@
  * The fn table's entries 1-4 also serve the 4-row int4 plans' int8 slot. */
 #include <string.h>
 
-#include "base/requant-avx512.h"
+#include "qs8-gemm/qs8-gemm-requant-avx512.h"
 
 /* mr rows of one tile, requantized with constants the caller loaded (kept in registers). */
 static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__block(

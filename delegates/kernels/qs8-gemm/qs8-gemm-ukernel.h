@@ -77,8 +77,4 @@ extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c4_neondot[4];
 extern const qs8_ukernel_fn qs8_gemm_4x8c8_neoni8mm[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c8_neoni8mm[4];
 
-/* Sign-extends the low / high nibble of a byte. */
-static inline int32_t qs8_nibble_lo(uint8_t b) { return (int32_t)(int8_t)(uint8_t)(b << 4) >> 4; }
-static inline int32_t qs8_nibble_hi(uint8_t b) { return (int32_t)(int8_t)b >> 4; }
-
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/int4.h"
+#include "base/requant.h"
 #include "qs8-gemm/qs8-gemm-ukernel.h"
 
 #if defined(__aarch64__) && defined(__linux__)
@@ -148,7 +150,7 @@ static int8_t source_weight(const qs8_gemm_desc* d, size_t n, size_t k) {
   size_t i = n * (size_t)d->k + k;
   if (d->weight_bits == 8) return ((const int8_t*)d->weights)[i];
   uint8_t b = ((const uint8_t*)d->weights)[i / 2];
-  return (int8_t)((i & 1) ? qs8_nibble_hi(b) : qs8_nibble_lo(b));
+  return (int8_t)((i & 1) ? eq_int4_hi(b) : eq_int4_lo(b));
 }
 
 static int desc_valid(const qs8_gemm_desc* d) {
@@ -210,8 +212,7 @@ static void pack_weights(qs8_gemm_plan* p, const qs8_gemm_desc* d) {
       p->bias[n] = (int32_t)(bias - a_term * wsum[j]);
       p->mult[n] = d->multiplier[n];
       p->shift[n] = d->shift[n];
-      /* exact in double (power-of-two divisor), then one rounding to float */
-      p->scale[n] = (float)((double)d->multiplier[n] / (double)(UINT64_C(1) << (31 - d->shift[n])));
+      p->scale[n] = eq_multiplier_to_float(d->multiplier[n], d->shift[n]);
     }
   }
 }

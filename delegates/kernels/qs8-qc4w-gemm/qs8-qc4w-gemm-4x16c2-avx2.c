@@ -4,7 +4,7 @@
  * int8 kernel. */
 #include <string.h>
 
-#include "base/requant-avx2.h"
+#include "qs8-gemm/qs8-gemm-requant-avx2.h"
 
 static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c2__avx2(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,

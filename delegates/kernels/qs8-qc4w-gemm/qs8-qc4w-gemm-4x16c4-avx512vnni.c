@@ -4,7 +4,7 @@
  * then fed to vpdpbusd as in the int8 kernel. */
 #include <string.h>
 
-#include "base/requant-avx512.h"
+#include "qs8-gemm/qs8-gemm-requant-avx512.h"
 
 static inline __m512i qc4w_unpack64(const uint8_t* wp) {
   const __m512i lut = _mm512_broadcast_i32x4(

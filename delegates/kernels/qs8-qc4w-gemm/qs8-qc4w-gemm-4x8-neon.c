@@ -1,7 +1,7 @@
 /* AArch64 baseline NEON kernel, up to 4 rows x 8 channels, int4 weights kept packed: each
  * 8-byte group holds step k in the low nibbles and step k + 1 in the high ones; the nibbles are
  * sign-extended with shifts, widened to int16 and multiplied with smlal by-lane. */
-#include "base/requant-neon.h"
+#include "qs8-gemm/qs8-gemm-requant-neon.h"
 
 #define QS4W_NEON_STEP2(l)                                                    \
   do {                                                                        \

@@ -1,7 +1,7 @@
 /* AArch64 SDOT kernel, up to 4 rows x 8 channels, int4 weights kept packed: each 16-byte group
  * holds one step quad, channels 0-3 in the low nibbles and 4-7 in the high ones, so two shifts
  * produce both sdot weight registers. */
-#include "base/requant-neon.h"
+#include "qs8-gemm/qs8-gemm-requant-neon.h"
 
 #define QS4W_DOT_QUAD(l)                                                  \
   do {                                                                    \

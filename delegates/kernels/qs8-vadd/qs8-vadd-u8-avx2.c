@@ -1,5 +1,5 @@
 /* AVX2 ADD: 8 int32 lanes per step, the double-rounding requant of the GEMM kernels
- * (qs8_avx2_mbqm_double with a non-positive shift is MultiplyByQuantizedMultiplier-
+ * (eq_avx2_mbqm_double with a non-positive shift is MultiplyByQuantizedMultiplier-
  * SmallerThanOneExp). Compiled with -mavx2. */
 #include <immintrin.h>
 #include <string.h>
@@ -11,9 +11,9 @@ static inline __m128i add8(__m128i a8, __m128i b8, const qs8_add_params* p) {
   const __m256i ls = _mm256_set1_epi32(p->left_shift);
   const __m256i x = _mm256_sllv_epi32(_mm256_add_epi32(_mm256_cvtepi8_epi32(a8), _mm256_set1_epi32(p->a_offset)), ls);
   const __m256i y = _mm256_sllv_epi32(_mm256_add_epi32(_mm256_cvtepi8_epi32(b8), _mm256_set1_epi32(p->b_offset)), ls);
-  const __m256i sx = qs8_avx2_mbqm_double(x, _mm256_set1_epi32(p->a_mult), _mm256_set1_epi32(p->a_shift));
-  const __m256i sy = qs8_avx2_mbqm_double(y, _mm256_set1_epi32(p->b_mult), _mm256_set1_epi32(p->b_shift));
-  __m256i r = qs8_avx2_mbqm_double(_mm256_add_epi32(sx, sy), _mm256_set1_epi32(p->out_mult),
+  const __m256i sx = eq_avx2_mbqm_double(x, _mm256_set1_epi32(p->a_mult), _mm256_set1_epi32(p->a_shift));
+  const __m256i sy = eq_avx2_mbqm_double(y, _mm256_set1_epi32(p->b_mult), _mm256_set1_epi32(p->b_shift));
+  __m256i r = eq_avx2_mbqm_double(_mm256_add_epi32(sx, sy), _mm256_set1_epi32(p->out_mult),
                                    _mm256_set1_epi32(p->out_shift));
   r = _mm256_add_epi32(r, _mm256_set1_epi32(p->out_zp));
   r = _mm256_min_epi32(_mm256_max_epi32(r, _mm256_set1_epi32(p->out_min)), _mm256_set1_epi32(p->out_max));

@@ -1,5 +1,5 @@
 /* aarch64 NEON ADD: 8 elements per step in two int32x4 halves, the double-rounding requant
- * of the GEMM kernels (qs8_neon_mbqm_double with a non-positive shift). */
+ * of the GEMM kernels (eq_neon_mbqm_double with a non-positive shift). */
 #include <arm_neon.h>
 #include <string.h>
 
@@ -10,9 +10,9 @@ static inline int32x4_t add4(int16x4_t a, int16x4_t b, const qs8_add_params* p) 
   const int32x4_t ls = vdupq_n_s32(p->left_shift);
   const int32x4_t x = vshlq_s32(vaddq_s32(vmovl_s16(a), vdupq_n_s32(p->a_offset)), ls);
   const int32x4_t y = vshlq_s32(vaddq_s32(vmovl_s16(b), vdupq_n_s32(p->b_offset)), ls);
-  const int32x4_t sx = qs8_neon_mbqm_double(x, vdupq_n_s32(p->a_mult), vdupq_n_s32(p->a_shift));
-  const int32x4_t sy = qs8_neon_mbqm_double(y, vdupq_n_s32(p->b_mult), vdupq_n_s32(p->b_shift));
-  int32x4_t r = qs8_neon_mbqm_double(vaddq_s32(sx, sy), vdupq_n_s32(p->out_mult), vdupq_n_s32(p->out_shift));
+  const int32x4_t sx = eq_neon_mbqm_double(x, vdupq_n_s32(p->a_mult), vdupq_n_s32(p->a_shift));
+  const int32x4_t sy = eq_neon_mbqm_double(y, vdupq_n_s32(p->b_mult), vdupq_n_s32(p->b_shift));
+  int32x4_t r = eq_neon_mbqm_double(vaddq_s32(sx, sy), vdupq_n_s32(p->out_mult), vdupq_n_s32(p->out_shift));
   r = vaddq_s32(r, vdupq_n_s32(p->out_zp));
   return vminq_s32(vmaxq_s32(r, vdupq_n_s32(p->out_min)), vdupq_n_s32(p->out_max));
 }

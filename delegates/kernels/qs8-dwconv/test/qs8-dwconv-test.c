@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/int4.h"
 #include "base/requant.h"
 #include "qs8-dwconv/qs8-dwconv.h"
 

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "qs8-gemm/qs8-gemm.h"
-#include "qs8-gemm/qs8-requant.h"
+#include "base/requant.h"
 
 static const edgeq_isa kAllIsas[] = {EDGEQ_ISA_SCALAR,   EDGEQ_ISA_AVX2,     EDGEQ_ISA_AVX512VNNI,
                                      EDGEQ_ISA_NEON,     EDGEQ_ISA_NEON_DOT, EDGEQ_ISA_NEON_I8MM};
@@ -64,7 +64,7 @@ static void reference(const problem* p, int8_t* c, size_t ldc) {
       for (int32_t k = 0; k < d->k; k++)
         acc += (uint32_t)(((int32_t)p->a[r * p->lda + k] - d->a_zero_point) *
                           (int32_t)p->w8[(size_t)n * d->k + k]);
-      c[r * ldc + n] = qs8_requantize((int32_t)acc, d->multiplier[n], d->shift[n],
+      c[r * ldc + n] = eq_requantize((int32_t)acc, d->multiplier[n], d->shift[n],
                                       p->rounding == QS8_ROUNDING_SINGLE, d->c_zero_point, d->c_min,
                                       d->c_max);
     }

@@ -1,0 +1,74 @@
+/* GEMM tile requantization for the AVX-512 kernels: the 16 channels of one output row from the
+ * tile's parameters (rounding variant, multipliers, shifts, clamp), stored as int8, with the
+ * per-lane constants computed once per kernel call and shared by its rows. Include from files
+ * compiled with -mavx512f -mavx512bw -mavx512vl. */
+#ifndef EDGEQ_QS8_GEMM_REQUANT_AVX512_H
+#define EDGEQ_QS8_GEMM_REQUANT_AVX512_H
+
+#include <immintrin.h>
+
+#include "base/requant-avx512.h"
+#include "qs8-gemm/qs8-gemm-ukernel.h"
+
+/* Per-tile requantization constants, computed once per kernel call and shared by its rows
+ * (the int8 output stores would otherwise force reloading and recomputing them per row). */
+typedef struct {
+  __m512i mult, mult_odd, ls, rs, mask, half, zp, vmin, vmax;
+  __mmask16 mult_is_min; /* lanes whose multiplier is INT32_MIN (saturation possible) */
+  __mmask16 any_ls;      /* lanes with a left shift; usually none (multipliers below 1) */
+  int rounding;          /* qs8_rounding */
+  __m512 scale, flo, fhi; /* QS8_REQUANT_FP32: per-channel scale, clamp bounds minus zp */
+  __m512i t_even, t_odd, round_even, round_odd; /* single rounding: shift and 2^(t-1) per 64-bit lane */
+} qs8_avx512_rq;
+
+static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
+  qs8_avx512_rq q;
+  q.rounding = p->rounding;
+  q.zp = _mm512_set1_epi32(p->c_zp);
+  if (p->rounding == QS8_REQUANT_FP32) { /* only these are read on the fp32 path */
+    q.scale = _mm512_loadu_ps(p->scale);
+    q.flo = _mm512_set1_ps((float)(p->c_min - p->c_zp));
+    q.fhi = _mm512_set1_ps((float)(p->c_max - p->c_zp));
+    return q;
+  }
+  const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+  const __m512i shift = _mm512_loadu_si512(p->shift);
+  q.mult = _mm512_loadu_si512(p->mult);
+  q.mult_odd = _mm512_srli_epi64(q.mult, 32);
+  q.vmin = _mm512_set1_epi32(p->c_min);
+  q.vmax = _mm512_set1_epi32(p->c_max);
+  if (p->rounding == QS8_ROUNDING_DOUBLE) { /* only the constants this variant reads */
+    q.ls = _mm512_max_epi32(shift, zero);
+    q.rs = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+    q.mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, q.rs), one);
+    q.half = _mm512_srli_epi32(q.mask, 1);
+    q.mult_is_min = _mm512_cmpeq_epi32_mask(q.mult, _mm512_set1_epi32(INT32_MIN));
+    q.any_ls = _mm512_test_epi32_mask(q.ls, q.ls);
+    return q;
+  }
+  const __m512i one64 = _mm512_set1_epi64(1);
+  const __m512i t = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
+  q.t_even = _mm512_and_si512(t, _mm512_set1_epi64(0xFFFFFFFF));
+  q.t_odd = _mm512_srli_epi64(t, 32);
+  q.round_even = _mm512_sllv_epi64(one64, _mm512_sub_epi64(q.t_even, one64));
+  q.round_odd = _mm512_sllv_epi64(one64, _mm512_sub_epi64(q.t_odd, one64));
+  return q;
+}
+
+/* Requantizes the 16 channels of one row and stores 16 int8 outputs. */
+static inline void qs8_avx512_store16_rq(__m512i acc, const qs8_avx512_rq* q, int8_t* c) {
+  __m512i r;
+  if (q->rounding == QS8_REQUANT_FP32) {
+    r = eq_avx512_requant_fp32(acc, q->scale, q->flo, q->fhi, q->zp);
+    _mm_storeu_si128((__m128i*)c, _mm512_cvtepi32_epi8(r));
+    return;
+  }
+  r = q->rounding == QS8_ROUNDING_SINGLE
+          ? eq_avx512_mbqm_single(acc, q->mult, q->mult_odd, q->t_even, q->t_odd, q->round_even, q->round_odd)
+          : eq_avx512_mbqm_double(acc, q->mult, q->mult_odd, q->ls, q->rs, q->mask, q->half, q->any_ls,
+                                  q->mult_is_min);
+  r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, q->zp), q->vmin), q->vmax);
+  _mm_storeu_si128((__m128i*)c, _mm512_cvtepi32_epi8(r)); /* clamped: plain narrowing */
+}
+
+#endif

@@ -1,0 +1,47 @@
+/* GEMM tile requantization for the NEON kernels: channels of one output row from the tile's
+ * parameters (rounding variant, multipliers, shifts, clamp), stored as int8; and the macros that
+ * build a kernel's table of 1..MR-row entries. */
+#ifndef EDGEQ_QS8_GEMM_REQUANT_NEON_H
+#define EDGEQ_QS8_GEMM_REQUANT_NEON_H
+
+#include <arm_neon.h>
+
+#include "base/requant-neon.h"
+#include "qs8-gemm/qs8-gemm-ukernel.h"
+
+static inline int32x4_t qs8_neon_mbqm(int32x4_t x, const qs8_tile_params* p, size_t j) {
+  const int32x4_t m = vld1q_s32(p->mult + j), shift = vld1q_s32(p->shift + j);
+  return p->rounding == QS8_ROUNDING_SINGLE ? eq_neon_mbqm_single(x, m, shift) : eq_neon_mbqm_double(x, m, shift);
+}
+
+/* Requantizes channels 0..3 (lo) and 4..7 (hi) of one row and stores 8 int8 outputs. */
+static inline void qs8_neon_store8(int32x4_t lo, int32x4_t hi, const qs8_tile_params* p, int8_t* c) {
+  const int32x4_t zp = vdupq_n_s32(p->c_zp);
+  if (p->rounding == QS8_REQUANT_FP32) {
+    const float32x4_t flo = vdupq_n_f32((float)(p->c_min - p->c_zp));
+    const float32x4_t fhi = vdupq_n_f32((float)(p->c_max - p->c_zp));
+    lo = eq_neon_requant_fp32(lo, p->scale, flo, fhi, zp);
+    hi = eq_neon_requant_fp32(hi, p->scale + 4, flo, fhi, zp);
+  } else {
+    const int32x4_t vmin = vdupq_n_s32(p->c_min), vmax = vdupq_n_s32(p->c_max);
+    lo = vaddq_s32(qs8_neon_mbqm(lo, p, 0), zp);
+    hi = vaddq_s32(qs8_neon_mbqm(hi, p, 4), zp);
+    lo = vminq_s32(vmaxq_s32(lo, vmin), vmax);
+    hi = vminq_s32(vmaxq_s32(hi, vmin), vmax);
+  }
+  vst1_s8(c, vqmovn_s16(vcombine_s16(vqmovn_s32(lo), vqmovn_s32(hi))));
+}
+
+#define QS8_DEFINE_MR(body, name, n)                                                      \
+  static void name##_mr##n(size_t kc, const void* a, const void* w,                      \
+                           const qs8_tile_params* p, int8_t* c, size_t ldc) {            \
+    body(n, kc, a, w, p, c, ldc);                                                        \
+  }
+#define QS8_DEFINE_MR_TABLE(body, name)                                                   \
+  QS8_DEFINE_MR(body, name, 1)                                                            \
+  QS8_DEFINE_MR(body, name, 2)                                                            \
+  QS8_DEFINE_MR(body, name, 3)                                                            \
+  QS8_DEFINE_MR(body, name, 4)                                                            \
+  const qs8_ukernel_fn name[4] = {name##_mr1, name##_mr2, name##_mr3, name##_mr4};
+
+#endif
