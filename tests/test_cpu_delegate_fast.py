@@ -251,14 +251,14 @@ def test_bad_mode_is_a_clear_error(mode, op_models):
 
 
 def test_fast_depthwise_identical_on_every_kernel_variant(op_models, monkeypatch):
-    # fp32 requant does the same IEEE operations in every variant, so pinning the depthwise kernel
-    # (EDGEQ_DWCONV_ISA, read at plan creation; an unavailable one falls back) changes no output
+    # fp32 requant does the same IEEE operations in every variant, so capping the kernels' ISA
+    # (EDGEQ_ISA, read at plan creation; what the CPU lacks falls back to less) changes no output
     model = op_models("dw3x3_large_relu6")
     rng = np.random.default_rng(7)
     xs = _random_inputs(Interpreter(model, resolver="reference"), rng)
     outs = {}
-    for isa in ("scalar", "avx2", "avx512"):
-        monkeypatch.setenv("EDGEQ_DWCONV_ISA", isa)
+    for isa in ("scalar", "avx2", "avx512", "avx512vnni"):
+        monkeypatch.setenv("EDGEQ_ISA", isa)
         it = Interpreter(model, resolver="reference", delegates=["cpu"], delegate_options={"mode": "fast"})
         outs[isa] = it.run(xs)[0]
-    assert np.array_equal(outs["scalar"], outs["avx2"]) and np.array_equal(outs["scalar"], outs["avx512"])
+    assert all(np.array_equal(outs["scalar"], o) for o in outs.values())

@@ -1,14 +1,14 @@
 """The int8 depthwise-conv micro-kernels (delegates/kernels/qs8-dwconv) and the same-shape ADD
 kernels (delegates/kernels/qs8-vadd) of the CPU delegate, built and run for real.
 
-The C test program checks every variant the CPU can run (scalar, AVX2, AVX-512BW on x86-64;
-scalar and NEON on aarch64) byte for byte against a direct depthwise convolution written like
+The C test program checks every variant the CPU can run (scalar, AVX2, AVX-512BW, AVX-512 VNNI
+on x86-64; scalar and NEON on aarch64) byte for byte against a direct depthwise convolution written like
 TFLite's reference loop, over random shapes, strides, dilations, paddings, channel tails,
 int8/int4 weights and extreme values. It runs natively and, cross-built for aarch64, under
 qemu-aarch64 with a current CPU model and with a Cortex-A72 (Raspberry Pi 4 class). The
 delegate-level bit-exactness against LiteRT's BUILTIN_REF kernels is in
-tests/test_cpu_delegate_ops.py; here the delegate is also run with the kernel pinned to each
-x86 variant (EDGEQ_DWCONV_ISA) on a depthwise model and compared with BUILTIN_REF. The ADD
+tests/test_cpu_delegate_ops.py; here the delegate is also run with its kernels capped at each
+x86 ISA (EDGEQ_ISA) on a depthwise model and compared with BUILTIN_REF. The ADD
 kernels' C test checks each SIMD variant against the scalar one (natively and under qemu); the
 scalar one against BUILTIN_REF is in tests/test_cpu_delegate_ops.py.
 """
@@ -57,10 +57,11 @@ def _results(cmd: list[str]) -> tuple[str | None, dict[str, tuple[int, int]]]:
 
 def test_native_variants_match_reference(tmp_path):
     detected, rows = _results([str(_build(tmp_path / "native")), CASES])
-    expected = {"scalar"} | ({"avx2"} if "avx2" in HOST_FLAGS else set()) | (
-        {"avx512"} if {"avx512bw", "avx512vl"} <= set(HOST_FLAGS) else set())
-    assert set(rows) == expected
-    assert detected == ("avx512" if "avx512" in expected else "avx2" if "avx2" in expected else "scalar")
+    avx512 = {"avx512f", "avx512bw", "avx512vl"} <= set(HOST_FLAGS)
+    expected = ["scalar"] + (["avx2"] if "avx2" in HOST_FLAGS else []) + (["avx512"] if avx512 else []) + (
+        ["avx512vnni"] if avx512 and "avx512_vnni" in HOST_FLAGS else [])
+    assert set(rows) == set(expected)
+    assert detected == expected[-1]
     for isa, (outputs, bad) in rows.items():
         assert outputs > 100_000 and bad == 0, (isa, outputs, bad)
 
@@ -155,15 +156,15 @@ def depthwise_model(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512"])
+@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512", "avx512vnni"])
 def test_delegate_with_each_variant_matches_builtin_ref(depthwise_model, tmp_path, isa):
-    """The whole delegate (2 threads) with the depthwise and ADD kernels pinned to one variant."""
-    if isa == "avx2" and "avx2" not in HOST_FLAGS:
-        pytest.skip("host CPU has no AVX2")  # the native kernel test covers what the host can run
-    if isa == "avx512" and not {"avx512bw", "avx512vl"} <= set(HOST_FLAGS):
-        pytest.skip("host CPU has no AVX-512BW")
+    """The whole delegate (2 threads) with every kernel family capped at one ISA (EDGEQ_ISA)."""
+    need = {"scalar": set(), "avx2": {"avx2"}, "avx512": {"avx512f", "avx512bw", "avx512vl"},
+            "avx512vnni": {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"}}[isa]
+    if not need <= set(HOST_FLAGS):
+        pytest.skip(f"host CPU lacks {sorted(need - set(HOST_FLAGS))}")  # the kernel tests cover what it runs
     report = tmp_path / "claimed.json"
-    env = dict(os.environ, EDGEQ_DWCONV_ISA=isa, EDGEQ_VADD_ISA="scalar" if isa == "scalar" else "avx2")
+    env = dict(os.environ, EDGEQ_ISA=isa)
     proc = subprocess.run([sys.executable, "-c", RUN_SCRIPT, str(depthwise_model), str(report)], env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

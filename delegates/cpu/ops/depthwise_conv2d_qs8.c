@@ -73,7 +73,7 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
     const qs8_dw_geometry g = {s->in_h, s->in_w, s->in_c, s->out_w, s->kh, s->kw,
                                s->sh, s->sw, s->dh, s->dw, s->pad_h, s->pad_w};
     s->geom = g;
-    s->plan = qs8_dwconv_plan_create_requant(&d, QS8_DW_AUTO, fast ? QS8_DW_REQUANT_FP32 : QS8_DW_REQUANT_EXACT);
+    s->plan = qs8_dwconv_plan_create_requant(&d, EDGEQ_ISA_AUTO, fast ? QS8_DW_REQUANT_FP32 : QS8_DW_REQUANT_EXACT);
     s->ind = malloc(sizeof(*s->ind) * (size_t)s->out_w * (size_t)(s->kh * s->kw) * (size_t)s->threads);
     if (!s->plan || !s->ind) {
       dw_destroy(s);

@@ -7,7 +7,7 @@
  * x * w exactly (x_lo16 is x, the weight's high half is 0). Channel tails use masked
  * loads/stores. Requantization is base/requant-avx512.h's double rounding (bit-exact with
  * eq_mbqm) from per-channel constants precomputed at pack time.
- * Full 3x3 tiles take unmasked loads (and vpdpwssd where the CPU has AVX512-VNNI).
+ * Full 3x3 tiles take unmasked loads, and in the avx512vnni entry vpdpwssd.
  * Compiled with -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
 
@@ -66,7 +66,7 @@ static inline __m512i mac_full(__m512i acc, const int8_t* x, __m512i w) {
 
 /* Same with VNNI's vpdpwssd: madd + add in one instruction, identical sums (no saturation;
  * each product pair is x * w + 0 * 0, as above). Inlined only into the target("avx512vnni")
- * row function below, selected when cpuid reports VNNI. */
+ * row function below, which only qs8_dwconv_16c_avx512vnni calls. */
 static inline __attribute__((target("avx512vnni"))) __m512i mac_full_vnni(__m512i acc, const int8_t* x,
                                                                            __m512i w) {
   return _mm512_dpwssd_epi32(acc, _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)x)), w);
@@ -124,15 +124,12 @@ static void tile_row(size_t taps, size_t pixels, const int8_t* const* ind, size_
   }
 }
 
-void qs8_dwconv_16c_avx512(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
-                               const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
+static inline __attribute__((always_inline)) void run_tiles(size_t channels, size_t taps, size_t pixels,
+                                                            const int8_t* const* ind, const void* packed,
+                                                            int8_t* out, size_t out_stride,
+                                                            const qs8_dw_out_params* p, int vnni) {
   const size_t tile_bytes = QS8_DW_TILE_BYTES(taps);
   const uint8_t* tile = (const uint8_t*)packed;
-  static int vnni = -1; /* cpuid once; a benign race (every thread stores the same value) */
-  if (vnni < 0) {
-    __builtin_cpu_init();
-    vnni = __builtin_cpu_supports("avx512vnni") ? 1 : 0;
-  }
   for (size_t c0 = 0; c0 < channels; c0 += QS8_DW_CT, tile += tile_bytes) {
     const size_t n = channels - c0;
     const __mmask16 m = n >= QS8_DW_CT ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
@@ -145,4 +142,16 @@ void qs8_dwconv_16c_avx512(size_t channels, size_t taps, size_t pixels, const in
     else
       tile_row(taps, pixels, ind, c0, m, tile, p, out, out_stride);
   }
+}
+
+void qs8_dwconv_16c_avx512(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+                           const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
+  run_tiles(channels, taps, pixels, ind, packed, out, out_stride, p, 0);
+}
+
+/* The same with vpdpwssd for full 3x3 tiles; the plan selects it only where the CPU has
+ * AVX512-VNNI. */
+void qs8_dwconv_16c_avx512vnni(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+                               const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
+  run_tiles(channels, taps, pixels, ind, packed, out, out_stride, p, 1);
 }

@@ -37,6 +37,8 @@ void qs8_dwconv_16c_avx2(size_t channels, size_t taps, size_t pixels, const int8
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
 void qs8_dwconv_16c_avx512(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                                const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
+void qs8_dwconv_16c_avx512vnni(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+                               const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
 void qs8_dwconv_16c_neon(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
 

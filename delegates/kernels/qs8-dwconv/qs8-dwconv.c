@@ -1,4 +1,4 @@
-/* Depthwise plan: weight packing (once, at prepare time), ISA dispatch, indirection rows. */
+/* Depthwise plan: weight packing (once, at prepare time), variant selection, indirection rows. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +7,7 @@
 #include "qs8-dwconv/qs8-dwconv-ukernel.h"
 
 struct qs8_dwconv_plan {
-  qs8_dw_isa isa;
+  edgeq_isa isa;
   qs8_dw_ukernel_fn fn;
   size_t channels, taps;
   qs8_dw_out_params out;
@@ -15,90 +15,60 @@ struct qs8_dwconv_plan {
   int8_t* zero_row;
 };
 
-int qs8_dwconv_isa_available(qs8_dw_isa isa) {
+static qs8_dw_ukernel_fn ukernel_for(edgeq_isa isa) {
   switch (isa) {
-    case QS8_DW_SCALAR: return 1;
-#if defined(EDGEQ_DW_HAVE_AVX2)
-    case QS8_DW_AVX2: return __builtin_cpu_supports("avx2");
+    case EDGEQ_ISA_SCALAR: return qs8_dwconv_16c_scalar;
+#if defined(EDGEQ_HAVE_AVX2)
+    case EDGEQ_ISA_AVX2: return qs8_dwconv_16c_avx2;
 #endif
-#if defined(EDGEQ_DW_HAVE_AVX512)
-    case QS8_DW_AVX512: return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#if defined(EDGEQ_HAVE_AVX512)
+    case EDGEQ_ISA_AVX512: return qs8_dwconv_16c_avx512;
+    case EDGEQ_ISA_AVX512VNNI: return qs8_dwconv_16c_avx512vnni;
 #endif
-#if defined(EDGEQ_DW_HAVE_NEON)
-    case QS8_DW_NEON: return 1; /* baseline on aarch64 */
+#if defined(EDGEQ_HAVE_NEON)
+    case EDGEQ_ISA_NEON: return qs8_dwconv_16c_neon;
 #endif
-    default: return 0;
+    default: return NULL;
   }
 }
 
-static qs8_dw_isa isa_from_name(const char* s) {
-  static const qs8_dw_isa all[] = {QS8_DW_SCALAR, QS8_DW_AVX2, QS8_DW_AVX512, QS8_DW_NEON};
-  for (size_t i = 0; s && i < sizeof(all) / sizeof(all[0]); ++i)
-    if (strcmp(s, qs8_dwconv_isa_name(all[i])) == 0) return all[i];
-  return QS8_DW_AUTO;
-}
+int qs8_dwconv_isa_available(edgeq_isa isa) { return ukernel_for(isa) != NULL && edgeq_isa_supported(isa); }
 
-qs8_dw_isa qs8_dwconv_detect_isa(void) {
-  /* EDGEQ_DWCONV_ISA pins a variant (tests run the delegate on each one) */
-  const qs8_dw_isa forced = isa_from_name(getenv("EDGEQ_DWCONV_ISA"));
-  if (forced != QS8_DW_AUTO && qs8_dwconv_isa_available(forced)) return forced;
-  static const qs8_dw_isa best_first[] = {QS8_DW_AVX512, QS8_DW_AVX2, QS8_DW_NEON};
-  for (size_t i = 0; i < sizeof(best_first) / sizeof(best_first[0]); ++i)
-    if (qs8_dwconv_isa_available(best_first[i])) return best_first[i];
-  return QS8_DW_SCALAR;
-}
-
-const char* qs8_dwconv_isa_name(qs8_dw_isa isa) {
-  switch (isa) {
-    case QS8_DW_AUTO: return "auto";
-    case QS8_DW_SCALAR: return "scalar";
-    case QS8_DW_AVX2: return "avx2";
-    case QS8_DW_AVX512: return "avx512";
-    case QS8_DW_NEON: return "neon";
+/* Best first; the AVX-512 variants leave out the saturation of an INT32_MIN multiplier, which
+ * QuantizeMultiplier never produces (plans with one skip them). */
+static edgeq_isa best_isa(int avx512_ok) {
+  static const edgeq_isa best_first[] = {EDGEQ_ISA_AVX512VNNI, EDGEQ_ISA_AVX512, EDGEQ_ISA_AVX2, EDGEQ_ISA_NEON};
+  for (size_t i = 0; i < sizeof(best_first) / sizeof(best_first[0]); ++i) {
+    const edgeq_isa isa = best_first[i];
+    if ((avx512_ok || (isa != EDGEQ_ISA_AVX512 && isa != EDGEQ_ISA_AVX512VNNI)) && ukernel_for(isa) != NULL &&
+        edgeq_isa_enabled(isa))
+      return isa;
   }
-  return "unknown";
+  return EDGEQ_ISA_SCALAR;
 }
 
-static qs8_dw_ukernel_fn ukernel_for(qs8_dw_isa isa) {
-  switch (isa) {
-#if defined(EDGEQ_DW_HAVE_AVX2)
-    case QS8_DW_AVX2: return qs8_dwconv_16c_avx2;
-#endif
-#if defined(EDGEQ_DW_HAVE_AVX512)
-    case QS8_DW_AVX512: return qs8_dwconv_16c_avx512;
-#endif
-#if defined(EDGEQ_DW_HAVE_NEON)
-    case QS8_DW_NEON: return qs8_dwconv_16c_neon;
-#endif
-    default: return qs8_dwconv_16c_scalar;
-  }
-}
+edgeq_isa qs8_dwconv_best_isa(void) { return best_isa(1); }
 
 static int32_t weight_at(const qs8_dwconv_desc* d, size_t i) {
   if (d->weight_bits == 8) return ((const int8_t*)d->weights)[i];
   return eq_int4_at((const uint8_t*)d->weights, i);
 }
 
-qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* d, qs8_dw_isa isa) {
+qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* d, edgeq_isa isa) {
   return qs8_dwconv_plan_create_requant(d, isa, QS8_DW_REQUANT_EXACT);
 }
 
-qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* d, qs8_dw_isa isa,
+qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* d, edgeq_isa isa,
                                                 qs8_dw_requant requant) {
   if (requant != QS8_DW_REQUANT_EXACT && requant != QS8_DW_REQUANT_FP32) return NULL;
   if (!d || d->channels <= 0 || d->taps <= 0 || !d->weights || !d->multiplier || !d->shift) return NULL;
   if ((d->weight_bits != 8 && d->weight_bits != 4) || d->out_min > d->out_max) return NULL;
-  if (isa == QS8_DW_AUTO) {
-    isa = qs8_dwconv_detect_isa();
-    /* the AVX-512 requant omits SaturatingRoundingDoublingHighMul's INT32_MIN * INT32_MIN case
-     * (QuantizeMultiplier never yields INT32_MIN); other multipliers take the AVX2 kernel */
-    for (int32_t c = 0; isa == QS8_DW_AVX512 && c < d->channels; ++c)
-      if (d->multiplier[c] == INT32_MIN) isa = QS8_DW_AVX2;
-  }
+  int avx512_ok = 1;
+  for (int32_t c = 0; c < d->channels; ++c)
+    if (d->multiplier[c] == INT32_MIN) avx512_ok = 0;
+  if (isa == EDGEQ_ISA_AUTO) isa = best_isa(avx512_ok);
   if (!qs8_dwconv_isa_available(isa)) return NULL;
-  if (isa == QS8_DW_AVX512)
-    for (int32_t c = 0; c < d->channels; ++c)
-      if (d->multiplier[c] == INT32_MIN) return NULL;
+  if (!avx512_ok && (isa == EDGEQ_ISA_AVX512 || isa == EDGEQ_ISA_AVX512VNNI)) return NULL;
   qs8_dwconv_plan* p = calloc(1, sizeof(*p));
   if (!p) return NULL;
   p->isa = isa;
@@ -163,7 +133,7 @@ void qs8_dwconv_plan_destroy(qs8_dwconv_plan* p) {
   free(p);
 }
 
-qs8_dw_isa qs8_dwconv_plan_isa(const qs8_dwconv_plan* p) { return p->isa; }
+edgeq_isa qs8_dwconv_plan_isa(const qs8_dwconv_plan* p) { return p->isa; }
 const int8_t* qs8_dwconv_plan_zero_row(const qs8_dwconv_plan* p) { return p->zero_row; }
 
 void qs8_dwconv_run(const qs8_dwconv_plan* p, size_t pixels, const int8_t* const* ind, int8_t* out,

@@ -15,19 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/isa.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define QS8_DW_CT 16 /* channels per packed tile (every variant) */
-
-typedef enum {
-  QS8_DW_AUTO = 0,
-  QS8_DW_SCALAR,
-  QS8_DW_AVX2,
-  QS8_DW_AVX512, /* AVX-512BW */
-  QS8_DW_NEON,
-} qs8_dw_isa;
 
 typedef struct {
   int32_t channels;
@@ -42,18 +36,20 @@ typedef struct {
 
 typedef struct qs8_dwconv_plan qs8_dwconv_plan;
 
-/* Packs weights for one ISA; NULL when the ISA is unavailable here or the description is bad. */
-qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* desc, qs8_dw_isa isa);
+/* Packs weights for one ISA (EDGEQ_ISA_AUTO: qs8_dwconv_best_isa(), or the best one below
+ * AVX-512 when a multiplier is INT32_MIN); NULL when the ISA has no variant here, this CPU cannot
+ * run it, or the description is bad. */
+qs8_dwconv_plan* qs8_dwconv_plan_create(const qs8_dwconv_desc* desc, edgeq_isa isa);
 
 /* Requantization: EXACT is TFLite's double rounding (what qs8_dwconv_plan_create gives); FP32 is
  * the opt-in fast mode, XNNPACK style and not bit-exact: round_half_even(clamp((float)acc *
  * scale)) + out_zp with scale[c] = multiplier[c] * 2^(shift[c] - 31) as float (computed at pack
  * time), identical across ISA variants and within +-1 of EXACT. */
 typedef enum { QS8_DW_REQUANT_EXACT = 0, QS8_DW_REQUANT_FP32 = 1 } qs8_dw_requant;
-qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* desc, qs8_dw_isa isa,
+qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* desc, edgeq_isa isa,
                                                 qs8_dw_requant requant);
 void qs8_dwconv_plan_destroy(qs8_dwconv_plan* plan);
-qs8_dw_isa qs8_dwconv_plan_isa(const qs8_dwconv_plan* plan);
+edgeq_isa qs8_dwconv_plan_isa(const qs8_dwconv_plan* plan);
 /* `channels` bytes of in_zero_point: where padding taps of the indirection buffer point. */
 const int8_t* qs8_dwconv_plan_zero_row(const qs8_dwconv_plan* plan);
 
@@ -71,9 +67,11 @@ typedef struct {
 void qs8_dwconv_indirect_row(const qs8_dw_geometry* g, const int8_t* image, const int8_t* zero_row, int oy,
                              const int8_t** indirection);
 
-qs8_dw_isa qs8_dwconv_detect_isa(void);
-int qs8_dwconv_isa_available(qs8_dw_isa isa);
-const char* qs8_dwconv_isa_name(qs8_dw_isa isa);
+/* The best variant this CPU runs within the EDGEQ_ISA cap: avx512vnni, avx512, avx2, neon, else
+ * scalar. */
+edgeq_isa qs8_dwconv_best_isa(void);
+/* Whether the family has a variant for isa and this CPU runs it. */
+int qs8_dwconv_isa_available(edgeq_isa isa);
 
 #ifdef __cplusplus
 }

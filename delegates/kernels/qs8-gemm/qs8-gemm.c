@@ -1,5 +1,6 @@
-/* Dispatcher of the qs8 GEMM family: ISA detection, weight packing, plan lifetime, and the
- * row/tile loops that feed the micro-kernels (see qs8_ukernel.h for the packed layouts). */
+/* Dispatcher of the qs8 GEMM families (int8 and int4 weights): variant selection, weight
+ * packing, plan lifetime, and the row/tile loops that feed the micro-kernels (see
+ * qs8-gemm-ukernel.h for the packed layouts). */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign: also on libcs without C11 aligned_alloc */
 #include "qs8-gemm/qs8-gemm.h"
 
@@ -9,10 +10,6 @@
 #include "base/int4.h"
 #include "base/requant.h"
 #include "qs8-gemm/qs8-gemm-ukernel.h"
-
-#if defined(__aarch64__) && defined(__linux__)
-#include <sys/auxv.h>
-#endif
 
 struct qs8_gemm_plan {
   edgeq_isa isa;
@@ -95,48 +92,14 @@ static const qs8_ukernel_info* ukernel_for(edgeq_isa isa) {
 }
 
 /* Whether this CPU (and OS) can run the variant; variants not compiled in are never available. */
-static int isa_available(edgeq_isa isa) {
-  if (ukernel_for(isa) == NULL) return 0;
-  switch (isa) {
-    case EDGEQ_ISA_SCALAR: return 1;
-#if defined(__x86_64__) || defined(__i386__)
-    /* libgcc's cpu model also checks XCR0 (xgetbv), so OS-disabled AVX state reads as absent. */
-    case EDGEQ_ISA_AVX2: __builtin_cpu_init(); return __builtin_cpu_supports("avx2");
-    case EDGEQ_ISA_AVX512VNNI:
-      __builtin_cpu_init();
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-#endif
-#if defined(__aarch64__)
-    case EDGEQ_ISA_NEON: return 1; /* Advanced SIMD is mandatory on AArch64 */
-#if defined(__linux__)
-    case EDGEQ_ISA_NEON_DOT: return (getauxval(AT_HWCAP) & (1UL << 20)) != 0;   /* HWCAP_ASIMDDP */
-    case EDGEQ_ISA_NEON_I8MM: return (getauxval(AT_HWCAP2) & (1UL << 13)) != 0; /* HWCAP2_I8MM */
-#endif
-#endif
-    default: return 0;
-  }
-}
+static int isa_available(edgeq_isa isa) { return ukernel_for(isa) != NULL && edgeq_isa_supported(isa); }
 
-edgeq_isa edgeq_detect_isa(void) {
-  static const edgeq_isa best_first[] = {EDGEQ_ISA_AVX512VNNI, EDGEQ_ISA_AVX2,
-                                         EDGEQ_ISA_NEON_I8MM, EDGEQ_ISA_NEON_DOT, EDGEQ_ISA_NEON};
+edgeq_isa qs8_gemm_best_isa(void) {
+  static const edgeq_isa best_first[] = {EDGEQ_ISA_AVX512VNNI, EDGEQ_ISA_AVX2, EDGEQ_ISA_NEON_I8MM,
+                                         EDGEQ_ISA_NEON_DOT, EDGEQ_ISA_NEON};
   for (size_t i = 0; i < sizeof(best_first) / sizeof(best_first[0]); i++)
-    if (isa_available(best_first[i])) return best_first[i];
+    if (ukernel_for(best_first[i]) != NULL && edgeq_isa_enabled(best_first[i])) return best_first[i];
   return EDGEQ_ISA_SCALAR;
-}
-
-const char* edgeq_isa_name(edgeq_isa isa) {
-  switch (isa) {
-    case EDGEQ_ISA_AUTO: return "auto";
-    case EDGEQ_ISA_SCALAR: return "scalar";
-    case EDGEQ_ISA_AVX2: return "avx2";
-    case EDGEQ_ISA_AVX512VNNI: return "avx512vnni";
-    case EDGEQ_ISA_NEON: return "neon";
-    case EDGEQ_ISA_NEON_DOT: return "neondot";
-    case EDGEQ_ISA_NEON_I8MM: return "i8mm";
-  }
-  return "unknown";
 }
 
 static size_t round_up(size_t x, size_t q) { return (x + q - 1) / q * q; }
@@ -227,7 +190,7 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   if (rounding != QS8_ROUNDING_DOUBLE && rounding != QS8_ROUNDING_SINGLE &&
       rounding != QS8_REQUANT_FP32)
     return NULL;
-  if (isa == EDGEQ_ISA_AUTO) isa = edgeq_detect_isa();
+  if (isa == EDGEQ_ISA_AUTO) isa = qs8_gemm_best_isa();
   if (!isa_available(isa)) return NULL;
   qs8_gemm_plan* p = (qs8_gemm_plan*)calloc(1, sizeof(*p));
   if (p == NULL) return NULL;

@@ -16,19 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/isa.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum {
-  EDGEQ_ISA_AUTO = 0,      /* best available on this CPU */
-  EDGEQ_ISA_SCALAR,        /* portable C reference */
-  EDGEQ_ISA_AVX2,
-  EDGEQ_ISA_AVX512VNNI,
-  EDGEQ_ISA_NEON,          /* aarch64 baseline */
-  EDGEQ_ISA_NEON_DOT,      /* aarch64 SDOT (FEAT_DotProd) */
-  EDGEQ_ISA_NEON_I8MM,     /* aarch64 SMMLA (FEAT_I8MM) */
-} edgeq_isa;
 
 typedef struct {
   int32_t n;                  /* output channels */
@@ -47,8 +39,9 @@ typedef struct {
 
 typedef struct qs8_gemm_plan qs8_gemm_plan;
 
-/* Pack weights for one ISA. Returns NULL when the ISA is not available on this CPU or the
- * description is invalid. The plan owns copies of everything it needs. */
+/* Pack weights for one ISA (EDGEQ_ISA_AUTO: qs8_gemm_best_isa()). Returns NULL when the ISA has no
+ * variant here, this CPU cannot run it, or the description is invalid. The plan owns copies of
+ * everything it needs. */
 qs8_gemm_plan* qs8_gemm_plan_create(const qs8_gemm_desc* desc, edgeq_isa isa);
 
 /* Which MultiplyByQuantizedMultiplier the plan reproduces. LiteRT 2.3 / TF 2.21 BUILTIN_REF
@@ -83,8 +76,9 @@ size_t qs8_gemm_plan_nr(const qs8_gemm_plan* plan);
 void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda,
                   int8_t* c, size_t ldc, size_t n_begin, size_t n_end);
 
-edgeq_isa edgeq_detect_isa(void);
-const char* edgeq_isa_name(edgeq_isa isa);
+/* The best variant this CPU runs within the EDGEQ_ISA cap: avx512vnni, avx2, i8mm, neondot, neon,
+ * else scalar. */
+edgeq_isa qs8_gemm_best_isa(void);
 
 #ifdef __cplusplus
 }

@@ -1,25 +1,26 @@
-/* ADD variant dispatch. */
+/* ADD variant selection. */
 #include "qs8-vadd/qs8-vadd.h"
 
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
 
-qs8_vadd_fn qs8_vadd_variant(const char* name) {
-  if (!name) return NULL;
-  if (strcmp(name, "scalar") == 0) return qs8_vadd_u1_scalar;
-#if defined(EDGEQ_VADD_HAVE_AVX2)
-  if (strcmp(name, "avx2") == 0) return __builtin_cpu_supports("avx2") ? qs8_vadd_u8_avx2 : NULL;
+static qs8_vadd_fn variant(edgeq_isa isa) {
+  switch (isa) {
+    case EDGEQ_ISA_SCALAR: return qs8_vadd_u1_scalar;
+#if defined(EDGEQ_HAVE_AVX2)
+    case EDGEQ_ISA_AVX2: return qs8_vadd_u8_avx2;
 #endif
-#if defined(EDGEQ_VADD_HAVE_NEON)
-  if (strcmp(name, "neon") == 0) return qs8_vadd_u8_neon;
+#if defined(EDGEQ_HAVE_NEON)
+    case EDGEQ_ISA_NEON: return qs8_vadd_u8_neon;
 #endif
-  return NULL;
+    default: return NULL;
+  }
 }
 
+qs8_vadd_fn qs8_vadd_for_isa(edgeq_isa isa) { return edgeq_isa_supported(isa) ? variant(isa) : NULL; }
+
 qs8_vadd_fn qs8_vadd_best(void) {
-  qs8_vadd_fn f = qs8_vadd_variant(getenv("EDGEQ_VADD_ISA"));
-  if (f) return f;
-  if ((f = qs8_vadd_variant("avx2")) != NULL) return f;
-  if ((f = qs8_vadd_variant("neon")) != NULL) return f;
+  static const edgeq_isa best_first[] = {EDGEQ_ISA_AVX2, EDGEQ_ISA_NEON};
+  for (size_t i = 0; i < sizeof(best_first) / sizeof(best_first[0]); ++i)
+    if (variant(best_first[i]) != NULL && edgeq_isa_enabled(best_first[i])) return variant(best_first[i]);
   return qs8_vadd_u1_scalar;
 }

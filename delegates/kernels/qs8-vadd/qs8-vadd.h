@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/isa.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -20,9 +22,9 @@ typedef struct {
 
 typedef void (*qs8_vadd_fn)(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
 
-/* Variant names: "scalar", "avx2", "neon"; NULL when not built or not runnable here. */
-qs8_vadd_fn qs8_vadd_variant(const char* name);
-/* Best variant on this CPU (env EDGEQ_VADD_ISA pins one). */
+/* The variant for isa (scalar, avx2, neon); NULL when not built or not runnable here. */
+qs8_vadd_fn qs8_vadd_for_isa(edgeq_isa isa);
+/* The best variant this CPU runs within the EDGEQ_ISA cap. */
 qs8_vadd_fn qs8_vadd_best(void);
 
 void qs8_vadd_u1_scalar(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);

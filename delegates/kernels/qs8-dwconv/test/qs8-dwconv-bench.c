@@ -20,7 +20,9 @@ static int cmp(const void* a, const void* b) {
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? atoi(argv[1]) : 15;
   static const int layers[][3] = {{56, 144, 1}, {28, 192, 1}, {14, 576, 1}, {56, 96, 2}, {7, 960, 1}};
-  static const qs8_dw_isa isas[] = {QS8_DW_SCALAR, QS8_DW_AVX2, QS8_DW_AVX512, QS8_DW_NEON};
+  static const edgeq_isa isas[] = {EDGEQ_ISA_SCALAR, EDGEQ_ISA_AVX2, EDGEQ_ISA_AVX512, EDGEQ_ISA_AVX512VNNI,
+                                   EDGEQ_ISA_NEON};
+  enum { NISA = sizeof(isas) / sizeof(isas[0]) };
   for (size_t l = 0; l < sizeof(layers) / sizeof(layers[0]); ++l) {
     const int hw = layers[l][0], C = layers[l][1], st = layers[l][2];
     const int out = (hw + st - 1) / st;
@@ -34,14 +36,14 @@ int main(int argc, char** argv) {
     const int pad = st == 1 ? 1 : 0;
     const qs8_dw_geometry g = {hw, hw, C, out, 3, 3, st, st, 1, 1, pad, pad};
     const int8_t** ind = malloc(sizeof(*ind) * (size_t)out * 9);
-    double times[4][64];
-    qs8_dwconv_plan* plans[4] = {0};
-    for (int v = 0; v < 4; ++v) {
+    double times[NISA][64];
+    qs8_dwconv_plan* plans[NISA] = {0};
+    for (int v = 0; v < NISA; ++v) {
       const qs8_dwconv_desc d = {C, 9, w, 8, bias, mult, shift, 3, -2, -128, 127};
       plans[v] = qs8_dwconv_isa_available(isas[v]) ? qs8_dwconv_plan_create(&d, isas[v]) : NULL;
     }
     for (int r = 0; r < rounds && r < 64; ++r)
-      for (int v = 0; v < 4; ++v) {
+      for (int v = 0; v < NISA; ++v) {
         if (!plans[v]) continue;
         const double t0 = now();
         for (int oy = 0; oy < out; ++oy) {
@@ -51,10 +53,10 @@ int main(int argc, char** argv) {
         times[v][r] = now() - t0;
       }
     printf("%dx%dx%d s%d:", hw, hw, C, st);
-    for (int v = 0; v < 4; ++v) {
+    for (int v = 0; v < NISA; ++v) {
       if (!plans[v]) continue;
       qsort(times[v], (size_t)(rounds < 64 ? rounds : 64), sizeof(double), cmp);
-      printf("  %s %.1f us", qs8_dwconv_isa_name(isas[v]), 1e6 * times[v][(rounds < 64 ? rounds : 64) / 2]);
+      printf("  %s %.1f us", edgeq_isa_name(isas[v]), 1e6 * times[v][(rounds < 64 ? rounds : 64) / 2]);
       qs8_dwconv_plan_destroy(plans[v]);
     }
     printf("\n");

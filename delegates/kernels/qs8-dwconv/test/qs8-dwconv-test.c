@@ -120,7 +120,7 @@ static void free_case(dw_case* k) {
   free(k->in); free(k->w8); free(k->w4); free(k->out_ref); free(k->out_ref32); free(k->bias); free(k->mult); free(k->shift);
 }
 
-static long run_variant(const dw_case* k, qs8_dw_isa isa, int fp32) {
+static long run_variant(const dw_case* k, edgeq_isa isa, int fp32) {
   const qs8_dw_geometry* g = &k->g;
   const size_t C = (size_t)g->channels, taps = (size_t)g->kh * g->kw;
   qs8_dwconv_desc d = {g->channels, (int32_t)taps, k->bits == 8 ? (const void*)k->w8 : (const void*)k->w4,
@@ -151,9 +151,10 @@ static long run_variant(const dw_case* k, qs8_dw_isa isa, int fp32) {
 
 int main(int argc, char** argv) {
   const int cases = argc > 1 ? atoi(argv[1]) : 400;
-  static const qs8_dw_isa isas[] = {QS8_DW_SCALAR, QS8_DW_AVX2, QS8_DW_AVX512, QS8_DW_NEON};
+  static const edgeq_isa isas[] = {EDGEQ_ISA_SCALAR, EDGEQ_ISA_AVX2, EDGEQ_ISA_AVX512, EDGEQ_ISA_AVX512VNNI,
+                                   EDGEQ_ISA_NEON};
   long bad_total = 0;
-  printf("detected=%s\n", qs8_dwconv_isa_name(qs8_dwconv_detect_isa()));
+  printf("detected=%s\n", edgeq_isa_name(qs8_dwconv_best_isa()));
   for (size_t vm = 0; vm < 2 * sizeof(isas) / sizeof(isas[0]); ++vm) {
     const int fp32 = vm >= sizeof(isas) / sizeof(isas[0]);
     const size_t v = vm % (sizeof(isas) / sizeof(isas[0]));
@@ -171,7 +172,7 @@ int main(int argc, char** argv) {
         if (d > max_diff) max_diff = d;
       }
       if (b < 0) {
-        printf("isa=%s plan creation failed\n", qs8_dwconv_isa_name(isas[v]));
+        printf("isa=%s plan creation failed\n", edgeq_isa_name(isas[v]));
         return 1;
       }
       bad += b;
@@ -180,10 +181,10 @@ int main(int argc, char** argv) {
     }
     if (fp32) {
       printf("fp32 isa=%s cases=%d outputs=%ld mismatches=%ld differ_vs_exact=%ld max_diff_vs_exact=%d\n",
-             qs8_dwconv_isa_name(isas[v]), cases, outputs, bad, differ, max_diff);
+             edgeq_isa_name(isas[v]), cases, outputs, bad, differ, max_diff);
       bad += max_diff > 1; /* mode=fast promises +-1 of the exact kernel */
     } else {
-      printf("isa=%s cases=%d outputs=%ld mismatches=%ld\n", qs8_dwconv_isa_name(isas[v]), cases, outputs, bad);
+      printf("isa=%s cases=%d outputs=%ld mismatches=%ld\n", edgeq_isa_name(isas[v]), cases, outputs, bad);
     }
     bad_total += bad;
   }

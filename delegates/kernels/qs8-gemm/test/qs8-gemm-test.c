@@ -369,7 +369,7 @@ int main(int argc, char** argv) {
     else if (!strcmp(argv[i], "--seed") && i + 1 < argc) rng_state ^= strtoull(argv[++i], NULL, 0);
     else { fprintf(stderr, "usage: %s [--golden FILE] [--cases N] [--seed S]\n", argv[0]); return 2; }
   }
-  printf("detected_isa=%s\n", edgeq_isa_name(edgeq_detect_isa()));
+  printf("detected_isa=%s\n", edgeq_isa_name(qs8_gemm_best_isa()));
   int isa_seen[NUM_ISAS] = {0};
 
   /* invalid descriptions are refused, not half-built */

@@ -35,10 +35,10 @@ static void make_params(qs8_add_params* p) {
 
 int main(int argc, char** argv) {
   const int cases = argc > 1 ? atoi(argv[1]) : 300;
-  static const char* names[] = {"avx2", "neon"};
+  static const edgeq_isa isas[] = {EDGEQ_ISA_AVX2, EDGEQ_ISA_NEON};
   long bad_total = 0;
-  for (size_t v = 0; v < sizeof(names) / sizeof(names[0]); ++v) {
-    qs8_vadd_fn f = qs8_vadd_variant(names[v]);
+  for (size_t v = 0; v < sizeof(isas) / sizeof(isas[0]); ++v) {
+    qs8_vadd_fn f = qs8_vadd_for_isa(isas[v]);
     if (!f) continue;
     rng_state = 0x2545F4914F6CDD1Dull;
     long bad = 0, outputs = 0;
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
       outputs += (long)n;
       free(a); free(b); free(ref); free(out);
     }
-    printf("isa=%s cases=%d outputs=%ld mismatches=%ld\n", names[v], cases, outputs, bad);
+    printf("isa=%s cases=%d outputs=%ld mismatches=%ld\n", edgeq_isa_name(isas[v]), cases, outputs, bad);
     bad_total += bad;
   }
   return bad_total ? 1 : 0;

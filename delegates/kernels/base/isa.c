@@ -1,0 +1,55 @@
+/* CPU feature probe and the EDGEQ_ISA cap. */
+#include "base/isa.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
+int edgeq_isa_supported(edgeq_isa isa) {
+  switch (isa) {
+    case EDGEQ_ISA_SCALAR: return 1;
+#if defined(__x86_64__) || defined(__i386__)
+    /* libgcc's cpu model also checks XCR0 (xgetbv), so OS-disabled AVX state reads as absent */
+    case EDGEQ_ISA_AVX2: __builtin_cpu_init(); return __builtin_cpu_supports("avx2");
+    case EDGEQ_ISA_AVX512:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl");
+    case EDGEQ_ISA_AVX512VNNI:
+      return edgeq_isa_supported(EDGEQ_ISA_AVX512) && __builtin_cpu_supports("avx512vnni");
+#endif
+#if defined(__aarch64__)
+    case EDGEQ_ISA_NEON: return 1; /* Advanced SIMD is mandatory on AArch64 */
+#if defined(__linux__)
+    case EDGEQ_ISA_NEON_DOT: return (getauxval(AT_HWCAP) & (1UL << 20)) != 0;   /* HWCAP_ASIMDDP */
+    case EDGEQ_ISA_NEON_I8MM: return (getauxval(AT_HWCAP2) & (1UL << 13)) != 0; /* HWCAP2_I8MM */
+#endif
+#endif
+    default: return 0;
+  }
+}
+
+static int is_x86(edgeq_isa isa) { return isa >= EDGEQ_ISA_AVX2 && isa <= EDGEQ_ISA_AVX512VNNI; }
+static int is_arm(edgeq_isa isa) { return isa >= EDGEQ_ISA_NEON && isa <= EDGEQ_ISA_NEON_I8MM; }
+
+int edgeq_isa_enabled(edgeq_isa isa) {
+  if (!edgeq_isa_supported(isa)) return 0;
+  const edgeq_isa cap = edgeq_isa_from_name(getenv("EDGEQ_ISA"));
+  if (cap == EDGEQ_ISA_AUTO || isa == EDGEQ_ISA_SCALAR) return 1;
+  return ((is_x86(isa) && is_x86(cap)) || (is_arm(isa) && is_arm(cap))) && isa <= cap;
+}
+
+static const char* const kNames[] = {"auto", "scalar", "avx2", "avx512", "avx512vnni", "neon", "neondot", "i8mm"};
+
+const char* edgeq_isa_name(edgeq_isa isa) {
+  return (unsigned)isa < sizeof(kNames) / sizeof(kNames[0]) ? kNames[isa] : "unknown";
+}
+
+edgeq_isa edgeq_isa_from_name(const char* name) {
+  for (size_t i = 1; name && i < sizeof(kNames) / sizeof(kNames[0]); ++i)
+    if (strcmp(name, kNames[i]) == 0) return (edgeq_isa)i;
+  return EDGEQ_ISA_AUTO;
+}
