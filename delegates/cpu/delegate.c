@@ -13,7 +13,7 @@
 #include "ops/ops.h"
 #include "options.h"
 #include "partition.h"
-#include "pool.h"
+#include "threadpool.h"
 #include "profile.h"
 #include "report.h"
 

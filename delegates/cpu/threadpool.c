@@ -11,7 +11,7 @@
  * Consecutive ops of one invoke are microseconds apart, and a futex wake-up costs tens of
  * microseconds on a loaded machine, so idle workers (and the caller waiting for the last
  * tasks) poll for up to SPIN_NS before sleeping on the condition variable. */
-#include "pool.h"
+#include "threadpool.h"
 
 #include <pthread.h>
 #include <sched.h>

@@ -1,6 +1,6 @@
 /* A small fixed pthread pool, created once per delegate kernel (never per invoke). */
-#ifndef EDGEQ_CPU_POOL_H
-#define EDGEQ_CPU_POOL_H
+#ifndef EDGEQ_CPU_THREADPOOL_H
+#define EDGEQ_CPU_THREADPOOL_H
 
 #include "ops/ops.h"
 
@@ -8,4 +8,4 @@
 eq_pool* eq_pool_create(int threads);
 void eq_pool_destroy(eq_pool* pool);
 
-#endif
+#endif /* EDGEQ_CPU_THREADPOOL_H */
