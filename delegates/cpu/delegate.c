@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "edgeq/tflite_c_abi.h"
-#include "ops/ops.h"
+#include "cpu_op.h"
 #include "options.h"
 #include "partition.h"
 #include "threadpool.h"

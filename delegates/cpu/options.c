@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/ops.h"
+#include "cpu_op.h"
 #include "option_parse.h"
 
 static const char* op_name(size_t i) { return eq_op_at(i)->name; }

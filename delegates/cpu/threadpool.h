@@ -1,11 +1,21 @@
-/* A small fixed pthread pool, created once per delegate kernel (never per invoke). */
+/* A small fixed pthread pool, created once per delegate kernel (never per invoke), that the
+ * ops split their work over. */
 #ifndef EDGEQ_CPU_THREADPOOL_H
 #define EDGEQ_CPU_THREADPOOL_H
 
-#include "ops/ops.h"
+#include <stddef.h>
+
+typedef struct eq_pool eq_pool;
 
 /* threads: total workers including the calling thread; returns NULL on failure. */
 eq_pool* eq_pool_create(int threads);
 void eq_pool_destroy(eq_pool* pool);
+
+/* Runs fn(arg, i) for i in [0, n) on the pool's threads (caller included); pool may be NULL. */
+void eq_pool_parallel_for(eq_pool* pool, size_t n, void (*fn)(void* arg, size_t i), void* arg);
+int eq_pool_threads(const eq_pool* pool);
+/* Slot of the calling thread inside a parallel_for task: 0..threads-1, fixed per thread and
+ * never shared by two threads of one pool (per-thread scratch index). */
+int eq_pool_slot(void);
 
 #endif /* EDGEQ_CPU_THREADPOOL_H */

@@ -1,7 +1,7 @@
 /* Operator interface of the edgeq GPU delegate.
  *
- * check()  decides at partition time whether a node is supported; the rules mirror the CPU
- *          delegate's (delegates/cpu/ops) so both claim the same nodes;
+ * check()  decides at partition time whether a node is supported: the shared check of
+ *          common/ops.h (plus GPU limits where it has any), so both delegates claim alike;
  * create() runs once per claimed node when the partition is built: it computes TFLite's
  *          Prepare-time parameters on the host (multipliers, shifts, activation ranges),
  *          uploads constant weights (int4 stays packed), and prepares the kernel launches
@@ -14,7 +14,9 @@
 
 #include "device.h"
 #include "edgeq/tflite_c_abi.h"
-#include "ops.h" /* the CPU delegate's tensor helpers (read-only reuse) */
+#include "ops.h"
+#include "tensor.h"
+#include "weights.h"
 
 #define EQG_MAX_LAUNCH 16
 #define EQG_MAX_MEM 8

@@ -2,7 +2,7 @@
  * packed int4 weights (per-tensor or per-channel, zero point 0). Weights are uploaded as
  * stored in the model (int4 stays two per byte; kernels unpack nibbles). Requantization:
  * double rounding for the convolutions, single rounding for FULLY_CONNECTED, as LiteRT's
- * BUILTIN_REF kernels do (delegates/cpu/ops/requant.h). */
+ * BUILTIN_REF kernels do (kernels/base/requant.h). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -6,7 +6,7 @@
 #include "qs8-vadd/qs8-vadd.h"
 
 #include "broadcast.h"
-#include "ops.h"
+#include "cpu_op.h"
 #include "base/requant.h"
 
 typedef struct {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
+#include "cpu_op.h"
 
 typedef struct {
   int n_inputs;

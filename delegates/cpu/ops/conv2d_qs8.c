@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "qs8-gemm/qs8-gemm.h"
-#include "ops.h"
+#include "cpu_op.h"
 #include "base/requant.h"
 
 enum { ROWS_PER_TASK = 64 };

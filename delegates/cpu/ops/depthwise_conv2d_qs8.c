@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "qs8-dwconv/qs8-dwconv.h"
-#include "ops.h"
+#include "cpu_op.h"
 #include "base/int4.h"
 #include "base/requant.h"
 

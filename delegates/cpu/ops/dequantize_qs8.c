@@ -1,7 +1,7 @@
 /* DEQUANTIZE: int8 -> float32, (float)((double)scale * (x - zero_point)). */
 #include <stdlib.h>
 
-#include "ops.h"
+#include "cpu_op.h"
 
 typedef struct {
   size_t n;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "qs8-gemm/qs8-gemm.h"
-#include "ops.h"
+#include "cpu_op.h"
 #include "base/requant.h"
 
 typedef struct {

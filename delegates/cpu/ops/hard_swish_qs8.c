@@ -2,7 +2,7 @@
  * x*2^7, "relu-ish" multiplier in [0,1], non-rounding SaturatingDoublingHighMul). */
 #include <stdlib.h>
 
-#include "ops.h"
+#include "cpu_op.h"
 #include "base/requant.h"
 
 typedef struct {

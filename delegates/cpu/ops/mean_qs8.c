@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
+#include "cpu_op.h"
 #include "base/requant.h"
 
 #define MEAN_MAX_RANK EQ_MEAN_MAX_RANK

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "broadcast.h"
-#include "ops.h"
+#include "cpu_op.h"
 #include "base/requant.h"
 
 typedef struct {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
+#include "cpu_op.h"
 
 #define PAD_MAX_RANK 5
 

@@ -2,7 +2,7 @@
  * Average counts only in-bounds taps and rounds half away from zero, as the reference. */
 #include <stdlib.h>
 
-#include "ops.h"
+#include "cpu_op.h"
 #include "base/requant.h"
 
 typedef struct {

@@ -1,7 +1,7 @@
 /* The ops the delegate can run, in the order the `ops` option lists them. */
 #include <strings.h>
 
-#include "ops.h"
+#include "cpu_op.h"
 
 extern const eq_op_kind eq_op_conv2d, eq_op_depthwise_conv2d, eq_op_fully_connected, eq_op_add, eq_op_mul,
     eq_op_average_pool2d, eq_op_max_pool2d, eq_op_mean, eq_op_softmax, eq_op_logistic, eq_op_hard_swish,

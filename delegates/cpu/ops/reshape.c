@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
+#include "cpu_op.h"
 
 typedef struct {
   size_t bytes;

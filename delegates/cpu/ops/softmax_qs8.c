@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "base/fixedpoint.h"
-#include "ops.h"
+#include "cpu_op.h"
 #include "base/requant.h"
 
 enum { kScaledDiffIntegerBits = 5, kAccumulationIntegerBits = 12 };

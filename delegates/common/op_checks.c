@@ -6,6 +6,8 @@
 
 #include "broadcast.h"
 #include "ops.h"
+#include "tensor.h"
+#include "weights.h"
 
 int eq_mean_axes(const TfLiteTensor* in, const TfLiteTensor* axis, int* reduced) {
   const int rank = eq_rank(in);

@@ -1,8 +1,10 @@
 /* Checks and Prepare-time parameter helpers shared by conv, depthwise conv and FC. */
+#include "weights.h"
+
 #include <string.h>
 
-#include "ops.h"
 #include "base/requant.h"
+#include "tensor.h"
 
 const char* eq_check_weights(const TfLiteTensor* w, int qdim, int channels) {
   if (!w) return "missing weights";

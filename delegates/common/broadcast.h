@@ -1,11 +1,11 @@
 /* N-D broadcasting for binary elementwise ops (rank <= 5, numpy rules, like TFLite's
  * ProcessBroadcastShapes + NdArrayDesc: size-1 dims repeat). */
-#ifndef EDGEQ_CPU_BROADCAST_H
-#define EDGEQ_CPU_BROADCAST_H
+#ifndef EDGEQ_COMMON_BROADCAST_H
+#define EDGEQ_COMMON_BROADCAST_H
 
 #include <stddef.h>
 
-#include "ops.h"
+#include "tensor.h"
 
 #define EQ_BCAST_RANK 5
 

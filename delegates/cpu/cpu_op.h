@@ -1,0 +1,41 @@
+/* Operator interface of the edgeq CPU delegate: one eq_op_kind per TFLite builtin (cpu/ops/).
+ *
+ * check()   decides at partition time whether a node (op, types, params) is supported: the
+ *           shared check of common/ops.h;
+ * create()  runs once per claimed node when the delegate kernel is built: it computes
+ *           TFLite's Prepare-time parameters (multipliers, shifts, tables) from the float
+ *           scales and packs constant weights; shapes are static from then on;
+ * eval()    runs the node; `in`/`out` hold the current data pointers of the node's
+ *           inputs/outputs (NULL for an omitted optional input).
+ */
+#ifndef EDGEQ_CPU_OP_H
+#define EDGEQ_CPU_OP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgeq/tflite_c_abi.h"
+#include "ops.h"
+#include "tensor.h"
+#include "threadpool.h"
+#include "weights.h"
+
+typedef struct eq_op_kind {
+  const char* name; /* TFLite builtin name, as users write it in the `ops` option */
+  int builtin_code;
+  const char* (*check)(TfLiteContext* ctx, const TfLiteNode* node); /* NULL = supported, else why not */
+  void* (*create)(TfLiteContext* ctx, const TfLiteNode* node, int num_threads); /* NULL = failure */
+  TfLiteStatus (*eval)(void* state, const void* const* in, void* const* out, eq_pool* pool);
+  void (*destroy)(void* state);
+  /* mode=fast (opt-in): like create() but with fp32 requantization, within +-1 of the exact
+   * kernels; NULL = the op has no fast variant and create() is used in either mode. */
+  void* (*create_fast)(TfLiteContext* ctx, const TfLiteNode* node, int num_threads);
+} eq_op_kind;
+
+/* The registry (ops/registry.c). */
+const eq_op_kind* eq_find_op(int builtin_code);
+const eq_op_kind* eq_find_op_by_name(const char* name);
+size_t eq_op_count(void);
+const eq_op_kind* eq_op_at(size_t i);
+
+#endif /* EDGEQ_CPU_OP_H */
