@@ -1,11 +1,16 @@
-/* What both delegates know about each op they run: whether a node is supported (one check per
- * op; NULL = supported, else the reason the claim report shows) and the Prepare-time geometry
- * both compute the same way. The CPU kernels (cpu/ops/) and the GPU kernels (gpu/ops/) each
- * take these checks as they are, so both delegates claim the same nodes. */
+/* What both delegates know about each op, one file per op in common/ops/: whether a node is
+ * supported (eq_check_<op>: NULL = supported, else the reason the claim report shows) and the
+ * Prepare-time parameters TFLite derives from the float scales (eq_<op>_prepare), computed once
+ * here so the CPU kernels (cpu/ops/) and the GPU kernels (gpu/ops/) start from the same numbers.
+ * A check may be stricter in one delegate (the GPU adds device limits) but never looser. */
 #ifndef EDGEQ_COMMON_OPS_H
 #define EDGEQ_COMMON_OPS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "edgeq/tflite_c_abi.h"
+#include "qs8-vadd/qs8-vadd.h"
 
 /* Padding before the first row/column from the output size (TFLite's ComputePaddingHeightWidth). */
 static inline int eq_pad_before(int stride, int dilation, int in, int filter, int out) {
@@ -14,17 +19,86 @@ static inline int eq_pad_before(int stride, int dilation, int in, int filter, in
   return total > 0 ? total / 2 : 0;
 }
 
-#define EQ_MEAN_MAX_RANK 6
-int eq_mean_axes(const TfLiteTensor* in, const TfLiteTensor* axis, int* reduced); /* -1: axis out of range */
-
+/* ---- CONV_2D, DEPTHWISE_CONV_2D (NHWC; the filter is [out_c][kh][kw][in_c] or [1][kh][kw][out_c]) */
+typedef struct {
+  int batches, in_h, in_w, in_c, out_h, out_w, out_c, kh, kw, sh, sw, dh, dw, pad_h, pad_w;
+  int32_t in_zp, out_zp, act_min, act_max;
+} eq_conv_geometry;
 const char* eq_check_conv2d(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_conv2d_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_conv_geometry* g);
 const char* eq_check_depthwise_conv2d(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_depthwise_conv2d_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_conv_geometry* g);
+
+/* ---- FULLY_CONNECTED: m rows of k inputs -> n outputs */
+typedef struct {
+  int m, n, k;
+  int32_t in_zp, out_zp, act_min, act_max;
+} eq_fc_params;
 const char* eq_check_fully_connected(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_fully_connected_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_fc_params* p);
+
+/* ---- ADD (add.cc Prepare): both inputs rescaled to 2 * max(scale) with 20 bits of headroom */
 const char* eq_check_add(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_add_prepare(TfLiteContext* ctx, const TfLiteNode* node, qs8_add_params* p);
+
+/* ---- MUL (mul.cc Prepare) */
+typedef struct {
+  int32_t in1_offset, in2_offset, out_offset, mult;
+  int shift;
+  int32_t act_min, act_max;
+} eq_mul_params;
+const char* eq_check_mul(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_mul_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_mul_params* p);
+
+/* ---- AVERAGE_POOL_2D, MAX_POOL_2D */
+typedef struct {
+  int batches, in_h, in_w, c, out_h, out_w, fh, fw, sh, sw, pad_h, pad_w;
+  int32_t act_min, act_max;
+} eq_pool2d_params;
 const char* eq_check_pool2d(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_pool2d_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_pool2d_params* p);
+
+/* ---- MEAN over constant axes (reduce.cc: 1/count folded into the multiplier) */
+#define EQ_MEAN_MAX_RANK 6
+typedef struct {
+  int rank;
+  int dims[EQ_MEAN_MAX_RANK];
+  int reduced[EQ_MEAN_MAX_RANK];
+  int64_t count; /* input elements per output */
+  int32_t in_zp, out_zp, mult;
+  int shift;
+} eq_mean_params;
+int eq_mean_axes(const TfLiteTensor* in, const TfLiteTensor* axis, int* reduced); /* -1: axis out of range */
 const char* eq_check_mean(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_mean_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_mean_params* p);
+
+/* ---- SOFTMAX (int8 in, int8 out of scale 1/256 and zero point -128; gemmlowp fixed point) */
+#define EQ_SOFTMAX_DIFF_INTEGER_BITS 5
+typedef struct {
+  size_t outer, depth;
+  int32_t input_multiplier;
+  int input_left_shift;
+  int diff_min;
+} eq_softmax_params;
 const char* eq_check_softmax(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_softmax_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_softmax_params* p);
+
+/* ---- LOGISTIC, HARD_SWISH (elementwise; the CPU builds a table) */
+const char* eq_check_logistic(TfLiteContext* ctx, const TfLiteNode* node);
+const char* eq_check_hard_swish(TfLiteContext* ctx, const TfLiteNode* node);
+
+/* ---- RESHAPE, CONCATENATION, PAD (data movement) */
 const char* eq_check_reshape(TfLiteContext* ctx, const TfLiteNode* node);
 const char* eq_check_concatenation(TfLiteContext* ctx, const TfLiteNode* node);
+/* The output as `outer` blocks along the (normalized) axis, `inner` elements per axis step. */
+void eq_concatenation_layout(TfLiteContext* ctx, const TfLiteNode* node, int* axis, size_t* outer, size_t* inner);
+#define EQ_PAD_MAX_RANK 5
+const char* eq_check_pad(TfLiteContext* ctx, const TfLiteNode* node);
+/* Entry i of a constant int32 / int64 paddings tensor ([rank][2]: before, after). */
+int64_t eq_pad_amount(const TfLiteTensor* paddings, int i);
+
+/* ---- QUANTIZE (float32 or int8 -> int8), DEQUANTIZE (int8 -> float32) */
+const char* eq_check_quantize(TfLiteContext* ctx, const TfLiteNode* node);
+const char* eq_check_dequantize(TfLiteContext* ctx, const TfLiteNode* node);
 
 #endif /* EDGEQ_COMMON_OPS_H */

@@ -32,17 +32,12 @@ static int upload_channel_params(eqg_device* dev, eqg_node_plan* plan, TfLiteCon
 
 static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                        cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
-  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
   const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
   const TfLiteTensor* out = eq_out(ctx, node, 0);
-  cl_int batches = eq_dim(in, 0), in_h = eq_dim(in, 1), in_w = eq_dim(in, 2), in_c = eq_dim(in, 3);
-  cl_int out_h = eq_dim(out, 1), out_w = eq_dim(out, 2), out_c = eq_dim(out, 3);
-  cl_int kh = eq_dim(w, 1), kw = eq_dim(w, 2), sh = p->stride_height, sw = p->stride_width;
-  cl_int dh = p->dilation_height_factor, dw = p->dilation_width_factor;
-  cl_int pad_h = eq_pad_before(sh, dh, in_h, kh, out_h), pad_w = eq_pad_before(sw, dw, in_w, kw, out_w);
-  cl_int in_zp = in->params.zero_point, out_zp = out->params.zero_point, act_min, act_max;
-  cl_int int4 = w->type == kTfLiteInt4, pixels = batches * out_h * out_w;
-  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &act_min, &act_max);
+  eq_conv_geometry g;
+  eq_conv2d_prepare(ctx, node, &g);
+  const cl_int in_c = g.in_c, out_c = g.out_c, kh = g.kh, kw = g.kw;
+  cl_int int4 = w->type == kTfLiteInt4, pixels = g.batches * g.out_h * g.out_w;
   /* int8 weights with in_c % 8 == 0 go up as [K/8][out_c][8] (coalesced loads across output
    * channels); the integer-dot variant reads them as stored ([out_c][K]) */
   cl_int w_interleaved = !int4 && in_c % 8 == 0 && strcmp(dev->dot_variant, "none") == 0;
@@ -61,11 +56,11 @@ static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   }
   cl_mem bias, mult, shift;
   if (!wm || upload_channel_params(dev, plan, ctx, in, w, b, out, out_c, &bias, &mult, &shift, err, errlen)) return -1;
-  const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(wm),    EQG_ARG(bias),   EQG_ARG(mult),    EQG_ARG(shift),
-                          EQG_ARG(outb[0]), EQG_ARG(in_h), EQG_ARG(in_w),   EQG_ARG(in_c),    EQG_ARG(out_h),
-                          EQG_ARG(out_w),  EQG_ARG(out_c), EQG_ARG(kh),     EQG_ARG(kw),      EQG_ARG(sh),
-                          EQG_ARG(sw),     EQG_ARG(dh),    EQG_ARG(dw),     EQG_ARG(pad_h),   EQG_ARG(pad_w),
-                          EQG_ARG(in_zp),  EQG_ARG(out_zp), EQG_ARG(act_min), EQG_ARG(act_max), EQG_ARG(int4),
+  const eqg_arg args[] = {EQG_ARG(inb[0]),  EQG_ARG(wm),      EQG_ARG(bias),      EQG_ARG(mult),      EQG_ARG(shift),
+                          EQG_ARG(outb[0]), EQG_ARG(g.in_h),  EQG_ARG(g.in_w),    EQG_ARG(g.in_c),    EQG_ARG(g.out_h),
+                          EQG_ARG(g.out_w), EQG_ARG(g.out_c), EQG_ARG(g.kh),      EQG_ARG(g.kw),      EQG_ARG(g.sh),
+                          EQG_ARG(g.sw),    EQG_ARG(g.dh),    EQG_ARG(g.dw),      EQG_ARG(g.pad_h),   EQG_ARG(g.pad_w),
+                          EQG_ARG(g.in_zp), EQG_ARG(g.out_zp), EQG_ARG(g.act_min), EQG_ARG(g.act_max), EQG_ARG(int4),
                           EQG_ARG(w_interleaved), EQG_ARG(pixels)};
   const double ops = 2.0 * (double)pixels * out_c * kh * kw * in_c;
   if (eqg_add_launch(dev, plan, "conv2d_qs8", 2, (size_t)out_c, (size_t)pixels, args,
@@ -81,25 +76,20 @@ const eqg_op_kind eqg_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, 0x6, eq_chec
 
 static int dw_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                      cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
-  const TfLiteDepthwiseConvParams* p = (const TfLiteDepthwiseConvParams*)node->builtin_data;
   const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
   const TfLiteTensor* out = eq_out(ctx, node, 0);
-  cl_int batches = eq_dim(in, 0), in_h = eq_dim(in, 1), in_w = eq_dim(in, 2), in_c = eq_dim(in, 3);
-  cl_int out_h = eq_dim(out, 1), out_w = eq_dim(out, 2), out_c = eq_dim(out, 3), mult_ch = out_c / in_c;
-  cl_int kh = eq_dim(w, 1), kw = eq_dim(w, 2), sh = p->stride_height, sw = p->stride_width;
-  cl_int dh = p->dilation_height_factor, dw = p->dilation_width_factor;
-  cl_int pad_h = eq_pad_before(sh, dh, in_h, kh, out_h), pad_w = eq_pad_before(sw, dw, in_w, kw, out_w);
-  cl_int in_zp = in->params.zero_point, out_zp = out->params.zero_point, act_min, act_max;
-  cl_int int4 = w->type == kTfLiteInt4, pixels = batches * out_h * out_w;
-  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &act_min, &act_max);
+  eq_conv_geometry g;
+  eq_depthwise_conv2d_prepare(ctx, node, &g);
+  const cl_int out_c = g.out_c, kh = g.kh, kw = g.kw;
+  cl_int mult_ch = g.out_c / g.in_c, int4 = w->type == kTfLiteInt4, pixels = g.batches * g.out_h * g.out_w;
   cl_mem wm = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen), bias, mult, shift;
   if (!wm || upload_channel_params(dev, plan, ctx, in, w, b, out, out_c, &bias, &mult, &shift, err, errlen)) return -1;
-  const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(wm),     EQG_ARG(bias),    EQG_ARG(mult),    EQG_ARG(shift),
-                          EQG_ARG(outb[0]), EQG_ARG(in_h),  EQG_ARG(in_w),    EQG_ARG(in_c),    EQG_ARG(out_h),
-                          EQG_ARG(out_w),  EQG_ARG(out_c),  EQG_ARG(mult_ch), EQG_ARG(kh),      EQG_ARG(kw),
-                          EQG_ARG(sh),     EQG_ARG(sw),     EQG_ARG(dh),      EQG_ARG(dw),      EQG_ARG(pad_h),
-                          EQG_ARG(pad_w),  EQG_ARG(in_zp),  EQG_ARG(out_zp),  EQG_ARG(act_min), EQG_ARG(act_max),
-                          EQG_ARG(int4),   EQG_ARG(pixels)};
+  const eqg_arg args[] = {EQG_ARG(inb[0]),   EQG_ARG(wm),       EQG_ARG(bias),      EQG_ARG(mult),    EQG_ARG(shift),
+                          EQG_ARG(outb[0]),  EQG_ARG(g.in_h),   EQG_ARG(g.in_w),    EQG_ARG(g.in_c),  EQG_ARG(g.out_h),
+                          EQG_ARG(g.out_w),  EQG_ARG(g.out_c),  EQG_ARG(mult_ch),   EQG_ARG(g.kh),    EQG_ARG(g.kw),
+                          EQG_ARG(g.sh),     EQG_ARG(g.sw),     EQG_ARG(g.dh),      EQG_ARG(g.dw),    EQG_ARG(g.pad_h),
+                          EQG_ARG(g.pad_w),  EQG_ARG(g.in_zp),  EQG_ARG(g.out_zp),  EQG_ARG(g.act_min),
+                          EQG_ARG(g.act_max), EQG_ARG(int4),    EQG_ARG(pixels)};
   if (eqg_add_launch(dev, plan, "depthwise_qs8", 2, (size_t)out_c, (size_t)pixels, args,
                      (int)(sizeof(args) / sizeof(args[0])), 2.0 * (double)pixels * out_c * kh * kw, err, errlen))
     return -1;
@@ -114,18 +104,17 @@ const eqg_op_kind eqg_op_depthwise_conv2d = {"DEPTHWISE_CONV_2D", kTfLiteBuiltin
 
 static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                      cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
-  const TfLiteFullyConnectedParams* p = (const TfLiteFullyConnectedParams*)node->builtin_data;
   const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
   const TfLiteTensor* out = eq_out(ctx, node, 0);
-  cl_int n = eq_dim(w, 0), k = eq_dim(w, 1), m = (cl_int)(eq_numel(in) / (size_t)k);
-  cl_int in_zp = in->params.zero_point, out_zp = out->params.zero_point, act_min, act_max;
+  eq_fc_params p;
+  eq_fully_connected_prepare(ctx, node, &p);
+  const cl_int n = p.n, k = p.k, m = p.m;
   cl_int int4 = w->type == kTfLiteInt4;
-  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &act_min, &act_max);
   cl_mem wm = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen), bias, mult, shift;
   if (!wm || upload_channel_params(dev, plan, ctx, in, w, b, out, n, &bias, &mult, &shift, err, errlen)) return -1;
   const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(wm),    EQG_ARG(bias),   EQG_ARG(mult),   EQG_ARG(shift),
-                          EQG_ARG(outb[0]), EQG_ARG(n),    EQG_ARG(k),      EQG_ARG(in_zp),  EQG_ARG(out_zp),
-                          EQG_ARG(act_min), EQG_ARG(act_max), EQG_ARG(int4)};
+                          EQG_ARG(outb[0]), EQG_ARG(p.n),  EQG_ARG(p.k),    EQG_ARG(p.in_zp), EQG_ARG(p.out_zp),
+                          EQG_ARG(p.act_min), EQG_ARG(p.act_max), EQG_ARG(int4)};
   const int nargs = (int)(sizeof(args) / sizeof(args[0]));
   const double ops = 2.0 * (double)m * n * k;
   /* long rows: a work group per output; the dot-product variant keeps one lane per output */

@@ -23,13 +23,10 @@ static const char* concat_check(TfLiteContext* ctx, const TfLiteNode* node) {
 
 static int concat_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                          cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
-  const TfLiteConcatenationParams* p = (const TfLiteConcatenationParams*)node->builtin_data;
   const TfLiteTensor* out = eq_out(ctx, node, 0);
-  const int rank = eq_rank(out);
-  const int axis = p->axis < 0 ? p->axis + rank : p->axis;
-  size_t outer = 1, inner = 1;
-  for (int d = 0; d < axis; ++d) outer *= (size_t)eq_dim(out, d);
-  for (int d = axis + 1; d < rank; ++d) inner *= (size_t)eq_dim(out, d);
+  int axis;
+  size_t outer, inner;
+  eq_concatenation_layout(ctx, node, &axis, &outer, &inner);
   cl_int out_chunk = (cl_int)((size_t)eq_dim(out, axis) * inner), offset = 0;
   for (int i = 0; i < node->inputs->size; ++i) {
     cl_int chunk = (cl_int)((size_t)eq_dim(eq_in(ctx, node, i), axis) * inner);

@@ -21,22 +21,18 @@ static void concat_destroy(void* s_) {
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
-  const TfLiteConcatenationParams* p = (const TfLiteConcatenationParams*)node->builtin_data;
   const TfLiteTensor* out = eq_out(ctx, node, 0);
   concat_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
-  const int rank = eq_rank(out);
-  const int axis = p->axis < 0 ? p->axis + rank : p->axis;
+  int axis;
+  size_t inner;
+  eq_concatenation_layout(ctx, node, &axis, &s->outer, &inner);
   s->n_inputs = node->inputs->size;
   s->chunk = malloc(sizeof(size_t) * (size_t)s->n_inputs);
   if (!s->chunk) {
     concat_destroy(s);
     return NULL;
   }
-  size_t inner = 1;
-  s->outer = 1;
-  for (int d = 0; d < axis; ++d) s->outer *= (size_t)eq_dim(out, d);
-  for (int d = axis + 1; d < rank; ++d) inner *= (size_t)eq_dim(out, d);
   for (int i = 0; i < s->n_inputs; ++i) s->chunk[i] = (size_t)eq_dim(eq_in(ctx, node, i), axis) * inner;
   s->out_chunk = (size_t)eq_dim(out, axis) * inner;
   return s;

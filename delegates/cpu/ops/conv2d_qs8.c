@@ -15,8 +15,7 @@ enum { ROWS_PER_TASK = 64 };
 #define SERIAL_MACS ((size_t)1 << 18) /* below this many multiply-adds one thread is faster */
 
 typedef struct {
-  int batches, in_h, in_w, in_c, out_h, out_w, out_c, kh, kw, sh, sw, dh, dw, pad_h, pad_w;
-  int32_t in_zp;
+  eq_conv_geometry g; /* common/ops/conv2d.c */
   int direct;
   size_t k;
   qs8_gemm_plan* plan;
@@ -33,42 +32,35 @@ static void conv_destroy(void* s_) {
 }
 
 static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast) {
-  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
   const TfLiteTensor* in = eq_in(ctx, node, 0);
   const TfLiteTensor* w = eq_in(ctx, node, 1);
   const TfLiteTensor* b = eq_in(ctx, node, 2);
   const TfLiteTensor* out = eq_out(ctx, node, 0);
   conv_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
-  s->batches = eq_dim(in, 0); s->in_h = eq_dim(in, 1); s->in_w = eq_dim(in, 2); s->in_c = eq_dim(in, 3);
-  s->out_h = eq_dim(out, 1); s->out_w = eq_dim(out, 2); s->out_c = eq_dim(out, 3);
-  s->kh = eq_dim(w, 1); s->kw = eq_dim(w, 2);
-  s->sh = p->stride_height; s->sw = p->stride_width;
-  s->dh = p->dilation_height_factor; s->dw = p->dilation_width_factor;
-  s->pad_h = eq_pad_before(s->sh, s->dh, s->in_h, s->kh, s->out_h);
-  s->pad_w = eq_pad_before(s->sw, s->dw, s->in_w, s->kw, s->out_w);
-  s->in_zp = in->params.zero_point;
-  s->k = (size_t)s->kh * s->kw * s->in_c;
-  s->direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pad_h == 0 && s->pad_w == 0 &&
-              s->out_h == s->in_h && s->out_w == s->in_w;
+  eq_conv2d_prepare(ctx, node, &s->g);
+  s->k = (size_t)s->g.kh * s->g.kw * s->g.in_c;
+  s->direct = s->g.kh == 1 && s->g.kw == 1 && s->g.sh == 1 && s->g.sw == 1 && s->g.pad_h == 0 && s->g.pad_w == 0 &&
+              s->g.out_h == s->g.in_h && s->g.out_w == s->g.in_w;
   s->threads = threads < 1 ? 1 : threads;
 
-  int32_t* mult = malloc(sizeof(int32_t) * (size_t)s->out_c);
-  int32_t* shift = malloc(sizeof(int32_t) * (size_t)s->out_c);
+  int32_t* mult = malloc(sizeof(int32_t) * (size_t)s->g.out_c);
+  int32_t* shift = malloc(sizeof(int32_t) * (size_t)s->g.out_c);
   if (!mult || !shift) goto fail;
-  eq_channel_multipliers(in, w, out, s->out_c, mult, shift);
+  eq_channel_multipliers(in, w, out, s->g.out_c, mult, shift);
   qs8_gemm_desc d;
   memset(&d, 0, sizeof(d));
-  d.n = s->out_c;
+  d.n = s->g.out_c;
   d.k = (int32_t)s->k;
   d.weights = w->data.raw_const;
   d.weight_bits = w->type == kTfLiteInt4 ? 4 : 8;
   d.bias = b ? b->data.i32 : NULL;
-  d.a_zero_point = s->in_zp;
+  d.a_zero_point = s->g.in_zp;
   d.multiplier = mult;
   d.shift = shift;
   d.c_zero_point = out->params.zero_point;
-  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &d.c_min, &d.c_max);
+  d.c_min = s->g.act_min;
+  d.c_max = s->g.act_max;
   s->plan = qs8_gemm_plan_create_rounding(&d, EDGEQ_ISA_AUTO, fast ? QS8_REQUANT_FP32 : QS8_ROUNDING_DOUBLE);
   free(mult);
   free(shift);
@@ -96,26 +88,26 @@ typedef struct {
 
 /* Row r of the conv's implicit GEMM = output pixel (b, oy, ox). */
 static void im2col_row(const conv_state* s, const int8_t* in, size_t r, int8_t* dst) {
-  const int ox = (int)(r % (size_t)s->out_w);
-  const int oy = (int)((r / (size_t)s->out_w) % (size_t)s->out_h);
-  const int b = (int)(r / ((size_t)s->out_w * s->out_h));
-  const int iy0 = oy * s->sh - s->pad_h, ix0 = ox * s->sw - s->pad_w;
-  const size_t c = (size_t)s->in_c;
-  const int row_inside = s->dw == 1 && ix0 >= 0 && ix0 + s->kw <= s->in_w;
-  for (int ky = 0; ky < s->kh; ++ky) {
-    const int iy = iy0 + ky * s->dh;
-    if (row_inside && iy >= 0 && iy < s->in_h) {
+  const int ox = (int)(r % (size_t)s->g.out_w);
+  const int oy = (int)((r / (size_t)s->g.out_w) % (size_t)s->g.out_h);
+  const int b = (int)(r / ((size_t)s->g.out_w * s->g.out_h));
+  const int iy0 = oy * s->g.sh - s->g.pad_h, ix0 = ox * s->g.sw - s->g.pad_w;
+  const size_t c = (size_t)s->g.in_c;
+  const int row_inside = s->g.dw == 1 && ix0 >= 0 && ix0 + s->g.kw <= s->g.in_w;
+  for (int ky = 0; ky < s->g.kh; ++ky) {
+    const int iy = iy0 + ky * s->g.dh;
+    if (row_inside && iy >= 0 && iy < s->g.in_h) {
       /* the kw taps of this filter row are adjacent pixels: one copy (first convs have c = 3) */
-      memcpy(dst, in + (((size_t)b * s->in_h + iy) * s->in_w + ix0) * c, (size_t)s->kw * c);
-      dst += (size_t)s->kw * c;
+      memcpy(dst, in + (((size_t)b * s->g.in_h + iy) * s->g.in_w + ix0) * c, (size_t)s->g.kw * c);
+      dst += (size_t)s->g.kw * c;
       continue;
     }
-    for (int kx = 0; kx < s->kw; ++kx) {
-      const int ix = ix0 + kx * s->dw;
-      if (iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w) {
-        memset(dst, (int8_t)s->in_zp, c);
+    for (int kx = 0; kx < s->g.kw; ++kx) {
+      const int ix = ix0 + kx * s->g.dw;
+      if (iy < 0 || iy >= s->g.in_h || ix < 0 || ix >= s->g.in_w) {
+        memset(dst, (int8_t)s->g.in_zp, c);
       } else {
-        memcpy(dst, in + (((size_t)b * s->in_h + iy) * s->in_w + ix) * c, c);
+        memcpy(dst, in + (((size_t)b * s->g.in_h + iy) * s->g.in_w + ix) * c, c);
       }
       dst += c;
     }
@@ -127,7 +119,7 @@ static void conv_task(void* arg, size_t t) {
   conv_state* s = j->s;
   const size_t r0 = (t / j->n_chunks) * ROWS_PER_TASK;
   size_t rows = j->rows - r0 < ROWS_PER_TASK ? j->rows - r0 : ROWS_PER_TASK;
-  const size_t n = (size_t)s->out_c;
+  const size_t n = (size_t)s->g.out_c;
   if (s->direct) {
     /* channel chunk t % n_chunks, in whole register tiles of the plan */
     const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
@@ -144,15 +136,15 @@ static void conv_task(void* arg, size_t t) {
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   conv_state* s = s_;
-  conv_job j = {s, (const int8_t*)in[0], (int8_t*)out[0], (size_t)s->batches * s->out_h * s->out_w, 1};
+  conv_job j = {s, (const int8_t*)in[0], (int8_t*)out[0], (size_t)s->g.batches * s->g.out_h * s->g.out_w, 1};
   const size_t row_tasks = (j.rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
   /* waking the workers costs microseconds: small convs run alone */
-  const int small = j.rows * s->k * (size_t)s->out_c < SERIAL_MACS;
+  const int small = j.rows * s->k * (size_t)s->g.out_c < SERIAL_MACS;
   const size_t want = 2 * (size_t)eq_pool_threads(pool); /* a few tasks per thread balance better */
   if (!small && s->direct && row_tasks < want) {
     /* few rows (late, small-spatial layers): split output channels too */
     const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
-    const size_t blocks = ((size_t)s->out_c + nr - 1) / nr;
+    const size_t blocks = ((size_t)s->g.out_c + nr - 1) / nr;
     j.n_chunks = (want + row_tasks - 1) / row_tasks;
     if (j.n_chunks > blocks) j.n_chunks = blocks;
   }

@@ -12,8 +12,8 @@
 #include "base/requant.h"
 
 typedef struct {
-  int batches, in_h, in_w, in_c, out_h, out_w, out_c, mult, kh, kw, sh, sw, dh, dw, pad_h, pad_w;
-  int32_t in_zp, out_zp, act_min, act_max;
+  eq_conv_geometry g; /* common/ops/conv2d.c */
+  int mult;           /* depth multiplier */
   int int4;
   const void* weights; /* model's constant buffer: lives as long as the interpreter */
   int32_t* bias;
@@ -37,44 +37,34 @@ static void dw_destroy(void* s_) {
 }
 
 static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast) {
-  const TfLiteDepthwiseConvParams* p = (const TfLiteDepthwiseConvParams*)node->builtin_data;
   const TfLiteTensor* in = eq_in(ctx, node, 0);
   const TfLiteTensor* w = eq_in(ctx, node, 1);
   const TfLiteTensor* b = eq_in(ctx, node, 2);
   const TfLiteTensor* out = eq_out(ctx, node, 0);
   dw_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
-  s->batches = eq_dim(in, 0); s->in_h = eq_dim(in, 1); s->in_w = eq_dim(in, 2); s->in_c = eq_dim(in, 3);
-  s->out_h = eq_dim(out, 1); s->out_w = eq_dim(out, 2); s->out_c = eq_dim(out, 3);
-  s->mult = s->out_c / s->in_c;
-  s->kh = eq_dim(w, 1); s->kw = eq_dim(w, 2);
-  s->sh = p->stride_height; s->sw = p->stride_width;
-  s->dh = p->dilation_height_factor; s->dw = p->dilation_width_factor;
-  s->pad_h = eq_pad_before(s->sh, s->dh, s->in_h, s->kh, s->out_h);
-  s->pad_w = eq_pad_before(s->sw, s->dw, s->in_w, s->kw, s->out_w);
-  s->in_zp = in->params.zero_point;
-  s->out_zp = out->params.zero_point;
-  eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &s->act_min, &s->act_max);
+  eq_depthwise_conv2d_prepare(ctx, node, &s->g);
+  s->mult = s->g.out_c / s->g.in_c;
   s->int4 = w->type == kTfLiteInt4;
   s->weights = w->data.raw_const;
-  s->bias = calloc((size_t)s->out_c, sizeof(int32_t));
-  s->multiplier = malloc(sizeof(int32_t) * (size_t)s->out_c);
-  s->shift = malloc(sizeof(int32_t) * (size_t)s->out_c);
+  s->bias = calloc((size_t)s->g.out_c, sizeof(int32_t));
+  s->multiplier = malloc(sizeof(int32_t) * (size_t)s->g.out_c);
+  s->shift = malloc(sizeof(int32_t) * (size_t)s->g.out_c);
   s->threads = threads < 1 ? 1 : threads;
   if (!s->bias || !s->multiplier || !s->shift) {
     dw_destroy(s);
     return NULL;
   }
-  if (b) memcpy(s->bias, b->data.raw_const, sizeof(int32_t) * (size_t)s->out_c);
-  eq_channel_multipliers(in, w, out, s->out_c, s->multiplier, s->shift);
+  if (b) memcpy(s->bias, b->data.raw_const, sizeof(int32_t) * (size_t)s->g.out_c);
+  eq_channel_multipliers(in, w, out, s->g.out_c, s->multiplier, s->shift);
   if (s->mult == 1) {
-    const qs8_dwconv_desc d = {s->out_c, s->kh * s->kw, s->weights, s->int4 ? 4 : 8, s->bias, s->multiplier,
-                               s->shift, s->in_zp, s->out_zp, s->act_min, s->act_max};
-    const qs8_dw_geometry g = {s->in_h, s->in_w, s->in_c, s->out_w, s->kh, s->kw,
-                               s->sh, s->sw, s->dh, s->dw, s->pad_h, s->pad_w};
+    const qs8_dwconv_desc d = {s->g.out_c, s->g.kh * s->g.kw, s->weights, s->int4 ? 4 : 8, s->bias, s->multiplier,
+                               s->shift, s->g.in_zp, s->g.out_zp, s->g.act_min, s->g.act_max};
+    const qs8_dw_geometry g = {s->g.in_h, s->g.in_w, s->g.in_c, s->g.out_w, s->g.kh, s->g.kw,
+                               s->g.sh, s->g.sw, s->g.dh, s->g.dw, s->g.pad_h, s->g.pad_w};
     s->geom = g;
     s->plan = qs8_dwconv_plan_create_requant(&d, EDGEQ_ISA_AUTO, fast ? QS8_DW_REQUANT_FP32 : QS8_DW_REQUANT_EXACT);
-    s->ind = malloc(sizeof(*s->ind) * (size_t)s->out_w * (size_t)(s->kh * s->kw) * (size_t)s->threads);
+    s->ind = malloc(sizeof(*s->ind) * (size_t)s->g.out_w * (size_t)(s->g.kh * s->g.kw) * (size_t)s->threads);
     if (!s->plan || !s->ind) {
       dw_destroy(s);
       return NULL;
@@ -93,32 +83,32 @@ typedef struct {
 static void dw_row(void* arg, size_t t) {
   const dw_job* j = arg;
   const dw_state* s = j->s;
-  const int oy = (int)(t % (size_t)s->out_h), b = (int)(t / (size_t)s->out_h);
+  const int oy = (int)(t % (size_t)s->g.out_h), b = (int)(t / (size_t)s->g.out_h);
   const int8_t* w8 = (const int8_t*)s->weights;
   const uint8_t* w4 = (const uint8_t*)s->weights;
-  const int32_t in_off = -s->in_zp;
-  for (int ox = 0; ox < s->out_w; ++ox) {
-    const int iy0 = oy * s->sh - s->pad_h, ix0 = ox * s->sw - s->pad_w;
-    int8_t* dst = j->out + (((size_t)b * s->out_h + oy) * s->out_w + ox) * s->out_c;
-    for (int ic = 0; ic < s->in_c; ++ic) {
+  const int32_t in_off = -s->g.in_zp;
+  for (int ox = 0; ox < s->g.out_w; ++ox) {
+    const int iy0 = oy * s->g.sh - s->g.pad_h, ix0 = ox * s->g.sw - s->g.pad_w;
+    int8_t* dst = j->out + (((size_t)b * s->g.out_h + oy) * s->g.out_w + ox) * s->g.out_c;
+    for (int ic = 0; ic < s->g.in_c; ++ic) {
       for (int m = 0; m < s->mult; ++m) {
         const int oc = m + ic * s->mult;
         int32_t acc = 0;
-        for (int ky = 0; ky < s->kh; ++ky) {
-          const int iy = iy0 + s->dh * ky;
-          if (iy < 0 || iy >= s->in_h) continue;
-          for (int kx = 0; kx < s->kw; ++kx) {
-            const int ix = ix0 + s->dw * kx;
-            if (ix < 0 || ix >= s->in_w) continue;
-            const int32_t x = j->in[(((size_t)b * s->in_h + iy) * s->in_w + ix) * s->in_c + ic];
-            const size_t wi = ((size_t)ky * s->kw + kx) * s->out_c + oc;
+        for (int ky = 0; ky < s->g.kh; ++ky) {
+          const int iy = iy0 + s->g.dh * ky;
+          if (iy < 0 || iy >= s->g.in_h) continue;
+          for (int kx = 0; kx < s->g.kw; ++kx) {
+            const int ix = ix0 + s->g.dw * kx;
+            if (ix < 0 || ix >= s->g.in_w) continue;
+            const int32_t x = j->in[(((size_t)b * s->g.in_h + iy) * s->g.in_w + ix) * s->g.in_c + ic];
+            const size_t wi = ((size_t)ky * s->g.kw + kx) * s->g.out_c + oc;
             const int32_t wv = s->int4 ? eq_int4_at(w4, wi) : w8[wi];
             acc += wv * (x + in_off);
           }
         }
         acc += s->bias[oc];
-        acc = eq_mbqm(acc, s->multiplier[oc], s->shift[oc]) + s->out_zp;
-        dst[oc] = (int8_t)eq_clamp(acc, s->act_min, s->act_max);
+        acc = eq_mbqm(acc, s->multiplier[oc], s->shift[oc]) + s->g.out_zp;
+        dst[oc] = (int8_t)eq_clamp(acc, s->g.act_min, s->g.act_max);
       }
     }
   }
@@ -128,21 +118,21 @@ static void dw_row(void* arg, size_t t) {
 static void dw_row_m1(void* arg, size_t t) {
   const dw_job* j = arg;
   const dw_state* s = j->s;
-  const int oy = (int)(t % (size_t)s->out_h), b = (int)(t / (size_t)s->out_h);
-  const size_t C = (size_t)s->out_c;
+  const int oy = (int)(t % (size_t)s->g.out_h), b = (int)(t / (size_t)s->g.out_h);
+  const size_t C = (size_t)s->g.out_c;
   /* one indirection row per pool thread slot: never used by two tasks at once */
-  const int8_t** ind = s->ind + (size_t)eq_pool_slot() * (size_t)s->out_w * (size_t)(s->kh * s->kw);
-  const int8_t* image = j->in + (size_t)b * s->in_h * s->in_w * C;
+  const int8_t** ind = s->ind + (size_t)eq_pool_slot() * (size_t)s->g.out_w * (size_t)(s->g.kh * s->g.kw);
+  const int8_t* image = j->in + (size_t)b * s->g.in_h * s->g.in_w * C;
   qs8_dwconv_indirect_row(&s->geom, image, qs8_dwconv_plan_zero_row(s->plan), oy, ind);
-  qs8_dwconv_run(s->plan, (size_t)s->out_w, ind, j->out + ((size_t)b * s->out_h + oy) * s->out_w * C, C);
+  qs8_dwconv_run(s->plan, (size_t)s->g.out_w, ind, j->out + ((size_t)b * s->g.out_h + oy) * s->g.out_w * C, C);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   const dw_state* s = s_;
   dw_job j = {s, (const int8_t*)in[0], (int8_t*)out[0]};
-  const size_t rows = (size_t)s->batches * s->out_h;
+  const size_t rows = (size_t)s->g.batches * s->g.out_h;
   /* waking the workers costs tens of microseconds on a loaded machine: small layers run alone */
-  const int small = rows * (size_t)s->out_w * (size_t)s->out_c * (size_t)(s->kh * s->kw) < ((size_t)1 << 17);
+  const int small = rows * (size_t)s->g.out_w * (size_t)s->g.out_c * (size_t)(s->g.kh * s->g.kw) < ((size_t)1 << 17);
   eq_pool_parallel_for(small ? NULL : pool, rows, s->mult == 1 ? dw_row_m1 : dw_row, &j);
   return kTfLiteOk;
 }

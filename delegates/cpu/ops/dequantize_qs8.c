@@ -9,15 +9,6 @@ typedef struct {
   int32_t zp;
 } dequantize_state;
 
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
-  if (!in || !out) return "missing tensors";
-  if (!eq_is_qs8(in) || out->type != kTfLiteFloat32) return "not int8 -> float32";
-  if (eq_is_const(in)) return "constant input (folded by the runtime)";
-  if (eq_numel(in) != eq_numel(out)) return "shape mismatch";
-  return NULL;
-}
-
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
   const TfLiteTensor* in = eq_in(ctx, node, 0);
@@ -38,4 +29,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_dequantize = {"DEQUANTIZE", kTfLiteBuiltinDequantize, check, create, eval, free, NULL};
+const eq_op_kind eq_op_dequantize = {"DEQUANTIZE", kTfLiteBuiltinDequantize, eq_check_dequantize, create, eval, free, NULL};

@@ -24,16 +24,17 @@ static void fc_destroy(void* s_) {
 
 static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast) {
   (void)threads;
-  const TfLiteFullyConnectedParams* p = (const TfLiteFullyConnectedParams*)node->builtin_data;
   const TfLiteTensor* in = eq_in(ctx, node, 0);
   const TfLiteTensor* w = eq_in(ctx, node, 1);
   const TfLiteTensor* b = eq_in(ctx, node, 2);
   const TfLiteTensor* out = eq_out(ctx, node, 0);
   fc_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
-  s->n = (size_t)eq_dim(w, 0);
-  s->k = (size_t)eq_dim(w, 1);
-  s->m = eq_numel(in) / s->k;
+  eq_fc_params fp;
+  eq_fully_connected_prepare(ctx, node, &fp);
+  s->n = (size_t)fp.n;
+  s->k = (size_t)fp.k;
+  s->m = (size_t)fp.m;
   int32_t* mult = malloc(sizeof(int32_t) * s->n);
   int32_t* shift = malloc(sizeof(int32_t) * s->n);
   if (mult && shift) {
@@ -45,11 +46,12 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
     d.weights = w->data.raw_const;
     d.weight_bits = w->type == kTfLiteInt4 ? 4 : 8;
     d.bias = b ? b->data.i32 : NULL;
-    d.a_zero_point = in->params.zero_point;
+    d.a_zero_point = fp.in_zp;
     d.multiplier = mult;
     d.shift = shift;
-    d.c_zero_point = out->params.zero_point;
-    eq_activation_range_int8(p->activation, out->params.scale, out->params.zero_point, &d.c_min, &d.c_max);
+    d.c_zero_point = fp.out_zp;
+    d.c_min = fp.act_min;
+    d.c_max = fp.act_max;
     s->plan = qs8_gemm_plan_create_rounding(&d, EDGEQ_ISA_AUTO, fast ? QS8_REQUANT_FP32 : QS8_ROUNDING_SINGLE);
   }
   free(mult);

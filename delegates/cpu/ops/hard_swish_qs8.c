@@ -41,19 +41,6 @@ static int16_t downscale(int32_t m) {
   return (int16_t)((m + (1 << 15)) >> 16);
 }
 
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
-  if (!in || !out) return "missing tensors";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
-  if (eq_numel(in) != eq_numel(out)) return "shape mismatch";
-  const float hires = (1.0f / 128.0f) * in->params.scale;
-  int32_t m;
-  int e;
-  eq_quantize_multiplier((double)(hires / out->params.scale), &m, &e);
-  if (e > 0) return "output scale too small for the int16 path";
-  return NULL;
-}
-
 static int8_t hswish_one(const hswish_state* s, int8_t x);
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
@@ -104,4 +91,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_hard_swish = {"HARD_SWISH", kTfLiteBuiltinHardSwish, check, create, eval, free, NULL};
+const eq_op_kind eq_op_hard_swish = {"HARD_SWISH", kTfLiteBuiltinHardSwish, eq_check_hard_swish, create, eval, free, NULL};

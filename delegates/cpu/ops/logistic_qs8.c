@@ -10,16 +10,6 @@ typedef struct {
   int8_t lut[256];
 } logistic_state;
 
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
-  if (!in || !out) return "missing tensors";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "tensors are not per-tensor int8";
-  if (out->params.scale != 1.f / 256 || out->params.zero_point != -128)
-    return "output is not scale 1/256, zero point -128";
-  if (eq_numel(in) != eq_numel(out)) return "shape mismatch";
-  return NULL;
-}
-
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
   const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
@@ -47,4 +37,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_logistic = {"LOGISTIC", kTfLiteBuiltinLogistic, check, create, eval, free, NULL};
+const eq_op_kind eq_op_logistic = {"LOGISTIC", kTfLiteBuiltinLogistic, eq_check_logistic, create, eval, free, NULL};

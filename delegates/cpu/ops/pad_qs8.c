@@ -5,51 +5,29 @@
 
 #include "cpu_op.h"
 
-#define PAD_MAX_RANK 5
-
 typedef struct {
   int rank;
-  int in_dims[PAD_MAX_RANK], out_dims[PAD_MAX_RANK], before[PAD_MAX_RANK];
+  int in_dims[EQ_PAD_MAX_RANK], out_dims[EQ_PAD_MAX_RANK], before[EQ_PAD_MAX_RANK];
   size_t out_count;
   int8_t fill;
 } pad_state;
-
-static int64_t padding_at(const TfLiteTensor* p, int i) {
-  return p->type == kTfLiteInt64 ? p->data.i64[i] : p->data.i32[i];
-}
-
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *pads = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
-  if (!in || !pads || !out || node->inputs->size != 2) return "unexpected arity";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out) || !eq_same_quant(in, out)) return "not int8 with equal quantization";
-  if (pads->type != kTfLiteInt32 && pads->type != kTfLiteInt64) return "paddings are not int32/int64";
-  if (!eq_is_const(pads) || !pads->data.raw) return "paddings are not constant";
-  const int rank = eq_rank(in);
-  if (rank < 1 || rank > PAD_MAX_RANK || eq_rank(out) != rank) return "rank not supported";
-  if (eq_numel(pads) != (size_t)rank * 2) return "paddings shape mismatch";
-  for (int d = 0; d < rank; ++d) {
-    const int64_t b = padding_at(pads, 2 * d), a = padding_at(pads, 2 * d + 1);
-    if (b < 0 || a < 0 || eq_dim(in, d) + b + a != eq_dim(out, d)) return "paddings do not match the output";
-  }
-  return NULL;
-}
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
   const TfLiteTensor *in = eq_in(ctx, node, 0), *pads = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
   pad_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
-  /* left-align to PAD_MAX_RANK dims */
-  s->rank = PAD_MAX_RANK;
-  const int r = eq_rank(in), lead = PAD_MAX_RANK - r;
-  for (int d = 0; d < PAD_MAX_RANK; ++d) {
+  /* left-align to EQ_PAD_MAX_RANK dims */
+  s->rank = EQ_PAD_MAX_RANK;
+  const int r = eq_rank(in), lead = EQ_PAD_MAX_RANK - r;
+  for (int d = 0; d < EQ_PAD_MAX_RANK; ++d) {
     if (d < lead) {
       s->in_dims[d] = s->out_dims[d] = 1;
       s->before[d] = 0;
     } else {
       s->in_dims[d] = eq_dim(in, d - lead);
       s->out_dims[d] = eq_dim(out, d - lead);
-      s->before[d] = (int)padding_at(pads, 2 * (d - lead));
+      s->before[d] = (int)eq_pad_amount(pads, 2 * (d - lead));
     }
   }
   s->out_count = eq_numel(out);
@@ -78,4 +56,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_pad = {"PAD", kTfLiteBuiltinPad, check, create, eval, free, NULL};
+const eq_op_kind eq_op_pad = {"PAD", kTfLiteBuiltinPad, eq_check_pad, create, eval, free, NULL};

@@ -14,15 +14,6 @@ typedef struct {
   int shift;
 } quantize_state;
 
-static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
-  if (!in || !out) return "missing tensors";
-  if (!eq_is_qs8(out)) return "output is not per-tensor int8";
-  if (in->type != kTfLiteFloat32 && !eq_is_qs8(in)) return "input is not float32 or per-tensor int8";
-  if (eq_numel(in) != eq_numel(out)) return "shape mismatch";
-  return NULL;
-}
-
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
   const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
@@ -62,4 +53,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_quantize = {"QUANTIZE", kTfLiteBuiltinQuantize, check, create, eval, free, NULL};
+const eq_op_kind eq_op_quantize = {"QUANTIZE", kTfLiteBuiltinQuantize, eq_check_quantize, create, eval, free, NULL};

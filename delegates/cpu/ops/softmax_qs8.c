@@ -1,44 +1,23 @@
 /* SOFTMAX, int8 in -> int8 out (scale 1/256, zero point -128), the reference kernel's
  * gemmlowp fixed-point path: exp on Q5.26 diffs, Q12 sum, reciprocal, rescale. */
-#include <math.h>
 #include <stdlib.h>
 
 #include "base/fixedpoint.h"
 #include "cpu_op.h"
 #include "base/requant.h"
 
-enum { kScaledDiffIntegerBits = 5, kAccumulationIntegerBits = 12 };
-
-typedef struct {
-  size_t outer, depth;
-  int32_t input_multiplier;
-  int input_left_shift;
-  int diff_min;
-} softmax_state;
-
+enum { kScaledDiffIntegerBits = EQ_SOFTMAX_DIFF_INTEGER_BITS, kAccumulationIntegerBits = 12 };
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
-  const TfLiteSoftmaxParams* p = (const TfLiteSoftmaxParams*)node->builtin_data;
-  const TfLiteTensor* in = eq_in(ctx, node, 0);
-  softmax_state* s = calloc(1, sizeof(*s));
-  if (!s) return NULL;
-  s->depth = (size_t)eq_dim(in, eq_rank(in) - 1);
-  s->outer = s->depth ? eq_numel(in) / s->depth : 0;
-  /* PreprocessSoftmaxScaling + CalculateInputRadius (quantization_util.cc) */
-  double real = (double)p->beta * (double)in->params.scale * (double)(1LL << (31 - kScaledDiffIntegerBits));
-  if (real > (double)((1LL << 31) - 1)) real = (double)((1LL << 31) - 1);
-  eq_quantize_multiplier(real, &s->input_multiplier, &s->input_left_shift);
-  const double max_input_rescaled = 1.0 * ((1 << kScaledDiffIntegerBits) - 1) *
-                                    (double)(1LL << (31 - kScaledDiffIntegerBits)) /
-                                    (double)(1LL << s->input_left_shift);
-  s->diff_min = (int)(-1.0 * (double)(int)floor(max_input_rescaled));
+  eq_softmax_params* s = calloc(1, sizeof(*s));
+  if (s) eq_softmax_prepare(ctx, node, s);
   return s;
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   (void)pool;
-  const softmax_state* s = s_;
+  const eq_softmax_params* s = s_;
   const int8_t* x = in[0];
   int8_t* y = out[0];
   for (size_t i = 0; i < s->outer; ++i) {
