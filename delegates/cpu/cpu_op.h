@@ -16,14 +16,13 @@
 
 #include "edgeq/tflite_c_abi.h"
 #include "ops.h"
+#include "registry.h"
 #include "tensor.h"
 #include "threadpool.h"
 #include "weights.h"
 
 typedef struct eq_op_kind {
-  const char* name; /* TFLite builtin name, as users write it in the `ops` option */
-  int builtin_code;
-  const char* (*check)(TfLiteContext* ctx, const TfLiteNode* node); /* NULL = supported, else why not */
+  eq_op_info info; /* name, builtin code, support check; first, so the registry can hold &kind.info */
   void* (*create)(TfLiteContext* ctx, const TfLiteNode* node, int num_threads); /* NULL = failure */
   TfLiteStatus (*eval)(void* state, const void* const* in, void* const* out, eq_pool* pool);
   void (*destroy)(void* state);
@@ -33,9 +32,8 @@ typedef struct eq_op_kind {
 } eq_op_kind;
 
 /* The registry (ops/registry.c). */
-const eq_op_kind* eq_find_op(int builtin_code);
-const eq_op_kind* eq_find_op_by_name(const char* name);
-size_t eq_op_count(void);
-const eq_op_kind* eq_op_at(size_t i);
+extern const eq_op_registry eq_cpu_ops;
+/* The kind of a registry entry. */
+static inline const eq_op_kind* eq_op_kind_of(const eq_op_info* info) { return (const eq_op_kind*)info; }
 
 #endif /* EDGEQ_CPU_OP_H */

@@ -11,7 +11,7 @@
 
 #include "edgeq/tflite_c_abi.h"
 #include "cpu_op.h"
-#include "options.h"
+#include "cpu_options.h"
 #include "partition.h"
 #include "threadpool.h"
 #include "profile.h"
@@ -25,7 +25,7 @@
 
 typedef struct {
   TfLiteDelegate base; /* first: the runtime hands us a TfLiteDelegate* */
-  eq_options opts;
+  eq_cpu_options opts;
 } eq_delegate;
 
 typedef struct {
@@ -98,7 +98,8 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
     TfLiteRegistration* reg = NULL;
     if (ctx->GetNodeAndRegistration(ctx, params->nodes_to_replace->data[i], &node, &reg) != kTfLiteOk) goto fail;
     eq_node* n = &k->nodes[i];
-    n->kind = eq_find_op(reg->builtin_code);
+    const eq_op_info* info = eq_registry_find(&eq_cpu_ops, reg->builtin_code, NULL);
+    n->kind = info ? eq_op_kind_of(info) : NULL;
     if (!n->kind) goto fail;
     n->n_in = node->inputs->size;
     n->n_out = node->outputs->size;
@@ -114,7 +115,7 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
         ctx, node, d->opts.num_threads);
     if (!n->state) {
       ctx->ReportError(ctx, "edgeq cpu delegate: could not set up %s (node %d): out of memory or invalid weights",
-                       n->kind->name, params->nodes_to_replace->data[i]);
+                       n->kind->info.name, params->nodes_to_replace->data[i]);
       goto fail;
     }
   }
@@ -183,9 +184,9 @@ static TfLiteStatus kernel_invoke(TfLiteContext* ctx, TfLiteNode* node) {
     for (int j = 0; j < n->n_out; ++j) n->out_ptr[j] = tensor_data(ctx, k, n->out_idx[j]);
     const uint64_t t0 = k->profile ? eq_profile_now_ns() : 0;
     TfLiteStatus st = n->kind->eval(n->state, n->in_ptr, n->out_ptr, k->pool);
-    if (k->profile) eq_profile_add(k->profile, i, n->kind->name, eq_profile_now_ns() - t0);
+    if (k->profile) eq_profile_add(k->profile, i, n->kind->info.name, eq_profile_now_ns() - t0);
     if (st != kTfLiteOk) {
-      ctx->ReportError(ctx, "edgeq cpu delegate: %s failed", n->kind->name);
+      ctx->ReportError(ctx, "edgeq cpu delegate: %s failed", n->kind->info.name);
       return st;
     }
   }
@@ -212,16 +213,12 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
     TfLiteNode* node = NULL;
     TfLiteRegistration* reg = NULL;
     if (ctx->GetNodeAndRegistration(ctx, idx, &node, &reg) != kTfLiteOk) continue;
-    const eq_op_kind* kind = eq_find_op(reg->builtin_code);
+    size_t slot = 0;
+    const eq_op_info* kind = eq_registry_find(&eq_cpu_ops, reg->builtin_code, &slot);
     const char* why = NULL;
-    if (!kind) {
-      why = "op not implemented";
-    } else {
-      size_t slot = 0;
-      while (eq_op_at(slot) != kind) ++slot;
-      if (!d->opts.op_enabled[slot]) why = "disabled by the ops option";
-      else why = kind->check(ctx, node);
-    }
+    if (!kind) why = "op not implemented";
+    else if (!d->opts.base.op_enabled[slot]) why = "disabled by the ops option";
+    else why = kind->check(ctx, node);
     if (why) {
       eq_report_rejected(rep, idx, reg->builtin_code, kind ? kind->name : NULL, why);
     } else {
@@ -229,10 +226,10 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
       eq_report_claimed(rep, ctx, idx, kind->name, node);
     }
   }
-  if (d->opts.verbose) eq_report_print(rep, stderr);
-  if (d->opts.report_path && eq_report_write(rep, d->opts.report_path) != 0) {
+  if (d->opts.base.verbose) eq_report_print(rep, stderr);
+  if (d->opts.base.report_path && eq_report_write(rep, d->opts.base.report_path) != 0) {
     ctx->ReportError(ctx, "edgeq cpu delegate: cannot write report_path '%s': check the folder exists and is writable",
-                     d->opts.report_path);
+                     d->opts.base.report_path);
   }
   eq_report_free(rep);
   static const eq_kernel_fns fns = {"EdgeqCpuDelegate", kernel_init, kernel_free, kernel_prepare, kernel_invoke};
@@ -252,11 +249,11 @@ EQ_EXPORT TfLiteDelegate* tflite_plugin_create_delegate(char** option_keys, char
     if (report_error) report_error("edgeq cpu delegate: out of memory");
     return NULL;
   }
-  if (eq_options_parse(&d->opts, (const char* const*)option_keys, (const char* const*)option_values, n, err,
+  if (eq_cpu_options_parse(&d->opts, (const char* const*)option_keys, (const char* const*)option_values, n, err,
                        sizeof(err)) != 0) {
     if (report_error) report_error(err);
     else fprintf(stderr, "%s\n", err);
-    eq_options_free(&d->opts);
+    eq_cpu_options_free(&d->opts);
     free(d);
     return NULL;
   }
@@ -269,6 +266,6 @@ EQ_EXPORT TfLiteDelegate* tflite_plugin_create_delegate(char** option_keys, char
 EQ_EXPORT void tflite_plugin_destroy_delegate(TfLiteDelegate* delegate) {
   if (!delegate) return;
   eq_delegate* d = (eq_delegate*)delegate;
-  eq_options_free(&d->opts);
+  eq_cpu_options_free(&d->opts);
   free(d);
 }

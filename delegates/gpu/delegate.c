@@ -21,9 +21,9 @@
 #endif
 
 static void report(eqg_delegate* d, TfLiteContext* ctx) {
-  if (d->opts.report_path && eqg_report_write(d) != 0 && ctx)
+  if (d->opts.base.report_path && eqg_report_write(d) != 0 && ctx)
     ctx->ReportError(ctx, "edgeq gpu delegate: cannot write report_path '%s': check the folder exists and is writable",
-                     d->opts.report_path);
+                     d->opts.base.report_path);
 }
 
 /* ------------------------------------------------------------------ partition kernel */
@@ -115,7 +115,8 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     const int idx = params->nodes_to_replace->data[i];
     if (ctx->GetNodeAndRegistration(ctx, idx, &node, &reg) != kTfLiteOk) goto fail;
     p->node_index[i] = idx;
-    p->kinds[i] = eqg_find_op(reg->builtin_code);
+    const eq_op_info* info = eq_registry_find(&eqg_ops, reg->builtin_code, NULL);
+    p->kinds[i] = info ? eqg_op_kind_of(info) : NULL;
     if (!p->kinds[i]) goto fail;
     cl_mem in[EQG_MAX_LAUNCH + 4] = {0}, out[4] = {0};
     if (node->inputs->size > EQG_MAX_LAUNCH + 4 || node->outputs->size > 4) goto fail;
@@ -237,7 +238,7 @@ static TfLiteStatus partition_invoke(TfLiteContext* ctx, TfLiteNode* node) {
 static void device_opened(eqg_delegate* d, int rc, const char* err) {
   if (rc == 0) {
     d->dev_state = 1;
-    if (d->opts.verbose)
+    if (d->opts.base.verbose)
       fprintf(stderr, "edgeq gpu delegate: using '%s' on '%s' (program %s in %.1f ms)\n", d->dev.device_name,
               d->dev.platform_name, d->dev.cache_hit ? "loaded from cache" : "compiled",
               d->dev.cache_hit ? d->dev.cache_load_ms : d->dev.compile_ms);
@@ -255,12 +256,6 @@ static int open_device(eqg_delegate* d) {
     device_opened(d, rc, err);
   }
   return d->dev_state == 1;
-}
-
-static size_t op_slot(const eqg_op_kind* k) {
-  size_t i = 0;
-  while (eqg_op_at(i) != k) ++i;
-  return i;
 }
 
 /* Device bytes the claimed nodes need (each tensor counted once), to refuse models that
@@ -317,11 +312,11 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
     TfLiteNode* node = NULL;
     TfLiteRegistration* reg = NULL;
     if (ctx->GetNodeAndRegistration(ctx, idx, &node, &reg) != kTfLiteOk) continue;
-    const eqg_op_kind* kind = eqg_find_op(reg->builtin_code);
+    size_t slot = 0;
+    const eq_op_info* kind = eq_registry_find(&eqg_ops, reg->builtin_code, &slot);
     const char* why = NULL;
     if (!kind) why = "op not implemented";
-    else if (!d->opts.op_enabled[op_slot(kind)]) why = "disabled by the ops option";
-    else if (reg->custom_name && reg->builtin_code == 32) why = "custom op";
+    else if (!d->opts.base.op_enabled[slot]) why = "disabled by the ops option";
     else why = kind->check(ctx, node);
     if (!why && !have_device) why = "no usable OpenCL device";
     eqg_node_record* r = &d->records[d->n_records++];
@@ -337,7 +332,7 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
     claimed->size = 0;
   }
   d->n_claimed = claimed->size;
-  if (d->opts.verbose) {
+  if (d->opts.base.verbose) {
     for (int i = 0; i < d->n_records; ++i) {
       const eqg_node_record* r = &d->records[i];
       fprintf(stderr, "edgeq gpu delegate: node %d %s: %s\n", r->node, r->op ? r->op : "(builtin)",

@@ -5,7 +5,7 @@
 #include "device.h"
 #include "edgeq/tflite_c_abi.h"
 #include "gpu_ops.h"
-#include "options.h"
+#include "gpu_options.h"
 
 typedef struct {
   int tensor;

@@ -4,7 +4,7 @@
 #define EDGEQ_GPU_DEVICE_H
 
 #include "cl_api.h"
-#include "options.h"
+#include "gpu_options.h"
 
 typedef struct eqg_device {
   eqg_cl cl;

@@ -15,6 +15,7 @@
 #include "device.h"
 #include "edgeq/tflite_c_abi.h"
 #include "ops.h"
+#include "registry.h"
 #include "tensor.h"
 #include "weights.h"
 
@@ -39,17 +40,15 @@ typedef struct {
 } eqg_node_plan;
 
 typedef struct eqg_op_kind {
-  const char* name;
-  int builtin_code;
+  eq_op_info info;       /* name, builtin code, support check; first, so the registry can hold &kind.info */
   unsigned param_inputs; /* bit i: input i is a parameter (weights, bias, axis, shape), not a device tensor */
-  const char* (*check)(TfLiteContext* ctx, const TfLiteNode* node);
   int (*create)(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* in, cl_mem const* out,
                 eqg_node_plan* plan, char* err, size_t errlen);
 } eqg_op_kind;
 
-size_t eqg_op_count(void);
-const eqg_op_kind* eqg_op_at(size_t i);
-const eqg_op_kind* eqg_find_op(int builtin_code);
+extern const eq_op_registry eqg_ops;
+/* The kind of a registry entry. */
+static inline const eqg_op_kind* eqg_op_kind_of(const eq_op_info* info) { return (const eqg_op_kind*)info; }
 
 /* ---- helpers for create() ---- */
 typedef struct {

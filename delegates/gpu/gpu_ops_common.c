@@ -7,19 +7,13 @@
 extern const eqg_op_kind eqg_op_conv2d, eqg_op_depthwise_conv2d, eqg_op_fully_connected, eqg_op_add,
     eqg_op_average_pool2d, eqg_op_max_pool2d, eqg_op_mean, eqg_op_softmax, eqg_op_reshape, eqg_op_concatenation;
 
-static const eqg_op_kind* const kOps[] = {
-    &eqg_op_conv2d,     &eqg_op_depthwise_conv2d, &eqg_op_fully_connected, &eqg_op_add,
-    &eqg_op_average_pool2d, &eqg_op_max_pool2d,   &eqg_op_mean,            &eqg_op_softmax,
-    &eqg_op_reshape,    &eqg_op_concatenation,
+static const eq_op_info* const kOps[] = {
+    &eqg_op_conv2d.info,         &eqg_op_depthwise_conv2d.info, &eqg_op_fully_connected.info, &eqg_op_add.info,
+    &eqg_op_average_pool2d.info, &eqg_op_max_pool2d.info,       &eqg_op_mean.info,            &eqg_op_softmax.info,
+    &eqg_op_reshape.info,        &eqg_op_concatenation.info,
 };
 
-size_t eqg_op_count(void) { return sizeof(kOps) / sizeof(kOps[0]); }
-const eqg_op_kind* eqg_op_at(size_t i) { return i < eqg_op_count() ? kOps[i] : NULL; }
-const eqg_op_kind* eqg_find_op(int code) {
-  for (size_t i = 0; i < eqg_op_count(); ++i)
-    if (kOps[i]->builtin_code == code) return kOps[i];
-  return NULL;
-}
+EQ_DEFINE_REGISTRY(eqg_ops, kOps);
 
 int eqg_add_launch(eqg_device* dev, eqg_node_plan* plan, const char* name, cl_uint dims, size_t g0, size_t g1,
                    const eqg_arg* args, int nargs, double ops, char* err, size_t errlen) {

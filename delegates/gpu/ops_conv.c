@@ -70,7 +70,7 @@ static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   return 0;
 }
 
-const eqg_op_kind eqg_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, 0x6, eq_check_conv2d, conv_create};
+const eqg_op_kind eqg_op_conv2d = {{"CONV_2D", kTfLiteBuiltinConv2d, eq_check_conv2d}, 0x6, conv_create};
 
 /* ---------------- DEPTHWISE_CONV_2D ---------------- */
 
@@ -97,8 +97,8 @@ static int dw_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node
   return 0;
 }
 
-const eqg_op_kind eqg_op_depthwise_conv2d = {"DEPTHWISE_CONV_2D", kTfLiteBuiltinDepthwiseConv2d, 0x6, eq_check_depthwise_conv2d,
-                                             dw_create};
+const eqg_op_kind eqg_op_depthwise_conv2d = {{"DEPTHWISE_CONV_2D", kTfLiteBuiltinDepthwiseConv2d, eq_check_depthwise_conv2d},
+                                             0x6, dw_create};
 
 /* ---------------- FULLY_CONNECTED ---------------- */
 
@@ -128,5 +128,5 @@ static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node
   return eqg_add_launch(dev, plan, "fully_connected_qs8", 2, (size_t)n, (size_t)m, args, nargs, ops, err, errlen);
 }
 
-const eqg_op_kind eqg_op_fully_connected = {"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, 0x6, eq_check_fully_connected,
-                                            fc_create};
+const eqg_op_kind eqg_op_fully_connected = {{"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, eq_check_fully_connected},
+                                            0x6, fc_create};

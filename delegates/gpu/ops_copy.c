@@ -13,7 +13,7 @@ static int reshape_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode*
   return eqg_add_launch(dev, plan, "copy_i8", 1, n, 1, args, 2, 0.0, err, errlen);
 }
 
-const eqg_op_kind eqg_op_reshape = {"RESHAPE", kTfLiteBuiltinReshape, 0x2, eq_check_reshape, reshape_create};
+const eqg_op_kind eqg_op_reshape = {{"RESHAPE", kTfLiteBuiltinReshape, eq_check_reshape}, 0x2, reshape_create};
 
 /* ---------------- CONCATENATION ---------------- */
 static const char* concat_check(TfLiteContext* ctx, const TfLiteNode* node) {
@@ -38,5 +38,5 @@ static int concat_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* 
   return 0;
 }
 
-const eqg_op_kind eqg_op_concatenation = {"CONCATENATION", kTfLiteBuiltinConcatenation, 0, concat_check,
-                                          concat_create};
+const eqg_op_kind eqg_op_concatenation = {{"CONCATENATION", kTfLiteBuiltinConcatenation, concat_check},
+                                          0, concat_create};

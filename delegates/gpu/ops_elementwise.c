@@ -33,7 +33,7 @@ static int add_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* nod
   return eqg_add_launch(dev, plan, "add_qs8", 1, bc.total, 1, args, NARGS(args), (double)bc.total, err, errlen);
 }
 
-const eqg_op_kind eqg_op_add = {"ADD", kTfLiteBuiltinAdd, 0, eq_check_add, add_create};
+const eqg_op_kind eqg_op_add = {{"ADD", kTfLiteBuiltinAdd, eq_check_add}, 0, add_create};
 
 /* ---------------- AVERAGE_POOL_2D / MAX_POOL_2D ---------------- */
 
@@ -59,9 +59,9 @@ static int max_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* nod
   return pool_create_common(dev, ctx, node, inb, outb, plan, err, errlen, 1);
 }
 
-const eqg_op_kind eqg_op_average_pool2d = {"AVERAGE_POOL_2D", kTfLiteBuiltinAveragePool2d, 0, eq_check_pool2d,
-                                           avg_create};
-const eqg_op_kind eqg_op_max_pool2d = {"MAX_POOL_2D", kTfLiteBuiltinMaxPool2d, 0, eq_check_pool2d, max_create};
+const eqg_op_kind eqg_op_average_pool2d = {{"AVERAGE_POOL_2D", kTfLiteBuiltinAveragePool2d, eq_check_pool2d},
+                                           0, avg_create};
+const eqg_op_kind eqg_op_max_pool2d = {{"MAX_POOL_2D", kTfLiteBuiltinMaxPool2d, eq_check_pool2d}, 0, max_create};
 
 /* ---------------- MEAN ---------------- */
 
@@ -97,7 +97,7 @@ static int mean_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
                         (double)eq_numel(eq_in(ctx, node, 0)), err, errlen);
 }
 
-const eqg_op_kind eqg_op_mean = {"MEAN", kTfLiteBuiltinMean, 0x2, eq_check_mean, mean_create};
+const eqg_op_kind eqg_op_mean = {{"MEAN", kTfLiteBuiltinMean, eq_check_mean}, 0x2, mean_create};
 
 /* ---------------- SOFTMAX ---------------- */
 
@@ -112,4 +112,4 @@ static int softmax_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode*
                         (double)eq_numel(eq_in(ctx, node, 0)), err, errlen);
 }
 
-const eqg_op_kind eqg_op_softmax = {"SOFTMAX", kTfLiteBuiltinSoftmax, 0, eq_check_softmax, softmax_create};
+const eqg_op_kind eqg_op_softmax = {{"SOFTMAX", kTfLiteBuiltinSoftmax, eq_check_softmax}, 0, softmax_create};

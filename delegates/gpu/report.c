@@ -60,7 +60,7 @@ static void write_partitions(FILE* f, const eqg_delegate* d) {
     for (int i = 0; i < p->n_nodes; ++i) {
       const eqg_node_plan* pl = &p->plans[i];
       fprintf(f, "%s\n      {\"node\": %d, \"op\": \"%s\", \"device_ns\": %llu, \"kernels\": [", i ? "," : "",
-              p->node_index[i], p->kinds[i]->name, (unsigned long long)pl->last_ns);
+              p->node_index[i], p->kinds[i]->info.name, (unsigned long long)pl->last_ns);
       for (int j = 0; j < pl->n_launch; ++j) {
         const eqg_launch* l = &pl->launch[j];
         size_t wg = 0;
@@ -82,7 +82,7 @@ static void write_partitions(FILE* f, const eqg_delegate* d) {
 }
 
 int eqg_report_write(const eqg_delegate* d) {
-  const char* path = d->opts.report_path;
+  const char* path = d->opts.base.report_path;
   if (!path) return 0;
   char tmp[4096];
   snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());

@@ -69,4 +69,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_add = {"ADD", kTfLiteBuiltinAdd, eq_check_add, create, eval, free, NULL};
+const eq_op_kind eq_op_add = {{"ADD", kTfLiteBuiltinAdd, eq_check_add}, create, eval, free, NULL};

@@ -52,6 +52,5 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_concatenation = {"CONCATENATION", kTfLiteBuiltinConcatenation, eq_check_concatenation,
-                                 create, eval,
-                                        concat_destroy, NULL};
+const eq_op_kind eq_op_concatenation = {{"CONCATENATION", kTfLiteBuiltinConcatenation, eq_check_concatenation},
+                                        create, eval, concat_destroy, NULL};

@@ -159,5 +159,5 @@ static void* create_fast(TfLiteContext* ctx, const TfLiteNode* node, int threads
   return create_mode(ctx, node, threads, 1);
 }
 
-const eq_op_kind eq_op_conv2d = {"CONV_2D", kTfLiteBuiltinConv2d, eq_check_conv2d,
+const eq_op_kind eq_op_conv2d = {{"CONV_2D", kTfLiteBuiltinConv2d, eq_check_conv2d},
                                  create, eval, conv_destroy, create_fast};

@@ -144,6 +144,5 @@ static void* create_fast(TfLiteContext* ctx, const TfLiteNode* node, int threads
   return create_mode(ctx, node, threads, 1);
 }
 
-const eq_op_kind eq_op_depthwise_conv2d = {"DEPTHWISE_CONV_2D", kTfLiteBuiltinDepthwiseConv2d, eq_check_depthwise_conv2d,
-                                 create, eval,
-                                           dw_destroy, create_fast};
+const eq_op_kind eq_op_depthwise_conv2d = {{"DEPTHWISE_CONV_2D", kTfLiteBuiltinDepthwiseConv2d, eq_check_depthwise_conv2d},
+                                           create, eval, dw_destroy, create_fast};

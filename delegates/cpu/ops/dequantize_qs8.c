@@ -29,4 +29,5 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_dequantize = {"DEQUANTIZE", kTfLiteBuiltinDequantize, eq_check_dequantize, create, eval, free, NULL};
+const eq_op_kind eq_op_dequantize = {{"DEQUANTIZE", kTfLiteBuiltinDequantize, eq_check_dequantize},
+                                     create, eval, free, NULL};

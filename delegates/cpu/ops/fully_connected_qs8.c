@@ -102,6 +102,5 @@ static void* create_fast(TfLiteContext* ctx, const TfLiteNode* node, int threads
   return create_mode(ctx, node, threads, 1);
 }
 
-const eq_op_kind eq_op_fully_connected = {"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, eq_check_fully_connected,
-                                 create, eval,
-                                          fc_destroy, create_fast};
+const eq_op_kind eq_op_fully_connected = {{"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, eq_check_fully_connected},
+                                          create, eval, fc_destroy, create_fast};

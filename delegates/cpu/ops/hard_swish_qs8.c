@@ -91,4 +91,5 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_hard_swish = {"HARD_SWISH", kTfLiteBuiltinHardSwish, eq_check_hard_swish, create, eval, free, NULL};
+const eq_op_kind eq_op_hard_swish = {{"HARD_SWISH", kTfLiteBuiltinHardSwish, eq_check_hard_swish},
+                                     create, eval, free, NULL};

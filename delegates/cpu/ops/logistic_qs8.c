@@ -37,4 +37,5 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_logistic = {"LOGISTIC", kTfLiteBuiltinLogistic, eq_check_logistic, create, eval, free, NULL};
+const eq_op_kind eq_op_logistic = {{"LOGISTIC", kTfLiteBuiltinLogistic, eq_check_logistic},
+                                   create, eval, free, NULL};

@@ -67,4 +67,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_mean = {"MEAN", kTfLiteBuiltinMean, eq_check_mean, create, eval, mean_destroy, NULL};
+const eq_op_kind eq_op_mean = {{"MEAN", kTfLiteBuiltinMean, eq_check_mean}, create, eval, mean_destroy, NULL};

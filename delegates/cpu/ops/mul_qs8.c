@@ -34,4 +34,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_mul = {"MUL", kTfLiteBuiltinMul, eq_check_mul, create, eval, free, NULL};
+const eq_op_kind eq_op_mul = {{"MUL", kTfLiteBuiltinMul, eq_check_mul}, create, eval, free, NULL};

@@ -56,4 +56,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_pad = {"PAD", kTfLiteBuiltinPad, eq_check_pad, create, eval, free, NULL};
+const eq_op_kind eq_op_pad = {{"PAD", kTfLiteBuiltinPad, eq_check_pad}, create, eval, free, NULL};

@@ -74,7 +74,7 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_average_pool2d = {"AVERAGE_POOL_2D", kTfLiteBuiltinAveragePool2d, eq_check_pool2d,
-                                 create_avg, eval, free, NULL};
-const eq_op_kind eq_op_max_pool2d = {"MAX_POOL_2D", kTfLiteBuiltinMaxPool2d, eq_check_pool2d,
-                                 create_max, eval, free, NULL};
+const eq_op_kind eq_op_average_pool2d = {{"AVERAGE_POOL_2D", kTfLiteBuiltinAveragePool2d, eq_check_pool2d},
+                                         create_avg, eval, free, NULL};
+const eq_op_kind eq_op_max_pool2d = {{"MAX_POOL_2D", kTfLiteBuiltinMaxPool2d, eq_check_pool2d},
+                                     create_max, eval, free, NULL};

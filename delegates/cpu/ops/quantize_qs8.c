@@ -53,4 +53,5 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_quantize = {"QUANTIZE", kTfLiteBuiltinQuantize, eq_check_quantize, create, eval, free, NULL};
+const eq_op_kind eq_op_quantize = {{"QUANTIZE", kTfLiteBuiltinQuantize, eq_check_quantize},
+                                   create, eval, free, NULL};

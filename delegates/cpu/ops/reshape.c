@@ -23,4 +23,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_reshape = {"RESHAPE", kTfLiteBuiltinReshape, eq_check_reshape, create, eval, free, NULL};
+const eq_op_kind eq_op_reshape = {{"RESHAPE", kTfLiteBuiltinReshape, eq_check_reshape}, create, eval, free, NULL};

@@ -54,4 +54,4 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_softmax = {"SOFTMAX", kTfLiteBuiltinSoftmax, eq_check_softmax, create, eval, free, NULL};
+const eq_op_kind eq_op_softmax = {{"SOFTMAX", kTfLiteBuiltinSoftmax, eq_check_softmax}, create, eval, free, NULL};

@@ -1,22 +1,18 @@
-/* Options of the GPU delegate (string key/values from tflite_plugin_create_delegate).
- * Names follow the CPU delegate's (ops, report_path, verbose) where they mean the same. */
+/* Options of the GPU delegate: the shared ones (ops, report_path, verbose) plus its own. */
 #ifndef EDGEQ_GPU_OPTIONS_H
 #define EDGEQ_GPU_OPTIONS_H
 
 #include <stddef.h>
-#include <stdint.h>
 
-#define EQG_MAX_OPS 16
+#include "options.h"
 
 typedef enum { EQG_DOT_AUTO = 0, EQG_DOT_OFF, EQG_DOT_EMULATE } eqg_dot_mode;
 
 typedef struct {
+  eq_base_options base;
   char* platform;                 /* NULL, index or name substring */
   char* device;                   /* NULL, index or name substring */
-  uint8_t op_enabled[EQG_MAX_OPS]; /* by gpu op registry index */
   char* cache_dir;                /* NULL = default; "" disables the program cache */
-  char* report_path;
-  int verbose;
   int profile;                    /* time each kernel with OpenCL events into the report */
   eqg_dot_mode dot;               /* integer dot-product kernels: auto (when the device has them), off, emulate */
   long memory_limit_mb;           /* 0 = the device's global memory size */

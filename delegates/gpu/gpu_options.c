@@ -1,15 +1,13 @@
-/* Parsing of GPU delegate options: unknown keys and bad values fail delegate creation
- * with a one-line reason, so a typo never silently runs another configuration. */
-#include "options.h"
+/* Parsing of the GPU delegate's options. */
+#include "gpu_options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gpu_ops.h"
-#include "option_parse.h"
 
-static const char* op_name(size_t i) { return eqg_op_at(i)->name; }
+#define WHO "edgeq gpu delegate"
 
 static int set_str(char** dst, const char* v) {
   free(*dst);
@@ -20,58 +18,46 @@ static int set_str(char** dst, const char* v) {
 int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const* values, size_t n, char* err,
                       size_t errlen) {
   memset(o, 0, sizeof(*o));
-  for (size_t i = 0; i < eqg_op_count() && i < EQG_MAX_OPS; ++i) o->op_enabled[i] = 1;
-  const char* env = getenv("EDGEQ_DELEGATE_VERBOSE");
-  o->verbose = env && *env && strcmp(env, "0") != 0;
+  eq_base_options_init(&o->base, &eqg_ops);
   for (size_t i = 0; i < n; ++i) {
     const char* k = keys[i] ? keys[i] : "";
     const char* v = values[i] ? values[i] : "";
     long t = 0;
+    const int shared = eq_base_option(&o->base, &eqg_ops, WHO, k, v, err, errlen);
+    if (shared < 0) return -1;
+    if (shared) continue;
     if (strcmp(k, "platform") == 0 || strcmp(k, "device") == 0) {
       if (!*v) {
-        snprintf(err, errlen, "edgeq gpu delegate: option %s is empty: give an index or a name substring", k);
+        snprintf(err, errlen, WHO ": option %s is empty: give an index or a name substring", k);
         return -1;
       }
       if (set_str(strcmp(k, "platform") == 0 ? &o->platform : &o->device, v)) return -1;
-    } else if (strcmp(k, "ops") == 0) {
-      if (eq_parse_op_list(v, eqg_op_count(), op_name, o->op_enabled, "edgeq gpu delegate", err, errlen)) return -1;
     } else if (strcmp(k, "precision") == 0) {
       if (strcmp(v, "exact") != 0) {
-        snprintf(err, errlen, "edgeq gpu delegate: precision='%s' is not supported: use precision=exact", v);
+        snprintf(err, errlen, WHO ": precision='%s' is not supported: use precision=exact", v);
         return -1;
       }
     } else if (strcmp(k, "cache_dir") == 0) {
       if (set_str(&o->cache_dir, v)) return -1;
-    } else if (strcmp(k, "report_path") == 0) {
-      if (!*v) {
-        snprintf(err, errlen, "edgeq gpu delegate: report_path is empty: give a file path or leave the option out");
-        return -1;
-      }
-      if (set_str(&o->report_path, v)) return -1;
-    } else if (strcmp(k, "verbose") == 0 || strcmp(k, "profile") == 0) {
-      if (eq_parse_long(v, &t) || (t != 0 && t != 1)) {
-        snprintf(err, errlen, "edgeq gpu delegate: %s='%s' is invalid: use 0 or 1", k, v);
-        return -1;
-      }
-      if (k[0] == 'v') o->verbose = (int)t;
-      else o->profile = (int)t;
+    } else if (strcmp(k, "profile") == 0) {
+      if (eq_parse_flag(WHO, k, v, &o->profile, err, errlen)) return -1;
     } else if (strcmp(k, "integer_dot") == 0) {
       if (strcmp(v, "auto") == 0) o->dot = EQG_DOT_AUTO;
       else if (strcmp(v, "off") == 0) o->dot = EQG_DOT_OFF;
       else if (strcmp(v, "emulate") == 0) o->dot = EQG_DOT_EMULATE;
       else {
-        snprintf(err, errlen, "edgeq gpu delegate: integer_dot='%s' is invalid: use auto, off or emulate", v);
+        snprintf(err, errlen, WHO ": integer_dot='%s' is invalid: use auto, off or emulate", v);
         return -1;
       }
     } else if (strcmp(k, "memory_limit_mb") == 0) {
       if (eq_parse_long(v, &t) || t < 1) {
-        snprintf(err, errlen, "edgeq gpu delegate: memory_limit_mb='%s' is invalid: give a positive integer", v);
+        snprintf(err, errlen, WHO ": memory_limit_mb='%s' is invalid: give a positive integer", v);
         return -1;
       }
       o->memory_limit_mb = t;
     } else {
       snprintf(err, errlen,
-               "edgeq gpu delegate: unknown option '%s': use platform, device, ops, precision, cache_dir, "
+               WHO ": unknown option '%s': use platform, device, ops, precision, cache_dir, "
                "report_path, profile, integer_dot, memory_limit_mb or verbose",
                k);
       return -1;
@@ -81,10 +67,10 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
 }
 
 void eqg_options_free(eqg_options* o) {
+  eq_base_options_free(&o->base);
   free(o->platform);
   free(o->device);
   free(o->cache_dir);
-  free(o->report_path);
   memset(o, 0, sizeof(*o));
 }
 
