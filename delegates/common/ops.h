@@ -39,6 +39,8 @@ void eq_fully_connected_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_f
 
 /* ---- ADD (add.cc Prepare): both inputs rescaled to 2 * max(scale) with 20 bits of headroom */
 const char* eq_check_add(TfLiteContext* ctx, const TfLiteNode* node);
+/* ADD's and MUL's common rules: two per-tensor int8 inputs that broadcast to the output. */
+const char* eq_check_binary(TfLiteContext* ctx, const TfLiteNode* node, int activation);
 void eq_add_prepare(TfLiteContext* ctx, const TfLiteNode* node, qs8_add_params* p);
 
 /* ---- MUL (mul.cc Prepare) */

@@ -1,15 +1,17 @@
-/* Partitioning steps every edgeq delegate takes in its Prepare: copy the runtime's execution
- * plan, collect the claimed nodes, and hand them to the runtime as delegate kernels. */
-#ifndef EDGEQ_PARTITION_H
-#define EDGEQ_PARTITION_H
+/* Partitioning, the same for every edgeq delegate: in its Prepare the runtime's execution plan
+ * is read, each node's op is looked up and its support check run, the node is claimed or
+ * rejected (with the reason) in the claim report, the report is printed and written, and the
+ * claimed nodes are handed to the runtime as delegate kernels. */
+#ifndef EDGEQ_COMMON_PARTITION_H
+#define EDGEQ_COMMON_PARTITION_H
 
+#include <stdint.h>
+
+#include "claims.h"
 #include "edgeq/tflite_c_abi.h"
+#include "registry.h"
 
-/* A malloc'ed copy of a (NULL means empty); NULL if out of memory. */
-TfLiteIntArray* eq_int_array_copy(const TfLiteIntArray* a);
-/* A malloc'ed empty array with room for capacity ints; NULL if out of memory. */
-TfLiteIntArray* eq_int_array_new(int capacity);
-
+/* The delegate kernel the claimed nodes become (one per connected subset). */
 typedef struct {
   const char* name; /* custom_name of the delegate kernel node */
   void* (*init)(TfLiteContext* ctx, const char* buffer, size_t length);
@@ -18,8 +20,37 @@ typedef struct {
   TfLiteStatus (*invoke)(TfLiteContext* ctx, TfLiteNode* node);
 } eq_kernel_fns;
 
-/* Replace the claimed nodes (if any) with delegate kernels, one per connected subset. */
-TfLiteStatus eq_replace_claimed(TfLiteContext* ctx, TfLiteDelegate* delegate, TfLiteIntArray* claimed,
-                                const eq_kernel_fns* fns);
+typedef struct {
+  const char* who;            /* message prefix */
+  const eq_op_registry* ops;
+  const uint8_t* op_enabled;  /* by registry index (the ops option) */
+  int verbose;                /* print the claim report on stderr */
+  /* When set, every node its check accepts is rejected with this reason (no device). */
+  const char* unavailable;
+  /* Optional, after the per-node checks: NULL keeps the claimed nodes, a reason rejects them all. */
+  const char* (*vet)(void* arg, TfLiteContext* ctx, const TfLiteIntArray* claimed);
+  /* Optional: writes the delegate's report (after vet and the verbose lines). */
+  void (*report)(void* arg, TfLiteContext* ctx);
+  void* arg;                  /* passed to vet and report */
+  eq_kernel_fns kernel;
+} eq_partition_spec;
 
-#endif /* EDGEQ_PARTITION_H */
+/* Runs the steps above; claims is cleared and refilled (the caller keeps it for its reports). */
+TfLiteStatus eq_partition(TfLiteContext* ctx, TfLiteDelegate* delegate, const eq_partition_spec* spec,
+                          eq_claims* claims);
+
+/* A malloc'ed copy of a (NULL means empty); NULL if out of memory. */
+TfLiteIntArray* eq_int_array_copy(const TfLiteIntArray* a);
+
+/* The shapes of a partition's non-constant inputs when its kernel was built: shapes are static
+ * from then on, so a resize after delegation must fail with a clear message, not compute garbage. */
+typedef struct {
+  int n;
+  int* tensors;
+  TfLiteIntArray** dims;
+} eq_shape_guard;
+int eq_shape_guard_init(eq_shape_guard* g, TfLiteContext* ctx, const TfLiteIntArray* inputs); /* -1: no memory */
+TfLiteStatus eq_shape_guard_check(const eq_shape_guard* g, TfLiteContext* ctx, const char* who);
+void eq_shape_guard_free(eq_shape_guard* g);
+
+#endif /* EDGEQ_COMMON_PARTITION_H */

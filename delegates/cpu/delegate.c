@@ -9,23 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "edgeq/tflite_c_abi.h"
+#include "claims.h"
 #include "cpu_op.h"
 #include "cpu_options.h"
+#include "edgeq/tflite_c_abi.h"
 #include "partition.h"
-#include "threadpool.h"
+#include "plugin.h"
 #include "profile.h"
-#include "report.h"
+#include "threadpool.h"
 
-#if defined(_WIN32)
-#define EQ_EXPORT __declspec(dllexport)
-#else
-#define EQ_EXPORT __attribute__((visibility("default")))
-#endif
+#define WHO "edgeq cpu delegate"
 
 typedef struct {
   TfLiteDelegate base; /* first: the runtime hands us a TfLiteDelegate* */
   eq_cpu_options opts;
+  eq_claims claims;    /* of the last partitioning, for the report */
 } eq_delegate;
 
 typedef struct {
@@ -44,9 +42,7 @@ typedef struct {
   int n_internal;
   int* internal_idx;  /* tensors living only inside this partition */
   void** internal_buf;
-  int n_inputs;
-  int* input_idx;     /* partition inputs and their shapes at build time */
-  TfLiteIntArray** input_dims;
+  eq_shape_guard inputs; /* partition input shapes at build time */
   eq_pool* pool;
   eq_profile* profile; /* NULL unless EDGEQ_CPU_PROFILE=1 */
 } eq_kernel;
@@ -75,9 +71,7 @@ static void kernel_free(TfLiteContext* ctx, void* buffer) {
   for (int i = 0; i < k->n_internal; ++i) free(k->internal_buf[i]);
   free(k->internal_idx);
   free(k->internal_buf);
-  for (int i = 0; i < k->n_inputs; ++i) free(k->input_dims[i]);
-  free(k->input_idx);
-  free(k->input_dims);
+  eq_shape_guard_free(&k->inputs);
   free(k);
 }
 
@@ -114,7 +108,7 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
     n->state = (d->opts.fast && n->kind->create_fast ? n->kind->create_fast : n->kind->create)(
         ctx, node, d->opts.num_threads);
     if (!n->state) {
-      ctx->ReportError(ctx, "edgeq cpu delegate: could not set up %s (node %d): out of memory or invalid weights",
+      ctx->ReportError(ctx, WHO ": could not set up %s (node %d): out of memory or invalid weights",
                        n->kind->info.name, params->nodes_to_replace->data[i]);
       goto fail;
     }
@@ -133,17 +127,7 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
       k->n_internal++;
     }
   }
-  const int n_inputs = params->input_tensors->size;
-  k->input_idx = malloc(sizeof(int) * (size_t)(n_inputs + 1));
-  k->input_dims = calloc((size_t)n_inputs + 1, sizeof(TfLiteIntArray*));
-  if (!k->input_idx || !k->input_dims) goto fail;
-  for (int i = 0; i < n_inputs; ++i) {
-    int t = params->input_tensors->data[i];
-    k->input_idx[i] = t;
-    k->input_dims[i] = eq_int_array_copy(t >= 0 ? ctx->tensors[t].dims : NULL);
-    if (!k->input_dims[i]) goto fail;
-    k->n_inputs = i + 1; /* kernel_free releases what exists so far */
-  }
+  if (eq_shape_guard_init(&k->inputs, ctx, params->input_tensors) != 0) goto fail;
   return k;
 fail:
   kernel_free(ctx, k);
@@ -152,21 +136,7 @@ fail:
 
 static TfLiteStatus kernel_prepare(TfLiteContext* ctx, TfLiteNode* node) {
   eq_kernel* k = node->user_data;
-  if (!k) return kTfLiteError;
-  for (int i = 0; i < k->n_inputs; ++i) {
-    int t = k->input_idx[i];
-    if (t < 0) continue;
-    const TfLiteIntArray* now = ctx->tensors[t].dims;
-    const TfLiteIntArray* then = k->input_dims[i];
-    if (!now || now->size != then->size || memcmp(now->data, then->data, sizeof(int) * (size_t)then->size) != 0) {
-      ctx->ReportError(ctx,
-                       "edgeq cpu delegate: input '%s' changed shape after delegation: create the interpreter "
-                       "with the new shape (dynamic shapes are not supported)",
-                       ctx->tensors[t].name ? ctx->tensors[t].name : "?");
-      return kTfLiteError;
-    }
-  }
-  return kTfLiteOk;
+  return k ? eq_shape_guard_check(&k->inputs, ctx, WHO) : kTfLiteError;
 }
 
 static void* tensor_data(TfLiteContext* ctx, const eq_kernel* k, int t) {
@@ -186,7 +156,7 @@ static TfLiteStatus kernel_invoke(TfLiteContext* ctx, TfLiteNode* node) {
     TfLiteStatus st = n->kind->eval(n->state, n->in_ptr, n->out_ptr, k->pool);
     if (k->profile) eq_profile_add(k->profile, i, n->kind->info.name, eq_profile_now_ns() - t0);
     if (st != kTfLiteOk) {
-      ctx->ReportError(ctx, "edgeq cpu delegate: %s failed", n->kind->info.name);
+      ctx->ReportError(ctx, WHO ": %s failed", n->kind->info.name);
       return st;
     }
   }
@@ -194,78 +164,39 @@ static TfLiteStatus kernel_invoke(TfLiteContext* ctx, TfLiteNode* node) {
   return kTfLiteOk;
 }
 
+static void write_report(FILE* f, TfLiteContext* ctx, const void* arg) {
+  const eq_delegate* d = arg;
+  fprintf(f, "{\n  \"delegate\": \"edgeq_cpu\",\n  \"num_threads\": %d,\n  \"mode\": \"%s\",\n  ", d->opts.num_threads,
+          d->opts.fast ? "fast" : "exact");
+  eq_claims_write_json(&d->claims, ctx, f);
+  fputs("\n}\n", f);
+}
+
+static void report(void* arg, TfLiteContext* ctx) {
+  eq_delegate* d = arg;
+  if (!d->opts.base.report_path) return;
+  eq_report_write(ctx, WHO, d->opts.base.report_path, write_report, d);
+}
+
 static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   eq_delegate* d = (eq_delegate*)base;
-  TfLiteIntArray* plan = NULL;
-  if (ctx->GetExecutionPlan(ctx, &plan) != kTfLiteOk) return kTfLiteError;
-  TfLiteIntArray* plan_copy = eq_int_array_copy(plan); /* the runtime's plan is invalidated by later calls */
-  TfLiteIntArray* claimed = eq_int_array_new(plan_copy ? plan_copy->size : 0);
-  eq_report* rep = eq_report_begin(d->opts.num_threads);
-  eq_report_set_mode(rep, d->opts.fast ? "fast" : "exact");
-  if (!plan_copy || !claimed || !rep) {
-    free(plan_copy);
-    free(claimed);
-    eq_report_free(rep);
-    return kTfLiteError;
-  }
-  for (int i = 0; i < plan_copy->size; ++i) {
-    const int idx = plan_copy->data[i];
-    TfLiteNode* node = NULL;
-    TfLiteRegistration* reg = NULL;
-    if (ctx->GetNodeAndRegistration(ctx, idx, &node, &reg) != kTfLiteOk) continue;
-    size_t slot = 0;
-    const eq_op_info* kind = eq_registry_find(&eq_cpu_ops, reg->builtin_code, &slot);
-    const char* why = NULL;
-    if (!kind) why = "op not implemented";
-    else if (!d->opts.base.op_enabled[slot]) why = "disabled by the ops option";
-    else why = kind->check(ctx, node);
-    if (why) {
-      eq_report_rejected(rep, idx, reg->builtin_code, kind ? kind->name : NULL, why);
-    } else {
-      claimed->data[claimed->size++] = idx;
-      eq_report_claimed(rep, ctx, idx, kind->name, node);
-    }
-  }
-  if (d->opts.base.verbose) eq_report_print(rep, stderr);
-  if (d->opts.base.report_path && eq_report_write(rep, d->opts.base.report_path) != 0) {
-    ctx->ReportError(ctx, "edgeq cpu delegate: cannot write report_path '%s': check the folder exists and is writable",
-                     d->opts.base.report_path);
-  }
-  eq_report_free(rep);
-  static const eq_kernel_fns fns = {"EdgeqCpuDelegate", kernel_init, kernel_free, kernel_prepare, kernel_invoke};
-  TfLiteStatus st = eq_replace_claimed(ctx, base, claimed, &fns);
-  free(claimed);
-  free(plan_copy);
-  return st;
+  const eq_partition_spec spec = {WHO,    &eq_cpu_ops, d->opts.base.op_enabled, d->opts.base.verbose, NULL, NULL,
+                                  report, d,
+                                  {"EdgeqCpuDelegate", kernel_init, kernel_free, kernel_prepare, kernel_invoke}};
+  return eq_partition(ctx, base, &spec, &d->claims);
 }
 
-EQ_EXPORT TfLiteDelegate* tflite_plugin_create_delegate(char** option_keys, char** option_values, size_t num_options,
-                                                        void (*report_error)(const char*)) {
-  /* ctypes passes num_options as a C int: only the low 32 bits are meaningful */
-  size_t n = (size_t)(unsigned int)num_options;
-  eq_delegate* d = calloc(1, sizeof(*d));
-  char err[768] = {0};
-  if (!d) {
-    if (report_error) report_error("edgeq cpu delegate: out of memory");
-    return NULL;
-  }
-  if (eq_cpu_options_parse(&d->opts, (const char* const*)option_keys, (const char* const*)option_values, n, err,
-                       sizeof(err)) != 0) {
-    if (report_error) report_error(err);
-    else fprintf(stderr, "%s\n", err);
-    eq_cpu_options_free(&d->opts);
-    free(d);
-    return NULL;
-  }
-  d->base.data_ = d;
-  d->base.Prepare = delegate_prepare;
-  d->base.flags = kTfLiteDelegateFlagsNone;
-  return &d->base;
+static int configure(TfLiteDelegate* base, const char* const* keys, const char* const* values, size_t n, char* err,
+                     size_t errlen) {
+  return eq_cpu_options_parse(&((eq_delegate*)base)->opts, keys, values, n, err, errlen);
 }
 
-EQ_EXPORT void tflite_plugin_destroy_delegate(TfLiteDelegate* delegate) {
-  if (!delegate) return;
-  eq_delegate* d = (eq_delegate*)delegate;
+static void release(TfLiteDelegate* base) {
+  eq_delegate* d = (eq_delegate*)base;
   eq_cpu_options_free(&d->opts);
-  free(d);
+  eq_claims_clear(&d->claims);
 }
+
+static const eq_plugin kPlugin = {WHO, sizeof(eq_delegate), configure, release, delegate_prepare};
+
+EQ_DEFINE_PLUGIN(kPlugin)

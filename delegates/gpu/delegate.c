@@ -13,18 +13,9 @@
 
 #include "delegate_state.h"
 #include "partition.h"
+#include "plugin.h"
 
-#if defined(_WIN32)
-#define EQG_EXPORT __declspec(dllexport)
-#else
-#define EQG_EXPORT __attribute__((visibility("default")))
-#endif
-
-static void report(eqg_delegate* d, TfLiteContext* ctx) {
-  if (d->opts.base.report_path && eqg_report_write(d) != 0 && ctx)
-    ctx->ReportError(ctx, "edgeq gpu delegate: cannot write report_path '%s': check the folder exists and is writable",
-                     d->opts.base.report_path);
-}
+#define WHO "edgeq gpu delegate"
 
 /* ------------------------------------------------------------------ partition kernel */
 
@@ -41,8 +32,7 @@ static void partition_free(TfLiteContext* ctx, void* buffer) {
   for (int i = 0; i < p->n_nodes && p->plans; ++i) eqg_plan_release(&d->dev, &p->plans[i]);
   for (int i = 0; i < p->n_bufs; ++i)
     if (p->bufs[i].mem) d->dev.cl.ReleaseMemObject(p->bufs[i].mem);
-  for (int i = 0; i < p->n_in && p->in_dims; ++i) free(p->in_dims[i]);
-  free(p->in_dims);
+  eq_shape_guard_free(&p->inputs);
   free(p->in_buf);
   free(p->out_buf);
   free(p->bufs);
@@ -106,8 +96,7 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
   p->bufs = calloc((size_t)max_bufs + 1, sizeof(eqg_buf));
   p->in_buf = calloc((size_t)params->input_tensors->size + 1, sizeof(int));
   p->out_buf = calloc((size_t)params->output_tensors->size + 1, sizeof(int));
-  p->in_dims = calloc((size_t)params->input_tensors->size + 1, sizeof(TfLiteIntArray*));
-  if (!p->node_index || !p->kinds || !p->plans || !p->bufs || !p->in_buf || !p->out_buf || !p->in_dims) goto fail;
+  if (!p->node_index || !p->kinds || !p->plans || !p->bufs || !p->in_buf || !p->out_buf) goto fail;
 
   for (int i = 0; i < p->n_nodes; ++i) {
     TfLiteNode* node = NULL;
@@ -135,8 +124,6 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     const int t = params->input_tensors->data[i];
     const int b = t >= 0 ? find_buf(p, t) : -1;
     if (b < 0 || eq_is_const(&ctx->tensors[t])) continue;
-    p->in_dims[p->n_in] = eq_int_array_copy(ctx->tensors[t].dims);
-    if (!p->in_dims[p->n_in]) goto fail;
     p->in_buf[p->n_in++] = b;
   }
   for (int i = 0; i < params->output_tensors->size; ++i) {
@@ -144,10 +131,11 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     const int b = t >= 0 ? find_buf(p, t) : -1;
     if (b >= 0) p->out_buf[p->n_out++] = b;
   }
-  report(d, ctx);
+  if (eq_shape_guard_init(&p->inputs, ctx, params->input_tensors) != 0) goto fail;
+  eqg_report(d, ctx);
   return p;
 fail_msg:
-  ctx->ReportError(ctx, "edgeq gpu delegate: cannot set up the partition on the device: %s", err);
+  ctx->ReportError(ctx, WHO ": cannot set up the partition on the device: %s", err);
 fail:
   partition_free(ctx, p);
   return NULL;
@@ -155,20 +143,7 @@ fail:
 
 static TfLiteStatus partition_prepare(TfLiteContext* ctx, TfLiteNode* node) {
   eqg_partition* p = node->user_data;
-  if (!p) return kTfLiteError;
-  for (int i = 0; i < p->n_in; ++i) {
-    const int t = p->bufs[p->in_buf[i]].tensor;
-    const TfLiteIntArray* now = ctx->tensors[t].dims;
-    const TfLiteIntArray* then = p->in_dims[i];
-    if (!now || now->size != then->size || memcmp(now->data, then->data, sizeof(int) * (size_t)then->size) != 0) {
-      ctx->ReportError(ctx,
-                       "edgeq gpu delegate: input '%s' changed shape after delegation: create the interpreter "
-                       "with the new shape (dynamic shapes are not supported)",
-                       ctx->tensors[t].name ? ctx->tensors[t].name : "?");
-      return kTfLiteError;
-    }
-  }
-  return kTfLiteOk;
+  return p ? eq_shape_guard_check(&p->inputs, ctx, WHO) : kTfLiteError;
 }
 
 static TfLiteStatus partition_invoke(TfLiteContext* ctx, TfLiteNode* node) {
@@ -221,13 +196,13 @@ static TfLiteStatus partition_invoke(TfLiteContext* ctx, TfLiteNode* node) {
     free(ev);
   }
   if (rc != CL_SUCCESS) {
-    ctx->ReportError(ctx, "edgeq gpu delegate: running partition %d on '%s' failed (%s)", p->id, dev->device_name,
+    ctx->ReportError(ctx, WHO ": running partition %d on '%s' failed (%s)", p->id, dev->device_name,
                      eqg_cl_error(rc));
     return kTfLiteError;
   }
   p->last_invoke_ms = eqg_now_ms() - t0;
   /* the report proves the partition ran: rewrite it after the first run (every run when profiling) */
-  if (++p->invocations == 1 || prof) report(d, ctx);
+  if (++p->invocations == 1 || prof) eqg_report(d, ctx);
   return kTfLiteOk;
 }
 
@@ -239,13 +214,13 @@ static void device_opened(eqg_delegate* d, int rc, const char* err) {
   if (rc == 0) {
     d->dev_state = 1;
     if (d->opts.base.verbose)
-      fprintf(stderr, "edgeq gpu delegate: using '%s' on '%s' (program %s in %.1f ms)\n", d->dev.device_name,
+      fprintf(stderr, WHO ": using '%s' on '%s' (program %s in %.1f ms)\n", d->dev.device_name,
               d->dev.platform_name, d->dev.cache_hit ? "loaded from cache" : "compiled",
               d->dev.cache_hit ? d->dev.cache_load_ms : d->dev.compile_ms);
   } else {
     d->dev_state = -1;
     snprintf(d->dev_error, sizeof(d->dev_error), "%s", err);
-    fprintf(stderr, "edgeq gpu delegate: %s; the model runs on the CPU runtime\n", err);
+    fprintf(stderr, WHO ": %s; the model runs on the CPU runtime\n", err);
   }
 }
 
@@ -260,9 +235,11 @@ static int open_device(eqg_delegate* d) {
 
 /* Device bytes the claimed nodes need (each tensor counted once), to refuse models that
  * cannot fit before the runtime commits to the delegate. */
-static int fits_in_memory(eqg_delegate* d, TfLiteContext* ctx, const TfLiteIntArray* claimed) {
+static const char* vet_memory(void* arg, TfLiteContext* ctx, const TfLiteIntArray* claimed) {
+  eqg_delegate* d = arg;
+  static const char kNoMemory[] = "not enough device memory";
   unsigned char* seen = calloc(ctx->tensors_size + 1, 1);
-  if (!seen) return 0;
+  if (!seen) return kNoMemory;
   unsigned long long total = 0, biggest = 0;
   for (int i = 0; i < claimed->size; ++i) {
     TfLiteNode* node = NULL;
@@ -280,120 +257,58 @@ static int fits_in_memory(eqg_delegate* d, TfLiteContext* ctx, const TfLiteIntAr
     }
   }
   free(seen);
-  if (total <= d->dev.mem_budget && biggest <= d->dev.max_alloc) return 1;
+  if (total <= d->dev.mem_budget && biggest <= d->dev.max_alloc) return NULL;
   snprintf(d->claim_note, sizeof(d->claim_note),
            "the claimed nodes need %.1f MB of device memory (largest tensor %.1f MB) but '%s' allows %.1f MB "
            "(largest buffer %.1f MB): nodes left to the CPU runtime; use a smaller model or the ops option",
            total / 1048576.0, biggest / 1048576.0, d->dev.device_name, d->dev.mem_budget / 1048576.0,
            d->dev.max_alloc / 1048576.0);
-  fprintf(stderr, "edgeq gpu delegate: %s\n", d->claim_note);
-  return 0;
+  fprintf(stderr, WHO ": %s\n", d->claim_note);
+  return kNoMemory;
 }
+
+static void report(void* arg, TfLiteContext* ctx) { eqg_report(arg, ctx); }
 
 static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   eqg_delegate* d = (eqg_delegate*)base;
-  TfLiteIntArray* plan = NULL;
-  if (ctx->GetExecutionPlan(ctx, &plan) != kTfLiteOk) return kTfLiteError;
-  TfLiteIntArray* plan_copy = eq_int_array_copy(plan); /* the runtime's plan is invalidated by later calls */
-  TfLiteIntArray* claimed = eq_int_array_new(plan_copy ? plan_copy->size : 0);
-  free(d->records);
-  d->records = plan_copy ? calloc((size_t)plan_copy->size + 1, sizeof(eqg_node_record)) : NULL;
-  d->n_records = 0;
-  d->n_claimed = 0;
   d->claim_note[0] = 0;
-  if (!plan_copy || !claimed || !d->records) {
-    free(plan_copy);
-    free(claimed);
-    return kTfLiteError;
-  }
   const int have_device = open_device(d);
-  for (int i = 0; i < plan_copy->size; ++i) {
-    const int idx = plan_copy->data[i];
-    TfLiteNode* node = NULL;
-    TfLiteRegistration* reg = NULL;
-    if (ctx->GetNodeAndRegistration(ctx, idx, &node, &reg) != kTfLiteOk) continue;
-    size_t slot = 0;
-    const eq_op_info* kind = eq_registry_find(&eqg_ops, reg->builtin_code, &slot);
-    const char* why = NULL;
-    if (!kind) why = "op not implemented";
-    else if (!d->opts.base.op_enabled[slot]) why = "disabled by the ops option";
-    else why = kind->check(ctx, node);
-    if (!why && !have_device) why = "no usable OpenCL device";
-    eqg_node_record* r = &d->records[d->n_records++];
-    r->node = idx;
-    r->op = kind ? kind->name : NULL;
-    r->builtin_code = reg->builtin_code;
-    r->reason = why;
-    if (!why) claimed->data[claimed->size++] = idx;
-  }
-  if (claimed->size > 0 && !fits_in_memory(d, ctx, claimed)) {
-    for (int i = 0; i < d->n_records; ++i)
-      if (!d->records[i].reason) d->records[i].reason = "not enough device memory";
-    claimed->size = 0;
-  }
-  d->n_claimed = claimed->size;
-  if (d->opts.base.verbose) {
-    for (int i = 0; i < d->n_records; ++i) {
-      const eqg_node_record* r = &d->records[i];
-      fprintf(stderr, "edgeq gpu delegate: node %d %s: %s\n", r->node, r->op ? r->op : "(builtin)",
-              r->reason ? r->reason : "claimed");
-    }
-  }
-  report(d, ctx);
-  static const eq_kernel_fns fns = {"EdgeqGpuDelegate", partition_init, partition_free, partition_prepare, partition_invoke};
-  TfLiteStatus st = eq_replace_claimed(ctx, base, claimed, &fns);
-  free(claimed);
-  free(plan_copy);
-  return st;
+  const eq_partition_spec spec = {WHO,        &eqg_ops,   d->opts.base.op_enabled,
+                                  d->opts.base.verbose, have_device ? NULL : "no usable OpenCL device",
+                                  vet_memory, report,     d,
+                                  {"EdgeqGpuDelegate", partition_init, partition_free, partition_prepare,
+                                   partition_invoke}};
+  return eq_partition(ctx, base, &spec, &d->claims);
 }
 
 /* ------------------------------------------------------------------ plugin ABI */
 
-EQG_EXPORT TfLiteDelegate* tflite_plugin_create_delegate(char** option_keys, char** option_values, size_t num_options,
-                                                         void (*report_error)(const char*)) {
-  /* ctypes passes num_options as a C int: only the low 32 bits are meaningful */
-  const size_t n = (size_t)(unsigned int)num_options;
-  eqg_delegate* d = calloc(1, sizeof(*d));
-  char err[768] = {0};
-  if (!d) {
-    if (report_error) report_error("edgeq gpu delegate: out of memory");
-    return NULL;
-  }
-  if (eqg_options_parse(&d->opts, (const char* const*)option_keys, (const char* const*)option_values, n, err,
-                        sizeof(err)) != 0) {
-    if (report_error) report_error(err);
-    else fprintf(stderr, "%s\n", err);
-    eqg_options_free(&d->opts);
-    free(d);
-    return NULL;
-  }
+static int configure(TfLiteDelegate* base, const char* const* keys, const char* const* values, size_t n, char* err,
+                     size_t errlen) {
+  eqg_delegate* d = (eqg_delegate*)base;
+  if (eqg_options_parse(&d->opts, keys, values, n, err, errlen) != 0) return -1;
   /* an explicitly requested platform/device that cannot be opened is a user error, reported
    * now; without one, a missing OpenCL stack only means the runtime keeps every node */
   if (d->opts.platform || d->opts.device) {
-    const int rc = eqg_device_open(&d->dev, &d->opts, err, sizeof(err));
+    char why[768];
+    const int rc = eqg_device_open(&d->dev, &d->opts, why, sizeof(why));
     if (rc == EQG_ERR_SELECTION) {
-      char msg[900];
-      snprintf(msg, sizeof(msg), "edgeq gpu delegate: %s", err);
-      if (report_error) report_error(msg);
-      else fprintf(stderr, "%s\n", msg);
-      eqg_options_free(&d->opts);
-      free(d);
-      return NULL;
+      snprintf(err, errlen, WHO ": %s", why);
+      return -1;
     }
-    device_opened(d, rc, err);
+    device_opened(d, rc, why);
   }
-  d->base.data_ = d;
-  d->base.Prepare = delegate_prepare;
-  d->base.flags = kTfLiteDelegateFlagsNone;
-  return &d->base;
+  return 0;
 }
 
-EQG_EXPORT void tflite_plugin_destroy_delegate(TfLiteDelegate* delegate) {
-  if (!delegate) return;
-  eqg_delegate* d = (eqg_delegate*)delegate;
+static void release(TfLiteDelegate* base) {
+  eqg_delegate* d = (eqg_delegate*)base;
   /* the runtime frees its partition kernels (partition_free) before it lets go of the delegate */
   if (d->dev_state == 1) eqg_device_close(&d->dev);
-  free(d->records);
+  eq_claims_clear(&d->claims);
   eqg_options_free(&d->opts);
-  free(d);
 }
+
+static const eq_plugin kPlugin = {WHO, sizeof(eqg_delegate), configure, release, delegate_prepare};
+
+EQ_DEFINE_PLUGIN(kPlugin)

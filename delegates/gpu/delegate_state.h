@@ -2,10 +2,12 @@
 #ifndef EDGEQ_GPU_DELEGATE_STATE_H
 #define EDGEQ_GPU_DELEGATE_STATE_H
 
+#include "claims.h"
 #include "device.h"
 #include "edgeq/tflite_c_abi.h"
 #include "gpu_ops.h"
 #include "gpu_options.h"
+#include "partition.h"
 
 typedef struct {
   int tensor;
@@ -25,18 +27,11 @@ typedef struct eqg_partition {
   int n_in, n_out;
   int* in_buf;            /* bufs[] slots uploaded every invoke (non-constant partition inputs) */
   int* out_buf;           /* bufs[] slots read back every invoke (partition outputs) */
-  TfLiteIntArray** in_dims; /* shapes at build time: resizing after delegation is an error */
+  eq_shape_guard inputs;  /* shapes at build time: resizing after delegation is an error */
   long invocations;
   double last_invoke_ms;
   struct eqg_partition* next;
 } eqg_partition;
-
-typedef struct {
-  int node;
-  const char* op;      /* static string or NULL */
-  int builtin_code;
-  const char* reason;  /* NULL when claimed */
-} eqg_node_record;
 
 typedef struct eqg_delegate {
   TfLiteDelegate base; /* first: the runtime hands us a TfLiteDelegate* */
@@ -44,15 +39,13 @@ typedef struct eqg_delegate {
   int dev_state;       /* 0 not opened yet, 1 open, -1 unavailable */
   char dev_error[1024];
   eqg_device dev;
-  eqg_node_record* records;
-  int n_records;
-  int n_claimed;
+  eq_claims claims;    /* of the last partitioning */
   char claim_note[512]; /* why nothing was claimed although nodes qualified, or "" */
   eqg_partition* partitions;
   int next_partition_id;
 } eqg_delegate;
 
-/* Writes the JSON report (report_path) from the delegate's current state. */
-int eqg_report_write(const eqg_delegate* d);
+/* Writes the JSON report (report_path, when set) from the delegate's current state. */
+void eqg_report(eqg_delegate* d, TfLiteContext* ctx);
 
 #endif

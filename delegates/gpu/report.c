@@ -1,51 +1,39 @@
 /* The JSON report the GPU delegate writes to report_path: which device ran what, which
  * nodes were claimed (and why others were not), how the kernel program was obtained
  * (compiled vs cache hit, in ms), and per-kernel launch info. Tests read it to prove nodes
- * really ran on the device; benchmarks read the profiled kernel times. Written to a temp
- * file and renamed, so readers never see half a report. */
+ * really ran on the device; benchmarks read the profiled kernel times. The claimed / rejected
+ * part and the atomic write are common/claims.c's, as in the CPU delegate's report. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "claims.h"
 #include "delegate_state.h"
-
-static void jstr(FILE* f, const char* s) {
-  fputc('"', f);
-  for (; s && *s; ++s) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20) fprintf(f, "\\u%04x", c);
-    else fputc(c, f);
-  }
-  fputc('"', f);
-}
 
 static void write_device(FILE* f, const eqg_delegate* d) {
   const eqg_device* v = &d->dev;
   fprintf(f, "  \"platform\": ");
-  jstr(f, v->platform_name);
+  eq_json_string(f, v->platform_name);
   fprintf(f, ",\n  \"device\": ");
-  jstr(f, v->device_name);
+  eq_json_string(f, v->device_name);
   fprintf(f, ",\n  \"device_type\": \"%s\"", v->device_type ? v->device_type : "other");
   fprintf(f, ",\n  \"driver_version\": ");
-  jstr(f, v->driver_version);
+  eq_json_string(f, v->driver_version);
   fprintf(f, ",\n  \"device_version\": ");
-  jstr(f, v->device_version);
+  eq_json_string(f, v->device_version);
   fprintf(f, ",\n  \"compute_units\": %u,\n  \"max_clock_mhz\": %u,\n  \"global_mem_bytes\": %llu,\n",
           v->compute_units, v->clock_mhz, (unsigned long long)v->global_mem);
   fprintf(f, "  \"opencl_namespace\": \"%s\",\n", v->cl.isolated ? "isolated" : "global");
   fprintf(f, "  \"integer_dot\": ");
-  jstr(f, v->dot_variant);
+  eq_json_string(f, v->dot_variant);
   fprintf(f, ",\n  \"extensions_used\": [");
-  if (strncmp(v->dot_variant, "cl_", 3) == 0) jstr(f, v->dot_variant);
+  if (strncmp(v->dot_variant, "cl_", 3) == 0) eq_json_string(f, v->dot_variant);
   fprintf(f, "],\n  \"program\": {\"build_options\": ");
-  jstr(f, v->build_options);
+  eq_json_string(f, v->build_options);
   fprintf(f, ", \"cache_hit\": %s, \"compile_ms\": %.3f, \"cache_load_ms\": %.3f, \"cache_file\": ",
           v->cache_hit ? "true" : "false", v->compile_ms, v->cache_load_ms);
-  jstr(f, v->cache_file);
+  eq_json_string(f, v->cache_file);
   fprintf(f, ", \"cache_note\": ");
-  jstr(f, v->cache_note);
+  eq_json_string(f, v->cache_note);
   fprintf(f, "},\n");
 }
 
@@ -81,45 +69,20 @@ static void write_partitions(FILE* f, const eqg_delegate* d) {
   fprintf(f, "%s]\n", first ? "" : "\n  ");
 }
 
-int eqg_report_write(const eqg_delegate* d) {
-  const char* path = d->opts.base.report_path;
-  if (!path) return 0;
-  char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-  FILE* f = fopen(tmp, "w");
-  if (!f) return -1;
+static void write_report(FILE* f, TfLiteContext* ctx, const void* arg) {
+  const eqg_delegate* d = arg;
   fprintf(f, "{\n  \"delegate\": \"edgeq_gpu\",\n  \"status\": \"%s\",\n  \"message\": ",
           d->dev_state == 1 ? "ok" : "unavailable");
-  jstr(f, d->dev_state == 1 ? d->claim_note : d->dev_error);
+  eq_json_string(f, d->dev_state == 1 ? d->claim_note : d->dev_error);
   fprintf(f, ",\n");
   if (d->dev_state == 1) write_device(f, d);
-  fprintf(f, "  \"claimed\": [");
-  int n = 0;
-  for (int i = 0; i < d->n_records; ++i) {
-    const eqg_node_record* r = &d->records[i];
-    if (r->reason) continue;
-    fprintf(f, "%s{\"node\": %d, \"op\": \"%s\"}", n++ ? ", " : "", r->node, r->op);
-  }
-  fprintf(f, "],\n  \"rejected\": [");
-  n = 0;
-  for (int i = 0; i < d->n_records; ++i) {
-    const eqg_node_record* r = &d->records[i];
-    if (!r->reason) continue;
-    fprintf(f, "%s{\"node\": %d, \"builtin_code\": %d, \"op\": ", n++ ? ", " : "", r->node, r->builtin_code);
-    if (r->op) jstr(f, r->op);
-    else fprintf(f, "null");
-    fprintf(f, ", \"reason\": ");
-    jstr(f, r->reason);
-    fprintf(f, "}");
-  }
-  fprintf(f, "],\n");
+  fputs("  ", f);
+  eq_claims_write_json(&d->claims, ctx, f);
+  fputs(",\n", f);
   write_partitions(f, d);
   fprintf(f, "}\n");
-  int ok = !ferror(f);
-  if (fclose(f) != 0) ok = 0;
-  if (!ok || rename(tmp, path) != 0) {
-    remove(tmp);
-    return -1;
-  }
-  return 0;
+}
+
+void eqg_report(eqg_delegate* d, TfLiteContext* ctx) {
+  if (d->opts.base.report_path) eq_report_write(ctx, "edgeq gpu delegate", d->opts.base.report_path, write_report, d);
 }
