@@ -5,7 +5,7 @@
 #include "claims.h"
 #include "device.h"
 #include "edgeq/tflite_c_abi.h"
-#include "gpu_ops.h"
+#include "gpu_op.h"
 #include "gpu_options.h"
 #include "partition.h"
 

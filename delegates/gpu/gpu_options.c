@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpu_ops.h"
+#include "gpu_op.h"
 
 #define WHO "edgeq gpu delegate"
 

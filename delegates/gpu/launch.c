@@ -1,19 +1,10 @@
-/* Op registry and the launch/upload helpers shared by the GPU ops. */
+/* Helpers every GPU op's create() uses: kernel launches with bound arguments, work-group shapes,
+ * constant uploads. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "gpu_ops.h"
-
-extern const eqg_op_kind eqg_op_conv2d, eqg_op_depthwise_conv2d, eqg_op_fully_connected, eqg_op_add,
-    eqg_op_average_pool2d, eqg_op_max_pool2d, eqg_op_mean, eqg_op_softmax, eqg_op_reshape, eqg_op_concatenation;
-
-static const eq_op_info* const kOps[] = {
-    &eqg_op_conv2d.info,         &eqg_op_depthwise_conv2d.info, &eqg_op_fully_connected.info, &eqg_op_add.info,
-    &eqg_op_average_pool2d.info, &eqg_op_max_pool2d.info,       &eqg_op_mean.info,            &eqg_op_softmax.info,
-    &eqg_op_reshape.info,        &eqg_op_concatenation.info,
-};
-
-EQ_DEFINE_REGISTRY(eqg_ops, kOps);
+#include "gpu_op.h"
 
 int eqg_add_launch(eqg_device* dev, eqg_node_plan* plan, const char* name, cl_uint dims, size_t g0, size_t g1,
                    const eqg_arg* args, int nargs, double ops, char* err, size_t errlen) {
@@ -88,4 +79,19 @@ void eqg_plan_release(eqg_device* dev, eqg_node_plan* plan) {
   for (int i = 0; i < plan->n_mem; ++i)
     if (plan->mem[i]) dev->cl.ReleaseMemObject(plan->mem[i]);
   memset(plan, 0, sizeof(*plan));
+}
+
+int eqg_upload_channel_params(eqg_device* dev, eqg_node_plan* plan, const TfLiteTensor* in, const TfLiteTensor* w,
+                              const TfLiteTensor* b, const TfLiteTensor* out, int channels, cl_mem* bias, cl_mem* mult,
+                              cl_mem* shift, char* err, size_t errlen) {
+  int32_t* buf = calloc((size_t)channels * 3, sizeof(int32_t));
+  if (!buf) return -1;
+  if (b) memcpy(buf, b->data.raw_const, sizeof(int32_t) * (size_t)channels);
+  eq_channel_multipliers(in, w, out, channels, buf + channels, buf + 2 * channels);
+  const size_t bytes = sizeof(int32_t) * (size_t)channels;
+  *bias = eqg_upload(dev, plan, buf, bytes, err, errlen);
+  *mult = *bias ? eqg_upload(dev, plan, buf + channels, bytes, err, errlen) : NULL;
+  *shift = *mult ? eqg_upload(dev, plan, buf + 2 * channels, bytes, err, errlen) : NULL;
+  free(buf);
+  return *shift ? 0 : -1;
 }

@@ -1,21 +1,6 @@
-/* RESHAPE and CONCATENATION on the GPU: device-side copies, so a partition that reshapes
- * or concatenates between convolutions never goes back to the host. */
-#include <stdlib.h>
+/* CONCATENATION on the GPU: one strided device-side copy per input. */
+#include "gpu_op.h"
 
-#include "gpu_ops.h"
-
-/* ---------------- RESHAPE ---------------- */
-
-static int reshape_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
-                          cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
-  const size_t n = eq_numel(eq_in(ctx, node, 0));
-  const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(outb[0])};
-  return eqg_add_launch(dev, plan, "copy_i8", 1, n, 1, args, 2, 0.0, err, errlen);
-}
-
-const eqg_op_kind eqg_op_reshape = {{"RESHAPE", kTfLiteBuiltinReshape, eq_check_reshape}, 0x2, reshape_create};
-
-/* ---------------- CONCATENATION ---------------- */
 static const char* concat_check(TfLiteContext* ctx, const TfLiteNode* node) {
   if (node->inputs->size > EQG_MAX_LAUNCH) return "too many inputs"; /* one kernel launch */
   return eq_check_concatenation(ctx, node);

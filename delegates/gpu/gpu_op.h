@@ -1,4 +1,4 @@
-/* Operator interface of the edgeq GPU delegate.
+/* Operator interface of the edgeq GPU delegate: one eqg_op_kind per TFLite builtin (gpu/ops/).
  *
  * check()  decides at partition time whether a node is supported: the shared check of
  *          common/ops.h (plus GPU limits where it has any), so both delegates claim alike;
@@ -9,8 +9,8 @@
  *          only enqueues.
  * `in`/`out` give each node input/output's device buffer (NULL for a parameter input).
  */
-#ifndef EDGEQ_GPU_OPS_H
-#define EDGEQ_GPU_OPS_H
+#ifndef EDGEQ_GPU_OP_H
+#define EDGEQ_GPU_OP_H
 
 #include "device.h"
 #include "edgeq/tflite_c_abi.h"
@@ -46,16 +46,18 @@ typedef struct eqg_op_kind {
                 eqg_node_plan* plan, char* err, size_t errlen);
 } eqg_op_kind;
 
+/* The registry (ops/registry.c). */
 extern const eq_op_registry eqg_ops;
 /* The kind of a registry entry. */
 static inline const eqg_op_kind* eqg_op_kind_of(const eq_op_info* info) { return (const eqg_op_kind*)info; }
 
-/* ---- helpers for create() ---- */
+/* ---- helpers for create() (launch.c) ---- */
 typedef struct {
   size_t size;
   const void* ptr;
 } eqg_arg;
 #define EQG_ARG(x) ((eqg_arg){sizeof(x), &(x)})
+#define EQG_NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* Appends a launch of kernel `name` over gws[0..dims) with the given arguments. */
 int eqg_add_launch(eqg_device* dev, eqg_node_plan* plan, const char* name, cl_uint dims, size_t g0, size_t g1,
@@ -68,6 +70,10 @@ void eqg_set_local_size(eqg_node_plan* plan, size_t l0, size_t l1);
 void eqg_channel_pixel_groups(eqg_device* dev, eqg_node_plan* plan, size_t channels);
 /* Uploads a constant to a new read-only device buffer the plan owns. */
 cl_mem eqg_upload(eqg_device* dev, eqg_node_plan* plan, const void* data, size_t bytes, char* err, size_t errlen);
+/* Per-channel bias (zeros when absent), multiplier and shift buffers of a conv / FC. */
+int eqg_upload_channel_params(eqg_device* dev, eqg_node_plan* plan, const TfLiteTensor* in, const TfLiteTensor* w,
+                              const TfLiteTensor* b, const TfLiteTensor* out, int channels, cl_mem* bias, cl_mem* mult,
+                              cl_mem* shift, char* err, size_t errlen);
 void eqg_plan_release(eqg_device* dev, eqg_node_plan* plan);
 
-#endif
+#endif /* EDGEQ_GPU_OP_H */

@@ -1,0 +1,50 @@
+/* CONV_2D on the GPU: int8 activations, int8 or packed int4 weights (per-tensor or per-channel,
+ * zero point 0), double-rounding requantization as BUILTIN_REF's conv (kernels/base/requant.h).
+ * int8 weights with in_c % 8 == 0 are interleaved for coalesced loads; int4 stays two per byte
+ * and the kernel unpacks nibbles. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu_op.h"
+
+static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
+                       cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  eq_conv_geometry g;
+  eq_conv2d_prepare(ctx, node, &g);
+  const cl_int in_c = g.in_c, out_c = g.out_c, kh = g.kh, kw = g.kw;
+  cl_int int4 = w->type == kTfLiteInt4, pixels = g.batches * g.out_h * g.out_w;
+  /* int8 weights with in_c % 8 == 0 go up as [K/8][out_c][8] (coalesced loads across output
+   * channels); the integer-dot variant reads them as stored ([out_c][K]) */
+  cl_int w_interleaved = !int4 && in_c % 8 == 0 && strcmp(dev->dot_variant, "none") == 0;
+  cl_mem wm;
+  if (w_interleaved) {
+    const size_t K = (size_t)kh * kw * in_c;
+    int8_t* t = malloc(K * (size_t)out_c);
+    if (!t) return -1;
+    const int8_t* src = (const int8_t*)w->data.raw_const;
+    for (size_t oc = 0; oc < (size_t)out_c; ++oc)
+      for (size_t k = 0; k < K; ++k) t[((k >> 3) * (size_t)out_c + oc) * 8 + (k & 7)] = src[oc * K + k];
+    wm = eqg_upload(dev, plan, t, K * (size_t)out_c, err, errlen);
+    free(t);
+  } else {
+    wm = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen);
+  }
+  cl_mem bias, mult, shift;
+  if (!wm || eqg_upload_channel_params(dev, plan, in, w, b, out, out_c, &bias, &mult, &shift, err, errlen)) return -1;
+  const eqg_arg args[] = {EQG_ARG(inb[0]),  EQG_ARG(wm),      EQG_ARG(bias),      EQG_ARG(mult),      EQG_ARG(shift),
+                          EQG_ARG(outb[0]), EQG_ARG(g.in_h),  EQG_ARG(g.in_w),    EQG_ARG(g.in_c),    EQG_ARG(g.out_h),
+                          EQG_ARG(g.out_w), EQG_ARG(g.out_c), EQG_ARG(g.kh),      EQG_ARG(g.kw),      EQG_ARG(g.sh),
+                          EQG_ARG(g.sw),    EQG_ARG(g.dh),    EQG_ARG(g.dw),      EQG_ARG(g.pad_h),   EQG_ARG(g.pad_w),
+                          EQG_ARG(g.in_zp), EQG_ARG(g.out_zp), EQG_ARG(g.act_min), EQG_ARG(g.act_max), EQG_ARG(int4),
+                          EQG_ARG(w_interleaved), EQG_ARG(pixels)};
+  const double ops = 2.0 * (double)pixels * out_c * kh * kw * in_c;
+  if (eqg_add_launch(dev, plan, "conv2d_qs8", 2, (size_t)out_c, (size_t)pixels, args,
+                     EQG_NARGS(args), ops, err, errlen))
+    return -1;
+  eqg_channel_pixel_groups(dev, plan, (size_t)out_c);
+  return 0;
+}
+
+const eqg_op_kind eqg_op_conv2d = {{"CONV_2D", kTfLiteBuiltinConv2d, eq_check_conv2d}, 0x6, conv_create};

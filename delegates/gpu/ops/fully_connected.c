@@ -1,0 +1,36 @@
+/* FULLY_CONNECTED on the GPU: int8 or packed int4 weights uploaded as stored, single-rounding
+ * requantization as BUILTIN_REF's int8 FC. Long rows (k >= 128) take a work group per output. */
+#include <string.h>
+
+#include "gpu_op.h"
+
+enum { EQG_FC_WG = 64 }; /* EQ_FC_WG in kernels/qs8.cl */
+
+static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
+                     cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  eq_fc_params p;
+  eq_fully_connected_prepare(ctx, node, &p);
+  const cl_int n = p.n, k = p.k, m = p.m;
+  cl_int int4 = w->type == kTfLiteInt4;
+  cl_mem wm = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen), bias, mult, shift;
+  if (!wm || eqg_upload_channel_params(dev, plan, in, w, b, out, n, &bias, &mult, &shift, err, errlen)) return -1;
+  const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(wm),    EQG_ARG(bias),   EQG_ARG(mult),   EQG_ARG(shift),
+                          EQG_ARG(outb[0]), EQG_ARG(p.n),  EQG_ARG(p.k),    EQG_ARG(p.in_zp), EQG_ARG(p.out_zp),
+                          EQG_ARG(p.act_min), EQG_ARG(p.act_max), EQG_ARG(int4)};
+  const int nargs = EQG_NARGS(args);
+  const double ops = 2.0 * (double)m * n * k;
+  /* long rows: a work group per output; the dot-product variant keeps one lane per output */
+  if (k >= 128 && strcmp(dev->dot_variant, "none") == 0) {
+    if (eqg_add_launch(dev, plan, "fully_connected_wg_qs8", 2, (size_t)n * EQG_FC_WG, (size_t)m, args, nargs, ops,
+                       err, errlen))
+      return -1;
+    eqg_set_local_size(plan, EQG_FC_WG, 1);
+    return 0;
+  }
+  return eqg_add_launch(dev, plan, "fully_connected_qs8", 2, (size_t)n, (size_t)m, args, nargs, ops, err, errlen);
+}
+
+const eqg_op_kind eqg_op_fully_connected = {{"FULLY_CONNECTED", kTfLiteBuiltinFullyConnected, eq_check_fully_connected},
+                                            0x6, fc_create};

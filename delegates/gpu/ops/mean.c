@@ -1,0 +1,37 @@
+/* MEAN on the GPU over constant axes: reduce.cc's folded multiplier (common/ops/mean.c) on the
+ * host; the kernel sums each output's inputs and requantizes once. */
+#include "gpu_op.h"
+
+static int mean_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
+                       cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  eq_mean_params p;
+  eq_mean_prepare(ctx, node, &p);
+  /* meta: n_kept, n_red, kept_dims[6], kept_strides[6], red_dims[6], red_strides[6] */
+  cl_int meta[26] = {0};
+  cl_int stride[EQ_MEAN_MAX_RANK];
+  cl_int s = 1;
+  for (int i = p.rank - 1; i >= 0; --i) {
+    stride[i] = s;
+    s *= p.dims[i];
+  }
+  for (int i = 0; i < p.rank; ++i) {
+    if (p.reduced[i]) {
+      meta[14 + meta[1]] = p.dims[i];
+      meta[20 + meta[1]] = stride[i];
+      meta[1]++;
+    } else {
+      meta[2 + meta[0]] = p.dims[i];
+      meta[8 + meta[0]] = stride[i];
+      meta[0]++;
+    }
+  }
+  cl_int cnt = (cl_int)p.count, out_shift = p.shift;
+  cl_mem mm = eqg_upload(dev, plan, meta, sizeof(meta), err, errlen);
+  if (!mm) return -1;
+  const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(outb[0]), EQG_ARG(mm),     EQG_ARG(cnt),
+                          EQG_ARG(p.in_zp), EQG_ARG(p.out_zp), EQG_ARG(p.mult), EQG_ARG(out_shift)};
+  return eqg_add_launch(dev, plan, "mean_qs8", 1, eq_numel(eq_out(ctx, node, 0)), 1, args, EQG_NARGS(args),
+                        (double)eq_numel(eq_in(ctx, node, 0)), err, errlen);
+}
+
+const eqg_op_kind eqg_op_mean = {{"MEAN", kTfLiteBuiltinMean, eq_check_mean}, 0x2, mean_create};
