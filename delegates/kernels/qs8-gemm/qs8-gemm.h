@@ -45,7 +45,7 @@ typedef struct qs8_gemm_plan qs8_gemm_plan;
 qs8_gemm_plan* qs8_gemm_plan_create(const qs8_gemm_desc* desc, edgeq_isa isa);
 
 /* Which MultiplyByQuantizedMultiplier the plan reproduces. LiteRT 2.3 / TF 2.21 BUILTIN_REF
- * kernels differ per op (measured by tests/test_gemm_kernels.py):
+ * kernels differ per op (measured by tests/delegates/test_gemm_kernels.py):
  *   DOUBLE: gemmlowp SaturatingRoundingDoublingHighMul then RoundingDivideByPOT (left shift
  *           first) -- CONV_2D (and what qs8_gemm_plan_create gives);
  *   SINGLE: TFLITE_SINGLE_ROUNDING, (x * m + 2^(30 - shift)) >> (31 - shift) in 64 bits --

@@ -8,7 +8,7 @@
  *    weights): every ISA that
  *    can run on this CPU is compared bit-exactly against a naive reference written straight
  *    from the TFLite formula, for whole runs and for split / misaligned channel ranges.
- * 2. Golden cases (optional): a file written by tests/test_gemm_kernels.py with
+ * 2. Golden cases (optional): a file written by tests/delegates/test_gemm_kernels.py with
  *    FULLY_CONNECTED problems and the outputs LiteRT's BUILTIN_REF kernels produced.
  * 3. QS8_REQUANT_FP32 (the delegate's mode=fast): every ISA bit-exact with a naive fp32
  *    reference, and within +-1 of the integer reference wherever that one does not overflow

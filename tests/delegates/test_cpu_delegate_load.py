@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 import _opmodels as om
+import delegate_cases as dc
 from edgeq.errors import DelegateError
 from edgeq.runtime import Interpreter, available_runtimes, delegate_path
 
 
 @pytest.fixture(scope="module")
-def residual_model() -> bytes:
-    fn, shapes = om.residual_net()
-    return om.convert(fn, shapes, seed=3)
+def residual_model(case_model) -> bytes:
+    return case_model("whole", "residual_net")
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +35,7 @@ def run_both(model: bytes, tmp_path, runtime: str | None = None, **opts):
     ref = Interpreter(model, resolver="reference", runtime=runtime)
     dlg = Interpreter(model, resolver="reference", runtime=runtime, delegates=["cpu"],
                       delegate_options={"report_path": str(report), **opts})
-    rng = np.random.default_rng(7)
-    xs = [rng.integers(-128, 128, s.shape).astype(s.dtype) if np.issubdtype(s.dtype, np.integer)
-          else rng.standard_normal(s.shape).astype(s.dtype) for s in ref.inputs]
+    xs = dc.random_inputs(ref, np.random.default_rng(7))
     return ref.run(xs), dlg.run(xs), json.loads(report.read_text()), ref
 
 
@@ -126,7 +124,7 @@ def test_only_the_plugin_symbols_are_exported():
     lib = ctypes.CDLL(str(delegate_path("cpu")))
     assert hasattr(lib, "tflite_plugin_create_delegate")
     assert hasattr(lib, "tflite_plugin_destroy_delegate")
-    for internal in ("eq_find_op", "eq_options_parse", "qs8_gemm_run"):
+    for internal in ("eq_partition", "eq_cpu_options_parse", "qs8_gemm_run"):
         assert not hasattr(lib, internal), f"{internal} leaks out of libedgeq_cpu"
 
 

@@ -1,6 +1,7 @@
 """The edgeq OpenCL GPU delegate (libedgeq_gpu), in CI on PoCL: bit-exact with BUILTIN_REF.
 
-Every case builds a tiny int8 model with TF, runs it with the reference kernels alone and
+Every case (the tables of delegate_cases.py, shared with the CPU delegate's tests, where the
+GPU supports one of the case's ops) is a tiny int8 model, run with the reference kernels alone and
 with ``delegates=["gpu"]`` on top of them, and requires identical outputs plus a report
 (``report_path``) showing the nodes were claimed and their partition ran on the device.
 Kernel programs are cached in one per-session folder, so PoCL compiles them once.
@@ -18,14 +19,15 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _opmodels as om  # noqa: E402
+import delegate_cases as dc  # noqa: E402
 
 from edgeq.errors import DelegateError, EdgeqError  # noqa: E402
 from edgeq.runtime import Interpreter, delegate_path  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
 
 
 # Inference runs in a worker process that never imports TensorFlow: TensorFlow exports LLVM
@@ -37,10 +39,11 @@ _WORKER = r"""
 import json, sys
 import numpy as np
 from edgeq.runtime import Interpreter
+sys.path.insert(0, sys.argv[1])
+from delegate_cases import random_inputs
 
 def inputs(interp, seed):
-    rng = np.random.default_rng(seed)
-    return [rng.integers(-128, 128, size=s.shape, dtype=np.int8) for s in interp.inputs]
+    return random_inputs(interp, np.random.default_rng(seed))
 
 for line in sys.stdin:
     req = json.loads(line)
@@ -73,7 +76,7 @@ class GpuWorker:
 
     def _start(self):
         self.stderr = open(self.tmp / "worker_stderr.txt", "a+")
-        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, str(HERE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.stderr, text=True, cwd=REPO)
 
     def request(self, model: bytes, opts: dict, seeds=(0, 1)) -> dict:
@@ -149,67 +152,31 @@ def assert_ran_on_device(rep: dict, ops: set[str]):
     assert kernels and all(k["max_work_group_size"] > 0 for k in kernels)
 
 
-# name: (builder, convert kwargs, ops the delegate must claim)
-CASES = {
-    "conv_same_relu": (lambda: om.conv2d(h=9, w=9, cin=5, cout=7, act="relu"), {}, {"CONV_2D"}),
-    "conv_valid_s2_b2": (lambda: om.conv2d(n=2, h=10, w=11, cin=3, cout=8, stride=2, padding="VALID"), {},
-                         {"CONV_2D"}),
-    "conv_dilation2_relu6": (lambda: om.conv2d(h=11, w=10, cin=4, cout=6, dilation=2, act="relu6"), {},
-                             {"CONV_2D"}),
-    "conv_5x5_s2_same_odd": (lambda: om.conv2d(h=13, w=7, cin=3, cout=5, k=(5, 5), stride=2), {}, {"CONV_2D"}),
-    "conv_1x1_c16_b2": (lambda: om.conv2d(n=2, h=6, w=5, cin=16, cout=24, k=(1, 1)), {}, {"CONV_2D"}),
-    "conv_c16_b2_pad_s2_vec": (lambda: om.conv2d(n=2, h=9, w=8, cin=16, cout=12, stride=2, act="relu"), {},
-                               {"CONV_2D"}),
-    "conv_c8_same_s2_vec": (lambda: om.conv2d(h=9, w=9, cin=8, cout=5, stride=2, act="relu6"), {}, {"CONV_2D"}),
-    "conv_relu_n1_to_1": (lambda: om.conv2d(h=6, w=6, cin=3, cout=4, act="relu_n1_to_1"), {}, {"CONV_2D"}),
-    "conv_per_tensor": (lambda: om.conv2d(h=8, w=8, cin=6, cout=5, seed=3), {"per_tensor": True}, {"CONV_2D"}),
-    "dw_same_relu": (lambda: om.depthwise(h=9, w=9, c=5, act="relu"), {}, {"DEPTHWISE_CONV_2D"}),
-    "dw_mult2_valid_s2_b2": (lambda: om.depthwise(n=2, h=10, w=9, c=3, mult=2, stride=2, padding="VALID"), {},
-                             {"DEPTHWISE_CONV_2D"}),
-    "dw_dilation2_relu6": (lambda: om.depthwise(h=12, w=12, c=7, dilation=2, act="relu6"), {},
-                           {"DEPTHWISE_CONV_2D"}),
-    "fc_b1_odd": (lambda: om.dense(batch=1, cin=33, cout=17), {}, {"FULLY_CONNECTED"}),
-    "fc_b5_relu": (lambda: om.dense(batch=5, cin=20, cout=9, act="relu"), {}, {"FULLY_CONNECTED"}),
-    "fc_k200_b2_tail": (lambda: om.dense(batch=2, cin=200, cout=19, act="relu", seed=5), {}, {"FULLY_CONNECTED"}),
-    "fc_per_tensor_wide": (lambda: om.dense(batch=1, cin=256, cout=200, seed=4), {"per_tensor": True},
-                           {"FULLY_CONNECTED"}),
-    "add_relu": (lambda: om.binary("add", act="relu"), {}, {"ADD"}),
-    "add_broadcast": (lambda: om.binary("add", a=(2, 4, 5, 6), b=(1, 1, 1, 6)), {}, {"ADD"}),
-    "avgpool_same_s2": (lambda: om.pool("avg", h=9, w=8, c=5, k=3, stride=2), {}, {"AVERAGE_POOL_2D"}),
-    "avgpool_valid_b2": (lambda: om.pool("avg", n=2, h=7, w=7, c=3, k=2, stride=1, padding="VALID"), {},
-                         {"AVERAGE_POOL_2D"}),
-    "maxpool_same_s2": (lambda: om.pool("max", h=9, w=9, c=4, k=3, stride=2), {}, {"MAX_POOL_2D"}),
-    "mean_hw_keepdims": (lambda: om.mean((2, 5, 6, 7), (1, 2), True), {}, {"MEAN"}),
-    "mean_last_axis": (lambda: om.mean((3, 4, 9), (-1,), False), {}, {"MEAN"}),
-    "softmax": (lambda: om.unary("softmax", (3, 37)), {}, {"SOFTMAX"}),
-    "concat_reshape": (lambda: om.reshape_concat((2, 3, 4, 5)), {}, {"CONCATENATION", "RESHAPE"}),
-    "mlp_subgraph": (lambda: om.mlp(), {}, {"FULLY_CONNECTED", "SOFTMAX"}),
-    "residual_subgraph": (lambda: om.residual_net(), {}, {"CONV_2D", "CONCATENATION", "ADD", "MAX_POOL_2D"}),
-}
-
-INT4_CASES = {
-    "int4_conv_odd": (lambda: om.conv2d(h=7, w=7, cin=5, cout=7, act="relu"), {"CONV_2D"}),
-    "int4_conv_s2_c3": (lambda: om.conv2d(h=6, w=5, cin=3, cout=3, k=(3, 3), stride=2), {"CONV_2D"}),
-    "int4_dw_odd": (lambda: om.depthwise(h=8, w=8, c=5, act="relu6"), {"DEPTHWISE_CONV_2D"}),
-    "int4_fc_odd": (lambda: om.dense(batch=3, cin=33, cout=17), {"FULLY_CONNECTED"}),
-    "int4_fc_k130_tail": (lambda: om.dense(batch=2, cin=130, cout=21, act="relu"), {"FULLY_CONNECTED"}),
-    "int4_fc_k129_odd_rows": (lambda: om.dense(batch=1, cin=129, cout=9), {"FULLY_CONNECTED"}),
-}
-
-
-@pytest.mark.parametrize("name", list(CASES))
-def test_op_bit_exact(name, worker, tmp_path, gpu_cache):
-    build, kw, ops = CASES[name]
-    fn, shapes = build()
-    refs, gpus, rep = run_both(worker, om.convert(fn, shapes, **kw), tmp_path, gpu_cache)
+@pytest.mark.parametrize("name", dc.names_for(dc.OP_CASES, "gpu"))
+def test_op_bit_exact(name, case_model, worker, tmp_path, gpu_cache):
+    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache)
     assert_bit_exact(refs, gpus)
-    assert_ran_on_device(rep, ops)
+    assert_ran_on_device(rep, dc.expected_claims(dc.OP_CASES[name], "gpu"))
 
 
-def test_subgraph_stays_on_device(worker, tmp_path, gpu_cache):
+@pytest.mark.parametrize("name", dc.names_for(dc.INT4_CASES, "gpu"))
+def test_int4_weights_bit_exact(name, case_model, worker, tmp_path, gpu_cache):
+    refs, gpus, rep = run_both(worker, case_model("int4", name), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    assert_ran_on_device(rep, dc.expected_claims(dc.INT4_CASES[name], "gpu"))
+
+
+@pytest.mark.parametrize("name", dc.names_for(dc.WHOLE_MODELS, "gpu"))
+def test_whole_model_subgraphs_bit_exact(name, case_model, worker, tmp_path, gpu_cache):
+    """The ops the GPU has run on the device in one or more partitions; the runtime runs the rest."""
+    refs, gpus, rep = run_both(worker, case_model("whole", name), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    assert_ran_on_device(rep, dc.expected_claims(dc.WHOLE_MODELS[name], "gpu"))
+
+
+def test_subgraph_stays_on_device(case_model, worker, tmp_path, gpu_cache):
     """A fully delegated chain is one partition: one upload, one readback per invoke."""
-    fn, shapes = om.mlp()
-    model = om.convert(fn, shapes)
+    model = case_model("whole", "mlp")
     refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache)
     assert_bit_exact(refs, gpus)
     assert len(rep["partitions"]) == 1
@@ -217,15 +184,6 @@ def test_subgraph_stays_on_device(worker, tmp_path, gpu_cache):
     assert len(part["nodes"]) == len(rep["claimed"]) == len(om.op_names(model))
     assert part["uploads"] == 1 and part["readbacks"] == 1
     assert part["invocations"] >= 1
-
-
-@pytest.mark.parametrize("name", list(INT4_CASES))
-def test_int4_weights_bit_exact(name, worker, tmp_path, gpu_cache):
-    build, ops = INT4_CASES[name]
-    fn, shapes = build()
-    refs, gpus, rep = run_both(worker, om.to_int4(om.convert(fn, shapes)), tmp_path, gpu_cache)
-    assert_bit_exact(refs, gpus)
-    assert_ran_on_device(rep, ops)
 
 
 def test_integer_dot_path_bit_exact(worker, tmp_path, gpu_cache):
@@ -242,9 +200,8 @@ def test_integer_dot_path_bit_exact(worker, tmp_path, gpu_cache):
     assert_ran_on_device(rep, {"FULLY_CONNECTED"})
 
 
-def test_ops_option_limits_claims(worker, tmp_path, gpu_cache):
-    fn, shapes = om.mlp()
-    refs, gpus, rep = run_both(worker, om.convert(fn, shapes), tmp_path, gpu_cache, ops="SOFTMAX")
+def test_ops_option_limits_claims(case_model, worker, tmp_path, gpu_cache):
+    refs, gpus, rep = run_both(worker, case_model("whole", "mlp"), tmp_path, gpu_cache, ops="SOFTMAX")
     assert_bit_exact(refs, gpus)
     assert {c["op"] for c in rep["claimed"]} == {"SOFTMAX"}
     assert any(r["reason"] == "disabled by the ops option" for r in rep["rejected"])

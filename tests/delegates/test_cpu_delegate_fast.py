@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import _opmodels as om
+import delegate_cases as dc
 from edgeq.errors import EdgeqError
 from edgeq.runtime import DelegateError, Interpreter
 
@@ -43,16 +44,6 @@ OP_CASES = {
 }
 
 
-def _random_inputs(interp: Interpreter, rng: np.random.Generator) -> list[np.ndarray]:
-    xs = []
-    for s in interp.inputs:
-        if np.issubdtype(s.dtype, np.integer):
-            xs.append(rng.integers(-128, 128, s.shape).astype(s.dtype))
-        else:
-            xs.append((rng.standard_normal(s.shape) * 2).astype(s.dtype))
-    return xs
-
-
 def compare_fast(model: bytes, tmp_path, *, threads: int = 1, runs: int = 3,
                  inputs: list[list[np.ndarray]] | None = None, baseline: str = "reference") -> dict:
     """Runs the baseline and the delegate in mode=fast on the same inputs; returns the claimed ops and
@@ -73,7 +64,7 @@ def compare_fast(model: bytes, tmp_path, *, threads: int = 1, runs: int = 3,
     rep = json.loads(report.read_text())
     assert rep["mode"] == "fast"
     rng = np.random.default_rng(4321)
-    batches = inputs if inputs is not None else [_random_inputs(ref, rng) for _ in range(runs)]
+    batches = inputs if inputs is not None else [dc.random_inputs(ref, rng) for _ in range(runs)]
     max_diff = differ = total = 0
     for xs in batches:
         for w, g in zip(ref.run(xs), dlg.run(xs)):
@@ -128,7 +119,7 @@ def test_exact_mode_stays_bit_exact_on_a_case_fast_changes(op_models, tmp_path):
     assert rep["mode"] == "exact" and "CONV_2D" in {c["op"] for c in rep["claimed"]}
     rng = np.random.default_rng(4321)
     for _ in range(3):
-        xs = _random_inputs(ref, rng)
+        xs = dc.random_inputs(ref, rng)
         for w, g in zip(ref.run(xs), dlg.run(xs)):
             assert np.array_equal(w, g)
 
@@ -187,13 +178,6 @@ def test_rounding_ties_differ_by_exactly_one(case, tmp_path):
     assert r["differ"] > r["total"] // 100, "ties must round differently in fp32 (half to even)"
 
 
-WHOLE_MODELS = {
-    "mobilenet_block": lambda: om.convert(*om.mobilenet_block(), seed=2),
-    "residual_net": lambda: om.convert(*om.residual_net(), seed=2),
-    "mlp": lambda: om.convert(*om.mlp(), seed=2),
-}
-
-
 def _mobilenet_v2_96() -> bytes:
     import edgeq
     from edgeq import zoo
@@ -204,9 +188,9 @@ def _mobilenet_v2_96() -> bytes:
     return edgeq.convert(m, Samples([x])).model
 
 
-@pytest.mark.parametrize("name", sorted(WHOLE_MODELS))
-def test_whole_model_within_stated_tolerance(name, tmp_path):
-    model = WHOLE_MODELS[name]()
+@pytest.mark.parametrize("name", dc.names_for(dc.WHOLE_MODELS, "cpu"))
+def test_whole_model_within_stated_tolerance(name, case_model, tmp_path):
+    model = case_model("whole", name)
     r = compare_fast(model, tmp_path)
     _show(name, r)
     assert set(r["claimed"]) & GEMM_OPS
@@ -255,7 +239,7 @@ def test_fast_depthwise_identical_on_every_kernel_variant(op_models, monkeypatch
     # (EDGEQ_ISA, read at plan creation; what the CPU lacks falls back to less) changes no output
     model = op_models("dw3x3_large_relu6")
     rng = np.random.default_rng(7)
-    xs = _random_inputs(Interpreter(model, resolver="reference"), rng)
+    xs = dc.random_inputs(Interpreter(model, resolver="reference"), rng)
     outs = {}
     for isa in ("scalar", "avx2", "avx512", "avx512vnni"):
         monkeypatch.setenv("EDGEQ_ISA", isa)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 KERNELS_DIR = REPO / "delegates" / "kernels"
 TOOLCHAIN = REPO / "delegates" / "cmake" / "aarch64-linux-gnu.cmake"
 HOST_FLAGS = next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()

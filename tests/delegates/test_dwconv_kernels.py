@@ -7,10 +7,10 @@ TFLite's reference loop, over random shapes, strides, dilations, paddings, chann
 int8/int4 weights and extreme values. It runs natively and, cross-built for aarch64, under
 qemu-aarch64 with a current CPU model and with a Cortex-A72 (Raspberry Pi 4 class). The
 delegate-level bit-exactness against LiteRT's BUILTIN_REF kernels is in
-tests/test_cpu_delegate_ops.py; here the delegate is also run with its kernels capped at each
+test_cpu_delegate_ops.py; here the delegate is also run with its kernels capped at each
 x86 ISA (EDGEQ_ISA) on a depthwise model and compared with BUILTIN_REF. The ADD
 kernels' C test checks each SIMD variant against the scalar one (natively and under qemu); the
-scalar one against BUILTIN_REF is in tests/test_cpu_delegate_ops.py.
+scalar one against BUILTIN_REF is in test_cpu_delegate_ops.py.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 KERNELS_DIR = REPO / "delegates" / "kernels"
 TOOLCHAIN = REPO / "delegates" / "cmake" / "aarch64-linux-gnu.cmake"
 HOST_FLAGS = next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()

@@ -1,0 +1,166 @@
+"""The models both delegates are tested on: one table of single-op cases, int4-weight cases and
+whole models, shared by the CPU and GPU delegate tests (and exportable for a device check).
+
+Each case names the ops a delegate must claim; a delegate is held to the ones it supports
+(``expected_claims``) and runs every case that has one. Run as a script to write the GPU
+delegate's cases as .tflite files for a machine without TensorFlow::
+
+    python tests/delegates/delegate_cases.py OUT_DIR [--delegate gpu]
+
+then check them there with ``benchmarks/gpu_check_bitexact.py OUT_DIR``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+import _opmodels as om
+
+#: what each delegate can run (its op registry)
+SUPPORTED = {
+    "cpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
+                      "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION",
+                      "PAD", "QUANTIZE", "DEQUANTIZE"}),
+    "gpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
+                      "MEAN", "SOFTMAX", "RESHAPE", "CONCATENATION"}),
+}
+WEIGHTED_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+
+
+@dataclass(frozen=True)
+class Case:
+    build: Callable[[], tuple]  # -> (tf function, input shapes), from _opmodels
+    ops: frozenset[str]         # ops of the model a delegate that supports them must claim
+    convert: dict = field(default_factory=dict)  # _opmodels.convert keyword arguments
+    int4: bool = False          # weights rewritten to INT4 after conversion
+
+
+def _case(build, ops, **convert) -> Case:
+    return Case(build, frozenset(ops), convert)
+
+
+def _int4(build, ops, **convert) -> Case:
+    return Case(build, frozenset(ops), convert, int4=True)
+
+
+OP_CASES: dict[str, Case] = {
+    "conv_same_relu": _case(lambda: om.conv2d(h=9, w=9, cin=5, cout=7, act="relu"), {"CONV_2D"}),
+    "conv_valid_s2_b2": _case(lambda: om.conv2d(n=2, h=10, w=11, cin=3, cout=8, stride=2, padding="VALID"),
+                              {"CONV_2D"}),
+    "conv_dilation2_relu6": _case(lambda: om.conv2d(h=11, w=10, cin=4, cout=6, dilation=2, act="relu6"),
+                                  {"CONV_2D"}),
+    "conv_5x5_s2_same_odd": _case(lambda: om.conv2d(h=13, w=7, cin=3, cout=5, k=(5, 5), stride=2), {"CONV_2D"}),
+    "conv_1x1_c16_b2": _case(lambda: om.conv2d(n=2, h=6, w=5, cin=16, cout=24, k=(1, 1)), {"CONV_2D"}),
+    "conv_c16_b2_pad_s2_vec": _case(lambda: om.conv2d(n=2, h=9, w=8, cin=16, cout=12, stride=2, act="relu"),
+                                    {"CONV_2D"}),
+    "conv_c8_same_s2_vec": _case(lambda: om.conv2d(h=9, w=9, cin=8, cout=5, stride=2, act="relu6"), {"CONV_2D"}),
+    "conv_relu_n1_to_1": _case(lambda: om.conv2d(h=6, w=6, cin=3, cout=4, act="relu_n1_to_1"), {"CONV_2D"}),
+    "conv_per_tensor": _case(lambda: om.conv2d(h=8, w=8, cin=6, cout=5, seed=3), {"CONV_2D"}, per_tensor=True),
+    "dw_same_relu": _case(lambda: om.depthwise(h=9, w=9, c=5, act="relu"), {"DEPTHWISE_CONV_2D"}),
+    "dw_mult2_valid_s2_b2": _case(lambda: om.depthwise(n=2, h=10, w=9, c=3, mult=2, stride=2, padding="VALID"),
+                                  {"DEPTHWISE_CONV_2D"}),
+    "dw_dilation2_relu6": _case(lambda: om.depthwise(h=12, w=12, c=7, dilation=2, act="relu6"),
+                                {"DEPTHWISE_CONV_2D"}),
+    "dw_per_tensor": _case(lambda: om.depthwise(h=8, w=7, c=6, seed=9), {"DEPTHWISE_CONV_2D"}, per_tensor=True),
+    "fc_b1_odd": _case(lambda: om.dense(batch=1, cin=33, cout=17), {"FULLY_CONNECTED"}),
+    "fc_b5_relu": _case(lambda: om.dense(batch=5, cin=20, cout=9, act="relu"), {"FULLY_CONNECTED"}),
+    "fc_k200_b2_tail": _case(lambda: om.dense(batch=2, cin=200, cout=19, act="relu", seed=5), {"FULLY_CONNECTED"}),
+    "fc_per_tensor_wide": _case(lambda: om.dense(batch=1, cin=256, cout=200, seed=4), {"FULLY_CONNECTED"},
+                                per_tensor=True),
+    "add_relu": _case(lambda: om.binary("add", act="relu"), {"ADD"}),
+    "add_broadcast": _case(lambda: om.binary("add", a=(2, 4, 5, 6), b=(1, 1, 1, 6)), {"ADD"}),
+    "mul": _case(lambda: om.binary("mul", a=(1, 3, 4, 5), b=(1, 3, 4, 5)), {"MUL"}),
+    "mul_broadcast": _case(lambda: om.binary("mul", a=(1, 4, 4, 6), b=(1, 1, 1, 6)), {"MUL"}),
+    "avgpool_same_s2": _case(lambda: om.pool("avg", h=9, w=8, c=5, k=3, stride=2), {"AVERAGE_POOL_2D"}),
+    "avgpool_valid_b2": _case(lambda: om.pool("avg", n=2, h=7, w=7, c=3, k=2, stride=1, padding="VALID"),
+                              {"AVERAGE_POOL_2D"}),
+    "maxpool_same_s2": _case(lambda: om.pool("max", h=9, w=9, c=4, k=3, stride=2), {"MAX_POOL_2D"}),
+    "maxpool_valid": _case(lambda: om.pool("max", n=2, h=8, w=6, c=3, k=2, stride=2, padding="VALID"),
+                           {"MAX_POOL_2D"}),
+    "mean_hw_keepdims": _case(lambda: om.mean((2, 5, 6, 7), (1, 2), True), {"MEAN"}),
+    "mean_last_axis": _case(lambda: om.mean((3, 4, 9), (-1,), False), {"MEAN"}),
+    "softmax": _case(lambda: om.unary("softmax", (3, 37)), {"SOFTMAX"}),
+    "logistic": _case(lambda: om.unary("logistic", (8, 128)), {"LOGISTIC"}),
+    "hard_swish": _case(lambda: om.unary("hard_swish", (8, 128)), {"HARD_SWISH"}, scale=2.0),
+    "concat_reshape": _case(lambda: om.reshape_concat((2, 3, 4, 5)), {"CONCATENATION", "RESHAPE"}),
+    "pad": _case(lambda: om.pad(), {"PAD"}),
+    "requantize_into_concat": _case(lambda: om.concat_requantize(), {"LOGISTIC", "QUANTIZE", "MUL", "CONCATENATION"},
+                                    scale=(1.0, 4.0)),
+    "float_io_quantize_dequantize": _case(lambda: om.conv2d(h=6, w=6, cin=3, cout=4, seed=5),
+                                          {"QUANTIZE", "CONV_2D", "DEQUANTIZE"}, float_io=True),
+}
+
+INT4_CASES: dict[str, Case] = {
+    "int4_conv_odd": _int4(lambda: om.conv2d(h=7, w=7, cin=3, cout=5, seed=6), {"CONV_2D"}, seed=1),
+    "int4_conv_relu": _int4(lambda: om.conv2d(h=7, w=7, cin=5, cout=7, act="relu"), {"CONV_2D"}),
+    "int4_conv_s2_c3": _int4(lambda: om.conv2d(h=6, w=5, cin=3, cout=3, k=(3, 3), stride=2), {"CONV_2D"}),
+    "int4_dw_odd": _int4(lambda: om.depthwise(h=7, w=8, c=5, seed=7), {"DEPTHWISE_CONV_2D"}, seed=1),
+    "int4_dw_relu6": _int4(lambda: om.depthwise(h=8, w=8, c=5, act="relu6"), {"DEPTHWISE_CONV_2D"}),
+    "int4_fc_odd": _int4(lambda: om.dense(batch=3, cin=33, cout=17, seed=8), {"FULLY_CONNECTED"}, seed=1),
+    "int4_fc_b3": _int4(lambda: om.dense(batch=3, cin=33, cout=17), {"FULLY_CONNECTED"}),
+    "int4_fc_k130_tail": _int4(lambda: om.dense(batch=2, cin=130, cout=21, act="relu"), {"FULLY_CONNECTED"}),
+    "int4_fc_k129_odd_rows": _int4(lambda: om.dense(batch=1, cin=129, cout=9), {"FULLY_CONNECTED"}),
+}
+
+#: whole models every node of which the CPU delegate runs; the GPU runs the ops it has
+WHOLE_MODELS: dict[str, Case] = {
+    "mobilenet_block": _case(om.mobilenet_block, {"CONV_2D", "DEPTHWISE_CONV_2D", "HARD_SWISH", "MEAN", "LOGISTIC",
+                                                  "MUL", "ADD", "FULLY_CONNECTED", "SOFTMAX"}, seed=2),
+    "residual_net": _case(om.residual_net, {"CONV_2D", "CONCATENATION", "ADD", "MAX_POOL_2D", "PAD",
+                                            "AVERAGE_POOL_2D"}, seed=2),
+    "mlp": _case(om.mlp, {"FULLY_CONNECTED", "SOFTMAX"}, seed=2),
+}
+
+TABLES = {"op": OP_CASES, "int4": INT4_CASES, "whole": WHOLE_MODELS}
+
+
+def expected_claims(case: Case, delegate: str) -> set[str]:
+    """The ops of the case the delegate must claim."""
+    return set(case.ops & SUPPORTED[delegate])
+
+
+def names_for(table: dict[str, Case], delegate: str) -> list[str]:
+    """The cases of a table that exercise the delegate (it supports one of their ops)."""
+    return [name for name, case in table.items() if expected_claims(case, delegate)]
+
+
+def build_model(case: Case) -> bytes:
+    """Converts the case to a full-integer .tflite model (needs TensorFlow)."""
+    fn, shapes = case.build()
+    model = om.convert(fn, shapes, **case.convert)
+    return om.to_int4(model) if case.int4 else model
+
+
+def random_inputs(interp, rng: np.random.Generator) -> list[np.ndarray]:
+    """Inputs for an edgeq.runtime.Interpreter: uniform int8 over the whole range, or N(0, 2) floats."""
+    xs = []
+    for s in interp.inputs:
+        if np.issubdtype(s.dtype, np.integer):
+            xs.append(rng.integers(-128, 128, s.shape).astype(s.dtype))
+        else:
+            xs.append((rng.standard_normal(s.shape) * 2).astype(s.dtype))
+    return xs
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Write a delegate's test models as .tflite files (needs TensorFlow).")
+    ap.add_argument("out", type=Path, help="folder to write NAME.tflite files into")
+    ap.add_argument("--delegate", choices=sorted(SUPPORTED), default="gpu", help="whose cases (default: gpu)")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for table in TABLES.values():
+        for name in names_for(table, args.delegate):
+            (args.out / f"{name}.tflite").write_bytes(build_model(table[name]))
+            n += 1
+    print(f"wrote {n} models to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The edgeq CPU delegate is bit-exact with TFLite's reference kernels, op by op.
+
+Every case (the tables of delegate_cases.py, shared with the GPU delegate's tests) is a tiny
+int8 model, converted once per session; each runs on ``resolver="reference"`` alone and with
+the edgeq ``cpu`` delegate in front (the runtime's reference kernels run whatever the
+delegate leaves), and asserts identical outputs on random inputs. The delegate's
+``report_path`` JSON proves which nodes it claimed, so a delegate that claimed nothing
+could not pass.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import _opmodels as om
+import delegate_cases as dc
+from edgeq.runtime import Interpreter
+
+
+def assert_bit_exact(model: bytes, expect_claimed: set[str], tmp_path, *, threads: int = 1, runs: int = 3):
+    report = tmp_path / "claimed.json"
+    ref = Interpreter(model, resolver="reference")
+    dlg = Interpreter(model, resolver="reference", delegates=["cpu"],
+                      delegate_options={"report_path": str(report), "num_threads": threads})
+    claimed = json.loads(report.read_text())["claimed"]
+    claimed_ops = {c["op"] for c in claimed}
+    assert expect_claimed <= claimed_ops, f"delegate claimed {claimed_ops}, expected {expect_claimed}"
+    model_ops = set(om.op_names(model))
+    assert claimed_ops <= model_ops
+    rng = np.random.default_rng(1234)
+    for _ in range(runs):
+        xs = dc.random_inputs(ref, rng)
+        want = ref.run(xs)
+        got = dlg.run(xs)
+        for w, g in zip(want, got):
+            assert w.dtype == g.dtype and w.shape == g.shape
+            mismatches = int(np.sum(w != g))
+            assert np.array_equal(w, g), f"{mismatches}/{w.size} outputs differ from BUILTIN_REF"
+    return claimed
+
+
+def weight_scale_counts(model: bytes) -> list[int]:
+    """Number of scales of each CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED weight tensor."""
+    from edgeq import tflite_schema as ts
+    m = ts.read_model(model)
+    sg = m.subgraphs[0]
+    return [len(sg.tensors[op.inputs[1]].quantization.scale) for op in sg.operators
+            if ts.op_name(m, op) in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")]
+
+
+@pytest.mark.parametrize("case", dc.names_for(dc.OP_CASES, "cpu"))
+def test_op_bit_exact(case, case_model, tmp_path):
+    model = case_model("op", case)
+    spec = dc.OP_CASES[case]
+    if spec.convert.get("per_tensor"):
+        assert weight_scale_counts(model) == [1], "the case must exercise per-tensor weights"
+    elif spec.ops & dc.WEIGHTED_OPS:
+        assert all(n > 1 for n in weight_scale_counts(model)), "the case must exercise per-channel weights"
+    assert_bit_exact(model, dc.expected_claims(spec, "cpu"), tmp_path)
+
+
+@pytest.mark.parametrize("case", dc.names_for(dc.INT4_CASES, "cpu"))
+def test_int4_weights_bit_exact(case, case_model, tmp_path):
+    model = case_model("int4", case)
+    from edgeq import tflite_schema as ts
+    m = ts.read_model(model)
+    types = {ts.tensor_type_names()[t.type] for t in m.subgraphs[0].tensors}
+    assert "int4" in types, "the rewrite must produce INT4 weight tensors"
+    assert_bit_exact(model, dc.expected_claims(dc.INT4_CASES[case], "cpu"), tmp_path)
+
+
+@pytest.mark.parametrize("name", dc.names_for(dc.WHOLE_MODELS, "cpu"))
+@pytest.mark.parametrize("threads", [1, 2])
+def test_whole_model_bit_exact(name, threads, case_model, tmp_path):
+    model = case_model("whole", name)
+    claimed = assert_bit_exact(model, dc.expected_claims(dc.WHOLE_MODELS[name], "cpu"), tmp_path, threads=threads)
+    # every node of these models is supported: the delegate must take all of them
+    assert len(claimed) == len(om.op_names(model))
+
+
+def test_threads_split_gemm_rows_and_channels(case_model, tmp_path):
+    # batch-1 FC splits output channels, conv splits rows: both must stay exact with 2 threads
+    assert_bit_exact(case_model("op", "fc_per_tensor_wide"), {"FULLY_CONNECTED"}, tmp_path, threads=2)
+    assert_bit_exact(case_model("op", "conv_1x1_c16_b2"), {"CONV_2D"}, tmp_path, threads=2)
+    assert_bit_exact(case_model("op", "conv_valid_s2_b2"), {"CONV_2D"}, tmp_path, threads=2)
