@@ -183,9 +183,9 @@ def time_variants(model: bytes, configs: dict, rounds: int, per_round: int, seed
 
 
 def matches_reference(model_path: Path, args) -> bool | str:
-    """Delegate on the reference resolver vs BUILTIN_REF alone (delegates/gpu/tools/check_bitexact.py),
+    """Delegate on the reference resolver vs BUILTIN_REF alone (benchmarks/gpu_check_bitexact.py),
     in a child process: LiteRT's reference kernels abort on some models (SOFTMAX prepare)."""
-    cmd = [sys.executable, str(REPO / "delegates" / "gpu" / "tools" / "check_bitexact.py"), str(model_path)]
+    cmd = [sys.executable, str(REPO / "benchmarks" / "gpu_check_bitexact.py"), str(model_path)]
     if args.platform:
         cmd += ["--platform", args.platform]
     if args.device:

@@ -1,10 +1,12 @@
 """Run .tflite models through BUILTIN_REF alone and with the edgeq GPU delegate; compare.
 
-    python delegates/gpu/tools/check_bitexact.py MODEL_DIR_OR_FILE... [--platform P] [--device D] [--integer-dot MODE]
+    python benchmarks/gpu_check_bitexact.py MODEL_DIR_OR_FILE... [--platform P] [--device D] [--integer-dot MODE]
 
 Needs only numpy, a TFLite runtime and the built delegate (no TensorFlow): the check to run
-on a new OpenCL device. Prints one line per model and exits 1 if any output differs or a
-model's nodes did not run on the device.
+on a new OpenCL device, e.g. on the delegate test models that
+``python tests/delegates/delegate_cases.py OUT_DIR`` writes on a machine with TensorFlow.
+Prints one line per model and exits 1 if any output differs or a model's nodes did not run on
+the device.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edgeq.runtime import Interpreter  # noqa: E402
 
