@@ -95,8 +95,9 @@ TfLiteStatus eq_partition(TfLiteContext* ctx, TfLiteDelegate* delegate, const eq
   return st;
 }
 
-int eq_shape_guard_init(eq_shape_guard* g, TfLiteContext* ctx, const TfLiteIntArray* inputs) {
+int eq_shape_guard_init(eq_shape_guard* g, const char* who, TfLiteContext* ctx, const TfLiteIntArray* inputs) {
   memset(g, 0, sizeof(*g));
+  g->who = who;
   g->tensors = malloc(sizeof(int) * (size_t)(inputs->size + 1));
   g->dims = calloc((size_t)inputs->size + 1, sizeof(TfLiteIntArray*));
   if (!g->tensors || !g->dims) return -1;
@@ -109,7 +110,9 @@ int eq_shape_guard_init(eq_shape_guard* g, TfLiteContext* ctx, const TfLiteIntAr
   return 0;
 }
 
-TfLiteStatus eq_shape_guard_check(const eq_shape_guard* g, TfLiteContext* ctx, const char* who) {
+TfLiteStatus eq_shape_guard_prepare(TfLiteContext* ctx, TfLiteNode* node) {
+  const eq_shape_guard* g = node->user_data;
+  if (!g) return kTfLiteError;
   for (int i = 0; i < g->n; ++i) {
     const int t = g->tensors[i];
     const TfLiteIntArray* now = ctx->tensors[t].dims;
@@ -118,7 +121,7 @@ TfLiteStatus eq_shape_guard_check(const eq_shape_guard* g, TfLiteContext* ctx, c
       ctx->ReportError(ctx,
                        "%s: input '%s' changed shape after delegation: create the interpreter with the new shape "
                        "(dynamic shapes are not supported)",
-                       who, ctx->tensors[t].name ? ctx->tensors[t].name : "?");
+                       g->who, ctx->tensors[t].name ? ctx->tensors[t].name : "?");
       return kTfLiteError;
     }
   }

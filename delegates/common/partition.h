@@ -45,12 +45,15 @@ TfLiteIntArray* eq_int_array_copy(const TfLiteIntArray* a);
 /* The shapes of a partition's non-constant inputs when its kernel was built: shapes are static
  * from then on, so a resize after delegation must fail with a clear message, not compute garbage. */
 typedef struct {
+  const char* who; /* message prefix */
   int n;
   int* tensors;
   TfLiteIntArray** dims;
 } eq_shape_guard;
-int eq_shape_guard_init(eq_shape_guard* g, TfLiteContext* ctx, const TfLiteIntArray* inputs); /* -1: no memory */
-TfLiteStatus eq_shape_guard_check(const eq_shape_guard* g, TfLiteContext* ctx, const char* who);
+int eq_shape_guard_init(eq_shape_guard* g, const char* who, TfLiteContext* ctx,
+                        const TfLiteIntArray* inputs); /* -1: no memory */
 void eq_shape_guard_free(eq_shape_guard* g);
+/* The delegate kernels' prepare (eq_kernel_fns.prepare): their state starts with an eq_shape_guard. */
+TfLiteStatus eq_shape_guard_prepare(TfLiteContext* ctx, TfLiteNode* node);
 
 #endif /* EDGEQ_COMMON_PARTITION_H */

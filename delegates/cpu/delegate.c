@@ -37,12 +37,12 @@ typedef struct {
 } eq_node;
 
 typedef struct {
+  eq_shape_guard inputs; /* first (eq_shape_guard_prepare): partition input shapes at build time */
   int n_nodes;
   eq_node* nodes;
   int n_internal;
   int* internal_idx;  /* tensors living only inside this partition */
   void** internal_buf;
-  eq_shape_guard inputs; /* partition input shapes at build time */
   eq_pool* pool;
   eq_profile* profile; /* NULL unless EDGEQ_CPU_PROFILE=1 */
 } eq_kernel;
@@ -127,16 +127,11 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
       k->n_internal++;
     }
   }
-  if (eq_shape_guard_init(&k->inputs, ctx, params->input_tensors) != 0) goto fail;
+  if (eq_shape_guard_init(&k->inputs, WHO, ctx, params->input_tensors) != 0) goto fail;
   return k;
 fail:
   kernel_free(ctx, k);
   return NULL;
-}
-
-static TfLiteStatus kernel_prepare(TfLiteContext* ctx, TfLiteNode* node) {
-  eq_kernel* k = node->user_data;
-  return k ? eq_shape_guard_check(&k->inputs, ctx, WHO) : kTfLiteError;
 }
 
 static void* tensor_data(TfLiteContext* ctx, const eq_kernel* k, int t) {
@@ -182,7 +177,7 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   eq_delegate* d = (eq_delegate*)base;
   const eq_partition_spec spec = {WHO,    &eq_cpu_ops, d->opts.base.op_enabled, d->opts.base.verbose, NULL, NULL,
                                   report, d,
-                                  {"EdgeqCpuDelegate", kernel_init, kernel_free, kernel_prepare, kernel_invoke}};
+                                  {"EdgeqCpuDelegate", kernel_init, kernel_free, eq_shape_guard_prepare, kernel_invoke}};
   return eq_partition(ctx, base, &spec, &d->claims);
 }
 

@@ -131,7 +131,7 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     const int b = t >= 0 ? find_buf(p, t) : -1;
     if (b >= 0) p->out_buf[p->n_out++] = b;
   }
-  if (eq_shape_guard_init(&p->inputs, ctx, params->input_tensors) != 0) goto fail;
+  if (eq_shape_guard_init(&p->inputs, WHO, ctx, params->input_tensors) != 0) goto fail;
   eqg_report(d, ctx);
   return p;
 fail_msg:
@@ -139,11 +139,6 @@ fail_msg:
 fail:
   partition_free(ctx, p);
   return NULL;
-}
-
-static TfLiteStatus partition_prepare(TfLiteContext* ctx, TfLiteNode* node) {
-  eqg_partition* p = node->user_data;
-  return p ? eq_shape_guard_check(&p->inputs, ctx, WHO) : kTfLiteError;
 }
 
 static TfLiteStatus partition_invoke(TfLiteContext* ctx, TfLiteNode* node) {
@@ -276,7 +271,7 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   const eq_partition_spec spec = {WHO,        &eqg_ops,   d->opts.base.op_enabled,
                                   d->opts.base.verbose, have_device ? NULL : "no usable OpenCL device",
                                   vet_memory, report,     d,
-                                  {"EdgeqGpuDelegate", partition_init, partition_free, partition_prepare,
+                                  {"EdgeqGpuDelegate", partition_init, partition_free, eq_shape_guard_prepare,
                                    partition_invoke}};
   return eq_partition(ctx, base, &spec, &d->claims);
 }

@@ -16,6 +16,7 @@ typedef struct {
 } eqg_buf;
 
 typedef struct eqg_partition {
+  eq_shape_guard inputs;  /* first (eq_shape_guard_prepare): shapes at build time, resizing after delegation is an error */
   struct eqg_delegate* owner;
   int id;
   int n_nodes;
@@ -27,7 +28,6 @@ typedef struct eqg_partition {
   int n_in, n_out;
   int* in_buf;            /* bufs[] slots uploaded every invoke (non-constant partition inputs) */
   int* out_buf;           /* bufs[] slots read back every invoke (partition outputs) */
-  eq_shape_guard inputs;  /* shapes at build time: resizing after delegation is an error */
   long invocations;
   double last_invoke_ms;
   struct eqg_partition* next;

@@ -57,15 +57,7 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
     eq_pool_parallel_for(j.chunks > 1 ? pool : NULL, j.chunks, add_chunk, &j);
     return kTfLiteOk;
   }
-  const qs8_add_params* p = &s->p;
-  EQ_BCAST_FOR(&s->bc, oi, ai, bi, {
-    const int32_t x = eq_shl32(p->a_offset + a[ai], p->left_shift);
-    const int32_t y = eq_shl32(p->b_offset + b[bi], p->left_shift);
-    const int32_t sx = eq_mbqm_smaller_than_one(x, p->a_mult, p->a_shift);
-    const int32_t sy = eq_mbqm_smaller_than_one(y, p->b_mult, p->b_shift);
-    const int32_t r = eq_mbqm_smaller_than_one(sx + sy, p->out_mult, p->out_shift) + p->out_zp;
-    o[oi] = (int8_t)eq_clamp(r, p->out_min, p->out_max);
-  });
+  EQ_BCAST_FOR(&s->bc, oi, ai, bi, { o[oi] = qs8_add1(a[ai], b[bi], &s->p); });
   return kTfLiteOk;
 }
 

@@ -1,6 +1,7 @@
 /* aarch64 NEON depthwise kernel: 16 channels per step, widening multiply-accumulate
  * (smlal int16 x int16 -> int32) into four int32x4 accumulators; double-rounding requant
  * shared with the GEMM kernels. 3x3 gets its own fully unrolled copy. */
+/* Variant of qs8-dwconv-16c-avx2.c: one file per ISA and weight type, as in XNNPACK. */
 #include <arm_neon.h>
 #include <string.h>
 

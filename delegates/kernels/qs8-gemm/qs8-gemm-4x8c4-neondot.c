@@ -1,6 +1,7 @@
 /* AArch64 SDOT kernel (FEAT_DotProd), up to 4 rows x 8 channels, int8 weights. Weights come in
  * blocks of 4 steps x 4 channels (one q register); each sdot by-lane adds 4 products of one
  * activation quad into 4 channels. */
+/* Variant of qs8-gemm-4x8-neon.c: one file per ISA and weight type, as in XNNPACK. */
 #include "qs8-gemm/qs8-gemm-requant-neon.h"
 
 #define QS8_DOT_QUAD(l)                                                   \

@@ -1,5 +1,6 @@
 /* Portable C reference kernel: 1 row x 4 channels, int4 weights kept packed (KR = 1, KPAD = 2,
  * G = 8: byte j of a group holds channel j at step k in its low nibble, step k + 1 in its high). */
+/* Variant of ../qs8-gemm/qs8-gemm-1x4-scalar.c: one file per ISA and weight type, as in XNNPACK. */
 #include "base/int4.h"
 #include "base/requant.h"
 #include "qs8-gemm/qs8-gemm-ukernel.h"

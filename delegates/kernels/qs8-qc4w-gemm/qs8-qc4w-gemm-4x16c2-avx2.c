@@ -2,6 +2,7 @@
  * the 32 weights of one step pair (channels 0-7 in the low nibbles, 8-15 in the high ones);
  * nibbles become signed int8 through a vpshufb lookup, then int16, then vpmaddwd as in the
  * int8 kernel. */
+/* Variant of ../qs8-gemm/qs8-gemm-4x16c2-avx2.c: one file per ISA and weight type, as in XNNPACK. */
 #include <string.h>
 
 #include "qs8-gemm/qs8-gemm-requant-avx2.h"

@@ -2,6 +2,7 @@
  * holds the 64 weights of one step quad (channels 0-7 in the low nibbles, 8-15 in the high
  * ones); the two nibble halves are joined into one zmm and mapped to signed int8 with vpshufb,
  * then fed to vpdpbusd as in the int8 kernel. */
+/* Variant of ../qs8-gemm/qs8-gemm-8x16c4-avx512vnni.c: one file per ISA and weight type, as in XNNPACK. */
 #include <string.h>
 
 #include "qs8-gemm/qs8-gemm-requant-avx512.h"

@@ -1,9 +1,10 @@
 /* AArch64 baseline NEON kernel, up to 4 rows x 8 channels, int4 weights kept packed: each
  * 8-byte group holds step k in the low nibbles and step k + 1 in the high ones; the nibbles are
  * sign-extended with shifts, widened to int16 and multiplied with smlal by-lane. */
+/* Variant of ../qs8-gemm/qs8-gemm-4x8-neon.c: one file per ISA and weight type, as in XNNPACK. */
 #include "qs8-gemm/qs8-gemm-requant-neon.h"
 
-#define QS4W_NEON_STEP2(l)                                                    \
+#define QC4W_NEON_STEP2(l)                                                    \
   do {                                                                        \
     const int8x8_t b = vld1_s8(wp);                                           \
     wp += 8;                                                                  \
@@ -30,7 +31,7 @@ static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x8__neon(
   for (size_t k = 0; k < kc; k += 8) {
     int16x8_t va[4];
     for (size_t r = 0; r < mr; r++) va[r] = vmovl_s8(vld1_s8(a8 + r * kc + k));
-    QS4W_NEON_STEP2(0); QS4W_NEON_STEP2(2); QS4W_NEON_STEP2(4); QS4W_NEON_STEP2(6);
+    QC4W_NEON_STEP2(0); QC4W_NEON_STEP2(2); QC4W_NEON_STEP2(4); QC4W_NEON_STEP2(6);
   }
   for (size_t r = 0; r < mr; r++) qs8_neon_store8(acc_lo[r], acc_hi[r], p, c + r * ldc);
 }

@@ -1,9 +1,10 @@
 /* AArch64 SDOT kernel, up to 4 rows x 8 channels, int4 weights kept packed: each 16-byte group
  * holds one step quad, channels 0-3 in the low nibbles and 4-7 in the high ones, so two shifts
  * produce both sdot weight registers. */
+/* Variant of ../qs8-gemm/qs8-gemm-4x8c4-neondot.c and qs8-qc4w-gemm-4x8-neon.c: one file per ISA and weight type. */
 #include "qs8-gemm/qs8-gemm-requant-neon.h"
 
-#define QS4W_DOT_QUAD(l)                                                  \
+#define QC4W_DOT_QUAD(l)                                                  \
   do {                                                                    \
     const int8x16_t b = vld1q_s8(wp);                                     \
     wp += 16;                                                             \
@@ -28,7 +29,7 @@ static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x8c4__neondot(
   for (size_t k = 0; k < kc; k += 16) {
     int8x16_t va[4];
     for (size_t r = 0; r < mr; r++) va[r] = vld1q_s8(a8 + r * kc + k);
-    QS4W_DOT_QUAD(0); QS4W_DOT_QUAD(1); QS4W_DOT_QUAD(2); QS4W_DOT_QUAD(3);
+    QC4W_DOT_QUAD(0); QC4W_DOT_QUAD(1); QC4W_DOT_QUAD(2); QC4W_DOT_QUAD(3);
   }
   for (size_t r = 0; r < mr; r++) qs8_neon_store8(acc_lo[r], acc_hi[r], p, c + r * ldc);
 }

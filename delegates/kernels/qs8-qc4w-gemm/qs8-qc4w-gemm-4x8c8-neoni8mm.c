@@ -1,6 +1,7 @@
 /* AArch64 SMMLA kernel, up to 4 rows x 8 channels, int4 weights kept packed: each 32-byte group
  * holds one 8-step block of 8 channels; its low nibbles are channels 0-3, its high nibbles
  * channels 4-7, so two loads and two shift pairs give the four smmla weight registers. */
+/* Variant of ../qs8-gemm/qs8-gemm-4x8c8-neoni8mm.c: one file per ISA and weight type, as in XNNPACK. */
 #include "qs8-gemm/qs8-gemm-requant-neon.h"
 
 static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x8c8__neoni8mm(

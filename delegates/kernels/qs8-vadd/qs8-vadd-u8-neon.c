@@ -1,5 +1,6 @@
 /* aarch64 NEON ADD: 8 elements per step in two int32x4 halves, the double-rounding requant
  * of the GEMM kernels (eq_neon_mbqm_double with a non-positive shift). */
+/* Variant of qs8-vadd-u8-avx2.c: one file per ISA and weight type, as in XNNPACK. */
 #include <arm_neon.h>
 #include <string.h>
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "base/isa.h"
+#include "base/requant.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,6 +20,16 @@ typedef struct {
   int32_t left_shift;         /* 20 for int8 */
   int32_t out_zp, out_min, out_max;
 } qs8_add_params;
+
+/* One output: the scalar kernel's arithmetic, also what a broadcasting loop calls per element. */
+static inline int8_t qs8_add1(int8_t a, int8_t b, const qs8_add_params* p) {
+  const int32_t x = eq_shl32(p->a_offset + a, p->left_shift);
+  const int32_t y = eq_shl32(p->b_offset + b, p->left_shift);
+  const int32_t sx = eq_mbqm_smaller_than_one(x, p->a_mult, p->a_shift);
+  const int32_t sy = eq_mbqm_smaller_than_one(y, p->b_mult, p->b_shift);
+  const int32_t r = eq_mbqm_smaller_than_one(sx + sy, p->out_mult, p->out_shift) + p->out_zp;
+  return (int8_t)eq_clamp(r, p->out_min, p->out_max);
+}
 
 typedef void (*qs8_vadd_fn)(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
 

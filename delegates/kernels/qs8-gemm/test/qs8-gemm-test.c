@@ -55,15 +55,21 @@ static void pack_int4(const int8_t* w8, size_t count, uint8_t* out) {
     out[i / 2] |= (uint8_t)(((uint8_t)w8[i] & 0x0F) << ((i & 1) ? 4 : 0));
 }
 
+/* bias[n] + sum_k (A[r][k] - a_zp) * W[n][k], wrapping like the int32 arithmetic of TFLite. */
+static uint32_t accumulate(const problem* p, size_t r, int32_t n) {
+  const qs8_gemm_desc* d = &p->d;
+  uint32_t acc = d->bias ? (uint32_t)d->bias[n] : 0;
+  for (int32_t k = 0; k < d->k; k++)
+    acc += (uint32_t)(((int32_t)p->a[r * p->lda + k] - d->a_zero_point) * (int32_t)p->w8[(size_t)n * d->k + k]);
+  return acc;
+}
+
 /* Naive reference straight from the TFLite reference FULLY_CONNECTED kernel. */
 static void reference(const problem* p, int8_t* c, size_t ldc) {
   const qs8_gemm_desc* d = &p->d;
   for (size_t r = 0; r < p->m; r++)
     for (int32_t n = 0; n < d->n; n++) {
-      uint32_t acc = d->bias ? (uint32_t)d->bias[n] : 0;
-      for (int32_t k = 0; k < d->k; k++)
-        acc += (uint32_t)(((int32_t)p->a[r * p->lda + k] - d->a_zero_point) *
-                          (int32_t)p->w8[(size_t)n * d->k + k]);
+      const uint32_t acc = accumulate(p, r, n);
       c[r * ldc + n] = eq_requantize((int32_t)acc, d->multiplier[n], d->shift[n],
                                       p->rounding == QS8_ROUNDING_SINGLE, d->c_zero_point, d->c_min,
                                       d->c_max);
@@ -87,10 +93,7 @@ static void reference_fp32(const problem* p, int8_t* c, size_t ldc) {
   const qs8_gemm_desc* d = &p->d;
   for (size_t r = 0; r < p->m; r++)
     for (int32_t n = 0; n < d->n; n++) {
-      uint32_t acc = d->bias ? (uint32_t)d->bias[n] : 0;
-      for (int32_t k = 0; k < d->k; k++)
-        acc += (uint32_t)(((int32_t)p->a[r * p->lda + k] - d->a_zero_point) *
-                          (int32_t)p->w8[(size_t)n * d->k + k]);
+      const uint32_t acc = accumulate(p, r, n);
       const float scale = (float)((double)d->multiplier[n] / (double)(UINT64_C(1) << (31 - d->shift[n])));
       const float v = (float)(int32_t)acc * scale;
       double x = v;
@@ -104,9 +107,7 @@ static void reference_fp32(const problem* p, int8_t* c, size_t ldc) {
  * wrap or saturation inside MultiplyByQuantizedMultiplier), so +-1 applies to it. */
 static int exact_is_unwrapped(const problem* p, size_t r, int32_t n) {
   const qs8_gemm_desc* d = &p->d;
-  uint32_t acc = d->bias ? (uint32_t)d->bias[n] : 0;
-  for (int32_t k = 0; k < d->k; k++)
-    acc += (uint32_t)(((int32_t)p->a[r * p->lda + k] - d->a_zero_point) * (int32_t)p->w8[(size_t)n * d->k + k]);
+  const uint32_t acc = accumulate(p, r, n);
   const double real = (double)(int32_t)acc * (double)d->multiplier[n] / (double)(UINT64_C(1) << (31 - d->shift[n]));
   const double shifted = (double)(int32_t)acc * (d->shift[n] > 0 ? (double)(1 << d->shift[n]) : 1.0);
   return real > -1e6 && real < 1e6 && shifted > -2147483648.0 && shifted < 2147483647.0;
