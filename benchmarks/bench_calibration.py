@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from edgeq.calibration import METHODS  # noqa: E402
+from edgeq.quantize.calibration import METHODS  # noqa: E402
 from edgeq.calibration.quantize import quantize_model  # noqa: E402
 from edgeq.runtime import Interpreter  # noqa: E402
 

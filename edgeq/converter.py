@@ -19,10 +19,10 @@ from . import __version__, manifest
 from .datasets import ImageOptions, Samples, load_samples
 from .errors import DataError, NotIntegerError
 from .evaluate import compare
-from .graph_rewrites import apply_rewrites
+from .quantize.graph_rewrites import apply_rewrites
 from .model_info import summarize
 from .model_source import FloatModel, from_keras_model, load_model
-from .quantize import IO_TYPES, calibrate, quantize, quantize_16x8
+from .quantize.tf_bridge import IO_TYPES, calibrate, quantize, quantize_16x8
 from .runtime import find_runtime
 
 CALIBRATION_METHODS = ("minmax", "percentile", "mse", "entropy")
@@ -248,13 +248,13 @@ def _improve_float_model(float_model: bytes, equalize: bool, weight_clipping: bo
     """Float-graph changes before calibration: exact rewrites, then the optional numeric ones."""
     float_model, done = apply_rewrites(float_model)  # e.g. LayerNorm's NEG, which would stay float
     if equalize:
-        from .calibration.equalize import equalize_cross_layer
+        from .quantize.equalize import equalize_cross_layer
 
         float_model, pairs = equalize_cross_layer(float_model)
         if pairs:
             done["cross_layer_equalization_pairs"] = pairs
     if weight_clipping:
-        from .calibration.weights import clip_model_weights
+        from .quantize.weight_clipping import clip_model_weights
 
         float_model, n = clip_model_weights(float_model)
         if n:
@@ -272,14 +272,14 @@ def _quantize_model(float_model: bytes, calib: Samples, *, acts: str, io: str, p
         return quantize_16x8(float_model, calib, io=io, per_tensor=per_tensor, show_progress=show_progress), notes
     calibrated = calibrate(float_model, calib, show_progress=show_progress)
     if calibration != "minmax":
-        from .calibration import activation_ranges, apply_ranges
+        from .quantize.calibration import activation_ranges, apply_ranges
 
         ranges = activation_ranges(float_model, calib, calibration, percentile=percentile, progress=show_progress)
         calibrated = apply_ranges(calibrated, ranges)
         notes["ranges"] = len(ranges)
     qmodel = quantize(calibrated, io=io, per_tensor=per_tensor, denylisted_nodes=keep_float)
     if bias_correction:
-        from .calibration.bias_correction import correct_bias
+        from .quantize.bias_correction import correct_bias
 
         qmodel, n = correct_bias(float_model, qmodel, list(calib))
         notes["bias_corrected"] = n

@@ -8,8 +8,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import pytest
 
-from edgeq.calibration import METHODS, activation_ranges, apply_ranges, constraint_violations
-from edgeq.calibration.apply import TensorRanges
+from edgeq.quantize.calibration import METHODS, activation_ranges, apply_ranges, constraint_violations
+from edgeq.quantize.calibration.apply import TensorRanges
 from edgeq.calibration.quantize import calibrate, mlir_quantize, quantize_model
 from edgeq.errors import DataError, EdgeqError, ModelError
 from edgeq.runtime import Interpreter

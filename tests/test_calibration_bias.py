@@ -7,7 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 
-from edgeq.calibration.bias_correction import correct_bias
+from edgeq.quantize.bias_correction import correct_bias
 from edgeq.calibration.quantize import quantize_model
 from edgeq.runtime import Interpreter
 from edgeq.tflite_schema import op_name, read_model, tensor_name

@@ -8,7 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import pytest
 
-from edgeq.calibration.equalize import equalize_cross_layer
+from edgeq.quantize.equalize import equalize_cross_layer
 from edgeq.calibration.quantize import quantize_model
 from edgeq.runtime import Interpreter
 from edgeq.tflite_schema import op_name, read_model

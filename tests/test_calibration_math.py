@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeq.calibration import methods as M
-from edgeq.calibration.stats import TensorStats
+from edgeq.quantize import weight_clipping
+from edgeq.quantize.calibration import methods as M
+from edgeq.quantize.calibration.stats import TensorStats
 
 
 def _int8_mse(x: np.ndarray, lo: float, hi: float) -> float:
@@ -132,7 +133,7 @@ def test_weight_clip_mse_per_channel():
         return np.sum((w[c] - np.clip(np.round(w[c] / sc), -qmax, qmax) * sc) ** 2)
 
     for bits in (8, 4):
-        t = M.weight_clip_mse(w, axis=0, bits=bits)
+        t = weight_clipping.weight_clip_mse(w, axis=0, bits=bits)
         assert t.shape == (8,)
         assert np.all(t <= amax + 1e-12)
         for c in range(8):  # never worse than no clipping
@@ -140,11 +141,11 @@ def test_weight_clip_mse_per_channel():
         # brute force on the long-tailed channel: within 2 % of the best of 400 thresholds
         grid = np.linspace(0.05, 1, 400) * amax[2]
         assert err(2, t[2], bits) <= 1.02 * min(err(2, g, bits) for g in grid)
-    t4 = M.weight_clip_mse(w, axis=0, bits=4)
+    t4 = weight_clipping.weight_clip_mse(w, axis=0, bits=4)
     assert t4[2] < 0.7 * amax[2]  # 4 bits: the Laplace tail is clipped hard (analytic optimum ~5b)
     assert err(2, t4[2], 4) < 0.7 * err(2, amax[2], 4)
     assert np.all(np.delete(t4 / amax, 2) > 0.9)  # uniform channels barely are
-    clipped = M.clip_weights(w, t4, axis=0)
+    clipped = weight_clipping.clip_weights(w, t4, axis=0)
     assert np.abs(clipped).max(axis=1) == pytest.approx(np.minimum(amax, t4))
 
 

@@ -8,7 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 from edgeq.calibration.quantize import quantize_model
-from edgeq.calibration.weights import clip_model_weights
+from edgeq.quantize.weight_clipping import clip_model_weights
 from edgeq.tflite_schema import op_name, read_model
 
 IN = 30_000  # inputs per output channel: enough for the Laplace tail to pass the 8-bit optimum (~9.9 b)

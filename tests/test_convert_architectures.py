@@ -39,7 +39,7 @@ def test_architecture_converts_fully_integer(name):
 
 
 def test_layernorm_rewrite_is_exact_and_reported():
-    from edgeq.graph_rewrites import apply_rewrites
+    from edgeq.quantize.graph_rewrites import apply_rewrites
     from edgeq.model_source import from_keras_model
 
     fm = from_keras_model(zoo.attention())

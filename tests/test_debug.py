@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from edgeq.calibration import constraint_violations
+from edgeq.quantize.calibration import constraint_violations
 from edgeq.calibration.quantize import quantize_model
 from edgeq.debug import compare_layers, debug_command
 

@@ -10,13 +10,13 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .apply import apply_ranges
-from .observers import SampleSource, iterate_samples
+from ..quantize.calibration.apply import apply_ranges
+from ..quantize.calibration.observers import SampleSource, iterate_samples
 
 
 def calibrate(float_model: bytes, samples: SampleSource) -> bytes:
     """The float model with TFLite's own min/max recorded on every activation."""
-    from ..quantize import calibrate as core_calibrate
+    from ..quantize.tf_bridge import calibrate as core_calibrate
 
     return core_calibrate(float_model, list(iterate_samples(samples)))
 
@@ -24,7 +24,7 @@ def calibrate(float_model: bytes, samples: SampleSource) -> bytes:
 def mlir_quantize(calibrated: bytes, *, per_tensor: bool = False, int8_io: bool = True,
                   denylisted_nodes: Sequence[str] | None = None) -> bytes:
     """The converter's quantizer on a calibrated model (int8 I/O unless ``int8_io`` is False)."""
-    from ..quantize import quantize
+    from ..quantize.tf_bridge import quantize
 
     return quantize(calibrated, io="int8" if int8_io else "float", per_tensor=per_tensor,
                     denylisted_nodes=denylisted_nodes)
@@ -40,17 +40,17 @@ def quantize_model(float_model: bytes, samples: SampleSource, method: str = "mse
     ``weight_clipping`` clips conv/FC weights per channel to their MSE-optimal int8 range;
     ``bias_correction`` then removes the mean output error of each conv/FC on the samples.
     """
-    from . import activation_ranges
+    from ..quantize.calibration import activation_ranges
 
     if equalize:
         if ranges is not None:
             raise ValueError("ranges belong to the model before equalization: pass one or the other")
-        from .equalize import equalize_cross_layer
+        from ..quantize.equalize import equalize_cross_layer
         float_model, _ = equalize_cross_layer(float_model)
     if weight_clipping:
         if ranges is not None:
             raise ValueError("ranges belong to the model before weight clipping: pass one or the other")
-        from .weights import clip_model_weights
+        from ..quantize.weight_clipping import clip_model_weights
         float_model, _ = clip_model_weights(float_model)
     data = [s for s in iterate_samples(samples)]
     calibrated = calibrate(float_model, data)
@@ -60,6 +60,6 @@ def quantize_model(float_model: bytes, samples: SampleSource, method: str = "mse
         calibrated = apply_ranges(calibrated, ranges)
     quant = mlir_quantize(calibrated, per_tensor=per_tensor, int8_io=int8_io)
     if bias_correction:
-        from .bias_correction import correct_bias
+        from ..quantize.bias_correction import correct_bias
         quant, _ = correct_bias(float_model, quant, data)
     return quant

@@ -16,7 +16,7 @@ from ..errors import EdgeqError
 from ..evaluate import sqnr_db
 from ..runtime import Interpreter
 from ..tflite_schema import read_model, tensor_name, tensor_type_code
-from .observers import SampleSource, iterate_samples
+from ..quantize.calibration.observers import SampleSource, iterate_samples
 from .quantize import calibrate, mlir_quantize
 
 try:
@@ -56,8 +56,7 @@ def layer_sensitivity(float_model: bytes, calibration: SampleSource, evaluation:
     ``evaluation`` defaults to the calibration samples; ``labels`` (one int per
     evaluation sample) switches the ranking to top-1 accuracy of the first output.
     """
-    from . import activation_ranges
-    from .apply import apply_ranges
+    from ..quantize.calibration import activation_ranges, apply_ranges
 
     cal = list(iterate_samples(calibration))
     ev = list(iterate_samples(evaluation)) if evaluation is not None else cal

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import EdgeqError
+from ...errors import EdgeqError
 from .apply import TensorRanges, apply_ranges, constraint_violations
-from .methods import METHODS, weight_clip_mse, clip_weights
+from .methods import METHODS
 from .observers import SampleSource, collect_statistics
 
-__all__ = ["activation_ranges", "apply_ranges", "constraint_violations", "METHODS", "TensorRanges",
-           "weight_clip_mse", "clip_weights"]
+__all__ = ["activation_ranges", "apply_ranges", "constraint_violations", "METHODS", "TensorRanges"]
 
 
 def activation_ranges(float_model: bytes, samples: SampleSource, method: str = "minmax", *,
@@ -33,7 +32,7 @@ def activation_ranges(float_model: bytes, samples: SampleSource, method: str = "
     if not 50.0 < percentile <= 100.0:
         raise EdgeqError(f"percentile {percentile} is out of range: give a value in (50, 100], e.g. 99.99")
     stats, names = collect_statistics(float_model, samples, progress=progress)
-    from ..tflite_schema import read_model
+    from ...tflite_schema import read_model
     inputs = set(int(i) for i in read_model(float_model).subgraphs[0].inputs) if keep_inputs else set()
     fn = METHODS[method]
     kw: dict[str, Any] = {"percentile": percentile} if method == "percentile" else {}

@@ -2,7 +2,7 @@
 
 The float model runs over the calibration samples (TFLite's calibrator records
 each tensor's range); edgeq may then replace those ranges with better ones
-(``edgeq.calibration``); TFLite's MLIR quantizer finally rewrites the model with
+(``edgeq.quantize.calibration``); TFLite's MLIR quantizer finally rewrites the model with
 int8 activations, per-channel int8 weights and int32 biases, so the result
 respects every constraint of the stock kernels.
 """
@@ -15,10 +15,10 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .datasets import Samples
-from .errors import EdgeqError, ModelError
-from .model_source import _first_line
-from .progress import progress
+from ..datasets import Samples
+from ..errors import EdgeqError, ModelError
+from ..model_source import _first_line
+from ..progress import progress
 
 IO_TYPES = ("int8", "uint8", "float")
 

@@ -10,9 +10,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..errors import DataError
-from ..runtime import Interpreter
-from ..tflite_schema import read_model, tensor_name, tensor_type_code
+from ...errors import DataError
+from ...runtime import Interpreter
+from ...tflite_schema import read_model, tensor_name, tensor_type_code
 from .stats import TensorStats
 
 SampleSource = Iterable[Sequence[np.ndarray]] | Callable[[], Iterable[Sequence[np.ndarray]]]

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .tflite_schema import op_name, read_model, schema, write_model
+from ..tflite_schema import op_name, read_model, schema, write_model
 
 
 def _opcode_index(model: Any, builtin: int) -> int:

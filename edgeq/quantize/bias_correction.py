@@ -19,7 +19,7 @@ import numpy as np
 
 from ..runtime import Interpreter
 from ..tflite_schema import op_name, read_model, tensor_name, write_model
-from .observers import SampleSource, iterate_samples
+from .calibration.observers import SampleSource, iterate_samples
 
 _TARGETS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
 # fused activation → its linear region (ActivationFunctionType codes)

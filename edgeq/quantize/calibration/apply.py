@@ -13,8 +13,8 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import EdgeqError, ModelError
-from ..tflite_schema import read_model, tensor_name, write_model, op_name
+from ...errors import EdgeqError, ModelError
+from ...tflite_schema import read_model, tensor_name, write_model, op_name
 
 Range = tuple[float, float]
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..tflite_schema import op_name, read_model, write_model
-from .buffers import float_constant, store_float
+from .constants import float_constant, store_float
 
 _FIRST = {"CONV_2D", "DEPTHWISE_CONV_2D"}
 _SECOND = {"CONV_2D"}

@@ -10,7 +10,6 @@ represent 0 exactly (padding, ReLU) and the quantizer would nudge it anyway.
 * ``entropy``: TensorRT's KL-divergence calibration on the magnitude histogram
   (reference vs. 128-bin quantized distribution), as ONNX Runtime re-implements it.
 
-``weight_clip_mse`` does the MSE search per output channel for symmetric int8 weights.
 """
 from __future__ import annotations
 
@@ -195,37 +194,3 @@ METHODS: dict[str, Callable[..., Range]] = {
     "mse": mse,
     "entropy": entropy,
 }
-
-
-def weight_clip_mse(w: np.ndarray, axis: int = 0, bits: int = 8, grid: int = 100) -> np.ndarray:
-    """Per-channel clip threshold ``t`` minimizing the symmetric int``bits`` error of ``w``.
-
-    Channels lie along ``axis`` (TFLite: 0 for CONV_2D/FULLY_CONNECTED, 3 for
-    DEPTHWISE_CONV_2D). The error is computed exactly by quantizing each channel
-    with ``scale = t / (2**(bits-1) - 1)`` for ``grid`` thresholds from 20 % to 100 %
-    of its max magnitude. Returns one threshold per channel.
-    """
-    w = np.asarray(w, dtype=np.float64)
-    ch = np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)
-    qmax = 2 ** (bits - 1) - 1
-    amax = np.abs(ch).max(axis=1)
-    ratios = np.linspace(0.2, 1.0, grid)
-    best_err = np.full(ch.shape[0], np.inf)
-    best_t = amax.copy()
-    for r in ratios:
-        t = amax * r
-        scale = np.where(t > 0, t / qmax, 1.0)[:, None]
-        q = np.clip(np.round(ch / scale), -qmax, qmax) * scale
-        err = np.sum((ch - q) ** 2, axis=1)
-        better = err < best_err
-        best_err = np.where(better, err, best_err)
-        best_t = np.where(better, t, best_t)
-    return best_t
-
-
-def clip_weights(w: np.ndarray, thresholds: np.ndarray, axis: int = 0) -> np.ndarray:
-    """``w`` with each channel along ``axis`` clipped to ``±thresholds[channel]``."""
-    shape = [1] * np.ndim(w)
-    shape[axis] = -1
-    t = np.asarray(thresholds).reshape(shape)
-    return np.clip(w, -t, t).astype(np.asarray(w).dtype)
