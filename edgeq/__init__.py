@@ -13,7 +13,7 @@ def __getattr__(name: str):
         from .converter import convert
         return convert
     if name == "inspect_model":
-        from .model_info import summarize
+        from .analysis.model_info import summarize
         return summarize
     if name == "delegate_path":
         from .runtime import delegate_path

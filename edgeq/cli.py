@@ -177,7 +177,7 @@ def convert(ctx, model, data, output, eval_data, labels, io, activations, per_te
 def inspect(model, as_json) -> None:
     """Show what MODEL.tflite holds: inputs and outputs with their quantization, every op with its
     tensor types, weight bytes by type, and any op that is not integer."""
-    from .model_info import summarize
+    from .analysis.model_info import summarize
     from .report import format_summary
 
     p = Path(model)
@@ -192,7 +192,7 @@ def inspect(model, as_json) -> None:
 
 # Commands that live in their own packages; registered when those packages are present.
 _EXTERNAL = {
-    "debug": "edgeq.debug:debug_command",
+    "debug": "edgeq.analysis.debug:debug_command",
     "profile": "edgeq.profiling.cli:profile",
     "devices": "edgeq.profiling.cli:devices",
     "lab": "edgeq.lab.cli:lab",

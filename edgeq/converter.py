@@ -18,9 +18,9 @@ import numpy as np
 from . import __version__, manifest
 from .datasets import ImageOptions, Samples, load_samples
 from .errors import DataError, NotIntegerError
-from .evaluate import compare
+from .analysis.evaluate import compare
 from .quantize.graph_rewrites import apply_rewrites
-from .model_info import summarize
+from .analysis.model_info import summarize
 from .model_source import FloatModel, from_keras_model, load_model
 from .quantize.tf_bridge import IO_TYPES, calibrate, quantize, quantize_16x8
 from .runtime import find_runtime

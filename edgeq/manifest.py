@@ -82,7 +82,7 @@ def embed(model: bytes, manifest: dict) -> bytes:
 
 def extract(model: bytes) -> dict | None:
     """The manifest of a model converted by edgeq, or None."""
-    from .model_info import manifest_of
+    from .analysis.model_info import manifest_of
 
     return manifest_of(read_model(model))
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from edgeq.quantize.calibration import constraint_violations
 from edgeq.calibration.quantize import quantize_model
-from edgeq.debug import compare_layers, debug_command
+from edgeq.analysis.debug import compare_layers, debug_command
 
 LAYERS = ["stem", "bad_conv", "mid_conv", "pool", "flat", "head", "prob"]
 
@@ -128,7 +128,7 @@ def test_cli_rejects_bad_input(models, tmp_path):
 
 
 def test_sensitivity_ranks_the_broken_layer_first(models):
-    from edgeq.calibration.sensitivity import layer_sensitivity
+    from edgeq.analysis.sensitivity import layer_sensitivity
 
     fb, _ = models
     ev = _samples(3, 16)

@@ -15,7 +15,7 @@ from typing import Any, Collection, Sequence
 import numpy as np
 
 from ..errors import DataError, EdgeqError
-from ..evaluate import sqnr_db
+from ..analysis.evaluate import sqnr_db
 from ..progress import progress as progress_bar
 from ..runtime import Interpreter
 from .transform import Int4Plan, emit_int4, plan_int4

@@ -5,9 +5,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .datasets import Samples
-from .progress import progress
-from .runtime import Interpreter
+from ..datasets import Samples
+from ..progress import progress
+from ..runtime import Interpreter
 
 
 def sqnr_db(ref: np.ndarray, test: np.ndarray) -> float:

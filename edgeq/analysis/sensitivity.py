@@ -12,17 +12,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..calibration.quantize import calibrate, mlir_quantize
 from ..errors import EdgeqError
-from ..evaluate import sqnr_db
+from ..quantize.calibration.observers import SampleSource, iterate_samples
 from ..runtime import Interpreter
 from ..tflite_schema import read_model, tensor_name, tensor_type_code
-from ..quantize.calibration.observers import SampleSource, iterate_samples
-from .quantize import calibrate, mlir_quantize
+from .evaluate import sqnr_db
 
 try:
     from ..layer_names import op_layer_names
 except ImportError:  # pragma: no cover - the debug module carries the same fallback
-    from ..debug import op_layer_names  # type: ignore[attr-defined]
+    from .debug import op_layer_names  # type: ignore[attr-defined]
 
 
 @dataclass

@@ -23,12 +23,12 @@ from typing import Any, Iterable, Sequence
 import click
 import numpy as np
 
-from .errors import EdgeqError, ModelError
-from .runtime import Interpreter
-from .tflite_schema import op_name, read_model, tensor_name
+from ..errors import EdgeqError, ModelError
+from ..runtime import Interpreter
+from ..tflite_schema import op_name, read_model, tensor_name
 
 try:  # the lead's module; the fallback below keeps this file usable without it
-    from .layer_names import op_layer_names
+    from ..layer_names import op_layer_names
 except ImportError:  # pragma: no cover
     def op_layer_names(model: Any, known_layers: Sequence[str] | None = None, subgraph: int = 0) -> list[str]:
         m = read_model(model) if isinstance(model, (bytes, bytearray)) else model
@@ -300,7 +300,7 @@ def _load_data(data: str, float_model: bytes,
     """Samples (batch-1 lists) and labels, if the data has them."""
     interp = Interpreter(float_model, resolver="builtin")
     try:
-        from .datasets import InputSpec, load_samples
+        from ..datasets import InputSpec, load_samples
     except ImportError:  # pragma: no cover - only before the datasets module lands
         return _load_npy_fallback(data, interp, max_samples), None
     specs = [InputSpec(s.name, s.shape, s.dtype) for s in interp.inputs]
@@ -348,7 +348,7 @@ def debug_command(float_model: str, quant_model: str, data: str, max_samples: in
     samples, labels = _load_data(data, fb, max_samples)
     report = compare_layers(fb, qb, samples)
     if sensitivity:
-        from .calibration.sensitivity import layer_sensitivity
+        from .sensitivity import layer_sensitivity
         report.sensitivity = layer_sensitivity(fb, samples, samples, labels=labels)
     if output:
         write_report(report, Path(output))

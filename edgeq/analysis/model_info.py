@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .layer_names import op_layer_names, output_layer_map
-from .tflite_schema import buffer_bytes, op_name, read_model, tensor_name, tensor_type_names
+from ..layer_names import op_layer_names, output_layer_map
+from ..tflite_schema import buffer_bytes, op_name, read_model, tensor_name, tensor_type_names
 
 FLOAT_TYPES = {"float32", "float16", "float64", "bfloat16"}
 #: ops that only move or reshape data; integer whenever their tensors are
