@@ -121,7 +121,7 @@ def convert(ctx, model, data, output, eval_data, labels, io, activations, per_te
     if recipe:
         from click.core import ParameterSource
 
-        from .manifest import load_recipe
+        from .converter.manifest import load_recipe
 
         r = load_recipe(recipe)
 

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from edgeq.manifest import extract
+from edgeq.converter.manifest import extract
 from edgeq.micro import MicroInterpreter
 from edgeq.runtime import Interpreter
 

@@ -15,15 +15,16 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import __version__, manifest
-from .datasets import ImageOptions, Samples, load_samples
-from .errors import DataError, NotIntegerError
-from .analysis.evaluate import compare
-from .quantize.graph_rewrites import apply_rewrites
-from .analysis.model_info import summarize
-from .model_source import FloatModel, from_keras_model, load_model
-from .quantize.tf_bridge import IO_TYPES, calibrate, quantize, quantize_16x8
-from .runtime import find_runtime
+from .. import __version__
+from . import manifest
+from ..datasets import ImageOptions, Samples, load_samples
+from ..errors import DataError, NotIntegerError
+from ..analysis.evaluate import compare
+from ..quantize.graph_rewrites import apply_rewrites
+from ..analysis.model_info import summarize
+from ..model_source import FloatModel, from_keras_model, load_model
+from ..quantize.tf_bridge import IO_TYPES, calibrate, quantize, quantize_16x8
+from ..runtime import find_runtime
 
 CALIBRATION_METHODS = ("minmax", "percentile", "mse", "entropy")
 
@@ -38,7 +39,7 @@ class ConversionResult:
 
     def save(self, path: str | os.PathLike, manifest_sidecar: bool = True) -> Path:
         """Write the model (and ``NAME.manifest.json`` beside it), each atomically."""
-        from .atomic import write_bytes_atomic, write_text_atomic
+        from ..atomic import write_bytes_atomic, write_text_atomic
 
         dest = Path(path)
         if manifest_sidecar and self.report.get("manifest"):
@@ -231,7 +232,7 @@ def _int4_weights(qmodel: bytes, float_model: bytes, calib: Samples, ev: Samples
                   layers: Sequence[str] | None, rounding: str, max_drop: float, known_layers: Sequence[str] | None,
                   show_progress: bool) -> tuple[bytes, dict]:
     """int8 model → packed int4 weights where stock runtimes run them exactly (``edgeq.int4``)."""
-    from .int4 import mixed_precision, to_int4
+    from ..int4 import mixed_precision, to_int4
 
     if len(calib.inputs) != 1:
         raise DataError("int4 weights are supported for single-input models for now: use --weights int8")
@@ -248,13 +249,13 @@ def _improve_float_model(float_model: bytes, equalize: bool, weight_clipping: bo
     """Float-graph changes before calibration: exact rewrites, then the optional numeric ones."""
     float_model, done = apply_rewrites(float_model)  # e.g. LayerNorm's NEG, which would stay float
     if equalize:
-        from .quantize.equalize import equalize_cross_layer
+        from ..quantize.equalize import equalize_cross_layer
 
         float_model, pairs = equalize_cross_layer(float_model)
         if pairs:
             done["cross_layer_equalization_pairs"] = pairs
     if weight_clipping:
-        from .quantize.weight_clipping import clip_model_weights
+        from ..quantize.weight_clipping import clip_model_weights
 
         float_model, n = clip_model_weights(float_model)
         if n:
@@ -272,14 +273,14 @@ def _quantize_model(float_model: bytes, calib: Samples, *, acts: str, io: str, p
         return quantize_16x8(float_model, calib, io=io, per_tensor=per_tensor, show_progress=show_progress), notes
     calibrated = calibrate(float_model, calib, show_progress=show_progress)
     if calibration != "minmax":
-        from .quantize.calibration import activation_ranges, apply_ranges
+        from ..quantize.calibration import activation_ranges, apply_ranges
 
         ranges = activation_ranges(float_model, calib, calibration, percentile=percentile, progress=show_progress)
         calibrated = apply_ranges(calibrated, ranges)
         notes["ranges"] = len(ranges)
     qmodel = quantize(calibrated, io=io, per_tensor=per_tensor, denylisted_nodes=keep_float)
     if bias_correction:
-        from .quantize.bias_correction import correct_bias
+        from ..quantize.bias_correction import correct_bias
 
         qmodel, n = correct_bias(float_model, qmodel, list(calib))
         notes["bias_corrected"] = n

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .datasets import Samples
-from .errors import EdgeqError
-from .tflite_schema import read_model, schema, write_model
+from ..datasets import Samples
+from ..errors import EdgeqError
+from ..tflite_schema import read_model, schema, write_model
 
 METADATA_NAME = "edgeq_manifest"
 #: recipe keys accepted by ``edgeq convert --recipe`` (same names as the Python API)
@@ -82,7 +82,7 @@ def embed(model: bytes, manifest: dict) -> bytes:
 
 def extract(model: bytes) -> dict | None:
     """The manifest of a model converted by edgeq, or None."""
-    from .analysis.model_info import manifest_of
+    from ..analysis.model_info import manifest_of
 
     return manifest_of(read_model(model))
 

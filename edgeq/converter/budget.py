@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .datasets import Samples
-from .errors import DataError, EdgeqError
-from .analysis.evaluate import compare
+from ..datasets import Samples
+from ..errors import DataError, EdgeqError
+from ..analysis.evaluate import compare
 
 #: samples used to rank layers (the final check always uses the whole eval set)
 SENSITIVITY_SAMPLES = 200
@@ -67,7 +67,7 @@ def meet_budget(src: Any, float_model: bytes, calib: Samples, ev: Samples, max_d
     if not allow_float_layers:
         trail.append({"step": "float layers", "skipped": "float is not allowed: add --allow-float budget"})
         return done(False, best)
-    from .analysis.sensitivity import layer_sensitivity, quantizable_layers
+    from ..analysis.sensitivity import layer_sensitivity, quantizable_layers
 
     cal = [x for x in calib]
     ev_small = Samples([x[:SENSITIVITY_SAMPLES] for x in ev.inputs],
