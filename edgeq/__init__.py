@@ -4,7 +4,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "convert", "inspect_model", "delegate_path", "Interpreter"]
+__all__ = ["__version__", "convert", "ConversionResult", "ConvertOptions", "inspect_model", "delegate_path",
+           "Interpreter"]
 
 
 def __getattr__(name: str):
@@ -12,6 +13,12 @@ def __getattr__(name: str):
     if name == "convert":
         from .converter import convert
         return convert
+    if name == "ConversionResult":
+        from .converter import ConversionResult
+        return ConversionResult
+    if name == "ConvertOptions":
+        from .options import ConvertOptions
+        return ConvertOptions
     if name == "inspect_model":
         from .analysis.model_info import summarize
         return summarize

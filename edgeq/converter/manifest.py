@@ -12,19 +12,15 @@ import hashlib
 import json
 import platform
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..datasets import Samples
 from ..errors import EdgeqError
+from ..options import OPTION_NAMES, ConvertOptions
 from ..tflite_schema import read_model, schema, write_model
 
 METADATA_NAME = "edgeq_manifest"
-#: recipe keys accepted by ``edgeq convert --recipe`` (same names as the Python API)
-RECIPE_KEYS = ("io", "activations", "per_tensor", "allow_float", "calibration", "percentile", "equalize",
-               "bias_correction", "weight_clipping", "max_accuracy_drop", "weights", "int4_layers",
-               "int4_rounding", "max_samples", "image")
 
 
 def samples_sha256(samples: Samples) -> str:
@@ -49,13 +45,14 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def build(report: dict, recipe: dict, calib: Samples) -> dict:
+def build(report: dict, options: ConvertOptions, calib: Samples) -> dict:
+    """The manifest of a conversion: ``options`` are the resolved options it ran with."""
     ev = report.get("evaluation")
     return {
         "format": "edgeq-manifest/1",
         "source": {"name": Path(report["source"]["path"]).name, "kind": report["source"]["kind"],
                    "sha256": report["source"]["sha256"]},
-        "recipe": recipe,
+        "recipe": options.recipe(),
         "calibration_data": {"samples": len(calib), "sha256": samples_sha256(calib)},
         "graph_rewrites": report.get("graph_rewrites", {}),
         "versions": _versions(),
@@ -87,8 +84,8 @@ def extract(model: bytes) -> dict | None:
     return manifest_of(read_model(model))
 
 
-def load_recipe(path: str) -> dict[str, Any]:
-    """Recipe options from a manifest (sidecar JSON or a converted .tflite) or a plain recipe JSON."""
+def load_recipe(path: str) -> ConvertOptions:
+    """The options of a manifest (sidecar JSON or a converted .tflite) or of a plain recipe JSON."""
     p = Path(path)
     if not p.is_file():
         raise EdgeqError(f"recipe '{path}' does not exist: give an OUT.manifest.json, a converted .tflite, "
@@ -101,8 +98,8 @@ def load_recipe(path: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise EdgeqError(f"recipe '{path}' holds no edgeq recipe: give an OUT.manifest.json written by edgeq convert")
     recipe = doc.get("recipe", doc)
-    unknown = sorted(set(recipe) - set(RECIPE_KEYS))
+    unknown = sorted(set(recipe) - set(OPTION_NAMES))
     if unknown:
         raise EdgeqError(f"recipe '{path}' has unknown option(s) {', '.join(unknown)}: "
-                         f"use only {', '.join(RECIPE_KEYS)}")
-    return recipe
+                         f"use only {', '.join(OPTION_NAMES)}")
+    return ConvertOptions.from_recipe(recipe)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,15 +19,13 @@ from .. import __version__
 from . import manifest
 from ..datasets import ImageOptions, Samples, load_samples
 from ..errors import DataError, NotIntegerError
+from ..options import ConvertOptions
 from ..analysis.evaluate import compare
 from ..quantize.graph_rewrites import apply_rewrites
 from ..analysis.model_info import summarize
 from ..model_source import FloatModel, from_keras_model, load_model
-from ..quantize.tf_bridge import IO_TYPES, calibrate, quantize, quantize_16x8
+from ..quantize.tf_bridge import calibrate, quantize, quantize_16x8
 from ..runtime import find_runtime
-
-CALIBRATION_METHODS = ("minmax", "percentile", "mse", "entropy")
-
 
 @dataclass
 class ConversionResult:
@@ -97,21 +95,17 @@ def _matches(op: dict, allowed: set[str]) -> bool:
 
 
 def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | os.PathLike | Samples | None = None,
-            labels: str | os.PathLike | None = None, io: str = "int8", per_tensor: bool = False,
-            allow_float: Sequence[str] = (), activations: str = "int8",
-            calibration: str = "mse", percentile: float = 99.99, equalize: bool = True,
-            bias_correction: bool = False, weight_clipping: bool = False,
-            max_accuracy_drop: float | None = None, weights: str = "int8",
-            int4_layers: Sequence[str] | None = None, int4_rounding: str = "gptq",
-            max_samples: int | None = 500,
-            image: ImageOptions | None = None, show_progress: bool = False) -> ConversionResult:
+            labels: str | os.PathLike | None = None, options: ConvertOptions | None = None,
+            show_progress: bool = False, **option_values: Any) -> ConversionResult:
     """Convert ``model`` (path, Keras model) to a fully-integer TFLite model.
 
     ``data`` calibrates (folder of images, .npy, .npz, ``module:function`` or ``Samples``);
-    ``eval_data`` (optional) measures agreement with the float model. ``calibration``
-    picks activation ranges (``mse`` by default; ``minmax`` is what TFLite does);
-    ``equalize`` applies cross-layer equalization, ``weight_clipping`` MSE-optimal weight
-    clipping and ``bias_correction`` corrects biases on the calibration data.
+    ``eval_data`` (optional) measures agreement with the float model. ``options`` (a
+    :class:`~edgeq.options.ConvertOptions`) holds every choice; its fields may also be given
+    as keyword arguments, which override ``options``: ``calibration`` picks activation
+    ranges (``mse`` by default; ``minmax`` is what TFLite does); ``equalize`` applies
+    cross-layer equalization, ``weight_clipping`` MSE-optimal weight clipping and
+    ``bias_correction`` corrects biases on the calibration data.
     ``max_accuracy_drop`` (points, needs ``eval_data``) moves to int16 activations, then —
     only for layers ``allow_float`` permits, or with ``allow_float=["budget"]`` — to float
     for the most sensitive layers until the drop is within budget. ``weights="int4"`` stores
@@ -121,29 +115,21 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
     :class:`~edgeq.errors.NotIntegerError` when an op would stay float and is not allowed.
     """
     t0 = time.perf_counter()
-    if activations not in ("int8", "int16"):
-        raise DataError(f"--activations {activations} is not supported: choose int8 or int16")
-    if activations == "int16" and io == "int8":
-        io = "int16"  # 16x8 models take int16 I/O by default
-    if io not in IO_TYPES + ("int16",) or (io == "int16" and activations != "int16"):
-        raise DataError(f"--io {io} is not supported here: choose one of {', '.join(IO_TYPES)} "
-                        "(int16 with --activations int16)")
-    if calibration not in CALIBRATION_METHODS:
-        raise DataError(f"unknown calibration '{calibration}': choose one of {', '.join(CALIBRATION_METHODS)}")
-    if weights not in ("int8", "int4", "mixed"):
-        raise DataError(f"--weights {weights} is not supported: choose int8, int4 or mixed")
-    if int4_layers and weights == "int8":
-        weights = "int4"  # naming int4 layers asks for int4 weights there
-    if max_accuracy_drop is not None and eval_data is None:
+    opts = (options or ConvertOptions()).replace(**option_values).resolved()
+    if opts.max_accuracy_drop is not None and eval_data is None:
         raise DataError("--max-accuracy-drop needs --eval-data to measure the drop against float: add it")
-    if weights == "mixed" and eval_data is None:
+    if opts.weights == "mixed" and eval_data is None:
         raise DataError("--weights mixed needs --eval-data to measure each layer's cost: add it")
-    if weights != "int8" and activations != "int8":
-        raise DataError("int4 weights go with int8 activations in TFLite's kernels: drop --activations int16")
+    io, activations, per_tensor = opts.io, opts.activations, opts.per_tensor
+    calibration, percentile, bias_correction = opts.calibration, opts.percentile, opts.bias_correction
+    max_accuracy_drop, weights, int4_layers, int4_rounding = (opts.max_accuracy_drop, opts.weights,
+                                                              opts.int4_layers, opts.int4_rounding)
+    max_samples, image = opts.max_samples, opts.image
     src = _source(model)
     image = image or ImageOptions()
     if image.normalize is None and src.image_hint.get("normalize"):
         image = ImageOptions(image.size, image.color, image.layout, src.image_hint["normalize"])
+        opts = opts.replace(image=image)
     calib = _in_model_order(data, src) if isinstance(data, Samples) else load_samples(
         data, src.inputs, image=image, max_samples=max_samples, role="calibration")
     ev = None
@@ -152,8 +138,8 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
             eval_data, src.inputs, image=image, max_samples=None, role="eval")
         if labels is not None:
             ev.labels = _load_labels(labels, len(ev))
-    allowed = {a.strip() for a in allow_float if a.strip()}
-    float_model, improvements = _improve_float_model(src.tflite, equalize, weight_clipping)
+    allowed = set(opts.allow_float)
+    float_model, improvements = _improve_float_model(src.tflite, opts.equalize, opts.weight_clipping)
 
     def build(acts: str, keep_float: Sequence[str] = ()) -> tuple[bytes, dict]:
         # TFLite's 16x8 models take int16 or float I/O: an int8/uint8 request becomes int16
@@ -214,13 +200,7 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
         report["calibration"]["read_as"]["normalize_why"] = src.image_hint["why"]
     if evaluation is not None:
         evaluation["data"] = str(ev.source)
-    recipe = {"io": io, "activations": activations, "per_tensor": per_tensor, "allow_float": sorted(allowed),
-              "calibration": calibration, "percentile": percentile, "equalize": equalize,
-              "bias_correction": bias_correction, "weight_clipping": weight_clipping,
-              "max_accuracy_drop": max_accuracy_drop, "weights": weights,
-              "int4_layers": sorted(int4_layers) if int4_layers else None, "int4_rounding": int4_rounding,
-              "max_samples": max_samples, "image": asdict(image)}
-    report["manifest"] = manifest.build(report, recipe, calib)
+    report["manifest"] = manifest.build(report, opts, calib)
     qmodel = manifest.embed(qmodel, report["manifest"])
     report["sizes"]["quant_bytes"] = len(qmodel)
     report["sizes"]["compression"] = round(len(src.tflite) / len(qmodel), 3)

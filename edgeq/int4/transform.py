@@ -20,7 +20,7 @@ from . import compat, graph, quantize
 from .names import weight_layer_names
 from .packing import pack_int4
 
-ROUNDINGS = ("nearest", "gptq")
+ROUNDINGS = ("gptq", "nearest")
 #: ops tried besides graph.WEIGHT_OPS (constant right-hand side, per-tensor); LiteRT 2.3 refuses
 #: int4 here, and the verification step is what keeps them int8 (not a hard-coded rule)
 EXTRA_OPS = {"BATCH_MATMUL": 1}
