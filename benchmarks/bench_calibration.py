@@ -3,12 +3,13 @@
 One command: ``.venv/bin/python benchmarks/bench_calibration.py``. Trains four small
 models (seconds each, one per seed) on sklearn digits, converts each to float
 TFLite, then quantizes it to full int8 with (a) the plain TFLiteConverter and a
-representative dataset and (b) edgeq with every calibration method, with MSE
-ranges after cross-layer equalization, and with that plus bias correction, all on
-the same calibration samples, with per-channel weights (TFLite's default) and
-per-tensor weights (what many NPUs need). Reports accuracy on the held-out split
-and the logits' SQNR against the float model, prints a table and writes
-``benchmarks/results/calibration.json``.
+representative dataset and (b) edgeq's quantize stage, the one ``edgeq convert``
+runs (graph rewrites included), with every calibration method, with MSE ranges
+after cross-layer equalization (convert's defaults), and with that plus bias
+correction, all on the same calibration samples, with per-channel weights
+(TFLite's default) and per-tensor weights (what many NPUs need). Reports accuracy
+on the held-out split and the logits' SQNR against the float model, prints a
+table and writes ``benchmarks/results/calibration.json``.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from edgeq.quantize.calibration import METHODS  # noqa: E402
-from edgeq.calibration.quantize import quantize_model  # noqa: E402
+from edgeq.options import ConvertOptions  # noqa: E402
+from edgeq.quantize.stage import quantize_stage  # noqa: E402
 from edgeq.runtime import Interpreter  # noqa: E402
 
 
@@ -158,7 +160,15 @@ def evaluate(model: bytes, x: np.ndarray, y: np.ndarray, ref: np.ndarray | None 
     return out, logits
 
 
-COLUMNS = ["tflite_int8"] + [f"edgeq_{m}" for m in METHODS] + ["edgeq_mse_cle", "edgeq_mse_cle_bc"]
+def edgeq_columns(per_tensor: bool) -> dict[str, ConvertOptions]:
+    """edgeq's quantize stage (what ``edgeq convert`` runs): each range method alone, then the defaults."""
+    cols = {f"edgeq_{m}": ConvertOptions(calibration=m, equalize=False, per_tensor=per_tensor) for m in METHODS}
+    cols["edgeq_mse_cle"] = ConvertOptions(per_tensor=per_tensor)  # edgeq convert's defaults: mse after CLE
+    cols["edgeq_mse_cle_bc"] = ConvertOptions(per_tensor=per_tensor, bias_correction=True)
+    return cols
+
+
+COLUMNS = ["tflite_int8"] + list(edgeq_columns(False))
 DEFAULT = "edgeq_mse_cle"  # edgeq's recommended setting: MSE ranges after cross-layer equalization
 MODES = {"per_channel": False, "per_tensor": True}  # per-tensor weights: what many NPUs require
 
@@ -175,13 +185,8 @@ def evaluate_model(name: str, seed: int, n_cal: int) -> dict:
     out["float"], ref = evaluate(fb, xte, yte)
     for mode, per_tensor in MODES.items():
         res = {"tflite_int8": evaluate(tflite_int8(m, cal, per_tensor), xte, yte, ref)[0]}
-        for method in METHODS:
-            q = quantize_model(fb, cal, method, per_tensor=per_tensor)
-            res[f"edgeq_{method}"] = evaluate(q, xte, yte, ref)[0]
-        q = quantize_model(fb, cal, "mse", per_tensor=per_tensor, equalize=True)
-        res["edgeq_mse_cle"] = evaluate(q, xte, yte, ref)[0]
-        q = quantize_model(fb, cal, "mse", per_tensor=per_tensor, equalize=True, bias_correction=True)
-        res["edgeq_mse_cle_bc"] = evaluate(q, xte, yte, ref)[0]
+        for col, opts in edgeq_columns(per_tensor).items():
+            res[col] = evaluate(quantize_stage(fb, cal, opts).model, xte, yte, ref)[0]
         out[mode] = res
     return out
 

@@ -10,7 +10,9 @@ import pytest
 
 from edgeq.quantize.calibration import METHODS, activation_ranges, apply_ranges, constraint_violations
 from edgeq.quantize.calibration.apply import TensorRanges
-from edgeq.calibration.quantize import calibrate, mlir_quantize, quantize_model
+from edgeq.options import ConvertOptions
+from edgeq.quantize.stage import quantize_stage
+from edgeq.quantize.tf_bridge import calibrate, mlir_quantize
 from edgeq.errors import DataError, EdgeqError, ModelError
 from edgeq.runtime import Interpreter
 from edgeq.tflite_schema import read_model, tensor_name
@@ -70,7 +72,7 @@ def float_model() -> bytes:
 @pytest.fixture(scope="module")
 def quantized(float_model):
     cal = _samples(0, 64)
-    return {m: quantize_model(float_model, cal, m) for m in METHODS}
+    return {m: quantize_stage(float_model, cal, ConvertOptions(calibration=m, equalize=False)).model for m in METHODS}
 
 
 def test_calibrator_keeps_float_tensor_indices_and_names(float_model):

@@ -8,7 +8,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 from edgeq.quantize.bias_correction import correct_bias
-from edgeq.calibration.quantize import quantize_model
+from edgeq.options import ConvertOptions
+from edgeq.quantize.stage import quantize_stage
 from edgeq.runtime import Interpreter
 from edgeq.tflite_schema import op_name, read_model, tensor_name
 
@@ -64,7 +65,8 @@ def _dw_errors(fb: bytes, qb: bytes, samples) -> tuple[np.ndarray, float]:
 def test_bias_correction_removes_mean_error_on_held_out_data():
     fb = depthwise_model()
     cal, ev = _samples(0, 32), _samples(1, 32)
-    plain = quantize_model(fb, cal, "minmax", per_tensor=True)
+    opts = ConvertOptions(calibration="minmax", per_tensor=True, equalize=False)
+    plain = quantize_stage(fb, cal, opts).model
     fixed, n = correct_bias(fb, plain, cal)
     assert n >= 1
     err_plain, dw_plain, out_plain = _dw_errors(fb, plain, ev)
@@ -72,5 +74,6 @@ def test_bias_correction_removes_mean_error_on_held_out_data():
     assert np.abs(err_fixed).mean() < 0.3 * np.abs(err_plain).mean()
     assert dw_fixed > dw_plain + 1.5, (dw_plain, dw_fixed)
     assert out_fixed > out_plain, (out_plain, out_fixed)
-    # the switch in quantize_model does the same
-    assert quantize_model(fb, cal, "minmax", per_tensor=True, bias_correction=True) == fixed
+    # the quantize stage's option does the same
+    with_option = quantize_stage(fb, cal, opts.replace(bias_correction=True))
+    assert with_option.model == fixed and with_option.bias_corrected == n

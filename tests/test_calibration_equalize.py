@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from edgeq.quantize.equalize import equalize_cross_layer
-from edgeq.calibration.quantize import quantize_model
+from edgeq.quantize.stage import quantize_stage
+from edgeq.options import ConvertOptions
 from edgeq.runtime import Interpreter
 from edgeq.tflite_schema import op_name, read_model
 
@@ -80,8 +81,11 @@ def test_equalization_rescues_per_tensor_int8():
     fb = conv_pair_model()
     cal, ev = _samples(0, 32), _samples(1, 32)
     ref = _run(fb, ev)
-    plain = _sqnr(ref, _run(quantize_model(fb, cal, "minmax", per_tensor=True), ev))
-    equalized = _sqnr(ref, _run(quantize_model(fb, cal, "minmax", per_tensor=True, equalize=True), ev))
+    opts = ConvertOptions(calibration="minmax", per_tensor=True, equalize=False)
+    plain = _sqnr(ref, _run(quantize_stage(fb, cal, opts).model, ev))
+    stage = quantize_stage(fb, cal, opts.replace(equalize=True))
+    assert stage.calibrated.graph_rewrites == {"cross_layer_equalization_pairs": 1}
+    equalized = _sqnr(ref, _run(stage.model, ev))
     assert equalized > plain + 10, (plain, equalized)
 
 

@@ -7,7 +7,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 
-from edgeq.calibration.quantize import quantize_model
+from edgeq.options import ConvertOptions
+from edgeq.quantize.stage import quantize_stage
 from edgeq.quantize.weight_clipping import clip_model_weights
 from edgeq.tflite_schema import op_name, read_model
 
@@ -53,7 +54,8 @@ def test_clipping_reduces_int8_weight_error_against_the_original():
     cal = [[rng.normal(size=(1, IN)).astype(np.float32)] for _ in range(4)]
     errs = {}
     for clip in (False, True):
-        q, scale = _fc_weights(quantize_model(fb, cal, "minmax", weight_clipping=clip))
+        opts = ConvertOptions(calibration="minmax", equalize=False, weight_clipping=clip)
+        q, scale = _fc_weights(quantize_stage(fb, cal, opts).model)
         deq = q.astype(np.float64) * scale[:, None]
         errs[clip] = np.sum((deq - orig) ** 2, axis=1)
     assert np.all(errs[True][1:] < errs[False][1:]), errs

@@ -12,10 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from edgeq.quantize.calibration import constraint_violations
-from edgeq.calibration.quantize import quantize_model
 from edgeq.analysis.debug import compare_layers, debug_command
+from edgeq.options import ConvertOptions
+from edgeq.quantize.stage import quantize_stage
 
 LAYERS = ["stem", "bad_conv", "mid_conv", "pool", "flat", "head", "prob"]
+MINMAX = ConvertOptions(calibration="minmax", equalize=False)  # TFLite's own ranges, the float graph as given
 
 
 def bad_layer_model() -> bytes:
@@ -57,7 +59,7 @@ def _samples(seed: int, n: int) -> list[list[np.ndarray]]:
 @pytest.fixture(scope="module")
 def models():
     fb = bad_layer_model()
-    return fb, quantize_model(fb, _samples(0, 32), "minmax")
+    return fb, quantize_stage(fb, _samples(0, 32), MINMAX).model
 
 
 def test_worst_layer_is_the_broken_one(models):
@@ -78,7 +80,7 @@ def test_worst_layer_is_the_broken_one(models):
 
 def test_float_io_model_matches_through_quantize_ops(models):
     fb, _ = models
-    qb = quantize_model(fb, _samples(0, 32), "minmax", int8_io=False)  # QUANTIZE in, DEQUANTIZE out
+    qb = quantize_stage(fb, _samples(0, 32), MINMAX.replace(io="float")).model  # QUANTIZE in, DEQUANTIZE out
     report = compare_layers(fb, qb, _samples(1, 8))
     assert report.layers[0].layer == "bad_conv"
     stem = next(r for r in report.layers if r.layer == "stem")

@@ -1,7 +1,7 @@
 """Which layers suffer most from int8? Quantize one layer at a time and measure the damage.
 
 Each trial quantizes a single user-facing layer (all its ops) and keeps every
-other op in float through the MLIR quantizer's ``denylisted_nodes``, so the output
+other op float (the quantize stage's ``keep_float``), so the output
 error is caused by that layer alone. Layers are ranked by output SQNR against the
 float model (lowest first), or by accuracy when labels are given.
 """
@@ -12,17 +12,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..calibration.quantize import calibrate, mlir_quantize
 from ..errors import EdgeqError
+from ..layer_names import op_layer_names
+from ..options import ConvertOptions
 from ..quantize.calibration.observers import SampleSource, iterate_samples
+from ..quantize.stage import calibrate_stage, quantize_stage
 from ..runtime import Interpreter
 from ..tflite_schema import read_model, tensor_name, tensor_type_code
 from .evaluate import sqnr_db
-
-try:
-    from ..layer_names import op_layer_names
-except ImportError:  # pragma: no cover - the debug module carries the same fallback
-    from .debug import op_layer_names  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -56,15 +53,13 @@ def layer_sensitivity(float_model: bytes, calibration: SampleSource, evaluation:
     ``evaluation`` defaults to the calibration samples; ``labels`` (one int per
     evaluation sample) switches the ranking to top-1 accuracy of the first output.
     """
-    from ..quantize.calibration import activation_ranges, apply_ranges
-
     cal = list(iterate_samples(calibration))
     ev = list(iterate_samples(evaluation)) if evaluation is not None else cal
     if labels is not None and len(labels) != len(ev):
         raise EdgeqError(f"{len(labels)} labels for {len(ev)} evaluation samples: give one label per sample")
-    calibrated = calibrate(float_model, cal)
-    if method != "minmax":
-        calibrated = apply_ranges(calibrated, activation_ranges(float_model, cal, method))
+    # float I/O: the trial models keep everything but one layer float, edges included
+    options = ConvertOptions(calibration=method, equalize=False, io="float")
+    calibrated = calibrate_stage(float_model, cal, options)
     ref = _outputs(Interpreter(float_model, resolver="builtin"), ev)
     layers = quantizable_layers(float_model, known_layers, output_layers)
     everything = [n for names in layers.values() for n in names]
@@ -75,7 +70,7 @@ def layer_sensitivity(float_model: bytes, calibration: SampleSource, evaluation:
     results = []
     for layer, nodes in items:
         own = set(nodes)
-        model = mlir_quantize(calibrated, int8_io=False, denylisted_nodes=[n for n in everything if n not in own])
+        model = quantize_stage(calibrated, cal, options, keep_float=[n for n in everything if n not in own]).model
         got = _outputs(Interpreter(model, resolver="builtin"), ev)
         acc = None
         if labels is not None:

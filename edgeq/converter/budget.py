@@ -8,11 +8,13 @@ measured on the eval data and reported, with its size.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
+from ..analysis.evaluate import compare
 from ..datasets import Samples
 from ..errors import DataError, EdgeqError
-from ..analysis.evaluate import compare
+from ..options import ConvertOptions
+from ..quantize.stage import QuantizeResult, calibrate_stage, quantize_stage
 
 #: samples used to rank layers (the final check always uses the whole eval set)
 SENSITIVITY_SAMPLES = 200
@@ -30,45 +32,46 @@ def drop_points(evaluation: dict) -> float:
                     "give labels, or drop --max-accuracy-drop and read the SQNR in the report")
 
 
-def meet_budget(src: Any, float_model: bytes, calib: Samples, ev: Samples, max_drop: float,
-                build: Callable[..., tuple[bytes, dict]], qmodel: bytes, notes: dict, evaluation: dict, *,
-                allow_float_layers: bool, show_progress: bool = False) -> tuple[bytes, dict, dict, dict]:
-    """Return (model, notes, evaluation, budget report) for the cheapest rung within ``max_drop``."""
+def meet_budget(src: Any, calib: Samples, ev: Samples, options: ConvertOptions, quant: QuantizeResult,
+                evaluation: dict, *, show_progress: bool = False) -> tuple[QuantizeResult, dict, dict]:
+    """Return (quantization, evaluation, budget report) for the cheapest rung within the budget."""
+    max_drop = options.max_accuracy_drop
     names = [o["name"] for o in evaluation["outputs"]]
 
     def measure(model: bytes) -> dict:
         return compare(src.tflite, model, ev, output_names=names, show_progress=show_progress)
 
-    base_bytes = len(qmodel)
+    base_bytes = len(quant.model)
     d = drop_points(evaluation)
-    trail = [{"step": notes["activations"], "drop_points": d, "bytes": base_bytes}]
-    best = (d, qmodel, notes, evaluation, notes["activations"], [])
+    trail = [{"step": quant.activations, "drop_points": d, "bytes": base_bytes}]
+    best = (d, quant, evaluation, quant.activations, [])
 
-    def done(met: bool, choice: tuple) -> tuple[bytes, dict, dict, dict]:
-        drop, model, n, e, label, layers = choice
-        return model, n, e, {"max_drop_points": max_drop, "met": met, "chosen": label, "drop_points": drop,
-                             "float_layers": layers, "bytes": len(model),
-                             "size_cost_bytes": len(model) - base_bytes, "trail": trail}
+    def done(met: bool, choice: tuple) -> tuple[QuantizeResult, dict, dict]:
+        drop, q, e, label, layers = choice
+        return q, e, {"max_drop_points": max_drop, "met": met, "chosen": label, "drop_points": drop,
+                      "float_layers": layers, "bytes": len(q.model),
+                      "size_cost_bytes": len(q.model) - base_bytes, "trail": trail}
 
     if d <= max_drop:
         return done(True, best)
-    if notes["activations"] == "int8":
+    if quant.activations == "int8":
         try:
-            q16, n16 = build("int16")
-            e16 = measure(q16)
+            q16 = quantize_stage(src.tflite, calib, options.replace(activations="int16"), show_progress=show_progress)
+            e16 = measure(q16.model)
             d16 = drop_points(e16)
-            trail.append({"step": "int16 activations", "drop_points": d16, "bytes": len(q16), "io": n16["io"]})
-            choice = (d16, q16, n16, e16, "int16 activations (whole model)", [])
+            trail.append({"step": "int16 activations", "drop_points": d16, "bytes": len(q16.model), "io": q16.io})
+            choice = (d16, q16, e16, "int16 activations (whole model)", [])
             if d16 <= max_drop:
                 return done(True, choice)
             best = min(best, choice, key=lambda c: c[0])
         except EdgeqError as e:
             trail.append({"step": "int16 activations", "error": str(e)})
-    if not allow_float_layers:
+    if "budget" not in options.allow_float:
         trail.append({"step": "float layers", "skipped": "float is not allowed: add --allow-float budget"})
         return done(False, best)
     from ..analysis.sensitivity import layer_sensitivity, quantizable_layers
 
+    float_model = quant.float_model
     cal = [x for x in calib]
     ev_small = Samples([x[:SENSITIVITY_SAMPLES] for x in ev.inputs],
                        None if ev.labels is None else ev.labels[:SENSITIVITY_SAMPLES])
@@ -76,14 +79,19 @@ def meet_budget(src: Any, float_model: bytes, calib: Samples, ev: Samples, max_d
                                 known_layers=src.layer_names, output_layers=src.output_layers,
                                 progress=show_progress)
     nodes = quantizable_layers(float_model, src.layer_names, src.output_layers)
+    int8 = options.replace(activations="int8")  # TFLite keeps layers float only on its int8 path
+    base = quant.calibrated
+    if quant.activations != "int8":
+        base = calibrate_stage(src.tflite, calib, int8, show_progress=show_progress)
     keep: list[str] = []
     for r in ranking[:MAX_FLOAT_LAYERS]:
         keep.append(r.layer)
-        q, n = build("int8", keep_float=[t for layer in keep for t in nodes.get(layer, [])])
-        e = measure(q)
+        q = quantize_stage(base, calib, int8, keep_float=[t for layer in keep for t in nodes.get(layer, [])],
+                           show_progress=show_progress)
+        e = measure(q.model)
         dq = drop_points(e)
-        trail.append({"step": f"float: {', '.join(keep)}", "drop_points": dq, "bytes": len(q)})
-        choice = (dq, q, n, e, f"int8 with {len(keep)} layer(s) kept float", list(keep))
+        trail.append({"step": f"float: {', '.join(keep)}", "drop_points": dq, "bytes": len(q.model)})
+        choice = (dq, q, e, f"int8 with {len(keep)} layer(s) kept float", list(keep))
         if dq <= max_drop:
             return done(True, choice)
         best = min(best, choice, key=lambda c: c[0])

@@ -21,10 +21,9 @@ from ..datasets import ImageOptions, Samples, load_samples
 from ..errors import DataError, NotIntegerError
 from ..options import ConvertOptions
 from ..analysis.evaluate import compare
-from ..quantize.graph_rewrites import apply_rewrites
 from ..analysis.model_info import summarize
 from ..model_source import FloatModel, from_keras_model, load_model
-from ..quantize.tf_bridge import calibrate, quantize, quantize_16x8
+from ..quantize.stage import quantize_stage
 from ..runtime import find_runtime
 
 @dataclass
@@ -120,8 +119,7 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
         raise DataError("--max-accuracy-drop needs --eval-data to measure the drop against float: add it")
     if opts.weights == "mixed" and eval_data is None:
         raise DataError("--weights mixed needs --eval-data to measure each layer's cost: add it")
-    io, activations, per_tensor = opts.io, opts.activations, opts.per_tensor
-    calibration, percentile, bias_correction = opts.calibration, opts.percentile, opts.bias_correction
+    per_tensor, calibration, percentile = opts.per_tensor, opts.calibration, opts.percentile
     max_accuracy_drop, weights, int4_layers, int4_rounding = (opts.max_accuracy_drop, opts.weights,
                                                               opts.int4_layers, opts.int4_rounding)
     max_samples, image = opts.max_samples, opts.image
@@ -139,17 +137,9 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
         if labels is not None:
             ev.labels = _load_labels(labels, len(ev))
     allowed = set(opts.allow_float)
-    float_model, improvements = _improve_float_model(src.tflite, opts.equalize, opts.weight_clipping)
-
-    def build(acts: str, keep_float: Sequence[str] = ()) -> tuple[bytes, dict]:
-        # TFLite's 16x8 models take int16 or float I/O: an int8/uint8 request becomes int16
-        io_here = "int16" if acts == "int16" and io in ("int8", "uint8") else io
-        return _quantize_model(float_model, calib, acts=acts, io=io_here, per_tensor=per_tensor,
-                               calibration=calibration, percentile=percentile, bias_correction=bias_correction,
-                               keep_float=keep_float, show_progress=show_progress)
-
-    qmodel, notes = build(activations)
-    info = summarize(qmodel, src.layer_names, io=notes["io"], output_layers=src.output_layers)
+    quant = quantize_stage(src.tflite, calib, opts, show_progress=show_progress)
+    float_model, qmodel = quant.float_model, quant.model
+    info = summarize(qmodel, src.layer_names, io=quant.io, output_layers=src.output_layers)
     blocking = [o for o in info["non_integer_ops"] if not _matches(o, allowed)]
     if blocking:
         raise NotIntegerError(_not_integer_message(blocking), blocking)
@@ -161,16 +151,16 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
     if max_accuracy_drop is not None:
         from .budget import meet_budget
 
-        qmodel, notes, evaluation, budget = meet_budget(
-            src, float_model, calib, ev, max_accuracy_drop, build, qmodel, notes, evaluation,
-            allow_float_layers="budget" in allowed, show_progress=show_progress)
-        info = summarize(qmodel, src.layer_names, io=notes["io"], output_layers=src.output_layers)
+        quant, evaluation, budget = meet_budget(src, calib, ev, opts, quant, evaluation,
+                                                show_progress=show_progress)
+        qmodel = quant.model
+        info = summarize(qmodel, src.layer_names, io=quant.io, output_layers=src.output_layers)
     int4_report = None
     if weights != "int8":
         qmodel, int4_report = _int4_weights(qmodel, float_model, calib, ev, weights, int4_layers, int4_rounding,
                                             1.0 if max_accuracy_drop is None else max_accuracy_drop,
                                             src.layer_names, show_progress)
-        info = summarize(qmodel, src.layer_names, io=notes["io"], output_layers=src.output_layers)
+        info = summarize(qmodel, src.layer_names, io=quant.io, output_layers=src.output_layers)
         if ev is not None:
             evaluation = compare(src.tflite, qmodel, ev, show_progress=show_progress,
                                  output_names=[o["name"] for o in info["outputs"]])
@@ -179,13 +169,13 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
         "edgeq_version": __version__,
         "source": {"path": src.path, "kind": src.kind, "sha256": src.sha256, "bytes": src.source_bytes},
         "converter": _converter_versions(),
-        "calibration": {"method": notes["calibration"], "samples": len(calib), "data": str(calib.source),
-                        "read_as": calib.notes, "tensors_with_edgeq_ranges": notes.get("ranges"),
+        "calibration": {"method": quant.calibrated.calibration, "samples": len(calib), "data": str(calib.source),
+                        "read_as": calib.notes, "tensors_with_edgeq_ranges": quant.calibrated.ranges,
                         **({"percentile": percentile} if calibration == "percentile" else {})},
-        "graph_rewrites": improvements,
-        "bias_correction": notes.get("bias_corrected"),
-        "io": notes["io"],
-        "activations": notes["activations"],
+        "graph_rewrites": quant.calibrated.graph_rewrites,
+        "bias_correction": quant.bias_corrected,
+        "io": quant.io,
+        "activations": quant.activations,
         "weights": ("per-tensor " if per_tensor else "per-channel ") + (
             "int8" if weights == "int8" else f"int4/int8 ({weights}, {int4_rounding} rounding)"),
         "int4": int4_report,
@@ -223,48 +213,6 @@ def _int4_weights(qmodel: bytes, float_model: bytes, calib: Samples, ev: Samples
                                progress=show_progress, show_table=False)
     return to_int4(qmodel, float_model=float_model, layers=layers, rounding=rounding, samples=samples,
                    known_layers=known_layers, progress=show_progress)
-
-
-def _improve_float_model(float_model: bytes, equalize: bool, weight_clipping: bool) -> tuple[bytes, dict]:
-    """Float-graph changes before calibration: exact rewrites, then the optional numeric ones."""
-    float_model, done = apply_rewrites(float_model)  # e.g. LayerNorm's NEG, which would stay float
-    if equalize:
-        from ..quantize.equalize import equalize_cross_layer
-
-        float_model, pairs = equalize_cross_layer(float_model)
-        if pairs:
-            done["cross_layer_equalization_pairs"] = pairs
-    if weight_clipping:
-        from ..quantize.weight_clipping import clip_model_weights
-
-        float_model, n = clip_model_weights(float_model)
-        if n:
-            done["weight_clipping_layers"] = n
-    return float_model, done
-
-
-def _quantize_model(float_model: bytes, calib: Samples, *, acts: str, io: str, per_tensor: bool,
-                    calibration: str, percentile: float, bias_correction: bool, keep_float: Sequence[str],
-                    show_progress: bool) -> tuple[bytes, dict]:
-    """One quantization of the (improved) float model; ``keep_float`` are tensor names left float."""
-    notes: dict[str, Any] = {"activations": acts, "io": io, "calibration": calibration}
-    if acts == "int16":
-        notes["calibration"] = "minmax"  # TFLite's 16x8 quantizer calibrates itself; int16 has range to spare
-        return quantize_16x8(float_model, calib, io=io, per_tensor=per_tensor, show_progress=show_progress), notes
-    calibrated = calibrate(float_model, calib, show_progress=show_progress)
-    if calibration != "minmax":
-        from ..quantize.calibration import activation_ranges, apply_ranges
-
-        ranges = activation_ranges(float_model, calib, calibration, percentile=percentile, progress=show_progress)
-        calibrated = apply_ranges(calibrated, ranges)
-        notes["ranges"] = len(ranges)
-    qmodel = quantize(calibrated, io=io, per_tensor=per_tensor, denylisted_nodes=keep_float)
-    if bias_correction:
-        from ..quantize.bias_correction import correct_bias
-
-        qmodel, n = correct_bias(float_model, qmodel, list(calib))
-        notes["bias_corrected"] = n
-    return qmodel, notes
 
 
 def _not_integer_message(ops: list[dict]) -> str:

@@ -1,10 +1,11 @@
-"""Calibrate a float TFLite model and quantize it to integers.
+"""The TensorFlow side of the quantize stage: TFLite's calibrator, its MLIR quantizer and its 16x8 path.
 
 The float model runs over the calibration samples (TFLite's calibrator records
-each tensor's range); edgeq may then replace those ranges with better ones
-(``edgeq.quantize.calibration``); TFLite's MLIR quantizer finally rewrites the model with
-int8 activations, per-channel int8 weights and int32 biases, so the result
-respects every constraint of the stock kernels.
+each tensor's range); the stage may then replace those ranges with better ones
+(``edgeq.quantize.calibration``); TFLite's MLIR quantizer finally rewrites the model
+with int8 activations, per-channel int8 weights and int32 biases, so the result
+respects every constraint of the stock kernels. Everything that imports
+TensorFlow for quantization is here.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ IO_TYPES = ("int8", "uint8", "float")
 
 
 @contextlib.contextmanager
-def _quiet_fds() -> Iterator[None]:
+def quiet_fds() -> Iterator[None]:
     """Silence the C++ quantizer's prints to stdout/stderr (it logs its settings)."""
     saved = []
     try:
@@ -67,12 +68,12 @@ def calibrate(float_model: bytes, samples: Samples | Iterable[Sequence[np.ndarra
                          "(check that the data matches the model's inputs)") from None
 
 
-def quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False,
-             denylisted_nodes: Sequence[str] | None = None) -> bytes:
+def mlir_quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False,
+                  denylisted_nodes: Sequence[str] | None = None) -> bytes:
     """Rewrite a calibrated model with integer tensors.
 
-    ``denylisted_nodes`` (tensor names) stay float: sensitivity analysis uses it to
-    quantize one layer at a time.
+    ``denylisted_nodes`` (tensor names) stay float: the budget ladder and sensitivity
+    analysis keep chosen layers float with it.
     """
     import tensorflow as tf
     from tensorflow.lite.python import convert as tf_convert
@@ -87,7 +88,7 @@ def quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False,
     full = io == "int8"
     io_type = tf.int8 if full else tf.float32
     try:
-        with _quiet_fds():
+        with quiet_fds():
             model = tf_convert.mlir_quantize(calibrated, disable_per_channel=per_tensor, fully_quantize=full,
                                              input_data_type=io_type, output_data_type=io_type,
                                              denylisted_nodes=list(denylisted_nodes) if denylisted_nodes else None)
@@ -118,7 +119,7 @@ def quantize_16x8(float_model: bytes, samples: Samples, *, io: str = "int16", pe
             yield [np.ascontiguousarray(a, dtype=np.float32) for a in x]
 
     try:
-        with _quiet_fds():
+        with quiet_fds():
             return calibrator.Calibrator(float_model).calibrate_and_quantize(
                 gen, io_type, io_type, False, activations_type=tf.int16, bias_type=tf.int64,
                 disable_per_channel=per_tensor)

@@ -1,0 +1,129 @@
+"""The quantize stage: a float TFLite model, calibration data and options → an integer TFLite model.
+
+In order: float-graph changes (exact rewrites, then cross-layer equalization and
+weight clipping when the options ask) → TFLite's calibrator → edgeq's activation
+ranges (``options.calibration``) written over TFLite's → TFLite's MLIR quantizer →
+bias correction when asked. int16 activations take TFLite's 16x8 path, which
+calibrates and quantizes in one call.
+
+:func:`calibrate_stage` is the first half on its own: the budget ladder and
+sensitivity analysis quantize one calibration many times, with different layers
+kept float, by passing its :class:`Calibrated` to :func:`quantize_stage`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..datasets import Samples
+from ..options import ConvertOptions
+from .calibration import activation_ranges, apply_ranges
+from .calibration.observers import iterate_samples
+from .graph_rewrites import apply_rewrites
+from .tf_bridge import calibrate, mlir_quantize, quantize_16x8
+
+CalibrationData = Samples | Iterable[Sequence[np.ndarray]]
+#: the options a calibration depends on: quantizing a Calibrated again must not change them
+_CALIBRATION_FIELDS = ("activations", "calibration", "percentile", "equalize", "weight_clipping")
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """A float model made ready to quantize: float-graph changes applied, activation ranges recorded."""
+
+    float_model: bytes  # after the float-graph changes: what is quantized (tensor names kept)
+    graph_rewrites: dict[str, int]  # what the float-graph changes did, for the report
+    model: bytes | None  # float_model with ranges recorded; None for int16 (TFLite's 16x8 path calibrates itself)
+    calibration: str  # the range method in effect
+    ranges: int | None  # tensors whose range edgeq chose; None when TFLite's min/max stand
+    options: ConvertOptions
+
+
+@dataclass(frozen=True)
+class QuantizeResult:
+    """The integer model and how it was made."""
+
+    model: bytes
+    calibrated: Calibrated
+    io: str  # the I/O type the model has (16x8 models take int16 for an int8/uint8 request)
+    bias_corrected: int | None = None  # layers bias correction changed; None when it was not asked for
+
+    @property
+    def activations(self) -> str:
+        return self.calibrated.options.activations
+
+    @property
+    def float_model(self) -> bytes:
+        return self.calibrated.float_model
+
+
+def improve_float_model(float_model: bytes, options: ConvertOptions) -> tuple[bytes, dict[str, int]]:
+    """Float-graph changes before calibration: exact rewrites, then the optional numeric ones."""
+    float_model, done = apply_rewrites(float_model)  # e.g. LayerNorm's NEG, which would stay float
+    if options.equalize:
+        from .equalize import equalize_cross_layer
+
+        float_model, pairs = equalize_cross_layer(float_model)
+        if pairs:
+            done["cross_layer_equalization_pairs"] = pairs
+    if options.weight_clipping:
+        from .weight_clipping import clip_model_weights
+
+        float_model, n = clip_model_weights(float_model)
+        if n:
+            done["weight_clipping_layers"] = n
+    return float_model, done
+
+
+def calibrate_stage(float_model: bytes, calib: CalibrationData, options: ConvertOptions, *,
+                    show_progress: bool = False) -> Calibrated:
+    """The float-graph changes and the activation ranges ``options`` ask for, on ``calib``."""
+    calib = _reiterable(calib)
+    improved, done = improve_float_model(float_model, options)
+    if options.activations == "int16":  # int16 has range to spare: TFLite's own min/max
+        return Calibrated(improved, done, None, "minmax", None, options)
+    calibrated = calibrate(improved, calib, show_progress=show_progress)
+    ranges = None
+    if options.calibration != "minmax":
+        chosen = activation_ranges(improved, calib, options.calibration, percentile=options.percentile,
+                                   progress=show_progress)
+        calibrated = apply_ranges(calibrated, chosen)
+        ranges = len(chosen)
+    return Calibrated(improved, done, calibrated, options.calibration, ranges, options)
+
+
+def quantize_stage(float_model: bytes | Calibrated, calib: CalibrationData, options: ConvertOptions, *,
+                   keep_float: Sequence[str] = (), show_progress: bool = False) -> QuantizeResult:
+    """Quantize ``float_model`` (a float .tflite, or a :class:`Calibrated` to reuse) as ``options`` say.
+
+    ``keep_float``: tensor names whose ops stay float (int8 activations only).
+    ``calib``: a :class:`~edgeq.datasets.Samples` or batch-1 lists of arrays, one per input.
+    """
+    calib = _reiterable(calib)
+    if isinstance(float_model, Calibrated):
+        cal = float_model
+        changed = [f for f in _CALIBRATION_FIELDS if getattr(cal.options, f) != getattr(options, f)]
+        if changed:
+            raise ValueError(f"this calibration was made with other {', '.join(changed)}: calibrate again")
+    else:
+        cal = calibrate_stage(float_model, calib, options, show_progress=show_progress)
+    if options.activations == "int16":
+        # TFLite's 16x8 models take int16 or float I/O: an int8/uint8 request becomes int16
+        io = "int16" if options.io in ("int8", "uint8") else options.io
+        model = quantize_16x8(cal.float_model, calib, io=io, per_tensor=options.per_tensor,
+                              show_progress=show_progress)
+        return QuantizeResult(model, cal, io)
+    model = mlir_quantize(cal.model, io=options.io, per_tensor=options.per_tensor, denylisted_nodes=keep_float)
+    corrected = None
+    if options.bias_correction:
+        from .bias_correction import correct_bias
+
+        model, corrected = correct_bias(cal.float_model, model, calib)
+    return QuantizeResult(model, cal, options.io, corrected)
+
+
+def _reiterable(calib: CalibrationData) -> CalibrationData:
+    """Samples as they are; other forms (generators too) as a list of float32 lists: every step reads them."""
+    return calib if isinstance(calib, Samples) else list(iterate_samples(calib))
