@@ -8,13 +8,12 @@ measured on the eval data and reported, with its size.
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from ..analysis.evaluate import compare
 from ..datasets import Samples
 from ..errors import DataError, EdgeqError
-from ..options import ConvertOptions
 from ..quantize.stage import QuantizeResult, calibrate_stage, quantize_stage
+from .job import Candidate, ConvertJob
 
 #: samples used to rank layers (the final check always uses the whole eval set)
 SENSITIVITY_SAMPLES = 200
@@ -32,67 +31,80 @@ def drop_points(evaluation: dict) -> float:
                     "give labels, or drop --max-accuracy-drop and read the SQNR in the report")
 
 
-def meet_budget(src: Any, calib: Samples, ev: Samples, options: ConvertOptions, quant: QuantizeResult,
-                evaluation: dict, *, show_progress: bool = False) -> tuple[QuantizeResult, dict, dict]:
-    """Return (quantization, evaluation, budget report) for the cheapest rung within the budget."""
+@dataclass(frozen=True)
+class _Rung:
+    """One step of the ladder, measured."""
+
+    quant: QuantizeResult
+    evaluation: dict
+    drop: float
+    label: str
+    float_layers: tuple[str, ...] = ()
+
+
+def meet_budget(job: ConvertJob, first: Candidate) -> Candidate:
+    """The cheapest rung within ``job.options.max_accuracy_drop`` (else the best one), its report in ``.budget``."""
+    options = job.options
     max_drop = options.max_accuracy_drop
-    names = [o["name"] for o in evaluation["outputs"]]
+    names = [o["name"] for o in first.evaluation["outputs"]]
 
-    def measure(model: bytes) -> dict:
-        return compare(src.tflite, model, ev, output_names=names, show_progress=show_progress)
+    def measure(quant: QuantizeResult, label: str, float_layers: tuple[str, ...] = ()) -> _Rung:
+        evaluation = job.evaluate(quant.model, names)
+        return _Rung(quant, evaluation, drop_points(evaluation), label, float_layers)
 
-    base_bytes = len(quant.model)
-    d = drop_points(evaluation)
-    trail = [{"step": quant.activations, "drop_points": d, "bytes": base_bytes}]
-    best = (d, quant, evaluation, quant.activations, [])
+    base_bytes = len(first.model)
+    best = _Rung(first.quant, first.evaluation, drop_points(first.evaluation), first.quant.activations)
+    trail = [{"step": best.label, "drop_points": best.drop, "bytes": base_bytes}]
 
-    def done(met: bool, choice: tuple) -> tuple[QuantizeResult, dict, dict]:
-        drop, q, e, label, layers = choice
-        return q, e, {"max_drop_points": max_drop, "met": met, "chosen": label, "drop_points": drop,
-                      "float_layers": layers, "bytes": len(q.model),
-                      "size_cost_bytes": len(q.model) - base_bytes, "trail": trail}
+    def done(met: bool, r: _Rung) -> Candidate:
+        report = {"max_drop_points": max_drop, "met": met, "chosen": r.label, "drop_points": r.drop,
+                  "float_layers": list(r.float_layers), "bytes": len(r.quant.model),
+                  "size_cost_bytes": len(r.quant.model) - base_bytes, "trail": trail}
+        return Candidate(r.quant.model, r.quant, job.summarize(r.quant.model, r.quant.io), r.evaluation,
+                         budget=report)
 
-    if d <= max_drop:
+    if best.drop <= max_drop:
         return done(True, best)
-    if quant.activations == "int8":
+    if first.quant.activations == "int8":
         try:
-            q16 = quantize_stage(src.tflite, calib, options.replace(activations="int16"), show_progress=show_progress)
-            e16 = measure(q16.model)
-            d16 = drop_points(e16)
-            trail.append({"step": "int16 activations", "drop_points": d16, "bytes": len(q16.model), "io": q16.io})
-            choice = (d16, q16, e16, "int16 activations (whole model)", [])
-            if d16 <= max_drop:
-                return done(True, choice)
-            best = min(best, choice, key=lambda c: c[0])
+            q16 = quantize_stage(job.src.tflite, job.calib, options.replace(activations="int16"),
+                                 show_progress=job.show_progress)
+            r = measure(q16, "int16 activations (whole model)")
+            trail.append({"step": "int16 activations", "drop_points": r.drop, "bytes": len(q16.model), "io": q16.io})
+            if r.drop <= max_drop:
+                return done(True, r)
+            best = min(best, r, key=lambda c: c.drop)
         except EdgeqError as e:
             trail.append({"step": "int16 activations", "error": str(e)})
     if "budget" not in options.allow_float:
         trail.append({"step": "float layers", "skipped": "float is not allowed: add --allow-float budget"})
         return done(False, best)
+    int8 = options.replace(activations="int8")  # TFLite keeps layers float only on its int8 path
+    base = first.quant.calibrated
+    if first.quant.activations != "int8":
+        base = calibrate_stage(job.src.tflite, job.calib, int8, show_progress=job.show_progress)
+    ranking, nodes = _most_sensitive_layers(job, base.float_model)
+    keep: list[str] = []
+    for layer in ranking[:MAX_FLOAT_LAYERS]:
+        keep.append(layer)
+        q = quantize_stage(base, job.calib, int8, keep_float=[t for k in keep for t in nodes.get(k, [])],
+                           show_progress=job.show_progress)
+        r = measure(q, f"int8 with {len(keep)} layer(s) kept float", tuple(keep))
+        trail.append({"step": f"float: {', '.join(keep)}", "drop_points": r.drop, "bytes": len(q.model)})
+        if r.drop <= max_drop:
+            return done(True, r)
+        best = min(best, r, key=lambda c: c.drop)
+    return done(False, best)
+
+
+def _most_sensitive_layers(job: ConvertJob, float_model: bytes) -> tuple[list[str], dict[str, list[str]]]:
+    """Layers, most sensitive first (ranked on at most SENSITIVITY_SAMPLES eval samples), and their tensors."""
     from ..analysis.sensitivity import layer_sensitivity, quantizable_layers
 
-    float_model = quant.float_model
-    cal = [x for x in calib]
+    src, ev = job.src, job.ev
     ev_small = Samples([x[:SENSITIVITY_SAMPLES] for x in ev.inputs],
                        None if ev.labels is None else ev.labels[:SENSITIVITY_SAMPLES])
-    ranking = layer_sensitivity(float_model, cal, list(ev_small), labels=ev_small.labels,
+    ranking = layer_sensitivity(float_model, list(job.calib), list(ev_small), labels=ev_small.labels,
                                 known_layers=src.layer_names, output_layers=src.output_layers,
-                                progress=show_progress)
-    nodes = quantizable_layers(float_model, src.layer_names, src.output_layers)
-    int8 = options.replace(activations="int8")  # TFLite keeps layers float only on its int8 path
-    base = quant.calibrated
-    if quant.activations != "int8":
-        base = calibrate_stage(src.tflite, calib, int8, show_progress=show_progress)
-    keep: list[str] = []
-    for r in ranking[:MAX_FLOAT_LAYERS]:
-        keep.append(r.layer)
-        q = quantize_stage(base, calib, int8, keep_float=[t for layer in keep for t in nodes.get(layer, [])],
-                           show_progress=show_progress)
-        e = measure(q.model)
-        dq = drop_points(e)
-        trail.append({"step": f"float: {', '.join(keep)}", "drop_points": dq, "bytes": len(q.model)})
-        choice = (dq, q, e, f"int8 with {len(keep)} layer(s) kept float", list(keep))
-        if dq <= max_drop:
-            return done(True, choice)
-        best = min(best, choice, key=lambda c: c[0])
-    return done(False, best)
+                                progress=job.show_progress)
+    return [r.layer for r in ranking], quantizable_layers(float_model, src.layer_names, src.output_layers)

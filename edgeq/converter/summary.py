@@ -1,0 +1,54 @@
+"""The conversion report: one JSON-ready dict of what went in, what was done and what came out."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__
+from ..runtime import find_runtime
+from .job import Candidate, ConvertJob
+
+
+def conversion_report(job: ConvertJob, cand: Candidate) -> dict[str, Any]:
+    """The report of ``cand``, the final candidate of ``job`` (sizes before the manifest is embedded)."""
+    src, calib, opts, quant = job.src, job.calib, job.options, cand.quant
+    report: dict[str, Any] = {
+        "edgeq_version": __version__,
+        "source": {"path": src.path, "kind": src.kind, "sha256": src.sha256, "bytes": src.source_bytes},
+        "converter": _converter_versions(),
+        "calibration": {"method": quant.calibrated.calibration, "samples": len(calib), "data": str(calib.source),
+                        "read_as": calib.notes, "tensors_with_edgeq_ranges": quant.calibrated.ranges,
+                        **({"percentile": opts.percentile} if opts.calibration == "percentile" else {})},
+        "graph_rewrites": quant.calibrated.graph_rewrites,
+        "bias_correction": quant.bias_corrected,
+        "io": quant.io,
+        "activations": quant.activations,
+        "weights": ("per-tensor " if opts.per_tensor else "per-channel ") + (
+            "int8" if opts.weights == "int8" else f"int4/int8 ({opts.weights}, {opts.int4_rounding} rounding)"),
+        "int4": cand.int4,
+        "sizes": {"source_bytes": src.source_bytes, "float_tflite_bytes": len(src.tflite),
+                  "quant_bytes": len(cand.model), "compression": round(len(src.tflite) / len(cand.model), 3)},
+        "model": cand.info,
+        "allowed_float": [o for o in cand.info["non_integer_ops"]],
+        "evaluation": cand.evaluation,
+        "budget": cand.budget,
+    }
+    if src.image_hint.get("why") and calib.notes.get("format") == "images":
+        report["calibration"]["read_as"]["normalize_why"] = src.image_hint["why"]
+    if cand.evaluation is not None:
+        cand.evaluation["data"] = str(job.ev.source)
+    return report
+
+
+def _converter_versions() -> dict:
+    out = {}
+    try:
+        import tensorflow as tf
+
+        out["tensorflow"] = tf.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        out["runtime"] = find_runtime().describe()
+    except Exception:  # noqa: BLE001 - informative only
+        pass
+    return out
