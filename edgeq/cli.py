@@ -180,7 +180,7 @@ def inspect(model, as_json) -> None:
 
 # Commands that live in their own packages; registered when those packages are present.
 _EXTERNAL = {
-    "debug": "edgeq.analysis.debug:debug_command",
+    "debug": "edgeq.analysis.cli:debug_command",
     "profile": "edgeq.profiling.cli:profile",
     "devices": "edgeq.profiling.cli:devices",
     "lab": "edgeq.lab.cli:lab",

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from edgeq.quantize.calibration import constraint_violations
-from edgeq.analysis.debug import compare_layers, debug_command
+from edgeq.analysis.cli import debug_command
+from edgeq.analysis.layer_errors import compare_layers
 from edgeq.options import ConvertOptions
 from edgeq.quantize.stage import quantize_stage
 

@@ -1,0 +1,59 @@
+"""``edgeq debug``: where does the integer model depart from the float one, layer by layer."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ..datasets import InputSpec, load_samples
+from ..errors import ModelError
+from ..runtime import Interpreter
+from ..tflite_schema import read_model
+from .debug_report import check_report_path, format_table, write_report
+from .layer_errors import compare_layers
+
+
+def _load_data(data: str, float_model: bytes,
+               max_samples: int | None) -> tuple[list[list[np.ndarray]], np.ndarray | None]:
+    """Samples (batch-1 lists) and labels, if the data has them."""
+    interp = Interpreter(float_model, resolver="builtin")
+    specs = [InputSpec(s.name, s.shape, s.dtype) for s in interp.inputs]
+    samples = load_samples(data, specs, max_samples=max_samples, role="debug")
+    return [s for s in samples], samples.labels
+
+
+def _read_model_file(path: str, role: str) -> bytes:
+    p = Path(path)
+    if not p.is_file():
+        raise ModelError(f"{role} '{path}' does not exist: give the path of a .tflite file")
+    data = p.read_bytes()
+    read_model(data, f"{role} '{path}'")  # fails early with a clear message on non-tflite files
+    return data
+
+
+@click.command("debug")
+@click.argument("float_model", type=click.Path(dir_okay=False))
+@click.argument("quant_model", type=click.Path(dir_okay=False))
+@click.option("--data", required=True, help="samples: .npy/.npz file, image folder or module:function")
+@click.option("--max-samples", type=int, default=32, show_default=True, help="compare on at most this many samples")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON instead of a table")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="also write report.html (SVG bars) or .json")
+@click.option("--sensitivity", is_flag=True,
+              help="also quantize one layer at a time (rest float) and rank layers by the output damage")
+def debug_command(float_model: str, quant_model: str, data: str, max_samples: int, as_json: bool,
+                  output: str | None, sensitivity: bool) -> None:
+    """Per-layer error of QUANT_MODEL against FLOAT_MODEL: SQNR, RMSE/step, cosine, worst first."""
+    if output:
+        check_report_path(Path(output))  # fail before the slow part, not after
+    fb = _read_model_file(float_model, "float model")
+    qb = _read_model_file(quant_model, "quantized model")
+    samples, labels = _load_data(data, fb, max_samples)
+    report = compare_layers(fb, qb, samples)
+    if sensitivity:
+        from .sensitivity import layer_sensitivity
+        report.sensitivity = layer_sensitivity(fb, samples, samples, labels=labels)
+    if output:
+        write_report(report, Path(output))
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else format_table(report))

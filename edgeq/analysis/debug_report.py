@@ -1,0 +1,85 @@
+"""The per-layer debug report as a text table, a self-contained HTML page or JSON."""
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+
+from ..atomic import write_text_atomic
+from ..errors import EdgeqError
+from .layer_errors import DebugReport
+
+
+def format_table(report: DebugReport, limit: int | None = None) -> str:
+    head = f"{'layer':<28} {'op':<18} {'SQNR dB':>8} {'lost dB':>8} {'RMSE/step':>9} {'cosine':>8}"
+    lines = [head, "-" * len(head)]
+    for r in report.layers[:limit]:
+        lines.append(f"{r.layer[:28]:<28} {r.op[:18]:<18} {r.sqnr_db:8.2f} {r.sqnr_drop_db:8.2f} "
+                     f"{r.rmse_over_scale:9.3f} {r.cosine:8.5f}")
+    if report.unmatched:
+        lines.append(f"unmatched quantized tensors (no float counterpart): {', '.join(report.unmatched)}")
+    if report.sensitivity is not None:
+        lines += ["", "sensitivity: model output with only this layer in int8, most sensitive first",
+                  f"{'layer':<28} {'ops':>4} {'SQNR dB':>8} {'top-1 %':>8}"]
+        for r in report.sensitivity[:limit]:
+            acc = f"{r.accuracy:8.2f}" if r.accuracy is not None else f"{'-':>8}"
+            lines.append(f"{r.layer[:28]:<28} {r.ops:4d} {r.sqnr_db:8.2f} {acc}")
+    return "\n".join(lines)
+
+
+def render_html(report: DebugReport, title: str = "edgeq quantization debug") -> str:
+    """A self-contained HTML page: SVG bars of SQNR lost per layer, worst first, and the full table."""
+    rows = report.layers
+    bar_h, gap, left, width = 18, 4, 260, 420
+    finite = [max(r.sqnr_drop_db, 0.0) for r in rows if math.isfinite(r.sqnr_drop_db)]
+    top = max(finite + [1e-9])
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 80}" '
+           f'height="{len(rows) * (bar_h + gap) + 10}" font-family="sans-serif" font-size="12">']
+    for i, r in enumerate(rows):
+        y = i * (bar_h + gap) + 5
+        d = r.sqnr_drop_db if math.isfinite(r.sqnr_drop_db) else top
+        w = max(d, 0.0) / top * width
+        svg.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{html.escape(r.layer[:40])}</text>')
+        svg.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#c0392b"/>')
+        svg.append(f'<text x="{left + w + 4:.1f}" y="{y + 13}">{d:.1f} dB</text>')
+    svg.append("</svg>")
+    table = ["<table><tr><th>layer</th><th>op</th><th>SQNR dB</th><th>lost dB</th><th>RMSE/step</th>"
+             "<th>cosine</th><th>tensor</th></tr>"]
+    for r in rows:
+        table.append(f"<tr><td>{html.escape(r.layer)}</td><td>{r.op}</td><td>{r.sqnr_db:.2f}</td>"
+                     f"<td>{r.sqnr_drop_db:.2f}</td><td>{r.rmse_over_scale:.3f}</td><td>{r.cosine:.5f}</td>"
+                     f"<td><code>{html.escape(r.tensor)}</code></td></tr>")
+    table.append("</table>")
+    extra = ("<p>Unmatched quantized tensors: " + ", ".join(html.escape(u) for u in report.unmatched) + "</p>"
+                 if report.unmatched else "")
+    if report.sensitivity is not None:
+        extra += ("<h2>Sensitivity</h2><p>Model output SQNR with only this layer in int8 "
+                      "(lower = more sensitive).</p><table><tr><th>layer</th><th>ops</th><th>SQNR dB</th>"
+                      "<th>top-1 %</th></tr>")
+        for r in report.sensitivity:
+            acc = f"{r.accuracy:.2f}" if r.accuracy is not None else "-"
+            extra += (f"<tr><td>{html.escape(r.layer)}</td><td>{r.ops}</td><td>{r.sqnr_db:.2f}</td>"
+                          f"<td>{acc}</td></tr>")
+        extra += "</table>"
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1><p>{report.samples} samples. SQNR lost at each op "
+            "(input SQNR − output SQNR), worst first.</p>" + "".join(svg) + "".join(table) + extra
+            + "</body></html>")
+
+
+def check_report_path(path: Path) -> None:
+    if path.suffix.lower() not in (".html", ".htm", ".json"):
+        raise EdgeqError(f"cannot write a report as '{path.suffix or path.name}': use -o report.html or report.json")
+    if not path.parent.is_dir():
+        raise EdgeqError(f"folder '{path.parent}' of the report does not exist: create it or pick another -o path")
+
+
+def write_report(report: DebugReport, path: Path) -> None:
+    """Write ``report`` as self-contained HTML or JSON, atomically."""
+    check_report_path(path)
+    if path.suffix.lower() == ".json":
+        write_text_atomic(path, json.dumps(report.to_dict(), indent=2))
+    else:
+        write_text_atomic(path, render_html(report))
