@@ -5,32 +5,19 @@ anything else is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
-import importlib
-import json
 import os
 import sys
-from pathlib import Path
 
 import click
 
 from . import __version__
-from .datasets import NORMALIZATIONS, ImageOptions
+from .analysis.cli import debug_command, inspect_command
+from .converter.cli import convert
 from .errors import EdgeqError
-from .options import ACTIVATION_TYPES, CALIBRATION_METHODS, INT4_ROUNDINGS, IO_CHOICES, WEIGHT_TYPES, ConvertOptions
-
-
-def _emit_json(obj: dict) -> None:
-    click.echo(json.dumps(obj, indent=2, default=str, allow_nan=True))
-
-
-def _parse_size(value: str | None) -> tuple[int, int] | None:
-    if not value:
-        return None
-    try:
-        h, w = (int(v) for v in value.lower().split("x"))
-        return h, w
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not HxW, e.g. 224x224") from None
+from .int4.cli import int4
+from .lab.cli import lab
+from .profiling.cli import devices, profile
+from .report import to_json
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -46,164 +33,18 @@ def cli() -> None:
     """
 
 
-_DEFAULTS = ConvertOptions()
-#: flags that together make ConvertOptions.image
-_IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
-
-
-@cli.command()
-@click.argument("model", type=click.Path())
-@click.option("-d", "--data", "data", required=True, metavar="CALIB",
-              help="Calibration data: a folder of images (or of class sub-folders), a .npy/.npz file, "
-                   "or module:function yielding samples. 100-500 representative samples is typical.")
-@click.option("-o", "--output", required=True, type=click.Path(), metavar="OUT.tflite",
-              help="Where to write the integer model (written atomically: a failed run leaves no file).")
-@click.option("--eval-data", metavar="EVAL", help="Held-out data to measure agreement with the float model "
-              "(an .npz may carry 'labels' for accuracy).")
-@click.option("--labels", type=click.Path(), help="Labels for EVAL: .npy or .txt, one integer per sample.")
-@click.option("--io", type=click.Choice(IO_CHOICES), default=_DEFAULTS.io, show_default=True,
-              help="Type of the model's inputs and outputs. 'float' adds QUANTIZE/DEQUANTIZE at the edges; "
-                   "int16 goes with --activations int16.")
-@click.option("--activations", type=click.Choice(ACTIVATION_TYPES), default=_DEFAULTS.activations, show_default=True,
-              help="int16 activations with int8 weights (TFLite's 16x8 mode) where int8 costs too much "
-                   "accuracy; slower on most runtimes.")
-@click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per channel "
-              "(for NPUs that need it; usually costs accuracy).")
-@click.option("--allow-float", "allow_float", multiple=True, metavar="OPS",
-              help="Let these ops (types like RSQRT, or your layer names; comma-separated or repeated) stay float. "
-                   "By default conversion fails if any op cannot be integer.")
-@click.option("--calibration", type=click.Choice(CALIBRATION_METHODS), default=_DEFAULTS.calibration,
-              show_default=True, help="How activation ranges are chosen: mse minimizes each tensor's int8 error; "
-                                      "minmax is what TFLite's converter does; entropy is TensorRT's KL method.")
-@click.option("--equalize/--no-equalize", default=_DEFAULTS.equalize, show_default=True,
-              help="Cross-layer equalization: evens out conv channels of very different magnitude (exact in float).")
-@click.option("--bias-correction", is_flag=True, help="Correct conv/FC biases for the mean int8 error on CALIB.")
-@click.option("--weight-clipping", is_flag=True, help="Clip weights per channel to their MSE-optimal int8 range.")
-@click.option("--weights", type=click.Choice(WEIGHT_TYPES), default=_DEFAULTS.weights, show_default=True,
-              help="int4: packed int4 weights for FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D (where stock "
-                   "LiteRT runs them exactly; others stay int8, and the report says why). mixed: int4 or int8 per "
-                   "layer, the smallest model within --max-accuracy-drop (default 1 point; needs --eval-data).")
-@click.option("--int4-layers", multiple=True, metavar="LAYERS",
-              help="Only these layers get int4 weights (comma-separated or repeated); implies --weights int4.")
-@click.option("--int4-rounding", type=click.Choice(INT4_ROUNDINGS), default=_DEFAULTS.int4_rounding, show_default=True,
-              help="gptq optimizes int4 weights layer by layer on the calibration data; nearest just rounds.")
-@click.option("--max-accuracy-drop", type=float, metavar="POINTS",
-              help="Accuracy budget against float on EVAL: if int8 loses more, try int16 activations, then "
-                   "(with --allow-float budget) keep the most sensitive layers float until within budget.")
-@click.option("--percentile", type=float, default=_DEFAULTS.percentile, show_default=True,
-              help="For --calibration percentile.")
-@click.option("--max-samples", type=int, default=_DEFAULTS.max_samples, show_default=True,
-              help="Use at most this many calibration samples.")
-@click.option("--image-size", metavar="HxW", help="Resize images to this size (default: the model's input size).")
-@click.option("--color", type=click.Choice(["rgb", "grayscale"]), help="Image color mode (default: from channels).")
-@click.option("--layout", type=click.Choice(["nhwc", "nchw"]), help="Image tensor layout (default: from the input shape).")
-@click.option("--normalize", type=click.Choice(list(NORMALIZATIONS)),
-              help="Pixel scaling (default: 0..255 when the model starts with a Rescaling layer, else 0..1).")
-@click.option("--recipe", type=click.Path(), help="Take options from an earlier conversion's manifest "
-              "(OUT.manifest.json or the converted .tflite) to reproduce it; flags given here override it.")
-@click.option("--report", "report_path", type=click.Path(), help="Also write the JSON report to this file.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.pass_context
-def convert(ctx: click.Context, model: str, data: str, output: str, eval_data: str | None, labels: str | None,
-            recipe: str | None, report_path: str | None, as_json: bool, **flags) -> None:
-    """Convert MODEL (.keras, .h5, SavedModel folder, or float .tflite) to a fully-integer TFLite model.
-
-    Int8 activations, per-channel int8 weights, int32 biases and int8 I/O by default: the result runs
-    unchanged on LiteRT, tflite-runtime and TFLite Micro. The report gives sizes, every op with its
-    tensor types, and (with --eval-data) accuracy against the float model.
-
-    \b
-    Examples:
-      edgeq convert model.keras --data calib.npz -o model_int8.tflite
-      edgeq convert mobilenet.tflite --data images/ --eval-data val/ --normalize -1..1 -o m.tflite
-      edgeq convert model.keras --data calib.npy -o m.tflite --allow-float RSQRT --json
-    """
-    from .atomic import write_text_atomic
-    from .converter import convert as do_convert
-    from .report import format_conversion
-
-    options = _options_from_flags(ctx, flags, recipe)
-    out = Path(output)
-    if out.is_dir():
-        raise EdgeqError(f"-o {output} is a folder: give a file name such as {out / 'model_int8.tflite'}")
-    if not out.parent.exists():
-        raise EdgeqError(f"output folder '{out.parent}' does not exist: create it or choose another -o path")
-    result = do_convert(model, data, eval_data=eval_data, labels=labels, options=options, show_progress=not as_json)
-    result.save(out)
-    result.report["output"] = str(out)
-    if report_path:
-        write_text_atomic(report_path, json.dumps(result.report, indent=2, default=str))
-    if as_json:
-        _emit_json(result.report)
-    else:
-        click.echo(format_conversion(result.report, str(out)))
-
-
-def _options_from_flags(ctx: click.Context, flags: dict, recipe: str | None) -> ConvertOptions:
-    """The flags as ConvertOptions; with ``--recipe``, the recipe's options with the flags given here on top."""
-    from click.core import ParameterSource
-
-    values = {k: v for k, v in flags.items() if k not in _IMAGE_FLAGS}
-    values["allow_float"] = tuple(a for item in flags["allow_float"] for a in item.split(","))
-    values["int4_layers"] = tuple(x for item in flags["int4_layers"] for x in item.split(",") if x) or None
-    values["image"] = ImageOptions(_parse_size(flags["image_size"]), flags["color"], flags["layout"],
-                                   flags["normalize"])
-    if not recipe:
-        return ConvertOptions(**values)
-    from .converter.manifest import load_recipe
-
-    def given(name: str) -> bool:
-        names = _IMAGE_FLAGS if name == "image" else (name,)
-        return any(ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE for n in names)
-
-    return load_recipe(recipe).replace(**{k: v for k, v in values.items() if given(k)})
-
-
-@cli.command()
-@click.argument("model", type=click.Path())
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def inspect(model, as_json) -> None:
-    """Show what MODEL.tflite holds: inputs and outputs with their quantization, every op with its
-    tensor types, weight bytes by type, and any op that is not integer."""
-    from .analysis.model_info import summarize
-    from .report import format_summary
-
-    p = Path(model)
-    if not p.is_file():
-        raise EdgeqError(f"model '{model}' does not exist: check the path")
-    info = summarize(p.read_bytes(), source=f"'{model}'")
-    if as_json:
-        _emit_json(info)
-    else:
-        click.echo(format_summary(info, model))
-
-
-# Commands that live in their own packages; registered when those packages are present.
-_EXTERNAL = {
-    "debug": "edgeq.analysis.cli:debug_command",
-    "profile": "edgeq.profiling.cli:profile",
-    "devices": "edgeq.profiling.cli:devices",
-    "lab": "edgeq.lab.cli:lab",
-    "int4": "edgeq.int4.cli:int4",
+#: every subcommand: name → the click command of the package that does the work
+COMMANDS: dict[str, click.Command] = {
+    "convert": convert,
+    "inspect": inspect_command,
+    "debug": debug_command,
+    "int4": int4,
+    "profile": profile,
+    "devices": devices,
+    "lab": lab,
 }
-
-
-def _register_external() -> None:
-    import importlib.util
-
-    for name, target in _EXTERNAL.items():
-        mod_name, _, attr = target.partition(":")
-        try:
-            found = importlib.util.find_spec(mod_name) is not None
-        except ModuleNotFoundError:
-            found = False
-        if found:  # a module that exists but fails to import is a bug: let it raise
-            cmd = getattr(importlib.import_module(mod_name), attr, None)
-            if isinstance(cmd, click.Command):
-                cli.add_command(cmd, name)
-
-
-_register_external()
+for _name, _command in COMMANDS.items():
+    cli.add_command(_command, _name)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -216,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=args, prog_name="edgeq", standalone_mode=False)
     except EdgeqError as e:
         if "--json" in args:
-            _emit_json({"error": str(e), "kind": type(e).__name__})
+            click.echo(to_json({"error": str(e), "kind": type(e).__name__}))
         click.echo(f"edgeq: error: {e}", err=True)
         sys.exit(e.exit_code)
     except click.exceptions.Abort:

@@ -1,7 +1,13 @@
-"""Human-readable text for conversion reports and model summaries (JSON is the dict itself)."""
+"""Human-readable text for conversion reports and model summaries, and the JSON the ``--json`` flags print."""
 from __future__ import annotations
 
+import json
 import math
+
+
+def to_json(obj: dict) -> str:
+    """A report dict as printed by ``--json`` (NaN and infinities as JSON's extended literals)."""
+    return json.dumps(obj, indent=2, default=str, allow_nan=True)
 
 
 def human_bytes(n: float) -> str:

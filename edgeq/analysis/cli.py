@@ -1,4 +1,5 @@
-"""``edgeq debug``: where does the integer model depart from the float one, layer by layer."""
+"""``edgeq inspect`` (what a .tflite holds) and ``edgeq debug`` (where an integer model departs from
+its float original, layer by layer)."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ import click
 import numpy as np
 
 from ..datasets import InputSpec, load_samples
-from ..errors import ModelError
+from ..errors import EdgeqError, ModelError
 from ..runtime import Interpreter
 from ..tflite_schema import read_model
 from .debug_report import check_report_path, format_table, write_report
@@ -57,3 +58,22 @@ def debug_command(float_model: str, quant_model: str, data: str, max_samples: in
     if output:
         write_report(report, Path(output))
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else format_table(report))
+
+
+@click.command("inspect")
+@click.argument("model", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def inspect_command(model: str, as_json: bool) -> None:
+    """Show what MODEL.tflite holds: inputs and outputs with their quantization, every op with its
+    tensor types, weight bytes by type, and any op that is not integer."""
+    from ..report import format_summary, to_json
+    from .model_info import summarize
+
+    p = Path(model)
+    if not p.is_file():
+        raise EdgeqError(f"model '{model}' does not exist: check the path")
+    info = summarize(p.read_bytes(), source=f"'{model}'")
+    if as_json:
+        click.echo(to_json(info))
+    else:
+        click.echo(format_summary(info, model))

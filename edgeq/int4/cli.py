@@ -1,4 +1,4 @@
-"""``edgeq int4``: rewrite an int8 .tflite to int4 weights (register as ``edgeq.int4.cli:int4``)."""
+"""``edgeq int4``: rewrite an int8 .tflite to int4 weights."""
 from __future__ import annotations
 
 import json
