@@ -1,4 +1,4 @@
-"""The three architectures the foundation promises: each converts fully integer and stays close to float."""
+"""The three architectures edgeq must convert: each converts fully integer and stays close to float."""
 from __future__ import annotations
 
 import numpy as np

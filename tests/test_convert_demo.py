@@ -1,4 +1,4 @@
-"""The foundation's promises on the demo: fully integer, same integers on LiteRT and TFLM, accuracy kept."""
+"""edgeq's promises on the demo: fully integer, same integers on LiteRT and TFLM, accuracy kept."""
 from __future__ import annotations
 
 import json

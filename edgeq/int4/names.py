@@ -2,7 +2,7 @@
 
 A weight tensor's name (``functional_1/fc_1/MatMul``) names its Keras layer more
 reliably than the op's fused output name, so weight ops are named from it with
-the lead's :func:`edgeq.layer_names.layer_of_tensor`; both that name and the
+:func:`edgeq.layer_names.layer_of_tensor`; both that name and the
 generic per-op name of :func:`edgeq.layer_names.op_layer_names` select a layer.
 """
 from __future__ import annotations
