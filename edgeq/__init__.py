@@ -4,28 +4,23 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "convert", "ConversionResult", "ConvertOptions", "inspect_model", "delegate_path",
-           "Interpreter"]
+#: public name → (module, attribute), imported on first use: importing edgeq must stay cheap
+#: (the CLI's --help, on-device agents)
+_LAZY = {
+    "convert": (".converter", "convert"),
+    "ConversionResult": (".converter", "ConversionResult"),
+    "ConvertOptions": (".options", "ConvertOptions"),
+    "inspect_model": (".analysis.model_info", "summarize"),
+    "delegate_path": (".runtime", "delegate_path"),
+    "Interpreter": (".runtime", "Interpreter"),
+}
+__all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str):
-    # Lazy: importing edgeq must stay cheap (the CLI's --help, on-device agents).
-    if name == "convert":
-        from .converter import convert
-        return convert
-    if name == "ConversionResult":
-        from .converter import ConversionResult
-        return ConversionResult
-    if name == "ConvertOptions":
-        from .options import ConvertOptions
-        return ConvertOptions
-    if name == "inspect_model":
-        from .analysis.model_info import summarize
-        return summarize
-    if name == "delegate_path":
-        from .runtime import delegate_path
-        return delegate_path
-    if name == "Interpreter":
-        from .runtime import Interpreter
-        return Interpreter
-    raise AttributeError(f"module 'edgeq' has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module 'edgeq' has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY[name]
+    return getattr(importlib.import_module(module, __name__), attr)

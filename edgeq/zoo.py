@@ -41,6 +41,14 @@ def _squeeze_excite(x, ch: int, name: str):
     return keras.layers.Multiply(name=f"{name}_scale")([x, s])
 
 
+def _classifier(keras, inp, x, classes: int, name: str, pool: str = "head_pool"):
+    """The head every image and token net here ends with: global average pooling, logits, softmax."""
+    pooling = keras.layers.GlobalAveragePooling2D if len(x.shape) == 4 else keras.layers.GlobalAveragePooling1D
+    x = pooling(name=pool)(x)
+    x = keras.layers.Dense(classes, name="logits")(x)
+    return keras.Model(inp, keras.layers.Softmax(name="probs")(x), name=name)
+
+
 def mobilenet_style(input_shape=(32, 32, 3), classes: int = 10, name: str = "mobilenet_style"):
     """MobileNet-V3-like: depthwise separable blocks, hard-swish, squeeze-excite."""
     keras = _keras()
@@ -56,10 +64,7 @@ def mobilenet_style(input_shape=(32, 32, 3), classes: int = 10, name: str = "mob
         x = keras.layers.Conv2D(ch, 1, name=f"block{i}_project")(x)
         x = keras.layers.BatchNormalization(name=f"block{i}_project_bn")(x)
         x = keras.layers.ReLU(6.0, name=f"block{i}_relu6")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
-    x = keras.layers.Dense(classes, name="logits")(x)
-    out = keras.layers.Softmax(name="probs")(x)
-    return keras.Model(inp, out, name=name)
+    return _classifier(keras, inp, x, classes, name)
 
 
 def mobilenet_v2(input_shape=(224, 224, 3), classes: int = 1000, alpha: float = 1.0, name: str = "mobilenet_v2"):
@@ -94,10 +99,7 @@ def mobilenet_v2(input_shape=(224, 224, 3), classes: int = 1000, alpha: float = 
     x = keras.layers.Conv2D(max(1280, ch(1280)), 1, use_bias=False, name="head_conv")(x)
     x = keras.layers.BatchNormalization(name="head_bn")(x)
     x = keras.layers.ReLU(6.0, name="head_relu6")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
-    x = keras.layers.Dense(classes, name="logits")(x)
-    out = keras.layers.Softmax(name="probs")(x)
-    return keras.Model(inp, out, name=name)
+    return _classifier(keras, inp, x, classes, name)
 
 
 def residual(input_shape=(32, 32, 3), classes: int = 10, name: str = "residual"):
@@ -117,10 +119,7 @@ def residual(input_shape=(32, 32, 3), classes: int = 10, name: str = "residual")
     b = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="branch_b")(x)
     x = keras.layers.Concatenate(name="concat")([a, b])
     x = keras.layers.AveragePooling2D(2, name="avgpool")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
-    x = keras.layers.Dense(classes, name="logits")(x)
-    out = keras.layers.Softmax(name="probs")(x)
-    return keras.Model(inp, out, name=name)
+    return _classifier(keras, inp, x, classes, name)
 
 
 def attention(seq_len: int = 16, dim: int = 32, heads: int = 4, classes: int = 10, name: str = "attention"):
@@ -134,10 +133,7 @@ def attention(seq_len: int = 16, dim: int = 32, heads: int = 4, classes: int = 1
     y = keras.layers.Dense(dim * 2, activation="relu", name="mlp_up")(y)
     y = keras.layers.Dense(dim, name="mlp_down")(y)
     x = keras.layers.Add(name="mlp_residual")([x, y])
-    x = keras.layers.GlobalAveragePooling1D(name="pool")(x)
-    x = keras.layers.Dense(classes, name="logits")(x)
-    out = keras.layers.Softmax(name="probs")(x)
-    return keras.Model(inp, out, name=name)
+    return _classifier(keras, inp, x, classes, name, pool="pool")
 
 
 def mlp(inputs: int = 4096, hidden: int = 4096, layers: int = 3, classes: int = 10, name: str = "mlp"):

@@ -106,8 +106,11 @@ def activation_range(activation: str, scale: float, zero_point: int) -> tuple[in
     raise ValueError(f"fused activation {activation} has no int8 clamp")
 
 
-def _requantize(acc: np.ndarray, input_scale: float, weight_scales, output_scale: float, output_zp: int,
-                activation: str, rounding: str) -> np.ndarray:
+def _add_bias_and_requantize(acc: np.ndarray, bias: np.ndarray | None, input_scale: float, weight_scales,
+                             output_scale: float, output_zp: int, activation: str, rounding: str) -> np.ndarray:
+    """int32-range accumulators (+ bias) → int8 outputs, as TFLite's integer kernels finish every weight op."""
+    if bias is not None:
+        acc = acc + bias.astype(np.int64)
     c = acc.shape[-1]
     m, s = channel_multipliers(input_scale, weight_scales, output_scale, c)
     out = multiply_by_quantized_multiplier(acc, m, s, rounding) + output_zp
@@ -147,10 +150,8 @@ def fully_connected(x: np.ndarray, x_zp: int, x_scale: float, w: np.ndarray, w_s
     k = w.shape[1]
     xs = x.reshape(-1, k).astype(np.int64) - x_zp
     acc = xs @ w.astype(np.int64).T
-    if bias is not None:
-        acc = acc + bias.astype(np.int64)
-    return _requantize(acc, x_scale, w_scales, out_scale, out_zp, activation,
-                       rounding or OP_ROUNDING["FULLY_CONNECTED"])
+    return _add_bias_and_requantize(acc, bias, x_scale, w_scales, out_scale, out_zp, activation,
+                                    rounding or OP_ROUNDING["FULLY_CONNECTED"])
 
 
 def conv2d(x: np.ndarray, x_zp: int, x_scale: float, w: np.ndarray, w_scales, bias: np.ndarray | None,
@@ -160,10 +161,8 @@ def conv2d(x: np.ndarray, x_zp: int, x_scale: float, w: np.ndarray, w_scales, bi
     o, kh, kw, ci = w.shape
     p = _patches(x, kh, kw, stride, dilation, padding, x_zp).astype(np.int64) - x_zp
     acc = np.tensordot(p, w.astype(np.int64).transpose(1, 2, 3, 0), axes=([3, 4, 5], [0, 1, 2]))
-    if bias is not None:
-        acc = acc + bias.astype(np.int64)
-    return _requantize(acc, x_scale, w_scales, out_scale, out_zp, activation,
-                       rounding or OP_ROUNDING["CONV_2D"])
+    return _add_bias_and_requantize(acc, bias, x_scale, w_scales, out_scale, out_zp, activation,
+                                    rounding or OP_ROUNDING["CONV_2D"])
 
 
 def depthwise_conv2d(x: np.ndarray, x_zp: int, x_scale: float, w: np.ndarray, w_scales, bias: np.ndarray | None,
@@ -176,10 +175,8 @@ def depthwise_conv2d(x: np.ndarray, x_zp: int, x_scale: float, w: np.ndarray, w_
     p = _patches(x, kh, kw, stride, dilation, padding, x_zp).astype(np.int64) - x_zp
     p = np.repeat(p, mult, axis=-1)  # input channel c feeds outputs c·M … c·M+M−1
     acc = np.einsum("nhwijc,ijc->nhwc", p, w[0].astype(np.int64))
-    if bias is not None:
-        acc = acc + bias.astype(np.int64)
-    return _requantize(acc, x_scale, w_scales, out_scale, out_zp, activation,
-                       rounding or OP_ROUNDING["DEPTHWISE_CONV_2D"])
+    return _add_bias_and_requantize(acc, bias, x_scale, w_scales, out_scale, out_zp, activation,
+                                    rounding or OP_ROUNDING["DEPTHWISE_CONV_2D"])
 
 
 def run_op(model_bytes: bytes, op_index: int, x: np.ndarray, rounding: str | None = None) -> np.ndarray:
