@@ -20,7 +20,7 @@ from .. import tflite_schema as ts
 from ..errors import DataError
 from ..progress import progress as progress_bar
 from ..runtime import Interpreter
-from . import graph, quantize
+from . import graph, symmetric
 from .reference import _patches
 
 DAMPING = 0.01  # fraction of mean diag(H) added to the diagonal, keeps H invertible
@@ -39,10 +39,10 @@ def search_scales(w: np.ndarray, hdiag: np.ndarray, grid: np.ndarray = CLIP_GRID
     amax = np.where(amax > 0, amax, 1.0)
     hd = np.broadcast_to(hdiag, w.shape)
     best_err = np.full(w.shape[0], np.inf)
-    best = amax / quantize.QSYM
+    best = amax / symmetric.QSYM
     for a in grid:
-        s = (a * amax / quantize.QSYM)[:, None]
-        err = np.sum(hd * (w - np.clip(np.round(w / s), quantize.QMIN, quantize.QMAX) * s) ** 2, axis=1)
+        s = (a * amax / symmetric.QSYM)[:, None]
+        err = np.sum(hd * (w - np.clip(np.round(w / s), symmetric.QMIN, symmetric.QMAX) * s) ** 2, axis=1)
         better = err < best_err
         best_err = np.where(better, err, best_err)
         best = np.where(better, s[:, 0], best)
@@ -64,7 +64,7 @@ def gptq_quantize(w: np.ndarray, h: np.ndarray, scales: np.ndarray, damping: flo
     q = np.zeros((o, k), np.int8)
     for i in range(k):
         col = w[:, i]
-        qi = np.clip(np.round(col / s), quantize.QMIN, quantize.QMAX)
+        qi = np.clip(np.round(col / s), symmetric.QMIN, symmetric.QMAX)
         q[:, i] = qi
         if shared:
             err = (col - qi * s) / hinv[i, i]

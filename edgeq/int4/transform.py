@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import tflite_schema as ts
 from ..errors import EdgeqError
-from . import compat, graph, quantize
+from . import compat, graph, symmetric
 from .names import weight_layer_names
 from .packing import pack_int4
 
@@ -83,7 +83,7 @@ def layer_float_weight(model: Any, c: Candidate, floats: dict[str, np.ndarray]) 
     scales, zps, axis = graph.quant(wt)
     q = graph.buffer_array(model, wt, np.int8).astype(np.float64)
     if scales.size > 1:
-        view = quantize.channel_view
+        view = symmetric.channel_view
         return ((q - view(zps, q.ndim, axis)) * view(scales.astype(np.float64), q.ndim, axis)).astype(np.float32), \
             "dequantized int8"
     return ((q - zps[0]) * float(scales[0])).astype(np.float32), "dequantized int8"
@@ -203,11 +203,11 @@ def plan_int4(int8_model: bytes, *, float_model: bytes | None = None, layers: Co
         rows[c.op]["weights_from"] = source
         old_scales = graph.quant(wt)[0]
         if c.axis is None:
-            c.scales = np.array([max(float(np.abs(w).max()) / quantize.QSYM, 1e-12)], np.float32)
-            c.q = np.clip(np.round(w / float(c.scales[0])), quantize.QMIN, quantize.QMAX).astype(np.int8)
+            c.scales = np.array([max(float(np.abs(w).max()) / symmetric.QSYM, 1e-12)], np.float32)
+            c.q = np.clip(np.round(w / float(c.scales[0])), symmetric.QMIN, symmetric.QMAX).astype(np.int8)
         else:
-            c.scales = quantize.int4_scales(w, c.axis, fallback=old_scales * (127 / quantize.QSYM))
-            c.q = quantize.quantize_nearest(w, c.scales, c.axis)
+            c.scales = symmetric.int4_scales(w, c.axis, fallback=old_scales * (127 / symmetric.QSYM))
+            c.q = symmetric.quantize_nearest(w, c.scales, c.axis)
         c.w_float = w
         tried.append(c)
 
@@ -225,7 +225,7 @@ def plan_int4(int8_model: bytes, *, float_model: bytes | None = None, layers: Co
         bad = compat.failures(checks)
         rows[c.op]["checks"] = {f"{k.runtime}/{k.resolver}": k.detail for k in checks}
         w = c.w_float
-        err = quantize.dequantize(c.q, c.scales, c.axis) if c.axis is not None else c.q * c.scales[0]
+        err = symmetric.dequantize(c.q, c.scales, c.axis) if c.axis is not None else c.q * c.scales[0]
         rows[c.op]["weight_rel_error"] = float(np.linalg.norm(err - w) / max(np.linalg.norm(w), 1e-30))
         if bad:
             rows[c.op]["reason"] = "runtime refused int4: " + bad[0]

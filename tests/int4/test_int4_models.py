@@ -310,15 +310,15 @@ def test_int4_command_writes_model_and_report(ops_model, tmp_path):
 
 def test_gptq_error_compensation_alone_beats_nearest_on_same_grid():
     """Same scales for both: only GPTQ's column-wise error feedback differs, and must lower held-out output MSE."""
-    from edgeq.int4 import quantize
+    from edgeq.int4 import symmetric
     from edgeq.int4.rounding import gptq_quantize
 
     rng = np.random.default_rng(7)
     mix = rng.normal(size=(8, 64))
     cal, held = _correlated(2000, rng, mix), _correlated(2000, rng, mix)
     w = rng.normal(size=(24, 64)).astype(np.float32)
-    scales = quantize.int4_scales(w, 0)
-    q_near = quantize.quantize_nearest(w, scales, 0)
+    scales = symmetric.int4_scales(w, 0)
+    q_near = symmetric.quantize_nearest(w, scales, 0)
     q_gptq = gptq_quantize(w, cal.T.astype(np.float64) @ cal, scales)
     assert q_gptq.min() >= -8 and q_gptq.max() <= 7
     assert not np.array_equal(q_gptq, q_near)
