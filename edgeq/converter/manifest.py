@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 from pathlib import Path
 
@@ -21,6 +22,12 @@ from ..options import OPTION_NAMES, ConvertOptions
 from ..tflite_schema import read_model, schema, write_model
 
 METADATA_NAME = "edgeq_manifest"
+
+
+def manifest_path(model_path: str | os.PathLike) -> Path:
+    """``out/model.tflite`` → ``out/model.manifest.json``."""
+    p = Path(model_path)
+    return p.with_name(p.stem + ".manifest.json")
 
 
 def samples_sha256(samples: Samples) -> str:

@@ -22,6 +22,7 @@ from ..errors import DataError, NotIntegerError
 from ..options import ConvertOptions
 from ..quantize.stage import quantize_stage
 from . import manifest
+from .budget import meet_budget
 from .job import Candidate, ConvertJob, open_job
 from .summary import conversion_report
 
@@ -40,14 +41,8 @@ class ConversionResult:
 
         dest = Path(path)
         if manifest_sidecar and self.report.get("manifest"):
-            write_text_atomic(manifest_path(dest), json.dumps(self.report["manifest"], indent=2, sort_keys=True))
+            write_text_atomic(manifest.manifest_path(dest), json.dumps(self.report["manifest"], indent=2, sort_keys=True))
         return write_bytes_atomic(dest, self.model)
-
-
-def manifest_path(model_path: str | os.PathLike) -> Path:
-    """``out/model.tflite`` → ``out/model.manifest.json``."""
-    p = Path(model_path)
-    return p.with_name(p.stem + ".manifest.json")
 
 
 def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | os.PathLike | Samples | None = None,
@@ -79,8 +74,6 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
     job = open_job(model, data, eval_data, labels, opts, show_progress)
     cand = _quantized(job)
     if opts.max_accuracy_drop is not None:
-        from .budget import meet_budget
-
         cand = meet_budget(job, cand)
     if opts.weights != "int8":
         cand = _int4_weights(job, cand)
