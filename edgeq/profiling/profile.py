@@ -53,6 +53,16 @@ def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, ke
     return result
 
 
+def _model_ops(m: Path) -> list[dict] | None:
+    """Node index, op and the user's layer name of every op: reports name nodes by layer."""
+    from ..model_info import op_table
+    from ..tflite_schema import read_model
+    try:
+        return [{"node": o.index, "op": o.op, "layer": o.layer} for o in op_table(read_model(m.read_bytes()))]
+    except EdgeqError:
+        return None
+
+
 def _configs(delegates: list[str], threads: list[int]) -> list[dict]:
     for d in delegates:
         if d not in DELEGATES:
@@ -103,6 +113,6 @@ def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list
         raise crashes[0]
     return {"edgeq_profile": 1,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "model": {"path": str(m), "bytes": m.stat().st_size, "sha256": _sha256(m)},
+            "model": {"path": str(m), "bytes": m.stat().st_size, "sha256": _sha256(m), "ops": _model_ops(m)},
             "configs": configs, "options": opts,
             "devices": results}

@@ -27,6 +27,7 @@ from ...runtime import Interpreter
 from . import stats
 from .energy.base import energy_per_inference, window_seconds
 from .energy.detect import detect_reader
+from .placement import placement_of
 
 #: delegate names users give → how edgeq's runtime layer builds that interpreter
 DELEGATES = {
@@ -54,9 +55,10 @@ def _label(cfg: dict) -> str:
     return f"{cfg['delegate']}/t{cfg['threads']}"
 
 
-def _make_interpreter(model: str, cfg: dict) -> Interpreter:
+def _make_interpreter(model: str, cfg: dict, delegate_options: dict | None = None) -> Interpreter:
     d = DELEGATES[cfg["delegate"]]
-    return Interpreter(model, resolver=d["resolver"], delegates=d["delegates"], num_threads=int(cfg["threads"]))
+    return Interpreter(model, resolver=d["resolver"], delegates=d["delegates"], num_threads=int(cfg["threads"]),
+                       delegate_options=delegate_options)
 
 
 def _random_inputs(interp: Interpreter, seed: int) -> list[np.ndarray]:
@@ -142,6 +144,19 @@ def _proc_status_bytes(key: str) -> int | None:
     return None
 
 
+def _pss_bytes() -> int | None:
+    """Proportional set size now (shared pages divided among their users), what Android's
+    ``dumpsys meminfo`` reports; None where the kernel has no ``smaps_rollup`` (before Linux 4.14)."""
+    try:
+        with open("/proc/self/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def memory_child(model: str, cfg: dict, seed: int) -> dict:
     """Runs in a fresh process: RSS before load, high-water after load and after inferences."""
     from ...runtime import find_runtime
@@ -156,7 +171,7 @@ def memory_child(model: str, cfg: dict, seed: int) -> dict:
         return {"available": False, "reason": "/proc/self/status has no VmRSS/VmHWM on this system"}
     return {"available": True, "rss_before_load_bytes": before, "peak_rss_after_load_bytes": after_load,
             "peak_rss_bytes": peak, "load_growth_bytes": after_load - before,
-            "inference_growth_bytes": peak - after_load}
+            "inference_growth_bytes": peak - after_load, "pss_bytes": _pss_bytes()}
 
 
 def _memory_pass(model: str, cfg: dict, seed: int, child_argv: list[str]) -> dict:
@@ -204,8 +219,15 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
     env_before = read_environment(o["sysfs_root"])
     labels = [_label(c) for c in configs]
     results: dict[str, dict] = {lab: {"config": c, "label": lab} for lab, c in zip(labels, configs)}
-    total_steps = len(configs) * (4 + max(1, int(o["rounds"])))
+    total_steps = len(configs) * (5 + max(1, int(o["rounds"])))
     step = 0
+    t_start = time.perf_counter()
+    timeline: list[dict] = []
+
+    def phase(name: str, lab: str, t0: float) -> None:
+        """Record that ``name`` of ``lab`` ran from ``t0`` until now (seconds since the measurement began)."""
+        timeline.append({"phase": name, "config": lab, "start_s": round(t0 - t_start, 6),
+                         "end_s": round(time.perf_counter() - t_start, 6)})
 
     def progress(what: str) -> None:
         nonlocal step
@@ -217,6 +239,7 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
     order = list(labels)
     rng.shuffle(order)
     for lab in order:
+        t0 = time.perf_counter()
         try:
             r = _Runner(model, results[lab]["config"], int(o["seed"]))
         except Exception as e:  # noqa: BLE001 - one configuration failing must not sink the others
@@ -227,14 +250,19 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
             continue
         runners[lab] = r
         results[lab]["load_ms"] = r.load_s * 1e3
+        phase("load", lab, t0)
+        t0 = time.perf_counter()
         results[lab]["first_inference_ms"] = r.once() * 1e3
+        phase("first inference", lab, t0)
         results[lab]["runtime"] = r.interp.describe()
         progress(f"load {lab}")
     order = [lab for lab in order if lab in runners]
     labels_ok = [lab for lab in labels if lab in runners]
     # phase 2: warm-up
     for lab in order:
+        t0 = time.perf_counter()
         s, why = runners[lab].loop(int(o["warmup_runs"]), float(o["warmup_min_secs"]), float(o["max_secs"]))
+        phase("warm-up", lab, t0)
         results[lab]["warmup"] = {**stats.summarize(s), "samples_ms": s, "stop": why}
         progress(f"warm-up {lab}")
     # phase 3: steady state, interleaved in shuffled rounds
@@ -249,7 +277,9 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
         rng.shuffle(order)
         schedule.append(order)
         for lab in order:
+            t0 = time.perf_counter()
             s, why = runners[lab].loop(share_runs, share_secs, share_cap)
+            phase("steady state", lab, t0)
             samples[lab].extend(s)
             stops[lab].append(why)
             progress(f"round {rnd + 1} {lab}")
@@ -260,6 +290,12 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
         results[lab]["op_profile"] = {"available": False, "reason": OP_PROFILE_UNAVAILABLE,
                                       "ops": _ops(runners[lab].interp)}
         emit("config", results[lab])  # timings are safe on the host even if a later pass dies
+    # where each node ran: a separate interpreter with the delegate's claim report, never the timed one
+    for lab in labels_ok:
+        t0 = time.perf_counter()
+        results[lab]["placement"] = placement_of(model, results[lab]["config"], DELEGATES, _make_interpreter)
+        phase("placement", lab, t0)
+        progress(f"placement {lab}")
     # phase 4: energy, its own pass after timing
     e = {**MEASURE_DEFAULTS["energy"], **(o.get("energy") or {})}
     reader, reason = detect_reader(e.get("source") or "auto", e.get("root") or "/", e.get("options") or {})
@@ -267,17 +303,22 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
         if reader is None:
             results[lab]["energy"] = {"available": False, "reason": reason, "energy_per_inference_uj": None}
         else:
+            t0 = time.perf_counter()
             results[lab]["energy"] = _energy_pass(runners[lab], reader, window_seconds(reader, e.get("window_s")))
+            phase("energy", lab, t0)
         progress(f"energy {lab}")
     runners.clear()
     # phase 5: memory, one fresh process per configuration
     for lab in labels_ok:
         if o["memory"] and memory_child_argv:
+            t0 = time.perf_counter()
             results[lab]["memory"] = _memory_pass(model, results[lab]["config"], int(o["seed"]), memory_child_argv)
+            phase("memory", lab, t0)
         else:
             results[lab]["memory"] = {"available": False, "reason": "memory pass disabled"}
         progress(f"memory {lab}")
         emit("config", results[lab])
     return {"configs": [results[lab] for lab in labels], "schedule": schedule, "seed": int(o["seed"]),
+            "timeline": timeline,
             "environment": {"before": env_before, "after": read_environment(o["sysfs_root"])},
             "options": {k: v for k, v in o.items()}}
