@@ -13,6 +13,8 @@ from .errors import DeviceError
 from .links import open_link, uri_usage
 from .ondevice.measure import DELEGATES
 from .profile import DEFAULT_OPTIONS, run_profile
+from .reporting.compare import GateCrossed, compare, load_baseline, parse_gate
+from .reporting.compare import summary_lines as compare_lines
 from .reporting.report_files import write_report
 from .reporting.terminal import summary_lines
 
@@ -55,10 +57,31 @@ def _fail(e: EdgeqError) -> None:
               help="Prefix for sysfs reads on the device (recorded trees in tests).")
 @click.option("--keep", is_flag=True, help="Leave the agent's working dir on the device.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
+@click.option("--baseline", type=click.Path(), default=None, metavar="OLD/profile.json",
+              help="Compare with an earlier run (its profile.json or folder): per-configuration changes with a "
+                   "95 % bootstrap confidence interval over the kept samples; the HTML shows both side by side.")
+@click.option("--fail-if", "fail_if", multiple=True, metavar="GATE",
+              help="With --baseline: exit with status 3 when a gate is crossed, i.e. the change exceeds it and is "
+                   "significant. GATE is METRIC>+N% or METRIC>+N UNIT: 'p90>+10%', 'median>+0.2ms', 'rss>+5%', "
+                   "'energy>+1mJ' (metrics median p5 p90 p95 p99 mean load first rss pss energy). Repeatable.")
 def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, warmup_secs, min_runs, min_secs,
-            max_secs, rounds, seed, cpus, no_memory, energy_window, sysfs_root, keep, no_progress) -> None:
-    """Measure MODEL (.tflite) on one or more devices; write a JSON result and an HTML report."""
+            max_secs, rounds, seed, cpus, no_memory, energy_window, sysfs_root, keep, no_progress, baseline,
+            fail_if) -> None:
+    """Measure MODEL (.tflite) on one or more devices; write a JSON result and an HTML report.
+
+    \b
+    Examples:
+      edgeq profile m.tflite -d local --delegate xnnpack --delegate cpu --threads 1 --threads 2
+      edgeq profile m.tflite -d pixel-8 --baseline before/ --fail-if 'p90>+10%' -o after/
+
+    Exit status: 0 all measured, 2 bad input or a device failed (measured results are still written),
+    3 a --fail-if gate was crossed.
+    """
     try:
+        gates = [parse_gate(g) for g in fail_if]
+        if gates and not baseline:
+            raise EdgeqError("--fail-if needs --baseline OLD/profile.json to compare with")
+        base = load_baseline(baseline) if baseline else None
         devs = [resolve_device(d) for d in devices]
         opts = {"warmup_runs": warmup_runs, "warmup_min_secs": warmup_secs, "min_runs": min_runs,
                 "min_secs": min_secs, "max_secs": max_secs, "rounds": rounds, "seed": seed,
@@ -66,6 +89,12 @@ def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, w
                 "sysfs_root": sysfs_root}
         report = run_profile(model, devs, list(delegates), list(threads), opts, keep=keep,
                              show_progress=not no_progress and not as_json)
+        cmp_error = None
+        if base is not None:
+            try:
+                report["comparison"] = compare(report, base, gates)
+            except EdgeqError as e:  # the measurement is kept even when nothing matches the baseline
+                cmp_error = e
         jpath, hpath = write_report(report, out_dir)
     except EdgeqError as e:
         _fail(e)
@@ -75,11 +104,21 @@ def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, w
     else:
         for line in summary_lines(report):
             click.echo(line)
+        for line in compare_lines(report["comparison"]) if report.get("comparison") else []:
+            click.echo(line)
         click.echo(f"wrote {jpath} and {hpath}")
     bad = [d for d in report["devices"] if d["status"] != "ok"]
     if bad:
         _fail(DeviceError("; ".join(f"{d['device']['name']} {d['status']}: {d['error']}" for d in bad)
                           + f" (results kept in {jpath})"))
+    if cmp_error is not None:
+        _fail(EdgeqError(f"{cmp_error} (results kept in {jpath})"))
+    crossed = (report.get("comparison") or {}).get("crossed") or []
+    if crossed:
+        _fail(GateCrossed("regression gate crossed: " + "; ".join(
+            f"{r['gate']} on {r['device']} · {r['config']} ({r['change'] * 100:+.1f} %)" if
+            any(g.relative and g.text == r["gate"] for g in gates) else f"{r['gate']} on {r['device']} · {r['config']}"
+            for r in crossed) + f" (see {hpath})"))
 
 
 def _parse_cpus(spec: str | None) -> list[int] | None:

@@ -1,188 +1,414 @@
-"""Self-contained HTML report of a profile run: tables plus inline SVG we draw ourselves (no JS, no CSS files)."""
+"""Self-contained HTML report of a profile run: tables and inline SVG charts (no JavaScript, no external files).
+
+Order of the page: what was measured and anything that went wrong, the comparison with a baseline,
+one summary table of every configuration, latency side by side, energy, then per device the phase
+timeline, histograms, where each node ran, per-op times, memory and every statistic.
+"""
 from __future__ import annotations
 
 import html
+import os
 
-_CSS = """body{font-family:system-ui,sans-serif;margin:24px;color:#222}
-table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+from . import svg, units
+from .compare import SHOWN, format_gate_change, format_value
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:20px auto;max-width:1100px;padding:0 16px;color:#222;
+font-size:14px;line-height:1.4}h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:26px 0 6px;
+border-bottom:1px solid #ddd;padding-bottom:3px}h3{font-size:15px;margin:16px 0 4px}
+.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}
+td,th{border:1px solid #d6d6d6;padding:3px 7px;text-align:right;white-space:nowrap}th{background:#f3f3f3}
+td.l,th.l{text-align:left}td.wrap{white-space:normal;text-align:left;min-width:16em}
 .warn{background:#fff3cd;border:2px solid #d39e00;padding:8px;font-weight:bold}
-.err{background:#f8d7da;border:1px solid #c00;padding:6px}.muted{color:#777}
-svg{background:#fafafa;border:1px solid #ddd;margin:4px 8px 4px 0}"""
-_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+.err{background:#f8d7da;border:1px solid #c00;padding:6px 8px}.muted{color:#666}.small{font-size:12px}
+.tag{display:inline-block;padding:0 5px;border-radius:3px;font-size:12px;color:#fff}
+.bad{color:#b00;font-weight:bold}.good{color:#070}dl{margin:4px 0}dt{font-weight:bold;float:left;clear:left;
+width:13em}dd{margin:0 0 3px 13.5em}figure{display:inline-block;margin:0 10px 8px 0;vertical-align:top}
+figcaption{font-size:12px;text-align:center}details{margin:6px 0}summary{cursor:pointer;color:#235}"""
+
+#: colour of each place a node can run
+PLACE_COLORS = {"edgeq-cpu": "#1f77b4", "edgeq-gpu": "#2ca02c", "XNNPACK": "#9467bd", "builtin kernels": "#7f7f7f",
+                "reference kernels": "#8c564b"}
+MEMORY_TERMS = [
+    ("peak RSS", "the highest resident set size of a fresh process that loaded the model and ran 3 inferences "
+                 "(VmHWM in /proc/self/status): what Linux's top and ps call RES, counted whole for shared libraries"),
+    ("RSS before load", "resident set size after the runtime was imported, before the model was loaded"),
+    ("growth over load", "peak RSS right after loading (interpreter, delegate, tensor arena) minus RSS before load"),
+    ("growth in inference", "peak RSS after 3 inferences minus peak RSS after loading (scratch buffers, lazy init)"),
+    ("PSS", "proportional set size (/proc/self/smaps_rollup): shared pages divided among the processes using "
+            "them; what Android's dumpsys meminfo reports as TOTAL PSS"),
+    ("arena", "on microcontrollers: the TensorFlow Lite Micro tensor arena the model used (the board's report), "
+              "next to the board's RAM and the model's flash"),
+]
 
 
 def _e(x: object) -> str:
     return html.escape(str(x))
 
 
-def _fmt(v: object, digits: int = 3) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        # significant digits, not decimals: sub-µs and multi-second latencies both stay readable
-        return f"{v:.{digits + 1}g}"
-    return _e(v)
+def _table(heads: list[str], rows: list[list[str]], left: int = 1, cls: str = "") -> str:
+    """A table in a horizontally scrollable box; the first ``left`` columns left-aligned; cells are HTML."""
+    th = "".join(f"<th{' class=l' if i < left else ''}>{h}</th>" for i, h in enumerate(heads))
+    body = "".join("<tr>" + "".join(f"<td{' class=l' if i < left else ''}>{c}</td>" for i, c in enumerate(r))
+                   + "</tr>" for r in rows)
+    return f"<div class='scroll'><table class='{cls}'><tr>{th}</tr>{body}</table></div>"
 
 
-def _series(report: dict) -> list[tuple[str, dict]]:
-    """(device/config label, config result) for every measured configuration."""
-    out = []
-    for dev in report.get("devices") or []:
-        if not dev:
-            continue
-        for c in dev.get("configs") or []:
-            out.append((f"{dev['device']['name']} · {c.get('label', '?')}", c))
-    return out
+def _series(report: dict) -> list[tuple[dict, dict]]:
+    """(device result, config result) of every configuration, devices in order."""
+    return [(d, c) for d in report.get("devices") or [] if d for c in d.get("configs") or []]
 
 
-def box_svg(series: list[tuple[str, dict]], width: int = 760) -> str:
-    """Horizontal box plots (p5–p95 whiskers, p25–p75 box from samples, median line) on one shared axis."""
+def _label(dev: dict, c: dict, many: bool) -> str:
+    return f"{dev['device']['name']} · {c.get('label', '?')}" if many else str(c.get("label", "?"))
+
+
+def _state(c: dict) -> str:
+    """A configuration's completeness as a short HTML tag ('' when complete)."""
+    if c.get("error"):
+        return " <span class='tag' style='background:#b00'>failed</span>"
+    if c.get("incomplete") or c.get("status") in ("partial", "incomplete"):
+        return " <span class='tag' style='background:#d39e00'>incomplete</span>"
+    return ""
+
+
+def _memory_cell(c: dict) -> str:
+    mem = c.get("memory") or {}
+    if mem.get("peak_rss_bytes"):
+        return units.size_bytes(mem["peak_rss_bytes"])
+    if mem.get("arena_bytes"):
+        return f"arena {units.size_bytes(mem['arena_bytes'])}"
+    return "—"
+
+
+def _summary(report: dict, many: bool) -> str:
+    heads = ["configuration", "median", "p90", "p99", "runs", "load", "first inference", "peak RSS",
+             "energy / inference"]
     rows = []
-    for label, c in series:
+    for dev, c in _series(report):
+        st = c.get("steady") or {}
+        en = c.get("energy") or {}
+        rows.append([_e(_label(dev, c, many)) + _state(c), units.duration_ms(st.get("median")),
+                     units.duration_ms(st.get("p90")), units.duration_ms(st.get("p99")),
+                     str(st.get("count") or "—"), units.duration_ms(c.get("load_ms")),
+                     units.duration_ms(c.get("first_inference_ms")), _memory_cell(c),
+                     units.energy_uj(en.get("energy_per_inference_uj"))])
+    return _table(heads, rows)
+
+
+def _comparison(cmp: dict) -> str:
+    b = cmp["baseline"]
+    out = [f"<h2>Compared with the baseline</h2><p>baseline <code>{_e(b.get('path'))}</code> "
+           f"({_e(b.get('created') or 'undated')}); "
+           + ("same model" if cmp["same_model"] else f"<b>a different model</b> ({_e(b.get('model_path'))})")
+           + f". <span class='muted small'>{_e(cmp['method'])}.</span></p>"]
+    crossed = cmp.get("crossed") or []
+    if crossed:
+        out.append("<p class='err'><b>regression gate crossed</b>: " + "; ".join(
+            f"{_e(r['gate'])} on {_e(r['device'])} · {_e(r['config'])}" for r in crossed) + "</p>")
+    heads = ["configuration", "runs (baseline / now)"] + [f"{m}: baseline → now<br><span class='small muted'>"
+                                                           "change (95 % CI)</span>" for m in SHOWN]
+    rows = []
+    for r in cmp["rows"]:
+        ch = r["changes"]
+        cells = []
+        for m in SHOWN:
+            x = ch.get(m)
+            if not x:
+                cells.append("—")
+                continue
+            cls = ("bad" if x["relative"] > 0 else "good") if x["significant"] else "muted"
+            cells.append(f"{units.duration_ms(x['base'])} → {units.duration_ms(x['current'])}<br>"
+                         f"<span class='{cls}'>{units.signed_percent(x['relative'])}</span> "
+                         f"<span class='small muted'>({units.signed_percent(x['relative_ci'][0])} … "
+                         f"{units.signed_percent(x['relative_ci'][1])})</span>")
+        rows.append([_e(f"{r['device']} · {r['config']}"), f"{r['n'][0]} / {r['n'][1]}", *cells])
+    out.append(_table(heads, rows))
+    if cmp["gates"]:
+        specs = {g["text"]: g for g in cmp.get("gate_specs") or []}
+        grows = []
+        for r in cmp["gates"]:
+            if not r["evaluated"]:
+                grows.append([_e(r["gate"]), _e(f"{r['device']} · {r['config']}"), "—", "—", "—",
+                              f"<span class='muted'>not evaluated: {_e(r['why'])}</span>"])
+                continue
+            metric = specs[r["gate"]]["metric"]
+            verdict = ("<span class='bad'>CROSSED</span>" if r["crossed"] else
+                       "<span class='good'>ok</span>" + ("" if r["significant"] is not False
+                                                         else " <span class='muted'>(not significant)</span>"))
+            grows.append([_e(r["gate"]), _e(f"{r['device']} · {r['config']}"), format_value(metric, r["base"]),
+                          format_value(metric, r["current"]), _e(format_gate_change(r, specs[r["gate"]]["relative"])),
+                          verdict])
+        out.append("<h3>Gates</h3>" + _table(["gate", "configuration", "baseline", "now", "change", "verdict"],
+                                              grows, left=2))
+    box_rows = []
+    for i, r in enumerate(cmp["rows"]):
+        col = svg.COLORS[i % len(svg.COLORS)]
+        box_rows.append({"label": f"{r['device']} · {r['config']}", "box": r["current_box"], "color": col})
+        box_rows.append({"label": "  baseline", "box": r["baseline_box"], "baseline": True})
+    out.append("<h3>Side by side: steady-state latency, now and baseline (grey, dashed)</h3>" + svg.box_plot(box_rows))
+    for k in cmp.get("only_in_current") or []:
+        out.append(f"<p class='muted'>{_e(k)}: not in the baseline</p>")
+    for k in cmp.get("only_in_baseline") or []:
+        out.append(f"<p class='muted'>{_e(k)}: in the baseline only</p>")
+    return "".join(out)
+
+
+def _box_rows(series: list[tuple[dict, dict]], many: bool) -> list[dict]:
+    rows = []
+    for i, (dev, c) in enumerate(series):
         st = c.get("steady") or {}
         s = sorted(st.get("samples_ms") or [])
         if not s:
             continue
         q = lambda p: s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]  # noqa: E731
-        rows.append((label, st.get("p5", s[0]), q(25), st.get("median", q(50)), q(75), st.get("p95", s[-1])))
-    if not rows:
-        return "<p class='muted'>no latency samples</p>"
-    lo = min(r[1] for r in rows)
-    hi = max(r[5] for r in rows)
-    span = (hi - lo) or max(hi, 1e-9) * 0.1
-    lo, hi = max(0.0, lo - 0.05 * span), hi + 0.05 * span
-    left, right, rh = 230, 20, 28
-    h = 40 + rh * len(rows)
-    x = lambda v: left + (v - lo) / (hi - lo) * (width - left - right)  # noqa: E731
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{h}' role='img'>"
-             "<title>latency distribution per configuration (ms)</title>"]
-    for i, (label, p5, p25, med, p75, p95) in enumerate(rows):
-        y = 10 + i * rh
-        col = _COLORS[i % len(_COLORS)]
-        parts.append(f"<text x='4' y='{y + 16}' font-size='11'>{_e(label[:34])}</text>"
-                     f"<line x1='{x(p5):.1f}' x2='{x(p95):.1f}' y1='{y + 12}' y2='{y + 12}' stroke='{col}'/>"
-                     f"<rect x='{x(p25):.1f}' y='{y + 3}' width='{max(1.0, x(p75) - x(p25)):.1f}' height='18' "
-                     f"fill='{col}' fill-opacity='0.35' stroke='{col}'/>"
-                     f"<line x1='{x(med):.1f}' x2='{x(med):.1f}' y1='{y + 1}' y2='{y + 23}' stroke='#000' "
-                     "stroke-width='2'/>")
-    ya = 14 + rh * len(rows)
-    for k in range(5):
-        v = lo + (hi - lo) * k / 4
-        parts.append(f"<text x='{x(v):.1f}' y='{ya + 12}' font-size='10' text-anchor='middle'>{v:.3g}</text>")
-    parts.append(f"<text x='{width - right}' y='{ya + 24}' font-size='10' text-anchor='end'>ms (box p25–p75, "
-                 "whiskers p5–p95, bar median)</text></svg>")
-    return "".join(parts)
+        rows.append({"label": _label(dev, c, many), "color": svg.COLORS[i % len(svg.COLORS)],
+                     "box": [st.get("p5", q(5)), q(25), st.get("median", q(50)), q(75), st.get("p95", q(95))]})
+    return rows
 
 
-def histogram_svg(samples: list[float], color: str, width: int = 360, height: int = 140, bins: int = 30) -> str:
-    if not samples:
+def _energy(series: list[tuple[dict, dict]], many: bool) -> str:
+    rows, chart = [], []
+    reasons = set()
+    for dev, c in series:
+        en = c.get("energy") or {}
+        if en.get("energy_per_inference_uj") is None:
+            if en.get("reason"):
+                reasons.add(en["reason"])
+            continue
+        lab = _label(dev, c, many)
+        m = en.get("meter") or {}
+        rows.append([_e(lab), _e(m.get("meter", "?")), units.energy_uj(en["energy_per_inference_uj"]),
+                     units.energy_uj(en.get("marginal_energy_per_inference_uj")), units.power_mw(en.get("idle_power_mw")),
+                     units.power_mw(en.get("busy_power_mw")), str(en.get("inferences", "—")),
+                     units.duration_ms((en.get("window_s") or 0) * 1e3)])
+        chart.append((lab, en["energy_per_inference_uj"], "#1f77b4"))
+        chart.append(("  idle-subtracted", en.get("marginal_energy_per_inference_uj"), "#ff7f0e"))
+    out = ["<h2>Energy per inference</h2>"]
+    if rows:
+        out.append(svg.bars(chart, units.energy_uj, title="energy per inference: whole device (blue) and "
+                                                            "idle-subtracted (orange)"))
+        out.append(_table(["configuration", "meter", "whole device", "idle-subtracted", "idle power", "busy power",
+                           "inferences", "window"], rows, left=2))
+        out.append("<p class='muted small'>whole device: the meter's energy over the inference window divided by "
+                   "the inferences in it; idle-subtracted: the idle power measured just before, over the same "
+                   "duration, taken off first.</p>")
+    else:
+        out.append("<p class='muted'>no energy figures: no meter was available.</p>")
+    for r in sorted(reasons):
+        out.append(f"<p class='muted small'>no meter: {_e(r)}</p>")
+    return "".join(out)
+
+
+def _layer_names(report: dict) -> dict[int, str]:
+    return {o["node"]: o.get("layer") or "" for o in (report.get("model") or {}).get("ops") or []}
+
+
+def _placement(cfgs: list[dict], layers: dict[int, str]) -> str:
+    placed = [c for c in cfgs if (c.get("placement") or {}).get("available")]
+    if not placed:
         return ""
-    lo, hi = min(samples), max(samples)
-    if hi <= lo:
-        hi = lo + 1e-6
-    counts = [0] * bins
-    for v in samples:
-        counts[min(bins - 1, int((v - lo) / (hi - lo) * bins))] += 1
-    top = max(counts)
-    bw = (width - 20) / bins
-    bars = "".join(
-        f"<rect x='{10 + i * bw:.1f}' y='{height - 20 - c / top * (height - 35):.1f}' width='{bw - 1:.1f}' "
-        f"height='{c / top * (height - 35):.1f}' fill='{color}'/>" for i, c in enumerate(counts) if c)
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img'>"
-            f"<title>latency histogram</title>{bars}"
-            f"<text x='10' y='{height - 6}' font-size='10'>{lo:.3g} ms</text>"
-            f"<text x='{width - 10}' y='{height - 6}' font-size='10' text-anchor='end'>{hi:.3g} ms</text>"
-            f"<text x='10' y='12' font-size='10'>n={len(samples)}</text></svg>")
+    out = ["<h3>Where each node ran</h3>"]
+    for c in placed:
+        p = c["placement"]
+        counts = ", ".join(f"{n} on {_e(k)}" for k, n in sorted(p["counts"].items(), key=lambda kv: -kv[1]))
+        declined = [n for n in p["nodes"] if n.get("declined")]
+        dev = (p.get("claim_report") or {}).get("device")
+        extra = f" <span class='muted small'>(OpenCL device: {_e(dev)})</span>" if dev else ""
+        out.append(f"<p><b>{_e(c['label'])}</b>: {counts}{extra}"
+                   + (f"; <span class='bad'>{len(declined)} fell back</span>" if declined else "") + "</p>")
+    nodes = sorted({n["node"] for c in placed for n in c["placement"]["nodes"]})
+    ops = {n["node"]: n["op"] for c in placed for n in c["placement"]["nodes"]}
+    where = {(c["label"], n["node"]): n for c in placed for n in c["placement"]["nodes"]}
+    rows, notes = [], []
+    for i in nodes:
+        cells = [str(i), _e(ops.get(i, "?")), _e(layers.get(i, ""))]
+        for c in placed:
+            n = where.get((c["label"], i))
+            if not n:
+                cells.append("—")
+                continue
+            col = PLACE_COLORS.get(n["ran_on"], "#444")
+            mark = ""
+            if n.get("declined"):
+                notes.append(f"{c['label']}, node {i} ({ops.get(i)}{', ' + layers[i] if layers.get(i) else ''}): "
+                             f"{n['declined']}")
+                mark = f"<sup>{len(notes)}</sup>"
+            cells.append(f"<span class='tag' style='background:{col}'>{_e(n['ran_on'])}</span>{mark}")
+        rows.append(cells)
+    table = _table(["node", "op", "layer"] + [_e(c["label"]) for c in placed], rows, left=3)
+    if len(nodes) > 40:
+        table = f"<details><summary>all {len(nodes)} nodes</summary>{table}</details>"
+    out.append(table)
+    if notes:
+        out.append("<p class='small'><b>Why the delegate left these nodes:</b></p><ol class='small'>"
+                   + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ol>")
+    return "".join(out)
 
 
-def energy_svg(series: list[tuple[str, dict]], width: int = 760) -> str:
-    rows = [(label, (c.get("energy") or {}).get("energy_per_inference_uj"),
-             (c.get("energy") or {}).get("marginal_energy_per_inference_uj")) for label, c in series]
-    rows = [r for r in rows if r[1] is not None]
+def _op_profile(cfgs: list[dict], layers: dict[int, str]) -> str:
+    """Per-op times where the configuration's delegate delivered them (``op_profile.nodes``)."""
+    out = []
+    missing = []
+    for c in cfgs:
+        op = c.get("op_profile") or {}
+        nodes = op.get("nodes") or []
+        if not op.get("available") or not nodes:
+            if op.get("reason"):
+                missing.append((c.get("label"), op["reason"]))
+            continue
+        total = sum(float(n.get("ms") or 0) for n in nodes) or 1e-12
+        by_op: dict[str, list[float]] = {}
+        for n in nodes:
+            by_op.setdefault(n.get("op", "?"), []).append(float(n.get("ms") or 0))
+        rows = [[_e(k), str(len(v)), units.duration_ms(sum(v)), f"{100 * sum(v) / total:.1f} %"]
+                for k, v in sorted(by_op.items(), key=lambda kv: -sum(kv[1]))]
+        median = (c.get("steady") or {}).get("median")
+        cover = (f"; the timed ops add up to {units.duration_ms(total)} per inference"
+                 + (f", {100 * total / median:.0f} % of the steady-state median" if median else "")) if total else ""
+        out.append(f"<h3>Per-op time: {_e(c['label'])}</h3><p class='muted small'>source: "
+                   f"{_e(op.get('source', '?'))}, mean per inference over {_e(op.get('invokes', '?'))} "
+                   f"inferences{_e(cover)}</p>")
+        chart = [(k, sum(v), svg.COLORS[i % len(svg.COLORS)]) for i, (k, v) in
+                 enumerate(sorted(by_op.items(), key=lambda kv: -sum(kv[1])))]
+        out.append(svg.bars(chart, units.duration_ms, title="time per op type per inference"))
+        out.append(_table(["op type", "nodes", "time / inference", "share"], rows))
+        top = sorted(nodes, key=lambda n: -float(n.get("ms") or 0))[:15]
+        nrows = [[str(n.get("node")), _e(layers.get(n.get("node"), n.get("name", ""))), _e(n.get("op", "?")),
+                  units.duration_ms(n.get("ms")), f"{100 * float(n.get('ms') or 0) / total:.1f} %"] for n in top]
+        out.append(f"<details><summary>the {len(top)} slowest nodes, by layer</summary>"
+                   + _table(["node", "layer", "op", "time / inference", "share"], nrows, left=3) + "</details>")
+    if missing and out:
+        out.extend(f"<p class='muted small'>{_e(lab)}: no per-op times ({_e(why)})</p>" for lab, why in missing)
+    elif missing:
+        whys = sorted({w for _, w in missing})
+        out.append("<p class='muted small'>no per-op times in this profile: " + "; ".join(_e(w) for w in whys) + "</p>")
+    return "".join(out)
+
+
+def _memory(cfgs: list[dict]) -> str:
+    rows = []
+    mcu = False
+    for c in cfgs:
+        m = c.get("memory") or {}
+        if "arena_bytes" in m:
+            mcu = True
+            rows.append([_e(c["label"]), "—", "—", "—", "—", "—",
+                         f"{units.size_bytes(m.get('arena_bytes'))} of {units.size_bytes(m.get('ram_bytes'))} RAM; "
+                         f"model {units.size_bytes(m.get('flash_model_bytes'))} of "
+                         f"{units.size_bytes(m.get('flash_bytes'))} flash"])
+        elif m.get("available"):
+            rows.append([_e(c["label"]), units.size_bytes(m.get("peak_rss_bytes")),
+                         units.size_bytes(m.get("rss_before_load_bytes")), units.size_bytes(m.get("load_growth_bytes")),
+                         units.size_bytes(m.get("inference_growth_bytes")), units.size_bytes(m.get("pss_bytes")), "—"])
+        else:
+            rows.append([_e(c.get("label")), f"<span class='muted'>{_e(m.get('reason', 'not measured'))}</span>",
+                         "", "", "", "", ""])
     if not rows:
-        return "<p class='muted'>no energy figures: no meter was available (see the reasons in the tables)</p>"
-    top = max(max(r[1], r[2] or 0) for r in rows) or 1.0
-    left, rh = 230, 26
-    h = 30 + rh * len(rows)
-    sc = (width - left - 80) / top
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{h}' role='img'>"
-             "<title>energy per inference (µJ)</title>"]
-    for i, (label, whole, marg) in enumerate(rows):
-        y = 8 + i * rh
-        parts.append(f"<text x='4' y='{y + 14}' font-size='11'>{_e(label[:34])}</text>"
-                     f"<rect x='{left}' y='{y}' width='{max(0.5, whole * sc):.1f}' height='10' fill='#1f77b4'/>"
-                     f"<rect x='{left}' y='{y + 11}' width='{max(0.5, (marg or 0) * sc):.1f}' height='8' "
-                     f"fill='#ff7f0e'/><text x='{left + whole * sc + 4:.1f}' y='{y + 10}' font-size='10'>"
-                     f"{whole:.4g} µJ</text>")
-    parts.append(f"<text x='{left}' y='{h - 4}' font-size='10'>blue: whole device, orange: marginal "
-                 "(idle baseline subtracted)</text></svg>")
-    return "".join(parts)
+        return ""
+    heads = ["configuration", "peak RSS", "RSS before load", "growth over load", "growth in inference", "PSS",
+             "arena (MCU)"]
+    if not mcu:
+        heads, rows = heads[:-1], [r[:-1] for r in rows]
+    terms = MEMORY_TERMS if mcu else MEMORY_TERMS[:-1]
+    return ("<h3>Memory</h3>" + _table(heads, rows) + "<details><summary>what each memory figure is</summary><dl "
+            "class='small'>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in terms) + "</dl></details>")
 
 
-def _device_section(dev: dict, color_base: int) -> str:
+def _all_stats(cfgs: list[dict]) -> str:
+    keys = ("mean", "std", "min", "p5", "median", "p90", "p95", "p99", "max")
+    rows = []
+    for c in cfgs:
+        st = c.get("steady") or {}
+        rows.append([_e(c.get("label"))] + [units.duration_ms(st.get(k)) for k in keys]
+                    + [str(st.get("count") or "—"), _e(st.get("stop", "—"))])
+    return ("<details><summary>every statistic of the steady state</summary>"
+            + _table(["configuration", *keys, "runs", "stopped on"], rows) + "</details>")
+
+
+def _device(report: dict, dev: dict, color_base: int, layers: dict[int, str]) -> str:
     d = dev["device"]
-    out = [f"<h2>{_e(d['name'])} <span class='muted'>({_e(d['uri'])}, {_e(d.get('class'))})</span></h2>"]
+    out = [f"<h2>{_e(d['name'])} <span class='muted small'>{_e(d.get('uri'))} · {_e(d.get('class'))}</span></h2>"]
     if dev.get("emulated"):
         out.append(f"<p class='warn'>{_e(dev.get('notice'))}</p>")
-    out.append(f"<p>status: <b>{_e(dev.get('status'))}</b>, wall time {_fmt(dev.get('wall_s'), 1)} s</p>")
+    status = dev.get("status")
+    wall = units.duration_ms((dev.get("wall_s") or 0) * 1e3) if dev.get("wall_s") is not None else "—"
+    out.append(f"<p>status: <b>{_e(status)}</b>, wall time {wall}</p>")
     if dev.get("error"):
-        out.append(f"<p class='err'>{_e(dev['error'])}" +
-                   (" — partial results below are kept" if dev.get("configs") else "") + "</p>")
+        out.append(f"<p class='err'>{_e(dev['error'])}"
+                   + (" — the results measured before it are kept below" if dev.get("configs") else "") + "</p>")
     env = (dev.get("environment") or {}).get("before") or {}
     if env:
-        out.append("<p class='muted'>" + ", ".join(f"{_e(k)}: {_e(v)}" for k, v in env.items()) + "</p>")
+        facts = []
+        for k, v in env.items():
+            if v in (None, "", []):
+                continue
+            if k == "thermal_c" and isinstance(v, dict):
+                v = ", ".join(f"{z} {t:.1f} °C" for z, t in v.items())
+            elif k == "affinity" and isinstance(v, list):
+                v = ",".join(str(x) for x in v)
+            facts.append(f"{_e(k)}: {_e(v)}")
+        out.append("<p class='muted small'>" + " · ".join(facts) + "</p>")
     cfgs = dev.get("configs") or []
     if not cfgs:
         return "".join(out)
-    heads = ["config", "load ms", "first ms", "median", "mean", "std", "min", "p5", "p90", "p95", "p99", "max",
-             "n", "peak RSS MiB", "µJ/inf", "marginal µJ/inf"]
-    out.append("<table><tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr>")
+    labels = [c.get("label", "?") for c in cfgs]
+    if dev.get("timeline"):
+        out.append("<h3>Timeline of the phases</h3>" + svg.timeline(dev["timeline"], labels))
+    prow = []
     for c in cfgs:
-        st = c.get("steady") or {}
-        mem = c.get("memory") or {}
-        en = c.get("energy") or {}
-        rss = mem.get("peak_rss_bytes")
-        arena = mem.get("arena_bytes")
-        memtxt = _fmt(rss / 2**20, 1) if rss else (f"arena {arena} B" if arena else "—")
-        cells = [c.get("label"), _fmt(c.get("load_ms")), _fmt(c.get("first_inference_ms"))] + \
-                [_fmt(st.get(k)) for k in ("median", "mean", "std", "min", "p5", "p90", "p95", "p99", "max")] + \
-                [_fmt(st.get("count")), memtxt, _fmt(en.get("energy_per_inference_uj")),
-                 _fmt(en.get("marginal_energy_per_inference_uj"))]
-        out.append("<tr>" + "".join(f"<td>{_e(x) if i == 0 else x}</td>" for i, x in enumerate(cells)) + "</tr>")
-    out.append("</table>")
-    notes = {c.get("error") for c in cfgs} - {None}
-    notes |= {(c.get("energy") or {}).get("reason") for c in cfgs} - {None}
-    notes |= {(c.get("op_profile") or {}).get("reason") for c in cfgs} - {None}
-    for n in sorted(notes):
-        out.append(f"<p class='muted'>note: {_e(n)}</p>")
-    out.append("<div>")
+        w, st = c.get("warmup") or {}, c.get("steady") or {}
+        prow.append([_e(c.get("label")) + _state(c), units.duration_ms(c.get("load_ms")),
+                     units.duration_ms(c.get("first_inference_ms")),
+                     f"{w.get('count', '—')} runs, {units.duration_ms(sum(w.get('samples_ms') or []))}",
+                     f"{st.get('count', '—')} runs, {units.duration_ms(sum(st.get('samples_ms') or []))}"])
+    out.append(_table(["configuration", "load", "first inference", "warm-up", "steady state (time in invoke)"], prow))
+    errs = [(c.get("label"), c["error"]) for c in cfgs if c.get("error")]
+    for lab, e in errs:
+        out.append(f"<p class='err'>{_e(lab)}: {_e(e)}</p>")
+    out.append("<h3>Steady-state latency: histogram between p1 and p99</h3><div>")
     for i, c in enumerate(cfgs):
         s = (c.get("steady") or {}).get("samples_ms") or []
-        out.append(f"<figure style='display:inline-block;margin:0'>"
-                   f"{histogram_svg(s, _COLORS[(color_base + i) % len(_COLORS)])}"
-                   f"<figcaption>{_e(c.get('label'))}</figcaption></figure>")
+        if s:
+            out.append(f"<figure>{svg.histogram(s, svg.COLORS[(color_base + i) % len(svg.COLORS)])}"
+                       f"<figcaption>{_e(c.get('label'))}</figcaption></figure>")
     out.append("</div>")
+    out.append(_placement(cfgs, layers))
+    out.append(_op_profile(cfgs, layers))
+    out.append(_memory(cfgs))
+    out.append(_all_stats(cfgs))
     return "".join(out)
 
 
 def render_html(report: dict) -> str:
+    """The whole report page for a profile dict (as written to profile.json)."""
     series = _series(report)
-    emulated = any(d and d.get("emulated") for d in report.get("devices") or [])
+    devs = [d for d in report.get("devices") or [] if d]
+    many = len(devs) > 1
     m = report.get("model") or {}
-    body = [f"<h1>edgeq profile: {_e(m.get('path'))}</h1>",
-            f"<p class='muted'>{_e(m.get('bytes'))} bytes, sha256 {_e(m.get('sha256'))}, "
-            f"created {_e(report.get('created'))}</p>"]
-    if emulated:
+    name = os.path.basename(str(m.get("path") or "model"))
+    body = [f"<h1>edgeq profile: {_e(name)}</h1>",
+            f"<p class='muted'>{_e(m.get('path'))} · {units.size_bytes(m.get('bytes'))} · sha256 "
+            f"{_e(str(m.get('sha256'))[:16])}… · created {_e(report.get('created'))}</p>"]
+    if any(d.get("emulated") for d in devs):
         body.append("<p class='warn'>This report includes emulated devices: their timings are not hardware "
                     "timings.</p>")
-    body.append("<h2>All configurations side by side: steady-state latency</h2>" + box_svg(series))
-    body.append("<h2>Energy per inference</h2>" + energy_svg(series))
+    for d in devs:
+        if d.get("status") != "ok":
+            body.append(f"<p class='err'><b>{_e(d['device']['name'])}: {_e(d.get('status'))}</b> — "
+                        f"{_e(d.get('error') or 'no reason given')}"
+                        + (" (results measured before it are kept)" if d.get("configs") else "") + "</p>")
+    if report.get("comparison"):
+        body.append(_comparison(report["comparison"]))
+    body.append("<h2>Summary</h2>" + _summary(report, many))
+    body.append("<h2>Steady-state latency, all configurations on one axis</h2>"
+                "<p class='muted small'>box p25–p75, whiskers p5–p95, black bar and figure: median</p>"
+                + svg.box_plot(_box_rows(series, many)))
+    body.append(_energy(series, many))
+    layers = _layer_names(report)
     n = 0
-    for dev in report.get("devices") or []:
-        if dev:
-            body.append(_device_section(dev, n))
-            n += len(dev.get("configs") or [])
-    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>edgeq profile</title>"
-            f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>")
-
+    for dev in devs:
+        body.append(_device(report, dev, n, layers))
+        n += len(dev.get("configs") or [])
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+            f"<title>edgeq profile: {_e(name)}</title><style>{_CSS}</style></head><body>{''.join(body)}</body></html>")

@@ -1,15 +1,48 @@
-"""What ``edgeq profile`` prints when it is done: one line per device, one per measured configuration."""
+"""What ``edgeq profile`` prints when it is done: per device its status, per configuration the latency,
+memory and energy figures in readable units, and where the nodes ran (each fallback with its reason)."""
 from __future__ import annotations
+
+from . import units
+
+
+def placement_lines(p: dict, indent: str = "    ", layers: dict[int, str] | None = None) -> list[str]:
+    """One line of counts, then one line per node the configuration's delegate left, with the reason."""
+    if not p or not p.get("available"):
+        return [f"{indent}placement: {p.get('reason')}"] if p and p.get("reason") else []
+    counts = ", ".join(f"{n} on {k}" for k, n in sorted(p["counts"].items(), key=lambda kv: -kv[1]))
+    total = len(p["nodes"])
+    lines = [f"{indent}placement: {total} nodes: {counts}"]
+    for n in p["nodes"]:
+        if n.get("declined"):
+            layer = (layers or {}).get(n["node"])
+            lines.append(f"{indent}  node {n['node']} {n['op']}{f' ({layer})' if layer else ''} ran on "
+                         f"{n['ran_on']}: {n['declined']}")
+    return lines
 
 
 def summary_lines(report: dict) -> list[str]:
-    """Status of each device and the steady-state median and p90 of each configuration that has samples."""
+    """Status of each device; for each configuration with samples its median, p90, p99, runs, peak RSS, energy."""
+    layers = {o["node"]: o.get("layer") for o in (report.get("model") or {}).get("ops") or []}
     lines = []
     for d in report["devices"]:
-        lines.append(f"{d['device']['name']}: {d['status']}")
+        lines.append(f"{d['device']['name']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else ""))
         for c in d["configs"]:
             st = c.get("steady") or {}
-            if st.get("count"):
-                lines.append(f"  {c['label']:<14} median {st['median']:.3f} ms  p90 {st['p90']:.3f} ms  "
-                             f"n={st['count']}")
+            if not st.get("count"):
+                if c.get("error"):
+                    lines.append(f"  {c['label']:<14} {c['error']}")
+                continue
+            mem = c.get("memory") or {}
+            en = c.get("energy") or {}
+            extra = []
+            if mem.get("peak_rss_bytes"):
+                extra.append(f"peak RSS {units.size_bytes(mem['peak_rss_bytes'])}")
+            elif mem.get("arena_bytes"):
+                extra.append(f"arena {units.size_bytes(mem['arena_bytes'])}")
+            if en.get("energy_per_inference_uj") is not None:
+                extra.append(f"{units.energy_uj(en['energy_per_inference_uj'])}/inference")
+            lines.append(f"  {c['label']:<14} median {units.duration_ms(st['median']):>9}  "
+                         f"p90 {units.duration_ms(st['p90']):>9}  p99 {units.duration_ms(st['p99']):>9}  "
+                         f"n={st['count']}" + ("  " + "  ".join(extra) if extra else ""))
+            lines.extend(placement_lines(c.get("placement") or {}, layers=layers))
     return lines
