@@ -45,6 +45,31 @@ def build_int8_model(dest: Path, width: int = 8) -> Path:
     return dest
 
 
+def build_mixed_model(dest: Path) -> Path:
+    """Conv, depthwise conv, tanh, global average pooling and a dense head, full-integer with int8 I/O, static
+    shapes: edgeq's delegates take every node but the TANH, which they decline with a reason."""
+    import tensorflow as tf
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, activation="relu", name="stem")(inp)
+    x = keras.layers.DepthwiseConv2D(3, padding="same", name="dw")(x)
+    x = keras.layers.Activation("tanh", name="act_tanh")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    model = keras.Model(inp, keras.layers.Dense(4, name="head")(x))
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    rng = np.random.default_rng(0)
+    conv.representative_dataset = lambda: ([rng.standard_normal((1, 16, 16, 3)).astype(np.float32)]
+                                           for _ in range(20))
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    dest.write_bytes(conv.convert())
+    return dest
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

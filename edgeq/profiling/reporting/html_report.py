@@ -97,7 +97,7 @@ def _summary(report: dict, many: bool) -> str:
 
 def _comparison(cmp: dict) -> str:
     b = cmp["baseline"]
-    out = [f"<h2>Compared with the baseline</h2><p>baseline <code>{_e(b.get('path'))}</code> "
+    out = [f"<h2>Compared with the baseline</h2><p>baseline <code>{_e(b.get('path') or 'profile')}</code> "
            f"({_e(b.get('created') or 'undated')}); "
            + ("same model" if cmp["same_model"] else f"<b>a different model</b> ({_e(b.get('model_path'))})")
            + f". <span class='muted small'>{_e(cmp['method'])}.</span></p>"]
@@ -357,10 +357,10 @@ def _device(report: dict, dev: dict, color_base: int, layers: dict[int, str]) ->
     prow = []
     for c in cfgs:
         w, st = c.get("warmup") or {}, c.get("steady") or {}
+        ran = lambda ph: (f"{ph['count']} runs, {units.duration_ms(sum(ph.get('samples_ms') or []))}"  # noqa: E731
+                          if ph.get("count") else "—")
         prow.append([_e(c.get("label")) + _state(c), units.duration_ms(c.get("load_ms")),
-                     units.duration_ms(c.get("first_inference_ms")),
-                     f"{w.get('count', '—')} runs, {units.duration_ms(sum(w.get('samples_ms') or []))}",
-                     f"{st.get('count', '—')} runs, {units.duration_ms(sum(st.get('samples_ms') or []))}"])
+                     units.duration_ms(c.get("first_inference_ms")), ran(w), ran(st)])
     out.append(_table(["configuration", "load", "first inference", "warm-up", "steady state (time in invoke)"], prow))
     errs = [(c.get("label"), c["error"]) for c in cfgs if c.get("error")]
     for lab, e in errs:

@@ -50,7 +50,9 @@ def pick_unit(max_value: float, units: tuple) -> tuple[str, float]:
 
 def duration_ms(ms: float | None, digits: int = DIGITS) -> str:
     """A duration given in milliseconds: ``11.4 µs``, ``2.50 ms``, ``1.20 s``; ``—`` for None."""
-    return "—" if ms is None else _scaled(float(ms), _TIME, digits)
+    if ms is None:
+        return "—"
+    return "0 ms" if ms == 0 else _scaled(float(ms), _TIME, digits)
 
 
 def size_bytes(n: float | None, digits: int = DIGITS) -> str:
