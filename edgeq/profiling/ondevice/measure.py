@@ -307,6 +307,19 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
             results[lab]["energy"] = _energy_pass(runners[lab], reader, window_seconds(reader, e.get("window_s")))
             phase("energy", lab, t0)
         progress(f"energy {lab}")
+    # GPU-delegate configurations: the GPU board's own energy from NVML as well, where the device has it
+    gpu_labs = [lab for lab in labels_ok if DELEGATES[results[lab]["config"]["delegate"]]["delegates"] == ["gpu"]]
+    if gpu_labs and (e.get("source") or "auto") != "nvml":
+        nvml, why = detect_reader("nvml", e.get("root") or "/", e.get("options") or {})
+        for lab in gpu_labs:
+            if nvml is None:
+                results[lab]["gpu_energy"] = {"available": False, "reason": why, "energy_per_inference_uj": None}
+                continue
+            t0 = time.perf_counter()
+            results[lab]["gpu_energy"] = _energy_pass(runners[lab], nvml, window_seconds(nvml, e.get("window_s")))
+            phase("energy", lab, t0)
+        if nvml is not None:
+            nvml.close()
     runners.clear()
     # phase 5: memory, one fresh process per configuration
     for lab in labels_ok:

@@ -169,14 +169,13 @@ def _box_rows(series: list[tuple[dict, dict]], many: bool) -> list[dict]:
 def _energy(series: list[tuple[dict, dict]], many: bool) -> str:
     rows, chart = [], []
     reasons = set()
-    for dev, c in series:
-        en = c.get("energy") or {}
+    for dev, c, en in [(d, c, c.get(k) or {}) for d, c in series for k in ("energy", "gpu_energy") if k in c]:
         if en.get("energy_per_inference_uj") is None:
             if en.get("reason"):
                 reasons.add(en["reason"])
             continue
-        lab = _label(dev, c, many)
         m = en.get("meter") or {}
+        lab = _label(dev, c, many) + (" (GPU board, NVML)" if m.get("meter") == "nvml" else "")
         rows.append([_e(lab), _e(m.get("meter", "?")), units.energy_uj(en["energy_per_inference_uj"]),
                      units.energy_uj(en.get("marginal_energy_per_inference_uj")), units.power_mw(en.get("idle_power_mw")),
                      units.power_mw(en.get("busy_power_mw")), str(en.get("inferences", "—")),

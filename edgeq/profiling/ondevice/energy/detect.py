@@ -4,6 +4,8 @@ from __future__ import annotations
 from .base import EnergyReader, NoMeter
 from .battery import BatteryReader
 from .ina2xx import Ina2xxReader
+from .ina3221 import Ina3221Reader
+from .nvml import NvmlReader
 from .odpm import OdpmReader
 from .pmic import PmicReader
 from .rapl import RaplReader
@@ -11,9 +13,11 @@ from .serial_monitor import SerialMonitorReader
 
 #: a profile's ``energy`` name → its reader
 READERS: dict[str, type[EnergyReader]] = {
-    cls.name: cls for cls in (RaplReader, Ina2xxReader, OdpmReader, BatteryReader, PmicReader, SerialMonitorReader)}
-#: what ``energy = "auto"`` tries, in order
-AUTO_ORDER = ("odpm", "rapl", "ina2xx", "battery")
+    cls.name: cls for cls in (RaplReader, Ina2xxReader, Ina3221Reader, OdpmReader, BatteryReader, PmicReader,
+                              SerialMonitorReader, NvmlReader)}
+#: what ``energy = "auto"`` tries, in order (NVML, a GPU-only meter, is read for GPU-delegate configurations
+#: on top of the device's meter: see ``measure``)
+AUTO_ORDER = ("odpm", "rapl", "ina2xx", "ina3221", "battery")
 
 
 def detect_reader(source: str = "auto", root: str = "/", options: dict | None = None
