@@ -12,11 +12,9 @@ import numpy as np
 
 from edgeq.profiling.runners.agent_bundle import AGENT_DIR, EDGEQ_DIR, ONDEVICE_DIR, build_bundle, package_files
 
-#: what a device offers besides the standard library: numpy, and pyserial for the serial energy monitor
-#: (imported inside the reader, which reports its absence). The TFLite runtime is found by
-#: edgeq.runtime through importlib, never by an import statement.
-#: third-party modules shipped files may import: numpy; pyserial and nvidia-ml-py (pynvml) only inside the
-#: energy readers that need them, which answer NoMeter with the pip line where they are missing
+#: what a device offers besides the standard library: numpy, pyserial for the serial energy monitor and
+#: nvidia-ml-py (pynvml) for the NVML one (each imported inside its reader, which reports its absence).
+#: The TFLite runtime is found by edgeq.runtime through importlib, never by an import statement.
 DEVICE_LIBRARIES = {"numpy", "serial", "pynvml"}
 #: host-only dependencies: importing any of them on a device would fail there
 HOST_ONLY = ["click", "tqdm", "tensorflow", "keras", "flatbuffers", "tflite_micro"]
