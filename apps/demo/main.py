@@ -61,11 +61,12 @@ def run_everywhere(quant: bytes, x_test: np.ndarray) -> dict:
     }
 
 
-def profile_here(model_path: Path, out_dir: Path) -> dict:
+def profile_here(model_path: Path, out_dir: Path, options: dict | None = None) -> dict:
     """Latency and memory of the int8 model on this machine, with and without edgeq's CPU delegate."""
     from edgeq.profiling.devices import resolve_device
     from edgeq.profiling.profile import run_profile
     from edgeq.profiling.reporting.report_files import write_report
+    from edgeq.profiling.reporting.units import duration_ms, size_bytes
     from edgeq.runtime import DelegateError, delegate_path
 
     delegates = ["none", "xnnpack"]
@@ -74,61 +75,99 @@ def profile_here(model_path: Path, out_dir: Path) -> dict:
         delegates.append("cpu")
     except DelegateError:
         pass  # not built: profile what the runtime has
-    report = run_profile(model_path, [resolve_device("local")], delegates, [1], show_progress=sys.stderr.isatty())
+    report = run_profile(model_path, [resolve_device("local")], delegates, [1], options,
+                         show_progress=sys.stderr.isatty())
     json_path, html_path = write_report(report, out_dir)
     dev = report["devices"][0]
     summary = {"report_html": str(html_path), "report_json": str(json_path), "status": dev.get("status"),
                "configs": {}}
     for cfg in dev.get("configs") or []:
         steady = cfg.get("steady") or {}
+        placed = (cfg.get("placement") or {}).get("counts")
         summary["configs"][cfg.get("label") or str(cfg.get("config"))] = {
             "median_ms": steady.get("median"), "p90_ms": steady.get("p90"), "runs": steady.get("count"),
-            "peak_rss_bytes": (cfg.get("memory") or {}).get("peak_rss_bytes"), "error": cfg.get("error")}
+            "peak_rss_bytes": (cfg.get("memory") or {}).get("peak_rss_bytes"), "placement": placed,
+            "error": cfg.get("error")}
     for name, c in summary["configs"].items():
-        shown = (f"{c['median_ms']:.4f} ms median, p90 {c['p90_ms']:.4f} ms over {c['runs']} runs"
+        shown = (f"{duration_ms(c['median_ms'])} median, p90 {duration_ms(c['p90_ms'])} over {c['runs']} runs, "
+                 f"peak RSS {size_bytes(c['peak_rss_bytes'])}"
                  if isinstance(c["median_ms"], (int, float)) else (c["error"] or "n/a"))
-        print(f"  {name:<20} {shown}")
+        print(f"  {name:<12} {shown}")
     print(f"  full profile: {html_path}")
     return summary
 
 
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:20px auto;padding:0 16px;color:#222;
+font-size:14px;line-height:1.45}h1{font-size:22px}h2{font-size:18px;margin-top:26px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}td,th{border:1px solid #d6d6d6;padding:3px 8px;
+text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}td.w{text-align:left;word-break:break-all}
+.muted{color:#666;font-size:13px}.yes{color:#070;font-weight:bold}.no{color:#b00;font-weight:bold}
+.big{font-size:16px}"""
+
+
+def _row(cells: list[str], left: int = 1, head: bool = False, text_last: bool = False) -> str:
+    """A table row; the first ``left`` cells (and the last when it is text) left-aligned."""
+    tag = "th" if head else "td"
+    return "<tr>" + "".join(f"<{tag}{' class=l' if i < left or (text_last and i == len(cells) - 1) else ''}>{c}</{tag}>"
+                            for i, c in enumerate(cells)) + "</tr>"
+
+
 def write_html(report: dict, path: Path) -> None:
+    """The demo's one-page report: accuracy, size, bit-exactness across interpreters, ops, latency here."""
+    from edgeq.atomic import write_text_atomic
+    from edgeq.profiling.reporting.units import duration_ms, size_bytes
+
+    e = html.escape
     ev = report["conversion"]["evaluation"]["outputs"][0]
     eng = report["engines"]
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{'yes' if v else 'no'}</td>"
-                   f"<td>{eng['max_abs_diff'][k]}</td><td>{eng['samples_differing'][k]} / {eng['samples']}</td></tr>"
-                   for k, v in eng["identical_to_baseline"].items())
-    ops = "".join(f"<tr><td>{o['index']}</td><td>{o['op']}</td><td>{html.escape(o['layer'])}</td>"
-                  f"<td>{', '.join(o['inputs'])}</td><td>{', '.join(o['outputs'])}</td></tr>"
-                  for o in report["conversion"]["model"]["ops"])
     s = report["conversion"]["sizes"]
-    bar_w = 300
     fb, qb = s["float_tflite_bytes"], s["quant_bytes"]
-    svg = (f'<svg width="{bar_w + 150}" height="60"><rect x="100" y="5" width="{bar_w}" height="20" fill="#888"/>'
-           f'<text x="0" y="20">float32</text><rect x="100" y="32" width="{bar_w * qb / fb:.1f}" height="20" '
-           f'fill="#2a7"/><text x="0" y="47">int8</text></svg>')
+    same = "".join(_row([e(k), f"<span class='{'yes' if v else 'no'}'>{'yes' if v else 'no'}</span>",
+                         str(eng["max_abs_diff"][k]), f"{eng['samples_differing'][k]} of {eng['samples']}"])
+                   for k, v in eng["identical_to_baseline"].items())
+    ops = "".join(_row([str(o["index"]), e(o["op"]), e(o["layer"]), e(", ".join(o["inputs"])),
+                        e(", ".join(o["outputs"]))], left=5)
+                  for o in report["conversion"]["model"]["ops"])
+    bar_w = 300
+    svg = (f'<svg width="{bar_w + 190}" height="58" role="img" font-family="system-ui,sans-serif">'
+           f'<title>model size</title><rect x="60" y="5" width="{bar_w}" height="20" fill="#999"/>'
+           f'<text x="0" y="20" font-size="12">float32</text><text x="{bar_w + 66}" y="20" font-size="12">'
+           f'{size_bytes(fb)}</text><rect x="60" y="32" width="{bar_w * qb / fb:.1f}" height="20" fill="#2a7"/>'
+           f'<text x="0" y="47" font-size="12">int8</text><text x="{bar_w * qb / fb + 66:.1f}" y="47" '
+           f'font-size="12">{size_bytes(qb)}</text></svg>')
     prof = report.get("profile")
-    prof_html = ("<h2>Latency on this machine</h2><table><tr><th>configuration</th><th>median ms</th>"
-                 "<th>peak RSS</th></tr>" + "".join(
-                     f"<tr><td>{html.escape(k)}</td><td>{v['median_ms'] if v['median_ms'] is not None else v['error']}"
-                     f"</td><td>{v['peak_rss_bytes'] or ''}</td></tr>" for k, v in prof["configs"].items())
-                 + f"</table><p>Full profile: <a href=\"profile/report.html\">profile/report.html</a></p>"
-                 if prof else "<p>No latency measured.</p>")
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>edgeq demo report</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd}}</style>
-</head><body><h1>edgeq demo: digits CNN, float32 → int8</h1>
-<p>Held-out accuracy: float <b>{100 * ev['float_accuracy']:.1f}%</b>, int8 <b>{100 * ev['quant_accuracy']:.1f}%</b>
-({-ev['accuracy_drop_points']:+.1f} points); top-1 agreement {100 * ev['top1_agreement']:.1f}%;
-output SQNR {ev['sqnr_db']:.1f} dB on {report['conversion']['evaluation']['samples']} test images.</p>
-<h2>Size</h2><p>{fb} → {qb} bytes ({s['compression']:.2f}× smaller)</p>{svg}
-<h2>Same integers on LiteRT and TFLite Micro</h2><table><tr><th>interpreter</th>
-<th>identical to LiteRT builtin</th><th>max |diff|</th><th>samples differing</th></tr>{rows}</table>
-<p>LiteRT's reference kernels round FULLY_CONNECTED differently from its optimized kernels and TFLite Micro
-(±1 on a few logits, which softmax amplifies); XNNPACK requantizes in float.</p>
-<h2>Ops</h2><table><tr><th>#</th><th>op</th><th>layer</th><th>inputs</th><th>outputs</th></tr>{ops}</table>
-{prof_html}</body></html>"""
-    from edgeq.atomic import write_text_atomic
-
+    if prof:
+        rows = []
+        for k, v in prof["configs"].items():
+            placed = ", ".join(f"{n} on {where}" for where, n in (v.get("placement") or {}).items()) or "—"
+            if v["median_ms"] is None:
+                rows.append(_row([e(k), f"<span class='no'>{e(v['error'] or 'not measured')}</span>", "", "", "", ""]))
+                continue
+            rows.append(_row([e(k), duration_ms(v["median_ms"]), duration_ms(v["p90_ms"]), str(v["runs"]),
+                              size_bytes(v["peak_rss_bytes"]), e(placed)], text_last=True))
+        prof_html = ("<h2>Latency on this machine</h2><table>"
+                     + _row(["configuration", "median", "p90", "runs", "peak RSS", "where the nodes ran"], head=True,
+                            text_last=True)
+                     + "".join(rows) + "</table><p class='muted'>peak RSS: the highest resident set size of a fresh "
+                     "process that loaded the model and ran it (what top calls RES). Full profile, with histograms "
+                     "and the phase timeline: <a href=\"profile/report.html\">profile/report.html</a></p>")
+    else:
+        prof_html = "<p>No latency measured.</p>"
+    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>edgeq demo report</title>
+<meta name="viewport" content="width=device-width,initial-scale=1"><style>{_CSS}</style></head><body>
+<h1>edgeq demo: digits CNN, float32 → int8</h1>
+<p class="big">Held-out accuracy: float <b>{100 * ev['float_accuracy']:.1f} %</b>, int8
+<b>{100 * ev['quant_accuracy']:.1f} %</b> ({-ev['accuracy_drop_points']:+.1f} points); top-1 agreement
+{100 * ev['top1_agreement']:.1f} %; output SQNR {ev['sqnr_db']:.1f} dB on
+{report['conversion']['evaluation']['samples']} test images.</p>
+<h2>Size</h2><p>{size_bytes(fb)} → {size_bytes(qb)} ({s['compression']:.2f}× smaller)</p>{svg}
+<h2>Same integers on LiteRT and TFLite Micro</h2><table>
+{_row(["interpreter", "identical to LiteRT builtin", "max |diff|", "samples differing"], head=True)}{same}</table>
+<p class="muted">LiteRT's reference kernels round FULLY_CONNECTED differently from its optimized kernels and TFLite
+Micro (±1 on a few logits, which softmax amplifies); XNNPACK requantizes in float.</p>
+{prof_html}
+<h2>Ops</h2><table>{_row(["#", "op", "layer", "inputs", "outputs"], left=5, head=True)}{ops}</table>
+</body></html>"""
     write_text_atomic(path, page)
 
 
