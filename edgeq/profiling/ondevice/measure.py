@@ -55,7 +55,8 @@ def _label(cfg: dict) -> str:
     return f"{cfg['delegate']}/t{cfg['threads']}"
 
 
-def _make_interpreter(model: str, cfg: dict, delegate_options: dict | None = None) -> Interpreter:
+def make_interpreter(model: str, cfg: dict, delegate_options: dict | None = None) -> Interpreter:
+    """The interpreter of one configuration (delegate × threads), as every pass of the measurement builds it."""
     d = DELEGATES[cfg["delegate"]]
     return Interpreter(model, resolver=d["resolver"], delegates=d["delegates"], num_threads=int(cfg["threads"]),
                        delegate_options=delegate_options)
@@ -79,7 +80,7 @@ class _Runner:
     def __init__(self, model: str, cfg: dict, seed: int):
         self.cfg = cfg
         t0 = time.perf_counter()
-        self.interp = _make_interpreter(model, cfg)
+        self.interp = make_interpreter(model, cfg)
         self.load_s = time.perf_counter() - t0
         self.inputs = _random_inputs(self.interp, seed)
         raw = self.interp.raw
@@ -293,7 +294,7 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
     # where each node ran: a separate interpreter with the delegate's claim report, never the timed one
     for lab in labels_ok:
         t0 = time.perf_counter()
-        results[lab]["placement"] = placement_of(model, results[lab]["config"], DELEGATES, _make_interpreter)
+        results[lab]["placement"] = placement_of(model, results[lab]["config"], DELEGATES, make_interpreter)
         phase("placement", lab, t0)
         progress(f"placement {lab}")
     # phase 4: energy, its own pass after timing

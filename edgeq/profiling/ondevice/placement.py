@@ -114,3 +114,11 @@ def placement_of(model: str, cfg: dict, delegates_table: dict, make: Any) -> dic
                 report = json.load(f)
         del interp
     return placement(ops, cfg["delegate"], spec["resolver"], report)
+
+
+def placement_here(model: str, delegate: str, threads: int = 1) -> dict:
+    """Placement of ``model`` with ``delegate`` (a measurement delegate name) on this machine."""
+    from .measure import DELEGATES, make_interpreter
+    if delegate not in DELEGATES:
+        raise ValueError(f"unknown delegate '{delegate}': choose from {', '.join(DELEGATES)}")
+    return placement_of(model, {"delegate": delegate, "threads": threads}, DELEGATES, make_interpreter)

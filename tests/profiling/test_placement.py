@@ -1,0 +1,56 @@
+"""Where each node ran: the runtime's execution plan resolved back to nodes, with the delegates' reasons."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgeq.profiling.ondevice.placement import execution_plan, placement, placement_here
+from edgeq.runtime import DelegateError, delegate_path
+
+
+def _op(i, name, ins, outs):
+    return {"index": i, "op_name": name, "inputs": np.array(ins), "outputs": np.array(outs)}
+
+
+def test_delegate_nodes_resolve_to_the_nodes_they_replaced():
+    # t0 -> A -> t1 -> B -> t2 -> C -> t3 -> D -> t4; constants t9 (A), t8 (D). Two partitions: {A, B} and {D}.
+    ops = [_op(0, "CONV_2D", [0, 9], [1]), _op(1, "ADD", [1, 1], [2]), _op(2, "TANH", [2], [3]),
+           _op(3, "FULLY_CONNECTED", [3, 8, -1], [4]),
+           _op(4, "DELEGATE", [0, 9], [2]), _op(5, "DELEGATE", [3, 8], [4])]
+    originals, parts = execution_plan(ops)
+    assert [o["index"] for o in originals] == [0, 1, 2, 3]
+    assert parts == [{"node": 4, "nodes": [0, 1]}, {"node": 5, "nodes": [3]}]
+    report = {"claimed": [{"node": 0}, {"node": 1}, {"node": 3}],
+              "rejected": [{"node": 2, "op": None, "reason": "op not implemented"}]}
+    p = placement(ops, "cpu", "builtin", report)
+    assert [n["ran_on"] for n in p["nodes"]] == ["edgeq-cpu", "edgeq-cpu", "builtin kernels", "edgeq-cpu"]
+    assert p["nodes"][2]["declined"] == "op not implemented" and p["counts"] == {"edgeq-cpu": 3, "builtin kernels": 1}
+    # a claimed node the plan does not show in a partition is reported, not hidden
+    p = placement(ops[:4] + ops[5:], "cpu", "builtin", report)
+    assert p["nodes"][0]["ran_on"] == "builtin kernels" and "not in its partition" in p["nodes"][0]["declined"]
+    # XNNPACK gives no reasons; the reference resolver's kernels are named as such
+    x = placement(ops[:4] + ops[5:], "xnnpack", "default", None)
+    assert x["nodes"][0]["declined"].startswith("XNNPACK did not take it")
+    assert placement(ops[:4], "none", "reference", None)["counts"] == {"reference kernels": 4}
+
+
+def test_placement_on_the_real_runtime(mixed_model):
+    none = placement_here(str(mixed_model), "none")
+    assert none["counts"] == {"builtin kernels": 5} and not any(n["declined"] for n in none["nodes"])
+    xnn = placement_here(str(mixed_model), "xnnpack")
+    assert xnn["counts"].get("XNNPACK", 0) >= 4
+    cpu = placement_here(str(mixed_model), "cpu")
+    assert cpu["counts"] == {"edgeq-cpu": 4, "builtin kernels": 1}
+    (fell,) = [n for n in cpu["nodes"] if n["declined"]]
+    assert fell["op"] == "TANH" and fell["declined"] == "op not implemented"
+    assert cpu["claim_report"]["delegate"] == "edgeq_cpu"
+
+
+def test_gpu_placement_names_the_opencl_device(mixed_model):
+    try:
+        delegate_path("gpu")
+    except DelegateError:
+        pytest.fail("the GPU delegate is not built: tests/run.sh installs the OpenCL headers it needs")
+    gpu = placement_here(str(mixed_model), "gpu")
+    assert gpu["counts"] == {"edgeq-gpu": 4, "builtin kernels": 1}
+    assert gpu["claim_report"]["status"] == "ok" and gpu["claim_report"]["device"]
