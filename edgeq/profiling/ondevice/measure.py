@@ -45,8 +45,17 @@ MEASURE_DEFAULTS = {
     "sysfs_root": "/",
 }
 
-OP_PROFILE_UNAVAILABLE = ("the Python TFLite runtime has no per-op profiler; "
-                          "run benchmark_model --enable_op_profiling=true on the device for per-op times")
+#: why a configuration has no per-op times, by delegate
+OP_PROFILE_UNAVAILABLE = {
+    "none": "LiteRT's Python interpreter exposes no per-op profiler for its builtin kernels "
+            "(benchmark_model --enable_op_profiling=true on the device has one)",
+    "xnnpack": "LiteRT's Python interpreter exposes no per-op profiler for XNNPACK "
+               "(benchmark_model --enable_op_profiling=true on the device has one)",
+    "cpu": "the agent does not collect the edgeq-cpu delegate's per-op timers (EDGEQ_CPU_PROFILE=1 prints them "
+           "to stderr)",
+    "gpu": "the agent does not collect the edgeq-gpu delegate's OpenCL event times (delegate option profile=1 "
+           "writes them to its report_path)",
+}
 
 Emit = Callable[[str, dict], None]
 
@@ -288,7 +297,8 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
         results[lab]["steady"] = {**stats.summarize(samples[lab]), "samples_ms": samples[lab],
                                   "stop": "max_secs cap" if "max_secs cap" in stops[lab]
                                   else "min_runs and min_secs reached"}
-        results[lab]["op_profile"] = {"available": False, "reason": OP_PROFILE_UNAVAILABLE,
+        results[lab]["op_profile"] = {"available": False,
+                                      "reason": OP_PROFILE_UNAVAILABLE[results[lab]["config"]["delegate"]],
                                       "ops": _ops(runners[lab].interp)}
         emit("config", results[lab])  # timings are safe on the host even if a later pass dies
     # where each node ran: a separate interpreter with the delegate's claim report, never the timed one

@@ -218,7 +218,14 @@ def _placement(cfgs: list[dict], layers: dict[int, str]) -> str:
     nodes = sorted({n["node"] for c in placed for n in c["placement"]["nodes"]})
     ops = {n["node"]: n["op"] for c in placed for n in c["placement"]["nodes"]}
     where = {(c["label"], n["node"]): n for c in placed for n in c["placement"]["nodes"]}
-    rows, notes = [], []
+    # fallbacks grouped by configuration, op, place and reason: a big model repeats the same few reasons
+    groups: dict[tuple[str, str, str, str], list[int]] = {}
+    for c in placed:
+        for n in c["placement"]["nodes"]:
+            if n.get("declined"):
+                groups.setdefault((c["label"], n["op"], n["ran_on"], n["declined"]), []).append(n["node"])
+    number = {k: i + 1 for i, k in enumerate(groups)}
+    rows = []
     for i in nodes:
         cells = [str(i), _e(ops.get(i, "?")), _e(layers.get(i, ""))]
         for c in placed:
@@ -227,20 +234,24 @@ def _placement(cfgs: list[dict], layers: dict[int, str]) -> str:
                 cells.append("—")
                 continue
             col = PLACE_COLORS.get(n["ran_on"], "#444")
-            mark = ""
-            if n.get("declined"):
-                notes.append(f"{c['label']}, node {i} ({ops.get(i)}{', ' + layers[i] if layers.get(i) else ''}): "
-                             f"{n['declined']}")
-                mark = f"<sup>{len(notes)}</sup>"
+            mark = (f"<sup>{number[(c['label'], n['op'], n['ran_on'], n['declined'])]}</sup>"
+                    if n.get("declined") else "")
             cells.append(f"<span class='tag' style='background:{col}'>{_e(n['ran_on'])}</span>{mark}")
         rows.append(cells)
     table = _table(["node", "op", "layer"] + [_e(c["label"]) for c in placed], rows, left=3)
     if len(nodes) > 40:
-        table = f"<details><summary>all {len(nodes)} nodes</summary>{table}</details>"
+        table = f"<details><summary>all {len(nodes)} nodes, where each ran</summary>{table}</details>"
+    if groups:
+        items = []
+        for (lab, op, ran_on, why), ids in groups.items():
+            if len(ids) == 1:
+                what = f"node {ids[0]} {op}" + (f" ({layers[ids[0]]})" if layers.get(ids[0]) else "")
+            else:
+                what = f"{len(ids)} {op} nodes ({', '.join(str(i) for i in ids[:12])}{', …' if len(ids) > 12 else ''})"
+            items.append(f"<li><b>{_e(lab)}</b>: {_e(what)} ran on {_e(ran_on)}: {_e(why)}</li>")
+        out.append("<p class='small'><b>What the delegates left, and why</b> (numbers as in the table):</p>"
+                   "<ol class='small'>" + "".join(items) + "</ol>")
     out.append(table)
-    if notes:
-        out.append("<p class='small'><b>Why the delegate left these nodes:</b></p><ol class='small'>"
-                   + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ol>")
     return "".join(out)
 
 
@@ -276,11 +287,10 @@ def _op_profile(cfgs: list[dict], layers: dict[int, str]) -> str:
                   units.duration_ms(n.get("ms")), f"{100 * float(n.get('ms') or 0) / total:.1f} %"] for n in top]
         out.append(f"<details><summary>the {len(top)} slowest nodes, by layer</summary>"
                    + _table(["node", "layer", "op", "time / inference", "share"], nrows, left=3) + "</details>")
-    if missing and out:
-        out.extend(f"<p class='muted small'>{_e(lab)}: no per-op times ({_e(why)})</p>" for lab, why in missing)
-    elif missing:
-        whys = sorted({w for _, w in missing})
-        out.append("<p class='muted small'>no per-op times in this profile: " + "; ".join(_e(w) for w in whys) + "</p>")
+    if missing:
+        out.append("<h3>Per-op time</h3>" if not out else "")
+        out.append("<p class='muted small'>no per-op times for:</p><ul class='muted small'>"
+                   + "".join(f"<li>{_e(lab)}: {_e(why)}</li>" for lab, why in missing) + "</ul>")
     return "".join(out)
 
 

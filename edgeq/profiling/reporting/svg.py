@@ -119,7 +119,7 @@ def histogram(samples: list[float], color: str, width: int = 430, height: int = 
         p1, p99 = s[0], s[-1]
     if p99 <= p1:
         p99 = p1 * 1.001 + 1e-9
-    left, right, top, bottom = 34, 14, 30, 50
+    left, right, top, bottom = 44, 14, 30, 50
     # a tail that spans a decade would squeeze the bulk into one bar: bin on a log axis then
     ax = Axis(p1, p99, left, width - right, log=p1 > 0 and p99 / p1 > 8)
     counts = [0] * bins
@@ -143,13 +143,20 @@ def histogram(samples: list[float], color: str, width: int = 430, height: int = 
                        f"height='{bh:.1f}' fill='{color}' fill-opacity='0.85'/>")
     for v, name in ((med, "median"), (p90, "p90")):
         x = ax.x(v)
+        label = f"{name} {units.duration_ms(v)}"
+        # a label that would run past the right edge goes to the left of its line
+        anchor = (f"x='{x - 3:.1f}' text-anchor='end'" if x + 3 + 6.2 * len(label) > width
+                  else f"x='{x + 3:.1f}'")
         out.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top - (16 if name == 'median' else 5)}' "
                    f"y2='{top + plot_h}' stroke='#000' "
                    f"stroke-dasharray='{'none' if name == 'median' else '4 3'}'/>"
-                   f"<text x='{x + 3:.1f}' y='{top - 18 + (0 if name == 'median' else 11)}' font-size='10'>"
-                   f"{name} {_e(units.duration_ms(v))}</text>")
-    out.append(f"<text x='2' y='{top + 8}' font-size='10' fill='#555'>{peak}</text>"
-               f"<text x='2' y='{top + plot_h}' font-size='10' fill='#555'>0</text>")
+                   f"<text {anchor} y='{top - 18 + (0 if name == 'median' else 11)}' font-size='10'>"
+                   f"{_e(label)}</text>")
+    out.append(f"<text x='{left - 4}' y='{top + 8}' font-size='10' fill='#555' text-anchor='end'>"
+               f"{peak if peak < 10000 else units.sig(peak / 1000) + 'k'}</text><text x='{left - 4}' "
+               f"y='{top + plot_h}' font-size='10' fill='#555' text-anchor='end'>0</text>"
+               f"<text x='{left - 4}' y='{top + plot_h / 2 + 4:.0f}' font-size='9' fill='#777' "
+               "text-anchor='end'>runs</text>")
     out.append(ax.draw_ms(top + plot_h + 1))
     tails = (f"{below} below p1 (min {units.duration_ms(s[0])}) · {above} above p99 "
              f"(max {units.duration_ms(s[-1])})")

@@ -6,17 +6,24 @@ from . import units
 
 
 def placement_lines(p: dict, indent: str = "    ", layers: dict[int, str] | None = None) -> list[str]:
-    """One line of counts, then one line per node the configuration's delegate left, with the reason."""
+    """One line of counts, then the nodes the configuration's delegate left, grouped by op, place and reason
+    (one node names its layer; a group lists its first node indices)."""
     if not p or not p.get("available"):
         return [f"{indent}placement: {p.get('reason')}"] if p and p.get("reason") else []
     counts = ", ".join(f"{n} on {k}" for k, n in sorted(p["counts"].items(), key=lambda kv: -kv[1]))
-    total = len(p["nodes"])
-    lines = [f"{indent}placement: {total} nodes: {counts}"]
+    lines = [f"{indent}placement: {len(p['nodes'])} nodes: {counts}"]
+    groups: dict[tuple[str, str, str], list[int]] = {}
     for n in p["nodes"]:
         if n.get("declined"):
-            layer = (layers or {}).get(n["node"])
-            lines.append(f"{indent}  node {n['node']} {n['op']}{f' ({layer})' if layer else ''} ran on "
-                         f"{n['ran_on']}: {n['declined']}")
+            groups.setdefault((n["op"], n["ran_on"], n["declined"]), []).append(n["node"])
+    for (op, where, why), nodes in groups.items():
+        if len(nodes) == 1:
+            layer = (layers or {}).get(nodes[0])
+            what = f"node {nodes[0]} {op}{f' ({layer})' if layer else ''}"
+        else:
+            shown = ", ".join(str(i) for i in nodes[:8]) + (", …" if len(nodes) > 8 else "")
+            what = f"{len(nodes)} {op} nodes ({shown})"
+        lines.append(f"{indent}  {what} ran on {where}: {why}")
     return lines
 
 

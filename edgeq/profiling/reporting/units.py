@@ -90,19 +90,19 @@ ENERGY_UNITS = _ENERGY
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """About ``count`` round tick values (steps of 1, 2 or 5 × 10^k) covering [lo, hi]."""
+    """Round tick values (steps of 1, 2, 2.5 or 5 × 10^k) inside [lo, hi], as close to ``count`` of them
+    as those steps allow (never fewer than 3 when the range permits)."""
     if hi <= lo:
         hi = lo + (abs(lo) or 1.0) * 0.1
-    raw = (hi - lo) / max(1, count - 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    first = math.ceil(lo / step - 1e-9) * step
-    ticks = []
-    v = first
-    while v <= hi + step * 1e-9:
-        ticks.append(round(v, 12))
-        v += step
-    return ticks
+    mag = 10 ** math.floor(math.log10((hi - lo) / max(1, count - 1)))
+    best: list[float] = []
+    for step in (m * mag for m in (0.5, 1, 2, 2.5, 5, 10)):
+        first = math.ceil(lo / step - 1e-9)
+        last = math.floor(hi / step + 1e-9)
+        ticks = [round(k * step, 12) for k in range(first, last + 1)]
+        if len(ticks) <= count + 1 and (not best or abs(len(ticks) - count) < abs(len(best) - count)):
+            best = ticks
+    return best or [lo, hi]
 
 
 def axis_labels_ms(ticks: list[float]) -> tuple[list[str], str]:
