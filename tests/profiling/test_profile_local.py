@@ -119,7 +119,9 @@ def test_profile_energy_from_recorded_rapl_tree(tiny_model, tmp_path):
     # same power idle and busy: the marginal energy is small next to the whole-device figure
     assert abs(en["marginal_energy_per_inference_uj"]) < 0.5 * en["energy_per_inference_uj"]
     html = (tmp_path / "rep" / "report.html").read_text()
-    assert "energy per inference (µJ)" in html and "µJ</text>" in html
+    from edgeq.profiling.reporting.units import energy_uj
+    shown = energy_uj(en["energy_per_inference_uj"])
+    assert "energy per inference: whole device" in html and f">{shown}</text>" in html and f"<td>{shown}</td>" in html
 
 
 def test_bad_inputs_are_one_line_errors(tiny_model, tmp_path):

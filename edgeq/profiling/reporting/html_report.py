@@ -344,7 +344,7 @@ def _device(report: dict, dev: dict, color_base: int, layers: dict[int, str]) ->
     out.append(f"<p>status: <b>{_e(status)}</b>, wall time {wall}</p>")
     if dev.get("error"):
         out.append(f"<p class='err'>{_e(dev['error'])}"
-                   + (" — the results measured before it are kept below" if dev.get("configs") else "") + "</p>")
+                   + (" — partial results below are kept" if dev.get("configs") else "") + "</p>")
     env = (dev.get("environment") or {}).get("before") or {}
     if env:
         facts = []
