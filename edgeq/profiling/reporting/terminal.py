@@ -53,3 +53,24 @@ def summary_lines(report: dict) -> list[str]:
                          f"n={st['count']}" + ("  " + "  ".join(extra) if extra else ""))
             lines.extend(placement_lines(c.get("placement") or {}, layers=layers))
     return lines
+
+
+def placement_table(p: dict, layers: dict[int, str] | None = None) -> list[str]:
+    """Every node with where it ran and, for a node the delegate left, why: what ``edgeq inspect --delegate`` prints."""
+    if not p.get("available"):
+        return [f"placement unknown: {p.get('reason')}"]
+    rep = p.get("claim_report") or {}
+    head = f"where each node runs with {p.get('delegate') or 'no delegate'}"
+    if rep.get("device"):
+        head += f" (OpenCL device: {rep['device']}, {rep.get('device_type', '?')})"
+    if rep.get("status") and rep["status"] != "ok":
+        head += f": the delegate is {rep['status']}: {rep.get('message')}"
+    lines = [head + ":", f"  {'node':>4}  {'op':<22} {'layer':<28} {'ran on':<16} why not on the delegate"]
+    for n in p["nodes"]:
+        layer = ((layers or {}).get(n["node"]) or "")[:28]
+        lines.append(f"  {n['node']:>4}  {n['op']:<22} {layer:<28} {n['ran_on']:<16} {n.get('declined') or ''}"
+                     .rstrip())
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(p["counts"].items(), key=lambda kv: -kv[1]))
+    fell = sum(1 for n in p["nodes"] if n.get("declined"))
+    lines.append(f"  {len(p['nodes'])} nodes: {counts}" + (f"; {fell} left by the delegate" if fell else ""))
+    return lines
