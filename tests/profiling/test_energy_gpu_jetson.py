@@ -103,6 +103,8 @@ def test_gpu_configurations_get_nvml_joules_per_inference(nvml_lib, mixed_model,
     assert g["energy_per_inference_uj"] == pytest.approx(g["busy"]["energy_uj"] / g["inferences"])
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "gpu/t1 (GPU board, NVML)" in html
+    from edgeq.profiling.reporting.units import energy_uj
+    assert f"GPU {energy_uj(g['energy_per_inference_uj'])}/inference" in r.output
 
 
 # ---- Jetson INA3221 ---------------------------------------------------------------------------------

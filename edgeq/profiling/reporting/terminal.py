@@ -48,6 +48,10 @@ def summary_lines(report: dict) -> list[str]:
                 extra.append(f"arena {units.size_bytes(mem['arena_bytes'])}")
             if en.get("energy_per_inference_uj") is not None:
                 extra.append(f"{units.energy_uj(en['energy_per_inference_uj'])}/inference")
+            gpu = c.get("gpu_energy") or {}
+            if gpu.get("energy_per_inference_uj") is not None:
+                extra.append(f"GPU {units.energy_uj(gpu['energy_per_inference_uj'])}/inference "
+                             f"({units.energy_uj(gpu.get('marginal_energy_per_inference_uj'))} over idle, NVML)")
             lines.append(f"  {c['label']:<14} median {units.duration_ms(st['median']):>9}  "
                          f"p90 {units.duration_ms(st['p90']):>9}  p99 {units.duration_ms(st['p99']):>9}  "
                          f"n={st['count']}" + ("  " + "  ".join(extra) if extra else ""))
