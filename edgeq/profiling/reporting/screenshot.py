@@ -27,9 +27,10 @@ _PROBE = """<script>
 window.__errors = [];
 window.addEventListener('error', function (e) { window.__errors.push(String(e.message || e.type)); }, true);
 window.addEventListener('load', function () {
+  var height = document.documentElement.scrollHeight;  // as shown: collapsed <details> stay collapsed
   document.querySelectorAll('details').forEach(function (d) { d.open = true; });
   var vw = window.innerWidth, out = {errors: window.__errors, viewport: vw,
-    scroll_width: document.documentElement.scrollWidth, height: document.documentElement.scrollHeight,
+    scroll_width: document.documentElement.scrollWidth, height: height,
     overflowing: [], clipped_text: [], scrolling_boxes: [], empty_svgs: 0, svgs: 0};
   document.querySelectorAll('.scroll').forEach(function (el) {
     if (el.scrollWidth > el.clientWidth + 1) out.scrolling_boxes.push((el.textContent || '').slice(0, 40));
