@@ -50,8 +50,9 @@ _ABS_UNITS = {"ms": ("ms", 1.0), "us": ("ms", 1e-3), "µs": ("ms", 1e-3), "ns": 
 _GATE = re.compile(r"^\s*(?P<metric>[a-z0-9_]+)\s*>\s*\+?\s*(?P<value>\d+(?:\.\d*)?)\s*(?P<unit>%|[a-zµ]+)\s*$",
                    re.IGNORECASE)
 BOOTSTRAP_RESAMPLES = 1000
-#: longer runs are thinned to this many samples (every k-th, order kept) before resampling
-MAX_SAMPLES = 20000
+#: longer runs are thinned to this many samples (every k-th, order kept) before resampling: 1000 resamples
+#: of 10000 keep a comparison of a few configurations to seconds
+MAX_SAMPLES = 10000
 CONFIDENCE = 0.95
 METHOD = ("95 % confidence interval of the change from a moving-block bootstrap (1000 resamples, blocks of "
           "≈ n^⅓ consecutive samples) over the kept steady-state samples of both runs; a gate is crossed when "
@@ -128,36 +129,49 @@ def _thin(x: np.ndarray) -> np.ndarray:
     return x[::step] if step > 1 else x
 
 
-def _block_resamples(x: np.ndarray, metric: str, rng: np.random.Generator, b: int) -> np.ndarray:
-    """``b`` moving-block bootstrap replicates of ``metric`` over the series ``x``."""
+def _block_resamples(x: np.ndarray, metrics: list[str], rng: np.random.Generator, b: int) -> dict[str, np.ndarray]:
+    """``b`` moving-block bootstrap replicates of each metric over the series ``x`` (one resample serves all)."""
     n = len(x)
     block = max(1, round(n ** (1 / 3)))
     k = math.ceil(n / block)
-    out = np.empty(b)
+    out = {m: np.empty(b) for m in metrics}
+    qs = sorted({q for q in (SAMPLE_METRICS[m] for m in metrics) if q is not None})
     chunk = max(1, 2_000_000 // (k * block))
     for s in range(0, b, chunk):
         m = min(chunk, b - s)
         starts = rng.integers(0, n - block + 1, size=(m, k))
-        idx = (starts[:, :, None] + np.arange(block)).reshape(m, k * block)[:, :n]
-        out[s:s + m] = statistic(x[idx], metric)
+        rows = x[(starts[:, :, None] + np.arange(block)).reshape(m, k * block)[:, :n]]
+        pct = np.percentile(rows, qs, axis=1) if qs else None
+        for metric in metrics:
+            q = SAMPLE_METRICS[metric]
+            out[metric][s:s + m] = rows.mean(axis=1) if q is None else pct[qs.index(q)]
     return out
 
 
 def change_ci(base: list[float], cur: list[float], metric: str, seed: int = 0) -> dict:
     """Point estimates and bootstrap intervals of the absolute (ms) and relative change of ``metric``."""
+    return changes_ci(base, cur, [metric], seed)[metric]
+
+
+def changes_ci(base: list[float], cur: list[float], metrics: list[str], seed: int = 0) -> dict[str, dict]:
+    """:func:`change_ci` for several metrics, all from the same resamples."""
     a, c = _thin(np.asarray(base, float)), _thin(np.asarray(cur, float))
-    ea, ec = float(statistic(a, metric)), float(statistic(c, metric))
     rng = np.random.default_rng(seed)
-    ra = _block_resamples(a, metric, rng, BOOTSTRAP_RESAMPLES)
-    rc = _block_resamples(c, metric, rng, BOOTSTRAP_RESAMPLES)
+    ra = _block_resamples(a, metrics, rng, BOOTSTRAP_RESAMPLES)
+    rc = _block_resamples(c, metrics, rng, BOOTSTRAP_RESAMPLES)
     lo_q, hi_q = (1 - CONFIDENCE) / 2 * 100, (1 + CONFIDENCE) / 2 * 100
-    diff = rc - ra
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = rc / ra - 1.0
-    return {"base": ea, "current": ec, "delta": ec - ea, "relative": ec / ea - 1.0 if ea else None,
-            "delta_ci": [float(np.percentile(diff, lo_q)), float(np.percentile(diff, hi_q))],
-            "relative_ci": [float(np.nanpercentile(rel, lo_q)), float(np.nanpercentile(rel, hi_q))],
-            "significant": bool(np.percentile(diff, lo_q) > 0 or np.percentile(diff, hi_q) < 0)}
+    out = {}
+    for metric in metrics:
+        ea, ec = float(statistic(a, metric)), float(statistic(c, metric))
+        diff = rc[metric] - ra[metric]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = rc[metric] / ra[metric] - 1.0
+        lo, hi = float(np.percentile(diff, lo_q)), float(np.percentile(diff, hi_q))
+        out[metric] = {"base": ea, "current": ec, "delta": ec - ea, "relative": ec / ea - 1.0 if ea else None,
+                       "delta_ci": [lo, hi],
+                       "relative_ci": [float(np.nanpercentile(rel, lo_q)), float(np.nanpercentile(rel, hi_q))],
+                       "significant": bool(lo > 0 or hi < 0)}
+    return out
 
 
 def box_stats(samples: list[float]) -> list[float] | None:
@@ -224,8 +238,7 @@ def compare(report: dict, baseline: dict, gates: list[Gate] = ()) -> dict:
         cis: dict[str, dict] = {}
         needed = set(SHOWN) | {g.metric for g in gates if g.metric in SAMPLE_METRICS}
         if cs and bs:
-            for k, metric in enumerate(sorted(needed)):
-                cis[metric] = change_ci(bs, cs, metric, seed=k)
+            cis = changes_ci(bs, cs, sorted(needed))
         row = {"device": ck[0], "config": ck[1], "baseline_device": bk[0], "n": [len(bs), len(cs)],
                "changes": {m: cis[m] for m in SHOWN if m in cis},
                "baseline_box": box_stats(bs), "current_box": box_stats(cs),
