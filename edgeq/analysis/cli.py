@@ -62,10 +62,14 @@ def debug_command(float_model: str, quant_model: str, data: str, max_samples: in
 
 @click.command("inspect")
 @click.argument("model", type=click.Path())
+@click.option("--delegate", type=click.Choice(["cpu", "gpu", "xnnpack"]), default=None,
+              help="Also load MODEL here with this delegate and show where each node runs and, for each node "
+                   "the delegate leaves to the runtime's kernels, why.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def inspect_command(model: str, as_json: bool) -> None:
+def inspect_command(model: str, delegate: str | None, as_json: bool) -> None:
     """Show what MODEL.tflite holds: inputs and outputs with their quantization, every op with its
-    tensor types, weight bytes by type, and any op that is not integer."""
+    tensor types, weight bytes by type, and any op that is not integer; with --delegate, where each
+    node runs."""
     from ..report import format_summary, to_json
     from .model_info import summarize
 
@@ -73,7 +77,18 @@ def inspect_command(model: str, as_json: bool) -> None:
     if not p.is_file():
         raise EdgeqError(f"model '{model}' does not exist: check the path")
     info = summarize(p.read_bytes(), source=f"'{model}'")
+    if delegate:
+        from ..profiling.ondevice.placement import placement_here
+
+        info["placement"] = placement_here(str(p), delegate)
+        if not info["placement"]["available"]:
+            raise EdgeqError(f"'{model}' does not load with the {delegate} delegate here: "
+                             f"{info['placement']['reason']}; EDGEQ_DELEGATE_VERBOSE=1 shows the delegate's log")
     if as_json:
         click.echo(to_json(info))
-    else:
-        click.echo(format_summary(info, model))
+        return
+    click.echo(format_summary(info, model))
+    if delegate:
+        from ..profiling.reporting.terminal import placement_table
+
+        click.echo("\n".join(placement_table(info["placement"], {o["index"]: o["layer"] for o in info["ops"]})))

@@ -55,7 +55,7 @@ def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, ke
 
 def _model_ops(m: Path) -> list[dict] | None:
     """Node index, op and the user's layer name of every op: reports name nodes by layer."""
-    from ..model_info import op_table
+    from ..analysis.model_info import op_table
     from ..tflite_schema import read_model
     try:
         return [{"node": o.index, "op": o.op, "layer": o.layer} for o in op_table(read_model(m.read_bytes()))]

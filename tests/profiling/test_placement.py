@@ -54,3 +54,23 @@ def test_gpu_placement_names_the_opencl_device(mixed_model):
     gpu = placement_here(str(mixed_model), "gpu")
     assert gpu["counts"] == {"edgeq-gpu": 4, "builtin kernels": 1}
     assert gpu["claim_report"]["status"] == "ok" and gpu["claim_report"]["device"]
+
+
+def test_inspect_with_a_delegate_shows_where_each_node_runs(mixed_model):
+    import json
+
+    from click.testing import CliRunner
+
+    from edgeq.cli import cli
+    r = CliRunner().invoke(cli, ["inspect", str(mixed_model), "--delegate", "cpu"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("where each node runs with edgeq-cpu"))
+    table = lines[start + 2:start + 7]
+    assert [ln.split()[0] for ln in table] == ["0", "1", "2", "3", "4"]
+    assert "TANH" in table[2] and "act_tanh" in table[2] and table[2].rstrip().endswith("op not implemented")
+    assert all("edgeq-cpu" in ln for i, ln in enumerate(table) if i != 2)
+    r = CliRunner().invoke(cli, ["inspect", str(mixed_model), "--delegate", "xnnpack", "--json"])
+    assert r.exit_code == 0, r.output
+    p = json.loads(r.output)["placement"]
+    assert p["delegate"] == "XNNPACK" and sum(p["counts"].values()) == 5
