@@ -1,0 +1,40 @@
+"""Seeded inputs for calibration and timing: photo-like images, sentence embeddings, features."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def images(n: int, height: int, width: int, value_range: tuple[float, float], seed: int = 0) -> np.ndarray:
+    """``[n, h, w, 3]`` float32 images with smooth colour fields, hard-edged shapes and sensor
+    noise (the structure convolutions respond to), scaled to ``value_range``."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.meshgrid(np.linspace(0, 1, height, dtype=np.float32), np.linspace(0, 1, width, dtype=np.float32),
+                         indexing="ij")
+    out = np.empty((n, height, width, 3), np.float32)
+    for k in range(n):
+        img = np.empty((height, width, 3), np.float32)
+        for c in range(3):  # a low-frequency field: sum of a few random plane waves
+            f = rng.uniform(0.5, 3.0, 3)
+            ph = rng.uniform(0, 2 * np.pi, 3)
+            img[..., c] = 0.5 + 0.25 * sum(np.sin(2 * np.pi * f[i] * (xx * np.cos(ph[i]) + yy * np.sin(ph[i])) + ph[i])
+                                           for i in range(3)) / 3
+        for _ in range(int(rng.integers(2, 6))):  # rectangles and discs of flat colour
+            colour = rng.uniform(0, 1, 3).astype(np.float32)
+            cy, cx, r = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.05, 0.3)
+            if rng.random() < 0.5:
+                mask = (np.abs(yy - cy) < r) & (np.abs(xx - cx) < r * rng.uniform(0.5, 2))
+            else:
+                mask = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
+            img[mask] = colour
+        img += rng.normal(0, 0.02, img.shape).astype(np.float32)
+        out[k] = np.clip(img, 0, 1)
+    lo, hi = value_range
+    return (lo + (hi - lo) * out).astype(np.float32)
+
+
+def features(n: int, width: int, seed: int = 0) -> np.ndarray:
+    """``[n, width]`` float32 features: Gaussian, with a few channels much larger (as real activations)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, width)).astype(np.float32)
+    x[:, rng.choice(width, max(1, width // 256), replace=False)] *= 8.0
+    return x

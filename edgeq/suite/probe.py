@@ -1,0 +1,99 @@
+"""Load and run a model once on one execution path in a fresh process, and say what happened.
+
+LiteRT's reference kernels abort on some real models, and a delegate can crash the process
+while it partitions a graph: a benchmark or report must survive both. :func:`probe` runs
+``python -m edgeq.suite.probe`` and classifies the result as ``ok``, ``error`` (a Python
+exception: its last line is kept) or ``crash`` (killed by a signal, or another exit status).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+#: execution paths: name → (resolver, delegates, delegate options beyond num_threads)
+PATHS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
+    "xnnpack": ("default", (), {}),
+    "builtin": ("builtin", (), {}),
+    "reference": ("reference", (), {}),
+    "edgeq-cpu": ("builtin", ("cpu",), {}),
+    "edgeq-cpu-fast": ("builtin", ("cpu",), {"mode": "fast"}),
+}
+
+
+def make_interpreter(model: bytes | str | Path, path: str, threads: int = 1, report_path: str | None = None) -> Any:
+    """An ``edgeq.runtime.Interpreter`` for one of :data:`PATHS`."""
+    from edgeq.runtime import Interpreter
+
+    resolver, delegates, extra = PATHS[path]
+    opts = None
+    if delegates:
+        opts = {"num_threads": threads, **extra}
+        if report_path:
+            opts["report_path"] = report_path
+    src = model if isinstance(model, bytes) else str(model)
+    return Interpreter(src, resolver=resolver, delegates=list(delegates), delegate_options=opts, num_threads=threads)
+
+
+def fixed_inputs(interp: Any, seed: int = 1) -> list:
+    """Random inputs in each input's storage type (the same for every path)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in interp.inputs:
+        if s.dtype.kind == "f":
+            out.append(rng.standard_normal(s.shape).astype(s.dtype))
+        else:
+            info = np.iinfo(s.dtype)
+            out.append(rng.integers(max(info.min, -128), min(info.max, 127) + 1, s.shape).astype(s.dtype))
+    return out
+
+
+def probe(model_path: str | Path, path: str, threads: int = 1, report_path: str | Path | None = None,
+          timeout: float = 900) -> dict:
+    """Load + run once on ``path`` in a child process. Returns ``{"status": "ok"|"error"|"crash",
+    "detail": one line, "outputs_sha1": ...}``."""
+    req = {"model": str(model_path), "path": path, "threads": threads,
+           "report_path": str(report_path) if report_path else None}
+    try:
+        res = subprocess.run([sys.executable, "-m", "edgeq.suite.probe", json.dumps(req)], capture_output=True,
+                             text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"status": "crash", "detail": f"no answer within {timeout:.0f} s (hung)"}
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
+    if res.returncode == 0 and lines:
+        return json.loads(lines[-1])
+    err = [ln.strip() for ln in res.stderr.splitlines() if ln.strip()]
+    if res.returncode < 0:
+        try:
+            name = signal.Signals(-res.returncode).name
+        except ValueError:
+            name = f"signal {-res.returncode}"
+        tail = f"; last stderr line: {err[-1][:200]}" if err else ""
+        return {"status": "crash", "detail": f"killed by {name}{tail}"}
+    if res.returncode == 3 and err:  # a Python exception, reported on the last line
+        return {"status": "error", "detail": err[-1][:300]}
+    tail = f": {err[-1][:200]}" if err else ""
+    return {"status": "crash", "detail": f"exit status {res.returncode}{tail}"}
+
+
+def _child(req: dict) -> int:
+    try:
+        interp = make_interpreter(req["model"], req["path"], req["threads"], req.get("report_path"))
+        outs = interp.run(fixed_inputs(interp))
+    except Exception as e:  # noqa: BLE001 - reported to the parent as one line
+        msg = " ".join(str(e).split()) or type(e).__name__
+        print(f"{type(e).__name__}: {msg}", file=sys.stderr)
+        return 3
+    digest = hashlib.sha1(b"".join(o.tobytes() for o in outs)).hexdigest()
+    print(json.dumps({"status": "ok", "detail": "", "outputs_sha1": digest}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(json.loads(sys.argv[1])))
