@@ -1,0 +1,239 @@
+"""The model suite on x86, wall clock: XNNPACK, LiteRT builtin, edgeq-cpu and edgeq-cpu fast, side by side.
+
+    python benchmarks/bench_suite.py                      # the suite at 224 / 128 tokens / 4096 wide, 1 and 2 threads
+    python benchmarks/bench_suite.py --threads 1,2,4,8 --models mobilenet_v2,efficientnet_b0
+    python benchmarks/bench_suite.py --quick              # small sizes and short rounds (a smoke run)
+
+Models come from ``edgeq.suite`` (built once, cached under ~/.cache/edgeq/suite): the int8
+conversions by ``edgeq.convert`` of every core model, the int4 MLP, the int8 mediapipe models
+that convert, and (``--tf``) the same nets from TensorFlow's own converter with a dynamic batch.
+
+Method: every (path, threads) configuration of a model is first loaded and run once in a fresh
+process, so a runtime or delegate that crashes or refuses a model is recorded (status and its
+one line) instead of ending the run. The configurations that ran are then timed in one process,
+interleaved: each round visits them in a new shuffled order and runs each for ``--min-time``
+seconds, so drift (other load, frequency) hits them alike. Reported: median, p10 and p90 of all
+timed inferences, the ratio of each median to XNNPACK's at the same thread count, and the
+geometric mean of those ratios over the models where both ran. Results:
+``benchmarks/results/suite_x86_<host>.json``. Run it under ``nice -n -5`` on a shared machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import socket
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# numpy's OpenBLAS workers busy-wait after use and would steal cores from the paths under test
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+PATHS = ("xnnpack", "builtin", "edgeq-cpu", "edgeq-cpu-fast")
+
+
+def _cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def model_list(args) -> list[tuple[str, str, int | None]]:
+    """(name, variant, size) to benchmark."""
+    from edgeq import suite
+
+    names = suite.CORE if args.models == "core" else (
+        [*suite.CORE, *suite.names("mediapipe")] if args.models == "all" else args.models.split(","))
+    out = []
+    for n in names:
+        s = suite.spec(n)
+        size = None if s.bench_size is None else (s.test_size if args.quick else (args.size if (
+            args.size and s.family == "keras.applications") else s.bench_size))
+        if s.family == "mlp" and args.quick:
+            size = 1024
+        out.append((n, "int8", size))
+        if s.family == "mlp":
+            out.append((n, "int4", size))
+        if args.tf and "tf-int8-dynbatch" in s.variants:
+            out.append((n, "tf-int8-dynbatch", size))
+    return out
+
+
+def time_configs(model: bytes, configs: list[tuple[str, int]], rounds: int, min_time: float, seed: int) -> dict:
+    """Interleaved shuffled rounds over the configurations; medians and percentiles in ms."""
+    from edgeq.suite.probe import fixed_inputs, make_interpreter
+
+    interps, errors = {}, {}
+    for path, threads in configs:
+        try:
+            interps[(path, threads)] = make_interpreter(model, path, threads)
+        except Exception as e:  # noqa: BLE001 - recorded, the others still run
+            errors[(path, threads)] = " ".join(str(e).split())[:300]
+    samples: dict[tuple[str, int], list[float]] = {k: [] for k in interps}
+    x = None
+    for it in interps.values():
+        x = x or fixed_inputs(it)
+        for _ in range(2):  # warm-up: first inferences allocate and pack
+            it.run(x)
+    rng = random.Random(seed)
+    for _ in range(rounds):
+        order = list(interps)
+        rng.shuffle(order)
+        for key in order:
+            it = interps[key]
+            t_end = time.perf_counter() + min_time
+            while True:
+                t0 = time.perf_counter()
+                it.run(x)
+                samples[key].append(time.perf_counter() - t0)
+                if time.perf_counter() >= t_end:
+                    break
+    out = {}
+    for (path, threads) in configs:
+        k = f"{path}@{threads}"
+        if (path, threads) in errors:
+            out[k] = {"error": errors[(path, threads)]}
+        elif (path, threads) in samples:
+            s = samples[(path, threads)]
+            out[k] = {"median_ms": 1e3 * statistics.median(s), "p10_ms": 1e3 * float(np.percentile(s, 10)),
+                      "p90_ms": 1e3 * float(np.percentile(s, 90)), "runs": len(s)}
+    return out
+
+
+def geomeans(models: dict, paths: list[str], threads: list[int]) -> dict:
+    out = {}
+    for p in paths:
+        if p == "xnnpack":
+            continue
+        for t in threads:
+            r = [m["ratio_to_xnnpack"][f"{p}@{t}"] for m in models.values()
+                 if f"{p}@{t}" in m.get("ratio_to_xnnpack", {})]
+            if r:
+                out[f"{p}@{t}"] = {"geomean": math.exp(sum(map(math.log, r)) / len(r)), "models": len(r)}
+    return out
+
+
+def print_table(results: dict) -> None:
+    paths, threads = results["paths"], results["threads"]
+    for t in threads:
+        head = f"{'model':38} " + " ".join(f"{p + '@' + str(t):>22}" for p in paths)
+        print(f"\n{head}\n{'-' * len(head)}")
+        for key, m in results["models"].items():
+            cells = []
+            for p in paths:
+                c = m["timing"].get(f"{p}@{t}", {})
+                if "median_ms" in c:
+                    r = m["ratio_to_xnnpack"].get(f"{p}@{t}")
+                    cells.append(f"{c['median_ms']:9.2f} ms" + (f" ({r:4.2f}x)" if r and p != "xnnpack" else " " * 8))
+                else:
+                    st = m["probe"].get(f"{p}@{t}", {}).get("status", "error")
+                    cells.append(st.upper())
+            print(f"{key:38} " + " ".join(f"{c:>22}" for c in cells))
+        gm = "  ".join(f"{k.split('@')[0]} {v['geomean']:.2f}x ({v['models']} models)"
+                       for k, v in results["geomean_to_xnnpack"].items() if k.endswith(f"@{t}"))
+        print(f"geometric mean / XNNPACK @{t}: {gm}")
+    for key, why in results["not_built"].items():
+        print(f"not built: {key}: {why}")
+    for key, m in results["models"].items():
+        for cfg, pr in m["probe"].items():
+            if pr["status"] != "ok":
+                print(f"{pr['status']}: {key} {cfg}: {pr['detail']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default="all",
+                    help="'all' (core + mediapipe), 'core', or a comma list of suite names (default all)")
+    ap.add_argument("--size", type=int, help="image side for the keras.applications nets (default 224)")
+    ap.add_argument("--threads", default="1,2", help="comma list of thread counts (default 1,2)")
+    ap.add_argument("--paths", default=",".join(PATHS), help=f"comma list of {', '.join(PATHS)}")
+    ap.add_argument("--tf", action="store_true", help="add each net from TensorFlow's converter (dynamic batch)")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    ap.add_argument("--min-time", type=float, default=0.3, help="seconds per configuration per round (default 0.3)")
+    ap.add_argument("--quick", action="store_true", help="test sizes, 2 rounds of 0.05 s: a smoke run")
+    ap.add_argument("--out", type=Path, help="JSON path (default benchmarks/results/suite_x86_<host>.json)")
+    ap.add_argument("--note", default="", help="free text stored with the results (e.g. 'shared machine')")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.rounds, args.min_time = 2, 0.05
+    threads = [int(t) for t in args.threads.split(",") if t.strip()]
+    paths = [p for p in args.paths.split(",") if p.strip()]
+    bad = [p for p in paths if p not in PATHS]
+    if bad or not threads or min(threads) < 1:
+        print(f"error: unknown path {bad[0]!r}: choose from {', '.join(PATHS)}" if bad
+              else "error: --threads needs positive integers, e.g. 1,2", file=sys.stderr)
+        return 2
+    from edgeq import suite
+    from edgeq.runtime import find_runtime
+    from edgeq.suite.probe import probe
+
+    host = socket.gethostname().split(".")[0]
+    out_path = args.out or REPO / "benchmarks" / "results" / f"suite_x86_{host}.json"
+    try:
+        todo = model_list(args)
+    except KeyError as e:
+        print(f"error: {e.args[0]}", file=sys.stderr)
+        return 2
+    results: dict = {
+        "host": host, "cpu": _cpu_name(), "cores": os.cpu_count(), "nice": os.nice(0),
+        "loadavg_start": os.getloadavg(), "runtime": find_runtime().describe(), "note": args.note,
+        "method": "each config probed in a fresh process; then interleaved shuffled rounds in one process; "
+                  f"{args.rounds} rounds x {args.min_time} s per config; median/p10/p90 of all timed inferences",
+        "threads": threads, "paths": paths, "models": {}, "not_built": {}}
+    for name, variant, size in todo:
+        key = f"{name}:{variant}@{size or 'fixed'}"
+        print(f"== {key}", flush=True)
+        try:
+            m = suite.get(name, size, variant)
+        except (suite.SuiteBuildError, suite.FetchError) as e:
+            results["not_built"][key] = str(e)
+            print(f"   not built: {e}", flush=True)
+            continue
+        configs = [(p, t) for p in paths for t in threads]
+        probes = {f"{p}@{t}": probe(m.path, p, t) for p, t in configs}
+        ok = [(p, t) for p, t in configs if probes[f"{p}@{t}"]["status"] == "ok"]
+        timing = time_configs(m.bytes, ok, args.rounds, args.min_time, seed=len(key)) if ok else {}
+        ratios = {}
+        for p, t in ok:
+            base = timing.get(f"xnnpack@{t}", {}).get("median_ms")
+            mine = timing.get(f"{p}@{t}", {}).get("median_ms")
+            if base and mine:
+                ratios[f"{p}@{t}"] = mine / base
+        results["models"][key] = {"name": name, "variant": variant, "size": size, "bytes": m.meta["bytes"],
+                                  "weights": m.meta["weights"], "converter": m.meta.get("converter", ""),
+                                  "probe": probes, "timing": timing, "ratio_to_xnnpack": ratios}
+        for k, v in timing.items():
+            print(f"   {k:18} " + (f"{v['median_ms']:9.3f} ms  p10 {v['p10_ms']:.3f}  p90 {v['p90_ms']:.3f}  "
+                                    f"x{ratios.get(k, float('nan')):.2f}" if "median_ms" in v else v["error"]),
+                  flush=True)
+        for k, v in probes.items():
+            if v["status"] != "ok":
+                print(f"   {k:18} {v['status']}: {v['detail']}", flush=True)
+    results["geomean_to_xnnpack"] = geomeans(results["models"], paths, threads)
+    results["loadavg_end"] = os.getloadavg()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=1))
+    os.replace(tmp, out_path)
+    print_table(results)
+    print(f"\nwrote {out_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

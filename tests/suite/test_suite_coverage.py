@@ -1,0 +1,35 @@
+"""The probe and the op-coverage report on a real suite model."""
+from __future__ import annotations
+
+from edgeq import suite
+from edgeq.suite.coverage import delegate_coverage
+from edgeq.suite.probe import probe
+
+
+def test_probe_tells_ok_from_error_and_hashes_outputs(tmp_path):
+    m = suite.get("mlp", 64, "int8", samples=2)
+    a, b = probe(m.path, "builtin"), probe(m.path, "reference")
+    assert a["status"] == b["status"] == "ok" and len(a["outputs_sha1"]) == 40
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"\0" * 64)
+    r = probe(bad, "builtin")
+    assert r["status"] == "error" and "\n" not in r["detail"] and "cannot load this model" in r["detail"]
+
+
+def test_coverage_accounts_for_every_node_of_a_suite_model():
+    m = suite.get("mobilenet_v2", 32, "int8", samples=2)
+    cov = delegate_coverage(m.path)
+    assert cov["load"]["status"] == "ok" and cov["report"]
+    declined = sum(sum(r.values()) for r in cov["declined"].values())
+    assert cov["claimed_nodes"] + declined == cov["nodes"] == sum(cov["ops"].values())
+    assert set(cov["claimed"]) <= set(cov["ops"]) and {"CONV_2D", "DEPTHWISE_CONV_2D"} <= set(cov["claimed"])
+    # LiteRT 2.3's reference kernels abort on MobileNetV2: no whole-model comparison then
+    assert cov["reference"]["status"] in ("ok", "crash")
+    assert cov["exact"] is (True if cov["reference"]["status"] == "ok" else None)
+
+
+def test_coverage_compares_whole_models_with_the_reference_kernels():
+    cov = delegate_coverage(suite.get("mlp", 64, "int8", samples=2).path)
+    # the delegate's promise in its default mode: outputs equal LiteRT's reference kernels
+    assert cov["reference"]["status"] == "ok" and cov["exact"] is True
+    assert cov["claimed"] == {"FULLY_CONNECTED": 4} and cov["claimed_nodes"] == cov["nodes"] == 4
