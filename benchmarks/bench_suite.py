@@ -53,6 +53,19 @@ def _cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
+def _isa() -> list[str]:
+    """The SIMD extensions the kernels choose between (from /proc/cpuinfo flags)."""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                return sorted(f for f in flags if f in ("avx2", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni",
+                                                       "fma", "asimddp", "i8mm"))
+    except OSError:
+        pass
+    return []
+
+
 def model_list(args) -> list[tuple[str, str, int | None]]:
     """(name, variant, size) to benchmark."""
     from edgeq import suite
@@ -139,7 +152,7 @@ def print_table(results: dict) -> None:
                 c = m["timing"].get(f"{p}@{t}", {})
                 if "median_ms" in c:
                     r = m["ratio_to_xnnpack"].get(f"{p}@{t}")
-                    cells.append(f"{c['median_ms']:9.2f} ms" + (f" ({r:4.2f}x)" if r and p != "xnnpack" else " " * 8))
+                    cells.append(f"{c['median_ms']:9.2f} ms" + (f" ({r:5.2f}x)" if r and p != "xnnpack" else " " * 9))
                 else:
                     st = m["probe"].get(f"{p}@{t}", {}).get("status", "error")
                     cells.append(st.upper())
@@ -190,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e.args[0]}", file=sys.stderr)
         return 2
     results: dict = {
-        "host": host, "cpu": _cpu_name(), "cores": os.cpu_count(), "nice": os.nice(0),
+        "host": host, "cpu": _cpu_name(), "isa": _isa(), "cores": os.cpu_count(), "nice": os.nice(0),
         "loadavg_start": os.getloadavg(), "runtime": find_runtime().describe(), "note": args.note,
         "method": "each config probed in a fresh process; then interleaved shuffled rounds in one process; "
                   f"{args.rounds} rounds x {args.min_time} s per config; median/p10/p90 of all timed inferences",
