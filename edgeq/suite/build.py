@@ -133,7 +133,12 @@ def get(name: str, size: int | None = None, variant: str = "int8", *, seed: int 
     s = spec(name)
     if variant not in s.variants:
         raise SuiteBuildError(f"{name} has no variant '{variant}': choose one of {', '.join(s.variants)}")
-    size = s.size_or_default(size)
+    if size is not None and s.bench_size is None:
+        raise SuiteBuildError(f"{name} has the fixed input size of its file: leave the size out")
+    try:
+        size = s.size_or_default(size)
+    except ValueError as e:
+        raise SuiteBuildError(str(e)) from None
     options = {"seed": seed}
     if variant != "float":
         options["samples"] = samples

@@ -18,6 +18,13 @@ def model_ops(model: bytes) -> dict[str, int]:
     return dict(edgeq.inspect_model(model)["op_counts"])
 
 
+def node_ops(model: bytes) -> dict[int, str]:
+    """Node index (the runtime's execution plan before delegation) → op name."""
+    import edgeq
+
+    return {o["index"]: o["op"] for o in edgeq.inspect_model(model)["ops"]}
+
+
 def delegate_coverage(model_path: str | Path, mode: str = "edgeq-cpu") -> dict:
     """Run the model once with the CPU delegate in a child process and read its claim report.
 
@@ -26,7 +33,8 @@ def delegate_coverage(model_path: str | Path, mode: str = "edgeq-cpu") -> dict:
     ``exact`` compares whole-model outputs with ``BUILTIN_REF`` when the reference runs at all.
     """
     model_path = Path(model_path)
-    ops = model_ops(model_path.read_bytes())
+    data = model_path.read_bytes()
+    ops, names = model_ops(data), node_ops(data)
     with tempfile.TemporaryDirectory(prefix="edgeq-coverage-") as tmp:
         report_path = Path(tmp) / "claim.json"
         load = probe(model_path, mode, threads=1, report_path=report_path)
@@ -40,8 +48,10 @@ def delegate_coverage(model_path: str | Path, mode: str = "edgeq-cpu") -> dict:
     if report is not None:
         claimed = Counter(c["op"] for c in report["claimed"])
         declined: dict[str, Counter] = defaultdict(Counter)
-        for r in report["rejected"]:
-            declined[r["op"] or f"builtin {r['builtin_code']}"][r["reason"]] += 1
+        for r in report["rejected"]:  # the delegate names only the ops it knows
+            declined[r["op"] or names.get(r["node"], f"builtin {r['builtin_code']}")][r["reason"]] += 1
+        out["declined_nodes"] = [{"node": r["node"], "op": r["op"] or names.get(r["node"]), "reason": r["reason"]}
+                                 for r in report["rejected"]]
         out["claimed"] = dict(sorted(claimed.items()))
         out["claimed_nodes"] = sum(claimed.values())
         out["declined"] = {op: dict(reasons) for op, reasons in sorted(declined.items())}

@@ -77,7 +77,11 @@ def probe(model_path: str | Path, path: str, threads: int = 1, report_path: str 
         tail = f"; last stderr line: {err[-1][:200]}" if err else ""
         return {"status": "crash", "detail": f"killed by {name}{tail}"}
     if res.returncode == 3 and err:  # a Python exception, reported on the last line
-        return {"status": "error", "detail": err[-1][:300]}
+        # the runtime often logs the real cause before raising a bare RuntimeError
+        said = [ln for ln in err[:-1] if ln.startswith(("ERROR:", "WARNING:")) and "absl::InitializeLog" not in ln
+                and "All log messages before" not in ln]
+        cause = f" (runtime log: {said[-1][:300]})" if said else ""
+        return {"status": "error", "detail": err[-1][:300] + cause}
     tail = f": {err[-1][:200]}" if err else ""
     return {"status": "crash", "detail": f"exit status {res.returncode}{tail}"}
 

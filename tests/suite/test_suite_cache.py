@@ -76,3 +76,12 @@ def test_bad_names_and_variants_say_what_exists(capsys):
     assert main(["list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in rows} == set(suite.SPECS) and len(suite.names("mediapipe")) == 14
+
+
+def test_sizes_are_checked_before_anything_is_built(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDGEQ_SUITE_CACHE", str(tmp_path))
+    monkeypatch.setattr(build, "_build", lambda *a: pytest.fail("nothing may be built for a bad size"))
+    with pytest.raises(suite.SuiteBuildError, match="needs size >= 32, got 16"):
+        suite.get("resnet50", 16, "int8")
+    with pytest.raises(suite.SuiteBuildError, match="fixed input size"):
+        suite.get("mp_iris_landmark", 96, "float")
