@@ -1,0 +1,29 @@
+/* MEAN of int8 over any constant set of axes (reference QuantizedMeanOrSum): integer sums, then
+ * one requantization with 1/count folded into the multiplier ahead of time. The input is
+ * walked once in order; `sums` (out_count int32) is the kernel's scratch. */
+#ifndef EDGEQ_QS8_MEAN_H
+#define EDGEQ_QS8_MEAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QS8_MEAN_RANK 6
+
+typedef struct {
+  int32_t rank;
+  int32_t dims[QS8_MEAN_RANK];
+  int32_t out_stride[QS8_MEAN_RANK]; /* 0 on reduced axes */
+  int32_t in_count, out_count, count;
+  int32_t in_zp, out_zp, mult, shift;
+} qs8_mean_params;
+
+void qs8_mean(const qs8_mean_params* p, const int8_t* input, int8_t* output, int32_t* sums);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,21 @@
+#include "qs8_vbinary_nd.h"
+
+void qs8_vbinary_nd(const qs8_vbinary_nd_params* p, const int8_t* a, const int8_t* b, int8_t* out) {
+  const int32_t* d = p->dims;
+  const size_t inner = (size_t)d[4];
+  const int32_t as = p->a_stride[4], bs = p->b_stride[4];
+  const int contiguous = as == 1 && bs == 1;
+  for (int32_t i0 = 0; i0 < d[0]; ++i0)
+    for (int32_t i1 = 0; i1 < d[1]; ++i1)
+      for (int32_t i2 = 0; i2 < d[2]; ++i2)
+        for (int32_t i3 = 0; i3 < d[3]; ++i3) {
+          const int8_t* ar = a + i0 * p->a_stride[0] + i1 * p->a_stride[1] + i2 * p->a_stride[2] + i3 * p->a_stride[3];
+          const int8_t* br = b + i0 * p->b_stride[0] + i1 * p->b_stride[1] + i2 * p->b_stride[2] + i3 * p->b_stride[3];
+          if (contiguous) {
+            p->fn(inner, ar, br, out, p->params);
+            out += inner;
+            continue;
+          }
+          for (size_t i = 0; i < inner; ++i, ++out) p->fn(1, ar + i * (size_t)as, br + i * (size_t)bs, out, p->params);
+        }
+}

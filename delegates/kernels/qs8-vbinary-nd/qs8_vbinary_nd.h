@@ -1,0 +1,31 @@
+/* N-D broadcasting for the int8 binary elementwise kernels (ADD, MUL), numpy rules up to rank 5:
+ * the output is walked in order and each innermost run calls the same-shape kernel, on whole
+ * runs where both inputs advance with the output and element by element where one repeats.
+ * Strides are in elements, 0 where an input broadcasts; the compiler computes them. */
+#ifndef EDGEQ_QS8_VBINARY_ND_H
+#define EDGEQ_QS8_VBINARY_ND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QS8_VBINARY_RANK 5
+
+typedef void (*qs8_vbinary_fn)(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const void* params);
+
+typedef struct {
+  int32_t dims[QS8_VBINARY_RANK];
+  int32_t a_stride[QS8_VBINARY_RANK], b_stride[QS8_VBINARY_RANK];
+  qs8_vbinary_fn fn;
+  const void* params;
+} qs8_vbinary_nd_params;
+
+void qs8_vbinary_nd(const qs8_vbinary_nd_params* p, const int8_t* a, const int8_t* b, int8_t* out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,98 @@
+"""Helpers of the MCU compiler tests: compile a model, build it with a C compiler (host, aarch64
+cross under qemu-user), run it, and compare every output with LiteRT's BUILTIN_REF."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "apps" / "c_classify" / "main.c"
+CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function"]
+
+
+def reference(model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    it = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    it.allocate_tensors()
+    for d, x in zip(it.get_input_details(), inputs):
+        it.set_tensor(d["index"], x)
+    it.invoke()
+    return [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
+
+
+def random_inputs(model: bytes, n: int, seed: int = 0) -> list[list[np.ndarray]]:
+    """Inputs spread over each input's calibrated range (standard normal in float, quantized)."""
+    from ai_edge_litert.interpreter import Interpreter
+    it = Interpreter(model_content=model)
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        xs = []
+        for d in it.get_input_details():
+            if d["dtype"] == np.float32:
+                xs.append(rng.standard_normal(d["shape"]).astype(np.float32))
+                continue
+            scale, zp = d["quantization"]
+            q = np.round(rng.standard_normal(d["shape"]) * 1.5 / scale) + zp
+            xs.append(np.clip(q, -128, 127).astype(d["dtype"]))
+        out.append(xs)
+    return out
+
+
+def compile_to(model: bytes, out: Path, target: str = "generic-c", name: str = "model"):
+    from edgeq.compile import compile_model, write_output
+    cm = compile_model(model, target, name)
+    write_output(cm, out)
+    return cm
+
+
+def build_host(src: Path, exe: Path, cc: str = "gcc", extra: list[str] | None = None) -> Path:
+    cmd = [cc, *CFLAGS, "-I", str(src), str(APP), str(src / "model.c"),
+           *sorted(str(p) for p in (src / "edgeq_kernels").glob("*.c")), "-o", str(exe), *(extra or [])]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return exe
+
+
+def run_host(exe: Path, model: bytes, inputs: list[np.ndarray], work: Path, runner: list[str] | None = None
+             ) -> list[np.ndarray]:
+    ref = reference(model, inputs)
+    blob = b"".join(np.ascontiguousarray(x).tobytes() for x in inputs)
+    (work / "in.bin").write_bytes(blob)
+    r = subprocess.run([*(runner or []), str(exe), str(work / "in.bin"), str(work / "out.bin")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    raw = (work / "out.bin").read_bytes()
+    outs, pos = [], 0
+    for y in ref:
+        n = y.nbytes
+        outs.append(np.frombuffer(raw[pos:pos + n], dtype=y.dtype).reshape(y.shape))
+        pos += n
+    assert pos == len(raw)
+    return outs
+
+
+def assert_bit_exact(model: bytes, exe: Path, work: Path, n: int = 3, seed: int = 0,
+                     runner: list[str] | None = None, min_distinct: int = 2) -> None:
+    """Every output of every sample equals BUILTIN_REF's; the reference outputs must vary
+    (a saturated model would hide errors)."""
+    seen = set()
+    for xs in random_inputs(model, n, seed):
+        ref = reference(model, xs)
+        got = run_host(exe, model, xs, work, runner)
+        for r, g in zip(ref, got):
+            bad = np.flatnonzero(r.reshape(-1) != g.reshape(-1))
+            assert bad.size == 0, (f"{bad.size}/{r.size} outputs differ, first at {bad[0]}: "
+                                   f"ref {r.reshape(-1)[bad[:8]]} got {g.reshape(-1)[bad[:8]]}")
+            seen.update(np.unique(r).tolist())
+    assert len(seen) >= min_distinct, f"reference outputs take only {sorted(seen)}: the test model is saturated"
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None
