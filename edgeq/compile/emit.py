@@ -85,6 +85,7 @@ def emit(name: str, g: Graph, lowered: list[Lowered], plan: Plan, sha256: str) -
          f"#define {up}_MACS {macs}u", f"#define {up}_NUM_OPS {len(g.ops)}",
          f"#define {up}_NUM_INPUTS {len(g.inputs)}", f"#define {up}_NUM_OUTPUTS {len(g.outputs)}",
          f'#define {up}_MODEL_SHA256 "{sha256}"']
+    h.append(f"#define {up}_INPUTS_BYTES {sum(g.t(t).nbytes for t in g.inputs)}u   /* all inputs together */")
     for i, t in enumerate(g.inputs):
         h.append(f"#define {up}_INPUT{i}_BYTES {g.t(t).nbytes}u")
     for i, t in enumerate(g.outputs):

@@ -1,0 +1,80 @@
+"""Build edgeq's firmware (``devices/firmware``) around a compiled model with arm-none-eabi-gcc."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import EdgeqError
+from ..resources import devices_dir
+from .boards import Board
+
+CC = "arm-none-eabi-gcc"
+SIZE = "arm-none-eabi-size"
+OPT = ("-O2",)
+
+
+@dataclass
+class Firmware:
+    elf: Path
+    board: Board
+    text_bytes: int      # flash: code, constants (weights), initial data
+    data_bytes: int
+    bss_bytes: int       # RAM besides the stack: the arena, the input copy, firmware state
+    stack_bytes: int
+
+
+def toolchain() -> str:
+    cc = shutil.which(CC)
+    if cc is None:
+        raise EdgeqError(f"{CC} is not installed: apt-get install gcc-arm-none-eabi (Debian/Ubuntu), or put the "
+                         "Arm GNU toolchain on PATH")
+    return cc
+
+
+def build(model_dir: Path, board: Board, out_elf: Path, extra_cflags: tuple[str, ...] = ()) -> Firmware:
+    """Compile firmware + the model in ``model_dir`` (``edgeq compile --name model``) into ``out_elf``."""
+    cc = toolchain()
+    fw = devices_dir() / "firmware"
+    bdir = fw / "boards" / board.name
+    if not (bdir / "bsp.c").is_file():
+        raise EdgeqError(f"no firmware port for board '{board.name}' in {fw / 'boards'}")
+    model_dir = Path(model_dir)
+    if not (model_dir / "model.c").is_file():
+        raise EdgeqError(f"{model_dir} holds no compiled model: run edgeq compile MODEL --name model -o {model_dir}")
+    sources = [fw / "fw_main.c", fw / "sha256.c", fw / "cortex_m" / "startup.c", bdir / "bsp.c",
+               model_dir / "model.c", *sorted((model_dir / "edgeq_kernels").glob("*.c"))]
+    out_elf.parent.mkdir(parents=True, exist_ok=True)
+    hook = "EDGEQ_OP_HOOK(i)=do{extern void fw_op_hook(int);fw_op_hook(i);}while(0)"
+    cmd = [cc, *board.cflags, "-mthumb", *OPT, "-std=c99", "-g", "-Wall", "-ffunction-sections", "-fdata-sections",
+           "-ffreestanding", "-fno-builtin-printf", f"-D{hook}", "-I", str(model_dir), "-I", str(fw),
+           *extra_cflags, *map(str, sources), "-nostdlib", "-nostartfiles", "-lgcc",
+           "-L", str(fw / "cortex_m"), "-T", str(bdir / "memory.ld"), "-Wl,--gc-sections",
+           f"-Wl,-Map={out_elf.with_suffix('.map')}", "-o", str(out_elf)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        msg = r.stderr.strip().splitlines()
+        hint = next((ln for ln in msg if "overflowed" in ln or "undefined reference" in ln or "error:" in ln),
+                    msg[-1] if msg else "")
+        raise EdgeqError(f"firmware build for {board.name} failed: {hint.strip()}")
+    return _sizes(out_elf, board)
+
+
+def _sizes(elf: Path, board: Board) -> Firmware:
+    size = shutil.which(SIZE)
+    text = data = bss = 0
+    if size:
+        r = subprocess.run([size, "-A", str(elf)], capture_output=True, text=True)
+        for ln in r.stdout.splitlines():
+            parts = ln.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                n = int(parts[1])
+                if parts[0] in (".text", ".ARM.exidx"):
+                    text += n
+                elif parts[0] == ".data":
+                    data += n
+                elif parts[0] == ".bss":
+                    bss += n
+    stack = 8 * 1024
+    return Firmware(elf, board, text + data, data, bss, stack)
