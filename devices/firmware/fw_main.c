@@ -30,10 +30,14 @@
 static uint8_t input_copy[MODEL_INPUTS_BYTES];  /* the loaded input, kept: invoke() reuses the arena */
 static uint32_t op_ticks[MODEL_NUM_OPS + 1];
 static uint64_t op_last;
+static int op_prev = -1;
 
+/* Called before op i runs (i = MODEL_NUM_OPS at the end): the previous op's ticks are done.
+ * Ops that run no code (reshapes) are not called and keep 0. */
 void fw_op_hook(int i) {
   const uint64_t now = bsp_ticks();
-  if (i > 0) op_ticks[i - 1] = (uint32_t)(now - op_last);
+  if (op_prev >= 0 && op_prev < MODEL_NUM_OPS) op_ticks[op_prev] = (uint32_t)(now - op_last);
+  op_prev = i < MODEL_NUM_OPS ? i : -1;
   op_last = now;
 }
 

@@ -24,8 +24,8 @@ _SEARCH = ("kernels/*", "cpu/gemm/src", "cpu/gemm", "cpu/ops", "cpu/elementwise"
 SOURCES: dict[str, tuple[str, ...]] = {
     "conv2d": ("qs8_conv2d.c",),
     "dwconv2d": ("qs8_dwconv2d_scalar.c",),
-    "dwconv2d-armsimd32": ("qs8_dwconv2d_armsimd32.c",),
-    "dwconv2d-mve": ("qs8_dwconv2d_mve.c",),
+    "dwconv2d-armsimd32": ("qs8_dwconv2d_armsimd32.c", "qs8_dwconv2d_scalar.c"),
+    "dwconv2d-mve": ("qs8_dwconv2d_mve.c", "qs8_dwconv2d_scalar.c"),
     "vadd": ("qs8_vadd.c",),
     "vmul": ("qs8_vmul_scalar.c",),
     "vbinary-nd": ("qs8_vbinary_nd.c",),

@@ -163,7 +163,8 @@ def _gemm_call(g: Graph, op: Op, target: Target, x: Tensor, w2d: np.ndarray, bit
     ov = distances(w_lo, w_hi, r_lo, r_hi, x.nbytes, read_before_write=True, reversible=True)
     return Lowered(op, "qs8_conv2d(&{P}, {in0}, {out0}, {scratch});", "qs8_conv2d_params", fields, consts,
                    list(SOURCES["conv2d"]) + list(pk.sources), v.mr * pk.kc + v.mr * v.nr, {0: ov},
-                   macs=rows * n * k, kernel=f"{tag} via {v.name}" + (" (int4)" if bits == 4 else ""))
+                   macs=rows * n * k, kernel=f"{tag} via {v.name}" + (" (int4)" if bits == 4 else ""),
+                   helpers=[f"extern const qs8_ukernel_fn {pk.table}[{v.mr}];"])
 
 
 def _lower_conv2d(g: Graph, op: Op, target: Target) -> Lowered:
@@ -245,13 +246,20 @@ def _lower_depthwise(g: Graph, op: Op, target: Target) -> Lowered:
     values = w.data.reshape(-1)
     wdata = _pack_int4(values) if bits == 4 else values.astype(np.int8)
     variant = target.dwconv if (bits == 8 and oc == ic) else "scalar"
+    bias = _bias(op, b, oc)
     fields = dict(batches=n_, in_h=h, in_w=wd, in_c=ic, out_h=oh, out_w=ow, out_c=oc, depth_mult=oc // ic,
                   kh=kh, kw=kw, sh=sh, sw=sw, dh=dh, dw=dw, pad_top=pt, pad_left=pl, in_zp=xzp, out_zp=yzp,
                   out_min=lo, out_max=hi, weight_bits=bits, reverse=0, weights=f"{p}_w", bias=f"{p}_bias",
-                  mult=f"{p}_mult", shift=f"{p}_shift")
+                  mult=f"{p}_mult", shift=f"{p}_shift", bias_folded="NULL")
     consts = [Const(f"{p}_w", "uint8_t" if bits == 4 else "int8_t", wdata),
-              Const(f"{p}_bias", "int32_t", _bias(op, b, oc)), Const(f"{p}_mult", "int32_t", mult),
+              Const(f"{p}_bias", "int32_t", bias), Const(f"{p}_mult", "int32_t", mult),
               Const(f"{p}_shift", "int32_t", shift)]
+    if variant != "scalar":
+        wsum = w.data.reshape(kh * kw, oc).astype(np.int64).sum(axis=0)
+        folded = bias.astype(np.int64) - xzp * wsum
+        folded = ((folded + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+        consts.append(Const(f"{p}_bias_folded", "int32_t", folded))
+        fields["bias_folded"] = f"{p}_bias_folded"
     r_lo, r_hi = window_reads(oh, ow, h, wd, ic, n_, kh, kw, sh, sw, dh, dw, pt, pl)
     u = np.arange(len(r_lo), dtype=np.int64)
     ov = distances(u * oc, (u + 1) * oc, r_lo, r_hi, x.nbytes, read_before_write=False, reversible=True)

@@ -48,7 +48,7 @@ def build(model_dir: Path, board: Board, out_elf: Path, extra_cflags: tuple[str,
     out_elf.parent.mkdir(parents=True, exist_ok=True)
     hook = "EDGEQ_OP_HOOK(i)=do{extern void fw_op_hook(int);fw_op_hook(i);}while(0)"
     cmd = [cc, *board.cflags, "-mthumb", *OPT, "-std=c99", "-g", "-Wall", "-ffunction-sections", "-fdata-sections",
-           "-ffreestanding", "-fno-builtin-printf", f"-D{hook}", "-I", str(model_dir), "-I", str(fw),
+           "-ffreestanding", f"-D{hook}", "-I", str(model_dir), "-I", str(fw),
            *extra_cflags, *map(str, sources), "-nostdlib", "-nostartfiles", "-lgcc",
            "-L", str(fw / "cortex_m"), "-T", str(bdir / "memory.ld"), "-Wl,--gc-sections",
            f"-Wl,-Map={out_elf.with_suffix('.map')}", "-o", str(out_elf)]
@@ -78,3 +78,13 @@ def _sizes(elf: Path, board: Board) -> Firmware:
                     bss += n
     stack = 8 * 1024
     return Firmware(elf, board, text + data, data, bss, stack)
+
+
+def compile_and_build(model: bytes, board: Board, workdir: Path, target: str | None = None):
+    """``edgeq compile`` for the board's target (or ``target``) into workdir/model, then the firmware
+    into workdir/firmware.elf. Returns (CompiledModel, Firmware)."""
+    from ..compile import compile_model, write_output
+    cm = compile_model(model, target or board.target, "model")
+    Path(workdir).mkdir(parents=True, exist_ok=True)
+    write_output(cm, Path(workdir) / "model")
+    return cm, build(Path(workdir) / "model", board, Path(workdir) / "firmware.elf")

@@ -27,9 +27,17 @@ typedef struct {
   const int32_t* bias;       /* [out_c] */
   const int32_t* mult;       /* [out_c] Q31 */
   const int32_t* shift;      /* [out_c] > 0 = left */
+  const int32_t* bias_folded; /* [out_c] bias - in_zp * sum_t W[t][c]: pixels whose taps are all in bounds */
 } qs8_dwconv2d_params;
 
+/* Largest kh * kw the Cortex-M variants handle (they fall back to the portable kernel above it). */
+#define QS8_DWCONV2D_MAX_TAPS 64
+
 void qs8_dwconv2d(const qs8_dwconv2d_params* p, const int8_t* input, int8_t* output);
+/* Depth multiplier 1, int8 weights: Armv7E-M DSP (SXTB16 + SMLABB/SMLATT, 4 channels at a time) and
+ * Helium (4 channels per int32 vector, vector requantization); same results as qs8_dwconv2d. */
+void qs8_dwconv2d_armsimd32(const qs8_dwconv2d_params* p, const int8_t* input, int8_t* output);
+void qs8_dwconv2d_mve(const qs8_dwconv2d_params* p, const int8_t* input, int8_t* output);
 
 #ifdef __cplusplus
 }
