@@ -28,13 +28,15 @@ static inline void cmsdk_uart_putc(uintptr_t base, char c) {
   CMSDK_UART_DATA(base) = (uint8_t)c;
 }
 
-/* RX interrupt: move the byte to the ring (the host waits for each answer, so it never fills). */
+/* RX interrupt: move the bytes to the ring (the host waits for each answer, so it never fills).
+ * The interrupt is cleared before draining: a byte landing after the last check raises it again,
+ * where clearing afterwards would lose that interrupt and leave the receiver full for good. */
 static inline void cmsdk_uart_isr(uintptr_t base) {
+  CMSDK_UART_INTCLR(base) = 2u;
   while (CMSDK_UART_STATE(base) & 2u) {
     uart_ring[uart_head] = (uint8_t)CMSDK_UART_DATA(base);
     uart_head = (uint8_t)(uart_head + 1u);
   }
-  CMSDK_UART_INTCLR(base) = 2u;
 }
 
 /* QEMU 7.2's M-profile WFI does not wake on an interrupt masked by PRIMASK, so the check runs
