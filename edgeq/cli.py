@@ -12,6 +12,7 @@ import click
 
 from . import __version__
 from .analysis.cli import debug_command, inspect_command
+from .compile.cli import compile_command
 from .converter.cli import convert
 from .errors import EdgeqError
 from .int4.cli import int4
@@ -42,6 +43,7 @@ COMMANDS: dict[str, click.Command] = {
     "profile": profile,
     "devices": devices,
     "lab": lab,
+    "compile": compile_command,
 }
 for _name, _command in COMMANDS.items():
     cli.add_command(_command, _name)

@@ -40,6 +40,7 @@ class Lowered:
     helpers: list[str] = field(default_factory=list)
     kernel: str = ""                       # the kernel (variant) name, for the report
     structs: list[tuple[str, str, dict]] = field(default_factory=list)  # more const structs: name, type, fields
+    rows_per_call: int = 0                 # GEMM ops: output pixels per micro-kernel call (0: not a GEMM)
 
     @property
     def const_bytes(self) -> int:
@@ -140,10 +141,12 @@ def _in(g: Graph, op: Op, i: int) -> Tensor | None:
 
 
 def _gemm_call(g: Graph, op: Op, target: Target, x: Tensor, w2d: np.ndarray, bits: int, mult, shift,
-               bias: np.ndarray, y: Tensor, act_range, rounding: int, geom: dict, reads, tag: str) -> Lowered:
+               bias: np.ndarray, y: Tensor, act_range, rounding: int, geom: dict, reads, tag: str,
+               one_row: bool) -> Lowered:
     v: GemmVariant = GEMM_VARIANTS[target.gemm]
     if bits == 4 and v.int4_table is None:
         v = GEMM_VARIANTS["scalar"]  # int4 weights keep their packed flash size through the scalar kernel
+    mr = 1 if one_row else v.mr  # entry 0 of every kernel table computes one row
     x_scale, x_zp = x.qparams()
     y_scale, y_zp = y.qparams()
     pk = pack_gemm(v, w2d, bias, x_zp, mult, shift, bits)
@@ -152,22 +155,23 @@ def _gemm_call(g: Graph, op: Op, target: Target, x: Tensor, w2d: np.ndarray, bit
     consts = [Const(f"{p}_w", "uint8_t", pk.weights), Const(f"{p}_bias", "int32_t", pk.bias),
               Const(f"{p}_mult", "int32_t", pk.mult), Const(f"{p}_shift", "int32_t", pk.shift)]
     fields = dict(geom)
-    fields.update(in_zp=x_zp, k=k, kc=pk.kc, tile_bytes=pk.tile_bytes, mr=v.mr, nr=v.nr, reverse=0,
+    fields.update(in_zp=x_zp, k=k, kc=pk.kc, tile_bytes=pk.tile_bytes, mr=mr, nr=v.nr, reverse=0,
                   ukernel=pk.table, weights=f"{p}_w", bias=f"{p}_bias", mult=f"{p}_mult", shift=f"{p}_shift",
                   rounding=rounding, out_zp=y_zp, out_min=act_range[0], out_max=act_range[1])
     rows = geom["batches"] * geom["out_h"] * geom["out_w"]
-    r_lo, r_hi = blocks(*reads, v.mr)
+    r_lo, r_hi = blocks(*reads, mr)
     u = np.arange(len(r_lo), dtype=np.int64)
-    w_lo = u * v.mr * n
-    w_hi = np.minimum((u + 1) * v.mr, rows) * n
+    w_lo = u * mr * n
+    w_hi = np.minimum((u + 1) * mr, rows) * n
     ov = distances(w_lo, w_hi, r_lo, r_hi, x.nbytes, read_before_write=True, reversible=True)
     return Lowered(op, "qs8_conv2d(&{P}, {in0}, {out0}, {scratch});", "qs8_conv2d_params", fields, consts,
-                   list(SOURCES["conv2d"]) + list(pk.sources), v.mr * pk.kc + v.mr * v.nr, {0: ov},
-                   macs=rows * n * k, kernel=f"{tag} via {v.name}" + (" (int4)" if bits == 4 else ""),
+                   list(SOURCES["conv2d"]) + list(pk.sources), mr * pk.kc + mr * v.nr, {0: ov},
+                   macs=rows * n * k, kernel=f"{tag} via {v.name}" + (" (int4)" if bits == 4 else "") +
+                   (", 1 row at a time" if one_row and v.mr > 1 else ""), rows_per_call=mr,
                    helpers=[f"extern const qs8_ukernel_fn {pk.table}[{v.mr}];"])
 
 
-def _lower_conv2d(g: Graph, op: Op, target: Target) -> Lowered:
+def _lower_conv2d(g: Graph, op: Op, target: Target, one_row: bool = False) -> Lowered:
     x, w, b, y = _in(g, op, 0), _in(g, op, 1), _in(g, op, 2), g.t(op.outputs[0])
     _qs8(op, x, y)
     if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
@@ -193,10 +197,10 @@ def _lower_conv2d(g: Graph, op: Op, target: Target) -> Lowered:
                 dh=dh, dw=dw, pad_top=_pad_before(sh, dh, h, kh, oh), pad_left=_pad_before(sw, dw, wd, kw, ow))
     reads = window_reads(oh, ow, h, wd, c, n_, kh, kw, sh, sw, dh, dw, geom["pad_top"], geom["pad_left"])
     return _gemm_call(g, op, target, x, w.data.reshape(o, -1), bits, mult, shift, _bias(op, b, o), y,
-                      quant.activation_range(act, ys, yzp), 0, geom, reads, "conv2d")
+                      quant.activation_range(act, ys, yzp), 0, geom, reads, "conv2d", one_row)
 
 
-def _lower_fully_connected(g: Graph, op: Op, target: Target) -> Lowered:
+def _lower_fully_connected(g: Graph, op: Op, target: Target, one_row: bool = False) -> Lowered:
     x, w, b, y = _in(g, op, 0), _in(g, op, 1), _in(g, op, 2), g.t(op.outputs[0])
     _qs8(op, x, y)
     if int(getattr(op.options, "weightsFormat", 0) or 0) != 0:
@@ -219,7 +223,8 @@ def _lower_fully_connected(g: Graph, op: Op, target: Target) -> Lowered:
     r = np.arange(rows, dtype=np.int64)
     # FULLY_CONNECTED's reference rounds once (TFLITE_SINGLE_ROUNDING-style), unlike CONV_2D
     return _gemm_call(g, op, target, x, w.data.reshape(n, k), bits, mult, shift, _bias(op, b, n), y,
-                      quant.activation_range(act, ys, yzp), 1, geom, (r * k, (r + 1) * k), "fully_connected")
+                      quant.activation_range(act, ys, yzp), 1, geom, (r * k, (r + 1) * k), "fully_connected",
+                      one_row)
 
 
 def _lower_depthwise(g: Graph, op: Op, target: Target) -> Lowered:
@@ -575,7 +580,10 @@ LOWERINGS: dict[str, Callable[[Graph, Op, Target], Lowered]] = {
 }
 
 
-def lower(g: Graph, op: Op, target: Target) -> Lowered:
+def lower(g: Graph, op: Op, target: Target, one_row: bool = False) -> Lowered:
+    """``one_row``: GEMM ops use their kernel's one-row entry (less scratch, a little slower)."""
+    if one_row and op.kind in ("CONV_2D", "FULLY_CONNECTED"):
+        return LOWERINGS[op.kind](g, op, target, True)  # type: ignore[call-arg]
     fn = LOWERINGS.get(op.kind)
     if fn is None:
         raise _fail(op, "no MCU kernel for this op",
