@@ -96,3 +96,36 @@ def assert_bit_exact(model: bytes, exe: Path, work: Path, n: int = 3, seed: int 
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+_TINY: dict[str, bytes] = {}
+
+
+def tiny_model(name: str) -> bytes:
+    """An MLPerf Tiny architecture converted to int8 (random weights), once per test process."""
+    if name not in _TINY:
+        from edgeq.mlperf_tiny import int8_model
+        _TINY[name] = int8_model(name)
+    return _TINY[name]
+
+
+def demo_int8(demo) -> bytes:
+    """The README demo (trained on sklearn's digits) converted by edgeq, once per test process."""
+    if "demo" not in _TINY:
+        import edgeq
+        _TINY["demo"] = bytes(edgeq.convert(demo.keras_path, demo.calib).model)
+    return _TINY["demo"]
+
+
+def logits_exposed(model: bytes) -> bytes:
+    """The same model with the inputs of every SOFTMAX (the logits) and FULLY_CONNECTED (the pooled
+    features) added as outputs, so a comparison sees more than a few saturated probabilities."""
+    from edgeq.tflite_schema import op_name, read_model, write_model
+    m = read_model(model)
+    sg = m.subgraphs[0]
+    outs = [int(i) for i in sg.outputs]
+    for op in sg.operators:
+        if op_name(m, op) in ("SOFTMAX", "FULLY_CONNECTED") and int(op.inputs[0]) not in outs:
+            outs.append(int(op.inputs[0]))
+    sg.outputs = outs
+    return write_model(m)
