@@ -84,10 +84,12 @@ def _write_profiles(lab: Path, devices: dict) -> Path:
         "lab-phone": {"name": "lab-phone", "class": "phone", **common, "transport": "adb",
                       "uri": devices["phone"]["uri"].split("?")[0], "tmp_base": phone.TMP,
                       "soc": "emulated (qemu-aarch64)"},
-        "lab-board": {"name": "lab-board", "class": "mcu", "cores": 1, "cpus": ["host CPU"], "isa": [],
+        "lab-board": {"name": "lab-board", "class": "mcu", "cores": 1, "cpus": ["1x Cortex-M4F (qemu mps2-an386)"],
+                      "isa": ["armv7e-m", "thumb2", "dsp", "fpv4-sp"],
                       "ram_bytes": devices["board"]["ram_bytes"], "flash_bytes": devices["board"]["flash_bytes"],
-                      "transport": "serial", "uri": devices["board"]["uri"].split("&")[0], "energy": "none",
-                      "agent": "micro-serial", "emulated": True, "notes": "edgeq lab: " + NOT_HARDWARE},
+                      "transport": "mcu", "uri": devices["board"]["uri"], "energy": "none",
+                      "agent": "mcu-firmware", "emulated": True,
+                      "notes": "edgeq lab: edgeq firmware flashed per model; instruction counts, not times"},
     }
     for name, fields in profiles.items():
         write_text_atomic(d / f"{name}.toml", _profile_toml(fields))
@@ -136,9 +138,9 @@ def start(log: Log = lambda s: None) -> dict:
                 uri = f"adb://{ns.addr}:{phone.ADB_PORT}?emulated=1"
             state["devices"][name].update(rec, uri=uri)
             _save(state)
-        log("lab: starting the virtual MCU board on a pty")
+        log("lab: starting the MCU board (QEMU mps2-an386 Cortex-M4, edgeq firmware) on a pty")
         b = board.start(run / "board.log")
-        state["devices"]["board"] = {**b, "uri": f"serial://{b['tty']}?baud=115200&emulated=1"}
+        state["devices"]["board"] = {**b, "uri": f"mcu://{b['board']}?port={b['tty']}&lab={b['control']}"}
         state["profiles_dir"] = str(_write_profiles(lab, state["devices"]))
         state["start_s"] = round(time.time() - t0, 1)
         _save(state)
@@ -169,7 +171,7 @@ def status() -> dict:
         if "pid" not in dev:
             dev["up"] = False
         elif name == "board":
-            dev["up"] = container.alive(dev) and os.path.exists(dev["tty"])
+            dev["up"] = container.alive(dev) and os.path.exists(dev["tty"]) and os.path.exists(dev["control"])
         else:
             dev["up"] = container.alive(dev) and _port_open(dev["addr"], 22 if name == "pi" else phone.ADB_PORT)
     if "pi" in devs and "ssh_config" in devs["pi"]:

@@ -33,15 +33,20 @@ def qemu_binary() -> str:
     return q
 
 
+def qemu_command(board: Board, elf: Path, serial: str = "pty") -> list[str]:
+    """qemu-system-arm for ``board`` booting ``elf``, UART 0 on ``serial`` (pty, stdio), counting instructions."""
+    if board.qemu_machine is None:
+        raise EdgeqError(f"board {board.name} is real hardware, not emulated: flash it and give its serial port")
+    return [qemu_binary(), "-M", board.qemu_machine, "-display", "none", "-monitor", "none", "-nodefaults",
+            "-serial", serial, "-icount", ICOUNT, "-kernel", str(elf)]
+
+
 class QemuBoard:
     """A running emulated board; use as a context manager so QEMU always stops."""
 
     def __init__(self, board: Board, elf: Path, log: Path | None = None, boot_timeout: float = 30.0):
-        if board.qemu_machine is None:
-            raise EdgeqError(f"board {board.name} is real hardware, not emulated: flash it and give its serial port")
+        cmd = qemu_command(board, elf)
         self.board = board
-        cmd = [qemu_binary(), "-M", board.qemu_machine, "-display", "none", "-monitor", "none", "-nodefaults",
-               "-serial", "pty", "-icount", ICOUNT, "-kernel", str(elf)]
         # QEMU names its pty in its own output: a log file we read back
         self._tmplog = log is None
         self.log_path = Path(log) if log else Path(tempfile.mkstemp(prefix="edgeq-qemu-", suffix=".log")[1])

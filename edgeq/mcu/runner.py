@@ -1,4 +1,4 @@
-"""``edgeq profile MODEL --device mcu:BOARD``: compile the model, build the firmware, boot it (QEMU for
+"""``edgeq profile MODEL --device mcu://BOARD``: compile the model, build the firmware, boot it (QEMU for
 emulated boards, the board's flasher for real ones), then measure over the serial protocol.
 
 Emulated boards count instructions (QEMU ``-icount``), not cycles: the report gives instructions
@@ -12,33 +12,23 @@ import subprocess
 import tempfile
 from pathlib import Path
 from typing import Callable
-from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
 from ..errors import EdgeqError
 from .boards import Board, board
 
-SCHEME = "mcu:"
 EMULATED_TIMING_NOTE = ("emulated board: instruction counts under qemu-system-arm -icount, not hardware time; "
                         "latency_ms assumes one instruction per cycle at the board's clock")
 
 
-def mcu_device(spec: str):
-    """The profiling Device for ``mcu:BOARD[?port=...]``."""
-    from ..profiling.devices import Device
-    b, _ = parse_mcu_uri(spec)
-    return Device(name=spec.split("?")[0], cls="mcu", uri=spec, transport="serial", agent="mcu-firmware",
-                  energy="none", cores=1, isa=[b.target], ram_bytes=b.ram_bytes, flash_bytes=b.flash_bytes,
-                  emulated=b.qemu_machine is not None, extra={"notes": b.notes})
-
-
 def parse_mcu_uri(uri: str) -> tuple[Board, dict[str, str]]:
-    """``mcu:BOARD[?port=/dev/ttyACM0]`` -> (board, options)."""
-    if not uri.startswith(SCHEME):
-        raise EdgeqError(f"'{uri}' is not an mcu: device: write mcu:BOARD, e.g. mcu:mps2-an386")
-    u = urlparse("mcu://" + uri[len(SCHEME):])
-    return board(u.netloc or u.path.strip("/")), {k: v[-1] for k, v in parse_qs(u.query).items()}
+    """``mcu://BOARD[?port=/dev/ttyACM0]`` -> (board, options)."""
+    from ..profiling.links import parse_uri
+    u = parse_uri(uri)
+    if u.scheme != "mcu":
+        raise EdgeqError(f"'{uri}' is not an mcu:// device: write mcu://BOARD, e.g. mcu://mps2-an386")
+    return board(u.netloc), u.options
 
 
 def model_inputs(model: bytes, seed: int = 0) -> list[np.ndarray]:
@@ -77,7 +67,7 @@ def _flash(b: Board, elf: Path, opts: dict[str, str]) -> None:
     cmd = [a.format(elf=elf, hex=hexfile) for a in b.flash_command]
     if tool is None:
         raise EdgeqError(f"{b.flash_command[0]} is not installed: flash with `{' '.join(cmd)}` and rerun with "
-                         f"mcu:{b.name}?port={opts.get('port', '/dev/ttyACM0')}&flashed=1")
+                         f"mcu://{b.name}?port={opts.get('port', '/dev/ttyACM0')}&flashed=1")
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         raise EdgeqError(f"flashing {b.name} failed ({' '.join(cmd)}): "
@@ -85,13 +75,16 @@ def _flash(b: Board, elf: Path, opts: dict[str, str]) -> None:
 
 
 def run_mcu(dev, model: Path, opts: dict, progress: Callable[[int, int, str], None], result: dict) -> None:
-    """Compile, build, boot and measure ``model`` on ``dev`` (an ``mcu:`` device); fills ``result``."""
-    from ..profiling import stats
+    """Compile, build, boot and measure ``model`` on ``dev`` (an ``mcu://`` device); fills ``result``."""
+    from ..profiling.ondevice import stats
+    from ..profiling.profile import EMULATED_NOTICE
     from .firmware import compile_and_build
     from .qemu import QemuBoard, instructions
     from .session import FirmwareSession
 
     b, q = parse_mcu_uri(dev.uri)
+    if b.qemu_machine:
+        result["emulated"], result["notice"] = True, EMULATED_NOTICE
     data = Path(model).read_bytes()
     total = 5
     with tempfile.TemporaryDirectory(prefix="edgeq-mcu-") as tmp:
@@ -102,14 +95,17 @@ def run_mcu(dev, model: Path, opts: dict, progress: Callable[[int, int, str], No
                                                      fw.stack_bytes, "arena_bytes": cm.plan.arena_bytes}}
         result["compile"] = {k: cm.report[k] for k in ("flash", "ram", "macs")}
         progress(2, total, "boot")
-        if b.qemu_machine:
+        if b.qemu_machine and "lab" not in q:
             target = QemuBoard(b, fw.elf)
             uri = target.uri
         else:
             if "port" not in q:
-                raise EdgeqError(f"mcu:{b.name} is real hardware: give its serial port, e.g. "
-                                 f"mcu:{b.name}?port=/dev/ttyACM0")
-            if q.get("flashed") not in ("1", "true", "yes"):
+                raise EdgeqError(f"mcu://{b.name} is real hardware: give its serial port, e.g. "
+                                 f"mcu://{b.name}?port=/dev/ttyACM0")
+            if "lab" in q:  # edgeq lab's emulated board: flashed through its control socket
+                from ..lab.cortex_m_board import flash
+                flash(q["lab"], fw.elf)
+            elif q.get("flashed") not in ("1", "true", "yes"):
                 _flash(b, fw.elf, q)
             target = None
             uri = f"serial://{q['port']}?baud={q.get('baud', '115200')}"

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 
 from ..errors import EdgeqError
-from ..profiling.transports.serial import MicroSerial
+from ..profiling.links import parse_uri
+from ..profiling.links.serial import SerialLink
+from ..profiling.runners.micro_serial import load
 
 
 @dataclass
@@ -28,7 +30,7 @@ def _tag(lines: list[str], prefix: str) -> str | None:
 
 class FirmwareSession:
     def __init__(self, uri: str, timeout: float = 30.0):
-        self.link = MicroSerial(uri, timeout=timeout)
+        self.link = SerialLink(parse_uri(uri), timeout=timeout)
         self.uri = uri
 
     def close(self) -> None:
@@ -52,7 +54,11 @@ class FirmwareSession:
             raise EdgeqError(f"{self.uri}: the board's 'profile' answer is not edgeq firmware's: {lines}") from None
 
     def load_input(self, data: bytes) -> None:
-        self.link.load("db load", data)
+        load(self.link, "db load", data)
+
+    def load_model(self, data: bytes) -> list[str]:
+        """``model load``: the firmware accepts only the .tflite compiled into it."""
+        return load(self.link, "model load", data)
 
     def infer(self, n: int = 1, warmup: int = 0, timeout: float = 300.0) -> int:
         """Timer ticks of ``n`` inferences (invoke() only)."""

@@ -101,7 +101,7 @@ def test_status_reports_three_emulated_devices(lab):
     assert all(d["up"] for d in devs.values())
     assert devs["pi"]["uri"] == f"ssh://root@{devs['pi']['addr']}?emulated=1"
     assert devs["phone"]["uri"].startswith("adb://10.213.0.") and devs["phone"]["uri"].endswith(":5555?emulated=1")
-    assert devs["board"]["uri"].startswith("serial:///dev/pts/")
+    assert devs["board"]["uri"].startswith("mcu://mps2-an386?port=/dev/pts/")
     assert devs["pi"]["ssh_options"] == ["-F", devs["pi"]["ssh_config"]]
     assert "NOT hardware timings" in st["notice"]
     # the plain-text status names the serial URI and the ssh command
@@ -228,6 +228,9 @@ def test_profile_on_pi_phone_and_board_says_emulated(lab, model, tmp_path):
         cpu = next(c for c in by_name[name]["configs"] if c["label"] == "cpu/t1")
         assert cpu["runtime"]["delegates"] == ["/opt/edgeq/native/libedgeq_cpu.so"]
         assert "DELEGATE" in cpu["op_profile"]["ops"]  # the aarch64 delegate took nodes over
+    board = by_name["lab-board"]["configs"][0]  # edgeq firmware flashed onto the emulated Cortex-M4
+    assert board["label"] == "edgeq-aot/cortex-m4" and board["bit_exact"]["equal"]
+    assert board["instructions_per_inference"] > 0 and "icount" in board["note"]
     assert "NOT hardware" in (out / "report.html").read_text()
 
 

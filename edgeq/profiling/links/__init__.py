@@ -1,4 +1,4 @@
-"""Links: how bytes reach a device (a local process, ssh, adb, or a serial port).
+"""Links: how bytes reach a device (a local process, ssh, adb, a serial port, or edgeq firmware on an MCU).
 
 The scheme of a device URI picks its link: :data:`LINKS` is the one registry of schemes and
 :func:`parse_uri` the one parser of device URIs.
@@ -12,6 +12,7 @@ from ..errors import ProfileError
 from .adb import AdbLink
 from .base import DeviceUri, Link
 from .local import LocalLink
+from .mcu import McuLink
 from .serial import SerialLink
 from .ssh import SshLink
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from ..devices import Device
 
 #: URI scheme → the link that reaches a device at such a URI
-LINKS: dict[str, type[Link]] = {cls.scheme: cls for cls in (LocalLink, SshLink, AdbLink, SerialLink)}
+LINKS: dict[str, type[Link]] = {cls.scheme: cls for cls in (LocalLink, SshLink, AdbLink, SerialLink, McuLink)}
 
 
 def uri_usage() -> str:

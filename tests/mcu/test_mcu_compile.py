@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import _mcu  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parents[1]))
+import mcu_helpers as _mcu  # noqa: E402
 import _opmodels as om  # noqa: E402
 
 from edgeq.compile import compile_model, write_output  # noqa: E402
 from edgeq.compile import quant  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["kws", "vww", "resnet8", "autoencoder"]
 
 # single-op models: (name, builder, int4 variant too)

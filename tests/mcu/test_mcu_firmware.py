@@ -1,6 +1,6 @@
 """edgeq firmware on emulated Cortex-M boards (qemu-system-arm, UART on a pty, -icount): the demo and
 the MLPerf Tiny models bit-exact with BUILTIN_REF on the Cortex-M4 and Cortex-M55 kernels, the serial
-protocol's errors, exact instruction counting, `edgeq profile --device mcu:…`, and the real-board
+protocol's errors, exact instruction counting, `edgeq profile --device mcu://…`, and the real-board
 ports building."""
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import _mcu  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parents[1]))
+import mcu_helpers as _mcu  # noqa: E402
 
 from edgeq.errors import EdgeqError  # noqa: E402
 from edgeq.mcu.boards import board  # noqa: E402
@@ -85,8 +86,8 @@ def test_protocol_errors_name_the_problem(tmp_path):
         with pytest.raises(EdgeqError, match="no input loaded"):
             s.link.command("infer 1 0")
         with pytest.raises(EdgeqError, match="runs another model"):
-            s.link.load("model load", _mcu.tiny_model("kws")[:200])
-        lines = s.link.load("model load", m)  # the compiled-in model: accepted, arena reported
+            s.load_model(_mcu.tiny_model("kws")[:200])
+        lines = s.load_model(m)  # the compiled-in model: accepted, arena reported
         assert f"m-model-ready-arena-{cm.plan.arena_bytes}-init-us-0" in lines
         with pytest.raises(EdgeqError, match="unknown command 'flash'"):
             s.link.command("flash")
@@ -96,7 +97,7 @@ def test_protocol_errors_name_the_problem(tmp_path):
 def test_edgeq_profile_on_mcu_device_compiles_boots_measures_and_checks(run_cli, tmp_path):
     m = tmp_path / "kws.tflite"
     m.write_bytes(_mcu.tiny_model("kws"))
-    r = run_cli("profile", m, "--device", "mcu:mps3-an547", "-o", tmp_path / "rep", "--no-progress", "--json")
+    r = run_cli("profile", m, "--device", "mcu://mps3-an547", "-o", tmp_path / "rep", "--no-progress", "--json")
     assert r.code == 0, r.err
     dev = json.loads(r.out)["devices"][0]
     assert dev["status"] == "ok" and dev["emulated"] and "NOT hardware timings" in dev["notice"]
@@ -116,7 +117,7 @@ def test_unsupported_op_fails_the_mcu_device_with_its_name(run_cli, tmp_path):
     tf = om._tf()
     m = tmp_path / "tanh.tflite"
     m.write_bytes(om.convert(lambda x: tf.math.tanh(x * 2.0) + 1.0, [(1, 16)]))
-    r = run_cli("profile", m, "--device", "mcu:mps2-an386", "-o", tmp_path / "rep", "--no-progress")
+    r = run_cli("profile", m, "--device", "mcu://mps2-an386", "-o", tmp_path / "rep", "--no-progress")
     assert r.code != 0 and "TANH" in r.err and "Traceback" not in r.err
 
 
@@ -136,3 +137,24 @@ def test_real_board_ports_build_with_a_valid_vector_table(demo, bname, ram_top, 
     assert sp == ram_top
     assert reset & 1 and flash[0] <= reset < flash[0] + flash[1]
     assert fw.text_bytes < flash[1]
+
+
+def test_lab_board_is_flashed_per_model_and_keeps_its_serial_port(run_cli, tmp_path):
+    # edgeq lab's board without the rest of the lab: the emulated Cortex-M4 behind a pty, two models
+    # profiled one after the other through the same port, each flashed through the control socket
+    from edgeq.lab import board as lab_board
+    rec = lab_board.start(tmp_path / "board.log")
+    try:
+        uri = f"mcu://{rec['board']}?port={rec['tty']}&lab={rec['control']}"
+        for name in ("autoencoder", "kws"):
+            m = tmp_path / f"{name}.tflite"
+            m.write_bytes(_mcu.tiny_model(name))
+            r = run_cli("profile", m, "--device", uri, "-o", tmp_path / name, "--no-progress", "--json")
+            assert r.code == 0, r.err
+            dev = json.loads(r.out)["devices"][0]
+            assert dev["status"] == "ok" and dev["emulated"]
+            assert dev["configs"][0]["bit_exact"]["equal"]
+            assert dev["board"]["firmware"]["arena_bytes"] == dev["configs"][0]["memory"]["arena_bytes"]
+    finally:
+        lab_board.stop(rec)
+    assert not Path(rec["control"]).exists()
