@@ -26,6 +26,7 @@ from .planner import Plan, plan_arena
 __all__ = ["CompiledModel", "TARGETS", "compile_model", "write_output"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+ONE_ROW_MIN_SAVING = 64
 
 
 @dataclass
@@ -51,12 +52,13 @@ def compile_model(data: bytes, target: str = "generic-c", name: str = "model", s
     dropped = prune(g)
     lowered = [lower(g, op, TARGETS[target]) for op in g.ops]
     plan = plan_arena(g, lowered)
-    # a multi-row GEMM kernel's scratch may sit at the arena's peak: one row at a time where that helps
+    # a multi-row GEMM kernel's scratch may sit at the arena's peak: one row at a time where that saves
+    # at least ONE_ROW_MIN_SAVING bytes (one-row kernels cost more instructions per MAC)
     for i, low in enumerate(lowered):
         if low.rows_per_call > 1:
             trial = lowered[:i] + [lower(g, low.op, TARGETS[target], one_row=True)] + lowered[i + 1:]
             trial_plan = plan_arena(g, trial)
-            if trial_plan.arena_bytes < plan.arena_bytes:
+            if trial_plan.arena_bytes <= plan.arena_bytes - ONE_ROW_MIN_SAVING:
                 lowered, plan = trial, trial_plan
     sha = hashlib.sha256(data).hexdigest()
     files = emit(name, g, lowered, plan, sha)
