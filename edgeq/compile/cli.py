@@ -16,10 +16,14 @@ def _fmt(n: int | None) -> str:
 
 
 def _table(report: dict) -> str:
-    rows = [f"{'#':>3}  {'op':<18} {'layer':<24} {'kernel':<44} {'MACs':>10} {'flash B':>9} {'scratch':>7}  in place"]
+    built = report["ops"] and "code_bytes" in report["ops"][0]
+    extra = f" {'code B':>7} {'stack':>6}" if built else ""
+    rows = [f"{'#':>3}  {'op':<18} {'layer':<24} {'kernel':<44} {'MACs':>10} {'flash B':>9}{extra} {'scratch':>7}"
+            "  in place"]
     for o in report["ops"]:
+        more = f" {o['code_bytes']:>7,} {o['stack_bytes']:>6,}" if built else ""
         rows.append(f"{o['index']:>3}  {o['op']:<18.18} {o['layer']:<24.24} {o['kernel']:<44.44} {o['macs']:>10,} "
-                    f"{o['flash_bytes']:>9,} {o['scratch_bytes']:>7,}  {o['in_place'] or ''}")
+                    f"{o['flash_bytes']:>9,}{more} {o['scratch_bytes']:>7,}  {o['in_place'] or ''}")
     return "\n".join(rows)
 
 
@@ -78,9 +82,11 @@ def compile_command(model, out_dir, target, name, board, tflm, as_json) -> None:
         written = write_output(cm, out_dir)
         if b is not None:
             from ..mcu.firmware import build
+            from .report import attach_build
             fw = build(Path(out_dir), b, Path(out_dir) / "firmware.elf")
+            attach_build(report, cm, fw)
             report["firmware"] = {"board": b.name, "elf": str(fw.elf), "flash_bytes": fw.text_bytes,
-                                  "ram_bytes": fw.bss_bytes + fw.stack_bytes}
+                                  "ram_bytes": report["ram"]["firmware_bytes"]}
     except EdgeqError as e:
         if as_json:
             click.echo(json.dumps({"error": str(e), "kind": type(e).__name__}))
@@ -101,6 +107,7 @@ def compile_command(model, out_dir, target, name, board, tflm, as_json) -> None:
         click.echo(f"dropped (shape arithmetic nothing needs): {', '.join(o['op'] for o in report['dropped_ops'])}")
     if "firmware" in report:
         fw = report["firmware"]
-        click.echo(f"firmware for {fw['board']}: {fw['elf']} ({_fmt(fw['flash_bytes'])} B flash, "
-                   f"{_fmt(fw['ram_bytes'])} B RAM with stack)")
+        click.echo(f"firmware for {fw['board']}: {fw['elf']} ({_fmt(fw['flash_bytes'])} B flash, of which "
+                   f"{_fmt(report['flash']['kernel_code_bytes'])} B kernel code; {_fmt(fw['ram_bytes'])} B RAM with "
+                   f"an estimated {_fmt(ram['stack_estimate_bytes'])} B of stack)")
     click.echo(f"wrote {len(written)} files to {out_dir}")

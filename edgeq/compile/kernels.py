@@ -94,15 +94,19 @@ class GemmVariant:
     sources: tuple[str, ...]
     int4_sources: tuple[str, ...] = ()
     a_offset: int = 0
+    functions: tuple[str, ...] = ()        # the micro-kernel functions behind the table (code size, stack)
+    int4_functions: tuple[str, ...] = ()
 
 
 GEMM_VARIANTS = {
     "scalar": GemmVariant("qs8-gemm-1x4-scalar", 1, 4, 1, 2, 8, "qs8_gemm_1x4_scalar", "qs4w_gemm_1x4_scalar",
-                          ("qs8_gemm_1x4_scalar.c",), ("qs4w_gemm_1x4_scalar.c",)),
+                          ("qs8_gemm_1x4_scalar.c",), ("qs4w_gemm_1x4_scalar.c",),
+                          functions=("qs8_gemm_1x4__scalar",), int4_functions=("qs4w_gemm_1x4__scalar",)),
     "armsimd32": GemmVariant("qs8-gemm-2x2c4-armsimd32", 2, 2, 4, 4, 8, "qs8_gemm_2x2c4_armsimd32", None,
-                             ("qs8_gemm_2x2c4_armsimd32.c",)),
+                             ("qs8_gemm_2x2c4_armsimd32.c",),
+                             functions=("qs8_gemm_1x2c4__armsimd32", "qs8_gemm_2x2c4__armsimd32")),
     "mve": GemmVariant("qs8-gemm-2x4c16-mve", 2, 4, 16, 16, 8, "qs8_gemm_2x4c16_mve", None,
-                       ("qs8_gemm_2x4c16_mve.c",)),
+                       ("qs8_gemm_2x4c16_mve.c",), functions=("qs8_gemm_1x4c16__mve", "qs8_gemm_2x4c16__mve")),
 }
 
 
@@ -120,6 +124,7 @@ class PackedGemm:
     tile_bytes: int
     table: str
     sources: tuple[str, ...]
+    functions: tuple[str, ...]
 
 
 def pack_gemm(v: GemmVariant, w: np.ndarray, bias: np.ndarray | None, a_zero_point: int, mult: np.ndarray,
@@ -156,4 +161,4 @@ def pack_gemm(v: GemmVariant, w: np.ndarray, bias: np.ndarray | None, a_zero_poi
     if table is None:
         raise EdgeqError(f"internal: {v.name} has no int4 kernel")
     srcs = v.int4_sources if bits == 4 else v.sources
-    return PackedGemm(data, b, m, s, kc, tile_bytes, table, srcs)
+    return PackedGemm(data, b, m, s, kc, tile_bytes, table, srcs, v.int4_functions if bits == 4 else v.functions)

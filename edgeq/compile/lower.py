@@ -41,6 +41,13 @@ class Lowered:
     kernel: str = ""                       # the kernel (variant) name, for the report
     structs: list[tuple[str, str, dict]] = field(default_factory=list)  # more const structs: name, type, fields
     rows_per_call: int = 0                 # GEMM ops: output pixels per micro-kernel call (0: not a GEMM)
+    callees: tuple[str, ...] = ()          # functions the kernel calls through pointers (micro-kernels)
+
+    @property
+    def functions(self) -> list[str]:
+        """The C functions this op runs: its kernel, then what that calls through pointers."""
+        entry = self.call.split("(", 1)[0].strip()
+        return ([entry] if entry else []) + list(self.callees)
 
     @property
     def const_bytes(self) -> int:
@@ -167,7 +174,7 @@ def _gemm_call(g: Graph, op: Op, target: Target, x: Tensor, w2d: np.ndarray, bit
     return Lowered(op, "qs8_conv2d(&{P}, {in0}, {out0}, {scratch});", "qs8_conv2d_params", fields, consts,
                    list(SOURCES["conv2d"]) + list(pk.sources), mr * pk.kc + mr * v.nr, {0: ov},
                    macs=rows * n * k, kernel=f"{tag} via {v.name}" + (" (int4)" if bits == 4 else "") +
-                   (", 1 row at a time" if one_row and v.mr > 1 else ""), rows_per_call=mr,
+                   (", 1 row at a time" if one_row and v.mr > 1 else ""), rows_per_call=mr, callees=pk.functions,
                    helpers=[f"extern const qs8_ukernel_fn {pk.table}[{v.mr}];"])
 
 

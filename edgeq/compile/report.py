@@ -41,3 +41,30 @@ def tflm_arena(data: bytes) -> int | None:
     """TFLite Micro's arena for the model, measured with the tflite-micro package (None if absent)."""
     from ..profiling.fit import micro_arena_bytes
     return micro_arena_bytes(data)
+
+
+#: frames on the way to an op's kernel: the firmware's command loop, the infer command, invoke
+_FIRMWARE_PATH = ("main", "cmd_infer", "model_invoke")
+#: an interrupt arriving at the deepest point pushes its frame too (8 words, 26 with FP state)
+_EXCEPTION_FRAME = 104
+
+
+def attach_build(report: dict, cm, fw) -> dict:
+    """Adds code bytes and a stack estimate per op, and firmware totals, from a built firmware."""
+    worst = 0
+    for row, low in zip(report["ops"], cm.lowered):
+        fns = low.functions
+        row["code_bytes"] = int(sum(fw.function_bytes.get(f, 0) for f in fns)) if fns else 0
+        # the kernel's frame plus the deepest function it calls (a micro-kernel, or memcpy)
+        callee = max([fw.frame_bytes.get(f, 0) for f in fns[1:]] + [fw.frame_bytes.get("memcpy", 0)])
+        row["stack_bytes"] = fw.frame_bytes.get(fns[0], 0) + callee if fns else 0
+        worst = max(worst, row["stack_bytes"])
+    stack = sum(fw.frame_bytes.get(f, 0) for f in _FIRMWARE_PATH) + worst + _EXCEPTION_FRAME
+    kernels = {f for low in cm.lowered for f in low.functions}
+    report["flash"]["kernel_code_bytes"] = int(sum(fw.function_bytes.get(f, 0) for f in kernels))
+    report["flash"]["firmware_bytes"] = fw.text_bytes
+    report["ram"]["stack_estimate_bytes"] = int(stack)
+    report["ram"]["firmware_bytes"] = fw.bss_bytes + stack
+    report["ram"]["stack_note"] = ("from gcc -fstack-usage: the firmware's call path to invoke, the deepest op "
+                                   "(kernel + micro-kernel), and one exception frame")
+    return report

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import EdgeqError
@@ -22,7 +23,9 @@ class Firmware:
     text_bytes: int      # flash: code, constants (weights), initial data
     data_bytes: int
     bss_bytes: int       # RAM besides the stack: the arena, the input copy, firmware state
-    stack_bytes: int
+    stack_bytes: int     # reserved by the linker script
+    function_bytes: dict[str, int] = field(default_factory=dict)   # code size of each function
+    frame_bytes: dict[str, int] = field(default_factory=dict)      # stack frame of each function (-fstack-usage)
 
 
 def toolchain() -> str:
@@ -52,13 +55,42 @@ def build(model_dir: Path, board: Board, out_elf: Path, extra_cflags: tuple[str,
            *extra_cflags, *map(str, sources), "-nostdlib", "-nostartfiles", "-lgcc",
            "-L", str(fw / "cortex_m"), "-T", str(bdir / "memory.ld"), "-Wl,--gc-sections",
            f"-Wl,-Map={out_elf.with_suffix('.map')}", "-o", str(out_elf)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run([*cmd, "-fstack-usage"], capture_output=True, text=True)
+    frames = _frames(out_elf)
     if r.returncode != 0:
         msg = r.stderr.strip().splitlines()
         hint = next((ln for ln in msg if "overflowed" in ln or "undefined reference" in ln or "error:" in ln),
                     msg[-1] if msg else "")
         raise EdgeqError(f"firmware build for {board.name} failed: {hint.strip()}")
-    return _sizes(out_elf, board)
+    fw = _sizes(out_elf, board)
+    fw.frame_bytes = frames
+    fw.function_bytes = _functions(out_elf)
+    return fw
+
+
+def _frames(elf: Path) -> dict[str, int]:
+    """Stack frames from gcc -fstack-usage, which writes ELF-source.su beside the ELF (removed here)."""
+    out: dict[str, int] = {}
+    for su in elf.parent.glob(f"{elf.name}-*.su"):
+        for ln in su.read_text().splitlines():
+            parts = ln.split("\t")
+            if len(parts) >= 2 and parts[1].isdigit():
+                out[parts[0].rsplit(":", 1)[-1]] = int(parts[1])
+        su.unlink()
+    return out
+
+
+def _functions(elf: Path) -> dict[str, int]:
+    nm = shutil.which("arm-none-eabi-nm")
+    if nm is None:
+        return {}
+    r = subprocess.run([nm, "-S", "--size-sort", str(elf)], capture_output=True, text=True)
+    out = {}
+    for ln in r.stdout.splitlines():
+        m = re.fullmatch(r"[0-9a-f]+ ([0-9a-f]+) [tT] (\S+)", ln.strip())
+        if m:
+            out[m.group(2)] = int(m.group(1), 16)
+    return out
 
 
 def _sizes(elf: Path, board: Board) -> Firmware:

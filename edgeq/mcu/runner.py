@@ -90,6 +90,8 @@ def run_mcu(dev, model: Path, opts: dict, progress: Callable[[int, int, str], No
     with tempfile.TemporaryDirectory(prefix="edgeq-mcu-") as tmp:
         progress(1, total, "compile + build")
         cm, fw = compile_and_build(data, b, Path(tmp))
+        from ..compile.report import attach_build
+        attach_build(cm.report, cm, fw)
         result["board"] = {"name": b.name, "target": cm.target, "clock_hz": b.clock_hz, "emulated": b.qemu_machine
                            is not None, "firmware": {"flash_bytes": fw.text_bytes, "ram_bytes": fw.bss_bytes +
                                                      fw.stack_bytes, "arena_bytes": cm.plan.arena_bytes}}

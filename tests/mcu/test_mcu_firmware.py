@@ -105,6 +105,8 @@ def test_edgeq_profile_on_mcu_device_compiles_boots_measures_and_checks(run_cli,
     assert c["bit_exact"]["equal"] and c["bit_exact"]["output_bytes"] == 12
     assert c["instructions_per_inference"] > 0 and "icount" in c["note"]
     assert c["memory"]["arena_bytes"] == dev["compile"]["ram"]["arena_bytes"]
+    ram = dev["compile"]["ram"]
+    assert 200 < ram["stack_estimate_bytes"] < 8192 and dev["compile"]["flash"]["kernel_code_bytes"] > 1000
     ops = c["op_profile"]["ops"]
     assert [o["op"] for o in ops][:2] == ["CONV_2D", "DEPTHWISE_CONV_2D"]
     assert 0.97 * c["instructions_per_inference"] <= sum(o["instructions"] for o in ops) <= \
