@@ -61,6 +61,30 @@ def test_demo_and_mlperf_tiny_models_are_bit_exact_under_qemu(demo, bname, tmp_p
         assert 0.97 * r["instructions"] <= sum(r["op_instructions"]) <= r["instructions"]
 
 
+def _odd_channels_model() -> bytes:
+    """Channel counts that are no multiple of the Cortex-M kernels' tiles (2, 4, 16): partial GEMM
+    tiles, predicated Helium tails, the DSP depthwise's leftover channels, FC's single rounding."""
+    import _opmodels as om
+    tf = om._tf()
+    rng = np.random.default_rng(3)
+    w1, wd, w2, wf = (om.rand_w(rng, 3, 3, 5, 13), om.rand_w(rng, 3, 3, 13, 1), om.rand_w(rng, 1, 1, 13, 7),
+                      om.rand_w(rng, 7 * 5 * 5, 33, scale=0.1))
+
+    def fn(x):
+        y = tf.nn.relu(tf.nn.conv2d(x, w1, 2, "SAME"))
+        y = tf.nn.relu6(tf.nn.depthwise_conv2d(y, wd, [1, 1, 1, 1], "SAME"))
+        y = tf.nn.conv2d(y, w2, 1, "VALID")
+        return tf.matmul(tf.reshape(y, [1, -1]), wf)
+    return om.convert(fn, [(1, 10, 9, 5)])
+
+
+@pytest.mark.parametrize("bname", QEMU_BOARDS)
+def test_odd_channel_counts_are_bit_exact_on_the_cortex_m_kernels(bname, tmp_path):
+    m = _odd_channels_model()
+    r = _run_on_board(m, bname, tmp_path, samples=3)
+    assert r["mismatches"] == 0, f"{r['mismatches']} output bytes differ on {bname}"
+
+
 @pytest.mark.parametrize("bname", QEMU_BOARDS)
 def test_instruction_counting_is_exact_under_icount(bname, tmp_path):
     from edgeq.mcu.qemu import QemuBoard, instructions

@@ -1,12 +1,10 @@
 /* Depthwise convolution for Armv8.1-M Helium (MVE), depth multiplier 1, int8 weights. Four
  * channels per int32 vector: inputs and weights loaded with sign extension (VLDRB.S32), multiplied
- * and added, the channel tail predicated. Requantization is vectorized with TFLite's exact
- * arithmetic: VQRDMULH is gemmlowp's SaturatingRoundingDoublingHighMul, and the rounding right
- * shift gets gemmlowp's fix-up (subtract 1 from negative values first) so ties round away from
- * zero like RoundingDivideByPOT. */
+ * and added, the channel tail predicated; requantization on the same vectors (qs8_requant_mve.h). */
 #include <arm_mve.h>
 
 #include "qs8_dwconv2d_pixel.h"
+#include "qs8_requant_mve.h"
 
 void qs8_dwconv2d_mve(const qs8_dwconv2d_params* p, const int8_t* input, int8_t* output) {
   if (p->kh * p->kw > QS8_DWCONV2D_MAX_TAPS || p->depth_mult != 1 || p->weight_bits != 8) {
@@ -18,7 +16,6 @@ void qs8_dwconv2d_mve(const qs8_dwconv2d_params* p, const int8_t* input, int8_t*
   const int32_t in_off = -p->in_zp;
   const int8_t* xs[QS8_DWCONV2D_MAX_TAPS];
   const int8_t* ws[QS8_DWCONV2D_MAX_TAPS];
-  const int32x4_t zero = vdupq_n_s32(0);
   for (size_t pi = 0; pi < pixels; ++pi) {
     const size_t px = p->reverse ? pixels - 1 - pi : pi;
     int all_in;
@@ -39,13 +36,8 @@ void qs8_dwconv2d_mve(const qs8_dwconv2d_params* p, const int8_t* input, int8_t*
           acc = vaddq_s32(acc, vmulq_s32(x, vldrbq_z_s32(ws[t] + c, lanes)));
         }
       }
-      const int32x4_t shift = vldrwq_z_s32(p->shift + c, lanes);
-      const int32x4_t left = vmaxq_s32(shift, zero), right = vminq_s32(shift, zero);
-      int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, left), vldrwq_z_s32(p->mult + c, lanes));
-      v = vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, right), 31));
-      v = vrshlq_s32(v, right);
-      v = vaddq_n_s32(v, p->out_zp);
-      v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(p->out_min)), vdupq_n_s32(p->out_max));
+      const int32x4_t v = qs8_requantize_mve(acc, vldrwq_z_s32(p->mult + c, lanes), vldrwq_z_s32(p->shift + c, lanes),
+                                             p->out_zp, p->out_min, p->out_max);
       vstrbq_p_s32(dst + c, v, lanes);
     }
   }

@@ -2,15 +2,32 @@
  * reduction steps per block (KR = 16, KPAD = 16). VMLADAVA multiplies 16 int8 pairs and adds
  * them to a 32-bit scalar accumulator: 8 of them per block give 128 multiply-adds. Padded
  * reduction steps have zero weights, so whatever the activation buffer holds there adds 0.
- * Requantization: qs8_requant_armsimd32.h (the M55 has the Armv7E-M DSP instructions too). */
+ * Requantization: four channels per vector (qs8_requant_mve.h) for CONV_2D's double rounding, per lane
+ * (qs8_requant_armsimd32.h) for FULLY_CONNECTED's single rounding. */
 #include <arm_mve.h>
 
 #include "qs8_requant_armsimd32.h"
+#include "qs8_requant_mve.h"
 #include "qs8_ukernel.h"
 
-static inline int8_t out1(int32_t acc, const qs8_tile_params* p, int j) {
-  return qs8_requantize_fast(acc, p->mult[j], p->shift[j], p->rounding, p->c_zp, p->c_min, p->c_max);
+/* Four channels of one row: double rounding (CONV_2D) on one vector, single rounding (FC) per lane. */
+static inline void out4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const qs8_tile_params* p, int8_t* c) {
+  if (p->rounding == 0) {
+    int32x4_t acc = vdupq_n_s32(a0);
+    acc = vsetq_lane_s32(a1, acc, 1);
+    acc = vsetq_lane_s32(a2, acc, 2);
+    acc = vsetq_lane_s32(a3, acc, 3);
+    const int32x4_t v = qs8_requantize_mve(acc, vldrwq_s32(p->mult), vldrwq_s32(p->shift), p->c_zp, p->c_min,
+                                           p->c_max);
+    vstrbq_s32(c, v);
+    return;
+  }
+  c[0] = qs8_requantize_fast(a0, p->mult[0], p->shift[0], 1, p->c_zp, p->c_min, p->c_max);
+  c[1] = qs8_requantize_fast(a1, p->mult[1], p->shift[1], 1, p->c_zp, p->c_min, p->c_max);
+  c[2] = qs8_requantize_fast(a2, p->mult[2], p->shift[2], 1, p->c_zp, p->c_min, p->c_max);
+  c[3] = qs8_requantize_fast(a3, p->mult[3], p->shift[3], 1, p->c_zp, p->c_min, p->c_max);
 }
+
 
 static void qs8_gemm_2x4c16__mve(size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
                                  size_t ldc) {
@@ -34,14 +51,8 @@ static void qs8_gemm_2x4c16__mve(size_t kc, const void* a, const void* w, const 
     acc12 = vmladavaq_s8(acc12, va1, w2);
     acc13 = vmladavaq_s8(acc13, va1, w3);
   }
-  c[0] = out1(acc00, p, 0);
-  c[1] = out1(acc01, p, 1);
-  c[2] = out1(acc02, p, 2);
-  c[3] = out1(acc03, p, 3);
-  c[ldc] = out1(acc10, p, 0);
-  c[ldc + 1] = out1(acc11, p, 1);
-  c[ldc + 2] = out1(acc12, p, 2);
-  c[ldc + 3] = out1(acc13, p, 3);
+  out4(acc00, acc01, acc02, acc03, p, c);
+  out4(acc10, acc11, acc12, acc13, p, c + ldc);
 }
 
 static void qs8_gemm_1x4c16__mve(size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
@@ -59,10 +70,7 @@ static void qs8_gemm_1x4c16__mve(size_t kc, const void* a, const void* w, const 
     a0 += 16;
     wp += 64;
   }
-  c[0] = out1(acc0, p, 0);
-  c[1] = out1(acc1, p, 1);
-  c[2] = out1(acc2, p, 2);
-  c[3] = out1(acc3, p, 3);
+  out4(acc0, acc1, acc2, acc3, p, c);
 }
 
 const qs8_ukernel_fn qs8_gemm_2x4c16_mve[2] = {qs8_gemm_1x4c16__mve, qs8_gemm_2x4c16__mve};
