@@ -1,9 +1,9 @@
 """The C kernels generated code calls: where their sources are, and the GEMM micro-kernel
 variants with the weight layout each expects (packed here, ahead of time).
 
-Kernel sources live in the repository's ``delegates/`` tree, shared with the native
-delegates; the compiler copies the ones a model needs into its output folder, flattened,
-so the output builds on its own.
+Kernel sources are ``delegates/kernels/``, the leaf library the native delegates link too; the
+compiler copies the ones a model needs into its output folder, flattened (includes rewritten to
+bare names), so the output builds on its own with no include path.
 """
 from __future__ import annotations
 
@@ -17,64 +17,55 @@ from ..errors import EdgeqError
 
 _HERE = Path(__file__).resolve().parent
 
-#: folders searched, in order, for a kernel file named by its bare file name
-_SEARCH = ("kernels/*", "cpu/gemm/src", "cpu/gemm", "cpu/ops", "cpu/elementwise")
-
-#: source files of each kernel (bare names; their headers follow from #include lines)
+#: source files of each kernel, relative to delegates/kernels (their headers follow from #include lines)
 SOURCES: dict[str, tuple[str, ...]] = {
-    "conv2d": ("qs8_conv2d.c",),
-    "dwconv2d": ("qs8_dwconv2d_scalar.c",),
-    "dwconv2d-armsimd32": ("qs8_dwconv2d_armsimd32.c", "qs8_dwconv2d_scalar.c"),
-    "dwconv2d-mve": ("qs8_dwconv2d_mve.c", "qs8_dwconv2d_scalar.c"),
-    "vadd": ("qs8_vadd.c",),
-    "vmul": ("qs8_vmul_scalar.c",),
-    "vbinary-nd": ("qs8_vbinary_nd.c",),
-    "avgpool": ("qs8_avgpool_scalar.c",),
-    "maxpool": ("s8_maxpool_scalar.c",),
-    "mean": ("qs8_mean_scalar.c",),
-    "softmax": ("qs8_softmax_scalar.c",),
-    "lut": ("x8_lut_scalar.c",),
-    "vcvt": ("qs8_vcvt_scalar.c",),
-    "f32-qs8-vcvt": ("f32_qs8_vcvt_scalar.c",),
-    "qs8-f32-vcvt": ("qs8_f32_vcvt_scalar.c",),
-    "pad": ("x8_pad_scalar.c",),
-    "concat": ("x8_concat_scalar.c",),
+    "conv2d": ("qs8-conv2d/qs8-conv2d.c",),
+    "dwconv2d": ("qs8-dwconv2d/qs8-dwconv2d-scalar.c",),
+    "dwconv2d-armsimd32": ("qs8-dwconv2d/qs8-dwconv2d-armsimd32.c", "qs8-dwconv2d/qs8-dwconv2d-scalar.c"),
+    "dwconv2d-mve": ("qs8-dwconv2d/qs8-dwconv2d-mve.c", "qs8-dwconv2d/qs8-dwconv2d-scalar.c"),
+    "vadd": ("qs8-vadd/qs8-vadd-u1-scalar.c",),
+    "vmul": ("qs8-vmul/qs8-vmul-scalar.c",),
+    "vbinary-nd": ("qs8-vbinary-nd/qs8-vbinary-nd.c",),
+    "avgpool": ("qs8-avgpool/qs8-avgpool-scalar.c",),
+    "maxpool": ("s8-maxpool/s8-maxpool-scalar.c",),
+    "mean": ("qs8-mean/qs8-mean-scalar.c",),
+    "softmax": ("qs8-softmax/qs8-softmax-scalar.c",),
+    "lut": ("x8-lut/x8-lut-scalar.c",),
+    "vcvt": ("qs8-vcvt/qs8-vcvt-scalar.c",),
+    "f32-qs8-vcvt": ("f32-qs8-vcvt/f32-qs8-vcvt-scalar.c",),
+    "qs8-f32-vcvt": ("qs8-f32-vcvt/qs8-f32-vcvt-scalar.c",),
+    "pad": ("x8-pad/x8-pad-scalar.c",),
+    "concat": ("x8-concat/x8-concat-scalar.c",),
 }
 
 
-def delegates_dir() -> Path:
-    """The ``delegates/`` source tree: the checkout's, or the copy inside an installed wheel."""
-    for cand in (_HERE.parent.parent / "delegates", _HERE.parent / "delegates"):
-        if (cand / "kernels").is_dir():
+def kernels_dir() -> Path:
+    """``delegates/kernels``: the checkout's, or the copy inside an installed wheel."""
+    for cand in (_HERE.parent.parent / "delegates" / "kernels", _HERE.parent / "delegates" / "kernels"):
+        if (cand / "base" / "requant.h").is_file():
             return cand
-    raise EdgeqError("edgeq's kernel sources (delegates/) are missing: reinstall edgeq with 'pip install .'")
-
-
-def find_source(name: str) -> Path:
-    root = delegates_dir()
-    for pattern in _SEARCH:
-        for folder in sorted(root.glob(pattern)):
-            if (folder / name).is_file():
-                return folder / name
-    raise EdgeqError(f"kernel source '{name}' is missing from {root}: reinstall edgeq")
+    raise EdgeqError("edgeq's kernel sources (delegates/kernels) are missing: reinstall edgeq with 'pip install .'")
 
 
 _INCLUDE = re.compile(r'^(\s*#\s*include\s+)"([^"]+)"', re.M)
 
 
-def bundle(names: list[str]) -> dict[str, str]:
-    """The given source files and every header they include (transitively), as
-    {bare file name: text}, with quoted includes rewritten to bare names (one flat folder)."""
+def bundle(paths: list[str]) -> dict[str, str]:
+    """The given sources (relative to delegates/kernels) and every header they include, transitively,
+    as {bare file name: text} with quoted includes rewritten to bare names: one flat folder."""
+    root = kernels_dir()
     out: dict[str, str] = {}
-    todo = list(names)
+    todo = list(paths)
     while todo:
-        name = todo.pop()
+        rel = todo.pop()
+        name = Path(rel).name
         if name in out:
             continue
-        path = find_source(name)
+        path = root / rel
+        if not path.is_file():
+            raise EdgeqError(f"kernel source '{rel}' is missing from {root}: reinstall edgeq")
         text = path.read_text()
-        for inc in _INCLUDE.findall(text):
-            todo.append(Path(inc[1]).name)
+        todo += [inc for _, inc in _INCLUDE.findall(text)]  # kernels include by path from delegates/kernels
         out[name] = _INCLUDE.sub(lambda m: f'{m.group(1)}"{Path(m.group(2)).name}"', text)
     return out
 
@@ -99,14 +90,14 @@ class GemmVariant:
 
 
 GEMM_VARIANTS = {
-    "scalar": GemmVariant("qs8-gemm-1x4-scalar", 1, 4, 1, 2, 8, "qs8_gemm_1x4_scalar", "qs4w_gemm_1x4_scalar",
-                          ("qs8_gemm_1x4_scalar.c",), ("qs4w_gemm_1x4_scalar.c",),
-                          functions=("qs8_gemm_1x4__scalar",), int4_functions=("qs4w_gemm_1x4__scalar",)),
+    "scalar": GemmVariant("qs8-gemm-1x4-scalar", 1, 4, 1, 2, 8, "qs8_gemm_1x4_scalar", "qs8_qc4w_gemm_1x4_scalar",
+                          ("qs8-gemm/qs8-gemm-1x4-scalar.c",), ("qs8-qc4w-gemm/qs8-qc4w-gemm-1x4-scalar.c",),
+                          functions=("qs8_gemm_1x4__scalar",), int4_functions=("qs8_qc4w_gemm_1x4__scalar",)),
     "armsimd32": GemmVariant("qs8-gemm-2x2c4-armsimd32", 2, 2, 4, 4, 8, "qs8_gemm_2x2c4_armsimd32", None,
-                             ("qs8_gemm_2x2c4_armsimd32.c",),
+                             ("qs8-gemm/qs8-gemm-2x2c4-armsimd32.c",),
                              functions=("qs8_gemm_1x2c4__armsimd32", "qs8_gemm_2x2c4__armsimd32")),
     "mve": GemmVariant("qs8-gemm-2x4c16-mve", 2, 4, 16, 16, 8, "qs8_gemm_2x4c16_mve", None,
-                       ("qs8_gemm_2x4c16_mve.c",), functions=("qs8_gemm_1x4c16__mve", "qs8_gemm_2x4c16__mve")),
+                       ("qs8-gemm/qs8-gemm-2x4c16-mve.c",), functions=("qs8_gemm_1x4c16__mve", "qs8_gemm_2x4c16__mve")),
 }
 
 

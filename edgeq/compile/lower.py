@@ -174,8 +174,7 @@ def _gemm_call(g: Graph, op: Op, target: Target, x: Tensor, w2d: np.ndarray, bit
     return Lowered(op, "qs8_conv2d(&{P}, {in0}, {out0}, {scratch});", "qs8_conv2d_params", fields, consts,
                    list(SOURCES["conv2d"]) + list(pk.sources), mr * pk.kc + mr * v.nr, {0: ov},
                    macs=rows * n * k, kernel=f"{tag} via {v.name}" + (" (int4)" if bits == 4 else "") +
-                   (", 1 row at a time" if one_row and v.mr > 1 else ""), rows_per_call=mr, callees=pk.functions,
-                   helpers=[f"extern const qs8_ukernel_fn {pk.table}[{v.mr}];"])
+                   (", 1 row at a time" if one_row and v.mr > 1 else ""), rows_per_call=mr, callees=pk.functions)
 
 
 def _lower_conv2d(g: Graph, op: Op, target: Target, one_row: bool = False) -> Lowered:
@@ -344,7 +343,7 @@ def _lower_add(g: Graph, op: Op, target: Target) -> Lowered:
     fields = dict(a_offset=-za, b_offset=-zb, a_mult=prm["a_mult"], a_shift=prm["a_shift"], b_mult=prm["b_mult"],
                   b_shift=prm["b_shift"], out_mult=prm["out_mult"], out_shift=prm["out_shift"],
                   left_shift=prm["left_shift"], out_zp=zy, out_min=lo, out_max=hi)
-    return _binary(g, op, "qs8_vadd_scalar", "qs8_add_params", fields, SOURCES["vadd"][0])
+    return _binary(g, op, "qs8_vadd_u1_scalar", "qs8_add_params", fields, SOURCES["vadd"][0])
 
 
 def _lower_mul(g: Graph, op: Op, target: Target) -> Lowered:

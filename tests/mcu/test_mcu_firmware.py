@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1]))
+sys.path.insert(0, str(Path(__file__).parents[1] / "delegates"))  # _opmodels: the delegate tests' op models
 import mcu_helpers as _mcu  # noqa: E402
 
 from edgeq.errors import EdgeqError  # noqa: E402

@@ -2,13 +2,13 @@
  * reduction steps per block (KR = 16, KPAD = 16). VMLADAVA multiplies 16 int8 pairs and adds
  * them to a 32-bit scalar accumulator: 8 of them per block give 128 multiply-adds. Padded
  * reduction steps have zero weights, so whatever the activation buffer holds there adds 0.
- * Requantization: four channels per vector (qs8_requant_mve.h) for CONV_2D's double rounding, per lane
- * (qs8_requant_armsimd32.h) for FULLY_CONNECTED's single rounding. */
+ * Requantization: four channels per vector (base/requant-mve.h) for CONV_2D's double rounding, per lane
+ * (base/requant-armsimd32.h) for FULLY_CONNECTED's single rounding. */
 #include <arm_mve.h>
 
-#include "qs8_requant_armsimd32.h"
-#include "qs8_requant_mve.h"
-#include "qs8_ukernel.h"
+#include "base/requant-armsimd32.h"
+#include "base/requant-mve.h"
+#include "qs8-gemm/qs8-gemm-ukernel.h"
 
 /* Four channels of one row: double rounding (CONV_2D) on one vector, single rounding (FC) per lane. */
 static inline void out4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const qs8_tile_params* p, int8_t* c) {
@@ -17,15 +17,15 @@ static inline void out4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const qs
     acc = vsetq_lane_s32(a1, acc, 1);
     acc = vsetq_lane_s32(a2, acc, 2);
     acc = vsetq_lane_s32(a3, acc, 3);
-    const int32x4_t v = qs8_requantize_mve(acc, vldrwq_s32(p->mult), vldrwq_s32(p->shift), p->c_zp, p->c_min,
+    const int32x4_t v = eq_requantize_mve(acc, vldrwq_s32(p->mult), vldrwq_s32(p->shift), p->c_zp, p->c_min,
                                            p->c_max);
     vstrbq_s32(c, v);
     return;
   }
-  c[0] = qs8_requantize_fast(a0, p->mult[0], p->shift[0], 1, p->c_zp, p->c_min, p->c_max);
-  c[1] = qs8_requantize_fast(a1, p->mult[1], p->shift[1], 1, p->c_zp, p->c_min, p->c_max);
-  c[2] = qs8_requantize_fast(a2, p->mult[2], p->shift[2], 1, p->c_zp, p->c_min, p->c_max);
-  c[3] = qs8_requantize_fast(a3, p->mult[3], p->shift[3], 1, p->c_zp, p->c_min, p->c_max);
+  c[0] = eq_requantize_armsimd32(a0, p->mult[0], p->shift[0], 1, p->c_zp, p->c_min, p->c_max);
+  c[1] = eq_requantize_armsimd32(a1, p->mult[1], p->shift[1], 1, p->c_zp, p->c_min, p->c_max);
+  c[2] = eq_requantize_armsimd32(a2, p->mult[2], p->shift[2], 1, p->c_zp, p->c_min, p->c_max);
+  c[3] = eq_requantize_armsimd32(a3, p->mult[3], p->shift[3], 1, p->c_zp, p->c_min, p->c_max);
 }
 
 

@@ -1,10 +1,10 @@
 /* Depthwise convolution for Armv8.1-M Helium (MVE), depth multiplier 1, int8 weights. Four
  * channels per int32 vector: inputs and weights loaded with sign extension (VLDRB.S32), multiplied
- * and added, the channel tail predicated; requantization on the same vectors (qs8_requant_mve.h). */
+ * and added, the channel tail predicated; requantization on the same vectors (base/requant-mve.h). */
 #include <arm_mve.h>
 
-#include "qs8_dwconv2d_pixel.h"
-#include "qs8_requant_mve.h"
+#include "qs8-dwconv2d/qs8-dwconv2d-pixel.h"
+#include "base/requant-mve.h"
 
 void qs8_dwconv2d_mve(const qs8_dwconv2d_params* p, const int8_t* input, int8_t* output) {
   if (p->kh * p->kw > QS8_DWCONV2D_MAX_TAPS || p->depth_mult != 1 || p->weight_bits != 8) {
@@ -36,7 +36,7 @@ void qs8_dwconv2d_mve(const qs8_dwconv2d_params* p, const int8_t* input, int8_t*
           acc = vaddq_s32(acc, vmulq_s32(x, vldrbq_z_s32(ws[t] + c, lanes)));
         }
       }
-      const int32x4_t v = qs8_requantize_mve(acc, vldrwq_z_s32(p->mult + c, lanes), vldrwq_z_s32(p->shift + c, lanes),
+      const int32x4_t v = eq_requantize_mve(acc, vldrwq_z_s32(p->mult + c, lanes), vldrwq_z_s32(p->shift + c, lanes),
                                              p->out_zp, p->out_min, p->out_max);
       vstrbq_p_s32(dst + c, v, lanes);
     }

@@ -1,4 +1,4 @@
-#include "x8_concat.h"
+#include "x8-concat/x8-concat.h"
 
 #include <stddef.h>
 #include <string.h>

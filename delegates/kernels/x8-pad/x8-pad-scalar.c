@@ -1,4 +1,4 @@
-#include "x8_pad.h"
+#include "x8-pad/x8-pad.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "qs8_dwconv2d.h"
+#include "qs8-dwconv2d/qs8-dwconv2d.h"
 
 /* Returns the number of in-bounds taps; *all_in is 1 when every tap is in bounds. */
 static inline int qs8_dw_taps(const qs8_dwconv2d_params* p, const int8_t* input, size_t px, const int8_t** x,

@@ -2,10 +2,10 @@
  * channels per step: one 32-bit load of inputs and one of weights, split by SXTB16 into int16
  * pairs (channels 0/2 and 1/3), multiplied lane by lane with SMLABB / SMLATT. Pixels with every
  * tap in bounds start from the folded bias (no zero-point term per tap); border pixels add the
- * input offset to each pair with SADD16. Requantization: qs8_requant_armsimd32.h. */
-#include "armsimd32.h"
-#include "qs8_dwconv2d_pixel.h"
-#include "qs8_requant_armsimd32.h"
+ * input offset to each pair with SADD16. Requantization: base/requant-armsimd32.h. */
+#include "base/armsimd32.h"
+#include "qs8-dwconv2d/qs8-dwconv2d-pixel.h"
+#include "base/requant-armsimd32.h"
 
 void qs8_dwconv2d_armsimd32(const qs8_dwconv2d_params* p, const int8_t* input, int8_t* output) {
   if (p->kh * p->kw > QS8_DWCONV2D_MAX_TAPS || p->depth_mult != 1 || p->weight_bits != 8) {
@@ -47,15 +47,15 @@ void qs8_dwconv2d_armsimd32(const qs8_dwconv2d_params* p, const int8_t* input, i
           a3 = eq_smlatt(xo, wo, a3);
         }
       }
-      dst[c] = qs8_requantize_fast(a0, p->mult[c], p->shift[c], 0, p->out_zp, p->out_min, p->out_max);
-      dst[c + 1] = qs8_requantize_fast(a1, p->mult[c + 1], p->shift[c + 1], 0, p->out_zp, p->out_min, p->out_max);
-      dst[c + 2] = qs8_requantize_fast(a2, p->mult[c + 2], p->shift[c + 2], 0, p->out_zp, p->out_min, p->out_max);
-      dst[c + 3] = qs8_requantize_fast(a3, p->mult[c + 3], p->shift[c + 3], 0, p->out_zp, p->out_min, p->out_max);
+      dst[c] = eq_requantize_armsimd32(a0, p->mult[c], p->shift[c], 0, p->out_zp, p->out_min, p->out_max);
+      dst[c + 1] = eq_requantize_armsimd32(a1, p->mult[c + 1], p->shift[c + 1], 0, p->out_zp, p->out_min, p->out_max);
+      dst[c + 2] = eq_requantize_armsimd32(a2, p->mult[c + 2], p->shift[c + 2], 0, p->out_zp, p->out_min, p->out_max);
+      dst[c + 3] = eq_requantize_armsimd32(a3, p->mult[c + 3], p->shift[c + 3], 0, p->out_zp, p->out_min, p->out_max);
     }
     for (; c < C; ++c) {
       int32_t a = p->bias[c];
       for (int t = 0; t < taps; ++t) a += (int32_t)ws[t][c] * ((int32_t)xs[t][c] + in_off);
-      dst[c] = qs8_requantize_fast(a, p->mult[c], p->shift[c], 0, p->out_zp, p->out_min, p->out_max);
+      dst[c] = eq_requantize_armsimd32(a, p->mult[c], p->shift[c], 0, p->out_zp, p->out_min, p->out_max);
     }
   }
 }

@@ -1,13 +1,13 @@
 /* qs8 GEMM micro-kernel for Armv7E-M (Cortex-M4/M7/M33/M55 DSP extension): 2 rows x 2 channels,
  * 4 reduction steps per block (KR = 4, KPAD = 4). Each 32-bit load of activations or weights
  * is split by SXTB16 into its even and odd bytes as int16 pairs; SMLAD multiplies both pairs and
- * accumulates: 8 SMLAD per block give 16 multiply-adds. Requantization: qs8_requant_armsimd32.h. */
-#include "armsimd32.h"
-#include "qs8_requant_armsimd32.h"
-#include "qs8_ukernel.h"
+ * accumulates: 8 SMLAD per block give 16 multiply-adds. Requantization: base/requant-armsimd32.h. */
+#include "base/armsimd32.h"
+#include "base/requant-armsimd32.h"
+#include "qs8-gemm/qs8-gemm-ukernel.h"
 
 static inline int8_t out1(uint32_t acc, const qs8_tile_params* p, int j) {
-  return qs8_requantize_fast((int32_t)acc, p->mult[j], p->shift[j], p->rounding, p->c_zp, p->c_min, p->c_max);
+  return eq_requantize_armsimd32((int32_t)acc, p->mult[j], p->shift[j], p->rounding, p->c_zp, p->c_min, p->c_max);
 }
 
 static void qs8_gemm_2x2c4__armsimd32(size_t kc, const void* a, const void* w, const qs8_tile_params* p,

@@ -1,14 +1,14 @@
-/* TFLite's double-rounding requantization (qs8_requant.h's qs8_mbqm_double, plus zero point and
+/* TFLite's double-rounding requantization (base/requant.h's eq_mbqm, plus zero point and
  * clamp) on four int32 lanes with Helium: VQRDMULH is gemmlowp's SaturatingRoundingDoublingHighMul;
  * RoundingDivideByPOT is VRSHL (ties up) after gemmlowp's fix-up, which subtracts 1 from negative
  * values that will be shifted, so ties go away from zero. Left shifts wrap, like the reference. */
-#ifndef EDGEQ_QS8_REQUANT_MVE_H
-#define EDGEQ_QS8_REQUANT_MVE_H
+#ifndef EDGEQ_KERNELS_REQUANT_MVE_H
+#define EDGEQ_KERNELS_REQUANT_MVE_H
 
 #include <arm_mve.h>
 #include <stdint.h>
 
-static inline int32x4_t qs8_requantize_mve(int32x4_t acc, int32x4_t mult, int32x4_t shift, int32_t zp, int32_t lo,
+static inline int32x4_t eq_requantize_mve(int32x4_t acc, int32x4_t mult, int32x4_t shift, int32_t zp, int32_t lo,
                                            int32_t hi) {
   const int32x4_t zero = vdupq_n_s32(0);
   const int32x4_t left = vmaxq_s32(shift, zero), right = vminq_s32(shift, zero);

@@ -1,5 +1,5 @@
-#include "qs8_softmax.h"
-#include "fixedpoint.h"
+#include "qs8-softmax/qs8-softmax.h"
+#include "base/fixedpoint.h"
 
 enum { kScaledDiffIntegerBits = 5, kAccumulationIntegerBits = 12 };
 

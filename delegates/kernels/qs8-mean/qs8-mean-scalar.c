@@ -1,5 +1,5 @@
-#include "qs8_mean.h"
-#include "qs8_requant.h"
+#include "qs8-mean/qs8-mean.h"
+#include "base/requant.h"
 
 void qs8_mean(const qs8_mean_params* p, const int8_t* input, int8_t* output, int32_t* sums) {
   int32_t idx[QS8_MEAN_RANK] = {0};
@@ -18,6 +18,6 @@ void qs8_mean(const qs8_mean_params* p, const int8_t* input, int8_t* output, int
   }
   for (int32_t i = 0; i < p->out_count; ++i) {
     const int32_t shifted = (int32_t)((uint32_t)sums[i] - (uint32_t)p->in_zp * (uint32_t)p->count);
-    output[i] = qs8_requantize(shifted, p->mult, p->shift, 0, p->out_zp, -128, 127);
+    output[i] = eq_requantize(shifted, p->mult, p->shift, 0, p->out_zp, -128, 127);
   }
 }

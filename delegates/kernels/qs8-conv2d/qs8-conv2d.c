@@ -1,4 +1,4 @@
-#include "qs8_conv2d.h"
+#include "qs8-conv2d/qs8-conv2d.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "f32_qs8_vcvt.h"
+#include "f32-qs8-vcvt/f32-qs8-vcvt.h"
 
 /* roundf for |r| < 2^31: truncate, then step away from zero when the dropped part is >= 1/2
  * (exact: r - t is representable for every float in range). Out of range, NaN included, gives

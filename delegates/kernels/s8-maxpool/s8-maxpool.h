@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "qs8_avgpool.h"
+#include "qs8-avgpool/qs8-avgpool.h"
 
 #ifdef __cplusplus
 extern "C" {

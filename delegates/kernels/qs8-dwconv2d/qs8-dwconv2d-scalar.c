@@ -1,6 +1,6 @@
 /* Portable depthwise kernel: the reference the Cortex-M variants are checked against. */
-#include "qs8_dwconv2d.h"
-#include "qs8_requant.h"
+#include "qs8-dwconv2d/qs8-dwconv2d.h"
+#include "base/requant.h"
 
 static int32_t weight_at(const qs8_dwconv2d_params* p, size_t i) {
   if (p->weight_bits == 8) return ((const int8_t*)p->weights)[i];
@@ -32,7 +32,7 @@ void qs8_dwconv2d(const qs8_dwconv2d_params* p, const int8_t* input, int8_t* out
         }
       }
       acc += p->bias[oc];
-      dst[oc] = qs8_requantize(acc, p->mult[oc], p->shift[oc], 0, p->out_zp, p->out_min, p->out_max);
+      dst[oc] = eq_requantize(acc, p->mult[oc], p->shift[oc], 0, p->out_zp, p->out_min, p->out_max);
     }
   }
 }

@@ -1,4 +1,4 @@
-#include "qs8_vbinary_nd.h"
+#include "qs8-vbinary-nd/qs8-vbinary-nd.h"
 
 void qs8_vbinary_nd(const qs8_vbinary_nd_params* p, const int8_t* a, const int8_t* b, int8_t* out) {
   const int32_t* d = p->dims;

@@ -1,10 +1,10 @@
-/* qs8_requantize_fast (the Cortex-M formulation) against qs8_requantize (the reference
+/* eq_requantize_armsimd32 (the Cortex-M formulation) against eq_requantize (the reference
  * arithmetic): random and edge accumulators, every shift TFLite produces, both roundings. */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "qs8_requant.h"
-#include "qs8_requant_armsimd32.h"
+#include "base/requant.h"
+#include "base/requant-armsimd32.h"
 
 static uint64_t state = 0x9E3779B97F4A7C15ull;
 static uint32_t next(void) {
@@ -30,8 +30,8 @@ int main(void) {
     for (int s = 0; s < 2; ++s) {
       const int32_t sh = s ? shift : (shift > 0 ? -shift : shift); /* right shifts are the common case */
       if (single && sh > 30) continue;
-      const int8_t want = qs8_requantize(acc, m, sh, single, zp, -128, 127);
-      const int8_t got = qs8_requantize_fast(acc, m, sh, single, zp, -128, 127);
+      const int8_t want = eq_requantize(acc, m, sh, single, zp, -128, 127);
+      const int8_t got = eq_requantize_armsimd32(acc, m, sh, single, zp, -128, 127);
       ++checked;
       if (want != got && bad++ < 10)
         printf("acc %d mult %d shift %d single %d zp %d: reference %d fast %d\n", acc, m, sh, single, zp, want, got);

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "qs8_ukernel.h"
+#include "qs8-gemm/qs8-gemm-ukernel.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,8 +1,8 @@
 /* The Armv7E-M DSP instructions the armsimd32 kernels use (SXTB16, SMLAD, SMLABB/TT, SADD16), as
  * ACLE intrinsics on Cortex-M4/M7/M33/M55 and as plain C elsewhere, so the same kernels also run
  * (and are tested) on a host. Wrapping 32-bit sums, like the instructions. */
-#ifndef EDGEQ_ARMSIMD32_H
-#define EDGEQ_ARMSIMD32_H
+#ifndef EDGEQ_KERNELS_ARMSIMD32_H
+#define EDGEQ_KERNELS_ARMSIMD32_H
 
 #include <stdint.h>
 #include <string.h>

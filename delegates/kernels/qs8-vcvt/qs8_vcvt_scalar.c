@@ -1,7 +1,0 @@
-#include "qs8_vcvt.h"
-#include "qs8_requant.h"
-
-void qs8_vcvt_scalar(size_t n, const int8_t* input, int8_t* output, const qs8_cvt_params* p) {
-  for (size_t i = 0; i < n; ++i)
-    output[i] = qs8_requantize(input[i] - p->in_zp, p->mult, p->shift, 0, p->out_zp, -128, 127);
-}
