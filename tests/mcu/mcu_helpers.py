@@ -27,22 +27,9 @@ def reference(model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def random_inputs(model: bytes, n: int, seed: int = 0) -> list[list[np.ndarray]]:
-    """Inputs spread over each input's calibrated range (standard normal in float, quantized)."""
-    from ai_edge_litert.interpreter import Interpreter
-    it = Interpreter(model_content=model)
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        xs = []
-        for d in it.get_input_details():
-            if d["dtype"] == np.float32:
-                xs.append(rng.standard_normal(d["shape"]).astype(np.float32))
-                continue
-            scale, zp = d["quantization"]
-            q = np.round(rng.standard_normal(d["shape"]) * 1.5 / scale) + zp
-            xs.append(np.clip(q, -128, 127).astype(d["dtype"]))
-        out.append(xs)
-    return out
+    """n samples spread over each input's quantized range (edgeq.mcu.runner's inputs, seeds seed..)."""
+    from edgeq.mcu.runner import model_inputs
+    return [model_inputs(model, seed * 1000 + i) for i in range(n)]
 
 
 def compile_to(model: bytes, out: Path, target: str = "generic-c", name: str = "model"):

@@ -3,6 +3,7 @@
  * pairs (channels 0/2 and 1/3), multiplied lane by lane with SMLABB / SMLATT. Pixels with every
  * tap in bounds start from the folded bias (no zero-point term per tap); border pixels add the
  * input offset to each pair with SADD16. Requantization: base/requant-armsimd32.h. */
+/* Variant of qs8-dwconv2d-scalar.c: one file per ISA, as in XNNPACK. */
 #include "base/armsimd32.h"
 #include "qs8-dwconv2d/qs8-dwconv2d-pixel.h"
 #include "base/requant-armsimd32.h"

@@ -1,6 +1,7 @@
 /* Depthwise convolution for Armv8.1-M Helium (MVE), depth multiplier 1, int8 weights. Four
  * channels per int32 vector: inputs and weights loaded with sign extension (VLDRB.S32), multiplied
  * and added, the channel tail predicated; requantization on the same vectors (base/requant-mve.h). */
+/* Variant of qs8-dwconv2d-scalar.c: one file per ISA, as in XNNPACK. */
 #include <arm_mve.h>
 
 #include "qs8-dwconv2d/qs8-dwconv2d-pixel.h"

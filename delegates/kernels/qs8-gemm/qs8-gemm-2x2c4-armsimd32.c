@@ -2,6 +2,7 @@
  * 4 reduction steps per block (KR = 4, KPAD = 4). Each 32-bit load of activations or weights
  * is split by SXTB16 into its even and odd bytes as int16 pairs; SMLAD multiplies both pairs and
  * accumulates: 8 SMLAD per block give 16 multiply-adds. Requantization: base/requant-armsimd32.h. */
+/* Variant of qs8-gemm-1x4-scalar.c: one file per ISA, as in XNNPACK. */
 #include "base/armsimd32.h"
 #include "base/requant-armsimd32.h"
 #include "qs8-gemm/qs8-gemm-ukernel.h"

@@ -2,8 +2,9 @@
  * reduction steps per block (KR = 16, KPAD = 16). VMLADAVA multiplies 16 int8 pairs and adds
  * them to a 32-bit scalar accumulator: 8 of them per block give 128 multiply-adds. Padded
  * reduction steps have zero weights, so whatever the activation buffer holds there adds 0.
- * Requantization: four channels per vector (base/requant-mve.h) for CONV_2D's double rounding, per lane
- * (base/requant-armsimd32.h) for FULLY_CONNECTED's single rounding. */
+ * Requantization: four channels per vector (base/requant-mve.h) for CONV_2D's double rounding,
+ * per lane (base/requant-armsimd32.h) for FULLY_CONNECTED's single rounding. */
+/* Variant of qs8-gemm-1x4-scalar.c: one file per ISA, as in XNNPACK. */
 #include <arm_mve.h>
 
 #include "base/requant-armsimd32.h"

@@ -3,14 +3,12 @@
 #include <stddef.h>
 
 void s8_maxpool(const qs8_pool_params* p, const int8_t* input, int8_t* output) {
-  const size_t pixels = (size_t)p->batches * p->out_h * p->out_w, hw = (size_t)p->out_h * p->out_w;
+  const size_t pixels = (size_t)p->batches * p->out_h * p->out_w;
   for (size_t pi = 0; pi < pixels; ++pi) {
     const size_t px = p->reverse ? pixels - 1 - pi : pi;
-    const int b = (int)(px / hw), oy = (int)((px % hw) / (size_t)p->out_w), ox = (int)(px % (size_t)p->out_w);
-    const int iy0 = oy * p->sh - p->pad_top, ix0 = ox * p->sw - p->pad_left;
-    const int fy0 = iy0 < 0 ? -iy0 : 0, fy1 = p->fh < p->in_h - iy0 ? p->fh : p->in_h - iy0;
-    const int fx0 = ix0 < 0 ? -ix0 : 0, fx1 = p->fw < p->in_w - ix0 ? p->fw : p->in_w - ix0;
-    const int8_t* image = input + (size_t)b * p->in_h * p->in_w * p->channels;
+    const qs8_pool_window w = qs8_pool_window_of(p, input, px);
+    const int iy0 = w.iy0, ix0 = w.ix0, fy0 = w.fy0, fy1 = w.fy1, fx0 = w.fx0, fx1 = w.fx1;
+    const int8_t* image = w.image;
     int8_t* dst = output + px * (size_t)p->channels;
     for (int32_t c = 0; c < p->channels; ++c) {
       int32_t m = -128;

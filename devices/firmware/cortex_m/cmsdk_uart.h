@@ -1,9 +1,12 @@
-/* Arm CMSDK APB UART (the MPS2 / MPS3 FPGA images' UART): polled transmit; receive through the RX
- * interrupt into a ring buffer, the core sleeping in WFI while it is empty. */
+/* Arm CMSDK APB UART (the MPS2 / MPS3 FPGA images' UART, emulated by QEMU): polled transmit;
+ * receive through the RX interrupt into the shared ring (rx_ring.h). */
 #ifndef EDGEQ_FW_CMSDK_UART_H
 #define EDGEQ_FW_CMSDK_UART_H
 
 #include <stdint.h>
+
+#define RX_WFI_UNMASKED /* QEMU: see rx_ring.h */
+#include "rx_ring.h"
 
 #define CMSDK_UART_DATA(b) (*(volatile uint32_t*)((b) + 0x00))
 #define CMSDK_UART_STATE(b) (*(volatile uint32_t*)((b) + 0x04))   /* bit 0 TX full, bit 1 RX full */
@@ -12,9 +15,6 @@
 #define CMSDK_UART_BAUDDIV(b) (*(volatile uint32_t*)((b) + 0x10))
 
 #define NVIC_ISER(n) (*(volatile uint32_t*)(0xE000E100u + 4u * (n)))
-
-static volatile uint8_t uart_ring[256];
-static volatile uint8_t uart_head, uart_tail; /* written by the ISR / by getc */
 
 static inline void cmsdk_uart_init(uintptr_t base, uint32_t pclk_hz, int rx_irq) {
   CMSDK_UART_BAUDDIV(base) = pclk_hz / 115200u;
@@ -28,31 +28,12 @@ static inline void cmsdk_uart_putc(uintptr_t base, char c) {
   CMSDK_UART_DATA(base) = (uint8_t)c;
 }
 
-/* RX interrupt: move the bytes to the ring (the host waits for each answer, so it never fills).
+/* RX interrupt: move the bytes to the ring.
  * The interrupt is cleared before draining: a byte landing after the last check raises it again,
  * where clearing afterwards would lose that interrupt and leave the receiver full for good. */
 static inline void cmsdk_uart_isr(uintptr_t base) {
   CMSDK_UART_INTCLR(base) = 2u;
-  while (CMSDK_UART_STATE(base) & 2u) {
-    uart_ring[uart_head] = (uint8_t)CMSDK_UART_DATA(base);
-    uart_head = (uint8_t)(uart_head + 1u);
-  }
-}
-
-/* QEMU 7.2's M-profile WFI does not wake on an interrupt masked by PRIMASK, so the check runs
- * masked and WFI unmasked: a byte landing between the two is picked up at the next interrupt at
- * the latest (SysTick wraps every 2^20 ticks, about 40 ms). */
-static inline int cmsdk_uart_getc(void) {
-  for (;;) {
-    __asm volatile("cpsid i" ::: "memory");
-    if (uart_tail != uart_head) {
-      const int c = uart_ring[uart_tail];
-      uart_tail = (uint8_t)(uart_tail + 1u);
-      __asm volatile("cpsie i" ::: "memory");
-      return c;
-    }
-    __asm volatile("cpsie i\n wfi" ::: "memory");
-  }
+  while (CMSDK_UART_STATE(base) & 2u) rx_push((uint8_t)CMSDK_UART_DATA(base));
 }
 
 #endif

@@ -22,7 +22,7 @@ void bsp_init(void) {
   systick_init();
 }
 void bsp_putc(char c) { cmsdk_uart_putc(UART0, c); }
-int bsp_getc(void) { return cmsdk_uart_getc(); }
+int bsp_getc(void) { return rx_getc(); }
 uint64_t bsp_ticks(void) { return systick_ticks(); }
 uint32_t bsp_tick_hz(void) { return SYSCLK_HZ; }
 const char* bsp_timer(void) { return "systick"; }

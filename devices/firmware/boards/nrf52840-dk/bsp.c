@@ -3,6 +3,7 @@
  * GPIO is P0.13 (LED1, active low: lit during the window). Cycles from the DWT counter. */
 #include "../../bsp.h"
 #include "../../cortex_m/dwt.h"
+#include "../../cortex_m/rx_ring.h"
 
 #define REG(a) (*(volatile uint32_t*)(a))
 #define CLOCK 0x40000000u
@@ -30,9 +31,6 @@
 #define CORE_HZ 64000000u
 
 const char bsp_board[] = "nrf52840-dk";
-
-static volatile uint8_t ring[256];
-static volatile uint8_t head, tail;
 
 void bsp_init(void) {
   REG(CLOCK + 0x100u) = 0; /* EVENTS_HFCLKSTARTED */
@@ -65,23 +63,11 @@ void bsp_irq(int n) {
   if (n != UART0_IRQ) return;
   while (UART_EVENTS_RXDRDY) {
     UART_EVENTS_RXDRDY = 0;
-    ring[head] = (uint8_t)UART_RXD;
-    head = (uint8_t)(head + 1u);
+    rx_push((uint8_t)UART_RXD);
   }
 }
 
-int bsp_getc(void) {
-  for (;;) {
-    __asm volatile("cpsid i" ::: "memory");
-    if (tail != head) {
-      const int c = ring[tail];
-      tail = (uint8_t)(tail + 1u);
-      __asm volatile("cpsie i" ::: "memory");
-      return c;
-    }
-    __asm volatile("wfi\n cpsie i" ::: "memory"); /* a pending interrupt ends WFI even while masked */
-  }
-}
+int bsp_getc(void) { return rx_getc(); }
 
 uint64_t bsp_ticks(void) { return dwt_ticks(); }
 uint32_t bsp_tick_hz(void) { return CORE_HZ; }

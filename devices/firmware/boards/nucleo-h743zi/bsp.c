@@ -4,6 +4,7 @@
  * PB0 (LD1, the green LED): probe it to trigger an energy monitor. */
 #include "../../bsp.h"
 #include "../../cortex_m/dwt.h"
+#include "../../cortex_m/rx_ring.h"
 
 #define REG(a) (*(volatile uint32_t*)(a))
 #define RCC 0x58024400u
@@ -25,9 +26,6 @@
 #define CORE_HZ 64000000u
 
 const char bsp_board[] = "nucleo-h743zi";
-
-static volatile uint8_t ring[256];
-static volatile uint8_t head, tail;
 
 void bsp_init(void) {
   RCC_AHB4ENR |= (1u << 1) | (1u << 3); /* GPIOB, GPIOD */
@@ -51,23 +49,11 @@ void bsp_putc(char c) {
 void bsp_irq(int n) {
   if (n != USART3_IRQ) return;
   while (USART_ISR & (1u << 5)) {
-    ring[head] = (uint8_t)USART_RDR;
-    head = (uint8_t)(head + 1u);
+    rx_push((uint8_t)USART_RDR);
   }
 }
 
-int bsp_getc(void) {
-  for (;;) {
-    __asm volatile("cpsid i" ::: "memory");
-    if (tail != head) {
-      const int c = ring[tail];
-      tail = (uint8_t)(tail + 1u);
-      __asm volatile("cpsie i" ::: "memory");
-      return c;
-    }
-    __asm volatile("wfi\n cpsie i" ::: "memory"); /* a pending interrupt ends WFI even while masked */
-  }
-}
+int bsp_getc(void) { return rx_getc(); }
 
 uint64_t bsp_ticks(void) { return dwt_ticks(); }
 uint32_t bsp_tick_hz(void) { return CORE_HZ; }
