@@ -147,9 +147,11 @@ def run_mcu(dev, model: Path, opts: dict, progress: Callable[[int, int, str], No
                 rows = []
                 for o, t in zip(cm.report["ops"], op_ticks):
                     n = instructions(t, info.timer_hz) if emulated else t * b.clock_hz // info.timer_hz
-                    rows.append({"index": o["index"], "op": o["op"], "layer": o["layer"], "kernel": o["kernel"],
-                                 unit: n, "macs": o["macs"]})
-                entry["op_profile"] = {"available": True, "unit": unit, "ops": rows}
+                    rows.append({"node": o["index"], "name": o["layer"], "op": o["op"], "kernel": o["kernel"],
+                                 "ms": n / b.clock_hz * 1e3, unit: n, "macs": o["macs"]})
+                entry["op_profile"] = {"available": True, "nodes": rows, "invokes": 1, "unit": unit,
+                                       "source": ("firmware op hooks, " + ("QEMU instruction counts at one per cycle"
+                                                  if emulated else "DWT cycles") + f" at {b.clock_hz / 1e6:g} MHz")}
                 entry["memory"] = {"available": True, "arena_bytes": info.arena_bytes,
                                    "ram_bytes": b.ram_bytes, "flash_bytes": b.flash_bytes,
                                    "firmware_flash_bytes": fw.text_bytes,

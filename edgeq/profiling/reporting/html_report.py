@@ -36,8 +36,8 @@ MEMORY_TERMS = [
     ("growth in inference", "peak RSS after 3 inferences minus peak RSS after loading (scratch buffers, lazy init)"),
     ("PSS", "proportional set size (/proc/self/smaps_rollup): shared pages divided among the processes using "
             "them; what Android's dumpsys meminfo reports as TOTAL PSS"),
-    ("arena", "on microcontrollers: the TensorFlow Lite Micro tensor arena the model used (the board's report), "
-              "next to the board's RAM and the model's flash"),
+    ("arena", "on microcontrollers: the tensor arena the model used (the board's report: TensorFlow Lite Micro's, "
+              "or for mcu:// devices the arena edgeq compile planned), next to the board's RAM and the model's flash"),
 ]
 
 
