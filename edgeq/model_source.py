@@ -35,6 +35,7 @@ class FloatModel:
     image_hint: dict = field(default_factory=dict)  # e.g. {"normalize": "0..255"} from a Rescaling layer
     output_layers: list[str] | None = None  # the Keras layers that produce the model's outputs, in order
     keras_inputs: list[str] | None = None  # the Keras model's input names, in its own order
+    prepared: dict = field(default_factory=dict)  # what edgeq.zoo_tflite did to a zoo .tflite (folds, decompositions)
 
 
 def _hash_path(p: Path) -> tuple[str, int]:
@@ -87,7 +88,11 @@ def load_model(path: str | os.PathLike) -> FloatModel:
 
 
 def _from_tflite(p: Path) -> FloatModel:
-    data = p.read_bytes()
+    from .zoo_tflite import prepare
+
+    raw = p.read_bytes()
+    read_model(raw, source=f"'{p}'")
+    data, prepared = prepare(raw)  # fp16/int8/sparse weights folded, known custom ops decomposed
     m = read_model(data, source=f"'{p}'")
     if not m.subgraphs:
         raise ModelError(f"'{p}' has no subgraphs: re-export the model")
@@ -105,8 +110,8 @@ def _from_tflite(p: Path) -> FloatModel:
     if flex:
         raise ModelError(f"'{p}' uses TensorFlow (Flex) ops {', '.join(flex)} that have no integer TFLite kernel: "
                          "re-export it with TFLite builtin ops only")
-    digest = hashlib.sha256(data).hexdigest()
-    return FloatModel(data, "tflite", str(p), digest, len(data), None, _tflite_inputs(data))
+    digest = hashlib.sha256(raw).hexdigest()
+    return FloatModel(data, "tflite", str(p), digest, len(raw), None, _tflite_inputs(data), prepared=prepared)
 
 
 def _tflite_inputs(data: bytes) -> list[InputSpec]:
