@@ -115,13 +115,22 @@ def quantize_stage(float_model: bytes | Calibrated, calib: CalibrationData, opti
         model = quantize_16x8(cal.float_model, calib, io=io, per_tensor=options.per_tensor,
                               show_progress=show_progress)
         return QuantizeResult(model, cal, io)
-    model = mlir_quantize(cal.model, io=options.io, per_tensor=options.per_tensor, denylisted_nodes=keep_float)
+    model = mlir_quantize(cal.model, io=options.io, per_tensor=options.per_tensor, denylisted_nodes=keep_float,
+                          denylisted_ops=float_op_types(options.allow_float))
     corrected = None
     if options.bias_correction:
         from .bias_correction import correct_bias
 
         model, corrected = correct_bias(cal.float_model, model, calib)
     return QuantizeResult(model, cal, options.io, corrected)
+
+
+def float_op_types(allow_float: Sequence[str]) -> list[str]:
+    """The op types among ``--allow-float`` names (``rsqrt`` → ``RSQRT``): the quantizer keeps them float."""
+    from ..tflite_schema import builtin_names
+
+    known = set(builtin_names().values())
+    return sorted({a.upper() for a in allow_float if a.upper() in known})
 
 
 def _reiterable(calib: CalibrationData) -> CalibrationData:

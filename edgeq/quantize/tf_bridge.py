@@ -11,35 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from ..datasets import Samples
 from ..errors import EdgeqError, ModelError
-from ..model_source import _first_line
 from ..progress import progress
+from .tf_errors import captured_output, explain
 
 IO_TYPES = ("int8", "uint8", "float")
-
-
-@contextlib.contextmanager
-def quiet_fds() -> Iterator[None]:
-    """Silence the C++ quantizer's prints to stdout/stderr (it logs its settings)."""
-    saved = []
-    try:
-        for fd in (1, 2):
-            saved.append((fd, os.dup(fd)))
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        for fd, _ in saved:
-            os.dup2(devnull, fd)
-        os.close(devnull)
-        yield
-    finally:
-        for fd, dup in saved:
-            os.dup2(dup, fd)
-            os.close(dup)
 
 
 def calibrate(float_model: bytes, samples: Samples | Iterable[Sequence[np.ndarray]], *,
@@ -58,22 +39,22 @@ def calibrate(float_model: bytes, samples: Samples | Iterable[Sequence[np.ndarra
                 x = [x]
             yield [np.ascontiguousarray(a, dtype=np.float32) for a in x]
 
+    printed = None
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with captured_output() as printed, contextlib.redirect_stdout(io.StringIO()):
             return calibrator.Calibrator(float_model).calibrate(gen)
     except EdgeqError:
         raise
     except Exception as e:  # noqa: BLE001 - TF raises RuntimeError/ValueError/ConverterError
-        raise ModelError(f"calibration failed: {_first_line(e)} "
-                         "(check that the data matches the model's inputs)") from None
+        raise ModelError(explain("calibrator", float_model, e, printed.text if printed else "")) from None
 
 
 def mlir_quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False,
-                  denylisted_nodes: Sequence[str] | None = None) -> bytes:
+                  denylisted_nodes: Sequence[str] | None = None, denylisted_ops: Sequence[str] | None = None) -> bytes:
     """Rewrite a calibrated model with integer tensors.
 
-    ``denylisted_nodes`` (tensor names) stay float: the budget ladder and sensitivity
-    analysis keep chosen layers float with it.
+    ``denylisted_nodes`` (tensor names) and ``denylisted_ops`` (op types, e.g. ``SUB``) stay
+    float: ``--allow-float``, the budget ladder and sensitivity analysis keep ops float with them.
     """
     import tensorflow as tf
     from tensorflow.lite.python import convert as tf_convert
@@ -87,17 +68,18 @@ def mlir_quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = Fal
     # catches either way. uint8 edges are swapped in afterwards, as TFLiteConverter does.
     full = io == "int8"
     io_type = tf.int8 if full else tf.float32
+    printed = None
     try:
-        with quiet_fds():
+        with captured_output() as printed:
             model = tf_convert.mlir_quantize(calibrated, disable_per_channel=per_tensor, fully_quantize=full,
                                              input_data_type=io_type, output_data_type=io_type,
-                                             denylisted_nodes=list(denylisted_nodes) if denylisted_nodes else None)
+                                             denylisted_nodes=list(denylisted_nodes) if denylisted_nodes else None,
+                                             denylisted_ops=list(denylisted_ops) if denylisted_ops else None)
             if io == "uint8":
                 model = modify_model_io_type(model, tf.uint8, tf.uint8)
             return model
     except Exception as e:  # noqa: BLE001
-        raise ModelError(f"TFLite's quantizer cannot quantize this model: {_first_line(e)} "
-                         "(try --allow-float for the op it names, or replace that layer)") from None
+        raise ModelError(explain("quantizer", calibrated, e, printed.text if printed else "")) from None
 
 
 def quantize_16x8(float_model: bytes, samples: Samples, *, io: str = "int16", per_tensor: bool = False,
@@ -118,11 +100,11 @@ def quantize_16x8(float_model: bytes, samples: Samples, *, io: str = "int16", pe
         for x in progress(samples, total=len(samples), desc="calibrating (16x8)", show=show_progress):
             yield [np.ascontiguousarray(a, dtype=np.float32) for a in x]
 
+    printed = None
     try:
-        with quiet_fds():
+        with captured_output() as printed:
             return calibrator.Calibrator(float_model).calibrate_and_quantize(
                 gen, io_type, io_type, False, activations_type=tf.int16, bias_type=tf.int64,
                 disable_per_channel=per_tensor)
     except Exception as e:  # noqa: BLE001
-        raise ModelError(f"TFLite's 16x8 quantizer cannot quantize this model: {_first_line(e)} "
-                         "(use int8 activations, or --allow-float for the op it names)") from None
+        raise ModelError(explain("16x8 quantizer", float_model, e, printed.text if printed else "")) from None
