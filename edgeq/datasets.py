@@ -292,8 +292,9 @@ def _load_image_folder(folder: Path, inputs: Sequence[InputSpec], opts: ImageOpt
     if layout == "nchw":
         x = x.transpose(0, 3, 1, 2)
     notes = {"format": "images", "count": len(files), "resize": f"{h}x{w}", "color": color, "layout": layout,
-             "normalize": norm, "inferred": [k for k in ("size", "color", "layout", "normalize")
-                                             if getattr(opts, k) is None]}
+             "normalize": norm, "inferred": [k for k in ("size", "color", "layout") if getattr(opts, k) is None]}
+    if opts.normalize is None:  # nothing said how pixels map to values: edgeq's default, and the report says so
+        notes["defaulted"] = ["normalize"]
     if classes:
         notes["classes"] = classes
     return Samples([x.astype(np.float32)], None if labels is None else np.asarray(labels), str(folder), notes)

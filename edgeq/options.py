@@ -43,6 +43,7 @@ class ConvertOptions:
     bias_correction: bool = False
     weight_clipping: bool = False  # MSE-optimal per-channel weight clipping
     max_accuracy_drop: float | None = None  # points against float on the eval data: the budget ladder
+    min_sqnr_db: float | None = None  # fidelity floor of every non-class output (dB): also drives the ladder
     weights: str = "int8"  # int4: packed int4 weights where runtimes run them; mixed: int4/int8 per layer
     int4_layers: tuple[str, ...] | None = None  # only these layers int4 (None: every eligible one)
     int4_rounding: str = "gptq"

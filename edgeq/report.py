@@ -63,8 +63,17 @@ def evaluation_lines(ev: dict) -> list[str]:
             parts.append(f"accuracy float {_pct(o['float_accuracy'])} -> int8 {_pct(o['quant_accuracy'])} "
                          f"({-o['accuracy_drop_points']:+.1f} pt)")
         parts.append(f"SQNR {_db(o['sqnr_db'])}")
-        parts.append(f"max |err| {o['max_abs_error']:.4g}")
-        out.append(f"  {o['name']}: " + ", ".join(parts))
+        if o.get("kind", "class") != "class":
+            lo, hi = o["value_range"]
+            span = hi - lo
+            rel = f" = {100 * o['mean_abs_error'] / span:.2g}% of its {lo:.3g}..{hi:.3g} range" if span > 0 else ""
+            parts.append(f"mean |err| {o['mean_abs_error']:.4g}{rel}, p99 {o['p99_abs_error']:.4g}")
+            parts.append(f"cosine mean {o['cosine_mean']:.4f} (min {o['cosine_min']:.4f})")
+        else:
+            parts.append(f"max |err| {o['max_abs_error']:.4g}")
+        v = o.get("verdict")
+        mark = "" if v is None else ("  ok" if v["ok"] else "  POOR")
+        out.append(f"  {o['name']}: " + ", ".join(parts) + mark)
     return out
 
 
@@ -73,7 +82,8 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
     lines = [f"converted {src['path']} ({src['kind']}, sha256 {src['sha256'][:12]}) -> {output or '<memory>'} "
              f"in {report.get('seconds', 0):.1f} s"]
     read_as = cal.get("read_as") or {}
-    how = ", ".join(f"{k} {v}" for k, v in read_as.items() if k not in ("format", "inferred", "classes"))
+    how = ", ".join(f"{k} {v}" for k, v in read_as.items()
+                    if k not in ("format", "inferred", "classes", "defaulted", "normalize_why"))
     inferred = read_as.get("inferred")
     extras = [k.replace("_", " ") for k in (report.get("graph_rewrites") or {})]
     if report.get("bias_correction"):
@@ -84,7 +94,10 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
                  f"({read_as.get('format', '?')}{': ' + how if how else ''})"
                  + (f"; inferred from the model: {', '.join(inferred)}" if inferred else ""))
     if read_as.get("normalize_why"):
-        lines.append(f"  pixels kept 0..255 because {read_as['normalize_why']}")
+        lines.append(f"  pixels scaled {read_as['normalize']} because {read_as['normalize_why']}")
+    if "normalize" in (read_as.get("defaulted") or []):
+        lines.append(f"  pixels scaled {read_as['normalize']}: edgeq's default, the model does not say what it expects; "
+                     "pass --normalize -1..1 or 0..255 if it was trained on other values")
     lines.append(f"size: float {human_bytes(sizes['float_tflite_bytes'])} -> integer {human_bytes(sizes['quant_bytes'])} "
                  f"({sizes['compression']:.2f}x smaller); weights {report['weights']}, I/O {report['io']}")
     wb = model["weight_bytes_by_type"]
@@ -100,6 +113,8 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
         from .int4.transform import format_report
 
         lines.append(format_report(report["int4"]))
+    for w in report.get("warnings") or []:
+        lines.append(f"WARNING: {w}")
     b = report.get("budget")
     if b:
         verdict = "met" if b["met"] else "NOT met (closest shown)"

@@ -69,6 +69,10 @@ _IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
 @click.option("--max-accuracy-drop", type=float, metavar="POINTS",
               help="Accuracy budget against float on EVAL: if int8 loses more, try int16 activations, then "
                    "(with --allow-float budget) keep the most sensitive layers float until within budget.")
+@click.option("--min-sqnr", "min_sqnr_db", type=float, metavar="DB",
+              help="Fidelity floor for outputs that are not class scores (coordinates, masks, embeddings): "
+                   "every such output's SQNR against float on EVAL, in dB (20 dB ~ cosine 0.995). Below it the "
+                   "report warns; with it the budget ladder climbs until it holds.")
 @click.option("--percentile", type=float, default=_DEFAULTS.percentile, show_default=True,
               help="For --calibration percentile.")
 @click.option("--max-samples", type=int, default=_DEFAULTS.max_samples, show_default=True,

@@ -19,12 +19,13 @@ from typing import Any
 
 from ..datasets import Samples
 from ..errors import DataError, NotIntegerError
+from ..analysis.evaluate import add_verdicts
 from ..options import ConvertOptions
 from ..quantize.stage import quantize_stage
 from . import manifest
 from .budget import meet_budget
 from .job import Candidate, ConvertJob, open_job
-from .summary import conversion_report
+from .summary import conversion_report, next_rung
 
 
 @dataclass
@@ -67,17 +68,19 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
     """
     t0 = time.perf_counter()
     opts = (options or ConvertOptions()).replace(**option_values).resolved()
-    if opts.max_accuracy_drop is not None and eval_data is None:
-        raise DataError("--max-accuracy-drop needs --eval-data to measure the drop against float: add it")
+    if (opts.max_accuracy_drop is not None or opts.min_sqnr_db is not None) and eval_data is None:
+        raise DataError("--max-accuracy-drop and --min-sqnr need --eval-data to measure against float: add it")
     if opts.weights == "mixed" and eval_data is None:
         raise DataError("--weights mixed needs --eval-data to measure each layer's cost: add it")
     job = open_job(model, data, eval_data, labels, opts, show_progress)
     cand = _quantized(job)
-    if opts.max_accuracy_drop is not None:
+    if opts.max_accuracy_drop is not None or opts.min_sqnr_db is not None:
         cand = meet_budget(job, cand)
     if opts.weights != "int8":
         cand = _int4_weights(job, cand)
     report = conversion_report(job, cand)
+    if cand.evaluation is not None:
+        report["warnings"] = add_verdicts(cand.evaluation, next_rung(job.options, cand), opts.min_sqnr_db)
     report["manifest"] = manifest.build(report, job.options, job.calib)
     qmodel = manifest.embed(cand.model, report["manifest"])
     report["sizes"]["quant_bytes"] = len(qmodel)

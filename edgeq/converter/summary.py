@@ -5,6 +5,7 @@ from typing import Any
 
 from .. import __version__
 from ..runtime import find_runtime
+from ..options import ConvertOptions
 from .job import Candidate, ConvertJob
 
 
@@ -32,8 +33,11 @@ def conversion_report(job: ConvertJob, cand: Candidate) -> dict[str, Any]:
         "evaluation": cand.evaluation,
         "budget": cand.budget,
     }
-    if src.image_hint.get("why") and calib.notes.get("format") == "images":
-        report["calibration"]["read_as"]["normalize_why"] = src.image_hint["why"]
+    if src.image_hint.get("why") and calib.notes.get("format") == "images" and \
+            calib.notes.get("normalize") == src.image_hint.get("normalize"):
+        read_as = report["calibration"]["read_as"]
+        read_as["normalize_why"] = src.image_hint["why"]
+        read_as["inferred"] = [*read_as.get("inferred", []), "normalize"]
     if cand.evaluation is not None:
         cand.evaluation["data"] = str(job.ev.source)
     return report
@@ -52,3 +56,15 @@ def _converter_versions() -> dict:
     except Exception:  # noqa: BLE001 - informative only
         pass
     return out
+
+
+def next_rung(options: ConvertOptions, cand: Candidate) -> str:
+    """What to try when an output of ``cand`` is poor, given how it was made."""
+    if cand.budget is None:
+        if cand.quant.activations == "int8":
+            return ("--min-sqnr DB or --max-accuracy-drop POINTS (edgeq then tries int16 islands where layers lose "
+                    "most, then int16 activations), or --activations int16")
+        return "--min-sqnr DB --allow-float budget (keeps the most sensitive layers float)"
+    if "budget" not in options.allow_float:
+        return "--allow-float budget (the ladder then keeps the most sensitive layers float)"
+    return "more or better calibration data (--max-samples), or 'edgeq debug --sensitivity' to see which layers lose most"

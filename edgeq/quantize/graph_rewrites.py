@@ -62,8 +62,51 @@ def neg_to_mul(model: Any) -> int:
     return count
 
 
+def squared_difference_to_mul(model: Any) -> int:
+    """SQUARED_DIFFERENCE(a, b) → d = SUB(a, b); MUL(d, d): LiteRT has no int16 SQUARED_DIFFERENCE
+    kernel (LayerNorm's variance uses it), but int16 SUB and MUL. The MUL keeps the output tensor."""
+    s = schema()
+    count = 0
+    for sg in model.subgraphs:
+        ops = []
+        for op in sg.operators:
+            if op_name(model, op) != "SQUARED_DIFFERENCE":
+                ops.append(op)
+                continue
+            out = sg.tensors[int(op.outputs[0])]
+            d = s.TensorT()
+            d.name = (out.name.decode() if isinstance(out.name, bytes) else str(out.name)) + "/diff"
+            d.name = d.name.encode()
+            d.type = out.type
+            d.shape = None if out.shape is None else np.array(out.shape, np.int32)
+            d.shapeSignature = None if out.shapeSignature is None else np.array(out.shapeSignature, np.int32)
+            d.buffer = 0
+            sg.tensors.append(d)
+            di = len(sg.tensors) - 1
+            sub = s.OperatorT()
+            sub.opcodeIndex = _opcode_index(model, s.BuiltinOperator.SUB)
+            sub.inputs = np.array(op.inputs, np.int32)
+            sub.outputs = np.array([di], np.int32)
+            sub.builtinOptionsType = s.BuiltinOptions.SubOptions
+            sub.builtinOptions = s.SubOptionsT()
+            sub.builtinOptions.fusedActivationFunction = s.ActivationFunctionType.NONE
+            mul = s.OperatorT()
+            mul.opcodeIndex = _opcode_index(model, s.BuiltinOperator.MUL)
+            mul.inputs = np.array([di, di], np.int32)
+            mul.outputs = np.array(op.outputs, np.int32)
+            mul.builtinOptionsType = s.BuiltinOptions.MulOptions
+            mul.builtinOptions = s.MulOptionsT()
+            mul.builtinOptions.fusedActivationFunction = s.ActivationFunctionType.NONE
+            ops += [sub, mul]
+            count += 1
+        sg.operators = ops
+    return count
+
+
 #: name → rewrite(model) returning how many places it changed
 REWRITES: dict[str, Callable[[Any], int]] = {"neg_to_mul": neg_to_mul}
+#: rewrites for int16 activations only: their int8 form is less exact than the op they replace
+INT16_REWRITES: dict[str, Callable[[Any], int]] = {"squared_difference_to_sub_mul": squared_difference_to_mul}
 
 
 def drop_unused_opcodes(model: Any) -> None:
@@ -76,10 +119,12 @@ def drop_unused_opcodes(model: Any) -> None:
             op.opcodeIndex = remap[op.opcodeIndex]
 
 
-def apply_rewrites(float_model: bytes) -> tuple[bytes, dict[str, int]]:
-    """Apply every rewrite; returns the new model and how often each fired (unchanged bytes if none)."""
+def apply_rewrites(float_model: bytes, rewrites: dict[str, Callable[[Any], int]] | None = None
+                   ) -> tuple[bytes, dict[str, int]]:
+    """Apply every rewrite (of ``rewrites``, default REWRITES); returns the new model and how
+    often each fired (unchanged bytes if none)."""
     m = read_model(float_model)
-    counts = {name: fn(m) for name, fn in REWRITES.items()}
+    counts = {name: fn(m) for name, fn in (REWRITES if rewrites is None else rewrites).items()}
     if not any(counts.values()):
         return float_model, {}
     drop_unused_opcodes(m)

@@ -21,7 +21,7 @@ from ..datasets import Samples
 from ..options import ConvertOptions
 from .calibration import activation_ranges, apply_ranges
 from .calibration.observers import iterate_samples
-from .graph_rewrites import apply_rewrites
+from .graph_rewrites import INT16_REWRITES, apply_rewrites
 from .tf_bridge import calibrate, mlir_quantize, quantize_16x8
 
 CalibrationData = Samples | Iterable[Sequence[np.ndarray]]
@@ -83,7 +83,8 @@ def calibrate_stage(float_model: bytes, calib: CalibrationData, options: Convert
     calib = _reiterable(calib)
     improved, done = improve_float_model(float_model, options)
     if options.activations == "int16":  # int16 has range to spare: TFLite's own min/max
-        return Calibrated(improved, done, None, "minmax", None, options)
+        improved, more = apply_rewrites(improved, INT16_REWRITES)
+        return Calibrated(improved, {**done, **more}, None, "minmax", None, options)
     calibrated = calibrate(improved, calib, show_progress=show_progress)
     ranges = None
     if options.calibration != "minmax":

@@ -64,7 +64,8 @@ def test_image_folder_with_class_subfolders_gives_labels(tiny, tmp_path):
     assert s.inputs[0].min() >= 0 and s.inputs[0].max() <= 1  # default 0..1 scaling
     assert s.labels.tolist() == [0, 0, 0, 1, 1, 1]
     assert s.notes["classes"] == ["cat", "dog"] and s.notes["resize"] == "12x12"
-    assert set(s.notes["inferred"]) == {"size", "color", "layout", "normalize"}
+    assert set(s.notes["inferred"]) == {"size", "color", "layout"}  # from the input shape
+    assert s.notes["defaulted"] == ["normalize"]  # the model says nothing about pixel values
     r = edgeq.convert(tiny.keras, tmp_path / "imgs", eval_data=tmp_path / "imgs")
     assert "quant_accuracy" in r.report["evaluation"]["outputs"][0]
 
