@@ -117,14 +117,31 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
         lines.append(f"WARNING: {w}")
     b = report.get("budget")
     if b:
+        goal = []
+        if b.get("max_drop_points") is not None:
+            goal.append(f"drop <= {b['max_drop_points']:.2f} pt")
+        if b.get("min_sqnr_db") is not None:
+            goal.append(f"SQNR >= {b['min_sqnr_db']:g} dB")
         verdict = "met" if b["met"] else "NOT met (closest shown)"
-        lines.append(f"accuracy budget {b['max_drop_points']:.2f} pt: {verdict} with {b['chosen']} "
-                     f"(drop {b['drop_points']:.2f} pt, {human_bytes(b['bytes'])}, "
-                     f"{b['size_cost_bytes']:+d} bytes vs int8)")
+        lines.append(f"accuracy budget {' and '.join(goal)}: {verdict} with {b['chosen']} "
+                     f"({human_bytes(b['bytes'])}, {b['size_cost_bytes']:+d} bytes vs int8)")
         for t in b["trail"]:
-            res = t.get("error") or t.get("skipped") or f"drop {t['drop_points']:.2f} pt, {human_bytes(t['bytes'])}"
-            lines.append(f"  tried {t['step']}: {res}")
+            lines.append(f"  tried {t['step']}: {_rung_result(t)}")
     return "\n".join(lines)
+
+
+def _rung_result(t: dict) -> str:
+    if t.get("error") or t.get("skipped"):
+        return t.get("error") or t.get("skipped")
+    parts = []
+    if "drop_points" in t:
+        parts.append(f"drop {t['drop_points']:.2f} pt")
+    if math.isfinite(t.get("min_sqnr_db", math.inf)):
+        parts.append(f"min SQNR {t['min_sqnr_db']:.1f} dB")
+    if "cosine_mean" in t:
+        parts.append(f"cosine {t['cosine_mean']:.4f}")
+    parts.append(f"{human_bytes(t['bytes'])} ({t['size_vs_int8']:.3f}x int8)")
+    return ", ".join(parts) + ("  <- met" if t.get("met") else "")
 
 
 def format_summary(info: dict, path: str) -> str:

@@ -69,7 +69,8 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
     t0 = time.perf_counter()
     opts = (options or ConvertOptions()).replace(**option_values).resolved()
     if (opts.max_accuracy_drop is not None or opts.min_sqnr_db is not None) and eval_data is None:
-        raise DataError("--max-accuracy-drop and --min-sqnr need --eval-data to measure against float: add it")
+        flag = "--max-accuracy-drop" if opts.max_accuracy_drop is not None else "--min-sqnr"
+        raise DataError(f"{flag} needs --eval-data to measure against float: add it")
     if opts.weights == "mixed" and eval_data is None:
         raise DataError("--weights mixed needs --eval-data to measure each layer's cost: add it")
     job = open_job(model, data, eval_data, labels, opts, show_progress)

@@ -119,6 +119,45 @@ def drop_unused_opcodes(model: Any) -> None:
             op.opcodeIndex = remap[op.opcodeIndex]
 
 
+def prune_unused(model: Any) -> None:
+    """Drop tensors no op, input, output or signature uses; then unused buffers and opcodes."""
+    for sg in model.subgraphs:
+        used = set(int(i) for i in sg.inputs) | set(int(i) for i in sg.outputs)
+        for op in sg.operators:
+            used |= {int(i) for i in op.inputs if i >= 0} | {int(i) for i in op.outputs if i >= 0}
+            if op.intermediates is not None:
+                used |= {int(i) for i in op.intermediates if i >= 0}
+        keep = sorted(used)
+        remap = {old: new for new, old in enumerate(keep)}
+        sg.tensors = [sg.tensors[i] for i in keep]
+
+        def fix(arr):
+            return np.array([remap[int(i)] if i >= 0 else -1 for i in arr], np.int32)
+        sg.inputs, sg.outputs = fix(sg.inputs), fix(sg.outputs)
+        for op in sg.operators:
+            op.inputs, op.outputs = fix(op.inputs), fix(op.outputs)
+            if op.intermediates is not None:
+                op.intermediates = fix(op.intermediates)
+        if model.signatureDefs and model.subgraphs.index(sg) == 0:
+            for sd in model.signatureDefs:
+                for tm in list(sd.inputs or []) + list(sd.outputs or []):
+                    tm.tensorIndex = remap[int(tm.tensorIndex)]
+    used_buf = {0} | {int(t.buffer) for sg in model.subgraphs for t in sg.tensors if t.buffer is not None}
+    used_buf |= {int(md.buffer) for md in (model.metadata or [])}
+    keep_buf = sorted(b for b in used_buf if b < len(model.buffers))
+    bremap = {old: new for new, old in enumerate(keep_buf)}
+    model.buffers = [model.buffers[b] for b in keep_buf]
+    for sg in model.subgraphs:
+        for t in sg.tensors:
+            if t.buffer is not None:
+                t.buffer = bremap.get(int(t.buffer), 0)
+    for md in model.metadata or []:
+        md.buffer = bremap[int(md.buffer)]
+    if model.metadataBuffer is not None:
+        model.metadataBuffer = [bremap[int(b)] for b in model.metadataBuffer if int(b) in bremap]
+    drop_unused_opcodes(model)
+
+
 def apply_rewrites(float_model: bytes, rewrites: dict[str, Callable[[Any], int]] | None = None
                    ) -> tuple[bytes, dict[str, int]]:
     """Apply every rewrite (of ``rewrites``, default REWRITES); returns the new model and how

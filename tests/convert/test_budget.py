@@ -27,7 +27,9 @@ def test_ladder_tries_int16_then_float_layers_only_when_allowed(demo):
     r = edgeq.convert(demo.keras_path, demo.calib, eval_data=_eval(demo), max_accuracy_drop=-5.0)
     b = r.report["budget"]
     steps = [t["step"] for t in b["trail"]]
-    assert steps[:2] == ["int8", "int16 activations"] and "skipped" in b["trail"][-1]
+    assert steps[0] == "int8" and "int16 activations (whole model)" in steps and "skipped" in b["trail"][-1]
+    islands = [t for t in b["trail"] if t["step"].startswith("int16 islands")]
+    assert islands and steps.index(islands[0]["step"]) < steps.index("int16 activations (whole model)")
     assert not b["met"]
     assert r.report["model"]["fully_integer"]  # float was not allowed, so nothing float
 
