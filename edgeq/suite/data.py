@@ -38,3 +38,29 @@ def features(n: int, width: int, seed: int = 0) -> np.ndarray:
     x = rng.standard_normal((n, width)).astype(np.float32)
     x[:, rng.choice(width, max(1, width // 256), replace=False)] *= 8.0
     return x
+
+
+def photo_crops(n: int, height: int, width: int, value_range: tuple[float, float], seed: int = 0) -> np.ndarray:
+    """``[n, h, w, 3]`` float32 crops of the two photos scikit-learn ships (``load_sample_images``: a
+    Chinese temple, a flower), each a random box of 30-100% of the photo's short side with the
+    target's aspect ratio, randomly mirrored, resized bilinearly and scaled to ``value_range``."""
+    try:
+        from sklearn.datasets import load_sample_images
+    except ImportError:
+        raise ImportError("photo crops need scikit-learn's sample images: pip install scikit-learn") from None
+    from PIL import Image
+
+    photos = [Image.fromarray(a) for a in load_sample_images().images]
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, height, width, 3), np.float32)
+    for k in range(n):
+        im = photos[k % len(photos)]
+        side = rng.uniform(0.3, 1.0) * min(im.size)
+        cw = min(im.size[0], side * max(1.0, width / height))
+        ch = min(im.size[1], side * max(1.0, height / width))
+        x0, y0 = rng.uniform(0, im.size[0] - cw), rng.uniform(0, im.size[1] - ch)
+        crop = im.crop((int(x0), int(y0), int(x0 + cw), int(y0 + ch))).resize((width, height), Image.BILINEAR)
+        a = np.asarray(crop, np.float32) / 255.0
+        out[k] = a[:, ::-1] if rng.random() < 0.5 else a
+    lo, hi = value_range
+    return (lo + (hi - lo) * out).astype(np.float32)

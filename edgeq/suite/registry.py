@@ -145,13 +145,14 @@ def mediapipe_file(stem: str) -> Path:
 def _mediapipe(stem: str, value_range: tuple[float, float]) -> ModelSpec:
     def inputs(n: int, size: int | None, seed: int) -> list[np.ndarray]:
         shape = _tflite_input_shape(mediapipe_file(stem))
-        return [data.images(n, shape[1], shape[2], value_range, seed)]
+        return [data.photo_crops(n, shape[1], shape[2], value_range, seed)]
 
     return ModelSpec(f"mp_{stem}", "mediapipe", f"mediapipe 0.10.14 {stem}.tflite as shipped",
                      "trained (Google's mediapipe models)", f"{MEDIAPIPE.requirement} wheel, mediapipe/modules/",
                      None, None, None, variants=TFLITE_VARIANTS, float_file=lambda: mediapipe_file(stem),
                      inputs=inputs, downloads="mediapipe wheel (36 MB) from PyPI",
-                     input_note=f"synthetic photo-like images scaled to {value_range[0]:g}..{value_range[1]:g}")
+                     input_note=f"crops of scikit-learn's two sample photos scaled to "
+                                f"{value_range[0]:g}..{value_range[1]:g}")
 
 
 def _tflite_input_shape(path: Path) -> tuple[int, ...]:

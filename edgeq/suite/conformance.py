@@ -1,0 +1,149 @@
+"""Conformance: each suite model converts and keeps a stated fidelity, beside TensorFlow's converter.
+
+For one model, :func:`run_case` converts the float model with ``edgeq.convert`` (default
+options, and with the budget ladder where the case asks), converts it with TensorFlow's own
+quantizer on the same calibration data, and measures both against the float model on other
+inputs of the same kind: per output SQNR, cosine and kind. The test suite runs it at small
+sizes with a few samples (``tests/suite/test_conformance.py``); ``benchmarks/bench_conformance.py``
+at full size.
+
+TensorFlow's converter takes Keras models, not ``.tflite`` files; for the mediapipe files the
+reference is what ``TFLiteConverter`` runs after its own conversion — TFLite's calibrator and
+MLIR quantizer with min/max ranges, int8 I/O — on the float model with its fp16 weights folded
+(TensorFlow cannot quantize them as shipped).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..datasets import Samples
+from ..errors import EdgeqError
+
+#: SQNR above this counts as this (an identical output would make means infinite)
+SQNR_CAP_DB = 60.0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One model of the conformance suite and what it must meet at the test size."""
+
+    name: str
+    test_size: int | None  # None: the size is fixed by the model file
+    floor_db: float  # every output's SQNR against float, edgeq defaults, test size
+    ladder_sqnr_db: float | None = None  # also convert with --min-sqnr this (the budget ladder)
+    min_cosine: float | None = None  # with the ladder: mean cosine of every non-class output
+    expect_error: str | None = None  # the model cannot convert: its one-line error must contain this
+
+
+def _mp(stem: str, floor: float, **kw: Any) -> Case:
+    return Case(f"mp_{stem}", None, floor, **kw)
+
+
+#: floors are the measured test-size values less a margin (see benchmarks/results/conformance.json)
+CASES: dict[str, Case] = {c.name: c for c in (
+    _mp("face_detection_short_range", 12.0),
+    _mp("face_detection_full_range_sparse", 8.0),
+    _mp("face_landmark", 15.0),
+    _mp("face_landmark_with_attention", 0.0, expect_error="custom op Landmarks2TransformMatrix (op #"),
+    _mp("hand_landmark_full", -10.0, ladder_sqnr_db=20.0),
+    _mp("hand_landmark_lite", -10.0, ladder_sqnr_db=20.0),
+    _mp("hand_recrop", 20.0),
+    _mp("iris_landmark", 20.0),
+    _mp("palm_detection_full", 8.0),
+    _mp("palm_detection_lite", 8.0),
+    _mp("pose_detection", 5.0),
+    _mp("pose_landmark_full", -20.0, ladder_sqnr_db=20.0),
+    _mp("selfie_segmentation", -5.0, ladder_sqnr_db=20.0),
+    _mp("selfie_segmentation_landscape", -30.0, ladder_sqnr_db=20.0),
+    Case("mobilenet_v2", 32, 5.0),
+    Case("mobilenet_v3_small", 32, 5.0),
+    Case("mobilenet_v3_large", 32, 5.0),
+    Case("efficientnet_b0", 32, 5.0),
+    Case("efficientnet_v2_b0", 32, 5.0),
+    Case("resnet50", 32, 5.0),
+    Case("convnext_tiny", 32, 0.0),
+    Case("minilm_l6", 16, -10.0, ladder_sqnr_db=20.0, min_cosine=0.99),
+)}
+
+
+def _score(outputs: list[dict]) -> float:
+    """One number per model: the mean over its outputs of SQNR (dB, capped at SQNR_CAP_DB)."""
+    return float(np.mean([min(o["sqnr_db"], SQNR_CAP_DB) for o in outputs])) if outputs else math.nan
+
+
+def _outputs(evaluation: dict) -> list[dict]:
+    keep = ("name", "kind", "sqnr_db", "cosine_mean", "cosine_min", "mean_abs_error", "value_range",
+            "top1_agreement")
+    return [{k: o[k] for k in keep if k in o} for o in evaluation["outputs"]]
+
+
+def tf_reference(float_tflite: bytes, calib: Samples) -> bytes:
+    """TensorFlow's quantizer as ``TFLiteConverter`` runs it: calibrator + MLIR quantizer, min/max, int8 I/O."""
+    from ..quantize.tf_bridge import calibrate, mlir_quantize
+
+    return mlir_quantize(calibrate(float_tflite, calib), io="int8")
+
+
+def run_case(name: str, size: int | None = None, *, calib_samples: int = 8, eval_samples: int = 4,
+             ladder_sqnr_db: float | None = None, tf: bool = True) -> dict:
+    """Convert suite model ``name`` with edgeq (and TensorFlow) and measure both against float."""
+    import edgeq
+
+    from .. import suite
+    from ..analysis.evaluate import compare
+    from ..model_source import load_model
+
+    spec = suite.spec(name)
+    size = spec.size_or_default(size, "test") if spec.bench_size is not None else None
+    float_path = suite.get(name, size, "float").path
+    calib = Samples(spec.inputs(calib_samples, size, 0), source=f"{name} calibration (seed 0)")
+    ev = Samples(spec.inputs(eval_samples, size, 1), source=f"{name} evaluation (seed 1)")
+    row: dict[str, Any] = {"name": name, "family": spec.family, "size": size, "weights": spec.weights,
+                           "inputs": spec.input_note, "calib_samples": calib_samples, "eval_samples": eval_samples}
+    t0 = time.perf_counter()
+    try:
+        r = edgeq.convert(str(float_path), calib, eval_data=ev)
+    except EdgeqError as e:
+        row.update(converts=False, error=str(e).splitlines()[0])
+        return row
+    info = r.report["model"]
+    row.update(converts=True, fully_integer=info["fully_integer"],
+               float_ops=sorted({o["op"] for o in info["non_integer_ops"]}),
+               source_prepared=load_model(float_path).prepared,
+               edgeq={"bytes": len(r.model), "outputs": _outputs(r.report["evaluation"]),
+                      "seconds": round(time.perf_counter() - t0, 1)})
+    row["edgeq"]["score_db"] = _score(row["edgeq"]["outputs"])
+    if ladder_sqnr_db is not None:
+        t0 = time.perf_counter()
+        lr = edgeq.convert(str(float_path), calib, eval_data=ev, min_sqnr_db=ladder_sqnr_db)
+        b = lr.report["budget"]
+        row["edgeq_ladder"] = {"min_sqnr_db": ladder_sqnr_db, "met": b["met"], "chosen": b["chosen"],
+                               "bytes": len(lr.model), "size_vs_int8": round(len(lr.model) / len(r.model), 4),
+                               "fully_integer": lr.report["model"]["fully_integer"],
+                               "outputs": _outputs(lr.report["evaluation"]), "trail": b["trail"],
+                               "seconds": round(time.perf_counter() - t0, 1)}
+        row["edgeq_ladder"]["score_db"] = _score(row["edgeq_ladder"]["outputs"])
+    if tf:
+        t0 = time.perf_counter()
+        try:
+            if spec.float_file is not None:
+                tq = tf_reference(load_model(float_path).tflite, calib)
+                how = "TFLite calibrator + MLIR quantizer (min/max, int8 I/O) on the fp16-folded float model"
+            else:
+                tq = suite.get(name, size, "tf-int8", samples=calib_samples).bytes
+                how = "tf.lite.TFLiteConverter (TFLITE_BUILTINS_INT8, int8 I/O), same calibration inputs"
+            ref = load_model(float_path).tflite
+            tev = compare(ref, tq, ev)
+            row["tf"] = {"converter": how, "bytes": len(tq), "outputs": _outputs(tev),
+                         "seconds": round(time.perf_counter() - t0, 1)}
+            row["tf"]["score_db"] = _score(row["tf"]["outputs"])
+        except EdgeqError as e:
+            row["tf"] = {"error": str(e).splitlines()[0]}
+        if "score_db" in row.get("tf", {}):
+            row["gain_db"] = row["edgeq"]["score_db"] - row["tf"]["score_db"]
+    return row
