@@ -44,7 +44,7 @@ def table(rows: list[dict]) -> str:
         lines.append(f"{r['name']:<36} {str(r['size'] or 'fixed'):>5} {('yes' if r['converts'] else 'NO'):>8} "
                      f"{('yes' if r.get('fully_integer') else '-' if not r['converts'] else 'no'):>7} "
                      f"{_fmt(ed):>8} {_fmt(tf):>7} {_fmt(r.get('gain_db')):>6}  {_fmt(lad.get('score_db')):>9} "
-                     f"{(f'{min(cos):.4f}' if cos else '-'):>7} {(f'{lad['size_vs_int8']:.3f}' if lad else '-'):>6}  "
+                     f"{(f'{min(cos):.4f}' if cos else '-'):>7} {(format(lad['size_vs_int8'], '.3f') if lad else '-'):>6}  "
                      f"{lad.get('chosen', '') if lad else (r.get('error', '')[:60])}")
     return "\n".join(lines)
 
