@@ -17,7 +17,8 @@ from .int4.transform import ROUNDINGS
 from .quantize.calibration.methods import METHODS
 from .quantize.tf_bridge import IO_TYPES
 
-CALIBRATION_METHODS = tuple(METHODS)
+#: "auto": each of AUTO_METHODS on most calibration samples, the one whose model is closest to float on the rest
+CALIBRATION_METHODS = ("auto", *METHODS)
 ACTIVATION_TYPES = ("int8", "int16")
 WEIGHT_TYPES = ("int8", "int4", "mixed")
 INT4_ROUNDINGS = ROUNDINGS
@@ -37,7 +38,7 @@ class ConvertOptions:
     activations: str = "int8"  # int16: TFLite's 16x8 mode for the whole model
     per_tensor: bool = False  # one weight scale per tensor instead of per output channel
     allow_float: tuple[str, ...] = ()  # op types or layer names that may stay float; "budget": see max_accuracy_drop
-    calibration: str = "mse"  # activation range method, a key of METHODS
+    calibration: str = "auto"  # activation range method: a key of METHODS, or auto (the best of AUTO_METHODS)
     percentile: float = 99.99  # for calibration="percentile"
     equalize: bool = True  # cross-layer equalization of conv pairs
     bias_correction: bool = False

@@ -93,6 +93,9 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
     lines.append(f"calibration: {cal['method']} on {cal['samples']} samples from {cal['data']} "
                  f"({read_as.get('format', '?')}{': ' + how if how else ''})"
                  + (f"; inferred from the model: {', '.join(inferred)}" if inferred else ""))
+    if cal.get("auto_scores_db"):
+        lines.append("  chosen by --calibration auto on held-out calibration samples (mean output SQNR): "
+                     + ", ".join(f"{k} {v:.1f} dB" for k, v in cal["auto_scores_db"].items()))
     if read_as.get("normalize_why"):
         lines.append(f"  pixels scaled {read_as['normalize']} because {read_as['normalize_why']}")
     if "normalize" in (read_as.get("defaulted") or []):

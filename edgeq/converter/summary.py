@@ -18,6 +18,7 @@ def conversion_report(job: ConvertJob, cand: Candidate) -> dict[str, Any]:
         "converter": _converter_versions(),
         "calibration": {"method": quant.calibrated.calibration, "samples": len(calib), "data": str(calib.source),
                         "read_as": calib.notes, "tensors_with_edgeq_ranges": quant.calibrated.ranges,
+                        **({"auto_scores_db": quant.calibrated.auto_scores} if quant.calibrated.auto_scores else {}),
                         **({"percentile": opts.percentile} if opts.calibration == "percentile" else {})},
         "graph_rewrites": quant.calibrated.graph_rewrites,
         "bias_correction": quant.bias_corrected,

@@ -39,6 +39,7 @@ class Calibrated:
     calibration: str  # the range method in effect
     ranges: int | None  # tensors whose range edgeq chose; None when TFLite's min/max stand
     options: ConvertOptions
+    auto_scores: dict[str, float] | None = None  # calibration "auto": each method's mean output SQNR (dB)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ def calibrate_stage(float_model: bytes, calib: CalibrationData, options: Convert
     if options.activations == "int16":  # int16 has range to spare: TFLite's own min/max
         improved, more = apply_rewrites(improved, INT16_REWRITES)
         return Calibrated(improved, {**done, **more}, None, "minmax", None, options)
+    if options.calibration == "auto":
+        return _auto_calibrated(improved, done, calib, options, show_progress)
     calibrated = calibrate(improved, calib, show_progress=show_progress)
     ranges = None
     if options.calibration != "minmax":
@@ -124,6 +127,50 @@ def quantize_stage(float_model: bytes | Calibrated, calib: CalibrationData, opti
 
         model, corrected = correct_bias(cal.float_model, model, calib)
     return QuantizeResult(model, cal, options.io, corrected)
+
+
+#: the methods calibration "auto" chooses between, in order of preference on a tie
+AUTO_METHODS = ("mse", "minmax", "percentile")
+#: an output SQNR above this counts as this when methods are compared
+_SQNR_CAP_DB = 60.0
+
+
+def _auto_calibrated(improved: bytes, done: dict[str, int], calib: CalibrationData, options: ConvertOptions,
+                     show_progress: bool) -> Calibrated:
+    """Each of AUTO_METHODS fitted on the first three quarters of the calibration samples and
+    scored on the last quarter (mean output SQNR of the quantized model against float); the
+    winner is then calibrated on every sample."""
+    from ..analysis.evaluate import sqnr_db
+    from ..runtime import Interpreter
+    from .calibration import ranges_from_stats
+    from .calibration.observers import collect_statistics
+
+    samples = [list(x) for x in (calib if not isinstance(calib, Samples) else iter(calib))]
+    held_n = len(samples) // 4
+    fit, held = (samples[:-held_n], samples[-held_n:]) if held_n else (samples, samples)
+    base = calibrate(improved, fit, show_progress=show_progress)
+    stats, names = collect_statistics(improved, fit, progress=show_progress)
+    fi = Interpreter(improved, resolver="builtin")
+    ref = [fi.run_float(x) for x in held]
+    scores = {}
+    for method in AUTO_METHODS:
+        cand = base if method == "minmax" else apply_ranges(base, ranges_from_stats(
+            improved, stats, names, method, percentile=options.percentile))
+        q = mlir_quantize(cand, io=options.io, per_tensor=options.per_tensor,
+                          denylisted_ops=float_op_types(options.allow_float))
+        qi = Interpreter(q, resolver="builtin")
+        got = [qi.run_float(x) for x in held]
+        per_output = [min(sqnr_db(np.concatenate([r[k] for r in ref]), np.concatenate([g[k] for g in got])),
+                          _SQNR_CAP_DB) for k in range(len(ref[0]))]
+        scores[method] = round(float(np.mean(per_output)), 3)
+    best = max(AUTO_METHODS, key=lambda m: (scores[m], -AUTO_METHODS.index(m)))
+    calibrated = calibrate(improved, samples, show_progress=show_progress)
+    ranges = None
+    if best != "minmax":
+        chosen = activation_ranges(improved, samples, best, percentile=options.percentile, progress=show_progress)
+        calibrated = apply_ranges(calibrated, chosen)
+        ranges = len(chosen)
+    return Calibrated(improved, done, calibrated, best, ranges, options, scores)
 
 
 def float_op_types(allow_float: Sequence[str]) -> list[str]:

@@ -14,7 +14,7 @@ from .apply import TensorRanges, apply_ranges, constraint_violations
 from .methods import METHODS
 from .observers import SampleSource, collect_statistics
 
-__all__ = ["activation_ranges", "apply_ranges", "constraint_violations", "METHODS", "TensorRanges"]
+__all__ = ["activation_ranges", "ranges_from_stats", "apply_ranges", "constraint_violations", "METHODS", "TensorRanges"]
 
 
 def activation_ranges(float_model: bytes, samples: SampleSource, method: str = "minmax", *,
@@ -32,6 +32,12 @@ def activation_ranges(float_model: bytes, samples: SampleSource, method: str = "
     if not 50.0 < percentile <= 100.0:
         raise EdgeqError(f"percentile {percentile} is out of range: give a value in (50, 100], e.g. 99.99")
     stats, names = collect_statistics(float_model, samples, progress=progress)
+    return ranges_from_stats(float_model, stats, names, method, percentile=percentile, keep_inputs=keep_inputs)
+
+
+def ranges_from_stats(float_model: bytes, stats: dict, names: dict, method: str, *, percentile: float = 99.99,
+                      keep_inputs: bool = True) -> TensorRanges:
+    """The ranges ``method`` gives for statistics already collected (see :func:`activation_ranges`)."""
     from ...tflite_schema import read_model
     inputs = set(int(i) for i in read_model(float_model).subgraphs[0].inputs) if keep_inputs else set()
     fn = METHODS[method]
