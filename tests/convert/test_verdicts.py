@@ -39,7 +39,7 @@ def test_kinds_come_from_the_graph(tiny):
     from edgeq.model_source import load_model
     from edgeq.suite.registry import mediapipe_file
 
-    assert output_kinds(load_model(tiny.tflite).tflite) == ["class"]  # Dense + softmax
+    assert output_kinds(load_model(tiny.float_tflite).tflite) == ["class"]  # Dense + softmax
     hand = load_model(fetched(mediapipe_file, "hand_landmark_lite")).tflite
     assert output_kinds(hand) == ["values"] * 4  # landmarks and scores: no softmax
 
