@@ -1,11 +1,10 @@
 /* OpenCL entry points resolved at run time with dlopen("libOpenCL.so.1"), so the delegate
  * loads (and leaves every node to the runtime) on machines without an OpenCL ICD loader.
- * The Khronos headers are used for types and constants only. */
+ * Types and constants come from our own declaration of the API (no OpenCL headers needed). */
 #ifndef EDGEQ_GPU_CL_API_H
 #define EDGEQ_GPU_CL_API_H
 
-#define CL_TARGET_OPENCL_VERSION 120
-#include <CL/cl.h>
+#include "edgeq/opencl_c_abi.h"
 
 typedef struct eqg_cl {
   void* lib;
