@@ -45,9 +45,9 @@ def _start_sshd(d: Path) -> tuple[subprocess.Popen, str]:
 
 
 def _start_adbd(d: Path) -> tuple[Adbd, str]:
-    adbd = Adbd(d / "tmp")
     os.environ["ANDROID_ADB_SERVER_PORT"] = str(free_port())
-    subprocess.run(["adb", "start-server"], check=True, capture_output=True)
+    subprocess.run(["adb", "start-server"], check=True, capture_output=True)  # makes ~/.android/adbkey if absent
+    adbd = Adbd(d / "tmp", Path.home() / ".android" / "adbkey.pub")
     return adbd, f"adb://127.0.0.1:{adbd.port}?python={sys.executable}"
 
 

@@ -25,7 +25,9 @@ def _print_status(st: dict) -> None:
         click.echo(f"  ssh:    ssh -F {devs['pi']['ssh_config']} root@{devs['pi']['addr']}   "
                    f"(for edgeq profile: export {devs['pi']['ssh_env']})")
     if "phone" in devs:
-        click.echo(f"  adb:    {devs['phone']['adb_connect']}")
+        click.echo(f"  adb:    {devs['phone']['adb_connect']}   (the phone trusts ~/.android/adbkey.pub and the "
+                   f"lab's key: export {devs['phone'].get('adb_env', 'ADB_VENDOR_KEYS=LAB/adbkey')} before "
+                   "the adb server starts)")
     if st.get("profiles_dir"):
         click.echo(f"  profiles: export EDGEQ_DEVICE_PROFILES={st['profiles_dir']}   "
                    "then --device lab-pi / lab-phone / lab-board")

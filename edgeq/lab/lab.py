@@ -83,7 +83,7 @@ def _write_profiles(lab: Path, devices: dict) -> Path:
                    "soc": "emulated (qemu-aarch64)"},
         "lab-phone": {"name": "lab-phone", "class": "phone", **common, "transport": "adb",
                       "uri": devices["phone"]["uri"].split("?")[0], "tmp_base": phone.TMP,
-                      "soc": "emulated (qemu-aarch64)"},
+                      "adb_key": devices["phone"]["adb_key"], "soc": "emulated (qemu-aarch64)"},
         "lab-board": {"name": "lab-board", "class": "mcu", "cores": 1, "cpus": ["1x Cortex-M4F (qemu mps2-an386)"],
                       "isa": ["armv7e-m", "thumb2", "dsp", "fpv4-sp"],
                       "ram_bytes": devices["board"]["ram_bytes"], "flash_bytes": devices["board"]["flash_bytes"],
@@ -133,7 +133,8 @@ def start(log: Log = lambda s: None) -> dict:
                 uri = f"ssh://root@{ns.addr}?emulated=1"
             else:
                 log(f"lab: starting the virtual phone (adbd) at {ns.addr}:{phone.ADB_PORT}")
-                phone.prepare(d, delegate)
+                key = phone.prepare(d, delegate, lab)
+                state["devices"][name]["adb_key"] = str(key)
                 rec = phone.start(lower, d, ns)
                 uri = f"adb://{ns.addr}:{phone.ADB_PORT}?emulated=1"
             state["devices"][name].update(rec, uri=uri)
@@ -179,6 +180,8 @@ def status() -> dict:
         devs["pi"]["ssh_env"] = f"EDGEQ_SSH_OPTS='-F {devs['pi']['ssh_config']}'"
     if "phone" in devs:
         devs["phone"]["adb_connect"] = f"adb connect {devs['phone']['addr']}:{phone.ADB_PORT}"
+        if "adb_key" in devs["phone"]:
+            devs["phone"]["adb_env"] = f"ADB_VENDOR_KEYS={devs['phone']['adb_key']}"
     state["running"] = all(d.get("up") for d in devs.values()) and len(devs) == len(CONTAINERS) + 1
     return state
 

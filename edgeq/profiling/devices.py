@@ -24,7 +24,7 @@ REQUIRED = {"name": str, "class": str, "cores": int, "isa": list, "ram_bytes": i
             "transport": str, "uri": str, "energy": str, "agent": str}
 OPTIONAL = {"soc": str, "cpus": list, "accelerators": list, "python": str, "ssh_config": str,
             "tmp_base": str, "emulated": bool, "psram_bytes": int, "os": str, "energy_options": dict,
-            "energy_port": str, "notes": str}
+            "energy_port": str, "notes": str, "adb_key": str}
 
 #: folder of the profiles shipped in the repository
 PROFILE_DIR = devices_dir() / "profiles"

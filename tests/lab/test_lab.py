@@ -87,7 +87,10 @@ def lab(tmp_path_factory):
         assert r.returncode == 0, r.stderr + r.stdout
         st = _edgeq(env, "lab", "status", "--json", timeout=60)
         assert st.returncode == 0, st.stderr
-        yield {"env": env, "dir": d, "status": json.loads(st.stdout), "start_out": r.stdout}
+        status = json.loads(st.stdout)
+        # the phone trusts only the lab's key (this HOME had no adb key at start): adb's server must offer it
+        env["ADB_VENDOR_KEYS"] = status["devices"]["phone"]["adb_key"]
+        yield {"env": env, "dir": d, "status": status, "start_out": r.stdout}
     finally:
         _edgeq(env, "lab", "stop", timeout=300)
         subprocess.run(["adb", "-P", str(adb_port), "kill-server"], env=env, capture_output=True, timeout=30)

@@ -133,14 +133,13 @@ def ssh_client_config(d: Path, key: str = "user_key", known: str = "known_hosts"
 
 
 class Adbd:
-    """edgeq's adb daemon (``python -m edgeq.lab.adbd``) on a free port of 127.0.0.1."""
+    """edgeq's adb daemon (``python -m edgeq.lab.adbd``) on a free port of 127.0.0.1, trusting ``auth_keys``."""
 
-    def __init__(self, tmpdir: Path, auth_keys: Path | None = None):
+    def __init__(self, tmpdir: Path, auth_keys: Path, *extra: str):
         self.tmpdir = tmpdir
         tmpdir.mkdir(parents=True, exist_ok=True)
-        args = [sys.executable, "-m", "edgeq.lab.adbd", "--port", "0", "--tmpdir", str(tmpdir)]
-        if auth_keys:
-            args += ["--auth-keys", str(auth_keys)]
+        args = [sys.executable, "-m", "edgeq.lab.adbd", "--port", "0", "--tmpdir", str(tmpdir),
+                "--auth-keys", str(auth_keys), *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         assert line.startswith("adbd listening on"), line
@@ -201,3 +200,95 @@ def tap_python(tmp: Path, mode: str) -> tuple[Path, Path]:
     script.write_text(TAP_PYTHON.format(real=sys.executable, flag=str(flag), mode=mode))
     script.chmod(0o755)
     return script, flag
+
+
+def _der(buf: bytes, i: int) -> tuple[int, int, int]:
+    """(tag, start of content, end of content) of the DER element at ``i``."""
+    tag, n = buf[i], buf[i + 1]
+    i += 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(buf[i:i + k], "big")
+        i += k
+    return tag, i, i + n
+
+
+def adb_private_key(path: Path) -> tuple[int, int]:
+    """(n, d) of the PKCS#8 RSA key ``adb keygen`` writes: the test's own signer, independent of adbd."""
+    import base64
+    der = base64.b64decode("".join(ln for ln in path.read_text().splitlines() if "-----" not in ln))
+    _, i, _ = _der(der, 0)                  # PrivateKeyInfo SEQUENCE
+    for _ in range(2):                      # version, AlgorithmIdentifier
+        i = _der(der, i)[2]
+    _, i, _ = _der(der, i)                  # OCTET STRING holding RSAPrivateKey
+    _, i, _ = _der(der, i)                  # RSAPrivateKey SEQUENCE
+    ints = []
+    for _ in range(4):                      # version, n, e, d
+        _, s, e = _der(der, i)
+        ints.append(int.from_bytes(der[s:e], "big"))
+        i = e
+    return ints[1], ints[3]
+
+
+class RawAdb:
+    """A raw-socket adb host: speaks the transport itself, to send what the real client never would."""
+
+    def __init__(self, port: int, timeout: float = 10):
+        import struct
+        self._hdr = struct.Struct("<6I")
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+    def send(self, cmd: bytes, a0: int, a1: int, data: bytes = b"") -> None:
+        c = int.from_bytes(cmd, "little")
+        self.sock.sendall(self._hdr.pack(c, a0, a1, len(data), sum(data) & 0xFFFFFFFF, c ^ 0xFFFFFFFF) + data)
+
+    def recv(self) -> tuple[bytes, int, int, bytes] | None:
+        """The next message, or None when adbd closed the connection."""
+        head = self._exact(24)
+        if head is None:
+            return None
+        c, a0, a1, n, _, _ = self._hdr.unpack(head)
+        data = self._exact(n) if n else b""
+        return c.to_bytes(4, "little"), a0, a1, data or b""
+
+    def _exact(self, n: int) -> bytes | None:
+        buf = b""
+        while len(buf) < n:
+            try:
+                chunk = self.sock.recv(n - len(buf))
+            except ConnectionResetError:
+                return None
+            if not chunk:
+                return None
+            buf += chunk
+        return buf
+
+    def connect(self, key: tuple[int, int] | None = None) -> tuple[bytes, int, int, bytes] | None:
+        """CNXN, and with ``key`` (n, d) sign adbd's token as adb does (PKCS#1 v1.5 over SHA-1 DigestInfo)."""
+        self.send(b"CNXN", 0x01000001, 256 * 1024, b"host::features=cmd\0")
+        msg = self.recv()
+        if msg is None or msg[0] != b"AUTH" or key is None:
+            return msg
+        n, d = key
+        k = (n.bit_length() + 7) // 8
+        tail = bytes.fromhex("3021300906052b0e03021a05000414") + msg[3]
+        em = b"\x00\x01" + b"\xff" * (k - len(tail) - 3) + b"\x00" + tail
+        self.send(b"AUTH", 2, 0, pow(int.from_bytes(em, "big"), d, n).to_bytes(k, "big"))
+        return self.recv()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def threads_of(pid: int) -> int:
+    for ln in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if ln.startswith("Threads:"):
+            return int(ln.split()[1])
+    raise AssertionError("no Threads line")
+
+
+def rss_kib(pid: int) -> int:
+    for ln in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if ln.startswith("VmRSS:"):
+            return int(ln.split()[1])
+    raise AssertionError("no VmRSS line")

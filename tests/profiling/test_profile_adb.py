@@ -17,22 +17,8 @@ from profiling_helpers import FAST, Adbd, free_port, profile_ok, tap_python
 
 
 @pytest.fixture
-def adb_server(tmp_path, monkeypatch):
-    """A private adb server (own port, own HOME so its RSA key is the test's); killed afterwards."""
-    port = free_port()
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(port))
-    monkeypatch.setenv("HOME", str(home))
-    subprocess.run(["adb", "start-server"], check=True, capture_output=True, timeout=30)
-    yield {"port": port, "home": home}
-    # by explicit port: a test may have removed the variable
-    subprocess.run(["adb", "-P", str(port), "kill-server"], capture_output=True, timeout=30)
-
-
-@pytest.fixture
-def adbd(tmp_path):
-    d = Adbd(tmp_path / "data_local_tmp")
+def adbd(tmp_path, adb_server):
+    d = Adbd(tmp_path / "data_local_tmp", adb_server["pub"])
     yield d
     d.stop()
 
@@ -86,7 +72,7 @@ def test_adbd_auth_accepts_the_known_key_and_refuses_others(adb_server, tmp_path
     good, bad = tmp_path / "good_keys", tmp_path / "bad_keys"
     good.write_text(pub)
     bad.write_text(_pubkey_with_flipped_modulus(pub))
-    d = Adbd(tmp_path / "ok_tmp", auth_keys=good)
+    d = Adbd(tmp_path / "ok_tmp", good)
     try:
         sh = subprocess.run(["adb", "connect", f"127.0.0.1:{d.port}"], capture_output=True, text=True, timeout=30)
         assert "connected to" in sh.stdout
@@ -95,7 +81,7 @@ def test_adbd_auth_accepts_the_known_key_and_refuses_others(adb_server, tmp_path
         assert r.stdout.strip() == "authed"
     finally:
         d.stop()
-    d = Adbd(tmp_path / "no_tmp", auth_keys=bad)
+    d = Adbd(tmp_path / "no_tmp", bad)
     try:
         out = tmp_path / "rep"
         r = CliRunner().invoke(profile, [str(tiny_model), "-d", _uri(d), "-o", str(out), *FAST])

@@ -38,10 +38,11 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
-def read_message(sock: socket.socket) -> tuple[int, int, int, bytes]:
+def read_message(sock: socket.socket, max_payload: int = MAX_PAYLOAD) -> tuple[int, int, int, bytes]:
+    """One message; a payload over ``max_payload`` (what was negotiated) ends the connection."""
     cmd, arg0, arg1, length, _check, magic = _HDR.unpack(_recv_exact(sock, _HDR.size))
     if magic != cmd ^ 0xFFFFFFFF:
         raise ProtocolError(f"bad magic for command {cmd:#x}")
-    if length > 16 * 1024 * 1024:
-        raise ProtocolError(f"payload of {length} bytes is too large")
+    if length > max_payload:
+        raise ProtocolError(f"payload of {length} bytes is over the {max_payload} negotiated")
     return cmd, arg0, arg1, _recv_exact(sock, length) if length else b""

@@ -31,11 +31,16 @@ class AdbLink(ShellLink):
     def open(cls, uri: DeviceUri, dev: Device, timeout: float) -> AdbLink:
         # adb://SERIAL or adb://host:port; adb:// alone is the only attached device
         return cls(uri.netloc + uri.path, uri.options.get("server"), python_of(uri, dev),
-                   uri.options.get("tmp") or dev.extra.get("tmp_base"))
+                   uri.options.get("tmp") or dev.extra.get("tmp_base"), dev.extra.get("adb_key"))
 
     def __init__(self, serial: str, server: str | None = None, python: str | None = None,
-                 tmp_base: str | None = None):
+                 tmp_base: str | None = None, adb_key: str | None = None):
         self.serial = serial
+        # a profile's own key (the lab's phone) reaches an adb server this link starts
+        self.env = None
+        if adb_key:
+            keys = [k for k in (os.environ.get("ADB_VENDOR_KEYS"), os.path.expanduser(adb_key)) if k]
+            self.env = dict(os.environ, ADB_VENDOR_KEYS=os.pathsep.join(keys))
         self.server = server
         self.python = python or "python3"
         if tmp_base:
@@ -50,7 +55,7 @@ class AdbLink(ShellLink):
     def _adb(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
         try:
             return subprocess.run([*self.base, *args], capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL, env=self.env)
         except FileNotFoundError:
             raise DeviceError("the adb client is not installed: apt install adb "
                               "(or Android platform-tools)") from None
