@@ -33,7 +33,7 @@ static void join_names(const eq_op_registry* ops, char* buf, size_t len) {
   buf[0] = 0;
   for (size_t i = 0; i < ops->count; ++i) {
     size_t used = strlen(buf);
-    snprintf(buf + used, len - used, "%s%s", i ? "," : "", ops->ops[i]->name);
+    snprintf(buf + used, len - used, "%s%s", i ? ", " : "", ops->ops[i]->name);
   }
 }
 
@@ -55,9 +55,11 @@ static int parse_op_list(const char* list, const eq_op_registry* ops, uint8_t* e
     size_t i = 0;
     while (i < ops->count && strcasecmp(ops->ops[i]->name, tok) != 0) ++i;
     if (i == ops->count) {
+      /* one line naming the op and what this delegate has: ops it lacks need no listing */
       char names[512];
       join_names(ops, names, sizeof(names));
-      snprintf(err, errlen, "%s: unknown op '%s' in option ops: use names from %s", who, tok, names);
+      snprintf(err, errlen, "%s: unknown op '%s' in option ops: this delegate has %s; leave %s out (the runtime runs "
+               "the ops a delegate lacks)", who, tok, names, tok);
       free(copy);
       return -1;
     }

@@ -371,6 +371,25 @@ def test_bad_option_raises_edgeq_error_in_process():
     assert isinstance(e.value, EdgeqError)
 
 
+def test_op_the_gpu_lacks_is_named_in_one_line():
+    """ops=<an op only the CPU delegate has> fails in one line naming it and the GPU's ops, through
+    edgeq.runtime and as the last line of a stock runtime's error (after its generic first line)."""
+    lacking = sorted(dc.SUPPORTED["cpu"] - dc.SUPPORTED["gpu"])
+    assert lacking, "the GPU has every CPU op: pick another op for this test"
+    op = lacking[0]
+    fn, shapes = om.dense(batch=1, cin=8, cout=4)
+    with pytest.raises(DelegateError) as e:
+        Interpreter(om.convert(fn, shapes), resolver="reference", delegates=["gpu"], delegate_options={"ops": op})
+    msg = str(e.value)
+    assert "\n" not in msg and f"unknown op '{op}' in option ops" in msg
+    has = msg.split("this delegate has ", 1)[1].split(";", 1)[0].split(", ")
+    assert set(has) == dc.SUPPORTED["gpu"] and f"leave {op} out" in msg
+    from ai_edge_litert.interpreter import load_delegate
+    with pytest.raises(ValueError) as e:
+        load_delegate(str(delegate_path("gpu")), {"ops": op})
+    assert str(e.value).strip().splitlines()[-1] == msg.split("failed to load: ", 1)[1]
+
+
 def test_library_exports_only_plugin_symbols():
     lib = delegate_path("gpu")
     out = subprocess.run(["nm", "-D", "--defined-only", str(lib)], capture_output=True, text=True, check=True).stdout
