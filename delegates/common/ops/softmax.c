@@ -14,6 +14,12 @@ const char* eq_check_softmax(TfLiteContext* ctx, const TfLiteNode* node) {
   if (out->params.zero_point != -128 || fabsf(out->params.scale - 1.f / 256) > 0.001f / 256)
     return "output is not scale 1/256, zero point -128";
   if (eq_rank(in) < 1 || eq_numel(in) != eq_numel(out)) return "shape mismatch";
+  /* PreprocessSoftmaxScaling needs beta * scale * 2^26 > 1 (QuantizeMultiplierGreaterThanOne):
+   * below it LiteRT's reference kernel aborts and its shifts would go negative, so there is no
+   * exact result to match; the runtime's own kernel takes such a node. */
+  const TfLiteSoftmaxParams* p = (const TfLiteSoftmaxParams*)node->builtin_data;
+  if ((double)p->beta * (double)in->params.scale * (double)(1LL << (31 - EQ_SOFTMAX_DIFF_INTEGER_BITS)) <= 1.0)
+    return "input scale x beta <= 2^-26: LiteRT's reference kernel aborts on it (no exact result to match)";
   return NULL;
 }
 
