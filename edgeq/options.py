@@ -19,7 +19,8 @@ from .quantize.tf_bridge import IO_TYPES
 
 #: "auto": each of AUTO_METHODS on most calibration samples, the one whose model is closest to float on the rest
 CALIBRATION_METHODS = ("auto", *METHODS)
-ACTIVATION_TYPES = ("int8", "int16")
+#: float: dynamic-range quantization (integer weights, float activations; not fully integer)
+ACTIVATION_TYPES = ("int8", "int16", "float")
 WEIGHT_TYPES = ("int8", "int4", "mixed")
 INT4_ROUNDINGS = ROUNDINGS
 #: ``--io`` choices: the int8 path's I/O types, and int16 for 16x8 models
@@ -35,7 +36,7 @@ class ConvertOptions:
     """
 
     io: str = "int8"  # type of the model's inputs and outputs
-    activations: str = "int8"  # int16: TFLite's 16x8 mode for the whole model
+    activations: str = "int8"  # int16: TFLite's 16x8 mode for the whole model; float: dynamic range
     per_tensor: bool = False  # one weight scale per tensor instead of per output channel
     allow_float: tuple[str, ...] = ()  # op types or layer names that may stay float; "budget": see max_accuracy_drop
     calibration: str = "auto"  # activation range method: a key of METHODS, or auto (the best of AUTO_METHODS)
@@ -69,7 +70,9 @@ class ConvertOptions:
     def resolved(self) -> "ConvertOptions":
         """Check every choice and fill in those that follow from others; raises DataError naming the fix."""
         if self.activations not in ACTIVATION_TYPES:
-            raise DataError(f"--activations {self.activations} is not supported: choose int8 or int16")
+            raise DataError(f"--activations {self.activations} is not supported: choose int8, int16 or float")
+        if self.activations == "float":
+            return self._dynamic_range()
         io = "int16" if self.activations == "int16" and self.io == "int8" else self.io  # 16x8 models take int16 I/O
         if io not in IO_TYPES + ("int16",) or (io == "int16" and self.activations != "int16"):
             raise DataError(f"--io {io} is not supported here: choose one of {', '.join(IO_TYPES)} "
@@ -82,6 +85,21 @@ class ConvertOptions:
         if weights != "int8" and self.activations != "int8":
             raise DataError("int4 weights go with int8 activations in TFLite's kernels: drop --activations int16")
         return replace(self, io=io, weights=weights)
+
+    def _dynamic_range(self) -> "ConvertOptions":
+        """Float activations: float I/O, int8 or int4 weights, nothing that needs integer activations."""
+        if self.io not in ("int8", "float"):
+            raise DataError(f"--io {self.io} does not go with --activations float (float inputs and outputs): "
+                            "drop --io or use --activations int8")
+        weights = "int4" if self.int4_layers and self.weights == "int8" else self.weights
+        clash = [flag for flag, on in (("--weights mixed", weights == "mixed"), ("--per-tensor", self.per_tensor),
+                                       ("--int4-layers", bool(self.int4_layers)),
+                                       ("--max-accuracy-drop", self.max_accuracy_drop is not None),
+                                       ("--min-sqnr", self.min_sqnr_db is not None),
+                                       ("--bias-correction", self.bias_correction)) if on]
+        if clash:
+            raise DataError(f"{', '.join(clash)} needs integer activations: drop it or use --activations int8")
+        return replace(self, io="float", weights=weights)
 
     def recipe(self) -> dict[str, Any]:
         """The JSON form the manifest stores and :meth:`from_recipe` reads back."""

@@ -107,7 +107,10 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
     lines.append("weight bytes by type: " + ", ".join(f"{k} {human_bytes(v)}" for k, v in sorted(wb.items())))
     lines += _io_lines("inputs", model["inputs"]) + _io_lines("outputs", model["outputs"])
     counts = ", ".join(f"{k} x{v}" for k, v in model["op_counts"].items())
-    status = "all integer" if model["fully_integer"] else f"{len(model['non_integer_ops'])} kept float (--allow-float)"
+    if report.get("dynamic_range") is not None:
+        status = "NOT fully integer: dynamic range, activations float at run time, excluded from the integer check"
+    else:
+        status = "all integer" if model["fully_integer"] else f"{len(model['non_integer_ops'])} kept float (--allow-float)"
     lines.append(f"ops: {len(model['ops'])} ({status}): {counts}")
     lines += _op_lines(model["ops"], op_limit)
     if report.get("evaluation"):

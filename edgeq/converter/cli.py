@@ -32,9 +32,10 @@ _IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
 
 @click.command("convert")
 @click.argument("model", type=click.Path())
-@click.option("-d", "--data", "data", required=True, metavar="CALIB",
+@click.option("-d", "--data", "data", metavar="CALIB",
               help="Calibration data: a folder of images (or of class sub-folders), a .npy/.npz file, "
-                   "or module:function yielding samples. 100-500 representative samples is typical.")
+                   "or module:function yielding samples. 100-500 representative samples is typical. "
+                   "Required except with --activations float.")
 @click.option("-o", "--output", required=True, type=click.Path(), metavar="OUT.tflite",
               help="Where to write the integer model (written atomically: a failed run leaves no file).")
 @click.option("--eval-data", metavar="EVAL", help="Held-out data to measure agreement with the float model "
@@ -45,7 +46,8 @@ _IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
                    "int16 goes with --activations int16.")
 @click.option("--activations", type=click.Choice(ACTIVATION_TYPES), default=_DEFAULTS.activations, show_default=True,
               help="int16 activations with int8 weights (TFLite's 16x8 mode) where int8 costs too much "
-                   "accuracy; slower on most runtimes.")
+                   "accuracy; slower on most runtimes. float: dynamic range (int8/int4 weights, float activations "
+                   "and I/O at run time; NOT fully integer, no calibration needed).")
 @click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per channel "
               "(for NPUs that need it; usually costs accuracy).")
 @click.option("--allow-float", "allow_float", multiple=True, metavar="OPS",
@@ -87,7 +89,7 @@ _IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
 @click.option("--report", "report_path", type=click.Path(), help="Also write the JSON report to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def convert(ctx: click.Context, model: str, data: str, output: str, eval_data: str | None, labels: str | None,
+def convert(ctx: click.Context, model: str, data: str | None, output: str, eval_data: str | None, labels: str | None,
             recipe: str | None, report_path: str | None, as_json: bool, **flags) -> None:
     """Convert MODEL (.keras, .h5, SavedModel folder, or float .tflite) to a fully-integer TFLite model.
 

@@ -27,7 +27,7 @@ class ConvertJob:
     """The float model, the data and the (resolved) options of one conversion."""
 
     src: FloatModel
-    calib: Samples
+    calib: Samples  # empty with --activations float and no data
     ev: Samples | None  # evaluation data, when given
     options: ConvertOptions
     show_progress: bool = False
@@ -63,7 +63,7 @@ class Candidate:
         return replace(self, model=model, info=info, evaluation=evaluation, **changes)
 
 
-def open_job(model: Any, data: str | os.PathLike | Samples, eval_data: str | os.PathLike | Samples | None,
+def open_job(model: Any, data: str | os.PathLike | Samples | None, eval_data: str | os.PathLike | Samples | None,
              labels: str | os.PathLike | None, options: ConvertOptions, show_progress: bool) -> ConvertJob:
     """Read the model source and the data; image options the model itself suggests fill in unset ones."""
     src = _source(model)
@@ -71,8 +71,11 @@ def open_job(model: Any, data: str | os.PathLike | Samples, eval_data: str | os.
     if image.normalize is None and src.image_hint.get("normalize"):
         image = replace(image, normalize=src.image_hint["normalize"])
         options = options.replace(image=image)
-    calib = _in_model_order(data, src) if isinstance(data, Samples) else load_samples(
-        data, src.inputs, image=image, max_samples=options.max_samples, role="calibration")
+    if data is None:  # dynamic range needs no calibration
+        calib = Samples([], None, "none", {"format": "none"})
+    else:
+        calib = _in_model_order(data, src) if isinstance(data, Samples) else load_samples(
+            data, src.inputs, image=image, max_samples=options.max_samples, role="calibration")
     ev = None
     if eval_data is not None:
         ev = _in_model_order(eval_data, src) if isinstance(eval_data, Samples) else load_samples(

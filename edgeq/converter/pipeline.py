@@ -21,7 +21,7 @@ from ..datasets import Samples
 from ..errors import DataError, NotIntegerError
 from ..analysis.evaluate import add_verdicts
 from ..options import ConvertOptions
-from ..quantize.stage import quantize_stage
+from ..quantize.stage import dynamic_range_stage, quantize_stage
 from . import manifest
 from .budget import meet_budget
 from .job import Candidate, ConvertJob, open_job
@@ -46,7 +46,7 @@ class ConversionResult:
         return write_bytes_atomic(dest, self.model)
 
 
-def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | os.PathLike | Samples | None = None,
+def convert(model: Any, data: str | os.PathLike | Samples | None, *, eval_data: str | os.PathLike | Samples | None = None,
             labels: str | os.PathLike | None = None, options: ConvertOptions | None = None,
             show_progress: bool = False, **option_values: Any) -> ConversionResult:
     """Convert ``model`` (path, Keras model) to a fully-integer TFLite model.
@@ -63,7 +63,9 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
     for the most sensitive layers until the drop is within budget. ``weights="int4"`` stores
     FULLY_CONNECTED/CONV_2D/DEPTHWISE_CONV_2D weights as packed int4 (``int4_layers`` limits
     which; ``int4_rounding`` ``gptq`` or ``nearest``), ``weights="mixed"`` chooses int4 or int8
-    per layer for the smallest model within ``max_accuracy_drop`` (default 1 point). Raises
+    per layer for the smallest model within ``max_accuracy_drop`` (default 1 point).
+    ``activations="float"`` is dynamic-range quantization (int8 or int4 weights, float
+    activations; ``data`` may be None): not fully integer, and reported as such. Raises
     :class:`~edgeq.errors.NotIntegerError` when an op would stay float and is not allowed.
     """
     t0 = time.perf_counter()
@@ -73,11 +75,19 @@ def convert(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | o
         raise DataError(f"{flag} needs --eval-data to measure against float: add it")
     if opts.weights == "mixed" and eval_data is None:
         raise DataError("--weights mixed needs --eval-data to measure each layer's cost: add it")
+    if data is None and opts.activations != "float":
+        raise DataError("--data is needed to calibrate integer activations: give calibration samples "
+                        "(only --activations float converts without them)")
     job = open_job(model, data, eval_data, labels, opts, show_progress)
-    cand = _quantized(job)
+    if opts.activations == "float":
+        quant = dynamic_range_stage(job.src.tflite, opts)
+        info = job.summarize(quant.model, quant.io)
+        cand = Candidate(quant.model, quant, info, job.evaluate(quant.model, [o["name"] for o in info["outputs"]]))
+    else:
+        cand = _quantized(job)
     if opts.max_accuracy_drop is not None or opts.min_sqnr_db is not None:
         cand = meet_budget(job, cand)
-    if opts.weights != "int8":
+    if opts.weights != "int8" and opts.activations != "float":  # float activations took int4 weights already
         cand = _int4_weights(job, cand)
     report = conversion_report(job, cand)
     if cand.evaluation is not None:

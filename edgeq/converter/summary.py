@@ -24,13 +24,13 @@ def conversion_report(job: ConvertJob, cand: Candidate) -> dict[str, Any]:
         "bias_correction": quant.bias_corrected,
         "io": quant.io,
         "activations": quant.activations,
-        "weights": ("per-tensor " if opts.per_tensor else "per-channel ") + (
-            "int8" if opts.weights == "int8" else f"int4/int8 ({opts.weights}, {opts.int4_rounding} rounding)"),
+        "weights": _weights_label(opts, quant.dynamic_range),
         "int4": cand.int4,
         "sizes": {"source_bytes": src.source_bytes, "float_tflite_bytes": len(src.tflite),
                   "quant_bytes": len(cand.model), "compression": round(len(src.tflite) / len(cand.model), 3)},
         "model": cand.info,
-        "allowed_float": [o for o in cand.info["non_integer_ops"]],
+        "allowed_float": [] if quant.dynamic_range else [o for o in cand.info["non_integer_ops"]],
+        "dynamic_range": quant.dynamic_range,
         "evaluation": cand.evaluation,
         "budget": cand.budget,
     }
@@ -42,6 +42,14 @@ def conversion_report(job: ConvertJob, cand: Candidate) -> dict[str, Any]:
     if cand.evaluation is not None:
         cand.evaluation["data"] = str(job.ev.source)
     return report
+
+
+def _weights_label(opts: ConvertOptions, dynamic_range: dict | None) -> str:
+    if dynamic_range is not None:
+        return ("per-channel " + opts.weights + (" (FULLY_CONNECTED; convolutions int8)" if opts.weights == "int4" else "")
+                + f" on {dynamic_range['quantized_weights']} layers, activations float (dynamic range)")
+    return ("per-tensor " if opts.per_tensor else "per-channel ") + (
+        "int8" if opts.weights == "int8" else f"int4/int8 ({opts.weights}, {opts.int4_rounding} rounding)")
 
 
 def _converter_versions() -> dict:
@@ -61,6 +69,8 @@ def _converter_versions() -> dict:
 
 def next_rung(options: ConvertOptions, cand: Candidate) -> str:
     """What to try when an output of ``cand`` is poor, given how it was made."""
+    if cand.quant.activations == "float":
+        return "fewer layers with integer weights is not offered; --activations int16 (fully integer) may hold better"
     if cand.budget is None:
         if cand.quant.activations == "int8":
             return ("--min-sqnr DB or --max-accuracy-drop POINTS (edgeq then tries int16 islands where layers lose "

@@ -50,6 +50,7 @@ class QuantizeResult:
     calibrated: Calibrated
     io: str  # the I/O type the model has (16x8 models take int16 for an int8/uint8 request)
     bias_corrected: int | None = None  # layers bias correction changed; None when it was not asked for
+    dynamic_range: dict | None = None  # --activations float: which weights became integer (DynamicRangeReport)
 
     @property
     def activations(self) -> str:
@@ -127,6 +128,16 @@ def quantize_stage(float_model: bytes | Calibrated, calib: CalibrationData, opti
 
         model, corrected = correct_bias(cal.float_model, model, calib)
     return QuantizeResult(model, cal, options.io, corrected)
+
+
+def dynamic_range_stage(float_model: bytes, options: ConvertOptions) -> QuantizeResult:
+    """``--activations float``: the float-graph changes, then integer weights; no calibration."""
+    from .dynamic_range import quantize_weights
+
+    improved, done = improve_float_model(float_model, options)
+    model, rep = quantize_weights(improved, options.weights)
+    cal = Calibrated(improved, done, None, "none (activations float)", None, options)
+    return QuantizeResult(model, cal, "float", dynamic_range=rep.as_dict())
 
 
 #: the methods calibration "auto" chooses between, in order of preference on a tie
