@@ -124,11 +124,12 @@ def start_sshd(d: Path) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
-def ssh_client_config(d: Path, key: str = "user_key", known: str = "known_hosts") -> Path:
-    """An ssh client config using key ``d/key`` and trusting only ``d/known`` (strict host-key checking)."""
-    cfg = d / f"ssh_config_{key}_{known}"
+def ssh_client_config(d: Path, key: str = "user_key", known: str = "known_hosts", strict: str | None = None) -> Path:
+    """An ssh client config using key ``d/key`` and known_hosts ``d/known``. It leaves StrictHostKeyChecking to
+    edgeq unless ``strict`` sets it (as a user's config might: edgeq's own setting must win)."""
+    cfg = d / f"ssh_config_{key}_{known}_{strict}"
     cfg.write_text(f"Host *\n  IdentityFile {d}/{key}\n  IdentitiesOnly yes\n  UserKnownHostsFile {d}/{known}\n"
-                   "  StrictHostKeyChecking yes\n  GlobalKnownHostsFile /dev/null\n")
+                   + (f"  StrictHostKeyChecking {strict}\n" if strict else "") + "  GlobalKnownHostsFile /dev/null\n")
     return cfg
 
 

@@ -10,6 +10,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -29,8 +31,8 @@ def sshd(tmp_path_factory):
     proc.wait(timeout=10)
 
 
-def _client_config(sshd, key="user_key", known="known_hosts"):
-    return ssh_client_config(sshd["dir"], key, known)
+def _client_config(sshd, key="user_key", known="known_hosts", strict=None):
+    return ssh_client_config(sshd["dir"], key, known, strict)
 
 
 def _uri(sshd, python=sys.executable, port=None):
@@ -80,15 +82,21 @@ def test_corrupted_push_is_refused_by_the_agent(sshd, tiny_model, tmp_path):
     assert not wd.exists()  # it still removed its working dir
 
 
-@pytest.mark.parametrize("case", ["auth", "hostkey", "unreachable"])
+@pytest.mark.parametrize("case", ["auth", "hostkey", "unknown-hostkey", "unknown-hostkey-accept-new",
+                                  "unknown-hostkey-no", "unreachable"])
 def test_ssh_failures_are_one_line_errors(sshd, tiny_model, tmp_path, monkeypatch, case):
     if case == "auth":
         cfg, port, want = _client_config(sshd, key="stranger_key"), None, "authentication refused"
-    elif case == "hostkey":
+    elif case == "hostkey":  # a changed key
         wrong = sshd["dir"] / "wrong_known_hosts"
         other = (sshd["dir"] / "stranger_key.pub").read_text().split()
         wrong.write_text(f"[127.0.0.1]:{sshd['port']} {other[0]} {other[1]}\n")
         cfg, port, want = _client_config(sshd, known="wrong_known_hosts"), None, "host key not trusted"
+    elif case.startswith("unknown-hostkey"):  # a key never seen: refused whatever the user's config says
+        empty = sshd["dir"] / f"empty_known_hosts_{case}"
+        empty.write_text("")
+        strict = {"unknown-hostkey": None, "unknown-hostkey-accept-new": "accept-new", "unknown-hostkey-no": "no"}
+        cfg, port, want = _client_config(sshd, known=empty.name, strict=strict[case]), None, "host key not trusted"
     else:
         cfg, port, want = _client_config(sshd), free_port(), "connection refused"
     monkeypatch.setenv("EDGEQ_SSH_OPTS", f"-F {cfg}")
@@ -99,6 +107,84 @@ def test_ssh_failures_are_one_line_errors(sshd, tiny_model, tmp_path, monkeypatc
     assert len(lines) == 1 and want in lines[0], r.output
     dev = json.loads((out / "profile.json").read_text())["devices"][0]
     assert dev["status"] == "failed" and want in dev["error"]
+    if case.startswith("unknown-hostkey"):
+        assert empty.read_text() == ""  # the unknown key was not learned either
+
+
+@pytest.mark.parametrize("uri, want", [
+    ("ssh://host:notaport", "port that is not a number"),
+    ("ssh://host:0", "not 1..65535"),
+    ("ssh://host:99999", "not a number"),
+    ("ssh://-oProxyCommand=touch@127.0.0.1", "is not a login name"),
+    ("ssh://root:secret@127.0.0.1", "no password"),
+    ("ssh://me@-oProxyCommand=x", "is not a host name"),
+    ("ssh://a%20b@127.0.0.1", "is not a login name"),
+    ("ssh://me@127.0.0.1/some/path", "has a path"),
+])
+def test_bad_ssh_uris_are_one_line_errors_before_ssh_runs(tiny_model, tmp_path, monkeypatch, uri, want):
+    witness = tmp_path / "ran"
+    monkeypatch.setenv("PATH", f"{_fake_ssh(tmp_path, witness)}:{os.environ['PATH']}")
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", uri, "-o", str(out), *FAST])
+    assert r.exit_code == 2 and r.exception is None or isinstance(r.exception, SystemExit), r.output
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("edgeq: error:") and want in lines[0], r.output
+    assert not witness.exists() and not out.exists()
+
+
+def _fake_ssh(tmp_path, witness):
+    """An 'ssh' first on PATH that only records being run: a refused URI must never reach ssh."""
+    d = tmp_path / "bin"
+    d.mkdir()
+    (d / "ssh").write_text(f"#!/bin/sh\ntouch {witness}\nexit 255\n")
+    (d / "ssh").chmod(0o755)
+    return d
+
+
+def _masters(root) -> list[str]:
+    """ssh processes whose control path lies under ``root`` (edgeq's ControlMaster for this test)."""
+    found = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                cmd = open(f"/proc/{p}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if cmd.startswith("ssh") and str(root) in cmd:
+                found.append(cmd)
+    return found
+
+
+def test_control_master_is_short_lived_and_closed_after_the_run(sshd, tiny_model, tmp_path, monkeypatch):
+    from edgeq.profiling.links.ssh import CONTROL_PERSIST_S
+    assert CONTROL_PERSIST_S <= 15
+    import tempfile
+    ctl = Path(tempfile.mkdtemp(prefix="eqt", dir="/tmp"))  # short: a socket path has 108 bytes
+    monkeypatch.setattr(tempfile, "tempdir", str(ctl))  # edgeq's control socket dir lands here
+    monkeypatch.setenv("EDGEQ_SSH_OPTS", f"-F {_client_config(sshd)}")
+    seen = []
+    from edgeq.profiling.links import ssh as ssh_mod
+    real_close = ssh_mod.SshLink.close
+
+    def close(self):
+        seen.extend(_masters(ctl))  # the master ran during the run
+        real_close(self)
+    monkeypatch.setattr(ssh_mod.SshLink, "close", close)
+    profile_ok(tiny_model, _uri(sshd), tmp_path / "rep", "--delegate", "none", "--no-memory")
+    assert seen, "no ControlMaster was used"
+    assert _masters(ctl) == [] and os.listdir(ctl) == []
+    # a link never closed (a killed run): its master still ends on its own soon after the last command
+    from edgeq.profiling.links.ssh import SshLink, _open_links
+    import getpass
+    link = SshLink(getpass.getuser(), "127.0.0.1", sshd["port"], ssh_config=str(_client_config(sshd)))
+    _open_links.discard(link)
+    assert link.run("echo hi")[1].strip() == "hi"
+    assert _masters(ctl)
+    t0 = time.monotonic()
+    while _masters(ctl) and time.monotonic() - t0 < CONTROL_PERSIST_S + 10:
+        time.sleep(0.5)
+    assert not _masters(ctl), f"the master outlived ControlPersist={CONTROL_PERSIST_S} s"
+    shutil.rmtree(ctl)
 
 
 def test_agent_crash_mid_run_keeps_partial_results(sshd, tiny_model, tmp_path, monkeypatch):

@@ -1,16 +1,21 @@
 """ssh devices through the OpenSSH ssh client, so the user's keys, ~/.ssh/config and agent apply.
 
-Host-key checking stays on (the user's known_hosts decides); BatchMode stops password
-prompts from hanging a run. Extra client options come from ``$EDGEQ_SSH_OPTS`` or the
-profile's ``ssh_config`` (passed as ``-F``).
+Host keys are checked strictly: ``StrictHostKeyChecking=yes`` on the command line (which wins over any
+config file), so only a key already in the user's known_hosts is trusted, never one first seen now.
+BatchMode stops password prompts from hanging a run. Extra client options come from
+``$EDGEQ_SSH_OPTS`` or the profile's ``ssh_config`` (passed as ``-F``). The URI's user, host and port
+are checked before they reach ssh's command line, so none can pass for an option.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
 from typing import TYPE_CHECKING
 
 from ..errors import DeviceError, ProfileError
@@ -19,6 +24,25 @@ from .shell import ShellLink, python_of
 
 if TYPE_CHECKING:
     from ..devices import Device
+
+_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+_HOST = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252})|[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?")
+#: seconds the shared connection outlives its last command (close() ends it at once)
+CONTROL_PERSIST_S = 10
+
+_open_links: set["SshLink"] = set()
+_open_lock = threading.Lock()
+
+
+def close_all() -> None:
+    """End every shared ssh connection still open (on exit, and when a run is interrupted)."""
+    with _open_lock:
+        links = list(_open_links)
+    for link in links:
+        link.close()
+
+
+atexit.register(close_all)
 
 
 class SshLink(ShellLink):
@@ -29,6 +53,17 @@ class SshLink(ShellLink):
     def check_uri(cls, uri: DeviceUri) -> None:
         if not uri.host:
             raise ProfileError(f"device '{uri.text}' has no host: write ssh://user@host[:port]")
+        userinfo = uri.netloc.rpartition("@")[0] if "@" in uri.netloc else None
+        if userinfo is not None and (":" in userinfo or not _USER.fullmatch(userinfo)):
+            raise ProfileError(f"device '{uri.text}': user '{userinfo}' is not a login name (letters, digits, "
+                               "'.', '_', '-', not first; no password): write ssh://user@host[:port]")
+        if not _HOST.fullmatch(uri.host):
+            raise ProfileError(f"device '{uri.text}': host '{uri.host}' is not a host name or address: "
+                               "write ssh://user@host[:port]")
+        if uri.port is not None and not 1 <= uri.port <= 65535:
+            raise ProfileError(f"device '{uri.text}': port {uri.port} is not 1..65535: write ssh://user@host:PORT")
+        if uri.path not in ("", "/"):
+            raise ProfileError(f"device '{uri.text}' has a path ('{uri.path}'): write ssh://user@host[:port]")
 
     @classmethod
     def open(cls, uri: DeviceUri, dev: Device, timeout: float) -> SshLink:
@@ -39,7 +74,7 @@ class SshLink(ShellLink):
         self.user, self.host, self.port = user, host, port
         self.python = python or "python3"
         self.uri = f"ssh://{user + '@' if user else ''}{host}{':' + str(port) if port else ''}"
-        opts = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={connect_timeout}",
+        opts = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", f"ConnectTimeout={connect_timeout}",
                 "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]
         if ssh_config:
             opts += ["-F", os.path.expanduser(ssh_config)]
@@ -47,8 +82,14 @@ class SshLink(ShellLink):
         # one authenticated connection carries every command of a run (a handshake costs ~0.5 s
         # on a Pi); the control socket lives in a private dir and is closed in close()
         self._ctl_dir = tempfile.mkdtemp(prefix="edgeq-ssh-")
-        opts += ["-o", "ControlMaster=auto", "-o", f"ControlPath={self._ctl_dir}/%C", "-o", "ControlPersist=120"]
+        if len(self._ctl_dir) > 100:  # a unix socket path has 108 bytes; a long $TMPDIR would not fit
+            os.rmdir(self._ctl_dir)
+            self._ctl_dir = tempfile.mkdtemp(prefix="edgeq-ssh-", dir="/tmp")
+        opts += ["-o", "ControlMaster=auto", "-o", f"ControlPath={self._ctl_dir}/m",
+                 "-o", f"ControlPersist={CONTROL_PERSIST_S}"]
         self.opts = opts
+        with _open_lock:
+            _open_links.add(self)
 
     @property
     def target(self) -> str:
@@ -56,7 +97,8 @@ class SshLink(ShellLink):
 
     def argv(self, command: str) -> list[str]:
         port = ["-p", str(self.port)] if self.port else []
-        return ["ssh", *self.opts, *port, self.target, "--", command]
+        # '--' before the target: nothing after it is read as an option
+        return ["ssh", *self.opts, *port, "--", self.target, command]
 
     def push(self, local: str, remote: str, timeout: float = 300) -> None:
         # 'cat >' over ssh needs only a POSIX shell on the device: no sftp subsystem
@@ -73,12 +115,17 @@ class SshLink(ShellLink):
             raise DeviceError(f"{self.uri}: {why}")
 
     def close(self) -> None:
+        with _open_lock:
+            if self not in _open_links:
+                return
+            _open_links.discard(self)
         port = ["-p", str(self.port)] if self.port else []
-        try:
-            subprocess.run(["ssh", *self.opts, *port, "-O", "exit", self.target], capture_output=True,
-                           timeout=10, stdin=subprocess.DEVNULL)
-        except (subprocess.TimeoutExpired, OSError):
-            pass
+        if os.listdir(self._ctl_dir):  # a master was started
+            try:
+                subprocess.run(["ssh", *self.opts, *port, "-O", "exit", "--", self.target], capture_output=True,
+                               timeout=10, stdin=subprocess.DEVNULL)
+            except (subprocess.TimeoutExpired, OSError):
+                pass
         shutil.rmtree(self._ctl_dir, ignore_errors=True)
 
     def explain(self, rc: int, stderr: str) -> str | None:
