@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import EdgeqError
+from ..resources import delegates_dir
 
-_HERE = Path(__file__).resolve().parent
 
 #: source files of each kernel, relative to delegates/kernels (their headers follow from #include lines)
 SOURCES: dict[str, tuple[str, ...]] = {
@@ -41,10 +41,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
 
 def kernels_dir() -> Path:
     """``delegates/kernels``: the checkout's, or the copy inside an installed wheel."""
-    for cand in (_HERE.parent.parent / "delegates" / "kernels", _HERE.parent / "delegates" / "kernels"):
-        if (cand / "base" / "requant.h").is_file():
-            return cand
-    raise EdgeqError("edgeq's kernel sources (delegates/kernels) are missing: reinstall edgeq with 'pip install .'")
+    return delegates_dir() / "kernels"
 
 
 _INCLUDE = re.compile(r'^(\s*#\s*include\s+)"([^"]+)"', re.M)

@@ -108,7 +108,7 @@ def start(log: Log = lambda s: None) -> dict:
     rootfs.ensure_binfmt()
     cached = rootfs.cached_rootfs(cache) is not None
     lower = rootfs.ensure_rootfs(cache, log)
-    delegate = pi.build_delegate(cache, log)
+    delegate = pi.delegate(cache, log)
     run = lab / "run"
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir()

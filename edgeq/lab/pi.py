@@ -12,28 +12,49 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import EdgeqError
+from ..resources import delegates_dir
+from ..runtime import _native_dirs
 from . import container
 from .netns import NetNs
 
-REPO = Path(__file__).resolve().parents[2]
-TOOLCHAIN = REPO / "delegates" / "cmake" / "aarch64-linux-gnu.cmake"
+#: the toolchain file inside the delegates' CMake project (edgeq.resources.delegates_dir)
+TOOLCHAIN = Path("cmake") / "aarch64-linux-gnu.cmake"
 #: where the chroot finds edgeq's delegates (edgeq.runtime reads $EDGEQ_DELEGATE_DIR first)
 DEVICE_DELEGATE_DIR = "/opt/edgeq/native"
 #: environment of every emulated process: the newest CPU model qemu has (SDOT, SMMLA, SVE …)
 DEVICE_ENV = {"QEMU_CPU": "max", "EDGEQ_DELEGATE_DIR": DEVICE_DELEGATE_DIR}
 
 
+def prebuilt_delegate() -> Path | None:
+    """The aarch64 ``libedgeq_cpu.so`` a wheel carries (built with it where the cross compiler was), if any."""
+    for d in _native_dirs():
+        cand = d / "aarch64" / "libedgeq_cpu.so"
+        if cand.is_file():
+            return cand
+    return None
+
+
+def delegate(cache: Path, log: Callable[[str], None] = lambda s: None) -> Path:
+    """The CPU delegate for the Pi: the wheel's prebuilt one, else cross-built from edgeq's delegate sources."""
+    lib = prebuilt_delegate()
+    if lib is not None:
+        log(f"lab: installing the aarch64 CPU delegate that came with edgeq ({lib})")
+        return lib
+    return build_delegate(cache, log)
+
+
 def build_delegate(cache: Path, log: Callable[[str], None] = lambda s: None) -> Path:
-    """Cross-build ``libedgeq_cpu.so`` for aarch64 from this checkout (incremental, in the cache)."""
-    if not TOOLCHAIN.is_file():
-        raise EdgeqError(f"the aarch64 toolchain file {TOOLCHAIN} is missing: run the lab from an edgeq checkout")
-    # one build folder per checkout: CMake refuses a build folder made from another source tree
-    tag = hashlib.sha256(str(REPO.resolve()).encode()).hexdigest()[:12]
+    """Cross-build ``libedgeq_cpu.so`` for aarch64 from edgeq's delegate sources (incremental, in the cache):
+    the checkout's ``delegates/``, or the copy an installed wheel carries."""
+    src = delegates_dir()
+    toolchain = src / TOOLCHAIN
+    # one build folder per source tree: CMake refuses a build folder made from another source tree
+    tag = hashlib.sha256(str(src.resolve()).encode()).hexdigest()[:12]
     build = cache / f"delegate-aarch64-{tag}"
     log_file = cache / "delegate-build.log"
     log("lab: cross-building the edgeq CPU delegate for aarch64")
-    steps = [["cmake", "-S", str(REPO / "delegates"), "-B", str(build), f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}",
-              "-DCMAKE_BUILD_TYPE=Release"],
+    steps = [["cmake", "-S", str(src), "-B", str(build), f"-DCMAKE_TOOLCHAIN_FILE={toolchain}",
+              "-DCMAKE_BUILD_TYPE=Release", "-DEDGEQ_BUILD_GPU=OFF"],
              ["cmake", "--build", str(build), "--target", "edgeq_cpu", "-j2"]]
     with open(log_file, "w") as out:
         for argv in steps:

@@ -1,0 +1,145 @@
+"""An installed edgeq works as well as a checkout: build the wheel, install it into a fresh virtual
+environment outside the checkout, and use it from another folder (convert, compile, both delegates).
+
+The wheel is installed with ``--no-deps``; its dependencies (TensorFlow, LiteRT, ...) come from the
+environment running the tests, through a ``.pth`` file, so the test installs nothing from an index.
+Only the venv's own site-packages holds ``edgeq``, and every test checks it is that copy that ran.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import site
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Installed:
+    def __init__(self, root: Path, wheel: Path):
+        self.root, self.wheel = root, wheel
+        self.venv = root / "venv"
+        self.python = self.venv / "bin" / "python"
+        self.edgeq = self.venv / "bin" / "edgeq"
+        self.work = root / "work"  # "another folder": neither the checkout nor the venv
+        self.work.mkdir(exist_ok=True)
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("PYTHONPATH", "EDGEQ_DELEGATE_DIR", "VIRTUAL_ENV", "PYTHONHOME")}
+        self.env.update(TF_CPP_MIN_LOG_LEVEL="3", PYTHONNOUSERSITE="1")
+
+    def run(self, argv: list[str], timeout: float = 600, env: dict | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(argv, cwd=self.work, env={**self.env, **(env or {})}, capture_output=True, text=True,
+                              timeout=timeout, input=input)
+
+    def py(self, code: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+        return self.run([str(self.python), "-c", code], timeout=timeout, env=env)
+
+    def site_packages(self) -> Path:
+        r = self.py("import sysconfig; print(sysconfig.get_paths()['purelib'])")
+        return Path(r.stdout.strip())
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Installed:
+    root = tmp_path_factory.mktemp("installed")
+    # a build folder of its own: the checkout's build/ stays the editable install's
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"), str(REPO),
+                        f"--config-settings=build-dir={root / 'build'}"], capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    wheel = next((root / "dist").glob("edgeq-*.whl"))
+    inst = Installed(root, wheel)
+    subprocess.run([sys.executable, "-m", "venv", str(inst.venv)], check=True, timeout=300)
+    r = inst.run([str(inst.python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+                 timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (inst.site_packages() / "_edgeq_test_dependencies.pth").write_text("\n".join(deps) + "\n")
+    return inst
+
+
+@pytest.fixture(scope="module")
+def model(installed: Installed) -> Path:
+    """A small conv net converted by the installed ``edgeq convert``, plus an int8 input."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((8, 8, 3), batch_size=1), keras.layers.Conv2D(8, 3, activation="relu"),
+                            keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5), keras.layers.Softmax()])
+    net.save(installed.work / "tiny.keras")
+    rng = np.random.default_rng(0)
+    np.save(installed.work / "calib.npy", rng.standard_normal((16, 8, 8, 3)).astype(np.float32))
+    np.save(installed.work / "x.npy", rng.integers(-128, 127, size=(1, 8, 8, 3), endpoint=True).astype(np.int8))
+    r = installed.run([str(installed.edgeq), "convert", "tiny.keras", "--data", "calib.npy", "-o", "tiny_int8.tflite"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "all integer" in r.stdout
+    return installed.work / "tiny_int8.tflite"
+
+
+def test_wheel_carries_delegates_sources_and_the_aarch64_delegate(installed):
+    names = set(zipfile.ZipFile(installed.wheel).namelist())
+    for f in ("edgeq/_native/libedgeq_cpu.so", "edgeq/_native/libedgeq_gpu.so",
+              "edgeq/delegates/CMakeLists.txt", "edgeq/delegates/cmake/aarch64-linux-gnu.cmake",
+              "edgeq/delegates/kernels/base/requant.h", "edgeq/devices/agents/python_agent.py"):
+        assert f in names, f
+    # built with the wheel where the cross compiler exists (CI installs it: tests/apt-packages.txt)
+    cross = shutil.which("aarch64-linux-gnu-gcc") is not None
+    assert ("edgeq/_native/aarch64/libedgeq_cpu.so" in names) == cross
+
+
+def test_the_venv_copy_is_what_runs(installed):
+    r = installed.py("import edgeq, edgeq.runtime as r, edgeq.resources as s, edgeq.compile.kernels as k\n"
+                     "print(edgeq.__file__); print(r.delegate_path('cpu')); print(r.delegate_path('gpu'))\n"
+                     "print(s.devices_dir()); print(k.kernels_dir())")
+    assert r.returncode == 0, r.stderr
+    venv = str(installed.venv.resolve())
+    for line in r.stdout.split():
+        assert line.startswith(venv), (line, venv)
+
+
+def test_convert_and_compile_from_another_folder(installed, model):
+    r = installed.run([str(installed.edgeq), "compile", str(model), "--name", "model", "-o", "fw"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (installed.work / "fw" / "model.c").is_file()
+    assert any((installed.work / "fw" / "edgeq_kernels").glob("*.c"))
+
+
+# Run by the venv's python in a process that does not import TensorFlow (LLVM-based OpenCL drivers such as
+# PoCL clash with TensorFlow's LLVM: delegates/gpu/cl_api.c).
+LOAD_BOTH = r'''
+import json, sys
+import numpy as np
+from edgeq.runtime import Interpreter
+x = np.load("x.npy")
+ref = Interpreter("tiny_int8.tflite", resolver="reference").run([x])[0]
+out = {"modules": "tensorflow" in sys.modules}
+for name in ("cpu", "gpu"):
+    rep = f"claimed_{name}.json"
+    it = Interpreter("tiny_int8.tflite", resolver="reference", delegates=[name], delegate_options={"report_path": rep})
+    y = it.run([x])[0]
+    r = json.load(open(rep))
+    out[name] = {"same": bool(np.array_equal(y, ref)), "claimed": len(r["claimed"]), "path": it.describe()["delegates"],
+                 "platform": r.get("platform")}
+print(json.dumps(out))
+'''
+
+
+def test_both_delegates_load_and_match_the_reference_kernels(installed, model):
+    r = installed.py(LOAD_BOTH)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["modules"] is False
+    venv = str(installed.venv.resolve())
+    for name in ("cpu", "gpu"):
+        assert out[name]["same"], name
+        assert out[name]["claimed"] == 4, out[name]  # CONV_2D, MEAN, FULLY_CONNECTED, SOFTMAX
+        assert out[name]["path"][0].startswith(venv)
+    assert "portable" in out["gpu"]["platform"].lower(), out["gpu"]  # PoCL: "Portable Computing Language"
