@@ -209,8 +209,9 @@ static void device_opened(eqg_delegate* d, int rc, const char* err) {
   if (rc == 0) {
     d->dev_state = 1;
     if (d->opts.base.verbose)
-      fprintf(stderr, WHO ": using '%s' on '%s' (program %s in %.1f ms)\n", d->dev.device_name,
-              d->dev.platform_name, d->dev.cache_hit ? "loaded from cache" : "compiled",
+      fprintf(stderr, WHO ": using '%s' (%s, %u compute units) on '%s', chosen by %s (program %s in %.1f ms)\n",
+              d->dev.device_name, d->dev.device_type, d->dev.compute_units, d->dev.platform_name, d->dev.selection,
+              d->dev.cache_hit ? "loaded from cache" : "compiled",
               d->dev.cache_hit ? d->dev.cache_load_ms : d->dev.compile_ms);
   } else {
     d->dev_state = -1;

@@ -42,7 +42,35 @@ static void device_str(eqg_device* d, cl_device_id dev, cl_device_info what, cha
   buf[len - 1] = 0;
 }
 
-static int pick_platform(eqg_device* d, const char* want, char* err, size_t errlen) {
+/* Fills d->platform / d->device (and their names) from one enumerated device. */
+static void take_device(eqg_device* d, cl_platform_id p, cl_device_id dev) {
+  d->platform = p;
+  d->device = dev;
+  platform_str(d, p, CL_PLATFORM_NAME, d->platform_name, sizeof(d->platform_name));
+  device_str(d, dev, CL_DEVICE_NAME, d->device_name, sizeof(d->device_name));
+  device_str(d, dev, CL_DRIVER_VERSION, d->driver_version, sizeof(d->driver_version));
+  device_str(d, dev, CL_DEVICE_VERSION, d->device_version, sizeof(d->device_version));
+  d->cl.GetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong), &d->global_mem, NULL);
+  d->cl.GetDeviceInfo(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong), &d->max_alloc, NULL);
+  d->cl.GetDeviceInfo(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint), &d->compute_units, NULL);
+  d->cl.GetDeviceInfo(dev, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof(cl_uint), &d->clock_mhz, NULL);
+  cl_device_type type = 0;
+  d->cl.GetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof(type), &type, NULL);
+  d->device_type = eqg_type_name(type);
+}
+
+const char* eqg_type_name(unsigned long long type) {
+  return (type & CL_DEVICE_TYPE_GPU) ? "gpu" : (type & CL_DEVICE_TYPE_CPU) ? "cpu"
+         : (type & CL_DEVICE_TYPE_ACCELERATOR) ? "accelerator" : "other";
+}
+
+/* Default preference: GPU, accelerator, other; a CPU device last (and only when asked). */
+static int type_rank(const char* t) {
+  return !strcmp(t, "gpu") ? 0 : !strcmp(t, "accelerator") ? 1 : !strcmp(t, "other") ? 2 : 3;
+}
+
+/* Enumerates every device of every platform into d->seen (the report lists them). */
+static int enumerate(eqg_device* d, cl_platform_id* plat, cl_device_id* devs, char* err, size_t errlen) {
   cl_uint n = 0;
   cl_int rc = d->cl.GetPlatformIDs(0, NULL, &n);
   if (rc != CL_SUCCESS || n == 0) {
@@ -51,78 +79,129 @@ static int pick_platform(eqg_device* d, const char* want, char* err, size_t errl
              rc != CL_SUCCESS ? eqg_cl_error(rc) : "0 platforms");
     return -1;
   }
-  cl_platform_id ids[16];
-  if (n > 16) n = 16;
+  cl_platform_id ids[EQG_MAX_SEEN];
+  if (n > EQG_MAX_SEEN) n = EQG_MAX_SEEN;
   d->cl.GetPlatformIDs(n, ids, NULL);
-  char name[256];
-  if (!want) {
-    d->platform = ids[0];
-  } else if (is_index(want)) {
-    long i = strtol(want, NULL, 10);
-    if (i >= (long)n) {
-      snprintf(err, errlen, "platform=%s is out of range: this machine has %u OpenCL platform(s)", want, n);
-      return EQG_ERR_SELECTION;
-    }
-    d->platform = ids[i];
-  } else {
-    d->platform = NULL;
-    for (cl_uint i = 0; i < n && !d->platform; ++i) {
-      platform_str(d, ids[i], CL_PLATFORM_NAME, name, sizeof(name));
-      if (contains_ci(name, want)) d->platform = ids[i];
-    }
-    if (!d->platform) {
-      snprintf(err, errlen, "no OpenCL platform name contains '%s': run clinfo -l and pass platform=<index or name>",
-               want);
-      return EQG_ERR_SELECTION;
+  d->n_platforms = (int)n;
+  for (cl_uint i = 0; i < n && d->n_seen < EQG_MAX_SEEN; ++i) {
+    cl_uint m = 0;
+    if (d->cl.GetDeviceIDs(ids[i], CL_DEVICE_TYPE_ALL, 0, NULL, &m) != CL_SUCCESS || m == 0) continue;
+    cl_device_id dv[EQG_MAX_SEEN];
+    if (m > EQG_MAX_SEEN) m = EQG_MAX_SEEN;
+    d->cl.GetDeviceIDs(ids[i], CL_DEVICE_TYPE_ALL, m, dv, NULL);
+    for (cl_uint j = 0; j < m && d->n_seen < EQG_MAX_SEEN; ++j) {
+      eqg_seen_device* s = &d->seen[d->n_seen];
+      plat[d->n_seen] = ids[i];
+      devs[d->n_seen] = dv[j];
+      s->platform_index = (int)i;
+      s->device_index = (int)j;
+      platform_str(d, ids[i], CL_PLATFORM_NAME, s->platform, sizeof(s->platform));
+      device_str(d, dv[j], CL_DEVICE_NAME, s->name, sizeof(s->name));
+      cl_device_type type = 0;
+      d->cl.GetDeviceInfo(dv[j], CL_DEVICE_TYPE, sizeof(type), &type, NULL);
+      s->type = eqg_type_name(type);
+      d->cl.GetDeviceInfo(dv[j], CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint), &s->compute_units, NULL);
+      d->n_seen++;
     }
   }
-  platform_str(d, d->platform, CL_PLATFORM_NAME, d->platform_name, sizeof(d->platform_name));
+  if (!d->n_seen) {
+    snprintf(err, errlen, "the OpenCL platform(s) here have no device: check the driver installation");
+    return -1;
+  }
   return 0;
 }
 
-static int pick_device(eqg_device* d, const char* want, char* err, size_t errlen) {
-  cl_uint n = 0;
-  cl_int rc = d->cl.GetDeviceIDs(d->platform, CL_DEVICE_TYPE_ALL, 0, NULL, &n);
-  if (rc != CL_SUCCESS || n == 0) {
-    snprintf(err, errlen, "OpenCL platform '%s' has no device: check the driver installation", d->platform_name);
-    return -1;
-  }
-  cl_device_id ids[16];
-  if (n > 16) n = 16;
-  d->cl.GetDeviceIDs(d->platform, CL_DEVICE_TYPE_ALL, n, ids, NULL);
-  char name[256];
-  d->device = NULL;
-  if (!want) {
-    d->device = ids[0];
-  } else if (is_index(want)) {
-    long i = strtol(want, NULL, 10);
-    if (i >= (long)n) {
-      snprintf(err, errlen, "device=%s is out of range: platform '%s' has %u device(s)", want, d->platform_name, n);
-      return EQG_ERR_SELECTION;
+/* Orders the devices the options allow, best first, into order[]; returns how many (0 with
+ * a one-line reason in err; EQG_ERR_SELECTION when an option names nothing that exists). */
+static int candidates(eqg_device* d, const eqg_options* o, int* order, char* err, size_t errlen) {
+  int n = 0;
+  int plat_ok[EQG_MAX_SEEN];
+  for (int i = 0; i < EQG_MAX_SEEN; ++i) plat_ok[i] = !o->platform;
+  if (o->platform) {
+    int any = 0;
+    cl_platform_id ids[EQG_MAX_SEEN];
+    d->cl.GetPlatformIDs((cl_uint)d->n_platforms, ids, NULL);
+    for (int i = 0; i < d->n_platforms; ++i) {
+      char name[256];
+      platform_str(d, ids[i], CL_PLATFORM_NAME, name, sizeof(name));
+      plat_ok[i] = is_index(o->platform) ? strtol(o->platform, NULL, 10) == i : contains_ci(name, o->platform);
+      any |= plat_ok[i];
     }
-    d->device = ids[i];
-  } else {
-    for (cl_uint i = 0; i < n && !d->device; ++i) {
-      device_str(d, ids[i], CL_DEVICE_NAME, name, sizeof(name));
-      if (contains_ci(name, want)) d->device = ids[i];
-    }
-    if (!d->device) {
-      snprintf(err, errlen, "no device of platform '%s' has '%s' in its name: run clinfo -l", d->platform_name, want);
+    if (!any) {
+      if (is_index(o->platform))
+        snprintf(err, errlen, "platform=%s is out of range: this machine has %d OpenCL platform(s)", o->platform,
+                 d->n_platforms);
+      else
+        snprintf(err, errlen, "no OpenCL platform name contains '%s': run clinfo -l and pass platform=<index or name>",
+                 o->platform);
       return EQG_ERR_SELECTION;
     }
   }
-  device_str(d, d->device, CL_DEVICE_NAME, d->device_name, sizeof(d->device_name));
-  device_str(d, d->device, CL_DRIVER_VERSION, d->driver_version, sizeof(d->driver_version));
-  device_str(d, d->device, CL_DEVICE_VERSION, d->device_version, sizeof(d->device_version));
-  d->cl.GetDeviceInfo(d->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong), &d->global_mem, NULL);
-  d->cl.GetDeviceInfo(d->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong), &d->max_alloc, NULL);
-  d->cl.GetDeviceInfo(d->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint), &d->compute_units, NULL);
-  d->cl.GetDeviceInfo(d->device, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof(cl_uint), &d->clock_mhz, NULL);
-  cl_device_type type = 0;
-  d->cl.GetDeviceInfo(d->device, CL_DEVICE_TYPE, sizeof(type), &type, NULL);
-  d->device_type = (type & CL_DEVICE_TYPE_GPU) ? "gpu" : (type & CL_DEVICE_TYPE_CPU) ? "cpu"
-                   : (type & CL_DEVICE_TYPE_ACCELERATOR) ? "accelerator" : "other";
-  return 0;
+  if (o->device) {
+    /* an index counts the devices of the chosen platforms in enumeration order */
+    int k = 0;
+    for (int i = 0; i < d->n_seen && !n; ++i) {
+      if (!plat_ok[d->seen[i].platform_index]) continue;
+      if (is_index(o->device) ? strtol(o->device, NULL, 10) == k : contains_ci(d->seen[i].name, o->device))
+        order[n++] = i;
+      ++k;
+    }
+    if (!n) {
+      if (is_index(o->device))
+        snprintf(err, errlen, "device=%s is out of range: the OpenCL platform(s) chosen have %d device(s)", o->device, k);
+      else
+        snprintf(err, errlen, "no OpenCL device has '%s' in its name: run clinfo -l", o->device);
+      return EQG_ERR_SELECTION;
+    }
+    snprintf(d->selection, sizeof(d->selection), "device option");
+    return n;
+  }
+  /* a CPU OpenCL device only when asked for: device_type=cpu/any, or a platform named explicitly */
+  const int cpu_ok = o->device_type == EQG_TYPE_CPU || o->device_type == EQG_TYPE_ANY ||
+                     (o->device_type == EQG_TYPE_AUTO && o->platform);
+  for (int i = 0; i < d->n_seen; ++i) {
+    const char* t = d->seen[i].type;
+    if (!plat_ok[d->seen[i].platform_index]) continue;
+    if (o->device_type == EQG_TYPE_GPU && strcmp(t, "gpu")) continue;
+    if (o->device_type == EQG_TYPE_CPU && strcmp(t, "cpu")) continue;
+    if (o->device_type == EQG_TYPE_ACCELERATOR && strcmp(t, "accelerator")) continue;
+    if (!strcmp(t, "cpu") && !cpu_ok) continue;
+    order[n++] = i;
+  }
+  /* stable insertion sort: type rank, then most compute units, then enumeration order */
+  for (int i = 1; i < n; ++i) {
+    const int v = order[i];
+    int j = i - 1;
+    while (j >= 0) {
+      const eqg_seen_device *a = &d->seen[order[j]], *b = &d->seen[v];
+      const int ra = type_rank(a->type), rb = type_rank(b->type);
+      if (ra < rb || (ra == rb && a->compute_units >= b->compute_units)) break;
+      order[j + 1] = order[j];
+      --j;
+    }
+    order[j + 1] = v;
+  }
+  if (!n) {
+    char found[512] = "";
+    for (int i = 0; i < d->n_seen; ++i) {
+      const size_t used = strlen(found);
+      snprintf(found + used, sizeof(found) - used, "%s'%s' (%s) on '%s'", i ? ", " : "", d->seen[i].name,
+               d->seen[i].type, d->seen[i].platform);
+    }
+    if (o->device_type == EQG_TYPE_AUTO)
+      snprintf(err, errlen,
+               "no GPU or accelerator OpenCL device here (found %s); a CPU OpenCL device is used only when asked "
+               "for: pass platform=<name> or device_type=cpu",
+               found);
+    else
+      snprintf(err, errlen, "no OpenCL device of type %s here (found %s)", eqg_device_type_option(o->device_type),
+               found);
+    return 0;
+  }
+  snprintf(d->selection, sizeof(d->selection), "%s%s with the most compute units of %d device(s)",
+           o->platform ? "platform option, then " : "", type_rank(d->seen[order[0]].type) == 0 ? "a GPU" : "the best type",
+           d->n_seen);
+  return n;
 }
 
 static int has_extension(eqg_device* d, const char* ext) {
@@ -154,26 +233,19 @@ static int build_variant(eqg_device* d, const char* variant, const char* std_def
   return eqg_program_build(d, eqg_kernel_source, cache_dir, err, errlen);
 }
 
-int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errlen) {
-  memset(d, 0, sizeof(*d));
-  if (eqg_cl_load(&d->cl, err, errlen)) return -1;
-  int rc_pick = pick_platform(d, o->platform, err, errlen);
-  if (!rc_pick) rc_pick = pick_device(d, o->device, err, errlen);
-  if (rc_pick) {
-    eqg_device_close(d);
-    return rc_pick;
-  }
+/* Context, queue and kernel program on the chosen device; 0 or -1 with err (resources released). */
+static int open_chosen(eqg_device* d, const eqg_options* o, char* err, size_t errlen) {
   cl_int rc = CL_SUCCESS;
   d->context = d->cl.CreateContext(NULL, 1, &d->device, NULL, NULL, &rc);
   if (!d->context) {
     snprintf(err, errlen, "cannot create an OpenCL context on '%s' (%s)", d->device_name, eqg_cl_error(rc));
-    goto fail;
+    return -1;
   }
   d->profiling = o->profile;
   d->queue = d->cl.CreateCommandQueue(d->context, d->device, o->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
   if (!d->queue) {
     snprintf(err, errlen, "cannot create an OpenCL queue on '%s' (%s)", d->device_name, eqg_cl_error(rc));
-    goto fail;
+    return -1;
   }
   d->mem_budget = o->memory_limit_mb ? (cl_ulong)o->memory_limit_mb << 20 : d->global_mem;
   /* integer dot product kernels when the device has them (or emulated, for testing the path) */
@@ -195,23 +267,58 @@ int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errle
     /* a driver that advertises a dot-product extension but cannot compile it still runs
      * the plain integer kernels */
     if (strncmp(variant, "cl_", 3) != 0 || build_variant(d, "none", "-cl-std=CL1.2", cache_dir, err, errlen) != 0)
-      goto fail;
+      return -1;
     snprintf(d->cache_note, sizeof(d->cache_note), "%s kernels failed to build: plain integer kernels used",
              variant);
   }
   return 0;
-fail:
+}
+
+static void release_chosen(eqg_device* d) {
+  if (d->program) d->cl.ReleaseProgram(d->program);
+  if (d->queue) d->cl.ReleaseCommandQueue(d->queue);
+  if (d->context) d->cl.ReleaseContext(d->context);
+  d->program = NULL;
+  d->queue = NULL;
+  d->context = NULL;
+}
+
+int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errlen) {
+  memset(d, 0, sizeof(*d));
+  if (eqg_cl_load(&d->cl, err, errlen)) return -1;
+  cl_platform_id plat[EQG_MAX_SEEN];
+  cl_device_id devs[EQG_MAX_SEEN];
+  int order[EQG_MAX_SEEN];
+  int n = enumerate(d, plat, devs, err, errlen);
+  if (n == 0) n = candidates(d, o, order, err, errlen);
+  if (n <= 0) {
+    eqg_device_close(d);
+    return n == EQG_ERR_SELECTION ? EQG_ERR_SELECTION : -1;
+  }
+  /* the best device that opens; the first one's failure is the one reported */
+  char first_err[768] = "";
+  for (int k = 0; k < n; ++k) {
+    take_device(d, plat[order[k]], devs[order[k]]);
+    d->chosen = order[k];
+    if (open_chosen(d, o, err, errlen) == 0) {
+      if (k) {
+        const size_t used = strlen(d->selection);
+        snprintf(d->selection + used, sizeof(d->selection) - used, " (the better one(s) failed: %s)", first_err);
+      }
+      return 0;
+    }
+    if (!k) snprintf(first_err, sizeof(first_err), "%s", err);
+    release_chosen(d);
+  }
+  take_device(d, plat[order[0]], devs[order[0]]); /* the report names the best device, which failed */
+  d->chosen = order[0];
+  if (n > 1) snprintf(err, errlen, "%s (and %d other device(s) failed too)", first_err, n - 1);
   eqg_device_close(d);
   return -1;
 }
 
 void eqg_device_close(eqg_device* d) {
   if (!d->cl.lib) return;
-  if (d->program) d->cl.ReleaseProgram(d->program);
-  if (d->queue) d->cl.ReleaseCommandQueue(d->queue);
-  if (d->context) d->cl.ReleaseContext(d->context);
+  release_chosen(d);
   eqg_cl_unload(&d->cl);
-  d->program = NULL;
-  d->queue = NULL;
-  d->context = NULL;
 }

@@ -6,6 +6,16 @@
 #include "cl_api.h"
 #include "gpu_options.h"
 
+#define EQG_MAX_SEEN 16
+
+/* A device seen while enumerating (the report lists them all). */
+typedef struct {
+  char platform[128], name[128];
+  const char* type; /* "gpu", "cpu", "accelerator", "other" */
+  cl_uint compute_units;
+  int platform_index, device_index;
+} eqg_seen_device;
+
 typedef struct eqg_device {
   eqg_cl cl;
   cl_platform_id platform;
@@ -19,6 +29,10 @@ typedef struct eqg_device {
   cl_uint compute_units, clock_mhz;
   const char* device_type; /* "gpu", "cpu", "accelerator", "other" */
   int profiling;
+  eqg_seen_device seen[EQG_MAX_SEEN];
+  int n_seen, n_platforms;
+  int chosen;                /* index into seen[] of the device opened (or last tried) */
+  char selection[1024];      /* how it was chosen, in words */
   char build_options[256];
   /* program build: wall time of compiling from source, or of loading the cached binary */
   double compile_ms, cache_load_ms;
@@ -27,7 +41,12 @@ typedef struct eqg_device {
   char cache_note[256];      /* why the cache was not used or not written, or "" */
 } eqg_device;
 
-/* Opens the device the options select and builds the kernel program. Returns 0; or
+/* "gpu", "cpu", "accelerator" or "other" for a cl_device_type. */
+const char* eqg_type_name(unsigned long long type);
+
+/* Opens the device the options select (by default the GPU, else accelerator, with the most
+ * compute units over every platform; a CPU device only when asked for) and builds the kernel
+ * program; when that fails, the next device in that order is tried. Returns 0; or
  * EQG_ERR_SELECTION when the platform/device options name nothing that exists (a user
  * error); or -1 when OpenCL is unusable here (the delegate then claims nothing). The
  * one-line reason is in err. */

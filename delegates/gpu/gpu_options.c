@@ -19,6 +19,12 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
                       size_t errlen) {
   memset(o, 0, sizeof(*o));
   eq_base_options_init(&o->base, &eqg_ops);
+  /* EDGEQ_GPU_PLATFORM / EDGEQ_GPU_DEVICE: defaults for the options, for runs without an
+   * options string (edgeq profile, the tests' choice of PoCL); the options override them */
+  const char* env_p = getenv("EDGEQ_GPU_PLATFORM");
+  const char* env_d = getenv("EDGEQ_GPU_DEVICE");
+  if (env_p && *env_p && set_str(&o->platform, env_p)) return -1;
+  if (env_d && *env_d && set_str(&o->device, env_d)) return -1;
   for (size_t i = 0; i < n; ++i) {
     const char* k = keys[i] ? keys[i] : "";
     const char* v = values[i] ? values[i] : "";
@@ -32,6 +38,14 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
         return -1;
       }
       if (set_str(strcmp(k, "platform") == 0 ? &o->platform : &o->device, v)) return -1;
+    } else if (strcmp(k, "device_type") == 0) {
+      int found = 0;
+      for (int m = EQG_TYPE_AUTO; m <= EQG_TYPE_ANY && !found; ++m)
+        if (strcmp(v, eqg_device_type_option((eqg_type_mode)m)) == 0) o->device_type = (eqg_type_mode)m, found = 1;
+      if (!found) {
+        snprintf(err, errlen, WHO ": device_type='%s' is invalid: use auto, gpu, cpu, accelerator or any", v);
+        return -1;
+      }
     } else if (strcmp(k, "precision") == 0) {
       if (strcmp(v, "exact") != 0) {
         snprintf(err, errlen, WHO ": precision='%s' is not supported: use precision=exact", v);
@@ -72,6 +86,11 @@ void eqg_options_free(eqg_options* o) {
   free(o->device);
   free(o->cache_dir);
   memset(o, 0, sizeof(*o));
+}
+
+const char* eqg_device_type_option(eqg_type_mode m) {
+  static const char* const names[] = {"auto", "gpu", "cpu", "accelerator", "any"};
+  return m >= EQG_TYPE_AUTO && m <= EQG_TYPE_ANY ? names[m] : "auto";
 }
 
 const char* eqg_options_cache_dir(const eqg_options* o, char* buf, size_t len) {

@@ -37,6 +37,24 @@ static void write_device(FILE* f, const eqg_delegate* d) {
   fprintf(f, "},\n");
 }
 
+/* Every OpenCL device seen, the one chosen (or tried last) and why: says plainly which ran. */
+static void write_selection(FILE* f, const eqg_delegate* d) {
+  const eqg_device* v = &d->dev;
+  fprintf(f, "  \"selection\": ");
+  eq_json_string(f, v->selection);
+  fprintf(f, ",\n  \"devices_seen\": [");
+  for (int i = 0; i < v->n_seen; ++i) {
+    const eqg_seen_device* s = &v->seen[i];
+    fprintf(f, "%s\n    {\"platform\": ", i ? "," : "");
+    eq_json_string(f, s->platform);
+    fprintf(f, ", \"device\": ");
+    eq_json_string(f, s->name);
+    fprintf(f, ", \"type\": \"%s\", \"compute_units\": %u, \"chosen\": %s}", s->type, s->compute_units,
+            v->selection[0] && i == v->chosen ? "true" : "false");
+  }
+  fprintf(f, "%s],\n", v->n_seen ? "\n  " : "");
+}
+
 static void write_partitions(FILE* f, const eqg_delegate* d) {
   fprintf(f, "  \"partitions\": [");
   int first = 1;
@@ -75,6 +93,7 @@ static void write_report(FILE* f, TfLiteContext* ctx, const void* arg) {
           d->dev_state == 1 ? "ok" : "unavailable");
   eq_json_string(f, d->dev_state == 1 ? d->claim_note : d->dev_error);
   fprintf(f, ",\n");
+  if (d->dev.n_seen) write_selection(f, d);
   if (d->dev_state == 1) write_device(f, d);
   fputs("  ", f);
   eq_claims_write_json(&d->claims, ctx, f);

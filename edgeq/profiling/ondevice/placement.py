@@ -87,7 +87,7 @@ def placement(ops: list[dict], delegate: str, resolver: str, claim_report: dict 
 def _claim_summary(rep: dict) -> dict:
     """The claim report without per-kernel launch details (those belong to the per-op profile)."""
     keep = ("delegate", "status", "message", "mode", "num_threads", "platform", "device", "device_type",
-            "driver_version", "integer_dot")
+            "compute_units", "selection", "driver_version", "integer_dot")
     return {k: rep[k] for k in keep if k in rep}
 
 

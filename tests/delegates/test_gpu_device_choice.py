@@ -1,0 +1,154 @@
+"""Which OpenCL device libedgeq_gpu picks, with two real platforms in the ICD loader.
+
+PoCL (a CPU device, the one that runs) plus a stub ICD (stub_icd/edgeq_stub_icd.c) whose
+platform lists a 128-unit CPU device first, then GPUs of 8 and 64 compute units and an
+accelerator; contexts on the stub fail. By default the delegate must take the GPU with the
+most compute units (never a CPU device unless asked); `platform`, `device` and `device_type`
+override; the report names every device seen, the one chosen and why. When the chosen device
+cannot be opened the next one in order is tried. Runs in child processes (no TensorFlow there).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np  # noqa: F401 - the child uses it
+import pytest
+
+import _opmodels as om
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+POCL = "Portable Computing Language"
+STUB = "edgeq stub platform"
+
+_RUN = r"""
+import json, sys
+import numpy as np
+from edgeq.runtime import Interpreter
+model = open(sys.argv[1], "rb").read()
+ref = Interpreter(model, resolver="reference")
+gpu = Interpreter(model, resolver="reference", delegates=["gpu"],
+                  delegate_options={"report_path": sys.argv[2], **json.loads(sys.argv[3])})
+x = np.random.default_rng(0).integers(-128, 128, size=ref.inputs[0].shape, dtype=np.int8)
+print(json.dumps({"equal": bool(np.array_equal(ref.run([x])[0], gpu.run([x])[0]))}))
+"""
+
+
+def _icd_loader() -> str:
+    found = sorted(Path("/usr/lib").glob("*/libOpenCL.so.1")) + sorted(Path("/usr/lib").glob("libOpenCL.so.1"))
+    assert found, "libOpenCL.so.1 from ocl-icd-libopencl1 is missing: apt install ocl-icd-libopencl1"
+    return str(found[0])
+
+
+@pytest.fixture(scope="module")
+def vendors(tmp_path_factory) -> dict:
+    """An OCL_ICD_VENDORS folder with PoCL's ICD and the stub's; and one with PoCL alone."""
+    root = tmp_path_factory.mktemp("icd")
+    stub = root / "libedgeq_stub_icd.so"
+    res = subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-o", str(stub),
+                          str(HERE / "stub_icd" / "edgeq_stub_icd.c")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    pocl = [p for p in Path("/etc/OpenCL/vendors").glob("*.icd") if "pocl" in p.name]
+    assert pocl, "PoCL's ICD is missing: apt install pocl-opencl-icd"
+    both, alone = root / "both", root / "pocl_only"
+    for d in (both, alone):
+        d.mkdir()
+        (d / "pocl.icd").write_text(pocl[0].read_text())
+    (both / "stub.icd").write_text(f"{stub}\n")
+    return {"both": both, "pocl_only": alone}
+
+
+def run(vendors_dir: Path, tmp_path: Path, **opts) -> tuple[dict, list[str]]:
+    fn, shapes = om.conv2d(h=6, w=6, cin=4, cout=4, act="relu")
+    model = tmp_path / "m.tflite"
+    if not model.exists():
+        model.write_bytes(om.convert(fn, shapes))
+    report = tmp_path / "r.json"
+    report.unlink(missing_ok=True)
+    env = {**os.environ, "OCL_ICD_VENDORS": str(vendors_dir), "EDGEQ_OPENCL_LIBRARY": _icd_loader(),
+           "OCL_ICD_PLATFORM_SORT": "none"}
+    for k in ("EDGEQ_GPU_PLATFORM", "EDGEQ_GPU_DEVICE"):
+        env.pop(k, None)
+    opts = {"cache_dir": str(tmp_path / "cache"), **opts}
+    res = subprocess.run([sys.executable, "-c", _RUN, str(model), str(report), json.dumps(opts)], env=env,
+                         capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert res.returncode == 0, res.stderr[-3000:]
+    # the model's output equals BUILTIN_REF whether the device or the runtime ran it
+    assert json.loads(res.stdout.strip().splitlines()[-1]) == {"equal": True}
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("edgeq gpu delegate:")]
+    return json.loads(report.read_text()), lines
+
+
+def chosen(rep: dict) -> dict:
+    (c,) = [d for d in rep["devices_seen"] if d["chosen"]]
+    return c
+
+
+def test_two_platforms_seen(vendors, tmp_path):
+    rep, _ = run(vendors["both"], tmp_path)
+    seen = {(d["platform"], d["device"], d["type"], d["compute_units"]) for d in rep["devices_seen"]}
+    assert {(STUB, "edgeq stub CPU", "cpu", 128), (STUB, "edgeq stub GPU small", "gpu", 8),
+            (STUB, "edgeq stub GPU big", "gpu", 64), (STUB, "edgeq stub accelerator", "accelerator", 4)} <= seen
+    assert any(d["platform"] == POCL and d["type"] == "cpu" for d in rep["devices_seen"])
+
+
+def test_default_takes_the_gpu_with_most_compute_units(vendors, tmp_path):
+    """Not the first platform's first device (the stub CPU, 128 units) nor PoCL: the 64-unit GPU.
+    The stub cannot create a context, so the model then runs on the runtime, and both the
+    report and the one stderr line say which device failed; no CPU device is tried."""
+    rep, lines = run(vendors["both"], tmp_path)
+    assert chosen(rep)["device"] == "edgeq stub GPU big"
+    assert rep["status"] == "unavailable" and rep["claimed"] == []
+    assert "cannot create an OpenCL context on 'edgeq stub GPU big'" in rep["message"]
+    assert "2 other device(s) failed too" in rep["message"]  # the 8-unit GPU, then the accelerator
+    assert "a GPU with the most compute units" in rep["selection"]
+    assert len(lines) == 1 and "edgeq stub GPU big" in lines[0] and "CPU runtime" in lines[0]
+
+
+def test_platform_option_runs_on_pocl(vendors, tmp_path):
+    rep, lines = run(vendors["both"], tmp_path, platform="portable")
+    assert rep["status"] == "ok" and not lines
+    assert rep["platform"] == POCL and rep["device_type"] == "cpu" and chosen(rep)["platform"] == POCL
+    assert [c["op"] for c in rep["claimed"]] == ["CONV_2D"] and rep["partitions"][0]["invocations"] > 0
+
+
+def test_device_type_cpu_falls_through_to_the_next_device(vendors, tmp_path):
+    """device_type=cpu ranks the stub's 128-unit CPU first; it cannot open, so PoCL runs the model."""
+    rep, lines = run(vendors["both"], tmp_path, device_type="cpu")
+    assert rep["status"] == "ok" and rep["platform"] == POCL and chosen(rep)["platform"] == POCL
+    assert "the better one(s) failed" in rep["selection"] and "edgeq stub CPU" in rep["selection"]
+    assert rep["partitions"][0]["invocations"] > 0
+
+
+def test_device_option_by_name_and_type_filters(vendors, tmp_path):
+    rep, _ = run(vendors["both"], tmp_path, device="gpu small")
+    assert chosen(rep)["device"] == "edgeq stub GPU small" and rep["selection"] == "device option"
+    rep, _ = run(vendors["both"], tmp_path, device_type="accelerator")
+    assert chosen(rep)["device"] == "edgeq stub accelerator" and rep["status"] == "unavailable"
+
+
+def test_cpu_device_only_when_asked(vendors, tmp_path):
+    rep, lines = run(vendors["pocl_only"], tmp_path)
+    assert rep["status"] == "unavailable" and rep["claimed"] == []
+    assert "no GPU or accelerator OpenCL device here" in rep["message"] and "device_type=cpu" in rep["message"]
+    assert len(lines) == 1 and POCL in lines[0]
+    rep, lines = run(vendors["pocl_only"], tmp_path, device_type="cpu")
+    assert rep["status"] == "ok" and rep["platform"] == POCL and not lines
+
+
+def test_bad_device_type_is_one_line(vendors, tmp_path):
+    env = {**os.environ, "OCL_ICD_VENDORS": str(vendors["both"])}
+    code = ("from edgeq.runtime import Interpreter\nimport sys\n"
+            "try:\n    Interpreter(open(sys.argv[1],'rb').read(), delegates=['gpu'], "
+            "delegate_options={'device_type': 'fpga'})\nexcept Exception as e:\n    print(type(e).__name__, e)")
+    fn, shapes = om.dense(batch=1, cin=8, cout=4)
+    model = tmp_path / "d.tflite"
+    model.write_bytes(om.convert(fn, shapes))
+    out = subprocess.run([sys.executable, "-c", code, str(model)], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=REPO).stdout.strip()
+    assert out.startswith("DelegateError") and "device_type='fpga' is invalid: use auto, gpu, cpu" in out
+    assert "\n" not in out
