@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
+from .. import opencl_probe
 from ..errors import EdgeqError
 from .devices import Device, list_profiles, resolve_device
 from .errors import DeviceError
@@ -148,7 +149,8 @@ def _check(dev: Device, timeout: float) -> str | None:
 
 
 @click.command("devices")
-@click.option("--check", is_flag=True, help="Also say which devices answer (bounded timeouts, in parallel).")
+@click.option("--check", is_flag=True, help="Also say which devices answer (bounded timeouts, in parallel), and "
+              "whether this machine has an OpenCL runtime for the gpu delegate.")
 @click.option("--timeout", default=5.0, show_default=True, type=float, help="Seconds per reachability check.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def devices(check, timeout, as_json) -> None:
@@ -159,15 +161,20 @@ def devices(check, timeout, as_json) -> None:
         _fail(e)
         return
     reach: list[str | None] = []
+    opencl = None
     if check:
         with ThreadPoolExecutor(max_workers=8) as ex:
+            here = ex.submit(opencl_probe.probe, max(timeout, 10.0))
             reach = list(ex.map(lambda d: _check(d, timeout), profs))
+            opencl = here.result()
     rows = []
     for i, d in enumerate(profs):
         row = d.as_dict()
         if check:
             row["reachable"] = reach[i] is None
             row["unreachable_reason"] = reach[i]
+            if d.transport == "local":  # this machine: what the gpu delegate would find
+                row["opencl"] = opencl
         rows.append(row)
     if as_json:
         click.echo(json.dumps(rows, indent=1))
@@ -180,6 +187,8 @@ def devices(check, timeout, as_json) -> None:
         if check:
             line += "  yes" if r["reachable"] else f"  no ({r['unreachable_reason']})"
         click.echo(line + ("  [emulated]" if r["emulated"] else ""))
+    if opencl is not None:
+        click.echo(f"OpenCL on this machine (edgeq's gpu delegate): {opencl_probe.describe(opencl)}")
 
 
 def _size(n: int) -> str:
