@@ -21,6 +21,17 @@ static inline int32x4_t eq_neon_mbqm_double(int32x4_t x, int32x4_t m, int32x4_t 
   return vsubq_s32(q, vreinterpretq_s32_u32(vcgtq_s32(rem, thr)));
 }
 
+/* eq_neon_mbqm_double with the per-channel shift split at plan creation: ls = max(shift, 0),
+ * rs = min(shift, 0), zm = all ones where rs == 0. srshl rounds ties up; subtracting 1 from
+ * negative x first (ssra of its sign, skipped where rs == 0) makes that RoundingDivideByPOT's
+ * away-from-zero rounding. x - 1 cannot wrap: sqrdmulh never returns INT32_MIN. */
+static inline int32x4_t eq_neon_mbqm_double_pre(int32x4_t x, int32x4_t m, int32x4_t ls, int32x4_t rs,
+                                                int32x4_t zm) {
+  x = vqrdmulhq_s32(vshlq_s32(x, ls), m);
+  x = vsraq_n_s32(x, vbicq_s32(x, zm), 31);
+  return vrshlq_s32(x, rs);
+}
+
 /* Single rounding: smull gives the exact 64-bit products and srshl by -(31 - shift) is exactly
  * (x * m + 2^(t-1)) >> t (the architecture rounds in unbounded precision); xtn keeps the low
  * 32 bits like TFLite's narrowing cast. */

@@ -33,6 +33,11 @@ typedef struct {
   int32_t rounding;       /* qs8_rounding: SINGLE, DOUBLE, or REQUANT_FP32 */
   int32_t c_zp, c_min, c_max;
   const float* scale;     /* QS8_REQUANT_FP32 only: per-channel acc -> output scale */
+  /* DOUBLE, split at plan creation (eq_neon_mbqm_double_pre): max(shift, 0), min(shift, 0),
+   * all ones where min(shift, 0) == 0 */
+  const int32_t* lshift;
+  const int32_t* rshift;
+  const int32_t* zmask;
 } qs8_tile_params;
 
 typedef void (*qs8_ukernel_fn)(size_t kc, const void* a, const void* w, const qs8_tile_params* p,
@@ -42,6 +47,12 @@ typedef void (*qs8_ukernel_fn)(size_t kc, const void* a, const void* w, const qs
  * (requantization constants) is done once per call instead of once per MR rows. */
 typedef void (*qs8_rows_fn)(size_t m, size_t kc, const void* a, const void* w, const qs8_tile_params* p,
                             int8_t* c, size_t ldc);
+
+/* Kernel that reads activations in place: rows a + r * lda, kc bytes each (kc a multiple of the
+ * kernel's KR). The dispatcher passes the caller's rows when k is such a multiple, else rows
+ * copied to a zero-padded buffer of stride kc. */
+typedef void (*qs8_direct_fn)(size_t kc, const int8_t* a, size_t lda, const void* w,
+                              const qs8_tile_params* p, int8_t* c, size_t ldc);
 
 typedef enum {
   QS8_A_INT8 = 0,       /* row-major int8 */
@@ -59,6 +70,7 @@ typedef struct {
   const qs8_ukernel_fn* int8_fn;  /* [mr_valid - 1], mr entries */
   const qs8_ukernel_fn* int4_fn;
   qs8_rows_fn int8_rows_fn;       /* NULL: the dispatcher calls int8_fn per MR rows */
+  const qs8_direct_fn* int8_direct_fn; /* [mr]; set: int8 weights use it (A format QS8_A_INT8) */
 } qs8_ukernel_info;
 
 /* Kernel tables, one per variant file: entry r computes r + 1 rows. */
@@ -72,9 +84,9 @@ void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const v
                                      const qs8_tile_params* p, int8_t* c, size_t ldc);
 extern const qs8_ukernel_fn qs8_gemm_4x8_neon[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8_neon[4];
-extern const qs8_ukernel_fn qs8_gemm_4x8c4_neondot[4];
+extern const qs8_direct_fn qs8_gemm_4x16c4_neondot[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c4_neondot[4];
-extern const qs8_ukernel_fn qs8_gemm_4x8c8_neoni8mm[4];
+extern const qs8_direct_fn qs8_gemm_4x16c8_neoni8mm[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c8_neoni8mm[4];
 /* Cortex-M, used by the MCU runtime (edgeq compile): Armv7E-M DSP, Helium */
 extern const qs8_ukernel_fn qs8_gemm_2x2c4_armsimd32[2];

@@ -21,6 +21,9 @@ struct qs8_gemm_plan {
   int32_t* bias;     /* folded; each per-channel array padded to n_tiles * nr */
   int32_t* mult;
   int32_t* shift;
+  int32_t* lshift;   /* DOUBLE split for the NEON kernels: max(shift, 0), min(shift, 0), mask */
+  int32_t* rshift;
+  int32_t* zmask;
   float* scale;      /* QS8_REQUANT_FP32: multiplier * 2^(shift - 31), padded like mult */
   qs8_rounding rounding;
   int32_t c_zp, c_min, c_max;
@@ -28,33 +31,39 @@ struct qs8_gemm_plan {
 
 /* mr, nr, kr, kpad, int4 group, A format, A offset, int8 kernels, int4 kernels */
 static const qs8_ukernel_info kScalar = {1, 4, 1, 2, 8, QS8_A_INT8, 0,
-                                         qs8_gemm_1x4_scalar, qs8_qc4w_gemm_1x4_scalar, NULL};
+                                         qs8_gemm_1x4_scalar, qs8_qc4w_gemm_1x4_scalar, NULL, NULL};
 #if defined(EDGEQ_HAVE_AVX2)
 static const qs8_ukernel_info kAvx2 = {4, 16, 2, 2, 32, QS8_A_INT16, 0,
-                                       qs8_gemm_4x16c2_avx2, qs8_qc4w_gemm_4x16c2_avx2, NULL};
+                                       qs8_gemm_4x16c2_avx2, qs8_qc4w_gemm_4x16c2_avx2, NULL, NULL};
 #endif
 #if defined(EDGEQ_HAVE_AVX512VNNI)
 static const qs8_ukernel_info kAvx512Vnni = {4, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                              qs8_gemm_8x16c4_avx512vnni, /* rows 1-4 */
-                                             qs8_qc4w_gemm_4x16c4_avx512vnni, NULL};
+                                             qs8_qc4w_gemm_4x16c4_avx512vnni, NULL, NULL};
 /* int8 weights: 8 rows per tile (each weight load and requant setup feeds 8 rows); int4 keeps
  * the 4-row kernel above. Same nr / kr / kpad / A format, so packing is unchanged. */
 static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                               qs8_gemm_8x16c4_avx512vnni,
                                               qs8_qc4w_gemm_4x16c4_avx512vnni,
-                                              qs8_gemm_8x16c4_avx512vnni_rows};
+                                              qs8_gemm_8x16c4_avx512vnni_rows, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON)
 static const qs8_ukernel_info kNeon = {4, 8, 1, 8, 16, QS8_A_INT8, 0,
-                                       qs8_gemm_4x8_neon, qs8_qc4w_gemm_4x8_neon, NULL};
+                                       qs8_gemm_4x8_neon, qs8_qc4w_gemm_4x8_neon, NULL, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON_DOT)
+/* int8 weights: 4x16 tiles reading A in place; int4 keeps the 4x8 kernel (packed A). */
 static const qs8_ukernel_info kNeonDot = {4, 8, 4, 16, 32, QS8_A_INT8, 0,
-                                          qs8_gemm_4x8c4_neondot, qs8_qc4w_gemm_4x8c4_neondot, NULL};
+                                          NULL, qs8_qc4w_gemm_4x8c4_neondot, NULL, NULL};
+static const qs8_ukernel_info kNeonDot16 = {4, 16, 4, 4, 64, QS8_A_INT8, 0,
+                                            NULL, NULL, NULL, qs8_gemm_4x16c4_neondot};
 #endif
 #if defined(EDGEQ_HAVE_NEON_I8MM)
+/* int8 weights: 4x16 tiles reading A in place; int4 keeps the 4x8 kernel (A packed in pairs). */
 static const qs8_ukernel_info kNeonI8mm = {4, 8, 8, 8, 64, QS8_A_INT8_PAIRS_C8, 0,
-                                           qs8_gemm_4x8c8_neoni8mm, qs8_qc4w_gemm_4x8c8_neoni8mm, NULL};
+                                           NULL, qs8_qc4w_gemm_4x8c8_neoni8mm, NULL, NULL};
+static const qs8_ukernel_info kNeonI8mm16 = {4, 16, 8, 8, 128, QS8_A_INT8, 0,
+                                             NULL, NULL, NULL, qs8_gemm_4x16c8_neoni8mm};
 #endif
 
 static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
@@ -64,6 +73,12 @@ static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
 static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits) {
 #if defined(EDGEQ_HAVE_AVX512VNNI)
   if (isa == EDGEQ_ISA_AVX512VNNI && weight_bits == 8) return &kAvx512Vnni8;
+#endif
+#if defined(EDGEQ_HAVE_NEON_DOT)
+  if (isa == EDGEQ_ISA_NEON_DOT && weight_bits == 8) return &kNeonDot16;
+#endif
+#if defined(EDGEQ_HAVE_NEON_I8MM)
+  if (isa == EDGEQ_ISA_NEON_I8MM && weight_bits == 8) return &kNeonI8mm16;
 #endif
   (void)weight_bits;
   return ukernel_for(isa);
@@ -175,6 +190,9 @@ static void pack_weights(qs8_gemm_plan* p, const qs8_gemm_desc* d) {
       p->bias[n] = (int32_t)(bias - a_term * wsum[j]);
       p->mult[n] = d->multiplier[n];
       p->shift[n] = d->shift[n];
+      p->lshift[n] = d->shift[n] > 0 ? d->shift[n] : 0;
+      p->rshift[n] = d->shift[n] < 0 ? d->shift[n] : 0;
+      p->zmask[n] = d->shift[n] >= 0 ? -1 : 0;
       p->scale[n] = eq_multiplier_to_float(d->multiplier[n], d->shift[n]);
     }
   }
@@ -209,7 +227,7 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   p->c_max = desc->c_max;
   const size_t npad = p->n_tiles * p->uk->nr;
   p->weights = (uint8_t*)alloc64(p->weight_bytes);
-  p->bias = (int32_t*)calloc(3 * npad, sizeof(int32_t));
+  p->bias = (int32_t*)calloc(6 * npad, sizeof(int32_t));
   p->scale = (float*)alloc64(npad * sizeof(float));
   if (p->weights == NULL || p->bias == NULL || p->scale == NULL) {
     qs8_gemm_plan_destroy(p);
@@ -219,6 +237,9 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   memset(p->scale, 0, npad * sizeof(float));
   p->mult = p->bias + npad;
   p->shift = p->mult + npad;
+  p->lshift = p->shift + npad;
+  p->rshift = p->lshift + npad;
+  p->zmask = p->rshift + npad;
   pack_weights(p, desc);
   return p;
 }
@@ -283,11 +304,72 @@ static void pack_a(const qs8_ukernel_info* uk, size_t mr, size_t k, size_t kc, c
   }
 }
 
+static qs8_tile_params tile_params(const qs8_gemm_plan* plan, size_t n0) {
+  const qs8_tile_params tp = {plan->bias + n0,  plan->mult + n0,   plan->shift + n0,
+                              (int32_t)plan->rounding, plan->c_zp, plan->c_min,
+                              plan->c_max,      plan->scale + n0,  plan->lshift + n0,
+                              plan->rshift + n0, plan->zmask + n0};
+  return tp;
+}
+
+/* Kernels that read A in place: tiles outer (a tile's weights stay in cache over the rows),
+ * MR-row blocks inner. Rows are copied to a padded buffer only when k is not a multiple of
+ * the kernel's KR. */
+static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
+                       size_t ldc, size_t n_begin, size_t n_end) {
+  const qs8_ukernel_info* uk = plan->uk;
+  const size_t mr = uk->mr, nr = uk->nr, k = (size_t)plan->k, kc = (size_t)plan->kc;
+  _Alignas(64) int8_t stack_abuf[16384];
+  size_t chunk = m;
+  int8_t* abuf = NULL;
+  if (kc != k) { /* padded copies, as many rows per step as fit the stack buffer */
+    chunk = sizeof(stack_abuf) / kc;
+    if (chunk < mr) chunk = mr;
+    if (chunk > m) chunk = m;
+    abuf = chunk * kc <= sizeof(stack_abuf) ? stack_abuf : (int8_t*)alloc64(chunk * kc);
+    if (abuf == NULL) abort(); /* no error channel in this API; out of memory is fatal */
+  }
+  int8_t ctmp[QS8_MAX_MR * QS8_MAX_NR];
+  for (size_t m0 = 0; m0 < m; m0 += chunk) {
+    const size_t mv = m - m0 < chunk ? m - m0 : chunk;
+    const int8_t* src = a + m0 * lda;
+    size_t slda = lda;
+    if (abuf != NULL) {
+      pack_a(uk, mv, k, kc, src, lda, abuf);
+      src = abuf;
+      slda = kc;
+    }
+    for (size_t t = n_begin / nr; t * nr < n_end; t++) {
+      const size_t n0 = t * nr;
+      const qs8_tile_params tp = tile_params(plan, n0);
+      const void* w = plan->weights + t * plan->tile_bytes;
+      const int full = n0 >= n_begin && n0 + nr <= n_end;
+      const size_t lo = n0 < n_begin ? n_begin - n0 : 0;
+      const size_t hi = n0 + nr < n_end ? nr : n_end - n0;
+      for (size_t r0 = 0; r0 < mv; r0 += mr) {
+        const size_t rows = mv - r0 < mr ? mv - r0 : mr;
+        int8_t* cdst = c + (m0 + r0) * ldc + n0;
+        if (full) {
+          uk->int8_direct_fn[rows - 1](kc, src + r0 * slda, slda, w, &tp, cdst, ldc);
+        } else { /* partial tile: all NR channels aside, then copy */
+          uk->int8_direct_fn[rows - 1](kc, src + r0 * slda, slda, w, &tp, ctmp, nr);
+          for (size_t r = 0; r < rows; r++) memcpy(cdst + r * ldc + lo, ctmp + r * nr + lo, hi - lo);
+        }
+      }
+    }
+  }
+  if (abuf != NULL && abuf != stack_abuf) free(abuf);
+}
+
 void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
                   size_t ldc, size_t n_begin, size_t n_end) {
   if (n_end > (size_t)plan->n) n_end = (size_t)plan->n;
   if (m == 0 || n_begin >= n_end) return;
   const qs8_ukernel_info* uk = plan->uk;
+  if (plan->weight_bits == 8 && uk->int8_direct_fn != NULL) {
+    run_direct(plan, m, a, lda, c, ldc, n_begin, n_end);
+    return;
+  }
   const size_t mr = uk->mr, nr = uk->nr, kc = (size_t)plan->kc;
   const qs8_ukernel_fn* fns = plan->weight_bits == 8 ? uk->int8_fn : uk->int4_fn;
   const size_t a_elem = uk->a_format == QS8_A_INT16 ? 2 : 1;
@@ -311,9 +393,7 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
     pack_a(uk, mv, (size_t)plan->k, kc, a + m0 * lda, lda, abuf);
     for (size_t t = n_begin / nr; t * nr < n_end; t++) {
       const size_t n0 = t * nr;
-      const qs8_tile_params tp = {plan->bias + n0,          plan->mult + n0, plan->shift + n0,
-                                  (int32_t)plan->rounding, plan->c_zp,     plan->c_min,
-                                  plan->c_max,             plan->scale + n0};
+      const qs8_tile_params tp = tile_params(plan, n0);
       const void* w = plan->weights + t * plan->tile_bytes;
       int8_t* cdst = c + m0 * ldc + n0;
       const int full = n0 >= n_begin && n0 + nr <= n_end;
