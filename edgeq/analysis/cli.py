@@ -60,13 +60,30 @@ def debug_command(float_model: str, quant_model: str, data: str, max_samples: in
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else format_table(report))
 
 
+def _delegate_options(delegate: str | None, given: tuple[str, ...]) -> dict[str, str]:
+    if given and delegate not in ("cpu", "gpu"):
+        raise EdgeqError("--delegate-option is for edgeq's delegates: add --delegate cpu or --delegate gpu")
+    opts = {}
+    for item in given:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise EdgeqError(f"--delegate-option '{item}' is not KEY=VALUE: write e.g. --delegate-option ops=CONV_2D,ADD")
+        opts[key.strip()] = value
+    if "report_path" in opts:
+        raise EdgeqError("--delegate-option report_path is set by edgeq inspect itself: leave it out")
+    return opts
+
+
 @click.command("inspect")
 @click.argument("model", type=click.Path())
 @click.option("--delegate", type=click.Choice(["cpu", "gpu", "xnnpack"]), default=None,
               help="Also load MODEL here with this delegate and show where each node runs and, for each node "
                    "the delegate leaves to the runtime's kernels, why.")
+@click.option("--delegate-option", "delegate_options", multiple=True, metavar="KEY=VALUE",
+              help="With --delegate cpu|gpu: an option of edgeq's delegate (delegates/README.md), e.g. "
+                   "ops=CONV_2D,ADD to let it take only those ops. Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def inspect_command(model: str, delegate: str | None, as_json: bool) -> None:
+def inspect_command(model: str, delegate: str | None, delegate_options: tuple[str, ...], as_json: bool) -> None:
     """Show what MODEL.tflite holds: inputs and outputs with their quantization, every op with its
     tensor types, weight bytes by type, and any op that is not integer; with --delegate, where each
     node runs."""
@@ -76,11 +93,14 @@ def inspect_command(model: str, delegate: str | None, as_json: bool) -> None:
     p = Path(model)
     if not p.is_file():
         raise EdgeqError(f"model '{model}' does not exist: check the path")
+    opts = _delegate_options(delegate, delegate_options)
     info = summarize(p.read_bytes(), source=f"'{model}'")
     if delegate:
         from ..profiling.ondevice.placement import placement_here
 
-        info["placement"] = placement_here(str(p), delegate)
+        if opts:  # a bad option (an op the delegate does not have, ...) is the delegate's own one line
+            Interpreter(str(p), resolver="builtin", delegates=[delegate], delegate_options=opts)
+        info["placement"] = placement_here(str(p), delegate, options=opts)
         if not info["placement"]["available"]:
             raise EdgeqError(f"'{model}' does not load with the {delegate} delegate here: "
                              f"{info['placement']['reason']}; EDGEQ_DELEGATE_VERBOSE=1 shows the delegate's log")

@@ -191,3 +191,36 @@ def test_loads_in_tflite_runtime_2_14(residual_model, tmp_path):
     assert len(json.loads(report.read_text())["claimed"]) == len(om.op_names(residual_model))
     assert res["same"], "delegate differs from tflite-runtime's BUILTIN_REF"
     assert "num_threads='-3' is invalid" in res["bad_option"]
+
+
+def _inspect(model: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "edgeq.cli", "inspect", str(model), *args], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def test_cli_op_the_delegate_does_not_have_is_one_line(residual_model, tmp_path):
+    m = tmp_path / "residual.tflite"
+    m.write_bytes(residual_model)
+    # TANH is a TFLite op this delegate does not run; the line names it and lists the ops it does run
+    r = _inspect(m, "--delegate", "cpu", "--delegate-option", "ops=CONV_2D,TANH")
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "edgeq cpu delegate: unknown op 'TANH' in option ops" in lines[0]
+    have = lines[0].split("use names from ", 1)[1].split(",")
+    assert {"CONV_2D", "HARD_SWISH", "FULLY_CONNECTED", "DEQUANTIZE"} <= set(have) and "TANH" not in have
+    for bad, fragment in ((["--delegate", "cpu", "--delegate-option", "ops"], "is not KEY=VALUE"),
+                          (["--delegate", "xnnpack", "--delegate-option", "ops=ADD"], "add --delegate cpu")):
+        r = _inspect(m, *bad)
+        assert r.returncode == 2 and fragment in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_cli_ops_option_limits_where_nodes_run(residual_model, tmp_path):
+    m = tmp_path / "residual.tflite"
+    m.write_bytes(residual_model)
+    r = _inspect(m, "--delegate", "cpu", "--delegate-option", "ops=add,concatenation", "--json")
+    assert r.returncode == 0, r.stderr
+    nodes = json.loads(r.stdout)["placement"]["nodes"]
+    on_cpu = {n["op"] for n in nodes if n["ran_on"] == "edgeq-cpu"}
+    assert on_cpu == {"ADD", "CONCATENATION"}
+    assert any(n["op"] == "CONV_2D" and n["declined"] == "disabled by the ops option" for n in nodes), nodes

@@ -91,15 +91,17 @@ def _claim_summary(rep: dict) -> dict:
     return {k: rep[k] for k in keep if k in rep}
 
 
-def placement_of(model: str, cfg: dict, delegates_table: dict, make: Any) -> dict:
+def placement_of(model: str, cfg: dict, delegates_table: dict, make: Any,
+                 options: dict[str, str] | None = None) -> dict:
     """Build one interpreter of ``cfg`` with a claim report (not the timed one) and read its placement.
 
-    ``make(model, cfg, delegate_options)`` builds the interpreter (``measure`` owns how).
+    ``make(model, cfg, delegate_options)`` builds the interpreter (``measure`` owns how); ``options``: more
+    delegate options (``ops`` ...).
     """
     spec = delegates_table[cfg["delegate"]]
     with tempfile.TemporaryDirectory(prefix="edgeq-placement-") as tmp:
         path = os.path.join(tmp, "claims.json")
-        opts = {"report_path": path} if spec["delegates"] else None
+        opts = {**(options or {}), "report_path": path} if spec["delegates"] else None
         try:
             interp = make(model, cfg, opts)
         except Exception as e:  # noqa: BLE001 - the timed run already said whether it loads
@@ -116,9 +118,9 @@ def placement_of(model: str, cfg: dict, delegates_table: dict, make: Any) -> dic
     return placement(ops, cfg["delegate"], spec["resolver"], report)
 
 
-def placement_here(model: str, delegate: str, threads: int = 1) -> dict:
-    """Placement of ``model`` with ``delegate`` (a measurement delegate name) on this machine."""
+def placement_here(model: str, delegate: str, threads: int = 1, options: dict[str, str] | None = None) -> dict:
+    """Placement of ``model`` with ``delegate`` (a measurement delegate name, with delegate ``options``) here."""
     from .measure import DELEGATES, make_interpreter
     if delegate not in DELEGATES:
         raise ValueError(f"unknown delegate '{delegate}': choose from {', '.join(DELEGATES)}")
-    return placement_of(model, {"delegate": delegate, "threads": threads}, DELEGATES, make_interpreter)
+    return placement_of(model, {"delegate": delegate, "threads": threads}, DELEGATES, make_interpreter, options)
