@@ -1,6 +1,8 @@
-/* aarch64 NEON depthwise kernel: 16 channels per step, widening multiply-accumulate
- * (smlal int16 x int16 -> int32) into four int32x4 accumulators; double-rounding requant
- * shared with the GEMM kernels. 3x3 gets its own fully unrolled copy. */
+/* aarch64 NEON depthwise kernel: 16 channels per step into four int32x4 accumulators. Taps go
+ * in pairs on int8 weights (smull + smlal into int16, then saddw into int32: |x * w| <= 128 * 127,
+ * so two products fit int16 unless a weight is -128, for which the plan keeps the widening
+ * int16 path, smlal int16 x int16 -> int32). Double-rounding requant shared with the GEMM
+ * kernels. 3x3 gets its own fully unrolled copy. */
 /* Variant of qs8-dwconv-16c-avx2.c: one file per ISA and weight type, as in XNNPACK. */
 #include <arm_neon.h>
 #include <string.h>
@@ -15,21 +17,53 @@ static inline int8x16_t load16(const int8_t* p, size_t n) {
   return vld1q_s8(tmp);
 }
 
-static inline int32x4_t requant4(int32x4_t acc, const int32_t* mult, const int32_t* shift, const float* fscale,
+/* A tile's double-rounding constants (eq_neon_mbqm_double_pre), built once per tile and shared by
+ * the row's pixels. */
+typedef struct {
+  int32x4_t m[4], ls[4], rs[4], zm[4];
+} dw_consts;
+
+static inline void tile_consts(const uint8_t* tile, dw_consts* k) {
+  const int32_t* mult = qs8_dw_tile_mult(tile);
+  const int32_t* ls = qs8_dw_tile_i32(tile, QS8_DW_LSHIFT);
+  const int32_t* rs = qs8_dw_tile_i32(tile, QS8_DW_RSHIFT); /* max(-shift, 0) */
+  for (size_t j = 0; j < 4; ++j) {
+    const int32x4_t r = vld1q_s32(rs + 4 * j);
+    k->m[j] = vld1q_s32(mult + 4 * j);
+    k->ls[j] = vld1q_s32(ls + 4 * j);
+    k->rs[j] = vnegq_s32(r);
+    k->zm[j] = vreinterpretq_s32_u32(vceqzq_s32(r));
+  }
+}
+
+static inline int32x4_t requant4(int32x4_t acc, const dw_consts* k, size_t j, const float* fscale,
                                  const qs8_dw_out_params* p) {
-  if (p->fp32) /* mode=fast */
+  if (p->fp32) /* mode=fast: clamped around the zero point, which the caller adds */
     return eq_neon_requant_fp32(acc, fscale, vdupq_n_f32((float)(p->out_min - p->out_zp)),
-                                 vdupq_n_f32((float)(p->out_max - p->out_zp)), vdupq_n_s32(p->out_zp));
-  const int32x4_t v = vaddq_s32(eq_neon_mbqm_double(acc, vld1q_s32(mult), vld1q_s32(shift)), vdupq_n_s32(p->out_zp));
-  return vminq_s32(vmaxq_s32(v, vdupq_n_s32(p->out_min)), vdupq_n_s32(p->out_max));
+                                 vdupq_n_f32((float)(p->out_max - p->out_zp)), vdupq_n_s32(0));
+  return eq_neon_mbqm_double_pre(acc, k->m[j], k->ls[j], k->rs[j], k->zm[j]);
 }
 
 static inline void tile16(size_t taps, const int8_t* const* ind, size_t c0, size_t n, const uint8_t* tile,
-                          const qs8_dw_out_params* p, int8_t* out) {
+                          const dw_consts* k, const qs8_dw_out_params* p, int8_t* out) {
   const int32_t* bias = qs8_dw_tile_bias(tile);
   int32x4_t a0 = vld1q_s32(bias), a1 = vld1q_s32(bias + 4), a2 = vld1q_s32(bias + 8), a3 = vld1q_s32(bias + 12);
   const int16_t* w = qs8_dw_tile_w(tile);
-  for (size_t t = 0; t < taps; ++t) {
+  size_t t = 0;
+  if (p->w8_pairs) {
+    const int8_t* w8 = qs8_dw_tile_w8(tile, taps);
+    for (; t + 2 <= taps; t += 2) {
+      const int8x16_t x0 = load16(ind[t] + c0, n), x1 = load16(ind[t + 1] + c0, n);
+      const int8x16_t w0 = vld1q_s8(w8 + t * QS8_DW_CT), w1 = vld1q_s8(w8 + (t + 1) * QS8_DW_CT);
+      const int16x8_t pl = vmlal_s8(vmull_s8(vget_low_s8(x0), vget_low_s8(w0)), vget_low_s8(x1), vget_low_s8(w1));
+      const int16x8_t ph = vmlal_high_s8(vmull_high_s8(x0, w0), x1, w1);
+      a0 = vaddw_s16(a0, vget_low_s16(pl));
+      a1 = vaddw_high_s16(a1, pl);
+      a2 = vaddw_s16(a2, vget_low_s16(ph));
+      a3 = vaddw_high_s16(a3, ph);
+    }
+  }
+  for (; t < taps; ++t) {
     const int8x16_t x = load16(ind[t] + c0, n);
     const int16x8_t xl = vmovl_s8(vget_low_s8(x)), xh = vmovl_high_s8(x);
     const int16x8_t wl = vld1q_s16(w + t * QS8_DW_CT), wh = vld1q_s16(w + t * QS8_DW_CT + 8);
@@ -38,15 +72,17 @@ static inline void tile16(size_t taps, const int8_t* const* ind, size_t c0, size
     a2 = vmlal_s16(a2, vget_low_s16(xh), vget_low_s16(wh));
     a3 = vmlal_high_s16(a3, xh, wh);
   }
-  const int32_t* mult = qs8_dw_tile_mult(tile);
-  const int32_t* shift = qs8_dw_tile_shift(tile);
   const float* fs = qs8_dw_tile_fscale(tile);
-  a0 = requant4(a0, mult, shift, fs, p);
-  a1 = requant4(a1, mult + 4, shift + 4, fs + 4, p);
-  a2 = requant4(a2, mult + 8, shift + 8, fs + 8, p);
-  a3 = requant4(a3, mult + 12, shift + 12, fs + 12, p);
-  const int16x8_t l = vcombine_s16(vmovn_s32(a0), vmovn_s32(a1)), h = vcombine_s16(vmovn_s32(a2), vmovn_s32(a3));
-  const int8x16_t b = vcombine_s8(vmovn_s16(l), vmovn_s16(h));
+  /* zero point added in int32 (wrapping like TFLite), saturating narrows, clamp on int8: the
+   * clamp bounds lie inside the saturation ranges, so this equals clamping the int32 sum */
+  const int32x4_t zp = vdupq_n_s32(p->out_zp);
+  a0 = vaddq_s32(requant4(a0, k, 0, fs, p), zp);
+  a1 = vaddq_s32(requant4(a1, k, 1, fs + 4, p), zp);
+  a2 = vaddq_s32(requant4(a2, k, 2, fs + 8, p), zp);
+  a3 = vaddq_s32(requant4(a3, k, 3, fs + 12, p), zp);
+  const int16x8_t l = vqmovn_high_s32(vqmovn_s32(a0), a1), h = vqmovn_high_s32(vqmovn_s32(a2), a3);
+  int8x16_t b = vqmovn_high_s16(vqmovn_s16(l), h);
+  b = vminq_s8(vmaxq_s8(b, vdupq_n_s8((int8_t)p->out_min)), vdupq_n_s8((int8_t)p->out_max));
   if (n == QS8_DW_CT) {
     vst1q_s8(out + c0, b);
   } else {
@@ -64,7 +100,9 @@ static inline void pixels_loop(size_t channels, size_t taps, size_t pixels, cons
   const uint8_t* tile = (const uint8_t*)packed;
   for (size_t c0 = 0; c0 < channels; c0 += QS8_DW_CT, tile += tile_bytes) {
     const size_t n = channels - c0 < QS8_DW_CT ? channels - c0 : QS8_DW_CT;
-    for (size_t px = 0; px < pixels; ++px) tile16(taps, ind + px * taps, c0, n, tile, p, out + px * out_stride);
+    dw_consts k;
+    tile_consts(tile, &k);
+    for (size_t px = 0; px < pixels; ++px) tile16(taps, ind + px * taps, c0, n, tile, &k, p, out + px * out_stride);
   }
 }
 

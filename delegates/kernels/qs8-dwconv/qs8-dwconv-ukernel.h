@@ -9,6 +9,8 @@
  *                       2^rshift - 1, rmask >> 1: RoundingDivideByPOT's constants
  *   float fscale[CT]    multiplier * 2^(shift - 31): the FP32 (mode=fast) requant scale
  *   int16 w[taps][CT]
+ *   int8 w8[taps][CT]   the same weights as int8 (NEON pairs taps: smull + smlal in int16),
+ *                       padded to 32 bytes
  * so a tile is QS8_DW_TILE_BYTES(taps) bytes and 32-byte aligned when the buffer is.
  */
 #ifndef EDGEQ_QS8_DWCONV_KERNELS_H
@@ -17,13 +19,16 @@
 #include "qs8-dwconv/qs8-dwconv.h"
 
 #define QS8_DW_TILE_I32 9 /* 32-bit arrays per tile before the weights (keeps 32-byte alignment) */
+#define QS8_DW_W8_BYTES(taps) (((size_t)(taps) * QS8_DW_CT + 31) / 32 * 32)
 #define QS8_DW_TILE_BYTES(taps) \
-  ((size_t)QS8_DW_CT * (QS8_DW_TILE_I32 * sizeof(int32_t) + (size_t)(taps) * sizeof(int16_t)))
+  ((size_t)QS8_DW_CT * (QS8_DW_TILE_I32 * sizeof(int32_t) + (size_t)(taps) * sizeof(int16_t)) + \
+   QS8_DW_W8_BYTES(taps))
 
 typedef struct {
   int32_t out_zp, out_min, out_max;
   int32_t any_left_shift; /* some channel has shift > 0 */
   int32_t fp32;           /* QS8_DW_REQUANT_FP32: requantize with the tile's fscale */
+  int32_t w8_pairs;       /* no weight is -128, so two int8 x int8 products fit in int16 */
 } qs8_dw_out_params;
 
 /* One variant: all `channels` of `pixels` output pixels. */
@@ -54,6 +59,9 @@ static inline const float* qs8_dw_tile_fscale(const void* tile) {
 }
 static inline const int16_t* qs8_dw_tile_w(const void* tile) {
   return (const int16_t*)((const int32_t*)tile + QS8_DW_TILE_I32 * QS8_DW_CT);
+}
+static inline const int8_t* qs8_dw_tile_w8(const void* tile, size_t taps) {
+  return (const int8_t*)(qs8_dw_tile_w(tile) + taps * QS8_DW_CT);
 }
 
 #endif

@@ -79,6 +79,7 @@ qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* d, edgeq_
   p->out.out_min = d->out_min;
   p->out.out_max = d->out_max;
   p->out.fp32 = requant == QS8_DW_REQUANT_FP32;
+  p->out.w8_pairs = 1; /* cleared below if a weight is -128 */
   const size_t tiles = (p->channels + QS8_DW_CT - 1) / QS8_DW_CT;
   const size_t tile_bytes = QS8_DW_TILE_BYTES(p->taps);
   if (posix_memalign(&p->packed, 64, tiles * tile_bytes) != 0) p->packed = NULL;
@@ -101,6 +102,7 @@ qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* d, edgeq_
     int32_t* rhalf = rmask + QS8_DW_CT;
     float* fscale = (float*)(rhalf + QS8_DW_CT);
     int16_t* w = (int16_t*)(fscale + QS8_DW_CT);
+    int8_t* w8 = (int8_t*)(w + p->taps * QS8_DW_CT);
     for (size_t j = 0; j < QS8_DW_CT; ++j) {
       const size_t c = tile * QS8_DW_CT + j;
       if (c >= p->channels) break;
@@ -108,6 +110,8 @@ qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* d, edgeq_
       for (size_t t = 0; t < p->taps; ++t) {
         const int32_t v = weight_at(d, t * p->channels + c);
         w[t * QS8_DW_CT + j] = (int16_t)v;
+        w8[t * QS8_DW_CT + j] = (int8_t)v;
+        if (v == -128) p->out.w8_pairs = 0;
         sum += (uint32_t)v;
       }
       /* padding taps read in_zp, so sum_t W*(x - zp) = sum_t W*x - zp*sum_t W for every pixel */
