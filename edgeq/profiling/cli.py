@@ -13,7 +13,7 @@ from .devices import Device, list_profiles, resolve_device
 from .errors import DeviceError
 from .links import open_link, uri_usage
 from .ondevice.measure import DELEGATES
-from .profile import DEFAULT_OPTIONS, run_profile
+from .profile import DEFAULT_OPTIONS, Interrupted, run_profile
 from .reporting.compare import GateCrossed, compare, load_baseline, parse_gate
 from .reporting.compare import summary_lines as compare_lines
 from .reporting.report_files import write_report
@@ -88,8 +88,17 @@ def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, w
                 "min_secs": min_secs, "max_secs": max_secs, "rounds": rounds, "seed": seed,
                 "affinity": _parse_cpus(cpus), "memory": not no_memory, "energy_window_s": energy_window,
                 "sysfs_root": sysfs_root}
-        report = run_profile(model, devs, list(delegates), list(threads), opts, keep=keep,
-                             show_progress=not no_progress and not as_json)
+        try:
+            report = run_profile(model, devs, list(delegates), list(threads), opts, keep=keep,
+                                 show_progress=not no_progress and not as_json,
+                                 on_update=lambda rep: write_report(rep, out_dir))
+        except Interrupted as e:
+            jpath, _ = write_report(e.report, out_dir)
+            timed = sum(1 for d in e.report["devices"] for c in d["configs"] if (c.get("steady") or {}).get("count"))
+            e.args = (f"interrupted (Ctrl-C): what finished is in {jpath} (status incomplete, {timed} "
+                      "configuration(s) with timings)",)
+            _fail(e)
+            return
         cmp_error = None
         if base is not None:
             try:

@@ -1,18 +1,25 @@
 """``edgeq profile``: one thread per device, each measured by its runner, results merged into one report.
 
-Whatever a device delivered before it failed is kept and the device is marked ``partial`` or ``failed``.
+Whatever a device delivered before it failed is kept: a device whose run was cut short (agent killed,
+link lost, Ctrl-C) is ``incomplete``, one with configurations that could not run is ``partial``, one with
+nothing is ``failed``. ``on_update`` receives the report as configurations finish, so it can be written
+as the run goes.
 """
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import hashlib
 import os
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 from ..errors import EdgeqError
 from .devices import Device
+from .interrupt import CAUSE as INTERRUPT_CAUSE
+from .interrupt import INTERRUPTED, stop_devices
 from .ondevice.measure import DELEGATES, MEASURE_DEFAULTS
 from .runners import RUNNERS, Progress
 
@@ -32,25 +39,58 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
-                   progress: Progress) -> dict:
-    """Measure one device; never raises for device trouble, the result says what happened."""
+class Interrupted(EdgeqError):
+    """Ctrl-C: ``report`` holds everything finished before it (status ``incomplete``)."""
+
+    exit_code = 130
+
+    def __init__(self, report: dict):
+        super().__init__(INTERRUPT_CAUSE)
+        self.report = report
+
+
+def new_result(dev: Device) -> dict:
     result: dict = {"device": dev.as_dict(), "status": "running", "error": None, "configs": [],
                     "emulated": dev.emulated}
     if dev.emulated:
         result["notice"] = EMULATED_NOTICE
+    return result
+
+
+def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
+                   progress: Progress, result: dict | None = None) -> dict:
+    """Measure one device into ``result``; never raises for device trouble, the result says what happened."""
+    result = new_result(dev) if result is None else result
     t0 = time.time()
     try:
         RUNNERS[dev.agent](dev, model, configs, opts, keep, progress, result)
         bad = [c["error"] for c in result.get("configs") or [] if c.get("error")]
-        result["status"] = "partial" if bad else "ok"
         if bad:
             result["error"] = "; ".join(bad)
+        result["status"] = "partial" if bad else "ok"
     except EdgeqError as e:
-        result["error"] = str(e)
-        result["status"] = "partial" if result.get("configs") else "failed"
+        result["error"] = INTERRUPT_CAUSE if INTERRUPTED.is_set() else str(e)
+        # memory is every runner's last pass: a configuration without it lacks figures
+        result["configs"] = [c if "memory" in c or c.get("error") or c.get("incomplete")
+                             else {**c, "incomplete": result["error"]} for c in result.get("configs") or []]
+        result["status"] = "incomplete" if result.get("configs") else "failed"
     result["wall_s"] = time.time() - t0
     return result
+
+
+def _snapshot(obj: dict) -> dict:
+    """A deep copy of a report that device threads are still filling (retried if one changes it meanwhile)."""
+    for _ in range(20):
+        try:
+            return copy.deepcopy(obj)
+        except RuntimeError:  # a dict changed size while being copied
+            time.sleep(0.01)
+    return copy.deepcopy(obj)
+
+
+def _progress_key(results: list[dict]) -> tuple:
+    return tuple((r["status"], tuple(sorted((c.get("label"), len(c)) for c in r.get("configs") or [])))
+                 for r in results)
 
 
 def _model_ops(m: Path) -> list[dict] | None:
@@ -74,8 +114,12 @@ def _configs(delegates: list[str], threads: list[int]) -> list[dict]:
 
 
 def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list[str], threads: list[int],
-                options: dict | None = None, keep: bool = False, show_progress: bool = True) -> dict:
-    """Profile ``model`` on every device in parallel (one thread each); returns the whole report dict."""
+                options: dict | None = None, keep: bool = False, show_progress: bool = True,
+                on_update: Callable[[dict], None] | None = None) -> dict:
+    """Profile ``model`` on every device in parallel (one thread each); returns the whole report dict.
+
+    ``on_update(report)`` is called (from this thread) whenever a configuration finishes; Ctrl-C stops the
+    devices' agents and raises :class:`Interrupted` carrying the report of what finished."""
     from tqdm import tqdm
     m = Path(model)
     if not m.is_file():
@@ -87,7 +131,8 @@ def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list
         raise EdgeqError("no device given: pass --device local (or a profile name / URI)")
     opts = {**DEFAULT_OPTIONS, **(options or {})}
     configs = _configs(delegates, threads)
-    results: list[dict | None] = [None] * len(devices)
+    INTERRUPTED.clear()
+    results = [new_result(d) for d in devices]
     crashes: list[BaseException] = []
     bars = [tqdm(total=1, desc=d.name[:24], position=i, leave=True, disable=not show_progress,
                  unit="step") for i, d in enumerate(devices)]
@@ -98,21 +143,46 @@ def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list
             bars[i].n = step
             bars[i].set_postfix_str(what[:30], refresh=True)
         try:
-            results[i] = profile_device(dev, m, configs, opts, keep, progress)
+            profile_device(dev, m, configs, opts, keep, progress, results[i])
         except BaseException as e:  # a bug: re-raised in the main thread with its traceback
             crashes.append(e)
+
+    head = {"edgeq_profile": 1,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "model": {"path": str(m), "bytes": m.stat().st_size, "sha256": _sha256(m), "ops": _model_ops(m)},
+            "configs": configs, "options": opts}
+
+    def report(status: str) -> dict:
+        return {**head, "status": status, "devices": _snapshot(results)}
 
     threads_ = [threading.Thread(target=work, args=(i, d), daemon=True) for i, d in enumerate(devices)]
     for t in threads_:
         t.start()
-    for t in threads_:
-        t.join()
-    for b in bars:
-        b.close()
+    seen = _progress_key(results)
+    try:
+        while any(t.is_alive() for t in threads_):
+            for t in threads_:
+                t.join(timeout=0.25)
+            key = _progress_key(results)
+            if on_update is not None and key != seen and any(t.is_alive() for t in threads_):
+                seen = key
+                on_update(report("running"))
+    except KeyboardInterrupt:
+        INTERRUPTED.set()
+        stop_devices()
+        try:  # a moment for the device threads to record what ended them
+            deadline = time.monotonic() + 5
+            for t in threads_:
+                t.join(timeout=max(0.0, deadline - time.monotonic()))
+        except KeyboardInterrupt:
+            pass
+        for r in results:
+            if r["status"] == "running":
+                r["status"], r["error"] = ("incomplete" if r.get("configs") else "failed"), INTERRUPT_CAUSE
+        raise Interrupted(report("incomplete")) from None
+    finally:
+        for b in bars:
+            b.close()
     if crashes:
         raise crashes[0]
-    return {"edgeq_profile": 1,
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "model": {"path": str(m), "bytes": m.stat().st_size, "sha256": _sha256(m), "ops": _model_ops(m)},
-            "configs": configs, "options": opts,
-            "devices": results}
+    return report("complete" if all(r["status"] == "ok" for r in results) else "incomplete")

@@ -172,8 +172,9 @@ class VirtualBoard:
 
 TAP_PYTHON = r'''#!{real}
 """Stands in for the device's python: runs the agent for real, forwarding its output; after the
-first finished configuration it touches FLAG, then SIGKILLs the agent (crash mode) or holds
-its output back for 5 s (flag mode)."""
+first finished configuration it touches FLAG, then SIGKILLs the agent (crash mode), the agent and
+itself (selfkill mode: a process killed on the device, as seen by the link) or holds its output back
+for 5 s (flag mode)."""
 import os, subprocess, sys
 REAL, FLAG, MODE = {real!r}, {flag!r}, {mode!r}
 if len(sys.argv) < 2 or sys.argv[1] != "python_agent.py":
@@ -184,9 +185,12 @@ for line in p.stdout:
     sys.stdout.flush()
     if '"event": "config"' in line and not os.path.exists(FLAG):
         open(FLAG, "w").close()
-        if MODE == "crash":
+        if MODE in ("crash", "selfkill"):
             p.kill()
             p.wait()
+            if MODE == "selfkill":
+                import signal
+                os.kill(os.getpid(), signal.SIGKILL)
             sys.exit(137)
         import time
         time.sleep(5)  # hold the rest back so the test can cut the link while the run is unfinished

@@ -118,7 +118,25 @@ def test_device_disconnecting_mid_run_keeps_partial_results(adb_server, adbd, ti
     assert flag.exists()
     assert r.exit_code == 2
     err = [ln for ln in r.output.splitlines() if ln.startswith("edgeq: error:")]
-    assert len(err) == 1 and "before finishing" in err[0], r.output
+    assert len(err) == 1 and "the link to the device was lost before finishing" in err[0], r.output
     dev = json.loads((out / "profile.json").read_text())["devices"][0]
-    assert dev["status"] == "partial"
-    assert dev["configs"] and all(c["steady"]["count"] >= 20 for c in dev["configs"])
+    assert dev["status"] == "incomplete"
+    done = [c for c in dev["configs"] if "steady" in c]
+    assert done and all(c["steady"]["count"] >= 20 for c in done)
+    assert {c["label"] for c in dev["configs"]} == {"none/t1", "xnnpack/t1"}
+    assert all("link to the device was lost" in c["incomplete"] for c in dev["configs"])
+
+
+def test_agent_killed_on_the_device_is_named_as_such(adb_server, adbd, tiny_model, tmp_path):
+    wrapper, flag = tap_python(tmp_path, "selfkill")
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", _uri(adbd, python=str(wrapper)), "--delegate", "none",
+                                     "--delegate", "xnnpack", "-o", str(out), *FAST])
+    assert flag.exists() and r.exit_code == 2
+    err = [ln for ln in r.output.splitlines() if ln.startswith("edgeq: error:")]
+    assert len(err) == 1 and "killed by SIGKILL on the device before finishing" in err[0], r.output
+    assert "EDGEQ_RC" not in r.output
+    dev = json.loads((out / "profile.json").read_text())["devices"][0]
+    assert dev["status"] == "incomplete"
+    assert any(c.get("steady", {}).get("count", 0) >= 20 for c in dev["configs"])
+    assert all("SIGKILL" in c["incomplete"] for c in dev["configs"])

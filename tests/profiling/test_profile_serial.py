@@ -89,8 +89,9 @@ def test_board_disconnecting_mid_run_keeps_partial_results(board, tiny_model, tm
     err = [ln for ln in r.output.splitlines() if ln.startswith("edgeq: error:")]
     assert len(err) == 1 and board.path in err[0], r.output
     dev = json.loads((out / "profile.json").read_text())["devices"][0]
-    assert dev["status"] == "partial"
+    assert dev["status"] == "incomplete"
     assert dev["configs"][0]["first_inference_ms"] > 0
+    assert "serial link lost" in dev["configs"][0]["incomplete"]
 
 
 def test_two_devices_in_one_command(board, tiny_model, tmp_path):

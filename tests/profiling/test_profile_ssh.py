@@ -195,9 +195,71 @@ def test_agent_crash_mid_run_keeps_partial_results(sshd, tiny_model, tmp_path, m
                                      "--delegate", "xnnpack", "-o", str(out), *FAST])
     assert flag.exists()
     assert r.exit_code == 2
-    assert "agent exited with status 137 before finishing" in r.output
+    assert "agent was killed by SIGKILL on the device before finishing (exit status 137)" in r.output
     dev = json.loads((out / "profile.json").read_text())["devices"][0]
-    assert dev["status"] == "partial"
+    assert dev["status"] == "incomplete"
     assert len(dev["configs"]) >= 1 and dev["configs"][0]["steady"]["count"] >= 20
     assert not os.path.exists(dev["workdir"])  # the host cleaned up after the dead agent
     assert "partial results below are kept" in (out / "report.html").read_text()
+
+
+def test_agent_killed_by_a_signal_is_not_a_link_failure(sshd, tiny_model, tmp_path, monkeypatch):
+    """The agent dies by SIGKILL as the session's own process: ssh exits 255 with no message."""
+    monkeypatch.setenv("EDGEQ_SSH_OPTS", f"-F {_client_config(sshd)}")
+    wrapper, flag = tap_python(tmp_path, "selfkill")
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", _uri(sshd, python=str(wrapper)), "--delegate", "none",
+                                     "--delegate", "xnnpack", "-o", str(out), *FAST])
+    assert flag.exists() and r.exit_code == 2
+    err = [ln for ln in r.output.splitlines() if ln.startswith("edgeq: error:")]
+    assert len(err) == 1 and "no message" not in err[0], r.output
+    assert "the device still answers, so it was killed there" in err[0] or "SIGKILL" in err[0], err[0]
+    dev = json.loads((out / "profile.json").read_text())["devices"][0]
+    assert dev["status"] == "incomplete" and len(dev["configs"]) == 2
+    assert any(c.get("steady", {}).get("count", 0) >= 20 for c in dev["configs"])
+
+
+def test_ctrl_c_streams_then_writes_what_finished_and_exits_130(sshd, tiny_model, tmp_path):
+    import signal
+    import tempfile
+    ctl = Path(tempfile.mkdtemp(prefix="eqt", dir="/tmp"))
+    wrapper, flag = tap_python(tmp_path, "flag")  # holds the agent 5 s after its first configuration
+    out = tmp_path / "rep"
+    env = dict(os.environ, EDGEQ_SSH_OPTS=f"-F {_client_config(sshd)}", TMPDIR=str(ctl))
+    p = subprocess.Popen([sys.executable, "-m", "edgeq.cli", "profile", str(tiny_model), "-d",
+                          _uri(sshd, python=str(wrapper)), "--delegate", "none", "--delegate", "xnnpack",
+                          "-o", str(out), *FAST], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not flag.exists() and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.05)
+        assert flag.exists(), p.communicate()
+        # streamed: the finished configuration is on disk while the run goes on
+        streamed = None
+        while time.monotonic() < deadline:
+            try:
+                streamed = json.loads((out / "profile.json").read_text())
+                if streamed["devices"][0]["configs"]:
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        assert streamed and streamed["status"] == "running" and streamed["devices"][0]["configs"]
+        assert _masters(ctl)
+        p.send_signal(signal.SIGINT)
+        stdout, stderr = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("edgeq: error: interrupted (Ctrl-C)"), stderr
+    rep = json.loads((out / "profile.json").read_text())
+    dev = rep["devices"][0]
+    assert rep["status"] == "incomplete" and dev["status"] == "incomplete" and "Ctrl-C" in dev["error"]
+    timed = [c for c in dev["configs"] if c.get("steady", {}).get("count", 0) >= 20]
+    assert timed and all("Ctrl-C" in c["incomplete"] for c in dev["configs"])
+    assert "incomplete" in (out / "report.html").read_text()
+    assert not _masters(ctl) and not os.listdir(ctl)  # the ControlMaster was closed, not left for its persist time
+    shutil.rmtree(ctl)

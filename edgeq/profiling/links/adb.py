@@ -131,6 +131,16 @@ class AdbLink(ShellLink):
         self.connect()
         return super().stream(command)
 
+    def stream_status(self, rc: int, stdout_tail: list[str]) -> int | None:
+        # adb's v1 shell ends with status 0 whatever ran: the agent's status is on the marker line
+        for line in reversed(stdout_tail):
+            if line.startswith(RC_MARK):
+                try:
+                    return int(line[len(RC_MARK):].strip())
+                except ValueError:
+                    return None
+        return None  # no marker: the shell itself was cut (the device went away)
+
     def explain(self, rc: int, stderr: str) -> str | None:
         s = stderr.lower()
         if "device" in s and ("not found" in s or "offline" in s):

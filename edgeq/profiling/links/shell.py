@@ -4,6 +4,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 import tempfile
+import threading
 from abc import abstractmethod
 from typing import IO, TYPE_CHECKING
 
@@ -12,6 +13,19 @@ from .base import DeviceUri, Link
 
 if TYPE_CHECKING:
     from ..devices import Device
+
+
+_streams: set[subprocess.Popen] = set()
+_streams_lock = threading.Lock()
+
+
+def stop_streams() -> None:
+    """Kill every agent stream still running (an interrupted run): the remote side then loses its pipe."""
+    with _streams_lock:
+        procs = list(_streams)
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
 
 
 class ShellLink(Link):
@@ -51,9 +65,20 @@ class ShellLink(Link):
     def stream(self, command: str) -> tuple[subprocess.Popen, IO[str]]:
         """Start ``command``; its stdout is a line stream, stderr goes to a temp file (no pipe deadlock)."""
         err = tempfile.TemporaryFile(mode="w+")
+        # own session: the terminal's Ctrl-C reaches edgeq only, which then stops this stream itself
         p = subprocess.Popen(self.argv(command), stdout=subprocess.PIPE, stderr=err, text=True,
-                             stdin=subprocess.DEVNULL, bufsize=1)
+                             stdin=subprocess.DEVNULL, bufsize=1, start_new_session=True)
+        with _streams_lock:
+            _streams.add(p)
         return p, err
+
+    def stream_done(self, p: subprocess.Popen) -> None:
+        with _streams_lock:
+            _streams.discard(p)
+
+    def stream_status(self, rc: int, stdout_tail: list[str]) -> int | None:
+        """The agent's own exit status: the transport's, unless the link carries it otherwise (adb)."""
+        return rc
 
     def check(self, timeout: float = 10) -> None:
         """Raise DeviceError unless the device's shell answers a trivial command within ``timeout``."""

@@ -85,6 +85,7 @@ class SshLink(ShellLink):
         if len(self._ctl_dir) > 100:  # a unix socket path has 108 bytes; a long $TMPDIR would not fit
             os.rmdir(self._ctl_dir)
             self._ctl_dir = tempfile.mkdtemp(prefix="edgeq-ssh-", dir="/tmp")
+        self._plain_opts = list(opts)  # after close(): one connection per command, none left behind
         opts += ["-o", "ControlMaster=auto", "-o", f"ControlPath={self._ctl_dir}/m",
                  "-o", f"ControlPersist={CONTROL_PERSIST_S}"]
         self.opts = opts
@@ -119,14 +120,19 @@ class SshLink(ShellLink):
             if self not in _open_links:
                 return
             _open_links.discard(self)
+        mux, self.opts = self.opts, self._plain_opts + ["-o", "ControlMaster=no", "-o", "ControlPath=none"]
         port = ["-p", str(self.port)] if self.port else []
         if os.listdir(self._ctl_dir):  # a master was started
             try:
-                subprocess.run(["ssh", *self.opts, *port, "-O", "exit", "--", self.target], capture_output=True,
+                subprocess.run(["ssh", *mux, *port, "-O", "exit", "--", self.target], capture_output=True,
                                timeout=10, stdin=subprocess.DEVNULL)
             except (subprocess.TimeoutExpired, OSError):
                 pass
         shutil.rmtree(self._ctl_dir, ignore_errors=True)
+
+    def stream_status(self, rc: int, stdout_tail: list[str]) -> int | None:
+        # 255 is ssh's own failure, and also what it returns when the remote command died by a signal
+        return None if rc == 255 else rc
 
     def explain(self, rc: int, stderr: str) -> str | None:
         if rc != 255:  # 255 is ssh's own failure; anything else is the remote command's exit code
@@ -141,6 +147,8 @@ class SshLink(ShellLink):
             return "connection refused: is sshd running on that port?"
         if "timed out" in s or "no route" in s or "could not resolve" in s or "name or service" in s:
             return f"host unreachable ({_last(stderr)}): check the address and network"
+        if not stderr.strip():
+            return "the ssh connection dropped (ssh exited 255 with no message): check the device and network"
         return f"ssh failed: {_last(stderr)}"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import signal
 import subprocess
 import tempfile
 import threading
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import AgentError, DeviceError
+from ..interrupt import CAUSE as INTERRUPT_CAUSE
+from ..interrupt import INTERRUPTED
 from ..links import LINKS, open_link
 from ..links.shell import ShellLink
 from ..ondevice.measure import MEASURE_DEFAULTS
@@ -106,7 +109,7 @@ def _stream_agent(link: ShellLink, cmd: str, configs: list[dict], opts: dict, pr
                 progress(ev["step"], ev["total"], ev["what"])
             elif kind == "config":
                 by_label[ev["label"]] = ev
-                result["configs"] = list(by_label.values())
+                result["configs"] = list(by_label.values())  # rebound, never mutated: readers see whole lists
             elif kind == "error":
                 error = ev
             elif kind == "result":
@@ -114,6 +117,7 @@ def _stream_agent(link: ShellLink, cmd: str, configs: list[dict], opts: dict, pr
         proc.wait()
     finally:
         timer.cancel()
+        link.stream_done(proc)
     err.seek(0)
     stderr = err.read()
     err.close()
@@ -121,13 +125,54 @@ def _stream_agent(link: ShellLink, cmd: str, configs: list[dict], opts: dict, pr
         result.update(final)
         return
     if fired.is_set():
-        raise DeviceError(f"{link.uri}: agent ran past {limit:.0f} s and was stopped: "
-                          "lower --max-secs or check the device")
-    if error is not None:
-        raise AgentError(f"{link.uri}: agent failed: {error['message']}")
-    why = link.explain(proc.returncode, stderr)
-    if why:
-        raise DeviceError(f"{link.uri}: {why}")
-    last = (stderr.strip().splitlines() or tail or ["no output"])[-1]
-    raise AgentError(f"{link.uri}: agent exited with status {proc.returncode} before finishing ({last}): "
-                     "the device disconnected or the agent crashed; rerun with --keep to inspect its files")
+        cause = f"agent ran past {limit:.0f} s and was stopped: lower --max-secs or check the device"
+    elif INTERRUPTED.is_set():
+        cause = INTERRUPT_CAUSE
+    elif error is not None:
+        cause = f"agent failed: {error['message']}"
+    else:
+        cause = _cause(link, proc.returncode, stderr, tail)
+    mark_unfinished(result, configs, cause)
+    raise (AgentError if error is not None else DeviceError)(f"{link.uri}: {cause}")
+
+
+def _cause(link: ShellLink, rc: int, stderr: str, tail: list[str]) -> str:
+    """Why the agent's stream ended without a result, in one line: the agent's own end, or the link's."""
+    status = link.stream_status(rc, tail)
+    if status is not None and (128 < status < 128 + 65 or -65 < status < 0):  # shell's 128+N, Popen's -N
+        sig = status - 128 if status > 128 else -status
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return (f"the agent was killed by {name} on the device before finishing (exit status {status}): "
+                "rerun with --keep to inspect its files")
+    try:  # does the device still answer? then the agent died, not the link
+        link.check(timeout=5)
+        alive = True
+    except DeviceError:
+        alive = False
+    if not alive:
+        why = link.explain(rc, stderr) or f"link exit status {rc}"
+        return f"the link to the device was lost before finishing ({why})"
+    if status not in (None, 0):
+        last = (stderr.strip().splitlines() or tail or ["no output"])[-1]
+        return f"the agent exited with status {status} before finishing ({last}): rerun with --keep to inspect its files"
+    return (f"the agent ended before finishing without an exit status (link exit status {rc}; the device still "
+            "answers, so it was killed there): rerun with --keep to inspect its files")
+
+
+def mark_unfinished(result: dict, configs: list[dict], cause: str) -> None:
+    """Keep what arrived; configurations with passes missing are ``incomplete``, unmeasured ones carry ``cause``."""
+    got = {c["label"]: c for c in result.get("configs") or []}
+    out = []
+    for cfg in configs:
+        label = f"{cfg['delegate']}/t{cfg['threads']}"  # the agent's label
+        c = got.pop(label, None)
+        if c is None:
+            out.append({"config": cfg, "label": label, "incomplete": cause, "error": f"{label} not measured: {cause}"})
+        elif "memory" not in c and not c.get("error"):  # memory is the last pass: before it, not every figure is in
+            out.append({**c, "incomplete": cause})
+        else:
+            out.append(c)
+    result["configs"] = out + list(got.values())
