@@ -47,15 +47,20 @@ def arena_of(interp: object) -> int:
 
 
 def fit_check(model: bytes, ram_bytes: int, flash_bytes: int, board: str) -> dict:
-    """Raise FitError if ``model`` cannot fit ``board``; else what it will use."""
-    if len(model) > flash_bytes:
+    """Raise FitError if ``model`` cannot fit ``board``; else what it will use. A size of 0 is unknown (a bare
+    serial:// URI): that side is not checked, and the result says so."""
+    if flash_bytes and len(model) > flash_bytes:
         raise FitError(f"model needs {len(model)} bytes of flash, {board} has {flash_bytes}: "
                        "shrink the model (int8/int4 weights, fewer channels) or pick a bigger board")
     arena = micro_arena_bytes(model)
-    if arena is not None and arena > ram_bytes:
+    if arena is not None and ram_bytes and arena > ram_bytes:
         raise FitError(f"model needs a {arena}-byte tensor arena, {board} has {ram_bytes} bytes of RAM: "
                        "reduce activation sizes (input resolution, channels) or pick a bigger board")
+    unknown = [k for k, v in (("flash", flash_bytes), ("RAM", ram_bytes)) if not v]
     return {"model_bytes": len(model), "flash_bytes": flash_bytes, "ram_bytes": ram_bytes,
+            "checked": not unknown,
+            "note": f"{' and '.join(unknown)} size unknown, not checked: use a device profile with ram_bytes "
+                    "and flash_bytes" if unknown else None,
             "arena_bytes_estimate": arena,
             "arena_note": None if arena is None else
             "estimated by tflite-micro on the host (64-bit pointers: an upper bound for 32-bit MCUs)"}

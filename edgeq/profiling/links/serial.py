@@ -16,6 +16,11 @@ from .base import DeviceUri, Link
 if TYPE_CHECKING:
     from ..devices import Device
 
+#: an answer line longer than this, or more lines than LINES_MAX, is not the protocol: the board is babbling
+LINE_MAX = 4096
+LINES_MAX = 10000
+POLL_S = 0.1  # one read's wait; the command's deadline is checked after every read
+
 
 class SerialLink(Link):
     """One open serial link to a board."""
@@ -42,7 +47,7 @@ class SerialLink(Link):
         except ValueError:
             raise DeviceError(f"{uri.text}: baud '{uri.options['baud']}' is not a number") from None
         try:
-            self.ser = serial.Serial(port, baudrate=baud, timeout=timeout)
+            self.ser = serial.Serial(port, baudrate=baud, timeout=POLL_S)
         except (serial.SerialException, OSError) as e:
             raise DeviceError(f"{uri.text}: cannot open {port} ({e}): check the cable, the path "
                               "and that you may use it (dialout group)") from None
@@ -56,32 +61,50 @@ class SerialLink(Link):
             pass  # the board is already gone; the command that noticed reported it
 
     def command(self, cmd: str, timeout: float | None = None) -> list[str]:
-        """Send ``cmd%``; return the ``m-`` lines up to ``m-ready``; ``e-`` lines raise DeviceError."""
+        """Send ``cmd%``; return the ``m-`` lines up to ``m-ready``; ``e-`` lines raise DeviceError.
+
+        The whole answer must arrive within ``timeout`` however the board behaves: a board that keeps
+        sending (endless lines, or bytes with no newline) is stopped by the same deadline as a silent one."""
         import serial
+        limit = timeout or self.timeout
+        name = cmd.split()[0]
         try:
             self.ser.write(cmd.encode("ascii") + b"%")
             self.ser.flush()
             lines: list[str] = []
             error = None
-            deadline = time.monotonic() + (timeout or self.timeout)
+            buf = bytearray()
+            received = 0
+            deadline = time.monotonic() + limit
             while True:
-                raw = self.ser.readline()
-                if not raw:
-                    if time.monotonic() > deadline:
-                        raise DeviceError(f"{self.uri}: no answer to '{cmd.split()[0]}' within "
-                                          f"{timeout or self.timeout:.0f} s: the board stopped responding")
-                    continue
-                line = raw.decode("ascii", "replace").strip()
-                if not line:
-                    continue
-                if line == "m-ready":
-                    if error:
-                        raise DeviceError(f"{self.uri}: board refused '{cmd.split()[0]}': {error}")
-                    return lines
-                if line.startswith("e-"):
-                    error = line[2:].strip("[]")  # still read up to m-ready to stay in step
-                    continue
-                lines.append(line)
+                if time.monotonic() > deadline:
+                    what = ("the board stopped responding" if not received else
+                            f"the board sent {received} bytes without finishing with m-ready")
+                    raise DeviceError(f"{self.uri}: no complete answer to '{name}' within {limit:.0f} s: {what}")
+                chunk = self.ser.read(max(1, min(self.ser.in_waiting, 65536)))
+                received += len(chunk)
+                buf += chunk
+                while b"\n" in buf:
+                    raw, _, rest = bytes(buf).partition(b"\n")
+                    buf = bytearray(rest)
+                    line = raw.decode("ascii", "replace").strip()
+                    if not line:
+                        continue
+                    if line == "m-ready":
+                        if error:
+                            raise DeviceError(f"{self.uri}: board refused '{name}': {error}")
+                        return lines
+                    if line.startswith("e-"):
+                        error = line[2:].strip("[]")  # still read up to m-ready to stay in step
+                        continue
+                    lines.append(line)
+                    if len(lines) > LINES_MAX:
+                        raise DeviceError(f"{self.uri}: the answer to '{name}' ran past {LINES_MAX} lines "
+                                          "without m-ready: the firmware does not follow the protocol")
+                if len(buf) > LINE_MAX:
+                    raise DeviceError(f"{self.uri}: the answer to '{name}' has a line over {LINE_MAX} bytes "
+                                      "(no newline): the firmware does not follow the protocol or the baud rate "
+                                      "is wrong")
         except (serial.SerialException, OSError, termios.error) as e:
             raise DeviceError(f"{self.uri}: serial link lost ({e}): the board disconnected") from None
 

@@ -45,10 +45,18 @@ def load(link: SerialLink, what: str, data: bytes) -> list[str]:
     return out
 
 
+def _number(link: SerialLink, line: str, text: str, what: str) -> int:
+    """The unsigned integer ``text`` of answer ``line``; a malformed one is the board's error, in one line."""
+    if not re.fullmatch(r"\d{1,20}", text):
+        raise DeviceError(f"{link.uri}: malformed answer line '{line[:60]}' ({what} is not an unsigned integer): "
+                          "the firmware does not follow the protocol")
+    return int(text)
+
+
 def infer(link: SerialLink, n: int, warmup: int, timeout: float = 60) -> float:
     """Seconds per inference from the board's own µs timestamps."""
     lines = link.command(f"infer {n} {warmup}", timeout=timeout)
-    laps = [int(ln.rsplit("-", 1)[1]) for ln in lines if ln.startswith("m-lap-us-")]
+    laps = [_number(link, ln, ln[len("m-lap-us-"):], "the lap") for ln in lines if ln.startswith("m-lap-us-")]
     if len(laps) != 2:
         raise DeviceError(f"{link.uri}: 'infer' answered without two m-lap-us timestamps: "
                           "the firmware does not follow the MLPerf Tiny protocol")
@@ -81,7 +89,11 @@ def run(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool, p
         result["board"] = {"name": name, "firmware": _tagged(prof, "m-profile-"), "model": _tagged(prof, "m-model-")}
         progress(1, total, "load model")
         ready = load(link, "model load", data)
-        m = re.fullmatch(r"arena-(\d+)-init-us-(\d+)", _tagged(ready, "m-model-ready-") or "")
+        tag = _tagged(ready, "m-model-ready-")
+        m = re.fullmatch(r"arena-(\d{1,20})-init-us-(\d{1,20})", tag or "")
+        if tag is not None and not m:
+            raise DeviceError(f"{link.uri}: malformed answer line 'm-model-ready-{tag[:50]}' (expected "
+                              "m-model-ready-arena-BYTES-init-us-T): the firmware does not follow the protocol")
         arena, init_us = (int(m.group(1)), int(m.group(2))) if m else (None, None)
         progress(2, total, "load input")
         # the board's input tensor size is unknown to us; the model's first input is sized by the fit step
@@ -104,8 +116,10 @@ def run(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool, p
         entry["energy"] = _energy(dev, link, opts)
         progress(4, total, "arena")
         used = _tagged(link.command("arena"), "m-arena-used-")
+        if used is not None:
+            used = _number(link, f"m-arena-used-{used}", used, "the arena size")
         entry["memory"] = {"available": used is not None or arena is not None,
-                           "arena_bytes": int(used) if used else arena, "ram_bytes": dev.ram_bytes,
+                           "arena_bytes": used if used is not None else arena, "ram_bytes": dev.ram_bytes,
                            "flash_model_bytes": len(data), "flash_bytes": dev.flash_bytes}
         progress(5, total, "done")
     finally:
