@@ -35,6 +35,13 @@ lib.clGetPlatformIDs.argtypes = [u32, vp, ctypes.POINTER(u32)]
 lib.clGetPlatformInfo.argtypes = [vp, u32, sz, vp, ctypes.POINTER(sz)]
 lib.clGetDeviceIDs.argtypes = [vp, ctypes.c_uint64, u32, vp, ctypes.POINTER(u32)]
 lib.clGetDeviceInfo.argtypes = [vp, u32, sz, vp, ctypes.POINTER(sz)]
+TYPES = ((4, "gpu"), (8, "accelerator"), (2, "cpu"))  # CL_DEVICE_TYPE_GPU, _ACCELERATOR, _CPU
+
+def kind(d):
+    t = ctypes.c_uint64()
+    if lib.clGetDeviceInfo(d, 0x1000, 8, ctypes.byref(t), None) != 0:  # CL_DEVICE_TYPE
+        return "other"
+    return next((name for bit, name in TYPES if t.value & bit), "other")
 
 def text(fn, obj, param):
     n = sz()
@@ -56,7 +63,7 @@ if err == 0 and count.value:
         if lib.clGetDeviceIDs(p, 0xFFFFFFFF, 0, None, ctypes.byref(nd)) == 0 and nd.value:  # CL_DEVICE_TYPE_ALL
             dids = (vp * nd.value)()
             lib.clGetDeviceIDs(p, 0xFFFFFFFF, nd.value, dids, None)
-            devices = [text(lib.clGetDeviceInfo, d, 0x102B) for d in dids]  # CL_DEVICE_NAME
+            devices = [{"name": text(lib.clGetDeviceInfo, d, 0x102B), "type": kind(d)} for d in dids]  # CL_DEVICE_NAME
         out["platforms"].append({"name": text(lib.clGetPlatformInfo, p, 0x0902),  # CL_PLATFORM_NAME
                                  "version": text(lib.clGetPlatformInfo, p, 0x0901),  # CL_PLATFORM_VERSION
                                  "devices": devices})
@@ -101,6 +108,8 @@ def probe(timeout: float = 30) -> dict[str, Any]:
     else:
         info["reason"] = None
     info["available"] = info["reason"] is None
+    # what the delegate takes by default (device_type=auto): a GPU or an accelerator, never a CPU device
+    info["default_device"] = any(d["type"] in ("gpu", "accelerator") for p in info["platforms"] for d in p["devices"])
     return info
 
 
@@ -108,5 +117,10 @@ def describe(info: dict[str, Any]) -> str:
     """One line: the platforms and devices, or why the GPU delegate cannot run here."""
     if not info["available"]:
         return info["reason"]
-    return "; ".join(f"{p['name']} ({' '.join(p['version'].split()[:3])}): {', '.join(p['devices']) or 'no devices'}"
+    line = "; ".join(f"{p['name']} ({' '.join(p['version'].split()[:3])}): "
+                     + (", ".join(f"{d['name']} ({d['type']})" for d in p["devices"]) or "no devices")
                      for p in info["platforms"])
+    if not info["default_device"]:
+        line += (" -- no GPU or accelerator: the gpu delegate uses a CPU OpenCL device only when asked "
+                 "(delegate option device_type=cpu or platform=NAME)")
+    return line

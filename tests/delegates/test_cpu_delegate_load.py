@@ -207,7 +207,7 @@ def test_cli_op_the_delegate_does_not_have_is_one_line(residual_model, tmp_path)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
     assert "edgeq cpu delegate: unknown op 'TANH' in option ops" in lines[0]
-    have = lines[0].split("use names from ", 1)[1].split(",")
+    have = lines[0].split("this delegate has ", 1)[1].split(";")[0].split(", ")
     assert {"CONV_2D", "HARD_SWISH", "FULLY_CONNECTED", "DEQUANTIZE"} <= set(have) and "TANH" not in have
     for bad, fragment in ((["--delegate", "cpu", "--delegate-option", "ops"], "is not KEY=VALUE"),
                           (["--delegate", "xnnpack", "--delegate-option", "ops=ADD"], "add --delegate cpu")):

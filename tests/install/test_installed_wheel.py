@@ -113,7 +113,8 @@ def test_convert_and_compile_from_another_folder(installed, model):
 
 
 # Run by the venv's python in a process that does not import TensorFlow (LLVM-based OpenCL drivers such as
-# PoCL clash with TensorFlow's LLVM: delegates/gpu/cl_api.c).
+# PoCL clash with TensorFlow's LLVM: delegates/gpu/cl_api.c). PoCL's device is a CPU one, which the gpu delegate
+# takes only when asked (platform=...).
 LOAD_BOTH = r'''
 import json, sys
 import numpy as np
@@ -123,7 +124,8 @@ ref = Interpreter("tiny_int8.tflite", resolver="reference").run([x])[0]
 out = {"modules": "tensorflow" in sys.modules}
 for name in ("cpu", "gpu"):
     rep = f"claimed_{name}.json"
-    it = Interpreter("tiny_int8.tflite", resolver="reference", delegates=[name], delegate_options={"report_path": rep})
+    opts = {"report_path": rep, **({"platform": "Portable Computing Language"} if name == "gpu" else {})}
+    it = Interpreter("tiny_int8.tflite", resolver="reference", delegates=[name], delegate_options=opts)
     y = it.run([x])[0]
     r = json.load(open(rep))
     out[name] = {"same": bool(np.array_equal(y, ref)), "claimed": len(r["claimed"]), "path": it.describe()["delegates"],
@@ -143,3 +145,33 @@ def test_both_delegates_load_and_match_the_reference_kernels(installed, model):
         assert out[name]["claimed"] == 4, out[name]  # CONV_2D, MEAN, FULLY_CONNECTED, SOFTMAX
         assert out[name]["path"][0].startswith(venv)
     assert "portable" in out["gpu"]["platform"].lower(), out["gpu"]  # PoCL: "Portable Computing Language"
+
+
+def test_an_op_the_delegate_does_not_have_is_one_line(installed, model):
+    code = ("from edgeq.runtime import Interpreter\nfrom edgeq.errors import DelegateError\n"
+            "for name, op in (('gpu', 'HARD_SWISH'), ('cpu', 'TANH')):\n"
+            "    try:\n"
+            "        Interpreter('tiny_int8.tflite', delegates=[name], delegate_options={'ops': 'CONV_2D,' + op})\n"
+            "        print('loaded')\n"
+            "    except DelegateError as e:\n"
+            "        print(e)\n")
+    r = installed.py(code)
+    assert r.returncode == 0, r.stderr[-2000:]
+    gpu, cpu = r.stdout.strip().splitlines()
+    for line, who, op in ((gpu, "gpu", "HARD_SWISH"), (cpu, "cpu", "TANH")):
+        assert f"edgeq {who} delegate: unknown op '{op}' in option ops: this delegate has CONV_2D, " in line, line
+        assert op not in line.split("this delegate has ", 1)[1].split(";")[0].split(", ")
+    r = installed.run([str(installed.edgeq), "inspect", "tiny_int8.tflite", "--delegate", "gpu",
+                       "--delegate-option", "ops=HARD_SWISH"])
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [f"edgeq: error: {gpu}"]
+
+
+def test_opencl_runtime_is_reported(installed):
+    r = installed.py("from edgeq import opencl_probe as o; print(o.describe(o.probe()))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Portable Computing Language (OpenCL "), r.stdout
+    r = installed.py("from edgeq import opencl_probe as o; print(o.describe(o.probe()))",
+                     env={"EDGEQ_OPENCL_LIBRARY": str(installed.root / "nowhere" / "libOpenCL.so.1")})
+    assert r.stdout.startswith("no OpenCL runtime ("), r.stdout
+

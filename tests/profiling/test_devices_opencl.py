@@ -19,7 +19,9 @@ from edgeq.runtime import DelegateError, delegate_path
 DELEGATE = r'''
 import json, sys
 from edgeq.runtime import Interpreter
-it = Interpreter(sys.argv[1], resolver="reference", delegates=["gpu"], delegate_options={"report_path": sys.argv[2]})
+# PoCL's is a CPU device, which the delegate takes only when asked (platform=...)
+it = Interpreter(sys.argv[1], resolver="reference", delegates=["gpu"],
+                 delegate_options={"report_path": sys.argv[2], "platform": "Portable Computing Language"})
 print(len(json.load(open(sys.argv[2]))["claimed"]))
 '''
 
@@ -62,6 +64,7 @@ def test_pocl_is_found_and_the_delegate_runs_there(conv_model, tmp_path, monkeyp
     info = opencl_probe.probe()
     assert info["available"] is True and info["reason"] is None
     assert any(p["name"] == "Portable Computing Language" and p["devices"] for p in info["platforms"]), info
+    assert "cpu" in opencl_probe.describe(info)  # PoCL's device is a CPU one: the line says so
     assert _gpu_claims(conv_model, tmp_path, {})[0] >= 1
 
 
