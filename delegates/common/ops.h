@@ -85,9 +85,12 @@ typedef struct {
 const char* eq_check_softmax(TfLiteContext* ctx, const TfLiteNode* node);
 void eq_softmax_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_softmax_params* p);
 
-/* ---- LOGISTIC, HARD_SWISH (elementwise; the CPU builds a table) */
+/* ---- LOGISTIC, HARD_SWISH (elementwise int8 -> int8: the reference arithmetic evaluated once per
+ * input value into a 256-entry table, indexed by (uint8_t)x; both delegates look it up) */
 const char* eq_check_logistic(TfLiteContext* ctx, const TfLiteNode* node);
 const char* eq_check_hard_swish(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_logistic_lut(const TfLiteTensor* in, const TfLiteTensor* out, int8_t lut[256]);
+void eq_hard_swish_lut(const TfLiteTensor* in, const TfLiteTensor* out, int8_t lut[256]);
 
 /* ---- RESHAPE, CONCATENATION, PAD (data movement) */
 const char* eq_check_reshape(TfLiteContext* ctx, const TfLiteNode* node);

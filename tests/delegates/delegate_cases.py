@@ -26,8 +26,8 @@ SUPPORTED = {
     "cpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
                       "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION",
                       "PAD", "QUANTIZE", "DEQUANTIZE"}),
-    "gpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
-                      "MEAN", "SOFTMAX", "RESHAPE", "CONCATENATION"}),
+    "gpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
+                      "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION"}),
 }
 WEIGHTED_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
 

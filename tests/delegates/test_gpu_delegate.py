@@ -230,9 +230,11 @@ def test_mobilenet_style_bit_exact(worker, tmp_path, gpu_cache):
     model = edgeq.convert(zoo.mobilenet_style(), Samples([x])).model
     refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache)
     assert_bit_exact(refs, gpus)
-    # hard-swish / logistic / mul stay with the runtime: several partitions, all ran
-    assert_ran_on_device(rep, {"CONV_2D", "DEPTHWISE_CONV_2D", "MEAN", "FULLY_CONNECTED", "SOFTMAX"})
-    assert len(rep["partitions"]) > 1
+    # hard-swish, the squeeze-excite logistic and its broadcast MUL too: one partition, one round trip
+    assert_ran_on_device(rep, {"CONV_2D", "DEPTHWISE_CONV_2D", "MEAN", "FULLY_CONNECTED", "SOFTMAX", "HARD_SWISH",
+                               "LOGISTIC", "MUL"})
+    assert rep["rejected"] == [] and len(rep["partitions"]) == 1
+    assert rep["partitions"][0]["uploads"] == 1 and rep["partitions"][0]["readbacks"] == 1
 
 
 # ---- program cache ----

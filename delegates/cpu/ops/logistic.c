@@ -1,6 +1,5 @@
-/* LOGISTIC, int8: the 256-entry table the reference kernel builds (LUTPopulate<int8_t>,
- * float arithmetic with expf), then a lookup per element. */
-#include <math.h>
+/* LOGISTIC, int8: the reference kernel's 256-entry table (common/ops/logistic.c), then a
+ * lookup per element. */
 #include <stdlib.h>
 
 #include "cpu_op.h"
@@ -12,19 +11,10 @@ typedef struct {
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
-  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
   logistic_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
-  s->n = eq_numel(in);
-  const float inverse_scale = 1 / out->params.scale;
-  for (int32_t v = -128; v <= 127; ++v) {
-    const float dequantized = in->params.scale * (float)(v - in->params.zero_point);
-    const float transformed = 1.0f / (1.0f + expf(-dequantized));
-    const float rescaled = roundf(transformed * inverse_scale);
-    int32_t q = (int32_t)(rescaled + (float)out->params.zero_point);
-    q = q < -128 ? -128 : (q > 127 ? 127 : q);
-    s->lut[(uint8_t)(int8_t)v] = (int8_t)q;
-  }
+  s->n = eq_numel(eq_in(ctx, node, 0));
+  eq_logistic_lut(eq_in(ctx, node, 0), eq_out(ctx, node, 0), s->lut);
   return s;
 }
 

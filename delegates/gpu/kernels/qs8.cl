@@ -264,6 +264,32 @@ __kernel void add_qs8(__global const char* a, __global const char* bb, __global 
   out[o] = (char)clamp(r, act_min, act_max);
 }
 
+/* ---- MUL (mul.cc, broadcasting through the same meta layout as ADD) ---- */
+__kernel void mul_qs8(__global const char* a, __global const char* bb, __global char* out, __constant int* meta,
+                      int in1_off, int in2_off, int out_off, int m, int s, int act_min, int act_max) {
+  const int o = get_global_id(0);
+  int rem = o, ai = 0, bi = 0;
+  for (int d = 4; d >= 0; --d) {
+    const int i = rem % meta[d];
+    rem /= meta[d];
+    ai += i * meta[5 + d];
+    bi += i * meta[10 + d];
+  }
+  const int r = eq_mbqm((in1_off + a[ai]) * (in2_off + bb[bi]), m, s) + out_off;
+  out[o] = (char)clamp(r, act_min, act_max);
+}
+
+/* ---- LOGISTIC / HARD_SWISH: a 256-entry table indexed by the input byte, 4 elements per item ---- */
+__kernel void lut_s8(__global const uchar* in, __global uchar* out, __constant uchar* lut, int n) {
+  const int i = get_global_id(0) * 4;
+  if (i + 4 <= n) { /* vload4 / vstore4 of uchar need no alignment beyond a byte */
+    const uchar4 x = vload4(0, in + i);
+    vstore4((uchar4)(lut[x.s0], lut[x.s1], lut[x.s2], lut[x.s3]), 0, out + i);
+  } else {
+    for (int k = i; k < min(i + 4, n); ++k) out[k] = lut[in[k]];
+  }
+}
+
 /* ---- AVERAGE_POOL_2D / MAX_POOL_2D ---- */
 __kernel void pool2d_qs8(__global const char* in, __global char* out, int in_h, int in_w, int c_n, int out_h,
                          int out_w, int fh, int fw, int sh, int sw, int pad_h, int pad_w, int act_min,

@@ -1,13 +1,15 @@
 /* The ops the GPU delegate can run, in the order the `ops` option lists them. */
 #include "gpu_op.h"
 
-extern const eqg_op_kind eqg_op_conv2d, eqg_op_depthwise_conv2d, eqg_op_fully_connected, eqg_op_add,
-    eqg_op_average_pool2d, eqg_op_max_pool2d, eqg_op_mean, eqg_op_softmax, eqg_op_reshape, eqg_op_concatenation;
+extern const eqg_op_kind eqg_op_conv2d, eqg_op_depthwise_conv2d, eqg_op_fully_connected, eqg_op_add, eqg_op_mul,
+    eqg_op_average_pool2d, eqg_op_max_pool2d, eqg_op_mean, eqg_op_softmax, eqg_op_logistic, eqg_op_hard_swish,
+    eqg_op_reshape, eqg_op_concatenation;
 
 static const eq_op_info* const kOps[] = {
-    &eqg_op_conv2d.info,         &eqg_op_depthwise_conv2d.info, &eqg_op_fully_connected.info, &eqg_op_add.info,
-    &eqg_op_average_pool2d.info, &eqg_op_max_pool2d.info,       &eqg_op_mean.info,            &eqg_op_softmax.info,
-    &eqg_op_reshape.info,        &eqg_op_concatenation.info,
+    &eqg_op_conv2d.info,      &eqg_op_depthwise_conv2d.info, &eqg_op_fully_connected.info, &eqg_op_add.info,
+    &eqg_op_mul.info,         &eqg_op_average_pool2d.info,   &eqg_op_max_pool2d.info,      &eqg_op_mean.info,
+    &eqg_op_softmax.info,     &eqg_op_logistic.info,         &eqg_op_hard_swish.info,      &eqg_op_reshape.info,
+    &eqg_op_concatenation.info,
 };
 
 EQ_DEFINE_REGISTRY(eqg_ops, kOps);

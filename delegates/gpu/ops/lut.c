@@ -1,0 +1,32 @@
+/* LOGISTIC and HARD_SWISH on the GPU: the reference arithmetic as the shared 256-entry table
+ * (common/ops/logistic.c, hard_swish.c), uploaded once and looked up per element. */
+#include "gpu_op.h"
+
+static int lut_create(eqg_device* dev, const TfLiteTensor* in, const TfLiteTensor* out, const int8_t lut[256],
+                      cl_mem const* inb, cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  cl_mem t = eqg_upload(dev, plan, lut, 256, err, errlen);
+  if (!t) return -1;
+  const cl_int n = (cl_int)eq_numel(in);
+  (void)out;
+  const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(outb[0]), EQG_ARG(t), EQG_ARG(n)};
+  return eqg_add_launch(dev, plan, "lut_s8", 1, ((size_t)n + 3) / 4, 1, args, EQG_NARGS(args), (double)n, err,
+                        errlen);
+}
+
+static int logistic_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
+                           cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  int8_t lut[256];
+  eq_logistic_lut(eq_in(ctx, node, 0), eq_out(ctx, node, 0), lut);
+  return lut_create(dev, eq_in(ctx, node, 0), eq_out(ctx, node, 0), lut, inb, outb, plan, err, errlen);
+}
+
+static int hard_swish_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
+                             cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  int8_t lut[256];
+  eq_hard_swish_lut(eq_in(ctx, node, 0), eq_out(ctx, node, 0), lut);
+  return lut_create(dev, eq_in(ctx, node, 0), eq_out(ctx, node, 0), lut, inb, outb, plan, err, errlen);
+}
+
+const eqg_op_kind eqg_op_logistic = {{"LOGISTIC", kTfLiteBuiltinLogistic, eq_check_logistic}, 0, logistic_create};
+const eqg_op_kind eqg_op_hard_swish = {{"HARD_SWISH", kTfLiteBuiltinHardSwish, eq_check_hard_swish}, 0,
+                                       hard_swish_create};
