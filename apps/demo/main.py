@@ -6,7 +6,7 @@ default kernels) and on TensorFlow Lite Micro and check they agree bit for bit â
 profile it on this machine when the profiling harness is installed â†’ write a
 JSON and an HTML report.
 
-    python apps/demo/main.py [--out apps/demo/out] [--retrain]
+    python apps/demo/main.py [--out apps/demo/out] [--retrain] [--no-profile]
 """
 from __future__ import annotations
 
@@ -175,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--retrain", action="store_true", help="train again even if out/digits.keras exists")
+    ap.add_argument("--no-profile", action="store_true", help="skip the latency profile (the only figures that "
+                                                                "vary from run to run)")
     args = ap.parse_args(argv)
     import edgeq
     from edgeq.atomic import write_text_atomic
@@ -205,8 +207,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{engines['samples']} samples differ)")
 
     report = {"conversion": result.report, "engines": engines, "profile": None}
-    _step("profiling on this machine (the device here is 'local')")
-    report["profile"] = profile_here(quant_path, out / "profile")
+    if not args.no_profile:
+        _step("profiling on this machine (the device here is 'local')")
+        report["profile"] = profile_here(quant_path, out / "profile")
     report["seconds"] = round(time.perf_counter() - t0, 1)
     write_text_atomic(out / "report.json", json.dumps(report, indent=2, default=str))
     write_html(report, out / "report.html")
