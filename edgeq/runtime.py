@@ -270,7 +270,8 @@ class Interpreter:
             raise EdgeqError(f"model has {len(self.inputs)} inputs, got {len(inputs)}")
         for spec, x in zip(self.inputs, inputs):
             x = np.asarray(x)
-            if tuple(x.shape) != spec.shape:
+            # the shape the input has now (an earlier run may have resized it)
+            if tuple(x.shape) != self._interp.get_tensor(spec.index).shape:
                 self._interp.resize_tensor_input(spec.index, list(x.shape))
                 self._interp.allocate_tensors()
             self._interp.set_tensor(spec.index, x.astype(spec.dtype, copy=False))

@@ -110,14 +110,22 @@ int eq_shape_guard_init(eq_shape_guard* g, const char* who, TfLiteContext* ctx, 
   return 0;
 }
 
+static int dims_differ(const TfLiteIntArray* now, const TfLiteIntArray* then) {
+  return !now || now->size != then->size || memcmp(now->data, then->data, sizeof(int) * (size_t)then->size) != 0;
+}
+
+int eq_shape_guard_changed(const eq_shape_guard* g, TfLiteContext* ctx) {
+  for (int i = 0; i < g->n; ++i)
+    if (dims_differ(ctx->tensors[g->tensors[i]].dims, g->dims[i])) return 1;
+  return 0;
+}
+
 TfLiteStatus eq_shape_guard_prepare(TfLiteContext* ctx, TfLiteNode* node) {
   const eq_shape_guard* g = node->user_data;
   if (!g) return kTfLiteError;
   for (int i = 0; i < g->n; ++i) {
     const int t = g->tensors[i];
-    const TfLiteIntArray* now = ctx->tensors[t].dims;
-    const TfLiteIntArray* then = g->dims[i];
-    if (!now || now->size != then->size || memcmp(now->data, then->data, sizeof(int) * (size_t)then->size) != 0) {
+    if (dims_differ(ctx->tensors[t].dims, g->dims[i])) {
       ctx->ReportError(ctx,
                        "%s: input '%s' changed shape after delegation: create the interpreter with the new shape "
                        "(dynamic shapes are not supported)",

@@ -53,6 +53,8 @@ typedef struct {
 int eq_shape_guard_init(eq_shape_guard* g, const char* who, TfLiteContext* ctx,
                         const TfLiteIntArray* inputs); /* -1: no memory */
 void eq_shape_guard_free(eq_shape_guard* g);
+/* 1 if an input's shape differs from the one recorded. */
+int eq_shape_guard_changed(const eq_shape_guard* g, TfLiteContext* ctx);
 /* The delegate kernels' prepare (eq_kernel_fns.prepare): their state starts with an eq_shape_guard. */
 TfLiteStatus eq_shape_guard_prepare(TfLiteContext* ctx, TfLiteNode* node);
 

@@ -23,7 +23,7 @@ TfLiteDelegate* eq_plugin_create(const eq_plugin* p, char** keys, char** values,
   }
   d->data_ = d;
   d->Prepare = p->prepare;
-  d->flags = kTfLiteDelegateFlagsNone;
+  d->flags = p->flags;
   return d;
 }
 

@@ -5,6 +5,7 @@
 #define EDGEQ_COMMON_PLUGIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "edgeq/tflite_c_abi.h"
 
@@ -23,6 +24,10 @@ typedef struct {
                    size_t errlen);
   void (*release)(TfLiteDelegate* d); /* frees what the state holds (not the state itself) */
   TfLiteStatus (*prepare)(TfLiteContext* ctx, TfLiteDelegate* d);
+  /* TfLiteDelegateFlags. kTfLiteDelegateFlagsAllowDynamicTensors: the runtime hands over graphs
+   * with run-time shapes too (without it, it refuses the delegate on them) and no longer undoes
+   * the delegate when an input is resized, so the delegate's kernels must follow new shapes. */
+  int64_t flags;
 } eq_plugin;
 
 /* The two exported plugin functions of a delegate described by `plugin` (an eq_plugin). */

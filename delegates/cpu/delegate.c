@@ -3,7 +3,10 @@
  *
  * Tensors produced and consumed only inside a partition are not allocated by the runtime
  * (its arena plans only the delegate node's inputs/outputs), so the kernel owns buffers
- * for them. Shapes are static: they are fixed when the kernel is built.
+ * for them. Shapes are static while a kernel runs: the delegate allows dynamic tensors (so graphs
+ * with run-time shape chains load), which means the runtime no longer re-delegates on a resize;
+ * when a partition's inputs change shape, its kernel computes the new shapes (shapes.c) and
+ * rebuilds its nodes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "partition.h"
 #include "plugin.h"
 #include "profile.h"
+#include "shapes.h"
 #include "threadpool.h"
 
 #define WHO "edgeq cpu delegate"
@@ -28,6 +32,8 @@ typedef struct {
 
 typedef struct {
   const eq_op_kind* kind;
+  TfLiteNode node; /* the replaced node with our own copies of its tensor lists (rebuilds) */
+  int code;
   void* state;
   int n_in, n_out;
   int* in_idx;
@@ -45,6 +51,7 @@ typedef struct {
   void** internal_buf;
   eq_pool* pool;
   eq_profile* profile; /* NULL unless EDGEQ_CPU_PROFILE=1 */
+  int fast, num_threads;
 } eq_kernel;
 
 static int contains(const TfLiteIntArray* a, int v) {
@@ -64,6 +71,8 @@ static void kernel_free(TfLiteContext* ctx, void* buffer) {
     if (n->kind && n->state) n->kind->destroy(n->state);
     free(n->in_idx);
     free(n->out_idx);
+    free(n->node.inputs);
+    free(n->node.outputs);
     free(n->in_ptr);
     free(n->out_ptr);
   }
@@ -75,12 +84,18 @@ static void kernel_free(TfLiteContext* ctx, void* buffer) {
   free(k);
 }
 
+static void* create_state(const eq_kernel* k, const eq_node* n, TfLiteContext* ctx) {
+  return (k->fast && n->kind->create_fast ? n->kind->create_fast : n->kind->create)(ctx, &n->node, k->num_threads);
+}
+
 static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) {
   (void)length;
   const TfLiteDelegateParams* params = (const TfLiteDelegateParams*)buffer;
   const eq_delegate* d = (const eq_delegate*)params->delegate;
   eq_kernel* k = calloc(1, sizeof(*k));
   if (!k) return NULL;
+  k->fast = d->opts.fast;
+  k->num_threads = d->opts.num_threads;
   k->pool = eq_pool_create(d->opts.num_threads);
   k->n_nodes = params->nodes_to_replace->size;
   k->profile = eq_profile_create(k->n_nodes);
@@ -104,9 +119,13 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
     if (!n->in_idx || !n->out_idx || !n->in_ptr || !n->out_ptr) goto fail;
     memcpy(n->in_idx, node->inputs->data, sizeof(int) * (size_t)n->n_in);
     memcpy(n->out_idx, node->outputs->data, sizeof(int) * (size_t)n->n_out);
+    n->node = *node;
+    n->node.inputs = eq_int_array_copy(node->inputs);
+    n->node.outputs = eq_int_array_copy(node->outputs);
+    n->code = reg->builtin_code;
+    if (!n->node.inputs || !n->node.outputs) goto fail;
     max_internal += n->n_out;
-    n->state = (d->opts.fast && n->kind->create_fast ? n->kind->create_fast : n->kind->create)(
-        ctx, node, d->opts.num_threads);
+    n->state = create_state(k, n, ctx);
     if (!n->state) {
       ctx->ReportError(ctx, WHO ": could not set up %s (node %d): out of memory or invalid weights",
                        n->kind->info.name, params->nodes_to_replace->data[i]);
@@ -132,6 +151,60 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
 fail:
   kernel_free(ctx, k);
   return NULL;
+}
+
+static TfLiteStatus resize(TfLiteContext* ctx, int t, const int* dims, int rank) {
+  TfLiteTensor* tensor = &ctx->tensors[t];
+  if (tensor->dims && tensor->dims->size == rank && !memcmp(tensor->dims->data, dims, sizeof(int) * (size_t)rank))
+    return kTfLiteOk;
+  TfLiteIntArray* a = malloc(sizeof(TfLiteIntArray) + sizeof(int) * (size_t)(rank > 0 ? rank : 1));
+  if (!a) return kTfLiteError;
+  a->size = rank;
+  memcpy(a->data, dims, sizeof(int) * (size_t)rank);
+  return ctx->ResizeTensor(ctx, tensor, a); /* takes ownership of a */
+}
+
+/* The partition's inputs changed shape since its nodes were built: every node's output shape
+ * is computed again in order and each node rebuilt for it, internal buffers resized. */
+static TfLiteStatus rebuild(TfLiteContext* ctx, eq_kernel* k) {
+  for (int i = 0; i < k->n_nodes; ++i) {
+    eq_node* n = &k->nodes[i];
+    int dims[EQ_SHAPE_MAX_RANK], rank = 0;
+    const char* why = eq_cpu_output_shape(ctx, n->code, &n->node, dims, &rank);
+    const char* check = NULL;
+    if (!why && resize(ctx, n->out_idx[0], dims, rank) != kTfLiteOk) why = "out of memory";
+    if (!why) check = n->kind->info.check(ctx, &n->node);
+    if (why || check) {
+      ctx->ReportError(ctx, WHO ": %s (partition node %d) cannot follow the new input shape: %s", n->kind->info.name,
+                       i, why ? why : check);
+      return kTfLiteError;
+    }
+    n->kind->destroy(n->state);
+    if (!(n->state = create_state(k, n, ctx))) {
+      ctx->ReportError(ctx, WHO ": could not set up %s for the new input shape: out of memory", n->kind->info.name);
+      return kTfLiteError;
+    }
+  }
+  for (int i = 0; i < k->n_internal; ++i) {
+    const size_t bytes = ctx->tensors[k->internal_idx[i]].bytes;
+    void* p = realloc(k->internal_buf[i], bytes ? bytes : 1);
+    if (!p) return kTfLiteError;
+    k->internal_buf[i] = p;
+  }
+  TfLiteIntArray* inputs = malloc(sizeof(TfLiteIntArray) + sizeof(int) * (size_t)(k->inputs.n + 1));
+  if (!inputs) return kTfLiteError;
+  inputs->size = k->inputs.n;
+  memcpy(inputs->data, k->inputs.tensors, sizeof(int) * (size_t)k->inputs.n);
+  eq_shape_guard_free(&k->inputs);
+  const int rc = eq_shape_guard_init(&k->inputs, WHO, ctx, inputs);
+  free(inputs);
+  return rc == 0 ? kTfLiteOk : kTfLiteError;
+}
+
+static TfLiteStatus kernel_prepare(TfLiteContext* ctx, TfLiteNode* node) {
+  eq_kernel* k = node->user_data;
+  if (!k) return kTfLiteError;
+  return eq_shape_guard_changed(&k->inputs, ctx) ? rebuild(ctx, k) : kTfLiteOk;
 }
 
 static void* tensor_data(TfLiteContext* ctx, const eq_kernel* k, int t) {
@@ -177,7 +250,7 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   eq_delegate* d = (eq_delegate*)base;
   const eq_partition_spec spec = {WHO,    &eq_cpu_ops, d->opts.base.op_enabled, d->opts.base.verbose, NULL, NULL,
                                   report, d,
-                                  {"EdgeqCpuDelegate", kernel_init, kernel_free, eq_shape_guard_prepare, kernel_invoke}};
+                                  {"EdgeqCpuDelegate", kernel_init, kernel_free, kernel_prepare, kernel_invoke}};
   return eq_partition(ctx, base, &spec, &d->claims);
 }
 
@@ -192,6 +265,7 @@ static void release(TfLiteDelegate* base) {
   eq_claims_clear(&d->claims);
 }
 
-static const eq_plugin kPlugin = {WHO, sizeof(eq_delegate), configure, release, delegate_prepare};
+static const eq_plugin kPlugin = {WHO, sizeof(eq_delegate), configure, release, delegate_prepare,
+                                  kTfLiteDelegateFlagsAllowDynamicTensors};
 
 EQ_DEFINE_PLUGIN(kPlugin)

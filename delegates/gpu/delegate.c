@@ -305,6 +305,7 @@ static void release(TfLiteDelegate* base) {
   eqg_options_free(&d->opts);
 }
 
-static const eq_plugin kPlugin = {WHO, sizeof(eqg_delegate), configure, release, delegate_prepare};
+static const eq_plugin kPlugin = {WHO, sizeof(eqg_delegate), configure, release, delegate_prepare,
+                                  kTfLiteDelegateFlagsNone};
 
 EQ_DEFINE_PLUGIN(kPlugin)

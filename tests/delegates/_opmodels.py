@@ -29,9 +29,10 @@ def convert(fn: Callable, input_shapes: Sequence[Sequence[int]], *, seed: int = 
     rng = np.random.default_rng(seed)
     scales = list(scale) if isinstance(scale, (list, tuple)) else [scale] * len(input_shapes)
 
-    def rep():
+    def rep():  # a dynamic (None) batch is calibrated at batch 1
         for _ in range(8):
-            yield [(rng.standard_normal(s) * k).astype(np.float32) for s, k in zip(input_shapes, scales)]
+            yield [(rng.standard_normal([d or 1 for d in s]) * k).astype(np.float32)
+                   for s, k in zip(input_shapes, scales)]
 
     conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -305,3 +306,20 @@ def convert_float(fn: Callable, input_shapes: Sequence[Sequence[int]]) -> bytes:
     specs = [tf.TensorSpec(shape=s, dtype=tf.float32) for s in input_shapes]
     concrete = tf.function(fn, input_signature=specs).get_concrete_function()
     return tf.lite.TFLiteConverter.from_concrete_functions([concrete]).convert()
+
+
+def squeeze_excite_dynbatch(seed=3, size=6, c=8):
+    """A squeeze-excite block as TensorFlow writes it for a dynamic batch: the pooled vector is
+    reshaped to ``[tf.shape(x)[0], 1, 1, c]``, a SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE chain whose
+    output shape exists only at run time. Convert with ``convert(fn, shapes)`` (batch ``None``)."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    W1, W2, W3 = rand_w(rng, 1, 1, 3, c), rand_w(rng, c, c // 2), rand_w(rng, c // 2, c)
+
+    def fn(x):
+        y = tf.nn.relu(tf.nn.conv2d(x, W1, strides=1, padding="SAME"))
+        s = tf.reduce_mean(y, axis=[1, 2])
+        s = tf.sigmoid(tf.matmul(tf.nn.relu(tf.matmul(s, W2)), W3))
+        s = tf.reshape(s, tf.stack([tf.shape(x)[0], 1, 1, c]))
+        return y * s
+    return fn, [(None, size, size, 3)]

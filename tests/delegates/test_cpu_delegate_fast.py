@@ -57,8 +57,11 @@ def compare_fast(model: bytes, tmp_path, *, threads: int = 1, runs: int = 3,
     else:
         ref = Interpreter(model, resolver="builtin", delegates=["cpu"],
                           delegate_options={"mode": "exact", "report_path": str(tmp_path / "exact.json")})
-        exact_claimed = json.loads((tmp_path / "exact.json").read_text())["claimed"]
-        assert len(exact_claimed) == len(om.op_names(model)), "the exact baseline must run every node itself"
+        exact = json.loads((tmp_path / "exact.json").read_text())
+        # a SOFTMAX whose input scale is below 2^-26 is left to the runtime in both modes (the
+        # same builtin kernel then runs it on both sides); every other node runs in the delegate
+        assert all(r["op"] == "SOFTMAX" and "2^-26" in r["reason"] for r in exact["rejected"]), exact["rejected"]
+        assert len(exact["claimed"]) + len(exact["rejected"]) == len(om.op_names(model))
     dlg = Interpreter(model, resolver=resolver, delegates=["cpu"],
                       delegate_options={"mode": "fast", "report_path": str(report), "num_threads": threads})
     rep = json.loads(report.read_text())
@@ -205,7 +208,8 @@ def test_mobilenet_v2_96_within_stated_tolerance(tmp_path):
     r = compare_fast(model, tmp_path, runs=4, baseline="exact")
     _show("mobilenet_v2_96 (vs mode=exact)", r)
     assert set(r["claimed"]) >= GEMM_OPS, r["claimed"]
-    assert len(r["claimed"]) == len(om.op_names(model))
+    # random weights give near-uniform logits: the final SOFTMAX's input scale is below 2^-26
+    assert len(r["claimed"]) == len([op for op in om.op_names(model) if op != "SOFTMAX"])
     assert r["max_diff"] <= WHOLE_MODEL_TOLERANCE, r
 
 

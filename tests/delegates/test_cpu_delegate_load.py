@@ -97,20 +97,22 @@ def test_ops_option_limits_what_is_claimed(residual_model, tmp_path):
         assert np.array_equal(w, g)
 
 
-def test_resized_input_is_redelegated_and_stays_exact(tmp_path):
-    # The runtime undoes and re-applies a delegate without dynamic-tensor support when an
-    # input is resized, so the delegate rebuilds its kernels for the new static shapes.
-    fn, shapes = om.conv2d(h=6, w=6, cin=3, cout=4, seed=11)
+def test_resized_input_rebuilds_the_kernels_and_stays_exact(tmp_path):
+    # The delegate allows dynamic tensors (graphs with run-time shape chains must load), so the
+    # runtime keeps it applied across a resize: the partition's kernel computes the new shapes
+    # and rebuilds its nodes, for a new batch and for new spatial sizes, and back.
+    fn, shapes = om.conv2d(h=6, w=6, cin=3, cout=4, stride=2, seed=11)
     model = om.convert(fn, shapes)
     report = tmp_path / "r.json"
     ref = Interpreter(model, resolver="reference")
     dlg = Interpreter(model, resolver="reference", delegates=["cpu"], delegate_options={"report_path": str(report)})
-    report.unlink()
-    x = np.random.default_rng(5).integers(-128, 128, (3, 6, 6, 3)).astype(np.int8)
-    want, got = ref.run([x])[0], dlg.run([x])[0]
-    assert got.shape == (3, 6, 6, 4)
-    assert np.array_equal(want, got)
     assert [c["op"] for c in json.loads(report.read_text())["claimed"]] == ["CONV_2D"]
+    rng = np.random.default_rng(5)
+    for shape, out_shape in [((3, 6, 6, 3), (3, 3, 3, 4)), ((2, 9, 5, 3), (2, 5, 3, 4)), ((1, 6, 6, 3), (1, 3, 3, 4))]:
+        x = rng.integers(-128, 128, shape).astype(np.int8)
+        want, got = ref.run([x])[0], dlg.run([x])[0]
+        assert got.shape == out_shape
+        assert np.array_equal(want, got)
 
 
 def test_verbose_env_logs_claimed_nodes(residual_model, monkeypatch, capfd):
@@ -224,3 +226,27 @@ def test_cli_ops_option_limits_where_nodes_run(residual_model, tmp_path):
     on_cpu = {n["op"] for n in nodes if n["ran_on"] == "edgeq-cpu"}
     assert on_cpu == {"ADD", "CONCATENATION"}
     assert any(n["op"] == "CONV_2D" and n["declined"] == "disabled by the ops option" for n in nodes), nodes
+
+
+def test_dynamic_batch_shape_chain_loads_and_is_exact_at_any_batch(tmp_path):
+    # TensorFlow's converter writes a dynamic batch as SHAPE ... PACK -> RESHAPE: a tensor whose
+    # shape exists only at run time. The runtime refused the delegate on such graphs (a bare
+    # RuntimeError at load); now the chain stays with the runtime, the rest is claimed, and the
+    # outputs equal BUILTIN_REF at every batch.
+    fn, shapes = om.squeeze_excite_dynbatch()
+    model = om.convert(fn, shapes)
+    assert {"SHAPE", "PACK", "RESHAPE"} <= set(om.op_names(model))
+    report = tmp_path / "r.json"
+    ref = Interpreter(model, resolver="reference")
+    dlg = Interpreter(model, resolver="reference", delegates=["cpu"], delegate_options={"report_path": str(report)})
+    rep = json.loads(report.read_text())
+    claimed = {c["op"] for c in rep["claimed"]}
+    assert {"CONV_2D", "MEAN", "FULLY_CONNECTED", "LOGISTIC", "MUL"} <= claimed, claimed
+    declined = {r["op"] or r["builtin_code"]: r["reason"] for r in rep["rejected"]}
+    assert declined.get("RESHAPE") == "shape is computed at run time", declined
+    rng = np.random.default_rng(6)
+    for batch in (1, 3, 2):
+        x = rng.integers(-128, 128, (batch, 6, 6, 3)).astype(np.int8)
+        want, got = ref.run([x])[0], dlg.run([x])[0]
+        assert got.shape == (batch, 6, 6, 8)
+        assert np.array_equal(want, got)

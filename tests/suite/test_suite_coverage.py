@@ -33,3 +33,14 @@ def test_coverage_compares_whole_models_with_the_reference_kernels():
     # the delegate's promise in its default mode: outputs equal LiteRT's reference kernels
     assert cov["reference"]["status"] == "ok" and cov["exact"] is True
     assert cov["claimed"] == {"FULLY_CONNECTED": 4} and cov["claimed_nodes"] == cov["nodes"] == 4
+
+
+def test_tensorflow_dynamic_batch_model_loads_with_the_delegate():
+    # TensorFlow's converter writes the dynamic batch as a SHAPE ... PACK -> RESHAPE chain; the
+    # runtime used to refuse the delegate on it (a bare RuntimeError at load, no report)
+    m = suite.get("mobilenet_v3_small", 32, "tf-int8-dynbatch", samples=2)
+    cov = delegate_coverage(m.path)
+    assert cov["load"]["status"] == "ok", cov["load"]
+    assert cov["report"] and cov["claimed_nodes"] > 0.8 * cov["nodes"], cov["claimed"]
+    reasons = {op: set(r) for op, r in cov["declined"].items()}
+    assert "shape is computed at run time" in reasons.get("RESHAPE", set()), reasons

@@ -228,9 +228,12 @@ enum {
   kTfLiteBuiltinMul = 18,
   kTfLiteBuiltinReshape = 22,
   kTfLiteBuiltinSoftmax = 25,
+  kTfLiteBuiltinTanh = 28,
   kTfLiteBuiltinPad = 34,
   kTfLiteBuiltinMean = 40,
+  kTfLiteBuiltinSub = 41,
   kTfLiteBuiltinDelegate = 51,
+  kTfLiteBuiltinPrelu = 54,
   kTfLiteBuiltinQuantize = 114,
   kTfLiteBuiltinHardSwish = 117,
 };
