@@ -12,6 +12,11 @@
 #include "edgeq/tflite_c_abi.h"
 #include "qs8-vadd/qs8-vadd.h"
 
+/* The reason a node is left to the runtime when its requantization would shift an int32 left by
+ * 32 or more (a multiplier >= 2^31): TFLite's arithmetic is undefined there, nothing to match. */
+#define EQ_SHIFT_TOO_LARGE \
+  "requantization multiplier >= 2^31 (output scale tiny against the inputs'): LiteRT shifts by 32 or more there (undefined)"
+
 /* Padding before the first row/column from the output size (TFLite's ComputePaddingHeightWidth). */
 static inline int eq_pad_before(int stride, int dilation, int in, int filter, int out) {
   const int eff = (filter - 1) * dilation + 1;

@@ -323,3 +323,14 @@ def squeeze_excite_dynbatch(seed=3, size=6, c=8):
         s = tf.reshape(s, tf.stack([tf.shape(x)[0], 1, 1, c]))
         return y * s
     return fn, [(None, size, size, 3)]
+
+
+def with_output_scale(model_bytes: bytes, op: str, scale: float) -> bytes:
+    """The model with the output scale of its first ``op`` node set to ``scale`` (extreme-scale cases)."""
+    from edgeq import tflite_schema as ts
+
+    m = ts.read_model(model_bytes)
+    sg = m.subgraphs[0]
+    node = next(o for o in sg.operators if ts.op_name(m, o) == op)
+    sg.tensors[node.outputs[0]].quantization.scale = [float(scale)]
+    return ts.write_model(m)

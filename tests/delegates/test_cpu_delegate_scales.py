@@ -50,3 +50,41 @@ def test_softmax_just_above_the_reference_limit_is_claimed_and_exact(tmp_path):
     for _ in range(3):
         x = rng.integers(-128, 128, (4, 10)).astype(np.int8)
         assert np.array_equal(ref.run([x])[0], dlg.run([x])[0])
+
+
+@pytest.mark.parametrize("op,build", [
+    ("MUL", lambda: om.binary("mul", (1, 4, 4, 6), (1, 4, 4, 6))),
+    ("MEAN", lambda: om.mean((1, 5, 6, 7), (1, 2), True)),
+])
+def test_requantization_shift_of_32_or_more_is_left_to_the_runtime(op, build, tmp_path):
+    # an output scale 2^31 times below what the inputs give: MultiplyByQuantizedMultiplier would shift an
+    # int32 left by 32 or more (UBSan: requant.h eq_shl32 from MUL and MEAN); nothing defined to match
+    fn, shapes = build()
+    model = om.with_output_scale(om.convert(fn, shapes), op, 1e-14)
+    dlg, rep = _report(tmp_path, model, "builtin")
+    declined = [r for r in rep["rejected"] if r["op"] == op]
+    assert len(declined) == 1 and "2^31" in declined[0]["reason"], rep
+    rng = np.random.default_rng(5)
+    xs = [rng.integers(-128, 128, s).astype(np.int8) for s in shapes]
+    assert all(np.array_equal(w, g) for w, g in zip(Interpreter(model, resolver="builtin").run(xs), dlg.run(xs)))
+
+
+
+def test_softmax_over_many_near_equal_classes_rounds_to_zero(tmp_path):
+    # >= 512 classes near the row maximum make the sum of exps >= 2^28 and the final rounding shift
+    # 32 or more: gemmlowp's RoundingDivideByPOT is undefined there (LiteRT 2.3's reference kernel
+    # aborts; the delegate's x >> 32 answered 127 for every class). Each probability is <= 1/512,
+    # so every output is -128, as LiteRT's own optimized kernel says.
+    model = _softmax_model(10.0, (2, 1000))
+    dlg, rep = _report(tmp_path, model, "builtin")
+    assert "SOFTMAX" in {c["op"] for c in rep["claimed"]}
+    x = np.zeros((2, 1000), np.int8)
+    x[1, :600] = 3
+    got = dlg.run([x])[0]
+    assert np.array_equal(got, Interpreter(model, resolver="builtin").run([x])[0])
+    assert (got == -128).all()
+    # a peaked row keeps the sum small: there the reference kernel runs, and the delegate equals it
+    peaked = np.full((2, 1000), -128, np.int8)
+    peaked[0, 7] = peaked[1, 990] = 127
+    ref = Interpreter(model, resolver="reference").run([peaked])[0]
+    assert np.array_equal(ref, dlg.run([peaked])[0]) and ref[0, 7] == 127

@@ -32,7 +32,9 @@ const char* eq_check_mean(TfLiteContext* ctx, const TfLiteNode* node) {
     if (!reduced[i]) out_n *= (size_t)eq_dim(in, i);
   if (out_n != eq_numel(out)) return "output size mismatch";
   if (eq_numel(in) == 0) return "empty input";
-  return NULL;
+  eq_mean_params mp;
+  eq_mean_prepare(ctx, node, &mp);
+  return mp.shift > 31 ? EQ_SHIFT_TOO_LARGE : NULL;
 }
 
 void eq_mean_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_mean_params* p) {

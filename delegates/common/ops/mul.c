@@ -6,7 +6,11 @@
 
 const char* eq_check_mul(TfLiteContext* ctx, const TfLiteNode* node) {
   const TfLiteMulParams* p = (const TfLiteMulParams*)node->builtin_data;
-  return p ? eq_check_binary(ctx, node, p->activation) : "unexpected arity";
+  const char* why = p ? eq_check_binary(ctx, node, p->activation) : "unexpected arity";
+  if (why) return why;
+  eq_mul_params mp;
+  eq_mul_prepare(ctx, node, &mp);
+  return mp.shift > 31 ? EQ_SHIFT_TOO_LARGE : NULL;
 }
 
 void eq_mul_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_mul_params* p) {

@@ -39,7 +39,11 @@ void qs8_softmax(const qs8_softmax_params* p, const int8_t* input, int8_t* outpu
       if (diff >= p->diff_min) {
         const int32_t rescaled = eq_srdhm(eq_shl32(diff, p->input_left_shift), p->input_multiplier);
         const int32_t exp_in_0 = fp_exp_on_negative(rescaled, kScaledDiffIntegerBits);
-        const int32_t unsat = eq_rdpot(fp_mul(shifted_scale, exp_in_0), num_bits_over_unit + 31 - 8);
+        /* A sum of exps >= 2^28 (>= 512 classes near the maximum) makes the exponent 32 or more,
+         * where gemmlowp's RoundingDivideByPOT is undefined (LiteRT 2.3's reference asserts and
+         * aborts): the exact quotient of a value below 2^31 by 2^32 or more rounds to 0. */
+        const int exponent = num_bits_over_unit + 31 - 8;
+        const int32_t unsat = exponent > 31 ? 0 : eq_rdpot(fp_mul(shifted_scale, exp_in_0), exponent);
         v = (int8_t)eq_clamp(unsat - 128, -128, 127);
       }
       dst[c] = v;
