@@ -55,10 +55,53 @@ def read_model(data: bytes, source: str = "model") -> Any:
                          "give a .tflite file written by a TFLite converter")
     s = schema()
     try:
-        return s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
+        m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
     except Exception as e:  # noqa: BLE001 - any decode failure means a corrupt file
         raise ModelError(f"{source} is corrupt or truncated ({type(e).__name__}): "
                          "re-export or re-download the model") from None
+    why = structure_problem(m)
+    if why:
+        raise ModelError(f"{source} is corrupt or truncated ({why}): re-export or re-download the model")
+    return m
+
+
+def structure_problem(m: Any) -> str | None:
+    """What makes a parsed model unusable (an index out of range, a missing table), or None.
+
+    Everything edgeq reads by index is checked here once, so a damaged file is refused in one line
+    instead of failing deep inside whatever reads it first."""
+    subgraphs = m.subgraphs or []
+    if not subgraphs:
+        return "no subgraph"
+    codes, buffers = m.operatorCodes or [], m.buffers or []
+    types = set(tensor_type_names())
+    for c in codes:
+        if max(int(c.builtinCode or 0), int(c.deprecatedBuiltinCode or 0)) not in builtin_names():
+            return f"unknown builtin operator code {max(int(c.builtinCode or 0), int(c.deprecatedBuiltinCode or 0))}"
+    for si, sg in enumerate(subgraphs):
+        tensors = sg.tensors or []
+        for ti, t in enumerate(tensors):
+            if t.type not in types:
+                return f"tensor {ti} of subgraph {si} has unknown type {t.type}"
+            if t.buffer is not None and not 0 <= t.buffer < max(len(buffers), 1):
+                return f"tensor {ti} of subgraph {si} names buffer {t.buffer} of {len(buffers)}"
+            for d in list(t.shape if t.shape is not None else []) + list(t.shapeSignature if t.shapeSignature is not None else []):
+                if not -1 <= int(d) <= 1 << 31:
+                    return f"tensor {ti} of subgraph {si} has dimension {int(d)}"
+        for what in ("inputs", "outputs"):
+            for i in getattr(sg, what) if getattr(sg, what) is not None else []:
+                if not 0 <= i < len(tensors):
+                    return f"subgraph {si} {what[:-1]} {i} is not one of its {len(tensors)} tensors"
+        for oi, op in enumerate(sg.operators or []):
+            if not 0 <= op.opcodeIndex < len(codes):
+                return f"operator {oi} of subgraph {si} names operator code {op.opcodeIndex} of {len(codes)}"
+            for i in list(op.inputs if op.inputs is not None else []) + list(op.outputs if op.outputs is not None else []):
+                if not -1 <= i < len(tensors):
+                    return f"operator {oi} of subgraph {si} names tensor {i} of {len(tensors)}"
+    for md in m.metadata or []:
+        if not 0 <= md.buffer < len(buffers):
+            return f"metadata names buffer {md.buffer} of {len(buffers)}"
+    return None
 
 
 def write_model(model: Any) -> bytes:
@@ -77,7 +120,7 @@ def op_name(model: Any, op: Any) -> str:
     name = builtin_names().get(builtin, f"BUILTIN_{builtin}")
     if name == "CUSTOM":
         cc = code.customCode
-        return "CUSTOM:" + (cc.decode() if isinstance(cc, bytes) else str(cc))
+        return "CUSTOM:" + (cc.decode("utf-8", "replace") if isinstance(cc, bytes) else str(cc))
     return name
 
 

@@ -61,7 +61,7 @@ def io_tensors(model: Any, which: str, output_layers: Sequence[str] | None = Non
     sig = {}
     if model.signatureDefs:  # the names users call inputs and outputs by
         for t in (model.signatureDefs[0].inputs if which == "inputs" else model.signatureDefs[0].outputs) or []:
-            sig[int(t.tensorIndex)] = t.name.decode() if isinstance(t.name, bytes) else t.name
+            sig[int(t.tensorIndex)] = t.name.decode("utf-8", "replace") if isinstance(t.name, bytes) else t.name
     layer_of = output_layer_map(model, output_layers) if which == "outputs" else {}
     out = []
     for i in idx:
@@ -164,7 +164,7 @@ def metadata(model: Any) -> dict[str, bytes]:
     """Named metadata buffers (edgeq keeps its manifest there)."""
     out = {}
     for md in model.metadata or []:
-        name = md.name.decode() if isinstance(md.name, bytes) else md.name
+        name = md.name.decode("utf-8", "replace") if isinstance(md.name, bytes) else (md.name or "")
         buf = model.buffers[md.buffer]
         out[name] = bytes(buf.data) if buf.data is not None else b""
     return out

@@ -6,6 +6,7 @@ choices come from there); ``--recipe`` starts from an earlier conversion's optio
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -103,7 +104,7 @@ def convert(ctx: click.Context, model: str, data: str | None, output: str, eval_
       edgeq convert mobilenet.tflite --data images/ --eval-data val/ --normalize -1..1 -o m.tflite
       edgeq convert model.keras --data calib.npy -o m.tflite --allow-float RSQRT --json
     """
-    from ..atomic import write_text_atomic
+    from ..atomic import write_files_atomic
     from ..report import format_conversion, to_json
     from .pipeline import convert as do_convert
 
@@ -111,13 +112,21 @@ def convert(ctx: click.Context, model: str, data: str | None, output: str, eval_
     out = Path(output)
     if out.is_dir():
         raise EdgeqError(f"-o {output} is a folder: give a file name such as {out / 'model_int8.tflite'}")
-    if not out.parent.exists():
-        raise EdgeqError(f"output folder '{out.parent}' does not exist: create it or choose another -o path")
+    for path, flag in ((out, "-o"), (Path(report_path) if report_path else None, "--report")):
+        if path is None:
+            continue
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise EdgeqError(f"{flag} folder '{parent}' does not exist: create it or choose another {flag} path")
+        if not os.access(parent, os.W_OK):  # checked before the conversion's minutes, not after
+            raise EdgeqError(f"{flag} folder '{parent}' is not writable (read-only or no permission): "
+                             f"choose another {flag} path")
     result = do_convert(model, data, eval_data=eval_data, labels=labels, options=options, show_progress=not as_json)
-    result.save(out)
     result.report["output"] = str(out)
+    files = result.output_files(out)
     if report_path:
-        write_text_atomic(report_path, json.dumps(result.report, indent=2, default=str))
+        files[Path(report_path)] = json.dumps(result.report, indent=2, default=str).encode()
+    write_files_atomic(files)  # the model, its manifest and the report appear together or not at all
     if as_json:
         click.echo(to_json(result.report))
     else:

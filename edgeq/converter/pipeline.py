@@ -36,14 +36,20 @@ class ConversionResult:
     report: dict
     float_model: bytes = field(repr=False, default=b"")
 
-    def save(self, path: str | os.PathLike, manifest_sidecar: bool = True) -> Path:
-        """Write the model (and ``NAME.manifest.json`` beside it), each atomically."""
-        from ..atomic import write_bytes_atomic, write_text_atomic
-
+    def output_files(self, path: str | os.PathLike, manifest_sidecar: bool = True) -> dict[Path, bytes]:
+        """What :meth:`save` writes: the model and ``NAME.manifest.json`` beside it."""
         dest = Path(path)
+        files = {dest: self.model}
         if manifest_sidecar and self.report.get("manifest"):
-            write_text_atomic(manifest.manifest_path(dest), json.dumps(self.report["manifest"], indent=2, sort_keys=True))
-        return write_bytes_atomic(dest, self.model)
+            files[manifest.manifest_path(dest)] = json.dumps(self.report["manifest"], indent=2,
+                                                             sort_keys=True).encode()
+        return files
+
+    def save(self, path: str | os.PathLike, manifest_sidecar: bool = True) -> Path:
+        """Write the model (and ``NAME.manifest.json`` beside it), both or neither."""
+        from ..atomic import write_files_atomic
+
+        return write_files_atomic(self.output_files(path, manifest_sidecar))[0]
 
 
 def convert(model: Any, data: str | os.PathLike | Samples | None, *, eval_data: str | os.PathLike | Samples | None = None,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ..atomic import write_bytes_atomic, write_text_atomic
+from ..atomic import write_files_atomic
 from ..errors import DataError, EdgeqError
 
 
@@ -65,6 +65,7 @@ def int4(int8_model: str, output: str, float_model: str | None, layers: str | No
         plan = plan_int4(q8, float_model=fl, layers=names, rounding=rounding, samples=xs, strict=strict, progress=True)
         out, rep = emit_int4(plan)
     click.echo(format_report(rep))
-    write_bytes_atomic(output, out)
+    files = {output: out}
     if report_path:
-        write_text_atomic(report_path, json.dumps(rep, indent=2, default=float) + "\n")
+        files[report_path] = (json.dumps(rep, indent=2, default=float) + "\n").encode()
+    write_files_atomic(files)

@@ -5,7 +5,7 @@ import json
 import os
 from pathlib import Path
 
-from ...atomic import write_text_atomic
+from ...atomic import write_files_atomic
 from ...errors import EdgeqError
 from .html_report import render_html
 
@@ -18,6 +18,6 @@ def write_report(report: dict, out_dir: str | os.PathLike) -> tuple[Path, Path]:
     except OSError as e:
         raise EdgeqError(f"cannot create report folder '{d}' ({e.strerror}): choose a writable -o") from None
     jpath, hpath = d / "profile.json", d / "report.html"
-    write_text_atomic(jpath, json.dumps(report, indent=1, default=str))
-    write_text_atomic(hpath, render_html(report))
+    write_files_atomic({jpath: json.dumps(report, indent=1, default=str).encode(),
+                        hpath: render_html(report).encode()})
     return jpath, hpath
