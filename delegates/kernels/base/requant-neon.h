@@ -32,6 +32,13 @@ static inline int32x4_t eq_neon_mbqm_double_pre(int32x4_t x, int32x4_t m, int32x
   return vrshlq_s32(x, rs);
 }
 
+/* eq_neon_mbqm_double_pre where every shift is negative (ls = 0, zm = 0: the usual case): three
+ * instructions. */
+static inline int32x4_t eq_neon_mbqm_double_right(int32x4_t x, int32x4_t m, int32x4_t rs) {
+  x = vqrdmulhq_s32(x, m);
+  return vrshlq_s32(vsraq_n_s32(x, x, 31), rs);
+}
+
 /* Single rounding: smull gives the exact 64-bit products and srshl by -(31 - shift) is exactly
  * (x * m + 2^(t-1)) >> t (the architecture rounds in unbounded precision); xtn keeps the low
  * 32 bits like TFLite's narrowing cast. */

@@ -17,14 +17,24 @@ static inline int8x16_t load16(const int8_t* p, size_t n) {
   return vld1q_s8(tmp);
 }
 
-/* A tile's double-rounding constants (eq_neon_mbqm_double_pre), built once per tile and shared by
- * the row's pixels. */
+/* A tile's double-rounding constants, built once per tile and shared by the row's pixels:
+ * eq_neon_mbqm_double_pre, or eq_neon_mbqm_double_right when every shift of the plan is
+ * negative (then the shift itself is the srshl amount). */
 typedef struct {
   int32x4_t m[4], ls[4], rs[4], zm[4];
 } dw_consts;
 
-static inline void tile_consts(const uint8_t* tile, dw_consts* k) {
+static inline void tile_consts(const uint8_t* tile, const qs8_dw_out_params* p, dw_consts* k) {
   const int32_t* mult = qs8_dw_tile_mult(tile);
+  if (p->right_only) {
+    const int32_t* shift = qs8_dw_tile_shift(tile);
+    for (size_t j = 0; j < 4; ++j) {
+      k->m[j] = vld1q_s32(mult + 4 * j);
+      k->rs[j] = vld1q_s32(shift + 4 * j);
+      k->ls[j] = k->zm[j] = vdupq_n_s32(0); /* unused on this path */
+    }
+    return;
+  }
   const int32_t* ls = qs8_dw_tile_i32(tile, QS8_DW_LSHIFT);
   const int32_t* rs = qs8_dw_tile_i32(tile, QS8_DW_RSHIFT); /* max(-shift, 0) */
   for (size_t j = 0; j < 4; ++j) {
@@ -41,6 +51,7 @@ static inline int32x4_t requant4(int32x4_t acc, const dw_consts* k, size_t j, co
   if (p->fp32) /* mode=fast: clamped around the zero point, which the caller adds */
     return eq_neon_requant_fp32(acc, fscale, vdupq_n_f32((float)(p->out_min - p->out_zp)),
                                  vdupq_n_f32((float)(p->out_max - p->out_zp)), vdupq_n_s32(0));
+  if (p->right_only) return eq_neon_mbqm_double_right(acc, k->m[j], k->rs[j]);
   return eq_neon_mbqm_double_pre(acc, k->m[j], k->ls[j], k->rs[j], k->zm[j]);
 }
 
@@ -101,7 +112,7 @@ static inline void pixels_loop(size_t channels, size_t taps, size_t pixels, cons
   for (size_t c0 = 0; c0 < channels; c0 += QS8_DW_CT, tile += tile_bytes) {
     const size_t n = channels - c0 < QS8_DW_CT ? channels - c0 : QS8_DW_CT;
     dw_consts k;
-    tile_consts(tile, &k);
+    tile_consts(tile, p, &k);
     for (size_t px = 0; px < pixels; ++px) tile16(taps, ind + px * taps, c0, n, tile, &k, p, out + px * out_stride);
   }
 }

@@ -29,6 +29,7 @@ typedef struct {
   int32_t any_left_shift; /* some channel has shift > 0 */
   int32_t fp32;           /* QS8_DW_REQUANT_FP32: requantize with the tile's fscale */
   int32_t w8_pairs;       /* no weight is -128, so two int8 x int8 products fit in int16 */
+  int32_t right_only;     /* every shift < 0 (double rounding without the left-shift steps) */
 } qs8_dw_out_params;
 
 /* One variant: all `channels` of `pixels` output pixels. */

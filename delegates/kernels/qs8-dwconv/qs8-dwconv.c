@@ -80,6 +80,9 @@ qs8_dwconv_plan* qs8_dwconv_plan_create_requant(const qs8_dwconv_desc* d, edgeq_
   p->out.out_max = d->out_max;
   p->out.fp32 = requant == QS8_DW_REQUANT_FP32;
   p->out.w8_pairs = 1; /* cleared below if a weight is -128 */
+  p->out.right_only = 1;
+  for (int32_t c = 0; c < d->channels; ++c)
+    if (d->shift[c] >= 0) p->out.right_only = 0;
   const size_t tiles = (p->channels + QS8_DW_CT - 1) / QS8_DW_CT;
   const size_t tile_bytes = QS8_DW_TILE_BYTES(p->taps);
   if (posix_memalign(&p->packed, 64, tiles * tile_bytes) != 0) p->packed = NULL;

@@ -35,12 +35,12 @@
 
 static inline __attribute__((always_inline)) void qs8_gemm_4x16c4__neondot(
     const size_t mr, size_t kc, const int8_t* a, size_t lda, const void* w,
-    const qs8_tile_params* p, int8_t* c, size_t ldc) {
+    const qs8_tile_params* p, size_t n0, int8_t* c, size_t ldc) {
   const int8_t* wp = (const int8_t*)w;
   const int8_t* ar[4];
   int32x4_t acc[4][4];
   for (size_t j = 0; j < 4; j++) {
-    const int32x4_t b = vld1q_s32(p->bias + 4 * j);
+    const int32x4_t b = vld1q_s32(p->bias + n0 + 4 * j);
     for (size_t r = 0; r < mr; r++) acc[r][j] = b;
   }
   for (size_t r = 0; r < mr; r++) ar[r] = a + r * lda;
@@ -71,7 +71,7 @@ static inline __attribute__((always_inline)) void qs8_gemm_4x16c4__neondot(
     }
     QS8_DOT16_D(vb, 0);
   }
-  qs8_neon_store16_rows(acc, mr, p, c, ldc);
+  qs8_neon_store16_rows(acc, mr, p, n0, c, ldc);
 }
 
-QS8_DEFINE_DIRECT_MR_TABLE(qs8_gemm_4x16c4__neondot, qs8_gemm_4x16c4_neondot)
+QS8_DEFINE_DIRECT_MR_TABLE(qs8_gemm_4x16c4__neondot, qs8_gemm_4x16c4_neondot, 16)

@@ -17,14 +17,14 @@
 
 static inline __attribute__((always_inline)) void qs8_gemm_4x16c8__neoni8mm(
     const size_t mr, size_t kc, const int8_t* a, size_t lda, const void* w,
-    const qs8_tile_params* p, int8_t* c, size_t ldc) {
+    const qs8_tile_params* p, size_t n0, int8_t* c, size_t ldc) {
   const size_t pairs = (mr + 1) / 2;
   const int8_t* wp = (const int8_t*)w;
   const int8_t* ar[4];
   for (size_t r = 0; r < 4; r++) ar[r] = a + (r < mr ? r : mr - 1) * lda;
   int32x4_t acc[2][8]; /* [row pair][channel pair]: (r0 c0, r0 c1, r1 c0, r1 c1) */
   for (size_t q = 0; q < 4; q++) {
-    const int64x2_t b = vreinterpretq_s64_s32(vld1q_s32(p->bias + 4 * q));
+    const int64x2_t b = vreinterpretq_s64_s32(vld1q_s32(p->bias + n0 + 4 * q));
     const int32x4_t b01 = vreinterpretq_s32_s64(vdupq_laneq_s64(b, 0));
     const int32x4_t b23 = vreinterpretq_s32_s64(vdupq_laneq_s64(b, 1));
     for (size_t pr = 0; pr < pairs; pr++) {
@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) void qs8_gemm_4x16c8__neoni8mm(
       rows[2 * pr][j] = vreinterpretq_s32_s64(vzip1q_s64(t0, t1));
       rows[2 * pr + 1][j] = vreinterpretq_s32_s64(vzip2q_s64(t0, t1));
     }
-  qs8_neon_store16_rows(rows, mr, p, c, ldc);
+  qs8_neon_store16_rows(rows, mr, p, n0, c, ldc);
 }
 
-QS8_DEFINE_DIRECT_MR_TABLE(qs8_gemm_4x16c8__neoni8mm, qs8_gemm_4x16c8_neoni8mm)
+QS8_DEFINE_DIRECT_MR_TABLE(qs8_gemm_4x16c8__neoni8mm, qs8_gemm_4x16c8_neoni8mm, 16)

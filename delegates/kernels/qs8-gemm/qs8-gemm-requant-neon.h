@@ -37,17 +37,22 @@ static inline void qs8_neon_store8(int32x4_t lo, int32x4_t hi, const qs8_tile_pa
  * (wrapping, like TFLite), then narrowed with saturation and clamped on int8: the same result
  * as clamping the int32 sum, since the clamp bounds lie inside the saturation ranges. */
 static inline __attribute__((always_inline)) void qs8_neon_store16_rows(int32x4_t acc[][4], const size_t mr,
-                                                                        const qs8_tile_params* p, int8_t* c,
-                                                                        size_t ldc) {
-  if (p->rounding == QS8_ROUNDING_DOUBLE) {
+                                                                        const qs8_tile_params* p, size_t n0,
+                                                                        int8_t* c, size_t ldc) {
+  if (p->rounding == QS8_ROUNDING_DOUBLE && p->right_only) {
     for (size_t j = 0; j < 4; j++) {
-      const int32x4_t m = vld1q_s32(p->mult + 4 * j), ls = vld1q_s32(p->lshift + 4 * j);
-      const int32x4_t rs = vld1q_s32(p->rshift + 4 * j), zm = vld1q_s32(p->zmask + 4 * j);
+      const int32x4_t m = vld1q_s32(p->mult + n0 + 4 * j), rs = vld1q_s32(p->rshift + n0 + 4 * j);
+      for (size_t r = 0; r < mr; r++) acc[r][j] = eq_neon_mbqm_double_right(acc[r][j], m, rs);
+    }
+  } else if (p->rounding == QS8_ROUNDING_DOUBLE) {
+    for (size_t j = 0; j < 4; j++) {
+      const int32x4_t m = vld1q_s32(p->mult + n0 + 4 * j), ls = vld1q_s32(p->lshift + n0 + 4 * j);
+      const int32x4_t rs = vld1q_s32(p->rshift + n0 + 4 * j), zm = vld1q_s32(p->zmask + n0 + 4 * j);
       for (size_t r = 0; r < mr; r++) acc[r][j] = eq_neon_mbqm_double_pre(acc[r][j], m, ls, rs, zm);
     }
   } else if (p->rounding == QS8_ROUNDING_SINGLE) {
     for (size_t j = 0; j < 4; j++) {
-      const int32x4_t m = vld1q_s32(p->mult + 4 * j), shift = vld1q_s32(p->shift + 4 * j);
+      const int32x4_t m = vld1q_s32(p->mult + n0 + 4 * j), shift = vld1q_s32(p->shift + n0 + 4 * j);
       for (size_t r = 0; r < mr; r++) acc[r][j] = eq_neon_mbqm_single(acc[r][j], m, shift);
     }
   } else { /* fp32: clamped in float around the zero point, which is added below */
@@ -55,7 +60,7 @@ static inline __attribute__((always_inline)) void qs8_neon_store16_rows(int32x4_
     const float32x4_t fhi = vdupq_n_f32((float)(p->c_max - p->c_zp));
     for (size_t j = 0; j < 4; j++)
       for (size_t r = 0; r < mr; r++)
-        acc[r][j] = eq_neon_requant_fp32(acc[r][j], p->scale + 4 * j, flo, fhi, vdupq_n_s32(0));
+        acc[r][j] = eq_neon_requant_fp32(acc[r][j], p->scale + n0 + 4 * j, flo, fhi, vdupq_n_s32(0));
   }
   const int32x4_t zp = vdupq_n_s32(p->c_zp);
   const int8x16_t vmin = vdupq_n_s8((int8_t)p->c_min), vmax = vdupq_n_s8((int8_t)p->c_max);
@@ -67,17 +72,54 @@ static inline __attribute__((always_inline)) void qs8_neon_store16_rows(int32x4_
   }
 }
 
-/* Table of 1..4-row entries of a kernel that reads activations in place (qs8_direct_fn). */
-#define QS8_DEFINE_DIRECT_MR(body, name, n)                                                 \
-  static void name##_mr##n(size_t kc, const int8_t* a, size_t lda, const void* w,          \
-                           const qs8_tile_params* p, int8_t* c, size_t ldc) {              \
-    body(n, kc, a, lda, w, p, c, ldc);                                                     \
+/* The same for 8-channel tiles: requantizes rows[r][0..1] and stores 8 int8 outputs per row. */
+static inline __attribute__((always_inline)) void qs8_neon_store8_rows(int32x4_t rows[][2], const size_t mr,
+                                                                       const qs8_tile_params* p, size_t n0,
+                                                                       int8_t* c, size_t ldc) {
+  if (p->rounding == QS8_ROUNDING_DOUBLE && p->right_only) {
+    for (size_t j = 0; j < 2; j++) {
+      const int32x4_t m = vld1q_s32(p->mult + n0 + 4 * j), rs = vld1q_s32(p->rshift + n0 + 4 * j);
+      for (size_t r = 0; r < mr; r++) rows[r][j] = eq_neon_mbqm_double_right(rows[r][j], m, rs);
+    }
+  } else if (p->rounding == QS8_ROUNDING_DOUBLE) {
+    for (size_t j = 0; j < 2; j++) {
+      const int32x4_t m = vld1q_s32(p->mult + n0 + 4 * j), ls = vld1q_s32(p->lshift + n0 + 4 * j);
+      const int32x4_t rs = vld1q_s32(p->rshift + n0 + 4 * j), zm = vld1q_s32(p->zmask + n0 + 4 * j);
+      for (size_t r = 0; r < mr; r++) rows[r][j] = eq_neon_mbqm_double_pre(rows[r][j], m, ls, rs, zm);
+    }
+  } else if (p->rounding == QS8_ROUNDING_SINGLE) {
+    for (size_t j = 0; j < 2; j++) {
+      const int32x4_t m = vld1q_s32(p->mult + n0 + 4 * j), shift = vld1q_s32(p->shift + n0 + 4 * j);
+      for (size_t r = 0; r < mr; r++) rows[r][j] = eq_neon_mbqm_single(rows[r][j], m, shift);
+    }
+  } else {
+    const float32x4_t flo = vdupq_n_f32((float)(p->c_min - p->c_zp));
+    const float32x4_t fhi = vdupq_n_f32((float)(p->c_max - p->c_zp));
+    for (size_t j = 0; j < 2; j++)
+      for (size_t r = 0; r < mr; r++)
+        rows[r][j] = eq_neon_requant_fp32(rows[r][j], p->scale + n0 + 4 * j, flo, fhi, vdupq_n_s32(0));
   }
-#define QS8_DEFINE_DIRECT_MR_TABLE(body, name)                                              \
-  QS8_DEFINE_DIRECT_MR(body, name, 1)                                                       \
-  QS8_DEFINE_DIRECT_MR(body, name, 2)                                                       \
-  QS8_DEFINE_DIRECT_MR(body, name, 3)                                                       \
-  QS8_DEFINE_DIRECT_MR(body, name, 4)                                                       \
+  const int32x4_t zp = vdupq_n_s32(p->c_zp);
+  const int8x8_t vmin = vdup_n_s8((int8_t)p->c_min), vmax = vdup_n_s8((int8_t)p->c_max);
+  for (size_t r = 0; r < mr; r++) {
+    const int16x8_t v = vqmovn_high_s32(vqmovn_s32(vaddq_s32(rows[r][0], zp)), vaddq_s32(rows[r][1], zp));
+    vst1_s8(c + r * ldc, vmin_s8(vmax_s8(vqmovn_s16(v), vmin), vmax));
+  }
+}
+
+/* Entry of a kernel that reads activations in place (qs8_direct_fn): n rows times `tiles`
+ * consecutive NR-channel tiles, so the call and the kernel's setup are shared by the tiles. */
+#define QS8_DEFINE_DIRECT_MR(body, name, n, NR)                                                      \
+  static void name##_mr##n(size_t kc, size_t tiles, const int8_t* a, size_t lda, const void* w,     \
+                           size_t w_stride, const qs8_tile_params* p, int8_t* c, size_t ldc) {      \
+    const int8_t* wt = (const int8_t*)w;                                                            \
+    for (size_t t = 0; t < tiles; t++, wt += w_stride) body(n, kc, a, lda, wt, p, t * NR, c + t * NR, ldc); \
+  }
+#define QS8_DEFINE_DIRECT_MR_TABLE(body, name, NR)                                                   \
+  QS8_DEFINE_DIRECT_MR(body, name, 1, NR)                                                            \
+  QS8_DEFINE_DIRECT_MR(body, name, 2, NR)                                                            \
+  QS8_DEFINE_DIRECT_MR(body, name, 3, NR)                                                            \
+  QS8_DEFINE_DIRECT_MR(body, name, 4, NR)                                                            \
   const qs8_direct_fn name[4] = {name##_mr1, name##_mr2, name##_mr3, name##_mr4};
 
 #define QS8_DEFINE_MR(body, name, n)                                                      \

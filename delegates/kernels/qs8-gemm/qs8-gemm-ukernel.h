@@ -38,6 +38,7 @@ typedef struct {
   const int32_t* lshift;
   const int32_t* rshift;
   const int32_t* zmask;
+  int32_t right_only;     /* every shift < 0: lshift and zmask are all 0 */
 } qs8_tile_params;
 
 typedef void (*qs8_ukernel_fn)(size_t kc, const void* a, const void* w, const qs8_tile_params* p,
@@ -48,11 +49,13 @@ typedef void (*qs8_ukernel_fn)(size_t kc, const void* a, const void* w, const qs
 typedef void (*qs8_rows_fn)(size_t m, size_t kc, const void* a, const void* w, const qs8_tile_params* p,
                             int8_t* c, size_t ldc);
 
-/* Kernel that reads activations in place: rows a + r * lda, kc bytes each (kc a multiple of the
- * kernel's KR). The dispatcher passes the caller's rows when k is such a multiple, else rows
- * copied to a zero-padded buffer of stride kc. */
-typedef void (*qs8_direct_fn)(size_t kc, const int8_t* a, size_t lda, const void* w,
-                              const qs8_tile_params* p, int8_t* c, size_t ldc);
+/* Kernel that reads activations in place: rows a + r * lda, kc bytes each, times `tiles`
+ * consecutive tiles (weights w + t * w_stride, parameters and outputs offset by t * NR), kc a multiple of
+ * min(KR, 8) (kernels with KR > 8 finish with an 8-step half block). The dispatcher passes the
+ * caller's rows when k is such a multiple, else rows copied to a zero-padded buffer of stride
+ * round_up(k, KPAD). */
+typedef void (*qs8_direct_fn)(size_t kc, size_t tiles, const int8_t* a, size_t lda, const void* w,
+                              size_t w_stride, const qs8_tile_params* p, int8_t* c, size_t ldc);
 
 typedef enum {
   QS8_A_INT8 = 0,       /* row-major int8 */
@@ -85,6 +88,7 @@ void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const v
 extern const qs8_ukernel_fn qs8_gemm_4x8_neon[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8_neon[4];
 extern const qs8_direct_fn qs8_gemm_4x16c4_neondot[4];
+extern const qs8_direct_fn qs8_gemm_2x8c16_neon[2];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c4_neondot[4];
 extern const qs8_direct_fn qs8_gemm_4x16c8_neoni8mm[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c8_neoni8mm[4];

@@ -24,6 +24,7 @@ struct qs8_gemm_plan {
   int32_t* lshift;   /* DOUBLE split for the NEON kernels: max(shift, 0), min(shift, 0), mask */
   int32_t* rshift;
   int32_t* zmask;
+  int32_t right_only; /* every shift < 0 */
   float* scale;      /* QS8_REQUANT_FP32: multiplier * 2^(shift - 31), padded like mult */
   qs8_rounding rounding;
   int32_t c_zp, c_min, c_max;
@@ -48,6 +49,10 @@ static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                               qs8_gemm_8x16c4_avx512vnni_rows, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON)
+/* int8 weights without -128 (two products fit int16): 2x8 tiles, 16 steps per smull + smlal2 +
+ * sadalp, A read in place; otherwise (and int4) the 4x8 smlal-by-lane kernel below. */
+static const qs8_ukernel_info kNeonC16 = {2, 8, 16, 16, 128, QS8_A_INT8, 0,
+                                          NULL, NULL, NULL, qs8_gemm_2x8c16_neon};
 static const qs8_ukernel_info kNeon = {4, 8, 1, 8, 16, QS8_A_INT8, 0,
                                        qs8_gemm_4x8_neon, qs8_qc4w_gemm_4x8_neon, NULL, NULL};
 #endif
@@ -70,7 +75,11 @@ static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
 
 /* Kernel set of a plan; weight_bits picks between sets of one ISA (int4 entries are only
  * valid up to their own MR, so a set is used with one weight width). */
-static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits) {
+static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits, int has_w_min) {
+#if defined(EDGEQ_HAVE_NEON)
+  if (isa == EDGEQ_ISA_NEON && weight_bits == 8 && !has_w_min) return &kNeonC16;
+#endif
+  (void)has_w_min;
 #if defined(EDGEQ_HAVE_AVX512VNNI)
   if (isa == EDGEQ_ISA_AVX512VNNI && weight_bits == 8) return &kAvx512Vnni8;
 #endif
@@ -198,6 +207,15 @@ static void pack_weights(qs8_gemm_plan* p, const qs8_gemm_desc* d) {
   }
 }
 
+/* Whether an int8 weight is -128 (the kernels that add two products in int16 need it is not). */
+static int has_weight_min(const qs8_gemm_desc* d) {
+  if (d->weight_bits != 8) return 0;
+  const int8_t* w = (const int8_t*)d->weights;
+  for (size_t i = 0; i < (size_t)d->n * (size_t)d->k; i++)
+    if (w[i] == -128) return 1;
+  return 0;
+}
+
 qs8_gemm_plan* qs8_gemm_plan_create(const qs8_gemm_desc* desc, edgeq_isa isa) {
   return qs8_gemm_plan_create_rounding(desc, isa, QS8_ROUNDING_DOUBLE);
 }
@@ -214,7 +232,7 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   if (p == NULL) return NULL;
   p->isa = isa;
   p->rounding = rounding;
-  p->uk = ukernel_for_bits(isa, desc->weight_bits);
+  p->uk = ukernel_for_bits(isa, desc->weight_bits, has_weight_min(desc));
   p->n = desc->n;
   p->k = desc->k;
   p->kc = (int32_t)round_up((size_t)desc->k, p->uk->kpad);
@@ -241,6 +259,9 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   p->rshift = p->lshift + npad;
   p->zmask = p->rshift + npad;
   pack_weights(p, desc);
+  p->right_only = 1;
+  for (int32_t i = 0; i < desc->n; i++)
+    if (desc->shift[i] >= 0) p->right_only = 0;
   return p;
 }
 
@@ -308,27 +329,31 @@ static qs8_tile_params tile_params(const qs8_gemm_plan* plan, size_t n0) {
   const qs8_tile_params tp = {plan->bias + n0,  plan->mult + n0,   plan->shift + n0,
                               (int32_t)plan->rounding, plan->c_zp, plan->c_min,
                               plan->c_max,      plan->scale + n0,  plan->lshift + n0,
-                              plan->rshift + n0, plan->zmask + n0};
+                              plan->rshift + n0, plan->zmask + n0, plan->right_only};
   return tp;
 }
 
-/* Kernels that read A in place: tiles outer (a tile's weights stay in cache over the rows),
- * MR-row blocks inner. Rows are copied to a padded buffer only when k is not a multiple of
- * the kernel's KR. */
+/* Kernels that read A in place: MR-row blocks outer, and one kernel call per block for all
+ * whole tiles of [n_begin, n_end) (as XNNPACK: the block's rows stay in L1 while the weights
+ * stream past); a tile cut by n_begin / n_end goes through a scratch tile. Rows are copied to a
+ * padded buffer only when k is not a multiple of the kernel's A step, min(KR, 8). */
 static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
                        size_t ldc, size_t n_begin, size_t n_end) {
   const qs8_ukernel_info* uk = plan->uk;
   const size_t mr = uk->mr, nr = uk->nr, k = (size_t)plan->k, kc = (size_t)plan->kc;
+  const size_t a_step = uk->kr < 8 ? uk->kr : 8;
   _Alignas(64) int8_t stack_abuf[16384];
-  size_t chunk = m;
+  size_t chunk = m, len = k; /* len: A bytes per row the kernel reads */
   int8_t* abuf = NULL;
-  if (kc != k) { /* padded copies, as many rows per step as fit the stack buffer */
+  if (k % a_step != 0) {
+    len = kc;
     chunk = sizeof(stack_abuf) / kc;
     if (chunk < mr) chunk = mr;
     if (chunk > m) chunk = m;
     abuf = chunk * kc <= sizeof(stack_abuf) ? stack_abuf : (int8_t*)alloc64(chunk * kc);
     if (abuf == NULL) abort(); /* no error channel in this API; out of memory is fatal */
   }
+  const size_t t_first = n_begin / nr, t_last = (n_end - 1) / nr;
   int8_t ctmp[QS8_MAX_MR * QS8_MAX_NR];
   for (size_t m0 = 0; m0 < m; m0 += chunk) {
     const size_t mv = m - m0 < chunk ? m - m0 : chunk;
@@ -339,22 +364,28 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
       src = abuf;
       slda = kc;
     }
-    for (size_t t = n_begin / nr; t * nr < n_end; t++) {
-      const size_t n0 = t * nr;
-      const qs8_tile_params tp = tile_params(plan, n0);
-      const void* w = plan->weights + t * plan->tile_bytes;
-      const int full = n0 >= n_begin && n0 + nr <= n_end;
-      const size_t lo = n0 < n_begin ? n_begin - n0 : 0;
-      const size_t hi = n0 + nr < n_end ? nr : n_end - n0;
-      for (size_t r0 = 0; r0 < mv; r0 += mr) {
-        const size_t rows = mv - r0 < mr ? mv - r0 : mr;
-        int8_t* cdst = c + (m0 + r0) * ldc + n0;
-        if (full) {
-          uk->int8_direct_fn[rows - 1](kc, src + r0 * slda, slda, w, &tp, cdst, ldc);
-        } else { /* partial tile: all NR channels aside, then copy */
-          uk->int8_direct_fn[rows - 1](kc, src + r0 * slda, slda, w, &tp, ctmp, nr);
-          for (size_t r = 0; r < rows; r++) memcpy(cdst + r * ldc + lo, ctmp + r * nr + lo, hi - lo);
+    for (size_t r0 = 0; r0 < mv; r0 += mr) {
+      const size_t rows = mv - r0 < mr ? mv - r0 : mr;
+      const qs8_direct_fn fn = uk->int8_direct_fn[rows - 1];
+      const int8_t* ar = src + r0 * slda;
+      int8_t* crow = c + (m0 + r0) * ldc;
+      for (size_t t = t_first; t <= t_last;) {
+        const size_t n0 = t * nr;
+        const qs8_tile_params tp = tile_params(plan, n0);
+        const void* w = plan->weights + t * plan->tile_bytes;
+        if (n0 >= n_begin && n0 + nr <= n_end) { /* run of whole tiles */
+          size_t run = 1;
+          while (t + run <= t_last && (t + run) * nr + nr <= n_end) run++;
+          fn(len, run, ar, slda, w, plan->tile_bytes, &tp, crow + n0, ldc);
+          t += run;
+          continue;
         }
+        /* cut tile (or the plan's last, partial one): all NR channels aside, then copy */
+        fn(len, 1, ar, slda, w, plan->tile_bytes, &tp, ctmp, nr);
+        const size_t lo = n0 < n_begin ? n_begin - n0 : 0;
+        const size_t hi = n0 + nr < n_end ? nr : n_end - n0;
+        for (size_t r = 0; r < rows; r++) memcpy(crow + r * ldc + n0 + lo, ctmp + r * nr + lo, hi - lo);
+        t++;
       }
     }
   }
