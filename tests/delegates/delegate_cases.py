@@ -84,6 +84,8 @@ OP_CASES: dict[str, Case] = {
                            {"MAX_POOL_2D"}),
     "mean_hw_keepdims": _case(lambda: om.mean((2, 5, 6, 7), (1, 2), True), {"MEAN"}),
     "mean_last_axis": _case(lambda: om.mean((3, 4, 9), (-1,), False), {"MEAN"}),
+    # more reduced elements than the GPU's 64-lane work group, not a multiple of it
+    "mean_hw_large": _case(lambda: om.mean((1, 21, 19, 6), (1, 2), True), {"MEAN"}),
     "softmax": _case(lambda: om.unary("softmax", (3, 37)), {"SOFTMAX"}),
     "logistic": _case(lambda: om.unary("logistic", (8, 128)), {"LOGISTIC"}),
     "hard_swish": _case(lambda: om.unary("hard_swish", (8, 128)), {"HARD_SWISH"}, scale=2.0),

@@ -317,9 +317,14 @@ __kernel void pool2d_qs8(__global const char* in, __global char* out, int in_h, 
 
 /* ---- MEAN over constant axes. meta: n_kept, n_red, kept_dims[6], kept_strides[6],
  * red_dims[6], red_strides[6] (input strides) ---- */
-__kernel void mean_qs8(__global const char* in, __global char* out, __constant int* meta, int count, int in_zp,
-                       int out_zp, int mult, int shift) {
-  const int o = get_global_id(0);
+#define EQ_MEAN_WG 64
+/* One work group per output: the lanes sum strided slices of the reduced elements, then a tree
+ * in local memory (int32 sums, as the reference's, in another order: integer addition is exact). */
+__kernel __attribute__((reqd_work_group_size(EQ_MEAN_WG, 1, 1)))
+void mean_qs8(__global const char* in, __global char* out, __constant int* meta, int count, int in_zp,
+              int out_zp, int mult, int shift) {
+  __local int part[EQ_MEAN_WG];
+  const int o = get_group_id(0), lid = get_local_id(0);
   const int n_kept = meta[0], n_red = meta[1];
   int rem = o, base = 0;
   for (int d = n_kept - 1; d >= 0; --d) {
@@ -327,7 +332,7 @@ __kernel void mean_qs8(__global const char* in, __global char* out, __constant i
     rem /= meta[2 + d];
   }
   int sum = 0;
-  for (int r = 0; r < count; ++r) {
+  for (int r = lid; r < count; r += EQ_MEAN_WG) {
     int rr = r, off = base;
     for (int d = n_red - 1; d >= 0; --d) {
       off += (rr % meta[14 + d]) * meta[20 + d];
@@ -335,7 +340,14 @@ __kernel void mean_qs8(__global const char* in, __global char* out, __constant i
     }
     sum += in[off];
   }
-  const int shifted = as_int(as_uint(sum) - as_uint(in_zp) * (uint)count);
+  part[lid] = sum;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int w = EQ_MEAN_WG / 2; w > 0; w >>= 1) {
+    if (lid < w) part[lid] += part[lid + w];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid) return;
+  const int shifted = as_int(as_uint(part[0]) - as_uint(in_zp) * (uint)count);
   const int v = eq_mbqm(shifted, mult, shift) + out_zp;
   out[o] = (char)clamp(v, -128, 127);
 }

@@ -30,8 +30,12 @@ static int mean_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   if (!mm) return -1;
   const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(outb[0]), EQG_ARG(mm),     EQG_ARG(cnt),
                           EQG_ARG(p.in_zp), EQG_ARG(p.out_zp), EQG_ARG(p.mult), EQG_ARG(out_shift)};
-  return eqg_add_launch(dev, plan, "mean_qs8", 1, eq_numel(eq_out(ctx, node, 0)), 1, args, EQG_NARGS(args),
-                        (double)eq_numel(eq_in(ctx, node, 0)), err, errlen);
+  /* one work group of 64 lanes per output (EQ_MEAN_WG in qs8.cl) */
+  if (eqg_add_launch(dev, plan, "mean_qs8", 1, (size_t)eq_numel(eq_out(ctx, node, 0)) * 64, 1, args,
+                     EQG_NARGS(args), (double)eq_numel(eq_in(ctx, node, 0)), err, errlen))
+    return -1;
+  eqg_set_local_size(plan, 64, 1);
+  return 0;
 }
 
 const eqg_op_kind eqg_op_mean = {{"MEAN", kTfLiteBuiltinMean, eq_check_mean}, 0x2, mean_create};
