@@ -97,6 +97,24 @@ def run_armcount(armcount: Path, files: list[Path], lib: Path, cpus: str, paths:
         return json.loads(out.read_text()), res.stdout
 
 
+def reused_xnnpack_runs(path: Path, meta: dict, runs: list[dict]) -> list[dict]:
+    """xnnpack runs of an earlier result whose model has the same cache key (same file), for the CPUs
+    counted now; each marked with where it came from."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"error: --xnnpack-from {path}: {e}")
+    cpus = {r["cpu"] for r in runs}
+    have = {(r["model"], r["cpu"]) for r in runs if r["path"] == "xnnpack"}
+    out = []
+    for r in old.get("runs", []):
+        label = r.get("model")
+        same = label in meta and old.get("models", {}).get(label, {}).get("key") == meta[label]["key"]
+        if r.get("path") == "xnnpack" and same and r.get("cpu") in cpus and (label, r["cpu"]) not in have:
+            out.append({**r, "reused_from": str(path)})
+    return out
+
+
 def summarize(runs: list[dict]) -> dict:
     """Ratios to XNNPACK (same model and CPU) and their geometric mean per CPU and path."""
     xnn = {(r["model"], r["cpu"]): r["insns"] for r in runs if r["path"] == "xnnpack" and "insns" in r}
@@ -155,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile-cpus", default="cortex-a76,max-nosve")
     ap.add_argument("--build-dir", type=Path, default=REPO / "build" / "aarch64")
     ap.add_argument("--armcount", type=Path, default=DEFAULT_ARMCOUNT)
+    ap.add_argument("--xnnpack-from", type=Path, metavar="JSON",
+                    help="take the xnnpack rows from an earlier result of this script where the model's cache key "
+                         "is the same (XNNPACK's counts do not depend on the delegate), so --paths can omit xnnpack")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "suite_armcount.json")
     args = ap.parse_args(argv)
     if not args.armcount.is_file():
@@ -177,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="armcount-models-") as tmp:
         files, meta, failed = suite_models(names, args.size, Path(tmp))
         doc, text = run_armcount(args.armcount, files, lib, args.cpus, args.paths, args.jobs)
+        if args.xnnpack_from:
+            doc["runs"] += reused_xnnpack_runs(args.xnnpack_from, meta, doc["runs"])
         summary = summarize(doc["runs"])
         report = [text, format_summary(summary, paths)]
         profiles = []

@@ -1,6 +1,7 @@
 /* DEPTHWISE_CONV_2D, int8 activations, int8/int4 weights [1][KH][KW][C*M] (per-channel
  * along dim 3 or per-tensor). Depth multiplier 1 (every MobileNet) runs the SIMD kernels of
- * dwconv/ (weights packed here, at prepare time; one indirection row per task); other
+ * dwconv/ (weights packed here, at prepare time; the indirection pointers of every output row
+ * built once and rebuilt only when the input's address changes, as XNNPACK does at setup); other
  * multipliers run a direct loop that reads int4 nibbles in place. Integer sums are exact,
  * so any accumulation order gives the reference's result. */
 #include <stdlib.h>
@@ -23,7 +24,11 @@ typedef struct {
   qs8_dwconv_plan* plan;   /* depth multiplier 1 */
   qs8_dw_geometry geom;
   const int8_t** ind;      /* out_w * kh * kw input pointers per thread slot */
+  const int8_t** ind_all;  /* every output row's pointers (NULL when too large: then per row) */
+  const int8_t* ind_for;   /* the input address ind_all was built for */
 } dw_state;
+
+enum { IND_ALL_MAX = 1 << 20 }; /* pointers (8 MiB) */
 
 static void dw_destroy(void* s_) {
   dw_state* s = s_;
@@ -32,6 +37,7 @@ static void dw_destroy(void* s_) {
   free(s->multiplier);
   free(s->shift);
   free(s->ind);
+  free(s->ind_all);
   qs8_dwconv_plan_destroy(s->plan);
   free(s);
 }
@@ -69,6 +75,8 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
       dw_destroy(s);
       return NULL;
     }
+    const size_t all = (size_t)s->g.batches * s->g.out_h * s->g.out_w * (size_t)(s->g.kh * s->g.kw);
+    if (all <= IND_ALL_MAX) s->ind_all = malloc(sizeof(*s->ind_all) * all); /* NULL: per row */
   }
   return s;
 }
@@ -119,18 +127,31 @@ static void dw_row_m1(void* arg, size_t t) {
   const dw_job* j = arg;
   const dw_state* s = j->s;
   const int oy = (int)(t % (size_t)s->g.out_h), b = (int)(t / (size_t)s->g.out_h);
-  const size_t C = (size_t)s->g.out_c;
-  /* one indirection row per pool thread slot: never used by two tasks at once */
-  const int8_t** ind = s->ind + (size_t)eq_pool_slot() * (size_t)s->g.out_w * (size_t)(s->g.kh * s->g.kw);
-  const int8_t* image = j->in + (size_t)b * s->g.in_h * s->g.in_w * C;
-  qs8_dwconv_indirect_row(&s->geom, image, qs8_dwconv_plan_zero_row(s->plan), oy, ind);
+  const size_t C = (size_t)s->g.out_c, row_ptrs = (size_t)s->g.out_w * (size_t)(s->g.kh * s->g.kw);
+  const int8_t** ind;
+  if (s->ind_all) {
+    ind = s->ind_all + t * row_ptrs;
+  } else { /* one indirection row per pool thread slot: never used by two tasks at once */
+    ind = s->ind + (size_t)eq_pool_slot() * row_ptrs;
+    const int8_t* image = j->in + (size_t)b * s->g.in_h * s->g.in_w * C;
+    qs8_dwconv_indirect_row(&s->geom, image, qs8_dwconv_plan_zero_row(s->plan), oy, ind);
+  }
   qs8_dwconv_run(s->plan, (size_t)s->g.out_w, ind, j->out + ((size_t)b * s->g.out_h + oy) * s->g.out_w * C, C);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
-  const dw_state* s = s_;
+  dw_state* s = s_;
   dw_job j = {s, (const int8_t*)in[0], (int8_t*)out[0]};
   const size_t rows = (size_t)s->g.batches * s->g.out_h;
+  if (s->ind_all && s->ind_for != j.in) { /* first invoke, or the runtime moved the input */
+    const size_t C = (size_t)s->g.out_c, row_ptrs = (size_t)s->g.out_w * (size_t)(s->g.kh * s->g.kw);
+    for (size_t t = 0; t < rows; ++t) {
+      const size_t b = t / (size_t)s->g.out_h;
+      qs8_dwconv_indirect_row(&s->geom, j.in + b * s->g.in_h * s->g.in_w * C, qs8_dwconv_plan_zero_row(s->plan),
+                              (int)(t % (size_t)s->g.out_h), s->ind_all + t * row_ptrs);
+    }
+    s->ind_for = j.in;
+  }
   /* waking the workers costs tens of microseconds on a loaded machine: small layers run alone */
   const int small = rows * (size_t)s->g.out_w * (size_t)s->g.out_c * (size_t)(s->g.kh * s->g.kw) < ((size_t)1 << 17);
   eq_pool_parallel_for(small ? NULL : pool, rows, s->mult == 1 ? dw_row_m1 : dw_row, &j);
