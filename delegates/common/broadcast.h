@@ -39,6 +39,35 @@ static inline int eq_bcast_init(eq_bcast* bc, const TfLiteTensor* a, const TfLit
   return 0;
 }
 
+/* Merges adjacent dimensions that both inputs walk the same way (each either contiguously across
+ * them or broadcasting over both), right-aligned, so the innermost run is as long as it can be:
+ * x[1,H,W,C] * s[] becomes one run of H*W*C against a repeated value. */
+static inline void eq_bcast_collapse(eq_bcast* bc) {
+  int d = EQ_BCAST_RANK - 1; /* the dimension being extended */
+  for (int i = EQ_BCAST_RANK - 2; i >= 0; --i) {
+    if (bc->dims[i] == 1) continue;
+    const int a_ok = (bc->a_stride[i] == 0 && bc->a_stride[d] == 0) ||
+                     (bc->a_stride[i] == bc->a_stride[d] * (size_t)bc->dims[d] && bc->a_stride[d] != 0);
+    const int b_ok = (bc->b_stride[i] == 0 && bc->b_stride[d] == 0) ||
+                     (bc->b_stride[i] == bc->b_stride[d] * (size_t)bc->dims[d] && bc->b_stride[d] != 0);
+    if (bc->dims[d] == 1) { /* an empty slot: move this dimension into it */
+      bc->dims[d] = bc->dims[i];
+      bc->a_stride[d] = bc->a_stride[i];
+      bc->b_stride[d] = bc->b_stride[i];
+    } else if (a_ok && b_ok) {
+      bc->dims[d] *= bc->dims[i];
+    } else {
+      --d;
+      bc->dims[d] = bc->dims[i];
+      bc->a_stride[d] = bc->a_stride[i];
+      bc->b_stride[d] = bc->b_stride[i];
+      if (d == i) continue;
+    }
+    bc->dims[i] = 1;
+    bc->a_stride[i] = bc->b_stride[i] = 0;
+  }
+}
+
 /* Calls body(ctx, out_index, a_index, b_index) for every output element in order. */
 #define EQ_BCAST_FOR(bc, OI, AI, BI, BODY)                                                        \
   do {                                                                                            \

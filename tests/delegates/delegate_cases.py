@@ -76,6 +76,11 @@ OP_CASES: dict[str, Case] = {
     "add_broadcast": _case(lambda: om.binary("add", a=(2, 4, 5, 6), b=(1, 1, 1, 6)), {"ADD"}),
     "mul": _case(lambda: om.binary("mul", a=(1, 3, 4, 5), b=(1, 3, 4, 5)), {"MUL"}),
     "mul_broadcast": _case(lambda: om.binary("mul", a=(1, 4, 4, 6), b=(1, 1, 1, 6)), {"MUL"}),
+    "mul_broadcast_inner": _case(lambda: om.binary("mul", a=(1, 4, 4, 6), b=(1, 4, 4, 1)), {"MUL"}),
+    "mul_scalar": _case(lambda: om.binary("mul", a=(1, 5, 7, 9), b=(1, 1, 1, 1)), {"MUL"}),
+    "mul_broadcast_mixed": _case(lambda: om.binary("mul", a=(2, 5, 1, 9), b=(1, 5, 7, 9)), {"MUL"}),
+    # > 8192 elements (split across threads), 16-lane bodies plus a tail, fused relu6
+    "mul_large_relu6": _case(lambda: om.binary("mul", a=(1, 24, 24, 17), b=(1, 24, 24, 17), act="relu6"), {"MUL"}),
     "avgpool_same_s2": _case(lambda: om.pool("avg", h=9, w=8, c=5, k=3, stride=2), {"AVERAGE_POOL_2D"}),
     "avgpool_valid_b2": _case(lambda: om.pool("avg", n=2, h=7, w=7, c=3, k=2, stride=1, padding="VALID"),
                               {"AVERAGE_POOL_2D"}),

@@ -1,37 +1,83 @@
-/* MUL, int8, with broadcasting: zp_out + MBQM((x - zx) * (y - zy), s_x*s_y/s_out). */
+/* MUL, int8, with broadcasting: zp_out + MBQM((x - zx) * (y - zy), s_x*s_y/s_out), through the
+ * qs8-vmul kernels (SIMD where the CPU has them): same-shape inputs split across threads, broadcast
+ * ones walked by qs8-vbinary-nd, which hands the vector kernel whole innermost runs (a squeeze-excite
+ * scale [1,1,1,C] against [1,H,W,C] is H*W runs of C). */
 #include <stdlib.h>
 
-#include "base/requant.h"
 #include "broadcast.h"
 #include "cpu_op.h"
+#include "qs8-vbinary-nd/qs8-vbinary-nd.h"
+#include "qs8-vmul/qs8-vmul.h"
 
 typedef struct {
-  eq_bcast bc;
-  eq_mul_params p; /* mul.cc's Prepare (common/ops/mul.c) */
+  qs8_mul_params p;
+  qs8_vmul_fn fn;
+  qs8_vbinary_nd_params nd; /* broadcasting */
+  int same_shape;
+  size_t n;
 } mul_state;
+
+static void mul_run(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const void* state);
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
+  const TfLiteTensor *a = eq_in(ctx, node, 0), *b = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
   mul_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
-  eq_bcast_init(&s->bc, eq_in(ctx, node, 0), eq_in(ctx, node, 1), eq_out(ctx, node, 0));
-  eq_mul_prepare(ctx, node, &s->p);
+  eq_mul_params mp; /* mul.cc's Prepare (common/ops/mul.c) */
+  eq_mul_prepare(ctx, node, &mp);
+  s->p = (qs8_mul_params){mp.in1_offset, mp.in2_offset, mp.mult, mp.shift, mp.out_offset, mp.act_min, mp.act_max};
+  s->fn = qs8_vmul_best();
+  s->n = eq_numel(out);
+  s->same_shape = eq_numel(a) == s->n && eq_numel(b) == s->n;
+  eq_bcast bc;
+  if (eq_bcast_init(&bc, a, b, out) != 0) {
+    free(s);
+    return NULL;
+  }
+  eq_bcast_collapse(&bc); /* longest innermost runs for the vector kernel */
+  for (int i = 0; i < QS8_VBINARY_RANK; ++i) {
+    s->nd.dims[i] = bc.dims[i];
+    s->nd.a_stride[i] = (int32_t)bc.a_stride[i];
+    s->nd.b_stride[i] = (int32_t)bc.b_stride[i];
+  }
+  s->nd.fn = mul_run;
+  s->nd.params = s;
   return s;
 }
 
+/* qs8-vbinary-nd's kernel signature over the state (its params) */
+static void mul_run(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const void* state) {
+  const mul_state* s = state;
+  s->fn(n, a, b, out, &s->p);
+}
+
+typedef struct {
+  const mul_state* s;
+  const int8_t *a, *b;
+  int8_t* o;
+  size_t chunks;
+} mul_job;
+
+/* chunk t of a same-shape MUL; boundaries at multiples of 64 elements */
+static void mul_chunk(void* arg, size_t t) {
+  const mul_job* j = arg;
+  const size_t blocks = (j->s->n + 63) / 64;
+  const size_t i0 = blocks * t / j->chunks * 64, i1 = blocks * (t + 1) / j->chunks * 64;
+  const size_t end = i1 < j->s->n ? i1 : j->s->n;
+  if (i0 < end) j->s->fn(end - i0, j->a + i0, j->b + i0, j->o + i0, &j->s->p);
+}
+
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
-  (void)pool;
   const mul_state* s = s_;
-  const eq_mul_params* p = &s->p;
-  const int8_t* a = in[0];
-  const int8_t* b = in[1];
-  int8_t* o = out[0];
-  EQ_BCAST_FOR(&s->bc, oi, ai, bi, {
-    const int32_t prod = (p->in1_offset + a[ai]) * (p->in2_offset + b[bi]);
-    const int32_t r = eq_mbqm(prod, p->mult, p->shift) + p->out_offset;
-    o[oi] = (int8_t)eq_clamp(r, p->act_min, p->act_max);
-  });
+  if (s->same_shape) {
+    mul_job j = {s, in[0], in[1], out[0], s->n >= ((size_t)1 << 13) ? 2 * (size_t)eq_pool_threads(pool) : 1};
+    eq_pool_parallel_for(j.chunks > 1 ? pool : NULL, j.chunks, mul_chunk, &j);
+  } else {
+    qs8_vbinary_nd(&s->nd, in[0], in[1], out[0]);
+  }
   return kTfLiteOk;
 }
 
+/* the state's address is taken for nd.params: it must not move (allocated once in create) */
 const eq_op_kind eq_op_mul = {{"MUL", kTfLiteBuiltinMul, eq_check_mul}, create, eval, free, NULL};

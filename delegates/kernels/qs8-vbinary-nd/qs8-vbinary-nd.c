@@ -1,5 +1,7 @@
 #include "qs8-vbinary-nd/qs8-vbinary-nd.h"
 
+#include <string.h>
+
 void qs8_vbinary_nd(const qs8_vbinary_nd_params* p, const int8_t* a, const int8_t* b, int8_t* out) {
   const int32_t* d = p->dims;
   const size_t inner = (size_t)d[4];
@@ -13,6 +15,17 @@ void qs8_vbinary_nd(const qs8_vbinary_nd_params* p, const int8_t* a, const int8_
           const int8_t* br = b + i0 * p->b_stride[0] + i1 * p->b_stride[1] + i2 * p->b_stride[2] + i3 * p->b_stride[3];
           if (contiguous) {
             p->fn(inner, ar, br, out, p->params);
+            out += inner;
+            continue;
+          }
+          if ((as == 1 && bs == 0) || (as == 0 && bs == 1)) {
+            /* one input repeats one value along the run: the kernel gets it in blocks of 64 */
+            int8_t rep[64];
+            memset(rep, as == 0 ? *ar : *br, sizeof(rep));
+            for (size_t i = 0; i < inner; i += 64) {
+              const size_t n = inner - i < 64 ? inner - i : 64;
+              p->fn(n, as ? ar + i : rep, bs ? br + i : rep, out + i, p->params);
+            }
             out += inner;
             continue;
           }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/isa.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -16,7 +18,18 @@ typedef struct {
   int32_t out_zp, out_min, out_max;
 } qs8_mul_params;
 
+typedef void (*qs8_vmul_fn)(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p);
+
+/* The variant for isa (scalar, avx2, neon); NULL when not built or not runnable here. SIMD variants
+ * are bit-exact with the scalar one for shifts in [-31, 31] (a left shift >= 32 is undefined in
+ * TFLite; the delegates leave such nodes to the runtime). */
+qs8_vmul_fn qs8_vmul_for_isa(edgeq_isa isa);
+/* The best variant this CPU runs within the EDGEQ_ISA cap. */
+qs8_vmul_fn qs8_vmul_best(void);
+
 void qs8_vmul_scalar(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p);
+void qs8_vmul_u16_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p);
+void qs8_vmul_u16_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p);
 
 #ifdef __cplusplus
 }

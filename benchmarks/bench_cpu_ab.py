@@ -1,0 +1,127 @@
+"""Two builds of libedgeq_cpu side by side with XNNPACK on suite models, wall clock, interleaved.
+
+    python benchmarks/bench_cpu_ab.py --a /tmp/before/libedgeq_cpu.so --b build/libedgeq_cpu.so \\
+        --models efficientnet_b0,mobilenet_v3_small --size 224 --threads 1
+
+What a kernel change buys, measured in one process: each round visits (model, path) in a new
+shuffled order and runs each for ``--min-time`` seconds; reported are medians of all timed
+inferences and the ratios b/a and b/XNNPACK. With ``--profile``, each build's per-op times
+(EDGEQ_CPU_PROFILE) are read from a separate run in a child process. Results:
+``benchmarks/results/cpu_ab_<name>.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+
+def _interp(model: str, lib: str | None, threads: int):
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
+
+    if lib is None:  # LiteRT's default: XNNPACK
+        return Interpreter(model_path=model, num_threads=threads)
+    d = load_delegate(lib, {"num_threads": str(threads)})
+    return Interpreter(model_path=model, experimental_delegates=[d], num_threads=threads,
+                       experimental_op_resolver_type=OpResolverType.BUILTIN)
+
+
+def _prepared(model: str, lib: str | None, threads: int):
+    it = _interp(model, lib, threads)
+    it.allocate_tensors()
+    rng = np.random.default_rng(0)
+    for d in it.get_input_details():
+        it.set_tensor(d["index"], rng.integers(-128, 128, d["shape"]).astype(d["dtype"]))
+    it.invoke()
+    return it
+
+
+PROFILE_CHILD = r"""
+import os, sys, numpy as np
+from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
+lib, model, threads, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+it = Interpreter(model_path=model, experimental_delegates=[load_delegate(lib, {"num_threads": threads})],
+                 experimental_op_resolver_type=OpResolverType.BUILTIN)
+it.allocate_tensors()
+for d in it.get_input_details():
+    it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+for _ in range(n):
+    it.invoke()
+"""
+
+
+def _op_profile(lib: str, model: str, threads: int) -> str:
+    env = dict(os.environ, EDGEQ_CPU_PROFILE="1")
+    r = subprocess.run([sys.executable, "-c", PROFILE_CHILD, lib, model, str(threads), "20"], env=env,
+                       capture_output=True, text=True, timeout=900)
+    return "\n".join(ln for ln in r.stderr.splitlines() if "edgeq" in ln.lower() or "ms" in ln)[-4000:]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--a", required=True, help="libedgeq_cpu.so: the baseline build")
+    ap.add_argument("--b", required=True, help="libedgeq_cpu.so: the build under test")
+    ap.add_argument("--models", default="efficientnet_b0", help="comma list of suite names")
+    ap.add_argument("--variant", default="int8")
+    ap.add_argument("--size", type=int, default=224)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--min-time", type=float, default=0.5)
+    ap.add_argument("--profile", action="store_true", help="also record each build's EDGEQ_CPU_PROFILE lines")
+    ap.add_argument("--name", default="ab", help="results/cpu_ab_<name>.json")
+    ap.add_argument("--note", default="")
+    args = ap.parse_args()
+
+    from edgeq import suite
+
+    paths = {"xnnpack": None, "a": args.a, "b": args.b}
+    models = {}
+    for name in args.models.split(","):
+        m = suite.get(name, args.size if name != "mlp" else 4096, args.variant)
+        models[name] = str(m.path)
+    interps = {(n, p): _prepared(path, lib, args.threads) for n, path in models.items() for p, lib in paths.items()}
+    times: dict = {k: [] for k in interps}
+    order = list(interps)
+    for _ in range(args.rounds):
+        random.shuffle(order)
+        for k in order:
+            it, t_end = interps[k], time.perf_counter() + args.min_time
+            while time.perf_counter() < t_end:
+                t0 = time.perf_counter()
+                it.invoke()
+                times[k].append(time.perf_counter() - t0)
+    out = {"host": platform.node(), "cpu": next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+                                               if ln.startswith("model name")), "?"),
+           "load_avg": os.getloadavg(), "threads": args.threads, "variant": args.variant, "size": args.size,
+           "note": args.note, "a": args.a, "b": args.b, "models": {}}
+    for n in models:
+        med = {p: statistics.median(times[(n, p)]) * 1e3 for p in paths}
+        row = {"median_ms": med, "n": {p: len(times[(n, p)]) for p in paths},
+               "b_over_a": med["b"] / med["a"], "a_over_xnnpack": med["a"] / med["xnnpack"],
+               "b_over_xnnpack": med["b"] / med["xnnpack"]}
+        if args.profile:
+            row["profile"] = {p: _op_profile(paths[p], models[n], args.threads) for p in ("a", "b")}
+        out["models"][n] = row
+        print(f"{n:22s} xnnpack {med['xnnpack']:8.2f} ms  a {med['a']:8.2f} ms  b {med['b']:8.2f} ms  "
+              f"b/a {row['b_over_a']:.3f}  a/xnn {row['a_over_xnnpack']:.2f}  b/xnn {row['b_over_xnnpack']:.2f}")
+    dst = REPO / "benchmarks" / "results" / f"cpu_ab_{args.name}.json"
+    dst.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {dst} (load average {out['load_avg'][0]:.1f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
