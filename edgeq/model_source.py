@@ -1,7 +1,8 @@
 """Turn whatever model the user has into a float TFLite flatbuffer.
 
-Keras (``.keras``, ``.h5``), a SavedModel folder, or a float ``.tflite`` all become
-one float TFLite model. That float model is both the input to quantization and the
+Keras (``.keras``, ``.h5``), a SavedModel folder, a float ``.tflite``, a PyTorch
+``torch.export`` program (``.pt2``) or an ONNX file all become one float TFLite model
+(the last two through :mod:`edgeq.frontends`). That float model is both the input to quantization and the
 reference that the quantized model is measured against, so both sides run on the
 same interpreter.
 """
@@ -26,13 +27,13 @@ class FloatModel:
     """A float TFLite model and what we know of where it came from."""
 
     tflite: bytes
-    kind: str  # "keras" | "savedmodel" | "tflite"
+    kind: str  # "keras" | "savedmodel" | "tflite" | "pt2" | "torch" | "onnx"
     path: str
     sha256: str  # of the source file(s)
     source_bytes: int  # size of the source model's weights as stored
     layer_names: list[str] | None = None  # Keras layer names, when known
     inputs: list[InputSpec] = field(default_factory=list)
-    image_hint: dict = field(default_factory=dict)  # e.g. {"normalize": "0..255"} from a Rescaling layer
+    image_hint: dict = field(default_factory=dict)  # {"normalize": "0..255"} from a Rescaling layer, {"layout": "nchw"}
     output_layers: list[str] | None = None  # the Keras layers that produce the model's outputs, in order
     keras_inputs: list[str] | None = None  # the Keras model's input names, in its own order
     prepared: dict = field(default_factory=dict)  # what edgeq.zoo_tflite did to a zoo .tflite (folds, decompositions)
@@ -66,25 +67,36 @@ def _first_line(e: BaseException) -> str:
     return type(e).__name__
 
 
+#: what load_model reads, for error messages
+MODEL_KINDS = "a .keras, .h5, SavedModel folder, float .tflite, PyTorch .pt2 or .onnx"
+
+
 def load_model(path: str | os.PathLike) -> FloatModel:
-    """Load a Keras, SavedModel or float TFLite model as a float TFLite flatbuffer."""
+    """Load a Keras, SavedModel, float TFLite, PyTorch .pt2 or ONNX model as a float TFLite flatbuffer."""
     p = Path(path)
     if not p.exists():
         raise ModelError(f"model '{path}' does not exist: check the path")
     if p.is_dir():
         if not (p / "saved_model.pb").exists():
-            raise ModelError(f"folder '{path}' is not a SavedModel (no saved_model.pb): give a .keras, .h5, "
-                             "SavedModel folder or .tflite")
+            raise ModelError(f"folder '{path}' is not a SavedModel (no saved_model.pb): give {MODEL_KINDS}")
         return _from_saved_model(p)
     suffix = p.suffix.lower()
     if suffix == ".tflite":
         return _from_tflite(p)
     if suffix in (".keras", ".h5", ".hdf5"):
         return _from_keras(p)
+    if suffix == ".pt2":
+        from .frontends.torch_source import from_pt2
+
+        return from_pt2(p)
+    if suffix == ".onnx":
+        from .frontends.onnx_source import from_onnx
+
+        return from_onnx(p)
     head = p.read_bytes()[:8]
     if looks_like_tflite(head):
         return _from_tflite(p)
-    raise ModelError(f"'{path}' is not a model edgeq reads: give a .keras, .h5, SavedModel folder or .tflite")
+    raise ModelError(f"'{path}' is not a model edgeq reads: give {MODEL_KINDS}")
 
 
 def _from_tflite(p: Path) -> FloatModel:
@@ -111,10 +123,10 @@ def _from_tflite(p: Path) -> FloatModel:
         raise ModelError(f"'{p}' uses TensorFlow (Flex) ops {', '.join(flex)} that have no integer TFLite kernel: "
                          "re-export it with TFLite builtin ops only")
     digest = hashlib.sha256(raw).hexdigest()
-    return FloatModel(data, "tflite", str(p), digest, len(raw), None, _tflite_inputs(data), prepared=prepared)
+    return FloatModel(data, "tflite", str(p), digest, len(raw), None, tflite_inputs(data), prepared=prepared)
 
 
-def _tflite_inputs(data: bytes) -> list[InputSpec]:
+def tflite_inputs(data: bytes) -> list[InputSpec]:
     """Input specs, named by signature when the model has one (the names users know)."""
     import numpy as np
 
@@ -155,7 +167,7 @@ def _from_saved_model(p: Path, kind: str = "savedmodel", layer_names=None, diges
                          "(replace the layer that uses that op, or export a model with TFLite builtin ops)") from None
     if digest is None:
         digest, size = _hash_path(p)
-    return FloatModel(data, kind, str(p), digest, size or len(data), layer_names, _tflite_inputs(data),
+    return FloatModel(data, kind, str(p), digest, size or len(data), layer_names, tflite_inputs(data),
                       image_hint or {})
 
 

@@ -81,6 +81,10 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
     src, sizes, cal, model = report["source"], report["sizes"], report["calibration"], report["model"]
     lines = [f"converted {src['path']} ({src['kind']}, sha256 {src['sha256'][:12]}) -> {output or '<memory>'} "
              f"in {report.get('seconds', 0):.1f} s"]
+    assumed = src.get("inputs_assumed")
+    if assumed:
+        lines.append(f"inputs: {assumed['layout'].upper()} ({assumed['why']}; calibration data follows it), "
+                     f"normalization {assumed['normalize']}")
     read_as = cal.get("read_as") or {}
     how = ", ".join(f"{k} {v}" for k, v in read_as.items()
                     if k not in ("format", "inferred", "classes", "defaulted", "normalize_why"))

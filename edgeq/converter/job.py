@@ -64,13 +64,15 @@ class Candidate:
 
 
 def open_job(model: Any, data: str | os.PathLike | Samples | None, eval_data: str | os.PathLike | Samples | None,
-             labels: str | os.PathLike | None, options: ConvertOptions, show_progress: bool) -> ConvertJob:
+             labels: str | os.PathLike | None, options: ConvertOptions, show_progress: bool,
+             example_inputs: Any = None) -> ConvertJob:
     """Read the model source and the data; image options the model itself suggests fill in unset ones."""
-    src = _source(model)
+    src = _source(model, example_inputs)
     image = options.image
-    if image.normalize is None and src.image_hint.get("normalize"):
-        image = replace(image, normalize=src.image_hint["normalize"])
-        options = options.replace(image=image)
+    for key in ("normalize", "layout"):  # what the model says about its images fills unset options
+        if getattr(image, key) is None and src.image_hint.get(key):
+            image = replace(image, **{key: src.image_hint[key]})
+    options = options.replace(image=image)
     if data is None:  # dynamic range needs no calibration
         calib = Samples([], None, "none", {"format": "none"})
     else:
@@ -85,14 +87,19 @@ def open_job(model: Any, data: str | os.PathLike | Samples | None, eval_data: st
     return ConvertJob(src, calib, ev, options, show_progress)
 
 
-def _source(model: Any) -> FloatModel:
+def _source(model: Any, example_inputs: Any = None) -> FloatModel:
     if isinstance(model, FloatModel):
         return model
     if isinstance(model, (str, os.PathLike)):
         return load_model(model)
     if hasattr(model, "layers") and hasattr(model, "export"):  # an in-memory Keras model
         return from_keras_model(model)
-    raise DataError(f"cannot convert a {type(model).__name__}: give a path or a Keras model")
+    if hasattr(model, "named_modules") and hasattr(model, "state_dict"):  # a torch.nn.Module
+        from ..frontends.torch_source import from_module
+
+        return from_module(model, example_inputs)
+    raise DataError(f"cannot convert a {type(model).__name__}: give a path, a Keras model or a torch.nn.Module "
+                    "(with example_inputs)")
 
 
 def _in_model_order(s: Samples, src: FloatModel) -> Samples:

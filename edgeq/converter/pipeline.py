@@ -54,8 +54,13 @@ class ConversionResult:
 
 def convert(model: Any, data: str | os.PathLike | Samples | None, *, eval_data: str | os.PathLike | Samples | None = None,
             labels: str | os.PathLike | None = None, options: ConvertOptions | None = None,
-            show_progress: bool = False, **option_values: Any) -> ConversionResult:
-    """Convert ``model`` (path, Keras model) to a fully-integer TFLite model.
+            example_inputs: Any = None, show_progress: bool = False, **option_values: Any) -> ConversionResult:
+    """Convert ``model`` (path, Keras model, ``torch.nn.Module``) to a fully-integer TFLite model.
+
+    A path may be .keras/.h5, a SavedModel folder, a float .tflite, a PyTorch ``torch.export``
+    program (.pt2) or an .onnx file; an ``nn.Module`` needs ``example_inputs`` (a tensor or a tuple
+    of tensors with the model's fixed input sizes). PyTorch and ONNX models keep their own (NCHW)
+    layout: calibration data follows it.
 
     ``data`` calibrates (folder of images, .npy, .npz, ``module:function`` or ``Samples``);
     ``eval_data`` (optional) measures agreement with the float model. ``options`` (a
@@ -84,7 +89,7 @@ def convert(model: Any, data: str | os.PathLike | Samples | None, *, eval_data: 
     if data is None and opts.activations != "float":
         raise DataError("--data is needed to calibrate integer activations: give calibration samples "
                         "(only --activations float converts without them)")
-    job = open_job(model, data, eval_data, labels, opts, show_progress)
+    job = open_job(model, data, eval_data, labels, opts, show_progress, example_inputs)
     if opts.activations == "float":
         quant = dynamic_range_stage(job.src.tflite, opts)
         info = job.summarize(quant.model, quant.io)

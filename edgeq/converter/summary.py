@@ -39,6 +39,11 @@ def conversion_report(job: ConvertJob, cand: Candidate) -> dict[str, Any]:
         read_as = report["calibration"]["read_as"]
         read_as["normalize_why"] = src.image_hint["why"]
         read_as["inferred"] = [*read_as.get("inferred", []), "normalize"]
+    if src.image_hint.get("layout"):  # a front end's model: say what was assumed about its inputs
+        fmt = calib.notes.get("format")
+        report["source"]["inputs_assumed"] = {
+            "layout": src.image_hint["layout"], "why": src.image_hint.get("layout_why", ""),
+            "normalize": calib.notes.get("normalize") if fmt == "images" else "none: arrays are fed as given"}
     if cand.evaluation is not None:
         cand.evaluation["data"] = str(job.ev.source)
     return report

@@ -156,7 +156,49 @@ def hard_swish_to_add_mul(model: Any) -> int:
 
 
 #: name → rewrite(model) returning how many places it changed
-REWRITES: dict[str, Callable[[Any], int]] = {"neg_to_mul": neg_to_mul}
+_NON_NEGATIVE = {"RELU", "RELU6"}  # ops, or fused activations, whose outputs are >= 0
+
+
+def _non_negative(model: Any, sg: Any, tensor: int) -> bool:
+    """Whether ``tensor`` is made by a RELU/RELU6 or by an op with one fused."""
+    s = schema()
+    fused = {s.ActivationFunctionType.RELU, s.ActivationFunctionType.RELU6}
+    for op in sg.operators:
+        if tensor in [int(i) for i in op.outputs]:
+            act = getattr(op.builtinOptions, "fusedActivationFunction", None) if op.builtinOptions else None
+            return op_name(model, op) in _NON_NEGATIVE or act in fused
+    return False
+
+
+def max_pool_pad_to_zero_pad(model: Any) -> int:
+    """PADV2(x, -inf) feeding only MAX_POOL_2D → PAD(x) (zeros) when x >= 0: every pooling window holds a
+    real value >= 0, so a zero border never wins, as -inf never does. PyTorch's padded max pooling
+    exports this way, and TFLite's quantizer crashes on the -inf constant."""
+    s = schema()
+    count = 0
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            if op_name(model, op) != "PADV2" or len(op.inputs) < 3:
+                continue
+            value_t = sg.tensors[int(op.inputs[2])]
+            data = model.buffers[value_t.buffer].data if value_t.buffer else None
+            if data is None or len(data) != 4 or not np.isneginf(np.frombuffer(bytes(data), np.float32)[0]):
+                continue
+            out = int(op.outputs[0])
+            users = [u for u in sg.operators if out in [int(i) for i in u.inputs]]
+            if not users or any(op_name(model, u) != "MAX_POOL_2D" for u in users) or out in set(sg.outputs):
+                continue
+            if not _non_negative(model, sg, int(op.inputs[0])):
+                continue
+            op.opcodeIndex = _opcode_index(model, s.BuiltinOperator.PAD)
+            op.inputs = np.array([int(op.inputs[0]), int(op.inputs[1])], np.int32)
+            op.builtinOptionsType = s.BuiltinOptions.PadOptions
+            op.builtinOptions = s.PadOptionsT()
+            count += 1
+    return count
+
+
+REWRITES: dict[str, Callable[[Any], int]] = {"neg_to_mul": neg_to_mul, "max_pool_pad_to_zero_pad": max_pool_pad_to_zero_pad}
 #: rewrites for int16 activations only: their int8 form is less exact than the op they replace
 INT16_REWRITES: dict[str, Callable[[Any], int]] = {"squared_difference_to_sub_mul": squared_difference_to_mul,
                                                    "hard_swish_to_add_mul": hard_swish_to_add_mul}
