@@ -203,14 +203,14 @@ def _inspect(model: Path, *args: str) -> subprocess.CompletedProcess:
 def test_cli_op_the_delegate_does_not_have_is_one_line(residual_model, tmp_path):
     m = tmp_path / "residual.tflite"
     m.write_bytes(residual_model)
-    # TANH is a TFLite op this delegate does not run; the line names it and lists the ops it does run
-    r = _inspect(m, "--delegate", "cpu", "--delegate-option", "ops=CONV_2D,TANH")
+    # LSH_PROJECTION is a TFLite op this delegate does not run; the line names it and lists the ops it does run
+    r = _inspect(m, "--delegate", "cpu", "--delegate-option", "ops=CONV_2D,LSH_PROJECTION")
     assert r.returncode == 2 and r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert "edgeq cpu delegate: unknown op 'TANH' in option ops" in lines[0]
+    assert "edgeq cpu delegate: unknown op 'LSH_PROJECTION' in option ops" in lines[0]
     have = lines[0].split("this delegate has ", 1)[1].split(";")[0].split(", ")
-    assert {"CONV_2D", "HARD_SWISH", "FULLY_CONNECTED", "DEQUANTIZE"} <= set(have) and "TANH" not in have
+    assert {"CONV_2D", "HARD_SWISH", "FULLY_CONNECTED", "DEQUANTIZE"} <= set(have) and "LSH_PROJECTION" not in have
     for bad, fragment in ((["--delegate", "cpu", "--delegate-option", "ops"], "is not KEY=VALUE"),
                           (["--delegate", "xnnpack", "--delegate-option", "ops=ADD"], "add --delegate cpu")):
         r = _inspect(m, *bad)

@@ -148,8 +148,9 @@ def test_both_delegates_load_and_match_the_reference_kernels(installed, model):
 
 
 def test_an_op_the_delegate_does_not_have_is_one_line(installed, model):
+    # LSH_PROJECTION: a TFLite op neither delegate has (nor is likely to get)
     code = ("from edgeq.runtime import Interpreter\nfrom edgeq.errors import DelegateError\n"
-            "for name, op in (('gpu', 'HARD_SWISH'), ('cpu', 'TANH')):\n"
+            "for name, op in (('gpu', 'LSH_PROJECTION'), ('cpu', 'LSH_PROJECTION')):\n"
             "    try:\n"
             "        Interpreter('tiny_int8.tflite', delegates=[name], delegate_options={'ops': 'CONV_2D,' + op})\n"
             "        print('loaded')\n"
@@ -158,11 +159,11 @@ def test_an_op_the_delegate_does_not_have_is_one_line(installed, model):
     r = installed.py(code)
     assert r.returncode == 0, r.stderr[-2000:]
     gpu, cpu = r.stdout.strip().splitlines()
-    for line, who, op in ((gpu, "gpu", "HARD_SWISH"), (cpu, "cpu", "TANH")):
+    for line, who, op in ((gpu, "gpu", "LSH_PROJECTION"), (cpu, "cpu", "LSH_PROJECTION")):
         assert f"edgeq {who} delegate: unknown op '{op}' in option ops: this delegate has CONV_2D, " in line, line
         assert op not in line.split("this delegate has ", 1)[1].split(";")[0].split(", ")
     r = installed.run([str(installed.edgeq), "inspect", "tiny_int8.tflite", "--delegate", "gpu",
-                       "--delegate-option", "ops=HARD_SWISH"])
+                       "--delegate-option", "ops=CONV_2D,LSH_PROJECTION"])
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == [f"edgeq: error: {gpu}"]
 
@@ -175,3 +176,47 @@ def test_opencl_runtime_is_reported(installed):
                      env={"EDGEQ_OPENCL_LIBRARY": str(installed.root / "nowhere" / "libOpenCL.so.1")})
     assert r.stdout.startswith("no OpenCL runtime ("), r.stdout
 
+
+
+def _lab_running() -> bool:
+    return subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.count("edgeq-lab") > 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="edgeq lab needs root (network namespaces, mounts, chroot)")
+def test_lab_start_status_stop_from_the_installed_package(installed, tmp_path):
+    """The lab runs from site-packages: the Pi gets the wheel's prebuilt aarch64 delegate (or one cross-built
+    from the wheel's sources). Cold, the first start builds the arm64 rootfs into the shared cache that
+    tests/lab then reuses (minutes)."""
+    if _lab_running():
+        pytest.skip("another edgeq lab is running on this machine (one at a time): stop it to run this test")
+    env = {"EDGEQ_LAB_DIR": str(tmp_path / "lab"), "HOME": str(tmp_path),
+           "EDGEQ_LAB_CACHE": os.environ.get("EDGEQ_LAB_CACHE", str(Path.home() / ".cache" / "edgeq" / "lab"))}
+    edgeq = str(installed.edgeq)
+    r = installed.run([edgeq, "lab", "start"], env=env, timeout=3600)
+    try:
+        assert r.returncode == 0, (r.stderr + r.stdout)[-3000:]
+        wheel_lib = installed.site_packages() / "edgeq" / "_native" / "aarch64" / "libedgeq_cpu.so"
+        if wheel_lib.is_file():
+            assert f"the aarch64 CPU delegate that came with edgeq ({wheel_lib})" in r.stderr, r.stderr
+        else:
+            assert "cross-building the edgeq CPU delegate" in r.stderr, r.stderr
+        st = installed.run([edgeq, "lab", "status", "--json"], env=env, timeout=120)
+        assert st.returncode == 0, st.stderr
+        status = json.loads(st.stdout)
+        assert status["running"] is True and set(status["devices"]) == {"pi", "phone", "board"}
+        pi = status["devices"]["pi"]
+        ssh = subprocess.run(["ssh", "-F", pi["ssh_config"], "-o", "BatchMode=yes", f"root@{pi['addr']}",
+                              "uname -m; sha256sum /opt/edgeq/native/libedgeq_cpu.so"],
+                             capture_output=True, text=True, timeout=300)
+        assert ssh.returncode == 0, ssh.stderr
+        machine, digest = ssh.stdout.split()[:2]
+        assert machine == "aarch64"
+        if wheel_lib.is_file():
+            import hashlib
+            assert digest == hashlib.sha256(wheel_lib.read_bytes()).hexdigest()
+    finally:
+        stop = installed.run([edgeq, "lab", "stop"], env=env, timeout=600)
+    assert stop.returncode == 0, stop.stderr
+    st = installed.run([edgeq, "lab", "status", "--json"], env=env, timeout=120)
+    assert json.loads(st.stdout)["running"] is False
+    assert not _lab_running()
