@@ -187,7 +187,9 @@ static TfLiteStatus partition_invoke(TfLiteContext* ctx, TfLiteNode* node) {
           pl->last_ns += t - s;
         dev->cl.ReleaseEvent(ev[e]);
       }
+      pl->total_ns += pl->last_ns;
     }
+    p->profiled++;
     free(ev);
   }
   if (rc != CL_SUCCESS) {

@@ -29,6 +29,7 @@ typedef struct eqg_partition {
   int* in_buf;            /* bufs[] slots uploaded every invoke (non-constant partition inputs) */
   int* out_buf;           /* bufs[] slots read back every invoke (partition outputs) */
   long invocations;
+  long profiled;          /* invocations timed with OpenCL events (profile=1) */
   double last_invoke_ms;
   struct eqg_partition* next;
 } eqg_partition;

@@ -37,6 +37,7 @@ typedef struct {
   int n_mem;
   cl_mem mem[EQG_MAX_MEM]; /* constants the node owns (weights, per-channel parameters) */
   cl_ulong last_ns;        /* device time of the last run (profile=1) */
+  cl_ulong total_ns;       /* summed over the profiled runs */
 } eqg_node_plan;
 
 typedef struct eqg_op_kind {

@@ -182,3 +182,21 @@ def test_cpu_affinity_is_applied_and_recorded(tiny_model, tmp_path):
     assert env["before"]["affinity"] == [0] and env["after"]["affinity"] == [0]
     r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--cpus", "zero", "-o", str(tmp_path / "o")])
     assert r.exit_code == 2 and "--cpus 'zero' is not a CPU list" in r.output
+
+
+def test_gpu_configuration_has_per_op_device_times(mixed_model, tmp_path, monkeypatch):
+    """The edgeq-gpu configuration's op_profile: OpenCL event times of every node that ran on the
+    device, from a profiling interpreter of its own (PoCL, asked for by name as in CI)."""
+    monkeypatch.setenv("EDGEQ_GPU_PLATFORM", "Portable Computing Language")
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(profile, [str(mixed_model), "-d", "local", "--delegate", "gpu", "-o", str(out),
+                                     "--no-memory", *FAST])
+    assert r.exit_code == 0, r.output
+    (cfg,) = json.loads((out / "profile.json").read_text())["devices"][0]["configs"]
+    op = cfg["op_profile"]
+    assert op["available"] is True and op["source"].startswith("OpenCL profiling events"), op
+    assert op["invokes"] == 5
+    on_gpu = {n["node"] for n in cfg["placement"]["nodes"] if n["ran_on"] == "edgeq-gpu"}
+    assert on_gpu and {n["node"] for n in op["nodes"]} == on_gpu
+    assert all(n["ms"] > 0 and n["op"] for n in op["nodes"])
+    assert cfg["placement"]["claim_report"]["platform"] == "Portable Computing Language"
