@@ -71,6 +71,10 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("edgeq: interrupted", err=True)
         sys.exit(130)
+    except MemoryError:
+        click.echo("edgeq: error: out of memory: use fewer or smaller samples (--max-samples, --image-size) "
+                   "or a smaller model", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

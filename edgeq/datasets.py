@@ -88,7 +88,7 @@ def load_samples(spec: str | os.PathLike, inputs: Sequence[InputSpec], *,
     elif path.suffix == ".npz" and path.exists():
         s = _load_npz(path, inputs, role)
     elif ":" in text and not path.exists() and _looks_like_callable(text):
-        s = _load_callable(text, inputs, role)
+        s = _load_callable(text, inputs, role, max_samples)
     elif not path.exists():
         raise DataError(f"{role} data '{text}' does not exist: give a folder of images, a .npy/.npz file, "
                         "or module:function")
@@ -99,6 +99,11 @@ def load_samples(spec: str | os.PathLike, inputs: Sequence[InputSpec], *,
         s = s.subset(max_samples)
     _validate(s, inputs, role)
     return s
+
+
+def _first_line(e: BaseException) -> str:
+    s = str(e).strip()
+    return s.splitlines()[0] if s else type(e).__name__
 
 
 def _looks_like_callable(text: str) -> bool:
@@ -167,7 +172,11 @@ def _shape_fits(got: Sequence[int], want: Sequence[int]) -> bool:
 
 # ---------------------------------------------------------------- generators
 
-def _load_callable(text: str, inputs: Sequence[InputSpec], role: str) -> Samples:
+#: without --max-samples, a generator may yield at most this many samples (an endless one would never stop)
+GENERATOR_LIMIT = 100_000
+
+
+def _load_callable(text: str, inputs: Sequence[InputSpec], role: str, max_samples: int | None = None) -> Samples:
     mod_name, _, fn_name = text.rpartition(":")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -176,16 +185,35 @@ def _load_callable(text: str, inputs: Sequence[InputSpec], role: str) -> Samples
     except ImportError as e:
         raise DataError(f"{role} data: cannot import module '{mod_name}' ({e}): run from the folder that holds it "
                         "or add it to PYTHONPATH") from None
+    except SyntaxError as e:
+        raise DataError(f"{role} data: module '{mod_name}' has a syntax error ({e.msg}, {e.filename} line "
+                        f"{e.lineno}): fix it") from None
+    except SystemExit as e:
+        raise DataError(f"{role} data: importing module '{mod_name}' called sys.exit({e.code}): "
+                        "keep top-level code out of the module, or guard it with if __name__ == '__main__'") from None
+    except Exception as e:  # noqa: BLE001 - the user's module failed while importing; say so
+        raise DataError(f"{role} data: importing module '{mod_name}' raised {type(e).__name__}: "
+                        f"{_first_line(e)}") from None
     fn = getattr(mod, fn_name, None)
     if not callable(fn):
         raise DataError(f"{role} data: '{mod_name}' has no function '{fn_name}': check the name after the colon")
+    limit = max_samples if max_samples is not None else GENERATOR_LIMIT
+    rows = []
     try:
-        produced: Iterable[Any] = fn()
-        rows = [_sample_to_list(s, inputs, text, role) for s in produced]
+        for s in fn():
+            if len(rows) == limit:
+                if max_samples is not None:
+                    break
+                raise DataError(f"{role} data function {text} yielded more than {GENERATOR_LIMIT} samples: "
+                                "pass --max-samples N (or make it stop)")
+            rows.append(_sample_to_list(s, inputs, text, role))
     except DataError:
         raise
+    except SystemExit as e:
+        raise DataError(f"{role} data function {text} called sys.exit({e.code}) after {len(rows)} sample(s): "
+                        "return or stop yielding instead") from None
     except Exception as e:  # noqa: BLE001 - the user's code failed; say where
-        raise DataError(f"{role} data function {text} raised {type(e).__name__}: {e}") from None
+        raise DataError(f"{role} data function {text} raised {type(e).__name__}: {_first_line(e)}") from None
     if not rows:
         raise DataError(f"{role} data function {text} yielded no samples: make it yield at least one")
     labels = [r[1] for r in rows]
@@ -222,6 +250,11 @@ def _sample_to_list(sample: Any, inputs: Sequence[InputSpec], text: str, role: s
 
 # ---------------------------------------------------------------- images
 
+#: the decoded images of one data set, as float32, may take at most this much memory
+IMAGE_BYTES_LIMIT = 4 << 30
+#: the largest image side --image-size or a model may ask for
+IMAGE_SIDE_LIMIT = 8192
+
 def _image_layout(spec: InputSpec, opts: ImageOptions) -> tuple[str, int, int, int]:
     shape = spec.shape
     if len(shape) != 4:
@@ -235,6 +268,8 @@ def _image_layout(spec: InputSpec, opts: ImageOptions) -> tuple[str, int, int, i
         h, w = opts.size
     if h <= 0 or w <= 0:
         raise DataError(f"model input '{spec.name}' has no fixed image size {shape}: pass --image-size HxW")
+    if h > IMAGE_SIDE_LIMIT or w > IMAGE_SIDE_LIMIT:
+        raise DataError(f"image size {h}x{w} is over {IMAGE_SIDE_LIMIT} pixels a side: pass a smaller --image-size")
     return layout, h, w, c
 
 
@@ -276,6 +311,10 @@ def _load_image_folder(folder: Path, inputs: Sequence[InputSpec], opts: ImageOpt
             files = files[:max_samples]
         else:
             files, labels = _spread(files, labels, max_samples)
+    need = len(files) * h * w * c * 4
+    if need > IMAGE_BYTES_LIMIT:
+        raise DataError(f"{role} data: {len(files)} images of {h}x{w}x{c} need {need / 2**30:.1f} GiB as float32, over "
+                        f"{IMAGE_BYTES_LIMIT / 2**30:.0f} GiB: pass fewer samples (--max-samples) or a smaller --image-size")
     scale, offset = NORMALIZATIONS[norm]
     arrs = []
     for f in files:
@@ -283,7 +322,10 @@ def _load_image_folder(folder: Path, inputs: Sequence[InputSpec], opts: ImageOpt
             with Image.open(f) as im:
                 im = im.convert("L" if color == "grayscale" else "RGB").resize((w, h), Image.BILINEAR)
                 a = np.asarray(im, dtype=np.float32)
-        except (UnidentifiedImageError, OSError) as e:
+        except Image.DecompressionBombError:
+            raise DataError(f"image {f} declares more pixels than Pillow will decode (a decompression bomb?): "
+                            "remove it or shrink it") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:  # PIL raises SyntaxError on bad headers
             raise DataError(f"image {f} cannot be read ({type(e).__name__}): remove or replace the file") from None
         if a.ndim == 2:
             a = a[..., None]

@@ -171,14 +171,15 @@ def _from_saved_model(p: Path, kind: str = "savedmodel", layer_names=None, diges
 
 
 def _from_keras(p: Path) -> FloatModel:
-    tf = _tf()
-    import keras
-
+    # checked before TensorFlow loads (seconds): an empty or wrong file fails at once
     head = p.read_bytes()[:8]
     if p.suffix.lower() == ".keras" and not head.startswith(b"PK"):
         raise ModelError(f"'{p}' is not a Keras archive (a .keras file is a zip): re-save it with model.save()")
     if p.suffix.lower() in (".h5", ".hdf5") and not head.startswith(b"\x89HDF"):
         raise ModelError(f"'{p}' is not an HDF5 file: re-save it with model.save('model.h5')")
+    tf = _tf()
+    import keras
+
     try:
         model = keras.models.load_model(str(p), compile=False)
     except Exception as e:  # noqa: BLE001

@@ -69,6 +69,9 @@ class ConvertOptions:
 
     def resolved(self) -> "ConvertOptions":
         """Check every choice and fill in those that follow from others; raises DataError naming the fix."""
+        if self.max_samples is not None and (isinstance(self.max_samples, bool) or not isinstance(self.max_samples, int)
+                                             or self.max_samples < 1):
+            raise DataError(f"--max-samples {self.max_samples} is not a positive count: give 1 or more")
         if self.activations not in ACTIVATION_TYPES:
             raise DataError(f"--activations {self.activations} is not supported: choose int8, int16 or float")
         if self.activations == "float":

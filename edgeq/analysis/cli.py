@@ -34,8 +34,17 @@ def _read_model_file(path: str, role: str) -> bytes:
     return data
 
 
+def _read_float_model(path: str) -> bytes:
+    """The float model as .tflite bytes: a .tflite as is, a Keras file or SavedModel converted as edgeq convert reads it."""
+    p = Path(path)
+    if p.is_dir() or p.suffix.lower() in (".keras", ".h5", ".hdf5"):
+        from ..model_source import load_model
+        return load_model(p).tflite
+    return _read_model_file(path, "float model")
+
+
 @click.command("debug")
-@click.argument("float_model", type=click.Path(dir_okay=False))
+@click.argument("float_model", type=click.Path())
 @click.argument("quant_model", type=click.Path(dir_okay=False))
 @click.option("--data", required=True, help="samples: .npy/.npz file, image folder or module:function")
 @click.option("--max-samples", type=int, default=32, show_default=True, help="compare on at most this many samples")
@@ -46,9 +55,11 @@ def _read_model_file(path: str, role: str) -> bytes:
 def debug_command(float_model: str, quant_model: str, data: str, max_samples: int, as_json: bool,
                   output: str | None, sensitivity: bool) -> None:
     """Per-layer error of QUANT_MODEL against FLOAT_MODEL: SQNR, RMSE/step, cosine, worst first."""
+    if max_samples < 1:
+        raise EdgeqError(f"--max-samples {max_samples} is not a positive count: give 1 or more")
     if output:
         check_report_path(Path(output))  # fail before the slow part, not after
-    fb = _read_model_file(float_model, "float model")
+    fb = _read_float_model(float_model)
     qb = _read_model_file(quant_model, "quantized model")
     samples, labels = _load_data(data, fb, max_samples)
     report = compare_layers(fb, qb, samples)
@@ -91,6 +102,8 @@ def inspect_command(model: str, delegate: str | None, delegate_options: tuple[st
     from .model_info import summarize
 
     p = Path(model)
+    if p.is_dir():
+        raise EdgeqError(f"model '{model}' is a folder: give a .tflite file")
     if not p.is_file():
         raise EdgeqError(f"model '{model}' does not exist: check the path")
     opts = _delegate_options(delegate, delegate_options)

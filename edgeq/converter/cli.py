@@ -21,9 +21,11 @@ def _parse_size(value: str | None) -> tuple[int, int] | None:
         return None
     try:
         h, w = (int(v) for v in value.lower().split("x"))
-        return h, w
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not HxW, e.g. 224x224") from None
+        raise EdgeqError(f"--image-size '{value}' is not HxW: write e.g. 224x224") from None
+    if not (1 <= h <= 8192 and 1 <= w <= 8192):
+        raise EdgeqError(f"--image-size {value}: each side must be 1..8192 pixels, e.g. 224x224")
+    return h, w
 
 
 _DEFAULTS = ConvertOptions()

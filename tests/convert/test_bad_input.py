@@ -191,3 +191,107 @@ def test_real_entry_point_no_traceback(tiny, tmp_path):
     assert "Traceback" not in res.stderr
     help_res = subprocess.run(exe + ["convert", "--help"], capture_output=True, text=True, timeout=120)
     assert help_res.returncode == 0 and "--allow-float" in help_res.stdout and "Examples" in help_res.stdout
+
+
+# ---------------------------------------------------------------- data sources and flags (issue 12)
+
+def _module(tmp_path, monkeypatch, name, body):
+    d = tmp_path / "mods"
+    d.mkdir(exist_ok=True)
+    (d / f"{name}.py").write_text(body)
+    monkeypatch.syspath_prepend(str(d))
+    return f"{name}:gen"
+
+
+@pytest.mark.parametrize("name, body, want", [
+    ("eq_syntax", "def gen(:\n    pass\n", "has a syntax error"),
+    ("eq_exits", "import sys\ndef gen():\n    sys.exit(0)\n", "called sys.exit(0)"),
+    ("eq_exits_on_import", "import sys\nsys.exit(3)\n", "called sys.exit(3)"),
+    ("eq_raises_on_import", "raise RuntimeError('no camera')\n", "raised RuntimeError: no camera"),
+])
+def test_broken_data_modules_are_one_line(run_cli, tiny, out_dir, tmp_path, monkeypatch, name, body, want):
+    spec = _module(tmp_path, monkeypatch, name, body)
+    _assert_clean_failure(_convert(run_cli, tiny.keras, spec, out_dir), out_dir, want)
+
+
+def test_endless_generator_stops_at_max_samples(run_cli, tiny, out_dir, tmp_path, monkeypatch):
+    spec = _module(tmp_path, monkeypatch, "eq_endless", "import numpy as np\ndef gen():\n    while True:\n"
+                   "        yield np.zeros((12, 12, 3), np.float32)\n")
+    res = _convert(run_cli, tiny.keras, spec, out_dir, "--max-samples", "50", "--calibration", "minmax", "--json")
+    assert res.code == 0, res.err
+    import json
+    assert json.loads(res.out)["calibration"]["samples"] == 50
+    # without --max-samples an endless generator is stopped at the limit, in one line
+    from edgeq import datasets
+    monkeypatch.setattr(datasets, "GENERATOR_LIMIT", 60)
+    from edgeq.datasets import load_samples
+    from edgeq.model_source import InputSpec
+    with pytest.raises(datasets.DataError, match="yielded more than 60 samples: pass --max-samples"):
+        load_samples(spec, [InputSpec("image", (1, 12, 12, 3))], max_samples=None)
+
+
+@pytest.mark.parametrize("flags, want", [
+    (("--max-samples", "-3"), "--max-samples -3 is not a positive count"),
+    (("--max-samples", "0"), "--max-samples 0 is not a positive count"),
+    (("--image-size", "0x0"), "each side must be 1..8192"),
+    (("--image-size", "20000x20000"), "each side must be 1..8192"),
+    (("--image-size", "big"), "is not HxW"),
+])
+def test_bad_counts_and_sizes_are_one_line(run_cli, tiny, out_dir, flags, want):
+    _assert_clean_failure(_convert(run_cli, tiny.keras, tiny.calib, out_dir, *flags), out_dir, want)
+
+
+def _png_bomb(path, side=13500):
+    """A few hundred KB of PNG that declares side x side pixels."""
+    import struct
+    import zlib
+    raw = zlib.compress(b"\0" * ((side + 1) * side), 1)
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+
+
+def test_png_decompression_bomb_is_one_line(run_cli, tiny, out_dir, tmp_path):
+    d = tmp_path / "imgs"
+    d.mkdir()
+    _png_bomb(d / "bomb.png")
+    _assert_clean_failure(_convert(run_cli, tiny.keras, d, out_dir), out_dir, "decompression bomb")
+
+
+def test_image_memory_is_bounded_before_decoding(tiny, tmp_path, monkeypatch):
+    from PIL import Image
+
+    from edgeq import datasets
+    from edgeq.model_source import InputSpec
+    d = tmp_path / "imgs"
+    d.mkdir()
+    for i in range(3):
+        Image.new("RGB", (8, 8)).save(d / f"{i}.png")
+    monkeypatch.setattr(datasets, "IMAGE_BYTES_LIMIT", 3 * 100 * 100 * 3 * 4 - 1)
+    with pytest.raises(datasets.DataError, match="need .* GiB as float32, over"):
+        datasets.load_samples(d, [InputSpec("image", (1, 100, 100, 3))])
+
+
+def test_inspect_on_a_folder_says_so(run_cli, tmp_path):
+    res = run_cli("inspect", tmp_path)
+    assert res.code == 2 and "is a folder: give a .tflite file" in res.err and "Traceback" not in res.err
+
+
+def test_empty_keras_file_fails_before_tensorflow_loads(tmp_path):
+    (tmp_path / "zero.keras").write_bytes(b"")
+    code = ("import sys\nfrom edgeq.model_source import load_model\nfrom edgeq.errors import ModelError\n"
+            f"try:\n    load_model({str(tmp_path / 'zero.keras')!r})\nexcept ModelError as e:\n    print(e)\n"
+            "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'tensorflow not loaded')\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "is not a Keras archive" in p.stdout and "tensorflow not loaded" in p.stdout, p.stdout + p.stderr
+
+
+def test_debug_takes_the_keras_model_as_the_readme_writes_it(run_cli, tiny, tmp_path):
+    import edgeq
+    q = tmp_path / "q.tflite"
+    edgeq.convert(tiny.keras, tiny.calib, calibration="minmax").save(q, manifest_sidecar=False)
+    res = run_cli("debug", tiny.keras, q, "--data", tiny.calib, "--max-samples", "4", "--json")
+    assert res.code == 0, res.err
+    assert "Traceback" not in res.err
