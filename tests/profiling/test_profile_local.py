@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from edgeq.errors import EdgeqError
 from edgeq.profiling.ondevice import stats
 from edgeq.profiling.cli import devices, profile
-from profiling_helpers import FAST
+from profiling_helpers import FAST, profile_ok
 
 
 def test_stats_percentiles_match_numpy():
@@ -200,3 +200,32 @@ def test_gpu_configuration_has_per_op_device_times(mixed_model, tmp_path, monkey
     assert on_gpu and {n["node"] for n in op["nodes"]} == on_gpu
     assert all(n["ms"] > 0 and n["op"] for n in op["nodes"])
     assert cfg["placement"]["claim_report"]["platform"] == "Portable Computing Language"
+
+
+def test_latency_agrees_with_an_independent_clock(mixed_model, tmp_path):
+    """The agent's figures against this process's own timing of the same model (a 10x band: far from the noise
+    of a loaded machine, far inside the 1000x of a unit slip), and their sum against the host's wall clock."""
+    import statistics
+    import time as _time
+
+    import numpy as np
+
+    from edgeq.runtime import Interpreter
+    raw = Interpreter(str(mixed_model), resolver="builtin", num_threads=1).raw
+    for d in raw.get_input_details():
+        raw.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+    for _ in range(20):
+        raw.invoke()
+    mine = []
+    for _ in range(300):
+        t0 = _time.perf_counter()
+        raw.invoke()
+        mine.append((_time.perf_counter() - t0) * 1e3)
+    t0 = _time.monotonic()
+    dev = profile_ok(mixed_model, "local", tmp_path / "rep", "--delegate", "none", "--no-memory")
+    wall_s = _time.monotonic() - t0
+    steady = dev["configs"][0]["steady"]
+    ratio = steady["median"] / statistics.median(mine)
+    assert 0.1 < ratio < 10, (steady["median"], statistics.median(mine))
+    assert sum(steady["samples_ms"]) / 1e3 < wall_s
+    assert dev["configs"][0]["first_inference_ms"] / 1e3 < wall_s
