@@ -136,9 +136,12 @@ def _load_npz(path: Path, inputs: Sequence[InputSpec], role: str) -> Samples:
     labels = arrays.pop("labels", None)
     if labels is None:
         labels = arrays.pop("y", None) if len(arrays) > len(inputs) else None
+    notes = {"format": "npz"}
     if len(inputs) == 1 and len(arrays) == 1:
         (key, arr), = arrays.items()
         data = [_as_batch(arr, inputs[0], f"{path.name}[{key}]", role)]
+        if key != inputs[0].name:  # used, but said: the report names which array fed which input
+            notes["array"] = f"'{key}' fed input '{inputs[0].name}' (the only array; name it so to be sure)"
     else:
         data = []
         for spec in inputs:
@@ -149,7 +152,7 @@ def _load_npz(path: Path, inputs: Sequence[InputSpec], role: str) -> Samples:
             data.append(_as_batch(arrays[spec.name], spec, f"{path.name}[{spec.name}]", role))
     if labels is not None:
         labels = np.asarray(labels)
-    return Samples(data, labels, str(path), {"format": "npz"})
+    return Samples(data, labels, str(path), notes)
 
 
 def _as_batch(arr: np.ndarray, spec: InputSpec, what: str, role: str) -> np.ndarray:

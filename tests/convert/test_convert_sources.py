@@ -117,6 +117,9 @@ def test_single_input_npz_array_name_does_not_matter(tiny, tmp_path):
     np.savez(tmp_path / "c.npz", whatever=x[:10], labels=np.arange(10) % 5)
     s = load_samples(tmp_path / "c.npz", [InputSpec("image", (1, 12, 12, 3))])
     assert len(s) == 10 and s.labels.tolist() == [0, 1, 2, 3, 4] * 2
+    assert s.notes["array"].startswith("'whatever' fed input 'image'")  # used, not silently
+    np.savez(tmp_path / "named.npz", image=x[:10])
+    assert "array" not in load_samples(tmp_path / "named.npz", [InputSpec("image", (1, 12, 12, 3))]).notes
 
 
 def test_labels_file_and_rescaling_hint(tmp_path):
