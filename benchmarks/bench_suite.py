@@ -3,6 +3,8 @@
     python benchmarks/bench_suite.py                      # the suite at 224 / 128 tokens / 4096 wide, 1 and 2 threads
     python benchmarks/bench_suite.py --threads 1,2,4,8 --models mobilenet_v2,efficientnet_b0
     python benchmarks/bench_suite.py --quick              # small sizes and short rounds (a smoke run)
+    python benchmarks/bench_suite.py --files models/      # .tflite files as they are (no TensorFlow needed:
+                                                          # suite models built on another machine)
 
 Models come from ``edgeq.suite`` (built once, cached under ~/.cache/edgeq/suite): the int8
 conversions by ``edgeq.convert`` of every core model, the int4 MLP, the int8 mediapipe models
@@ -85,6 +87,27 @@ def model_list(args) -> list[tuple[str, str, int | None]]:
         if args.tf and "tf-int8-dynbatch" in s.variants:
             out.append((n, "tf-int8-dynbatch", size))
     return out
+
+
+class _FileModel:
+    """A .tflite file timed as it is, with what the suite's cache would have said about it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.bytes = path, path.read_bytes()
+        self.meta = {"bytes": len(self.bytes), "weights": "as in the file", "converter": "as in the file"}
+
+
+def file_list(paths: list[Path]) -> list[tuple[str, str, None]]:
+    """(path, "file", None) for every .tflite named or inside a named folder, sorted."""
+    out = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(p.glob("*.tflite"))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"{p} does not exist: give .tflite files or folders holding them")
+    return [(str(p), "file", None) for p in out]
 
 
 def time_configs(model: bytes, configs: list[tuple[str, int]], rounds: int, min_time: float, seed: int) -> dict:
@@ -180,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-time", type=float, default=0.3, help="seconds per configuration per round (default 0.3)")
     ap.add_argument("--quick", action="store_true", help="test sizes, 2 rounds of 0.05 s: a smoke run")
     ap.add_argument("--out", type=Path, help="JSON path (default benchmarks/results/suite_x86_<host>.json)")
+    ap.add_argument("--files", type=Path, nargs="+",
+                    help=".tflite files (or folders of them) to time as they are, instead of suite models")
     ap.add_argument("--note", default="", help="free text stored with the results (e.g. 'shared machine')")
     args = ap.parse_args(argv)
     if args.quick:
@@ -198,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     host = socket.gethostname().split(".")[0]
     out_path = args.out or REPO / "benchmarks" / "results" / f"suite_x86_{host}.json"
     try:
-        todo = model_list(args)
-    except KeyError as e:
+        todo = file_list(args.files) if args.files else model_list(args)
+    except (KeyError, FileNotFoundError) as e:
         print(f"error: {e.args[0]}", file=sys.stderr)
         return 2
     results: dict = {
@@ -209,10 +234,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{args.rounds} rounds x {args.min_time} s per config; median/p10/p90 of all timed inferences",
         "threads": threads, "paths": paths, "models": {}, "not_built": {}}
     for name, variant, size in todo:
-        key = f"{name}:{variant}@{size or 'fixed'}"
+        key = Path(name).stem if variant == "file" else f"{name}:{variant}@{size or 'fixed'}"
         print(f"== {key}", flush=True)
         try:
-            m = suite.get(name, size, variant)
+            m = _FileModel(Path(name)) if variant == "file" else suite.get(name, size, variant)
         except (suite.SuiteBuildError, suite.FetchError) as e:
             results["not_built"][key] = str(e)
             print(f"   not built: {e}", flush=True)
