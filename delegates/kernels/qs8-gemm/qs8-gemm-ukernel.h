@@ -73,7 +73,7 @@ typedef struct {
   const qs8_ukernel_fn* int8_fn;  /* [mr_valid - 1], mr entries */
   const qs8_ukernel_fn* int4_fn;
   qs8_rows_fn int8_rows_fn;       /* NULL: the dispatcher calls int8_fn per MR rows */
-  const qs8_direct_fn* int8_direct_fn; /* [mr]; set: int8 weights use it (A format QS8_A_INT8) */
+  const qs8_direct_fn* direct_fn; /* [mr]; set: the plan's weights (this info's width) use it */
 } qs8_ukernel_info;
 
 /* Kernel tables, one per variant file: entry r computes r + 1 rows. */
@@ -89,6 +89,7 @@ extern const qs8_ukernel_fn qs8_gemm_4x8_neon[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8_neon[4];
 extern const qs8_direct_fn qs8_gemm_4x16c4_neondot[4];
 extern const qs8_direct_fn qs8_gemm_2x8c16_neon[2];
+extern const qs8_direct_fn qs8_qc4w_gemm_4x16c4_neondot[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c4_neondot[4];
 extern const qs8_direct_fn qs8_gemm_4x16c8_neoni8mm[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c8_neoni8mm[4];

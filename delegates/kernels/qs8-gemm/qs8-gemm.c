@@ -62,6 +62,11 @@ static const qs8_ukernel_info kNeonDot = {4, 8, 4, 16, 32, QS8_A_INT8, 0,
                                           NULL, qs8_qc4w_gemm_4x8c4_neondot, NULL, NULL};
 static const qs8_ukernel_info kNeonDot16 = {4, 16, 4, 4, 64, QS8_A_INT8, 0,
                                             NULL, NULL, NULL, qs8_gemm_4x16c4_neondot};
+/* int4 weights, k < 131072 (its sums are 16 x the true ones): 4x16, two step quads per 64-byte
+ * group (low / high nibbles), A in place. Also used on i8mm CPUs: fewer instructions than the
+ * smmla int4 kernel, whose A is packed in row pairs per call. */
+static const qs8_ukernel_info kNeonDot16Int4 = {4, 16, 4, 8, 128, QS8_A_INT8, 0,
+                                                NULL, NULL, NULL, qs8_qc4w_gemm_4x16c4_neondot};
 #endif
 #if defined(EDGEQ_HAVE_NEON_I8MM)
 /* int8 weights: 4x16 tiles reading A in place; int4 keeps the 4x8 kernel (A packed in pairs). */
@@ -75,7 +80,13 @@ static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
 
 /* Kernel set of a plan; weight_bits picks between sets of one ISA (int4 entries are only
  * valid up to their own MR, so a set is used with one weight width). */
-static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits, int has_w_min) {
+static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits, int has_w_min, int32_t k) {
+#if defined(EDGEQ_HAVE_NEON_DOT)
+  if ((isa == EDGEQ_ISA_NEON_DOT || (isa == EDGEQ_ISA_NEON_I8MM && edgeq_isa_supported(EDGEQ_ISA_NEON_DOT))) &&
+      weight_bits == 4 && k < 131072)
+    return &kNeonDot16Int4;
+#endif
+  (void)k;
 #if defined(EDGEQ_HAVE_NEON)
   if (isa == EDGEQ_ISA_NEON && weight_bits == 8 && !has_w_min) return &kNeonC16;
 #endif
@@ -232,7 +243,7 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   if (p == NULL) return NULL;
   p->isa = isa;
   p->rounding = rounding;
-  p->uk = ukernel_for_bits(isa, desc->weight_bits, has_weight_min(desc));
+  p->uk = ukernel_for_bits(isa, desc->weight_bits, has_weight_min(desc), desc->k);
   p->n = desc->n;
   p->k = desc->k;
   p->kc = (int32_t)round_up((size_t)desc->k, p->uk->kpad);
@@ -366,7 +377,7 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
     }
     for (size_t r0 = 0; r0 < mv; r0 += mr) {
       const size_t rows = mv - r0 < mr ? mv - r0 : mr;
-      const qs8_direct_fn fn = uk->int8_direct_fn[rows - 1];
+      const qs8_direct_fn fn = uk->direct_fn[rows - 1];
       const int8_t* ar = src + r0 * slda;
       int8_t* crow = c + (m0 + r0) * ldc;
       for (size_t t = t_first; t <= t_last;) {
@@ -397,7 +408,7 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
   if (n_end > (size_t)plan->n) n_end = (size_t)plan->n;
   if (m == 0 || n_begin >= n_end) return;
   const qs8_ukernel_info* uk = plan->uk;
-  if (plan->weight_bits == 8 && uk->int8_direct_fn != NULL) {
+  if (uk->direct_fn != NULL) {
     run_direct(plan, m, a, lda, c, ldc, n_begin, n_end);
     return;
   }
