@@ -18,6 +18,7 @@
 #include "edgeq/tflite_c_abi.h"
 #include "partition.h"
 #include "plugin.h"
+#include "fuse.h"
 #include "profile.h"
 #include "shapes.h"
 #include "threadpool.h"
@@ -52,6 +53,7 @@ typedef struct {
   eq_pool* pool;
   eq_profile* profile; /* NULL unless EDGEQ_CPU_PROFILE=1 */
   int fast, num_threads;
+  TfLiteIntArray* outputs; /* the partition's output tensors */
 } eq_kernel;
 
 static int contains(const TfLiteIntArray* a, int v) {
@@ -81,11 +83,45 @@ static void kernel_free(TfLiteContext* ctx, void* buffer) {
   free(k->internal_idx);
   free(k->internal_buf);
   eq_shape_guard_free(&k->inputs);
+  free(k->outputs);
   free(k);
 }
 
 static void* create_state(const eq_kernel* k, const eq_node* n, TfLiteContext* ctx) {
   return (k->fast && n->kind->create_fast ? n->kind->create_fast : n->kind->create)(ctx, &n->node, k->num_threads);
+}
+
+extern const eq_op_kind eq_op_mul;
+
+/* Swish pairs (fuse.h): LOGISTIC i whose output only MUL j reads, j multiplying it by i's input
+ * over the same number of elements; the output is not the partition's. */
+static int fuse(eq_kernel* k, TfLiteContext* ctx, const TfLiteIntArray* partition_outputs) {
+  for (int i = 0; i < k->n_nodes; ++i) {
+    eq_node* l = &k->nodes[i];
+    if (l->code != kTfLiteBuiltinLogistic || l->kind == &eq_op_fused_away || contains(partition_outputs, l->out_idx[0]))
+      continue;
+    const int x = l->in_idx[0], sg = l->out_idx[0];
+    int reader = -1, readers = 0;
+    for (int j = 0; j < k->n_nodes; ++j)
+      for (int t = 0; t < k->nodes[j].n_in; ++t)
+        if (k->nodes[j].in_idx[t] == sg) reader = j, ++readers;
+    if (readers != 1 || k->nodes[reader].code != kTfLiteBuiltinMul || k->nodes[reader].kind != &eq_op_mul) continue;
+    eq_node* m = &k->nodes[reader];
+    const int x_first = m->in_idx[0] == x && m->in_idx[1] == sg;
+    if (!x_first && !(m->in_idx[0] == sg && m->in_idx[1] == x)) continue;
+    const size_t n = eq_numel(&ctx->tensors[x]);
+    if (eq_numel(&ctx->tensors[m->out_idx[0]]) != n) continue;
+    void* st = eq_fused_swish_create(l->state, m->state, x_first, n);
+    if (!st) return -1;
+    m->kind->destroy(m->state);
+    m->kind = &eq_op_fused_lut;
+    m->state = st;
+    m->in_idx[0] = m->in_idx[1] = x;
+    l->kind->destroy(l->state);
+    l->kind = &eq_op_fused_away;
+    l->state = NULL;
+  }
+  return 0;
 }
 
 static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) {
@@ -132,6 +168,9 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
       goto fail;
     }
   }
+  if (fuse(k, ctx, params->output_tensors) != 0) goto fail;
+  k->outputs = eq_int_array_copy(params->output_tensors);
+  if (!k->outputs) goto fail;
   k->internal_idx = malloc(sizeof(int) * (size_t)(max_internal + 1));
   k->internal_buf = calloc((size_t)max_internal + 1, sizeof(void*));
   if (!k->internal_idx || !k->internal_buf) goto fail;
@@ -173,18 +212,22 @@ static TfLiteStatus rebuild(TfLiteContext* ctx, eq_kernel* k) {
     const char* why = eq_cpu_output_shape(ctx, n->code, &n->node, dims, &rank);
     const char* check = NULL;
     if (!why && resize(ctx, n->out_idx[0], dims, rank) != kTfLiteOk) why = "out of memory";
-    if (!why) check = n->kind->info.check(ctx, &n->node);
+    const eq_op_kind* kind = eq_op_kind_of(eq_registry_find(&eq_cpu_ops, n->code, NULL)); /* unfused */
+    if (!why) check = kind->info.check(ctx, &n->node);
     if (why || check) {
       ctx->ReportError(ctx, WHO ": %s (partition node %d) cannot follow the new input shape: %s", n->kind->info.name,
                        i, why ? why : check);
       return kTfLiteError;
     }
     n->kind->destroy(n->state);
+    n->kind = kind;
+    memcpy(n->in_idx, n->node.inputs->data, sizeof(int) * (size_t)n->n_in);
     if (!(n->state = create_state(k, n, ctx))) {
       ctx->ReportError(ctx, WHO ": could not set up %s for the new input shape: out of memory", n->kind->info.name);
       return kTfLiteError;
     }
   }
+  if (fuse(k, ctx, k->outputs) != 0) return kTfLiteError;
   for (int i = 0; i < k->n_internal; ++i) {
     const size_t bytes = ctx->tensors[k->internal_idx[i]].bytes;
     void* p = realloc(k->internal_buf[i], bytes ? bytes : 1);

@@ -308,6 +308,20 @@ def convert_float(fn: Callable, input_shapes: Sequence[Sequence[int]]) -> bytes:
     return tf.lite.TFLiteConverter.from_concrete_functions([concrete]).convert()
 
 
+def swish(n=1, h=9, w=7, c=6, shared=False, seed=0):
+    """conv -> x * sigmoid(x) (EfficientNet's activation); ``shared``: the sigmoid also feeds an ADD,
+    so it cannot be folded into the multiply."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    W = rand_w(rng, 1, 1, 3, c)
+
+    def fn(x):
+        y = tf.nn.conv2d(x, W, strides=1, padding="SAME")
+        s = tf.sigmoid(y)
+        return (y * s, s + y) if shared else y * s
+    return fn, [(n, h, w, 3)]
+
+
 def squeeze_excite_dynbatch(seed=3, size=6, c=8):
     """A squeeze-excite block as TensorFlow writes it for a dynamic batch: the pooled vector is
     reshaped to ``[tf.shape(x)[0], 1, 1, c]``, a SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE chain whose
@@ -317,7 +331,8 @@ def squeeze_excite_dynbatch(seed=3, size=6, c=8):
     W1, W2, W3 = rand_w(rng, 1, 1, 3, c), rand_w(rng, c, c // 2), rand_w(rng, c // 2, c)
 
     def fn(x):
-        y = tf.nn.relu(tf.nn.conv2d(x, W1, strides=1, padding="SAME"))
+        y = tf.nn.conv2d(x, W1, strides=1, padding="SAME")
+        y = y * tf.sigmoid(y)  # swish: fused into one table inside the partition
         s = tf.reduce_mean(y, axis=[1, 2])
         s = tf.sigmoid(tf.matmul(tf.nn.relu(tf.matmul(s, W2)), W3))
         s = tf.reshape(s, tf.stack([tf.shape(x)[0], 1, 1, c]))

@@ -77,6 +77,10 @@ OP_CASES: dict[str, Case] = {
     "mul": _case(lambda: om.binary("mul", a=(1, 3, 4, 5), b=(1, 3, 4, 5)), {"MUL"}),
     "mul_broadcast": _case(lambda: om.binary("mul", a=(1, 4, 4, 6), b=(1, 1, 1, 6)), {"MUL"}),
     "mul_broadcast_inner": _case(lambda: om.binary("mul", a=(1, 4, 4, 6), b=(1, 4, 4, 1)), {"MUL"}),
+    # LOGISTIC -> MUL of its own input: one 256-entry table inside the CPU partition
+    "swish": _case(lambda: om.swish(), {"CONV_2D", "LOGISTIC", "MUL"}),
+    "swish_large_b2": _case(lambda: om.swish(n=2, h=40, w=33, c=8), {"CONV_2D", "LOGISTIC", "MUL"}),
+    "swish_shared_sigmoid": _case(lambda: om.swish(shared=True), {"CONV_2D", "LOGISTIC", "MUL", "ADD"}),
     "mul_scalar": _case(lambda: om.binary("mul", a=(1, 5, 7, 9), b=(1, 1, 1, 1)), {"MUL"}),
     "mul_broadcast_mixed": _case(lambda: om.binary("mul", a=(2, 5, 1, 9), b=(1, 5, 7, 9)), {"MUL"}),
     # > 8192 elements (split across threads), 16-lane bodies plus a tail, fused relu6
@@ -89,6 +93,9 @@ OP_CASES: dict[str, Case] = {
                            {"MAX_POOL_2D"}),
     "mean_hw_keepdims": _case(lambda: om.mean((2, 5, 6, 7), (1, 2), True), {"MEAN"}),
     "mean_last_axis": _case(lambda: om.mean((3, 4, 9), (-1,), False), {"MEAN"}),
+    # reduced axes that are not one block take the general walk; a leading block reduces rows
+    "mean_axes_1_3": _case(lambda: om.mean((2, 5, 6, 7), (1, 3), False), {"MEAN"}),
+    "mean_axis0": _case(lambda: om.mean((4, 3, 5), (0,), True), {"MEAN"}),
     # more reduced elements than the GPU's 64-lane work group, not a multiple of it
     "mean_hw_large": _case(lambda: om.mean((1, 21, 19, 6), (1, 2), True), {"MEAN"}),
     "softmax": _case(lambda: om.unary("softmax", (3, 37)), {"SOFTMAX"}),

@@ -85,3 +85,19 @@ def test_threads_split_gemm_rows_and_channels(case_model, tmp_path):
     assert_bit_exact(case_model("op", "fc_per_tensor_wide"), {"FULLY_CONNECTED"}, tmp_path, threads=2)
     assert_bit_exact(case_model("op", "conv_1x1_c16_b2"), {"CONV_2D"}, tmp_path, threads=2)
     assert_bit_exact(case_model("op", "conv_valid_s2_b2"), {"CONV_2D"}, tmp_path, threads=2)
+
+
+@pytest.mark.parametrize("case,fused", [("swish", True), ("swish_shared_sigmoid", False)])
+def test_swish_is_one_table_only_where_the_sigmoid_has_no_other_reader(case, fused, case_model, monkeypatch, capfd):
+    # the per-op profile names the nodes as they ran: a fused pair shows as LOGISTIC+MUL
+    import gc
+
+    monkeypatch.setenv("EDGEQ_CPU_PROFILE", "1")
+    model = case_model("op", case)
+    it = Interpreter(model, resolver="reference", delegates=["cpu"])
+    it.run(dc.random_inputs(it, np.random.default_rng(0)))
+    del it
+    gc.collect()
+    err = capfd.readouterr().err
+    assert "edgeq cpu profile" in err, err
+    assert ("LOGISTIC+MUL" in err) == fused, err

@@ -1,15 +1,15 @@
-/* MEAN, int8, over any constant set of axes: integer sum, then one requantization with
- * the 1/count factor folded into the multiplier (reference QuantizedMeanOrSum). */
+/* MEAN, int8, over any constant set of axes: integer sums, then one requantization with the
+ * 1/count factor folded into the multiplier (reference QuantizedMeanOrSum), on the qs8-mean
+ * family: a contiguous block of reduced axes (global average pooling) as a row reduction
+ * (qs8_mean_rd), anything else through the general walk (qs8_mean). */
 #include <stdlib.h>
-#include <string.h>
 
 #include "cpu_op.h"
-#include "base/requant.h"
+#include "qs8-mean/qs8-mean.h"
 
 typedef struct {
-  eq_mean_params p;                    /* common/ops/mean.c */
-  size_t out_stride[EQ_MEAN_MAX_RANK]; /* 0 on reduced axes */
-  size_t in_count, out_count;
+  qs8_mean_params p;
+  size_t outer, reduce, inner; /* reduce > 0: one contiguous block of reduced axes */
   int32_t* sums;
 } mean_state;
 
@@ -23,15 +23,47 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
   mean_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
-  eq_mean_prepare(ctx, node, &s->p);
-  size_t stride = 1;
-  for (int i = s->p.rank - 1; i >= 0; --i) {
-    s->out_stride[i] = s->p.reduced[i] ? 0 : stride;
-    if (!s->p.reduced[i]) stride *= (size_t)s->p.dims[i];
+  eq_mean_params mp; /* common/ops/mean.c */
+  eq_mean_prepare(ctx, node, &mp);
+  const size_t in_count = eq_numel(eq_in(ctx, node, 0));
+  qs8_mean_params* p = &s->p;
+  p->rank = mp.rank;
+  int32_t stride = 1;
+  for (int i = mp.rank - 1; i >= 0; --i) {
+    p->dims[i] = mp.dims[i];
+    p->out_stride[i] = mp.reduced[i] ? 0 : stride;
+    if (!mp.reduced[i]) stride *= mp.dims[i];
   }
-  s->out_count = stride;
-  s->in_count = eq_numel(eq_in(ctx, node, 0));
-  s->sums = malloc(sizeof(int32_t) * (s->out_count ? s->out_count : 1));
+  if (in_count > INT32_MAX || mp.count > INT32_MAX) {
+    free(s);
+    return NULL;
+  }
+  p->in_count = (int32_t)in_count;
+  p->out_count = stride;
+  p->count = (int32_t)mp.count;
+  p->in_zp = mp.in_zp;
+  p->out_zp = mp.out_zp;
+  p->mult = mp.mult;
+  p->shift = mp.shift;
+  /* reduced axes (ignoring size-1 ones) forming one block [first, last] */
+  int first = -1, last = -1, block = 1;
+  for (int i = 0; i < mp.rank; ++i) {
+    if (!mp.reduced[i] || mp.dims[i] == 1) continue;
+    if (first < 0) first = i;
+    else if (last != i - 1) {
+      for (int j = last + 1; j < i; ++j) block &= mp.dims[j] == 1;
+    }
+    last = i;
+  }
+  if (block) {
+    s->outer = s->reduce = s->inner = 1;
+    for (int i = 0; i < mp.rank; ++i) {
+      if (first >= 0 && i >= first && i <= last) s->reduce *= (size_t)mp.dims[i];
+      else if (first < 0 || i < first) s->outer *= (size_t)mp.dims[i];
+      else s->inner *= (size_t)mp.dims[i];
+    }
+  }
+  s->sums = malloc(sizeof(int32_t) * (size_t)(p->out_count > 0 ? p->out_count : 1));
   if (!s->sums) {
     mean_destroy(s);
     return NULL;
@@ -42,28 +74,8 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   (void)pool;
   mean_state* s = s_;
-  const int8_t* x = in[0];
-  int8_t* y = out[0];
-  memset(s->sums, 0, sizeof(int32_t) * s->out_count);
-  int idx[EQ_MEAN_MAX_RANK] = {0};
-  size_t o = 0;
-  for (size_t i = 0; i < s->in_count; ++i) {
-    s->sums[o] += x[i];
-    /* advance the N-D index and the output offset together */
-    for (int d = s->p.rank - 1; d >= 0; --d) {
-      if (++idx[d] < s->p.dims[d]) {
-        o += s->out_stride[d];
-        break;
-      }
-      o -= s->out_stride[d] * (size_t)(s->p.dims[d] - 1);
-      idx[d] = 0;
-    }
-  }
-  for (size_t i = 0; i < s->out_count; ++i) {
-    const int32_t shifted = (int32_t)((uint32_t)s->sums[i] - (uint32_t)s->p.in_zp * (uint32_t)s->p.count);
-    const int32_t v = eq_mbqm(shifted, s->p.mult, s->p.shift) + s->p.out_zp;
-    y[i] = (int8_t)eq_clamp(v, -128, 127);
-  }
+  if (s->reduce) qs8_mean_rd(&s->p, s->outer, s->reduce, s->inner, in[0], out[0], s->sums);
+  else qs8_mean(&s->p, in[0], out[0], s->sums);
   return kTfLiteOk;
 }
 

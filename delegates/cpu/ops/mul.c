@@ -6,6 +6,7 @@
 
 #include "broadcast.h"
 #include "cpu_op.h"
+#include "fuse.h"
 #include "qs8-vbinary-nd/qs8-vbinary-nd.h"
 #include "qs8-vmul/qs8-vmul.h"
 
@@ -77,6 +78,10 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
     qs8_vbinary_nd(&s->nd, in[0], in[1], out[0]);
   }
   return kTfLiteOk;
+}
+
+void eq_cpu_mul_apply(const void* state, size_t n, const int8_t* a, const int8_t* b, int8_t* out) {
+  qs8_vmul_scalar(n, a, b, out, &((const mul_state*)state)->p);
 }
 
 /* the state's address is taken for nd.params: it must not move (allocated once in create) */

@@ -23,6 +23,12 @@ typedef struct {
 
 void qs8_mean(const qs8_mean_params* p, const int8_t* input, int8_t* output, int32_t* sums);
 
+/* The same MEAN when the reduced axes are one contiguous block: the input as [outer][reduce][inner]
+ * (a global average pool is [1][H*W][C]), summed row by row into `sums` (inner int32) with a
+ * loop over the inner axis that the compiler vectorizes; p->count == reduce. */
+void qs8_mean_rd(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner, const int8_t* input,
+                 int8_t* output, int32_t* sums);
+
 #ifdef __cplusplus
 }
 #endif

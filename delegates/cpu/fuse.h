@@ -1,0 +1,23 @@
+/* Node fusion inside a CPU partition. LOGISTIC feeding only the MUL of its own input by its output
+ * (swish, x * sigmoid(x): EfficientNet's activation) is one function of the int8 x: the pair is
+ * replaced by a 256-entry table, filled by running both ops' own arithmetic on every int8 value,
+ * so the result is bit-identical to running them one after the other. */
+#ifndef EDGEQ_CPU_FUSE_H
+#define EDGEQ_CPU_FUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu_op.h"
+
+/* The fused pair: the MUL node runs a table lookup of x (input 0) over n elements; the LOGISTIC
+ * node runs nothing. */
+extern const eq_op_kind eq_op_fused_lut, eq_op_fused_away;
+/* A table state from the two ops' states (x_first: x is the MUL's input 0); NULL if no memory. */
+void* eq_fused_swish_create(const void* logistic_state, const void* mul_state, int x_first, size_t n);
+
+/* What the fusion reads from the ops' states (cpu/ops/logistic.c, cpu/ops/mul.c). */
+const int8_t* eq_cpu_logistic_lut(const void* logistic_state);
+void eq_cpu_mul_apply(const void* mul_state, size_t n, const int8_t* a, const int8_t* b, int8_t* out);
+
+#endif /* EDGEQ_CPU_FUSE_H */

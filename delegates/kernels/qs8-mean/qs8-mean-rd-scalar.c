@@ -1,0 +1,17 @@
+/* MEAN over a contiguous block of axes ("reduce discontiguous", as XNNPACK's rdsum): portable C
+ * whose inner loop the compiler vectorizes; bit-exact with qs8_mean (the same sums, the same
+ * requantization). */
+#include "qs8-mean/qs8-mean.h"
+#include "base/requant.h"
+
+void qs8_mean_rd(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner, const int8_t* input,
+                 int8_t* output, int32_t* sums) {
+  const int32_t zp_sum = (int32_t)((uint32_t)p->in_zp * (uint32_t)p->count);
+  for (size_t o = 0; o < outer; ++o, output += inner) {
+    for (size_t c = 0; c < inner; ++c) sums[c] = 0;
+    for (size_t r = 0; r < reduce; ++r, input += inner)
+      for (size_t c = 0; c < inner; ++c) sums[c] += input[c];
+    for (size_t c = 0; c < inner; ++c)
+      output[c] = eq_requantize((int32_t)((uint32_t)sums[c] - (uint32_t)zp_sum), p->mult, p->shift, 0, p->out_zp, -128, 127);
+  }
+}
