@@ -68,6 +68,9 @@ OP_CASES: dict[str, Case] = {
                                 {"DEPTHWISE_CONV_2D"}),
     "dw_per_tensor": _case(lambda: om.depthwise(h=8, w=7, c=6, seed=9), {"DEPTHWISE_CONV_2D"}, per_tensor=True),
     "fc_b1_odd": _case(lambda: om.dense(batch=1, cin=33, cout=17), {"FULLY_CONNECTED"}),
+    # rows, columns and depth not multiples of the GPU's 64x64x16 GEMM tile: its edge staging
+    "fc_gemm_b70_edges": _case(lambda: om.dense(batch=70, cin=100, cout=67, act="relu", seed=6), {"FULLY_CONNECTED"}),
+    "fc_gemm_b64_exact_tiles": _case(lambda: om.dense(batch=64, cin=64, cout=128, seed=7), {"FULLY_CONNECTED"}),
     "fc_b5_relu": _case(lambda: om.dense(batch=5, cin=20, cout=9, act="relu"), {"FULLY_CONNECTED"}),
     "fc_k200_b2_tail": _case(lambda: om.dense(batch=2, cin=200, cout=19, act="relu", seed=5), {"FULLY_CONNECTED"}),
     "fc_per_tensor_wide": _case(lambda: om.dense(batch=1, cin=256, cout=200, seed=4), {"FULLY_CONNECTED"},

@@ -189,6 +189,14 @@ def test_subgraph_stays_on_device(case_model, worker, tmp_path, gpu_cache):
     assert part["invocations"] >= 1
 
 
+@pytest.mark.parametrize("name", ["fc_gemm_b70_edges", "fc_gemm_b64_exact_tiles"])
+def test_many_row_fc_runs_the_tiled_gemm(name, case_model, worker, tmp_path, gpu_cache):
+    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    kernels = {k["kernel"] for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]}
+    assert kernels == {"fully_connected_tiled_qs8"}
+
+
 def test_integer_dot_path_bit_exact(worker, tmp_path, gpu_cache):
     """The dot-product kernel variant (zero point folded into a weight sum, padded taps
     read as the zero point), run with a software dot so any device exercises it."""

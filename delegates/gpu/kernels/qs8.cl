@@ -244,6 +244,55 @@ void fully_connected_wg_qs8(__global const char* in, __global const char* w, __g
   }
 }
 
+/* ---- FULLY_CONNECTED as a tiled GEMM (many rows, int8 weights): a 16x16 work group computes a
+ * 64x64 output tile, 4x4 per lane; each step stages 16 of K for the tile's 64 rows of x and 64
+ * rows of w in local memory as int16 (x - in_zp, w), k-major so a lane reads 4 rows at once.
+ * Out-of-range rows / columns / depth stage zeros. Integer sums are exact, so any order matches. ---- */
+#define EQ_GT 64
+#define EQ_GK 16
+__kernel __attribute__((reqd_work_group_size(16, 16, 1)))
+void fully_connected_tiled_qs8(__global const char* in, __global const char* w, __global const int* bias,
+                               __global const int* mult, __global const int* shift, __global char* out, int n_out,
+                               int k, int in_zp, int out_zp, int act_min, int act_max, int m_rows) {
+  __local short xs[EQ_GK][EQ_GT];
+  __local short ws[EQ_GK][EQ_GT];
+  const int tx = get_local_id(0), ty = get_local_id(1);
+  const int n0 = get_group_id(0) * EQ_GT, m0 = get_group_id(1) * EQ_GT;
+  const int lane = ty * 16 + tx;
+  const int row = lane >> 2, kq = (lane & 3) * 4; /* staging: 4 consecutive k of one row per lane */
+  int4 acc0 = (int4)(0), acc1 = (int4)(0), acc2 = (int4)(0), acc3 = (int4)(0);
+  for (int k0 = 0; k0 < k; k0 += EQ_GK) {
+    const int mr = m0 + row, nr = n0 + row;
+    for (int j = 0; j < 4; ++j) {
+      const int kk = k0 + kq + j;
+      xs[kq + j][row] = (short)(mr < m_rows && kk < k ? (int)in[(size_t)mr * k + kk] - in_zp : 0);
+      ws[kq + j][row] = (short)(nr < n_out && kk < k ? (int)w[(size_t)nr * k + kk] : 0);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int kk = 0; kk < EQ_GK; ++kk) {
+      const int4 a = convert_int4(vload4(0, &xs[kk][ty * 4]));
+      const int4 b = convert_int4(vload4(0, &ws[kk][tx * 4]));
+      acc0 += a.s0 * b;
+      acc1 += a.s1 * b;
+      acc2 += a.s2 * b;
+      acc3 += a.s3 * b;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  int4 accs[4] = {acc0, acc1, acc2, acc3};
+  for (int i = 0; i < 4; ++i) {
+    const int m = m0 + ty * 4 + i;
+    if (m >= m_rows) break;
+    const int a4[4] = {accs[i].s0, accs[i].s1, accs[i].s2, accs[i].s3};
+    for (int j = 0; j < 4; ++j) {
+      const int n = n0 + tx * 4 + j;
+      if (n >= n_out) break;
+      const int r = eq_mbqm_single(a4[j] + bias[n], mult[n], shift[n]) + out_zp;
+      out[(size_t)m * n_out + n] = (char)clamp(r, act_min, act_max);
+    }
+  }
+}
+
 /* ---- ADD with 5-D broadcasting. meta: dims[5], a_stride[5], b_stride[5] ---- */
 __kernel void add_qs8(__global const char* a, __global const char* bb, __global char* out,
                       __constant int* meta, int in1_off, int in2_off, int out_off, int m1, int s1, int m2,
