@@ -101,6 +101,26 @@ def placement(model: bytes, cache: Path) -> dict:
             "whole_model_on_gpu": n > 0 and not rep.get("rejected"), "not_claimed": rejected}
 
 
+def op_breakdown(model: bytes, cache: Path, runs: int = 5) -> dict:
+    """Device ms per invoke by op type (the delegate's op_profile, OpenCL events; profile=1 serializes
+    the queue, so the sum can exceed the timed latency's device share)."""
+    from edgeq.runtime import Interpreter
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "p.json"
+        it = Interpreter(model, resolver="builtin", delegates=["gpu"],
+                         delegate_options={"cache_dir": str(cache), "report_path": str(report), "profile": "1"})
+        x = [np.random.default_rng(5).integers(-128, 128, s.shape).astype(s.dtype) for s in it.inputs]
+        for _ in range(runs):
+            it.run(x)
+        prof = json.loads(report.read_text()).get("op_profile") or {}
+    by: dict[str, float] = {}
+    for n in prof.get("nodes") or []:
+        by[n["op"]] = by.get(n["op"], 0.0) + n["ms"]
+    return {"invokes": prof.get("invokes"), "device_ms_by_op": dict(sorted(by.items(), key=lambda kv: -kv[1])),
+            "device_ms_total": sum(by.values())}
+
+
 def _big_gemm(p: Path) -> bool:
     digits = "".join(c for c in p.stem.split("_")[0] if c.isdigit())
     return p.stem.startswith("gemm") and int(digits or 0) >= 1024
@@ -146,11 +166,14 @@ def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, 
                 if g and b:
                     entry["ratios"][f"speedup_edgeq-gpu_vs_{base}"] = b / g
             entry["kernels"] = bg.kernel_throughput(model, args, cache, peak)
+            entry["op_profile"] = op_breakdown(model, cache)
             entry["gpu_bit_exact_with_reference"] = exact.get(p.stem, "not checked (--no-check)")
             results["models"][p.stem] = entry
             print(json.dumps({"timing": {k: v.get("median_ms") for k, v in timing.items()},
                               "placement": entry["placement"],
                               "kernels": {k: round(v["fraction_of_peak"], 4) for k, v in entry["kernels"].items()},
+                              "device_ms_by_op": {k: round(v, 3) for k, v in
+                                                  entry["op_profile"]["device_ms_by_op"].items()},
                               "exact": entry["gpu_bit_exact_with_reference"]}), flush=True)
     write_text_atomic(out, json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
