@@ -171,7 +171,7 @@ def test_an_op_the_delegate_does_not_have_is_one_line(installed, model):
 def test_opencl_runtime_is_reported(installed):
     r = installed.py("from edgeq import opencl_probe as o; print(o.describe(o.probe()))")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("Portable Computing Language (OpenCL "), r.stdout
+    assert "Portable Computing Language (OpenCL " in r.stdout, r.stdout  # PoCL, maybe beside other platforms
     r = installed.py("from edgeq import opencl_probe as o; print(o.describe(o.probe()))",
                      env={"EDGEQ_OPENCL_LIBRARY": str(installed.root / "nowhere" / "libOpenCL.so.1")})
     assert r.stdout.startswith("no OpenCL runtime ("), r.stdout
