@@ -2,6 +2,7 @@
 #include "cpu_options.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu_op.h"
@@ -35,12 +36,27 @@ int eq_cpu_options_parse(eq_cpu_options* o, const char* const* keys, const char*
         snprintf(err, errlen, WHO ": mode='%s' is not supported: use mode=exact or mode=fast", v);
         return -1;
       }
+    } else if (strcmp(k, "profile_path") == 0) {
+      if (!*v) {
+        snprintf(err, errlen, WHO ": profile_path is empty: give a file to append the per-node times to");
+        return -1;
+      }
+      free(o->profile_path);
+      if (!(o->profile_path = strdup(v))) {
+        snprintf(err, errlen, WHO ": out of memory");
+        return -1;
+      }
     } else {
-      snprintf(err, errlen, WHO ": unknown option '%s': use num_threads, ops, mode, report_path or verbose", k);
+      snprintf(err, errlen, WHO ": unknown option '%s': use num_threads, ops, mode, report_path, profile_path or verbose",
+               k);
       return -1;
     }
   }
   return 0;
 }
 
-void eq_cpu_options_free(eq_cpu_options* o) { eq_base_options_free(&o->base); }
+void eq_cpu_options_free(eq_cpu_options* o) {
+  eq_base_options_free(&o->base);
+  free(o->profile_path);
+  o->profile_path = NULL;
+}

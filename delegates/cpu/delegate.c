@@ -134,7 +134,7 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
   k->num_threads = d->opts.num_threads;
   k->pool = eq_pool_create(d->opts.num_threads);
   k->n_nodes = params->nodes_to_replace->size;
-  k->profile = eq_profile_create(k->n_nodes);
+  k->profile = eq_profile_create(k->n_nodes, params->nodes_to_replace->data, d->opts.profile_path);
   k->nodes = calloc((size_t)k->n_nodes, sizeof(eq_node));
   if (!k->pool || !k->nodes) goto fail;
   int max_internal = 0;

@@ -8,25 +8,39 @@
 
 struct eq_profile {
   int n_nodes;
+  int stderr_table;
+  int* ids;   /* the runtime's node index of each node */
+  char* path; /* JSON lines, or NULL */
   const char** names; /* op name per node */
   uint64_t* ns;       /* summed time per node */
   uint64_t invokes;
 };
 
-eq_profile* eq_profile_create(int n_nodes) {
+static void profile_free(eq_profile* p) {
+  free(p->names);
+  free(p->ns);
+  free(p->ids);
+  free(p->path);
+  free(p);
+}
+
+eq_profile* eq_profile_create(int n_nodes, const int* node_ids, const char* path) {
   const char* env = getenv("EDGEQ_CPU_PROFILE");
-  if (!env || strcmp(env, "1") != 0 || n_nodes <= 0) return NULL;
+  const int table = env && strcmp(env, "1") == 0;
+  if ((!table && !path) || n_nodes <= 0) return NULL;
   eq_profile* p = calloc(1, sizeof(*p));
   if (!p) return NULL;
   p->n_nodes = n_nodes;
+  p->stderr_table = table;
   p->names = calloc((size_t)n_nodes, sizeof(*p->names));
   p->ns = calloc((size_t)n_nodes, sizeof(*p->ns));
-  if (!p->names || !p->ns) {
-    free(p->names);
-    free(p->ns);
-    free(p);
+  p->ids = malloc(sizeof(int) * (size_t)n_nodes);
+  p->path = path ? strdup(path) : NULL;
+  if (!p->names || !p->ns || !p->ids || (path && !p->path)) {
+    profile_free(p);
     return NULL;
   }
+  memcpy(p->ids, node_ids, sizeof(int) * (size_t)n_nodes);
   return p;
 }
 
@@ -47,7 +61,18 @@ void eq_profile_finish(eq_profile* p) {
   if (!p) return;
   uint64_t total = 0;
   for (int i = 0; i < p->n_nodes; ++i) total += p->ns[i];
-  if (p->invokes && total) {
+  if (p->path && p->invokes) {
+    FILE* f = fopen(p->path, "a");
+    if (f) {
+      fprintf(f, "{\"invokes\": %llu, \"nodes\": [", (unsigned long long)p->invokes);
+      for (int i = 0; i < p->n_nodes; ++i)
+        fprintf(f, "%s{\"node\": %d, \"op\": \"%s\", \"ms\": %.6f}", i ? ", " : "", p->ids[i],
+                p->names[i] ? p->names[i] : "?", (double)p->ns[i] / 1e6 / (double)p->invokes);
+      fputs("]}\n", f);
+      fclose(f);
+    }
+  }
+  if (p->stderr_table && p->invokes && total) {
     fprintf(stderr, "edgeq cpu profile: %d nodes, %llu invokes, %.3f ms per invoke\n", p->n_nodes,
             (unsigned long long)p->invokes, (double)total / 1e6 / (double)p->invokes);
     /* one line per op name, in order of first appearance */
@@ -66,7 +91,5 @@ void eq_profile_finish(eq_profile* p) {
                 (double)sum / 1e6 / (double)p->invokes, 100.0 * (double)sum / (double)total);
     }
   }
-  free(p->names);
-  free(p->ns);
-  free(p);
+  profile_free(p);
 }

@@ -48,7 +48,12 @@ def test_profile_local_two_delegates_two_threads(tiny_model, tmp_path):
         assert c["config"]["threads"] in (1, 2)
         mem = c["memory"]
         assert mem["available"] and mem["peak_rss_bytes"] >= mem["peak_rss_after_load_bytes"] > 0
-        assert c["op_profile"]["available"] is False and "CONV_2D" in c["op_profile"]["ops"]
+        prof = c["op_profile"]
+        if c["config"]["delegate"] == "cpu":  # the delegate's own per-node timers, from a separate pass
+            assert prof["available"] and prof["invokes"] == 20 and "edgeq-cpu" in prof["source"], prof
+            assert {n["op"] for n in prof["nodes"]} >= {"CONV_2D"} and all(n["ms"] >= 0 for n in prof["nodes"])
+        else:
+            assert prof["available"] is False and "CONV_2D" in prof["ops"]
         # this VM has no meter: no figure may be invented
         en = c["energy"]
         if not en["available"]:
@@ -229,3 +234,24 @@ def test_latency_agrees_with_an_independent_clock(mixed_model, tmp_path):
     assert 0.1 < ratio < 10, (steady["median"], statistics.median(mine))
     assert sum(steady["samples_ms"]) / 1e3 < wall_s
     assert dev["configs"][0]["first_inference_ms"] / 1e3 < wall_s
+
+
+def test_profile_local_cpu_delegate_reports_its_per_node_times(tiny_model, tmp_path):
+    # the edgeq-cpu configuration's op_profile comes from the delegate's own timers (profile_path),
+    # node by node under the runtime's node indices, and the report shows them
+    import edgeq
+
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "cpu", "--threads", "1",
+                                     "-o", str(out), "--seed", "3", *FAST])
+    assert r.exit_code == 0, r.output
+    (cfg,) = json.loads((out / "profile.json").read_text())["devices"][0]["configs"]
+    prof = cfg["op_profile"]
+    assert prof["available"] and prof["invokes"] == 20 and "edgeq-cpu" in prof["source"], prof
+    ops = {o["index"]: o["op"] for o in edgeq.inspect_model(tiny_model.read_bytes())["ops"]}
+    placed = {n["node"] for n in cfg["placement"]["nodes"] if n["ran_on"] == "edgeq-cpu"}
+    assert {n["node"] for n in prof["nodes"]} == placed and placed
+    assert all(n["op"] == ops[n["node"]] and n["ms"] >= 0 for n in prof["nodes"]), prof["nodes"]
+    assert sum(n["ms"] for n in prof["nodes"]) > 0
+    html = (out / "report.html").read_text()
+    assert all(n["op"] in html for n in prof["nodes"])
