@@ -248,6 +248,7 @@ def test_profile_local_cpu_delegate_reports_its_per_node_times(tiny_model, tmp_p
     (cfg,) = json.loads((out / "profile.json").read_text())["devices"][0]["configs"]
     prof = cfg["op_profile"]
     assert prof["available"] and prof["invokes"] == 20 and "edgeq-cpu" in prof["source"], prof
+    assert "DELEGATE" in prof["ops"] and "reason" not in prof  # the timed interpreter's op list stays
     ops = {o["index"]: o["op"] for o in edgeq.inspect_model(tiny_model.read_bytes())["ops"]}
     placed = {n["node"] for n in cfg["placement"]["nodes"] if n["ran_on"] == "edgeq-cpu"}
     assert {n["node"] for n in prof["nodes"]} == placed and placed

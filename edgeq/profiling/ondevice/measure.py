@@ -361,7 +361,8 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
             results[lab]["op_profile"] = prof if prof["available"] else {**results[lab]["op_profile"], **prof}
         if results[lab]["config"]["delegate"] == "cpu":
             prof = cpu_op_profile(model, results[lab]["config"], int(o["seed"]))
-            results[lab]["op_profile"] = prof if prof["available"] else {**results[lab]["op_profile"], **prof}
+            base = results[lab]["op_profile"]  # the runtime's op list stays either way
+            results[lab]["op_profile"] = {"ops": base["ops"], **prof} if prof["available"] else {**base, **prof}
         emit("config", results[lab])  # timings are safe on the host even if a later pass dies
     # where each node ran: a separate interpreter with the delegate's claim report, never the timed one
     for lab in labels_ok:
