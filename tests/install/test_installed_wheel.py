@@ -178,6 +178,20 @@ def test_opencl_runtime_is_reported(installed):
 
 
 
+def test_lab_cross_builds_from_the_wheel_sources_without_a_prebuilt_delegate(installed, tmp_path):
+    # a wheel built without the cross compiler: the lab cross-builds from the sources the wheel carries
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    r = installed.py("import sys\nfrom pathlib import Path\nfrom edgeq.lab import pi\nfrom edgeq.resources import "
+                     "delegates_dir\nprint(delegates_dir())\nprint(pi.build_delegate(Path(sys.argv[1])))"
+                     .replace("sys.argv[1]", repr(str(cache))), timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    src, lib = r.stdout.split()[-2:]
+    assert src.startswith(str(installed.venv.resolve())), src
+    elf = Path(lib).read_bytes()[:20]
+    assert elf[:4] == b"\x7fELF" and int.from_bytes(elf[18:20], "little") == 183  # EM_AARCH64
+
+
 def _lab_running() -> bool:
     return subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.count("edgeq-lab") > 0
 
