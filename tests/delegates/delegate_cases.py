@@ -102,6 +102,7 @@ OP_CASES: dict[str, Case] = {
     # more reduced elements than the GPU's 64-lane work group, not a multiple of it
     "mean_hw_large": _case(lambda: om.mean((1, 21, 19, 6), (1, 2), True), {"MEAN"}),
     "softmax": _case(lambda: om.unary("softmax", (3, 37)), {"SOFTMAX"}),
+    "softmax_wide": _case(lambda: om.unary("softmax", (2, 1000)), {"SOFTMAX"}),  # rows past the GPU's 64 lanes
     "logistic": _case(lambda: om.unary("logistic", (8, 128)), {"LOGISTIC"}),
     "hard_swish": _case(lambda: om.unary("hard_swish", (8, 128)), {"HARD_SWISH"}, scale=2.0),
     "concat_reshape": _case(lambda: om.reshape_concat((2, 3, 4, 5)), {"CONCATENATION", "RESHAPE"}),

@@ -461,26 +461,46 @@ static int fp_one_over_one_plus_x(int a) {
   return fp_mul_pot(x, 1);
 }
 
-__kernel void softmax_qs8(__global const char* in, __global char* out, int depth, int input_multiplier,
-                          int input_left_shift, int diff_min) {
-  const int row_i = get_global_id(0);
-  __global const char* row = in + row_i * depth;
-  __global char* dst = out + row_i * depth;
-  int max_in_row = -128;
-  for (int c = 0; c < depth; ++c) max_in_row = max(max_in_row, (int)row[c]);
-  int sum_of_exps = 0;
-  for (int c = 0; c < depth; ++c) {
+#define EQ_SOFTMAX_WG 64
+/* One work group per row: max and sum of exps reduced in local memory (integer max and wrapping
+ * adds give the reference's values in any order), then the lanes write strided outputs. */
+__kernel __attribute__((reqd_work_group_size(EQ_SOFTMAX_WG, 1, 1)))
+void softmax_qs8(__global const char* in, __global char* out, int depth, int input_multiplier,
+                 int input_left_shift, int diff_min) {
+  __local int part[EQ_SOFTMAX_WG];
+  const int lid = get_local_id(0);
+  __global const char* row = in + get_group_id(0) * depth;
+  __global char* dst = out + get_group_id(0) * depth;
+  int m = -128;
+  for (int c = lid; c < depth; c += EQ_SOFTMAX_WG) m = max(m, (int)row[c]);
+  part[lid] = m;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int w = EQ_SOFTMAX_WG / 2; w > 0; w >>= 1) {
+    if (lid < w) part[lid] = max(part[lid], part[lid + w]);
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  const int max_in_row = part[0];
+  barrier(CLK_LOCAL_MEM_FENCE);
+  int sum = 0;
+  for (int c = lid; c < depth; c += EQ_SOFTMAX_WG) {
     const int diff = row[c] - max_in_row;
     if (diff >= diff_min) {
       const int rescaled = eq_srdhm(eq_shl(diff, input_left_shift), input_multiplier);
-      sum_of_exps += fp_mul_pot(fp_exp_on_negative(rescaled, 5), -12);
+      sum += fp_mul_pot(fp_exp_on_negative(rescaled, 5), -12);
     }
   }
+  part[lid] = sum;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int w = EQ_SOFTMAX_WG / 2; w > 0; w >>= 1) {
+    if (lid < w) part[lid] += part[lid + w];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  const int sum_of_exps = part[0];
   const int headroom_plus_one = sum_of_exps ? (int)clz((uint)sum_of_exps) : 32;
   const int num_bits_over_unit = 12 - headroom_plus_one;
   const int shifted_sum_minus_one = as_int((as_uint(sum_of_exps) << headroom_plus_one) - (1u << 31));
   const int shifted_scale = fp_one_over_one_plus_x(shifted_sum_minus_one);
-  for (int c = 0; c < depth; ++c) {
+  for (int c = lid; c < depth; c += EQ_SOFTMAX_WG) {
     const int diff = row[c] - max_in_row;
     if (diff >= diff_min) {
       const int rescaled = eq_srdhm(eq_shl(diff, input_left_shift), input_multiplier);
