@@ -256,3 +256,56 @@ def test_profile_local_cpu_delegate_reports_its_per_node_times(tiny_model, tmp_p
     assert sum(n["ms"] for n in prof["nodes"]) > 0
     html = (out / "report.html").read_text()
     assert all(n["op"] in html for n in prof["nodes"])
+
+
+def test_ctrl_c_on_a_local_run_stops_the_agent_too(tiny_model, tmp_path):
+    """The local agent is the shell's child: Ctrl-C must end it as well, not leave it measuring."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time as _time
+    out = tmp_path / "rep"
+    prof = tmp_path / "slow.toml"
+    prof.write_text('name = "slow"\nclass = "host"\ncores = 1\nisa = []\nram_bytes = 0\nflash_bytes = 0\n'
+                    'transport = "local"\nuri = "local"\nenergy = "none"\nagent = "python"\n')
+    p = subprocess.Popen([sys.executable, "-m", "edgeq.cli", "profile", str(tiny_model), "-d", str(prof),
+                          "--delegate", "none", "-o", str(out), "--no-progress", "--min-secs", "120",
+                          "--max-secs", "120", "--rounds", "1", "--no-memory"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = _time.monotonic() + 60
+    agents: list[int] = []
+    while _time.monotonic() < deadline and not agents:
+        _time.sleep(0.2)
+        for pid in os.listdir("/proc"):
+            try:
+                argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+                if b"python_agent.py" in argv and _descends(int(pid), p.pid):  # the agent, not the shell
+                    agents.append(int(pid))
+            except (OSError, ValueError):
+                continue
+    assert agents, "the agent did not start"
+    _time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and "Traceback" not in err, err
+    _time.sleep(0.5)
+    left = [a for a in agents if os.path.exists(f"/proc/{a}")
+            and b"python_agent.py" in open(f"/proc/{a}/cmdline", "rb").read().split(b"\0")]
+    for a in left:
+        os.kill(a, signal.SIGKILL)
+    assert not left, "the agent outlived Ctrl-C"
+    assert json.loads((out / "profile.json").read_text())["status"] == "incomplete"
+
+
+def _descends(pid: int, ancestor: int) -> bool:
+    for _ in range(10):
+        try:
+            pid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid == ancestor:
+            return True
+        if pid <= 1:
+            return False
+    return False

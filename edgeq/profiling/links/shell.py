@@ -1,7 +1,9 @@
 """The shell-like link every agent-running device offers (local, ssh, adb): commands and file copies."""
 from __future__ import annotations
 
+import os
 import shlex
+import signal
 import subprocess
 import tempfile
 import threading
@@ -24,7 +26,15 @@ def stop_streams() -> None:
     with _streams_lock:
         procs = list(_streams)
     for p in procs:
-        if p.poll() is None:
+        kill_stream(p)
+
+
+def kill_stream(p: subprocess.Popen) -> None:
+    """Kill a stream and everything it started (a local agent is the shell's child, in the stream's session)."""
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
             p.kill()
 
 

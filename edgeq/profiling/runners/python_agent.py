@@ -19,7 +19,7 @@ from ..errors import AgentError, DeviceError
 from ..interrupt import CAUSE as INTERRUPT_CAUSE
 from ..interrupt import INTERRUPTED
 from ..links import LINKS, open_link
-from ..links.shell import ShellLink
+from ..links.shell import ShellLink, kill_stream
 from ..ondevice.measure import MEASURE_DEFAULTS
 from .agent_bundle import build_bundle
 
@@ -34,7 +34,7 @@ def _watchdog(proc: subprocess.Popen, limit_s: float, fired: threading.Event) ->
     def kill() -> None:
         if proc.poll() is None:
             fired.set()
-            proc.kill()
+            kill_stream(proc)
     t = threading.Timer(limit_s, kill)
     t.daemon = True
     t.start()
