@@ -11,6 +11,7 @@
 
 #include "edgeq/tflite_c_abi.h"
 #include "qs8-vadd/qs8-vadd.h"
+#include "qs8-vprelu/qs8-vprelu.h"
 
 /* The reason a node is left to the runtime when its requantization would shift an int32 left by
  * 32 or more (a multiplier >= 2^31): TFLite's arithmetic is undefined there, nothing to match. */
@@ -56,6 +57,10 @@ typedef struct {
 } eq_mul_params;
 const char* eq_check_mul(TfLiteContext* ctx, const TfLiteNode* node);
 void eq_mul_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_mul_params* p);
+
+/* ---- PRELU (prelu.cc Prepare): alpha broadcasts against the input (per channel, usually) */
+const char* eq_check_prelu(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_prelu_prepare(TfLiteContext* ctx, const TfLiteNode* node, qs8_prelu_params* p);
 
 /* ---- AVERAGE_POOL_2D, MAX_POOL_2D */
 typedef struct {

@@ -308,6 +308,17 @@ def convert_float(fn: Callable, input_shapes: Sequence[Sequence[int]]) -> bytes:
     return tf.lite.TFLiteConverter.from_concrete_functions([concrete]).convert()
 
 
+def prelu(shape=(1, 5, 7, 6), shared_axes=(1, 2), seed=0):
+    """Keras PReLU (TFLite PRELU) with random alphas of both signs; ``shared_axes`` as in Keras."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    layer = tf.keras.layers.PReLU(shared_axes=list(shared_axes) if shared_axes else None)
+    layer.build(shape)
+    (alpha,) = layer.get_weights()
+    layer.set_weights([(rng.standard_normal(alpha.shape) * 0.4).astype(np.float32)])
+    return (lambda x: layer(x)), [shape]
+
+
 def swish(n=1, h=9, w=7, c=6, shared=False, seed=0):
     """conv -> x * sigmoid(x) (EfficientNet's activation); ``shared``: the sigmoid also feeds an ADD,
     so it cannot be folded into the multiply."""

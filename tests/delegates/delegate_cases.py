@@ -25,7 +25,7 @@ import _opmodels as om
 SUPPORTED = {
     "cpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
                       "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION",
-                      "PAD", "QUANTIZE", "DEQUANTIZE"}),
+                      "PAD", "QUANTIZE", "DEQUANTIZE", "PRELU"}),
     "gpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
                       "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION"}),
 }
@@ -84,6 +84,10 @@ OP_CASES: dict[str, Case] = {
     "swish": _case(lambda: om.swish(), {"CONV_2D", "LOGISTIC", "MUL"}),
     "swish_large_b2": _case(lambda: om.swish(n=2, h=40, w=33, c=8), {"CONV_2D", "LOGISTIC", "MUL"}),
     "swish_shared_sigmoid": _case(lambda: om.swish(shared=True), {"CONV_2D", "LOGISTIC", "MUL", "ADD"}),
+    # Keras PReLU: alpha per channel (mediapipe's face / iris / hand nets), per element, one shared
+    "prelu_channel": _case(lambda: om.prelu((1, 5, 7, 6), shared_axes=(1, 2)), {"PRELU"}),
+    "prelu_elementwise_b2": _case(lambda: om.prelu((2, 4, 3, 5), shared_axes=None), {"PRELU"}),
+    "prelu_shared": _case(lambda: om.prelu((1, 9, 6, 4), shared_axes=(1, 2, 3)), {"PRELU"}),
     "mul_scalar": _case(lambda: om.binary("mul", a=(1, 5, 7, 9), b=(1, 1, 1, 1)), {"MUL"}),
     "mul_broadcast_mixed": _case(lambda: om.binary("mul", a=(2, 5, 1, 9), b=(1, 5, 7, 9)), {"MUL"}),
     # > 8192 elements (split across threads), 16-lane bodies plus a tail, fused relu6
