@@ -299,7 +299,7 @@ __kernel void add_qs8(__global const char* a, __global const char* bb, __global 
                       int s2, int mo, int so, int left_shift, int act_min, int act_max) {
   const int o = get_global_id(0);
   int rem = o, ai = 0, bi = 0;
-  for (int d = 4; d >= 0; --d) {
+  for (int d = 4; d >= 0 && rem; --d) { /* broadcast shapes come collapsed: most leading dims are 1 */
     const int i = rem % meta[d];
     rem /= meta[d];
     ai += i * meta[5 + d];
@@ -318,7 +318,7 @@ __kernel void mul_qs8(__global const char* a, __global const char* bb, __global 
                       int in1_off, int in2_off, int out_off, int m, int s, int act_min, int act_max) {
   const int o = get_global_id(0);
   int rem = o, ai = 0, bi = 0;
-  for (int d = 4; d >= 0; --d) {
+  for (int d = 4; d >= 0 && rem; --d) { /* broadcast shapes come collapsed: most leading dims are 1 */
     const int i = rem % meta[d];
     rem /= meta[d];
     ai += i * meta[5 + d];
