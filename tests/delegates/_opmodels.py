@@ -107,7 +107,7 @@ def binary(op="add", a=(1, 4, 4, 6), b=(1, 4, 4, 6), act="none"):
     tf = _tf()
 
     def fn(x, y):
-        z = x + y * 0.5 if op == "add" else x * y
+        z = x + y * 0.5 if op == "add" else x - y * 0.5 if op == "sub" else x * y
         return _act(z, act)
     return fn, [a, b]
 

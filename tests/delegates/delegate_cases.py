@@ -25,7 +25,7 @@ import _opmodels as om
 SUPPORTED = {
     "cpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
                       "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION",
-                      "PAD", "QUANTIZE", "DEQUANTIZE", "PRELU"}),
+                      "PAD", "QUANTIZE", "DEQUANTIZE", "PRELU", "SUB"}),
     "gpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
                       "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION"}),
 }
@@ -88,6 +88,9 @@ OP_CASES: dict[str, Case] = {
     "prelu_channel": _case(lambda: om.prelu((1, 5, 7, 6), shared_axes=(1, 2)), {"PRELU"}),
     "prelu_elementwise_b2": _case(lambda: om.prelu((2, 4, 3, 5), shared_axes=None), {"PRELU"}),
     "prelu_shared": _case(lambda: om.prelu((1, 9, 6, 4), shared_axes=(1, 2, 3)), {"PRELU"}),
+    "sub": _case(lambda: om.binary("sub", a=(1, 6, 5, 7), b=(1, 6, 5, 7)), {"SUB"}),
+    "sub_large": _case(lambda: om.binary("sub", a=(1, 24, 24, 17), b=(1, 24, 24, 17)), {"SUB"}),
+    "sub_broadcast_relu": _case(lambda: om.binary("sub", a=(2, 4, 4, 6), b=(1, 1, 1, 6), act="relu"), {"SUB"}),
     "mul_scalar": _case(lambda: om.binary("mul", a=(1, 5, 7, 9), b=(1, 1, 1, 1)), {"MUL"}),
     "mul_broadcast_mixed": _case(lambda: om.binary("mul", a=(2, 5, 1, 9), b=(1, 5, 7, 9)), {"MUL"}),
     # > 8192 elements (split across threads), 16-lane bodies plus a tail, fused relu6

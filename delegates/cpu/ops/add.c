@@ -62,3 +62,13 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
 }
 
 const eq_op_kind eq_op_add = {{"ADD", kTfLiteBuiltinAdd, eq_check_add}, create, eval, free, NULL};
+
+/* SUB: sub.cc's Prepare is add.cc's (its options have the same layout), and its int8 kernel is
+ * ADD's with the second input's multiplier negated */
+static void* create_sub(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  add_state* s = create(ctx, node, threads);
+  if (s) s->p.b_mult = -s->p.b_mult;
+  return s;
+}
+
+const eq_op_kind eq_op_sub = {{"SUB", kTfLiteBuiltinSub, eq_check_add}, create_sub, eval, free, NULL};
