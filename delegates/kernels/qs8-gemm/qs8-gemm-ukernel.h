@@ -86,10 +86,10 @@ extern const qs8_ukernel_fn qs8_gemm_8x16c4_avx512vnni[8];
 void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
                                      const qs8_tile_params* p, int8_t* c, size_t ldc);
 extern const qs8_ukernel_fn qs8_gemm_4x8_neon[4];
-extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8_neon[4];
 extern const qs8_direct_fn qs8_gemm_4x16c4_neondot[4];
 extern const qs8_direct_fn qs8_gemm_2x8c16_neon[2];
 extern const qs8_direct_fn qs8_qc4w_gemm_4x16c4_neondot[4];
+extern const qs8_direct_fn qs8_qc4w_gemm_2x8c16_neon[2];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c4_neondot[4];
 extern const qs8_direct_fn qs8_gemm_4x16c8_neoni8mm[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c8_neoni8mm[4];

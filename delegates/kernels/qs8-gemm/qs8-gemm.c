@@ -50,11 +50,14 @@ static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
 #endif
 #if defined(EDGEQ_HAVE_NEON)
 /* int8 weights without -128 (two products fit int16): 2x8 tiles, 16 steps per smull + smlal2 +
- * sadalp, A read in place; otherwise (and int4) the 4x8 smlal-by-lane kernel below. */
+ * sadalp, A read in place; otherwise the 4x8 smlal-by-lane kernel below (int8 only). */
 static const qs8_ukernel_info kNeonC16 = {2, 8, 16, 16, 128, QS8_A_INT8, 0,
                                           NULL, NULL, NULL, qs8_gemm_2x8c16_neon};
+/* int4 weights: 2x8, one 16-step block per 64-byte group, four products per int16 lane. */
+static const qs8_ukernel_info kNeonC16Int4 = {2, 8, 16, 16, 128, QS8_A_INT8, 0,
+                                              NULL, NULL, NULL, qs8_qc4w_gemm_2x8c16_neon};
 static const qs8_ukernel_info kNeon = {4, 8, 1, 8, 16, QS8_A_INT8, 0,
-                                       qs8_gemm_4x8_neon, qs8_qc4w_gemm_4x8_neon, NULL, NULL};
+                                       qs8_gemm_4x8_neon, NULL, NULL, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON_DOT)
 /* int8 weights: 4x16 tiles reading A in place; int4 keeps the 4x8 kernel (packed A). */
@@ -89,6 +92,7 @@ static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits, 
   (void)k;
 #if defined(EDGEQ_HAVE_NEON)
   if (isa == EDGEQ_ISA_NEON && weight_bits == 8 && !has_w_min) return &kNeonC16;
+  if (isa == EDGEQ_ISA_NEON && weight_bits == 4) return &kNeonC16Int4;
 #endif
   (void)has_w_min;
 #if defined(EDGEQ_HAVE_AVX512VNNI)

@@ -1,7 +1,7 @@
 /* AArch64 SDOT kernel, up to 4 rows x 8 channels, int4 weights kept packed: each 16-byte group
  * holds one step quad, channels 0-3 in the low nibbles and 4-7 in the high ones, so two shifts
  * produce both sdot weight registers. */
-/* Variant of ../qs8-gemm/qs8-gemm-4x8c4-neondot.c and qs8-qc4w-gemm-4x8-neon.c: one file per ISA and weight type. */
+/* Variant of ../qs8-gemm/qs8-gemm-4x16c4-neondot.c: one file per ISA and weight type. */
 #include "qs8-gemm/qs8-gemm-requant-neon.h"
 
 #define QC4W_DOT_QUAD(l)                                                  \
