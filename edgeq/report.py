@@ -170,12 +170,21 @@ def format_summary(info: dict, path: str) -> str:
         lines.append("metadata: " + ", ".join(info["metadata"]))
     man = info.get("manifest")
     if man:
-        cal = man["calibration_data"]
-        lines.append(f"made by edgeq {man['versions'].get('edgeq', '?')} from {man['source']['name']} "
-                     f"({man['source']['kind']}, sha256 {man['source']['sha256'][:12]}), "
-                     f"calibrated on {cal['samples']} samples (sha256 {cal['sha256'][:12]})")
-        lines.append("  recipe: " + ", ".join(f"{k}={v}" for k, v in man["recipe"].items()))
-        if man.get("evaluation"):
-            lines += ["  " + ln for ln in evaluation_lines({**man["evaluation"], "runtime": {"runtime": "recorded",
-                                                                                          "version": ""}})]
+        try:
+            lines += _manifest_lines(man)
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+            # the manifest comes from the file: a damaged one is reported, not trusted
+            lines.append("manifest: present but damaged (not the layout edgeq writes): convert again to restore it")
     return "\n".join(lines)
+
+
+def _manifest_lines(man: dict) -> list[str]:
+    cal = man["calibration_data"]
+    lines = [f"made by edgeq {man['versions'].get('edgeq', '?')} from {man['source']['name']} "
+             f"({man['source']['kind']}, sha256 {man['source']['sha256'][:12]}), "
+             f"calibrated on {cal['samples']} samples (sha256 {cal['sha256'][:12]})",
+             "  recipe: " + ", ".join(f"{k}={v}" for k, v in man["recipe"].items())]
+    if man.get("evaluation"):
+        lines += ["  " + ln for ln in evaluation_lines({**man["evaluation"], "runtime": {"runtime": "recorded",
+                                                                                  "version": ""}})]
+    return lines

@@ -60,6 +60,12 @@ def read_model(data: bytes, source: str = "model") -> Any:
         raise ModelError(f"{source} is corrupt or truncated ({type(e).__name__}): "
                          "re-export or re-download the model") from None
     why = structure_problem(m)
+    if not why:  # absent vectors read as None: every reader may iterate them
+        m.operatorCodes, m.buffers = m.operatorCodes or [], m.buffers or []
+        for sg in m.subgraphs:
+            sg.tensors, sg.operators = sg.tensors or [], sg.operators or []
+            sg.inputs = sg.inputs if sg.inputs is not None else []
+            sg.outputs = sg.outputs if sg.outputs is not None else []
     if why:
         raise ModelError(f"{source} is corrupt or truncated ({why}): re-export or re-download the model")
     return m
@@ -88,6 +94,11 @@ def structure_problem(m: Any) -> str | None:
             for d in list(t.shape if t.shape is not None else []) + list(t.shapeSignature if t.shapeSignature is not None else []):
                 if not -1 <= int(d) <= 1 << 31:
                     return f"tensor {ti} of subgraph {si} has dimension {int(d)}"
+            q = t.quantization
+            n_scale = len(q.scale) if q is not None and q.scale is not None else 0
+            n_zp = len(q.zeroPoint) if q is not None and q.zeroPoint is not None else 0
+            if n_zp and n_zp != n_scale:  # TFLite's own rule: one zero point per scale
+                return f"tensor {ti} of subgraph {si} has {n_scale} scales but {n_zp} zero points"
         for what in ("inputs", "outputs"):
             for i in getattr(sg, what) if getattr(sg, what) is not None else []:
                 if not 0 <= i < len(tensors):

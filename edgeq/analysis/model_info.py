@@ -47,7 +47,7 @@ def _quant_dict(t: Any) -> dict | None:
     if q is None or q.scale is None or len(q.scale) == 0:
         return None
     scales = [float(s) for s in q.scale]
-    zps = [int(z) for z in (q.zeroPoint if q.zeroPoint is not None else [0] * len(scales))]
+    zps = [int(z) for z in q.zeroPoint] if q.zeroPoint is not None and len(q.zeroPoint) else [0] * len(scales)
     if len(scales) == 1:
         return {"scale": scales[0], "zero_point": zps[0]}
     return {"per_channel": True, "axis": int(q.quantizedDimension or 0), "channels": len(scales),

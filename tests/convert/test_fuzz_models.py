@@ -14,7 +14,7 @@ import pytest
 
 from edgeq.errors import EdgeqError
 
-BYTE_MUTATIONS = 300
+BYTE_MUTATIONS = 600
 STRUCT_MUTATIONS = 120
 DELEGATE_MUTATIONS = 30
 
