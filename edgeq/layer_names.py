@@ -30,6 +30,9 @@ def layer_of_tensor(name: str, known_layers: Sequence[str] | None = None) -> str
         return name
     if known_layers:
         known = set(known_layers)
+        whole = name.split(";")[0].rsplit("/", 1)[0]  # a front end's LAYER/INDEX, LAYER with slashes (ONNX nodes)
+        if whole in known:
+            return whole
         # innermost match wins: nested models put the outer model's scope first
         for part in reversed(parts):
             stripped = _SUFFIX.sub("", part)

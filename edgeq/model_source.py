@@ -1,8 +1,8 @@
 """Turn whatever model the user has into a float TFLite flatbuffer.
 
-Keras (``.keras``, ``.h5``), a SavedModel folder, a float ``.tflite`` or a PyTorch
-``torch.export`` program (``.pt2``) all become one float TFLite model (PyTorch through
-:mod:`edgeq.frontends`). That float model is both the input to quantization and the
+Keras (``.keras``, ``.h5``), a SavedModel folder, a float ``.tflite``, a PyTorch
+``torch.export`` program (``.pt2``) or an ``.onnx`` file all become one float TFLite model (the last two
+through :mod:`edgeq.frontends`). That float model is both the input to quantization and the
 reference that the quantized model is measured against, so both sides run on the
 same interpreter.
 """
@@ -27,7 +27,7 @@ class FloatModel:
     """A float TFLite model and what we know of where it came from."""
 
     tflite: bytes
-    kind: str  # "keras" | "savedmodel" | "tflite" | "pt2" | "torch"
+    kind: str  # "keras" | "savedmodel" | "tflite" | "pt2" | "torch" | "onnx"
     path: str
     sha256: str  # of the source file(s)
     source_bytes: int  # size of the source model's weights as stored
@@ -68,11 +68,11 @@ def _first_line(e: BaseException) -> str:
 
 
 #: what load_model reads, for error messages
-MODEL_KINDS = "a .keras, .h5, SavedModel folder, float .tflite or PyTorch .pt2"
+MODEL_KINDS = "a .keras, .h5, SavedModel folder, float .tflite, PyTorch .pt2 or .onnx"
 
 
 def load_model(path: str | os.PathLike) -> FloatModel:
-    """Load a Keras, SavedModel, float TFLite or PyTorch .pt2 model as a float TFLite flatbuffer."""
+    """Load a Keras, SavedModel, float TFLite, PyTorch .pt2 or ONNX model as a float TFLite flatbuffer."""
     p = Path(path)
     if not p.exists():
         raise ModelError(f"model '{path}' does not exist: check the path")
@@ -90,8 +90,9 @@ def load_model(path: str | os.PathLike) -> FloatModel:
 
         return from_pt2(p)
     if suffix == ".onnx":
-        raise ModelError(f"'{path}' is ONNX, which edgeq does not convert yet: export the model to a PyTorch .pt2 "
-                         "(torch.export.save) or a Keras/SavedModel/float .tflite")
+        from .frontends.onnx_source import from_onnx
+
+        return from_onnx(p)
     head = p.read_bytes()[:8]
     if looks_like_tflite(head):
         return _from_tflite(p)

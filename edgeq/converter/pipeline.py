@@ -58,8 +58,8 @@ def convert(model: Any, data: str | os.PathLike | Samples | None, *, eval_data: 
     """Convert ``model`` (path, Keras model, ``torch.nn.Module``) to a fully-integer TFLite model.
 
     A path may be .keras/.h5, a SavedModel folder, a float .tflite, a PyTorch ``torch.export``
-    program (.pt2); an ``nn.Module`` needs ``example_inputs`` (a tensor or a tuple
-    of tensors with the model's fixed input sizes). PyTorch models keep their own (NCHW)
+    program (.pt2) or an .onnx file; an ``nn.Module`` needs ``example_inputs`` (a tensor or a tuple
+    of tensors with the model's fixed input sizes). PyTorch and ONNX models keep their own (NCHW)
     layout: calibration data follows it.
 
     ``data`` calibrates (folder of images, .npy, .npz, ``module:function`` or ``Samples``);

@@ -171,9 +171,10 @@ def _non_negative(model: Any, sg: Any, tensor: int) -> bool:
 
 
 def max_pool_pad_to_zero_pad(model: Any) -> int:
-    """PADV2(x, -inf) feeding only MAX_POOL_2D → PAD(x) (zeros) when x >= 0: every pooling window holds a
-    real value >= 0, so a zero border never wins, as -inf never does. PyTorch's padded max pooling
-    exports this way, and TFLite's quantizer crashes on the -inf constant."""
+    """PADV2(x, v <= 0) feeding only MAX_POOL_2D → PAD(x) (zeros) when x >= 0: every pooling window holds a
+    real value >= 0, so a zero border never wins, as v never does. PyTorch's padded max pooling
+    exports with v = -inf (TFLite's quantizer crashes on it), onnx2tf's with the lowest float32 (the
+    quantized model then fails XNNPACK's prepare)."""
     s = schema()
     count = 0
     for sg in model.subgraphs:
@@ -182,7 +183,7 @@ def max_pool_pad_to_zero_pad(model: Any) -> int:
                 continue
             value_t = sg.tensors[int(op.inputs[2])]
             data = model.buffers[value_t.buffer].data if value_t.buffer else None
-            if data is None or len(data) != 4 or not np.isneginf(np.frombuffer(bytes(data), np.float32)[0]):
+            if data is None or len(data) != 4 or not np.frombuffer(bytes(data), np.float32)[0] <= 0:
                 continue
             out = int(op.outputs[0])
             users = [u for u in sg.operators if out in [int(i) for i in u.inputs]]

@@ -146,10 +146,3 @@ def test_missing_extra_names_it(monkeypatch):
     with pytest.raises(ModelError, match=r"pip install 'edgeq\[torch\]'"):
         edgeq.convert(torch.nn.Linear(4, 4), None, example_inputs=(torch.randn(1, 4),), activations="float")
 
-
-def test_onnx_is_refused_in_one_line(run_cli, tmp_path):
-    p = tmp_path / "m.onnx"
-    p.write_bytes(b"\x08\x07")
-    np.save(tmp_path / "c.npy", np.zeros((2, 4), np.float32))
-    res = run_cli("convert", p, "--data", tmp_path / "c.npy", "-o", tmp_path / "m.tflite")
-    assert res.code == 2 and "Traceback" not in res.err and "does not convert yet" in res.err
