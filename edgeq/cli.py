@@ -18,6 +18,7 @@ from .errors import EdgeqError
 from .int4.cli import int4
 from .lab.cli import lab
 from .profiling.cli import devices, profile
+from .qat.cli import finetune_command
 from .report import to_json
 
 
@@ -37,6 +38,7 @@ def cli() -> None:
 #: every subcommand: name → the click command of the package that does the work
 COMMANDS: dict[str, click.Command] = {
     "convert": convert,
+    "finetune": finetune_command,
     "inspect": inspect_command,
     "debug": debug_command,
     "int4": int4,

@@ -37,6 +37,7 @@ class FloatModel:
     output_layers: list[str] | None = None  # the Keras layers that produce the model's outputs, in order
     keras_inputs: list[str] | None = None  # the Keras model's input names, in its own order
     prepared: dict = field(default_factory=dict)  # what edgeq.zoo_tflite did to a zoo .tflite (folds, decompositions)
+    qat: object = None  # the QatRecord (edgeq.qat.record) of a model edgeq finetune wrote
 
 
 def _hash_path(p: Path) -> tuple[str, int]:
@@ -189,7 +190,11 @@ def _from_keras(p: Path) -> FloatModel:
                 if "Unknown" in msg or "custom" in msg.lower() else "re-save the model with this Keras version")
         raise ModelError(f"Keras cannot load '{p}': {msg} ({hint})") from None
     digest, size = _hash_path(p)
-    return from_keras_model(model, kind="keras", path=str(p), digest=digest, size=size, tf=tf)
+    fm = from_keras_model(model, kind="keras", path=str(p), digest=digest, size=size, tf=tf)
+    from .qat.record import read_record
+
+    fm.qat = read_record(p)
+    return fm
 
 
 def keras_layer_names(model) -> list[str]:

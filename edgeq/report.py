@@ -119,6 +119,11 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
     lines += _op_lines(model["ops"], op_limit)
     if report.get("evaluation"):
         lines += evaluation_lines(report["evaluation"])
+    q = report.get("qat")
+    if q:
+        lines.append(f"quantization-aware training record: {q['ranges_applied']} of {q['ranges_recorded']} activation "
+                     f"ranges fixed as trained, weights {q['weights']}, calibration {q['calibration']} "
+                     "(no equalization or weight clipping: the trained weights stay on their grid)")
     if report.get("int4"):
         from .int4.transform import format_report
 
@@ -144,6 +149,8 @@ def _rung_result(t: dict) -> str:
     if t.get("error") or t.get("skipped"):
         return t.get("error") or t.get("skipped")
     parts = []
+    if "accuracy" in t:
+        parts.append(f"accuracy {100 * t['accuracy']:.2f}%")
     if "drop_points" in t:
         parts.append(f"drop {t['drop_points']:.2f} pt")
     if math.isfinite(t.get("min_sqnr_db", math.inf)):

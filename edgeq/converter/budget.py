@@ -7,7 +7,8 @@ The ladder, cheapest first, each rung measured on the eval data and reported wit
    any kernel), then also the GEMMs whose outputs int8 holds worst, at growing thresholds —
    the model keeps int8 I/O and int8 GEMMs elsewhere;
 3. int16 activations for the whole model;
-4. only where the user allows float, the most sensitive layers (ranked by quantizing one
+4. with labelled training data and a Keras model, quantization-aware fine-tuning (int8);
+5. only where the user allows float, the most sensitive layers (ranked by quantizing one
    layer at a time) kept float, one more at a time.
 
 A rung is a function ``(ladder) -> iterator of (label, QuantizeResult, notes)``; :data:`RUNGS`
@@ -139,6 +140,34 @@ def float_layers(ladder: Ladder) -> Iterator[Step]:
         yield f"float: {', '.join(keep)}", q, {"float_layers": list(keep)}
 
 
+def qat(ladder: Ladder) -> Iterator[Step]:
+    """Quantization-aware fine-tuning (:mod:`edgeq.qat`) of a Keras model on ``--train-data``, int8 weights
+    (the ladder compares int8-weight models; ``--weights int4`` is applied to the winner afterwards)."""
+    import tempfile
+    from dataclasses import replace
+    from pathlib import Path
+
+    from ..model_source import load_model
+    from ..qat import finetune
+    from ..qat.convert import qat_job
+
+    job = ladder.job
+    if job.train is None:
+        raise _Skip("no training data: give labelled --train-data to fine-tune with quantization-aware training")
+    if job.src.kind != "keras" or not Path(job.src.path).is_file():
+        raise _Skip(f"quantization-aware training fine-tunes Keras model files; this model is {job.src.kind}")
+    if ladder.first.quant.activations != "int8":
+        return
+    ft = finetune(job.src.path, job.train, eval_data=job.ev, calib_data=job.calib, weights="int8",
+                  options=job.options.replace(weights="int8"), verify=False, show_progress=job.show_progress)
+    with tempfile.TemporaryDirectory(prefix="edgeq-qat-rung-") as tmp:
+        sub = qat_job(replace(job, src=load_model(ft.save(Path(tmp) / "qat.keras"))))
+    q = quantize_stage(sub.src.tflite, job.calib, sub.options, show_progress=job.show_progress)
+    yield (f"qat: {ft.report['epochs']} epochs int8", q,
+           {"qat_epochs": ft.report["epochs"], "qat_training_samples": ft.report["training_samples"],
+            "qat_fixed_ranges": ft.report["fixed_ranges"]})
+
+
 class _Skip(Exception):
     """A rung that does not apply; its message goes in the trail."""
 
@@ -147,6 +176,7 @@ class _Skip(Exception):
 RUNGS: list[tuple[str, Callable[[Ladder], Iterator[Step]]]] = [
     ("int16 islands", int16_islands),
     ("int16 activations", int16_whole),
+    ("qat", qat),
     ("float layers", float_layers),
 ]
 
@@ -176,6 +206,8 @@ def meet_budget(job: ConvertJob, first: Candidate) -> Candidate:
                "met": r.gap <= 0, "min_sqnr_db": min_sqnr(evaluation), **notes}
         if target.max_drop is not None:
             row["drop_points"] = drop_points(evaluation)
+        if "quant_accuracy" in evaluation["outputs"][0]:
+            row["accuracy"] = evaluation["outputs"][0]["quant_accuracy"]
         cos = [o["cosine_mean"] for o in evaluation["outputs"] if o.get("kind") != "class" and "cosine_mean" in o]
         if cos:
             row["cosine_mean"] = min(cos)

@@ -44,6 +44,9 @@ _IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
 @click.option("--eval-data", metavar="EVAL", help="Held-out data to measure agreement with the float model "
               "(an .npz may carry 'labels' for accuracy).")
 @click.option("--labels", type=click.Path(), help="Labels for EVAL: .npy or .txt, one integer per sample.")
+@click.option("--train-data", metavar="TRAIN", help="Labelled training data (an .npz with 'labels'): with "
+              "--max-accuracy-drop, the ladder's 'qat' rung fine-tunes a Keras model with quantization-aware "
+              "training on it when int8 and int16 miss the target.")
 @click.option("--io", type=click.Choice(IO_CHOICES), default=_DEFAULTS.io, show_default=True,
               help="Type of the model's inputs and outputs. 'float' adds QUANTIZE/DEQUANTIZE at the edges; "
                    "int16 goes with --activations int16.")
@@ -72,8 +75,9 @@ _IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
 @click.option("--int4-rounding", type=click.Choice(INT4_ROUNDINGS), default=_DEFAULTS.int4_rounding, show_default=True,
               help="gptq optimizes int4 weights layer by layer on the calibration data; nearest just rounds.")
 @click.option("--max-accuracy-drop", type=float, metavar="POINTS",
-              help="Accuracy budget against float on EVAL: if int8 loses more, try int16 activations, then "
-                   "(with --allow-float budget) keep the most sensitive layers float until within budget.")
+              help="Accuracy budget against float on EVAL: if int8 loses more, try int16 islands and activations, "
+                   "then (with --train-data) quantization-aware fine-tuning, then (with --allow-float budget) keep "
+                   "the most sensitive layers float until within budget.")
 @click.option("--min-sqnr", "min_sqnr_db", type=float, metavar="DB",
               help="Fidelity floor for outputs that are not class scores (coordinates, masks, embeddings): "
                    "every such output's SQNR against float on EVAL, in dB (20 dB ~ cosine 0.995). Below it the "
@@ -93,7 +97,7 @@ _IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def convert(ctx: click.Context, model: str, data: str | None, output: str, eval_data: str | None, labels: str | None,
-            recipe: str | None, report_path: str | None, as_json: bool, **flags) -> None:
+            train_data: str | None, recipe: str | None, report_path: str | None, as_json: bool, **flags) -> None:
     """Convert MODEL (.keras, .h5, SavedModel folder, or float .tflite) to a fully-integer TFLite model.
 
     Int8 activations, per-channel int8 weights, int32 biases and int8 I/O by default: the result runs
@@ -123,7 +127,8 @@ def convert(ctx: click.Context, model: str, data: str | None, output: str, eval_
         if not os.access(parent, os.W_OK):  # checked before the conversion's minutes, not after
             raise EdgeqError(f"{flag} folder '{parent}' is not writable (read-only or no permission): "
                              f"choose another {flag} path")
-    result = do_convert(model, data, eval_data=eval_data, labels=labels, options=options, show_progress=not as_json)
+    result = do_convert(model, data, eval_data=eval_data, labels=labels, options=options, train_data=train_data,
+                        show_progress=not as_json)
     result.report["output"] = str(out)
     files = result.output_files(out)
     if report_path:

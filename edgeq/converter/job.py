@@ -31,6 +31,7 @@ class ConvertJob:
     ev: Samples | None  # evaluation data, when given
     options: ConvertOptions
     show_progress: bool = False
+    train: str | os.PathLike | Samples | None = None  # labelled training data: the ladder's QAT rung fine-tunes on it
 
     def summarize(self, model: bytes, io: str) -> dict:
         """What ``model`` holds, in the user's layer names."""
@@ -65,7 +66,7 @@ class Candidate:
 
 def open_job(model: Any, data: str | os.PathLike | Samples | None, eval_data: str | os.PathLike | Samples | None,
              labels: str | os.PathLike | None, options: ConvertOptions, show_progress: bool,
-             example_inputs: Any = None) -> ConvertJob:
+             example_inputs: Any = None, train_data: str | os.PathLike | Samples | None = None) -> ConvertJob:
     """Read the model source and the data; image options the model itself suggests fill in unset ones."""
     src = _source(model, example_inputs)
     image = options.image
@@ -84,7 +85,7 @@ def open_job(model: Any, data: str | os.PathLike | Samples | None, eval_data: st
             eval_data, src.inputs, image=image, max_samples=None, role="eval")
         if labels is not None:
             ev.labels = _load_labels(labels, len(ev))
-    return ConvertJob(src, calib, ev, options, show_progress)
+    return ConvertJob(src, calib, ev, options, show_progress, train_data)
 
 
 def _source(model: Any, example_inputs: Any = None) -> FloatModel:

@@ -54,7 +54,8 @@ class ConversionResult:
 
 def convert(model: Any, data: str | os.PathLike | Samples | None, *, eval_data: str | os.PathLike | Samples | None = None,
             labels: str | os.PathLike | None = None, options: ConvertOptions | None = None,
-            example_inputs: Any = None, show_progress: bool = False, **option_values: Any) -> ConversionResult:
+            example_inputs: Any = None, train_data: str | os.PathLike | Samples | None = None,
+            show_progress: bool = False, **option_values: Any) -> ConversionResult:
     """Convert ``model`` (path, Keras model, ``torch.nn.Module``) to a fully-integer TFLite model.
 
     A path may be .keras/.h5, a SavedModel folder, a float .tflite, a PyTorch ``torch.export``
@@ -69,7 +70,8 @@ def convert(model: Any, data: str | os.PathLike | Samples | None, *, eval_data: 
     ranges (``mse`` by default; ``minmax`` is what TFLite does); ``equalize`` applies
     cross-layer equalization, ``weight_clipping`` MSE-optimal weight clipping and
     ``bias_correction`` corrects biases on the calibration data.
-    ``max_accuracy_drop`` (points, needs ``eval_data``) moves to int16 activations, then —
+    ``max_accuracy_drop`` (points, needs ``eval_data``) moves to int16 activations, then (with
+    labelled ``train_data`` and a Keras model) to quantization-aware fine-tuning, then —
     only for layers ``allow_float`` permits, or with ``allow_float=["budget"]`` — to float
     for the most sensitive layers until the drop is within budget. ``weights="int4"`` stores
     FULLY_CONNECTED/CONV_2D/DEPTHWISE_CONV_2D weights as packed int4 (``int4_layers`` limits
@@ -89,7 +91,12 @@ def convert(model: Any, data: str | os.PathLike | Samples | None, *, eval_data: 
     if data is None and opts.activations != "float":
         raise DataError("--data is needed to calibrate integer activations: give calibration samples "
                         "(only --activations float converts without them)")
-    job = open_job(model, data, eval_data, labels, opts, show_progress, example_inputs)
+    job = open_job(model, data, eval_data, labels, opts, show_progress, example_inputs, train_data)
+    if job.src.qat is not None and opts.activations == "int8":
+        from ..qat.convert import qat_job
+
+        job = qat_job(job)
+        opts = job.options
     if opts.activations == "float":
         quant = dynamic_range_stage(job.src.tflite, opts)
         info = job.summarize(quant.model, quant.io)

@@ -19,6 +19,7 @@ def conversion_report(job: ConvertJob, cand: Candidate) -> dict[str, Any]:
         "calibration": {"method": quant.calibrated.calibration, "samples": len(calib), "data": str(calib.source),
                         "read_as": calib.notes, "tensors_with_edgeq_ranges": quant.calibrated.ranges,
                         **({"auto_scores_db": quant.calibrated.auto_scores} if quant.calibrated.auto_scores else {}),
+                        **({"fixed_ranges": quant.calibrated.fixed_ranges} if quant.calibrated.fixed_ranges else {}),
                         **({"percentile": opts.percentile} if opts.calibration == "percentile" else {})},
         "graph_rewrites": quant.calibrated.graph_rewrites,
         "bias_correction": quant.bias_corrected,
@@ -34,6 +35,10 @@ def conversion_report(job: ConvertJob, cand: Candidate) -> dict[str, Any]:
         "evaluation": cand.evaluation,
         "budget": cand.budget,
     }
+    if src.qat is not None:
+        from ..qat.convert import qat_summary
+
+        report["qat"] = qat_summary(src.qat, quant.calibrated.fixed_ranges)
     if src.image_hint.get("why") and calib.notes.get("format") == "images" and \
             calib.notes.get("normalize") == src.image_hint.get("normalize"):
         read_as = report["calibration"]["read_as"]

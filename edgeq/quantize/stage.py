@@ -40,6 +40,7 @@ class Calibrated:
     ranges: int | None  # tensors whose range edgeq chose; None when TFLite's min/max stand
     options: ConvertOptions
     auto_scores: dict[str, float] | None = None  # calibration "auto": each method's mean output SQNR (dB)
+    fixed_ranges: int | None = None  # tensors whose range a quantization-aware training record fixed
 
 
 @dataclass(frozen=True)
@@ -88,15 +89,30 @@ def calibrate_stage(float_model: bytes, calib: CalibrationData, options: Convert
         improved, more = apply_rewrites(improved, INT16_REWRITES)
         return Calibrated(improved, {**done, **more}, None, "minmax", None, options)
     if options.calibration == "auto":
-        return _auto_calibrated(improved, done, calib, options, show_progress)
-    calibrated = calibrate(improved, calib, show_progress=show_progress)
-    ranges = None
-    if options.calibration != "minmax":
-        chosen = activation_ranges(improved, calib, options.calibration, percentile=options.percentile,
-                                   progress=show_progress)
-        calibrated = apply_ranges(calibrated, chosen)
-        ranges = len(chosen)
-    return Calibrated(improved, done, calibrated, options.calibration, ranges, options)
+        cal = _auto_calibrated(improved, done, calib, options, show_progress)
+    else:
+        calibrated = calibrate(improved, calib, show_progress=show_progress)
+        ranges = None
+        if options.calibration != "minmax":
+            chosen = activation_ranges(improved, calib, options.calibration, percentile=options.percentile,
+                                       progress=show_progress)
+            calibrated = apply_ranges(calibrated, chosen)
+            ranges = len(chosen)
+        cal = Calibrated(improved, done, calibrated, options.calibration, ranges, options)
+    return _with_fixed_ranges(float_model, cal)
+
+
+def _with_fixed_ranges(float_model: bytes, cal: Calibrated) -> Calibrated:
+    """Ranges the float model carries (quantization-aware training) written over the calibrated ones,
+    whichever method calibrated: they are what the model was trained with."""
+    from dataclasses import replace
+
+    from .fixed_ranges import by_index, fixed_ranges
+
+    fixed = by_index(cal.float_model, fixed_ranges(float_model))
+    if not fixed:
+        return cal
+    return replace(cal, model=apply_ranges(cal.model, fixed), fixed_ranges=len(fixed))
 
 
 def quantize_stage(float_model: bytes | Calibrated, calib: CalibrationData, options: ConvertOptions, *,
