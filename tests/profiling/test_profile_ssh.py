@@ -223,7 +223,7 @@ def test_ctrl_c_streams_then_writes_what_finished_and_exits_130(sshd, tiny_model
     import signal
     import tempfile
     ctl = Path(tempfile.mkdtemp(prefix="eqt", dir="/tmp"))
-    wrapper, flag = tap_python(tmp_path, "flag")  # holds the agent 5 s after its first configuration
+    wrapper, flag = tap_python(tmp_path, "flag")  # holds the agent after its first configuration
     out = tmp_path / "rep"
     env = dict(os.environ, EDGEQ_SSH_OPTS=f"-F {_client_config(sshd)}", TMPDIR=str(ctl))
     p = subprocess.Popen([sys.executable, "-m", "edgeq.cli", "profile", str(tiny_model), "-d",
