@@ -98,7 +98,8 @@ def placement(model: bytes, cache: Path) -> dict:
         rejected[key] = rejected.get(key, 0) + 1
     n = len(rep.get("claimed", [])) + len(rep.get("rejected", []))
     return {"nodes": n, "on_gpu": len(rep.get("claimed", [])), "partitions": len(rep.get("partitions", [])),
-            "whole_model_on_gpu": n > 0 and not rep.get("rejected"), "not_claimed": rejected}
+            "whole_model_on_gpu": n > 0 and not rep.get("rejected"), "not_claimed": rejected,
+            "offload": rep.get("offload")}
 
 
 def op_breakdown(model: bytes, cache: Path, runs: int = 5) -> dict:
@@ -175,6 +176,7 @@ def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, 
                               "device_ms_by_op": {k: round(v, 3) for k, v in
                                                   entry["op_profile"]["device_ms_by_op"].items()},
                               "exact": entry["gpu_bit_exact_with_reference"]}), flush=True)
+            write_text_atomic(out, json.dumps(results, indent=2) + "\n")  # each model kept if a later one hangs
     write_text_atomic(out, json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
     return 0

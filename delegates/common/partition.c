@@ -79,6 +79,24 @@ TfLiteStatus eq_partition(TfLiteContext* ctx, TfLiteDelegate* delegate, const eq
     if (record(&claims->items[claims->count++], idx, reg, node, op, why) != 0) st = kTfLiteError;
     if (!why) claimed->data[claimed->size++] = idx;
   }
+  if (st == kTfLiteOk && claimed->size > 0 && spec->decline) {
+    const char** why = calloc((size_t)claimed->size, sizeof(const char*));
+    if (!why) st = kTfLiteError;
+    else {
+      spec->decline(spec->arg, ctx, claimed, why);
+      int kept = 0;
+      for (int i = 0; i < claimed->size; ++i) {
+        if (!why[i]) {
+          claimed->data[kept++] = claimed->data[i];
+          continue;
+        }
+        for (int c = 0; c < claims->count; ++c)
+          if (claims->items[c].node == claimed->data[i]) claims->items[c].reason = why[i];
+      }
+      claimed->size = kept;
+      free(why);
+    }
+  }
   const char* veto = st == kTfLiteOk && claimed->size > 0 && spec->vet ? spec->vet(spec->arg, ctx, claimed) : NULL;
   if (veto) {
     for (int i = 0; i < claims->count; ++i)

@@ -27,12 +27,15 @@ typedef struct {
   int verbose;                /* print the claim report on stderr */
   /* When set, every node its check accepts is rejected with this reason (no device). */
   const char* unavailable;
-  /* Optional, after the per-node checks: NULL keeps the claimed nodes, a reason rejects them all. */
+  /* Optional, after the per-node checks and decline: NULL keeps the claimed nodes, a reason rejects them all. */
   const char* (*vet)(void* arg, TfLiteContext* ctx, const TfLiteIntArray* claimed);
   /* Optional: writes the delegate's report (after vet and the verbose lines). */
   void (*report)(void* arg, TfLiteContext* ctx);
   void* arg;                  /* passed to vet and report */
   eq_kernel_fns kernel;
+  /* Optional, after the per-node checks, before vet: sets why[i] (a static reason) for each claimed->data[i]
+   * to leave to the runtime after all (e.g. a partition whose transfers cost more than it saves). */
+  void (*decline)(void* arg, TfLiteContext* ctx, const TfLiteIntArray* claimed, const char** why);
 } eq_partition_spec;
 
 /* Runs the steps above; claims is cleared and refilled (the caller keeps it for its reports). */

@@ -293,7 +293,8 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   eq_delegate* d = (eq_delegate*)base;
   const eq_partition_spec spec = {WHO,    &eq_cpu_ops, d->opts.base.op_enabled, d->opts.base.verbose, NULL, NULL,
                                   report, d,
-                                  {"EdgeqCpuDelegate", kernel_init, kernel_free, kernel_prepare, kernel_invoke}};
+                                  {"EdgeqCpuDelegate", kernel_init, kernel_free, kernel_prepare, kernel_invoke},
+                                  NULL};
   return eq_partition(ctx, base, &spec, &d->claims);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "delegate_state.h"
+#include "fuse.h"
 #include "partition.h"
 #include "plugin.h"
 
@@ -39,6 +40,7 @@ static void partition_free(TfLiteContext* ctx, void* buffer) {
   free(p->plans);
   free(p->kinds);
   free(p->node_index);
+  free(p->fused);
   free(p);
 }
 
@@ -96,7 +98,18 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
   p->bufs = calloc((size_t)max_bufs + 1, sizeof(eqg_buf));
   p->in_buf = calloc((size_t)params->input_tensors->size + 1, sizeof(int));
   p->out_buf = calloc((size_t)params->output_tensors->size + 1, sizeof(int));
-  if (!p->node_index || !p->kinds || !p->plans || !p->bufs || !p->in_buf || !p->out_buf) goto fail;
+  p->fused = calloc((size_t)p->n_nodes + 1, sizeof(*p->fused));
+  int* swish_of = calloc((size_t)p->n_nodes + 1, sizeof(int)); /* the LOGISTIC fused into MUL j */
+  eqg_fuse_kind* fuse = calloc((size_t)p->n_nodes + 1, sizeof(*fuse));
+  if (!p->node_index || !p->kinds || !p->plans || !p->bufs || !p->in_buf || !p->out_buf || !p->fused || !swish_of ||
+      !fuse)
+    goto fail;
+  eqg_find_fusions(ctx, params, swish_of, fuse);
+  for (int j = 0; j < p->n_nodes; ++j)
+    if (swish_of[j] >= 0) {
+      p->fused[j] = fuse[j] == EQG_FUSE_SWISH ? "LOGISTIC+MUL (swish: one table)" : "LOGISTIC+MUL (gate: sigmoid looked up)";
+      p->fused[swish_of[j]] = "into the MUL that reads it";
+    }
 
   for (int i = 0; i < p->n_nodes; ++i) {
     TfLiteNode* node = NULL;
@@ -107,6 +120,23 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     const eq_op_info* info = eq_registry_find(&eqg_ops, reg->builtin_code, NULL);
     p->kinds[i] = info ? eqg_op_kind_of(info) : NULL;
     if (!p->kinds[i]) goto fail;
+    if (swish_of[i] == -1 && p->fused[i]) continue; /* a LOGISTIC its MUL computes */
+    if (swish_of[i] >= 0) {
+      TfLiteNode* lg = NULL;
+      TfLiteRegistration* lreg = NULL;
+      if (ctx->GetNodeAndRegistration(ctx, params->nodes_to_replace->data[swish_of[i]], &lg, &lreg) != kTfLiteOk)
+        goto fail;
+      const int s = lg->outputs->data[0], other = node->inputs->data[node->inputs->data[0] == s ? 1 : 0];
+      cl_mem x = get_buf(p, ctx, lg->inputs->data[0], err, sizeof(err));
+      cl_mem o = x && fuse[i] == EQG_FUSE_GATE ? get_buf(p, ctx, other, err, sizeof(err)) : x;
+      cl_mem y = o ? get_buf(p, ctx, node->outputs->data[0], err, sizeof(err)) : NULL;
+      if (!y) goto fail_msg;
+      if (fuse[i] == EQG_FUSE_SWISH ? eqg_swish_create(&d->dev, ctx, lg, node, x, y, &p->plans[i], err, sizeof(err))
+                                    : eqg_mul_gate_create(&d->dev, ctx, lg, node, o, x, y, &p->plans[i], err,
+                                                          sizeof(err)))
+        goto fail_msg;
+      continue;
+    }
     cl_mem in[EQG_MAX_LAUNCH + 4] = {0}, out[4] = {0};
     if (node->inputs->size > EQG_MAX_LAUNCH + 4 || node->outputs->size > 4) goto fail;
     for (int j = 0; j < node->inputs->size; ++j) {
@@ -132,11 +162,15 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     if (b >= 0) p->out_buf[p->n_out++] = b;
   }
   if (eq_shape_guard_init(&p->inputs, WHO, ctx, params->input_tensors) != 0) goto fail;
+  free(swish_of);
+  free(fuse);
   eqg_report(d, ctx);
   return p;
 fail_msg:
   ctx->ReportError(ctx, WHO ": cannot set up the partition on the device: %s", err);
 fail:
+  free(swish_of);
+  free(fuse);
   partition_free(ctx, p);
   return NULL;
 }
@@ -265,6 +299,22 @@ static const char* vet_memory(void* arg, TfLiteContext* ctx, const TfLiteIntArra
   return kNoMemory;
 }
 
+/* The offload model (offload.h), unless offload=all, or offload=auto on a CPU OpenCL device. */
+static void decline(void* arg, TfLiteContext* ctx, const TfLiteIntArray* claimed, const char** why) {
+  eqg_delegate* d = arg;
+  eqg_offload_free(&d->offload);
+  const eqg_offload_mode m = d->opts.offload;
+  if (m == EQG_OFFLOAD_ALL || (m == EQG_OFFLOAD_AUTO && d->dev.device_type && !strcmp(d->dev.device_type, "cpu")))
+    return;
+  eqg_offload_decide(ctx, claimed, why, &d->offload);
+  for (int k = 0; k < d->offload.n && d->opts.base.verbose; ++k) {
+    const eqg_offload_group* g = &d->offload.groups[k];
+    if (!g->kept)
+      fprintf(stderr, WHO ": declined the %d node(s) from node %d: transfers ~%.0f us > CPU work ~%.1f us\n",
+              g->n_nodes, g->first_node, g->device_us, g->cpu_us);
+  }
+}
+
 static void report(void* arg, TfLiteContext* ctx) { eqg_report(arg, ctx); }
 
 static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
@@ -275,7 +325,8 @@ static TfLiteStatus delegate_prepare(TfLiteContext* ctx, TfLiteDelegate* base) {
                                   d->opts.base.verbose, have_device ? NULL : "no usable OpenCL device",
                                   vet_memory, report,     d,
                                   {"EdgeqGpuDelegate", partition_init, partition_free, eq_shape_guard_prepare,
-                                   partition_invoke}};
+                                   partition_invoke},
+                                  decline};
   return eq_partition(ctx, base, &spec, &d->claims);
 }
 
@@ -304,6 +355,7 @@ static void release(TfLiteDelegate* base) {
   /* the runtime frees its partition kernels (partition_free) before it lets go of the delegate */
   if (d->dev_state == 1) eqg_device_close(&d->dev);
   eq_claims_clear(&d->claims);
+  eqg_offload_free(&d->offload);
   eqg_options_free(&d->opts);
 }
 

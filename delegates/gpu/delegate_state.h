@@ -7,6 +7,7 @@
 #include "edgeq/tflite_c_abi.h"
 #include "gpu_op.h"
 #include "gpu_options.h"
+#include "offload.h"
 #include "partition.h"
 
 typedef struct {
@@ -23,6 +24,7 @@ typedef struct eqg_partition {
   int* node_index;
   const eqg_op_kind** kinds;
   eqg_node_plan* plans;
+  const char** fused;     /* per node: how it was fused (static text), or NULL */
   int n_bufs;
   eqg_buf* bufs;          /* one device buffer per tensor the partition touches */
   int n_in, n_out;
@@ -41,6 +43,7 @@ typedef struct eqg_delegate {
   char dev_error[1024];
   eqg_device dev;
   eq_claims claims;    /* of the last partitioning */
+  eqg_offload offload;  /* the offload model's groups of the last partitioning (n = 0 when not applied) */
   char claim_note[512]; /* why nothing was claimed although nodes qualified, or "" */
   eqg_partition* partitions;
   int next_partition_id;

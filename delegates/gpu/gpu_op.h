@@ -75,6 +75,15 @@ cl_mem eqg_upload(eqg_device* dev, eqg_node_plan* plan, const void* data, size_t
 int eqg_upload_channel_params(eqg_device* dev, eqg_node_plan* plan, const TfLiteTensor* in, const TfLiteTensor* w,
                               const TfLiteTensor* b, const TfLiteTensor* out, int channels, cl_mem* bias, cl_mem* mult,
                               cl_mem* shift, char* err, size_t errlen);
+/* x * LOGISTIC(x) (swish: a LOGISTIC whose output only the MUL reads, the MUL's other input
+ * being the LOGISTIC's input, no broadcast) as one table lookup: both ops' reference arithmetic
+ * composed over the 256 input bytes, so it is bit-exact and the sigmoid never reaches memory. */
+int eqg_swish_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* logistic, const TfLiteNode* mul,
+                     cl_mem x, cl_mem y, eqg_node_plan* plan, char* err, size_t errlen);
+/* MUL(a, LOGISTIC(g)) with the LOGISTIC's output read by nothing else (squeeze-excite gating):
+ * one broadcasting MUL launch that looks the sigmoid of g's bytes up in the LOGISTIC's table. */
+int eqg_mul_gate_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* logistic, const TfLiteNode* mul,
+                        cl_mem other, cl_mem gate_in, cl_mem y, eqg_node_plan* plan, char* err, size_t errlen);
 void eqg_plan_release(eqg_device* dev, eqg_node_plan* plan);
 
 #endif /* EDGEQ_GPU_OP_H */

@@ -63,6 +63,14 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
         snprintf(err, errlen, WHO ": integer_dot='%s' is invalid: use auto, off or emulate", v);
         return -1;
       }
+    } else if (strcmp(k, "offload") == 0) {
+      if (strcmp(v, "auto") == 0) o->offload = EQG_OFFLOAD_AUTO;
+      else if (strcmp(v, "model") == 0) o->offload = EQG_OFFLOAD_MODEL;
+      else if (strcmp(v, "all") == 0) o->offload = EQG_OFFLOAD_ALL;
+      else {
+        snprintf(err, errlen, WHO ": offload='%s' is invalid: use auto, model or all", v);
+        return -1;
+      }
     } else if (strcmp(k, "memory_limit_mb") == 0) {
       if (eq_parse_long(v, &t) || t < 1) {
         snprintf(err, errlen, WHO ": memory_limit_mb='%s' is invalid: give a positive integer", v);
@@ -72,7 +80,7 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
     } else {
       snprintf(err, errlen,
                WHO ": unknown option '%s': use platform, device, ops, precision, cache_dir, "
-               "report_path, profile, integer_dot, memory_limit_mb or verbose",
+               "report_path, profile, integer_dot, offload, memory_limit_mb or verbose",
                k);
       return -1;
     }

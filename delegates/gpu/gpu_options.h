@@ -8,6 +8,10 @@
 
 typedef enum { EQG_DOT_AUTO = 0, EQG_DOT_OFF, EQG_DOT_EMULATE } eqg_dot_mode;
 
+/* offload: auto = the model on GPU / accelerator devices, every partition on a CPU OpenCL device
+ * (asked for explicitly: a test and debugging target, where transfers are host copies). */
+typedef enum { EQG_OFFLOAD_AUTO = 0, EQG_OFFLOAD_MODEL, EQG_OFFLOAD_ALL } eqg_offload_mode;
+
 typedef enum { EQG_TYPE_AUTO = 0, EQG_TYPE_GPU, EQG_TYPE_CPU, EQG_TYPE_ACCELERATOR, EQG_TYPE_ANY } eqg_type_mode;
 
 typedef struct {
@@ -18,6 +22,7 @@ typedef struct {
   char* cache_dir;                /* NULL = default; "" disables the program cache */
   int profile;                    /* time each kernel with OpenCL events into the report */
   eqg_dot_mode dot;               /* integer dot-product kernels: auto (when the device has them), off, emulate */
+  eqg_offload_mode offload;       /* which partitions run on the device (offload.h) */
   long memory_limit_mb;           /* 0 = the device's global memory size */
 } eqg_options;
 

@@ -65,8 +65,14 @@ static void write_partitions(FILE* f, const eqg_delegate* d) {
     first = 0;
     for (int i = 0; i < p->n_nodes; ++i) {
       const eqg_node_plan* pl = &p->plans[i];
-      fprintf(f, "%s\n      {\"node\": %d, \"op\": \"%s\", \"device_ns\": %llu, \"kernels\": [", i ? "," : "",
-              p->node_index[i], p->kinds[i]->info.name, (unsigned long long)pl->last_ns);
+      fprintf(f, "%s\n      {\"node\": %d, \"op\": \"%s\", \"device_ns\": %llu, ", i ? "," : "", p->node_index[i],
+              p->kinds[i]->info.name, (unsigned long long)pl->last_ns);
+      if (p->fused && p->fused[i]) {
+        fputs("\"fused\": ", f);
+        eq_json_string(f, p->fused[i]);
+        fputs(", ", f);
+      }
+      fputs("\"kernels\": [", f);
       for (int j = 0; j < pl->n_launch; ++j) {
         const eqg_launch* l = &pl->launch[j];
         size_t wg = 0;
@@ -104,6 +110,27 @@ static void write_op_profile(FILE* f, const eqg_delegate* d) {
   fprintf(f, "]},\n");
 }
 
+/* The offload model's groups (offload.h): each with its estimate and whether it was kept. */
+static void write_offload(FILE* f, const eqg_delegate* d) {
+  const eqg_offload_mode m = d->opts.offload;
+  fprintf(f, "  \"offload\": {\"mode\": \"%s\", \"applied\": %s, \"model\": {\"sync_us\": %g, \"transfer_us\": %g, "
+             "\"bytes_per_us\": %g, \"launch_us\": %g, \"cpu_mac_ops_per_us\": %g, \"cpu_elements_per_us\": %g}, "
+             "\"groups\": [",
+          m == EQG_OFFLOAD_ALL ? "all" : m == EQG_OFFLOAD_MODEL ? "model" : "auto", d->offload.n ? "true" : "false",
+          EQG_OFFLOAD_SYNC_US, EQG_OFFLOAD_TRANSFER_US, EQG_OFFLOAD_BYTES_PER_US, EQG_OFFLOAD_LAUNCH_US,
+          EQG_OFFLOAD_CPU_MAC_OPS_PER_US, EQG_OFFLOAD_CPU_ELEMENTS_PER_US);
+  for (int k = 0; k < d->offload.n; ++k) {
+    const eqg_offload_group* g = &d->offload.groups[k];
+    fprintf(f,
+            "%s\n    {\"first_node\": %d, \"nodes\": %d, \"uploads\": %d, \"readbacks\": %d, \"bytes_in\": %.0f, "
+            "\"bytes_out\": %.0f, \"mac_ops\": %.0f, \"elements\": %.0f, \"device_overhead_us\": %.3f, "
+            "\"cpu_work_us\": %.3f, \"kept\": %s}",
+            k ? "," : "", g->first_node, g->n_nodes, g->n_in, g->n_out, g->bytes_in, g->bytes_out, g->mac_ops,
+            g->elements, g->device_us, g->cpu_us, g->kept ? "true" : "false");
+  }
+  fprintf(f, "%s]},\n", d->offload.n ? "\n  " : "");
+}
+
 static void write_report(FILE* f, TfLiteContext* ctx, const void* arg) {
   const eqg_delegate* d = arg;
   fprintf(f, "{\n  \"delegate\": \"edgeq_gpu\",\n  \"status\": \"%s\",\n  \"message\": ",
@@ -113,6 +140,7 @@ static void write_report(FILE* f, TfLiteContext* ctx, const void* arg) {
   if (d->dev.n_seen) write_selection(f, d);
   if (d->dev_state == 1) write_device(f, d);
   if (d->dev_state == 1 && d->dev.profiling) write_op_profile(f, d);
+  if (d->dev_state == 1) write_offload(f, d);
   fputs("  ", f);
   eq_claims_write_json(&d->claims, ctx, f);
   fputs(",\n", f);

@@ -131,7 +131,10 @@ def _platform_opts() -> dict:
 def run_both(worker: GpuWorker, model: bytes, tmp_path: Path, cache: Path, seeds=(0, 1), **opts):
     """Reference outputs, GPU-delegate outputs (per seed) and the delegate's report."""
     report = tmp_path / "gpu_report.json"
-    resp = worker.request(model, {"report_path": report, "cache_dir": cache, **_platform_opts(), **opts}, seeds)
+    # offload=all: these tests are about the kernels, and a real GPU's offload model would decline
+    # their tiny partitions (test_offload_model_* test the model)
+    resp = worker.request(model, {"report_path": report, "cache_dir": cache, "offload": "all", **_platform_opts(),
+                                  **opts}, seeds)
     assert resp["ok"], f"{resp['type']}: {resp['error']}"
     return resp["refs"], resp["gpus"], json.loads(report.read_text())
 
@@ -195,6 +198,45 @@ def test_many_row_fc_runs_the_tiled_gemm(name, case_model, worker, tmp_path, gpu
     assert_bit_exact(refs, gpus)
     kernels = {k["kernel"] for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]}
     assert kernels == {"fully_connected_tiled_qs8"}
+
+
+@pytest.mark.parametrize("name, fused", [("swish", True), ("swish_large_b2", True), ("swish_shared_sigmoid", False)])
+def test_swish_is_one_table_lookup(name, fused, case_model, worker, tmp_path, gpu_cache):
+    """x * LOGISTIC(x) runs as one lut_s8 launch (the sigmoid never reaches memory); not when the
+    sigmoid has another reader."""
+    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    nodes = {n["op"]: n for p in rep["partitions"] for n in p["nodes"]}
+    kernels = {op: [k["kernel"] for k in n["kernels"]] for op, n in nodes.items()}
+    if fused:
+        assert kernels["MUL"] == ["lut_s8"] and kernels["LOGISTIC"] == []
+        assert nodes["MUL"]["fused"].startswith("LOGISTIC+MUL") and "fused" in nodes["LOGISTIC"]
+    else:
+        assert kernels["MUL"] == ["mul_qs8"] and kernels["LOGISTIC"] == ["lut_s8"]
+        assert "fused" not in nodes["MUL"] and "fused" not in nodes["LOGISTIC"]
+
+
+def _squeeze_excite(gate_first: bool):
+    """conv -> MEAN -> FC -> LOGISTIC gate -> MUL with the conv output (broadcast over H x W)."""
+    import tensorflow as tf
+    rng = np.random.default_rng(7)
+    W, F = om.rand_w(rng, 1, 1, 3, 8), om.rand_w(rng, 8, 8)
+
+    def fn(x):
+        y = tf.nn.conv2d(x, W, strides=1, padding="SAME")
+        g = tf.sigmoid(tf.reshape(tf.matmul(tf.reduce_mean(y, axis=[1, 2]), F), [1, 1, 1, 8]))
+        return g * y if gate_first else y * g
+    return om.convert(fn, [(1, 11, 9, 3)])
+
+
+@pytest.mark.parametrize("gate_first", [False, True])
+def test_squeeze_excite_gate_is_fused_into_the_mul(gate_first, worker, tmp_path, gpu_cache):
+    model = _squeeze_excite(gate_first)
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0, 1, 2))
+    assert_bit_exact(refs, gpus)
+    nodes = {n["op"]: n for p in rep["partitions"] for n in p["nodes"]}
+    assert [k["kernel"] for k in nodes["MUL"]["kernels"]] == ["mul_lut_qs8"] and nodes["LOGISTIC"]["kernels"] == []
+    assert "gate" in nodes["MUL"]["fused"] and len(rep["partitions"]) == 1
 
 
 def test_integer_dot_path_bit_exact(worker, tmp_path, gpu_cache):
@@ -363,6 +405,55 @@ def test_too_little_device_memory_keeps_nodes_on_runtime(worker, tmp_path, gpu_c
     assert all(r["reason"] == "not enough device memory" for r in rep["rejected"])
 
 
+def _fc_then_small_tail():
+    """A 64x512x512 FULLY_CONNECTED, a PAD (no GPU kernel: it splits the graph) and a MEAN of the
+    padded rows: two partitions, one worth a round trip and one that is not."""
+    import tensorflow as tf
+    rng = np.random.default_rng(5)
+    W, B = om.rand_w(rng, 512, 512, scale=0.05), om.rand_w(rng, 512)
+
+    def fn(x):
+        y = tf.pad(tf.matmul(x, W) + B, [[0, 0], [1, 1]])
+        return tf.reduce_mean(y, axis=[1], keepdims=True)
+    return om.convert(fn, [(64, 512)])
+
+
+def test_offload_model_declines_the_transfer_bound_partition(worker, tmp_path, gpu_cache):
+    model = _fc_then_small_tail()
+    assert om.op_names(model) == ["FULLY_CONNECTED", "PAD", "MEAN"]
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), offload="model")
+    assert_bit_exact(refs, gpus)
+    off = rep["offload"]
+    assert off["mode"] == "model" and off["applied"]
+    kept, declined = ([g for g in off["groups"] if g["kept"] is k] for k in (True, False))
+    # the GEMM: 2 x 64 x 512 x 512 ops against one 32 KB upload and one 32 KB readback
+    assert len(kept) == 1 and kept[0]["nodes"] == 1 and kept[0]["mac_ops"] == 2 * 64 * 512 * 512
+    assert kept[0]["bytes_in"] == kept[0]["bytes_out"] == 64 * 512
+    assert kept[0]["device_overhead_us"] < kept[0]["cpu_work_us"]
+    # the MEAN: 64 x 514 bytes up, 64 down, for 64 x 515 elements of work
+    assert len(declined) == 1 and declined[0]["bytes_in"] == 64 * 514 and declined[0]["bytes_out"] == 64
+    assert declined[0]["mac_ops"] == 0 and declined[0]["elements"] == 64 * 515
+    assert declined[0]["device_overhead_us"] > declined[0]["cpu_work_us"]
+    assert [c["op"] for c in rep["claimed"]] == ["FULLY_CONNECTED"]
+    mean = [r for r in rep["rejected"] if r["op"] == "MEAN"]
+    assert len(mean) == 1 and "offload model" in mean[0]["reason"] and "offload=all" in mean[0]["reason"]
+    assert len(rep["partitions"]) == 1 and rep["partitions"][0]["invocations"] >= 1
+    assert [n["op"] for n in rep["partitions"][0]["nodes"]] == ["FULLY_CONNECTED"]
+
+
+def test_offload_all_and_cpu_device_auto_keep_every_partition(worker, tmp_path, gpu_cache):
+    model = _fc_then_small_tail()
+    for mode in ("all", "auto"):
+        refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), offload=mode)
+        assert_bit_exact(refs, gpus)
+        # auto applies the model on GPU / accelerator devices only; PoCL is a CPU device
+        applied = mode == "auto" and rep["device_type"] != "cpu"
+        assert rep["offload"]["mode"] == mode and rep["offload"]["applied"] is applied
+        want = ["FULLY_CONNECTED"] if applied else ["FULLY_CONNECTED", "MEAN"]
+        assert sorted(c["op"] for c in rep["claimed"]) == want, mode
+        assert len(rep["partitions"]) == len(want)
+
+
 @pytest.mark.parametrize("opts, needle", [
     ({"precision": "fast"}, "precision='fast' is not supported"),
     ({"bogus": "1"}, "unknown option 'bogus'"),
@@ -370,6 +461,7 @@ def test_too_little_device_memory_keeps_nodes_on_runtime(worker, tmp_path, gpu_c
     ({"platform": "no-such-platform-xyz"}, "no OpenCL platform name contains 'no-such-platform-xyz'"),
     ({"device": "7"}, "device=7 is out of range"),
     ({"integer_dot": "maybe"}, "integer_dot='maybe' is invalid"),
+    ({"offload": "some"}, "offload='some' is invalid"),
 ])
 def test_bad_option_is_a_clear_error(opts, needle, worker):
     fn, shapes = om.dense(batch=1, cin=8, cout=4)

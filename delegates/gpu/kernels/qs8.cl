@@ -328,6 +328,23 @@ __kernel void mul_qs8(__global const char* a, __global const char* bb, __global 
   out[o] = (char)clamp(r, act_min, act_max);
 }
 
+/* MUL of a by LOGISTIC(g) (squeeze-excite gating): the sigmoid is the 256-entry table of g's byte,
+ * looked up here instead of in a kernel and buffer of its own */
+__kernel void mul_lut_qs8(__global const char* a, __global const uchar* g, __global char* out, __constant int* meta,
+                          int in1_off, int in2_off, int out_off, int m, int s, int act_min, int act_max,
+                          __constant char* lut) {
+  const int o = get_global_id(0);
+  int rem = o, ai = 0, bi = 0;
+  for (int d = 4; d >= 0 && rem; --d) {
+    const int i = rem % meta[d];
+    rem /= meta[d];
+    ai += i * meta[5 + d];
+    bi += i * meta[10 + d];
+  }
+  const int r = eq_mbqm((in1_off + a[ai]) * (in2_off + lut[g[bi]]), m, s) + out_off;
+  out[o] = (char)clamp(r, act_min, act_max);
+}
+
 /* ---- LOGISTIC / HARD_SWISH: a 256-entry table indexed by the input byte, 4 elements per item ---- */
 __kernel void lut_s8(__global const uchar* in, __global uchar* out, __constant uchar* lut, int n) {
   const int i = get_global_id(0) * 4;
