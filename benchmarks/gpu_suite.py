@@ -148,7 +148,8 @@ def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, 
                             "cold_compile_ms": program["first_run"]["compile_ms"],
                             "warm_ms": program["cached"]["interpreter_create_ms"],
                             "warm_cache_load_ms": program["cached"]["cache_load_ms"],
-                            "warm_cache_hit": program["cached"]["cache_hit"], "model": paths[0].name}
+                            "warm_cache_hit": program["cached"]["cache_hit"], "model": paths[0].name,
+                            "phases": {k: v for k, v in program.items() if k != "device"}}
         opc, why = bg.peak_assumption(dev, None)
         peak = (dev.get("compute_units") or 1) * (dev.get("max_clock_mhz") or 1) * 1e6 * opc / 1e9
         results["peak_estimate"] = {"gops": peak, "ops_per_cycle_per_cu": opc, "assumption": why}

@@ -80,6 +80,7 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
   char err[768] = {0};
   eqg_partition* p = calloc(1, sizeof(*p));
   if (!p) return NULL;
+  const double t_setup = eqg_now_ms();
   p->owner = d;
   p->id = d->next_partition_id++;
   p->next = d->partitions;
@@ -164,6 +165,7 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
   if (eq_shape_guard_init(&p->inputs, WHO, ctx, params->input_tensors) != 0) goto fail;
   free(swish_of);
   free(fuse);
+  p->setup_ms = eqg_now_ms() - t_setup;
   eqg_report(d, ctx);
   return p;
 fail_msg:

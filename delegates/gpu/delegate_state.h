@@ -33,6 +33,7 @@ typedef struct eqg_partition {
   long invocations;
   long profiled;          /* invocations timed with OpenCL events (profile=1) */
   double last_invoke_ms;
+  double setup_ms;        /* building it: buffers, weight uploads, kernel objects and arguments */
   struct eqg_partition* next;
 } eqg_partition;
 

@@ -236,6 +236,7 @@ static int build_variant(eqg_device* d, const char* variant, const char* std_def
 /* Context, queue and kernel program on the chosen device; 0 or -1 with err (resources released). */
 static int open_chosen(eqg_device* d, const eqg_options* o, char* err, size_t errlen) {
   cl_int rc = CL_SUCCESS;
+  const double t0 = eqg_now_ms();
   d->context = d->cl.CreateContext(NULL, 1, &d->device, NULL, NULL, &rc);
   if (!d->context) {
     snprintf(err, errlen, "cannot create an OpenCL context on '%s' (%s)", d->device_name, eqg_cl_error(rc));
@@ -247,6 +248,7 @@ static int open_chosen(eqg_device* d, const eqg_options* o, char* err, size_t er
     snprintf(err, errlen, "cannot create an OpenCL queue on '%s' (%s)", d->device_name, eqg_cl_error(rc));
     return -1;
   }
+  d->context_ms = eqg_now_ms() - t0;
   d->mem_budget = o->memory_limit_mb ? (cl_ulong)o->memory_limit_mb << 20 : d->global_mem;
   /* integer dot product kernels when the device has them (or emulated, for testing the path) */
   const char* variant = "none";
@@ -285,12 +287,16 @@ static void release_chosen(eqg_device* d) {
 
 int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errlen) {
   memset(d, 0, sizeof(*d));
+  const double t0 = eqg_now_ms();
   if (eqg_cl_load(&d->cl, err, errlen)) return -1;
+  const double t1 = eqg_now_ms();
+  d->load_ms = t1 - t0;
   cl_platform_id plat[EQG_MAX_SEEN];
   cl_device_id devs[EQG_MAX_SEEN];
   int order[EQG_MAX_SEEN];
   int n = enumerate(d, plat, devs, err, errlen);
   if (n == 0) n = candidates(d, o, order, err, errlen);
+  d->enumerate_ms = eqg_now_ms() - t1;
   if (n <= 0) {
     eqg_device_close(d);
     return n == EQG_ERR_SELECTION ? EQG_ERR_SELECTION : -1;

@@ -36,6 +36,9 @@ typedef struct eqg_device {
   char build_options[256];
   /* program build: wall time of compiling from source, or of loading the cached binary */
   double compile_ms, cache_load_ms;
+  /* where opening the device went (ms): the ICD loader and drivers (once per process), platform and
+   * device enumeration, context + queue creation */
+  double load_ms, enumerate_ms, context_ms;
   int cache_hit;
   char cache_file[1024];
   char cache_note[256];      /* why the cache was not used or not written, or "" */

@@ -22,6 +22,11 @@ static void write_device(FILE* f, const eqg_delegate* d) {
   eq_json_string(f, v->device_version);
   fprintf(f, ",\n  \"compute_units\": %u,\n  \"max_clock_mhz\": %u,\n  \"global_mem_bytes\": %llu,\n",
           v->compute_units, v->clock_mhz, (unsigned long long)v->global_mem);
+  double setup = 0;
+  for (const eqg_partition* p = d->partitions; p; p = p->next) setup += p->setup_ms;
+  fprintf(f, "  \"startup_ms\": {\"load_opencl\": %.3f, \"enumerate_devices\": %.3f, \"context_queue\": %.3f, "
+             "\"program\": %.3f, \"partitions_setup\": %.3f},\n",
+          v->load_ms, v->enumerate_ms, v->context_ms, v->cache_hit ? v->cache_load_ms : v->compile_ms, setup);
   fprintf(f, "  \"opencl_namespace\": \"%s\",\n", v->cl.isolated ? "isolated" : "global");
   fprintf(f, "  \"integer_dot\": ");
   eq_json_string(f, v->dot_variant);
