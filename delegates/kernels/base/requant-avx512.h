@@ -31,6 +31,25 @@ static inline __m512i eq_avx512_mbqm_double(__m512i x, __m512i mult, __m512i mul
   return _mm512_mask_add_epi32(res, _mm512_cmpgt_epi32_mask(rem, thr), res, _mm512_set1_epi32(1));
 }
 
+/* Double rounding when every shift is negative (rs = -shift in [1, 31]) and no multiplier is
+ * INT32_MIN, in one 64-bit step per product p = x * m:
+ *   SRDHM = floor((p + 2^30) / 2^31), and RoundingDivideByPOT(q, rs) = floor((q + 2^(rs-1) - [q < 0]) / 2^rs),
+ * and floor(floor(u / a) / b) = floor(u / (a b)), so the result is
+ *   (p + 2^30 + 2^(30+rs) - 2^31 [p < 0]) >> (31 + rs)
+ * ([p < 0] may stand for [q < 0]: for -2^30 <= p < 0 both forms give 0 when rs >= 1). |p| < 2^62, so
+ * nothing overflows. Constants: k = 2^30 + 2^(30+rs) per 64-bit lane (even / odd channels), s_even =
+ * 31 + rs, s_odd = rs - 1 (the odd result is taken from bits 32..63 of p' >> (rs - 1)), corr = 2^31. */
+static inline __m512i eq_avx512_mbqm_double_right(__m512i x, __m512i mult, __m512i mult_odd, __m512i k_even,
+                                                  __m512i k_odd, __m512i s_even, __m512i s_odd, __m512i corr) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i pe = _mm512_mul_epi32(x, mult);
+  const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), mult_odd);
+  __m512i te = _mm512_add_epi64(pe, k_even), to = _mm512_add_epi64(po, k_odd);
+  te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(pe, zero), te, corr);
+  to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(po, zero), to, corr);
+  return _mm512_mask_blend_epi32(0xAAAA, _mm512_srav_epi64(te, s_even), _mm512_srav_epi64(to, s_odd));
+}
+
 /* Single rounding: (x * m + 2^(t-1)) >> t, t = 31 - shift, with AVX-512's 64-bit arithmetic
  * shift; the low 32 bits of each result are kept (TFLite's narrowing cast). Constants: t and
  * 2^(t-1) of the even and odd lanes, in 64-bit lanes. */

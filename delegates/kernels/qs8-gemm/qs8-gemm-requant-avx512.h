@@ -19,6 +19,9 @@ typedef struct {
   int rounding;          /* qs8_rounding */
   __m512 scale, flo, fhi; /* QS8_REQUANT_FP32: per-channel scale, clamp bounds minus zp */
   __m512i t_even, t_odd, round_even, round_odd; /* single rounding: shift and 2^(t-1) per 64-bit lane */
+  int fused;              /* double rounding, every shift < 0, no INT32_MIN multiplier: one 64-bit step */
+  __m512i k_even, k_odd, s_even, s_odd, corr; /* its constants (eq_avx512_mbqm_double_right) */
+  __m128i vmin8, vmax8;   /* clamp bounds as int8 (the outputs are narrowed with saturation first) */
 } qs8_avx512_rq;
 
 static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
@@ -37,6 +40,24 @@ static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
   q.mult_odd = _mm512_srli_epi64(q.mult, 32);
   q.vmin = _mm512_set1_epi32(p->c_min);
   q.vmax = _mm512_set1_epi32(p->c_max);
+  q.vmin8 = _mm_set1_epi8((char)p->c_min);
+  q.vmax8 = _mm_set1_epi8((char)p->c_max);
+  q.fused = 0;
+  if (p->rounding == QS8_ROUNDING_DOUBLE && p->right_only &&
+      !_mm512_cmpeq_epi32_mask(q.mult, _mm512_set1_epi32(INT32_MIN))) {
+    /* rs = -shift in [1, 31]: K = 2^30 + 2^(30 + rs); even lanes shift by 31 + rs, odd lanes by
+     * rs - 1 (their result is read from the high half of the 64-bit lane) */
+    const __m512i rs = _mm512_sub_epi32(zero, shift);
+    const __m512i rs_even = _mm512_and_si512(rs, _mm512_set1_epi64(0xFFFFFFFF)), rs_odd = _mm512_srli_epi64(rs, 32);
+    const __m512i b30 = _mm512_set1_epi64(INT64_C(1) << 30);
+    q.fused = 1;
+    q.k_even = _mm512_add_epi64(b30, _mm512_sllv_epi64(b30, rs_even));
+    q.k_odd = _mm512_add_epi64(b30, _mm512_sllv_epi64(b30, rs_odd));
+    q.s_even = _mm512_add_epi64(rs_even, _mm512_set1_epi64(31));
+    q.s_odd = _mm512_sub_epi64(rs_odd, _mm512_set1_epi64(1));
+    q.corr = _mm512_set1_epi64(INT64_C(1) << 31);
+    return q;
+  }
   if (p->rounding == QS8_ROUNDING_DOUBLE) { /* only the constants this variant reads */
     q.ls = _mm512_max_epi32(shift, zero);
     q.rs = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
@@ -63,12 +84,16 @@ static inline void qs8_avx512_store16_rq(__m512i acc, const qs8_avx512_rq* q, in
     _mm_storeu_si128((__m128i*)c, _mm512_cvtepi32_epi8(r));
     return;
   }
-  r = q->rounding == QS8_ROUNDING_SINGLE
+  r = q->fused ? eq_avx512_mbqm_double_right(acc, q->mult, q->mult_odd, q->k_even, q->k_odd, q->s_even, q->s_odd,
+                                              q->corr)
+      : q->rounding == QS8_ROUNDING_SINGLE
           ? eq_avx512_mbqm_single(acc, q->mult, q->mult_odd, q->t_even, q->t_odd, q->round_even, q->round_odd)
           : eq_avx512_mbqm_double(acc, q->mult, q->mult_odd, q->ls, q->rs, q->mask, q->half, q->any_ls,
                                   q->mult_is_min);
-  r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, q->zp), q->vmin), q->vmax);
-  _mm_storeu_si128((__m128i*)c, _mm512_cvtepi32_epi8(r)); /* clamped: plain narrowing */
+  /* zero point in int32 (wrapping, as TFLite's int32 arithmetic), then a saturating narrowing and
+   * the clamp on 16 bytes: the same as clamping in int32 since the bounds lie in [-128, 127] */
+  const __m128i b = _mm512_cvtsepi32_epi8(_mm512_add_epi32(r, q->zp));
+  _mm_storeu_si128((__m128i*)c, _mm_min_epi8(_mm_max_epi8(b, q->vmin8), q->vmax8));
 }
 
 #endif
