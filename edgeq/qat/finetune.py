@@ -143,6 +143,8 @@ def finetune(model: Any, data: str | os.PathLike | Samples, *, eval_data: str | 
         raise DataError(f"--epochs {epochs} is not a count: give 0 or more")
     if weights == "mixed" and eval_data is None:
         raise DataError("--weights mixed needs --eval-data to choose int4 or int8 per layer: add it")
+    if options is not None and options.per_tensor:
+        raise DataError("quantization-aware training here trains per-channel weights: drop per_tensor")
     original, path = _keras_model(model)
     if len(original.outputs) != 1:
         raise DataError("edgeq finetune trains single-output classifiers for now: this model has "

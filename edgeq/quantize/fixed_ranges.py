@@ -47,6 +47,18 @@ def fixed_ranges(float_model: bytes) -> dict[str, tuple[float, float]]:
     return {}
 
 
+def without_fixed_ranges(model: bytes) -> bytes:
+    """``model`` without the fixed-ranges metadata (it has no use in the integer model)."""
+    m = read_model(model)
+    ours = [e for e in (m.metadata or []) if _md_name(e) == METADATA_NAME]
+    if not ours:
+        return model
+    for e in ours:
+        m.buffers[e.buffer].data = None  # emptied, not removed: other buffers keep their indices
+    m.metadata = [e for e in m.metadata if _md_name(e) != METADATA_NAME]
+    return write_model(m)
+
+
 def by_index(model: bytes, ranges: Mapping[str, tuple[float, float]]) -> dict[int, tuple[float, float]]:
     """``ranges`` keyed by the index of the tensor of that name in ``model`` (names it lacks are left out)."""
     sg = read_model(model).subgraphs[0]

@@ -107,12 +107,12 @@ def _with_fixed_ranges(float_model: bytes, cal: Calibrated) -> Calibrated:
     whichever method calibrated: they are what the model was trained with."""
     from dataclasses import replace
 
-    from .fixed_ranges import by_index, fixed_ranges
+    from .fixed_ranges import by_index, fixed_ranges, without_fixed_ranges
 
     fixed = by_index(cal.float_model, fixed_ranges(float_model))
     if not fixed:
         return cal
-    return replace(cal, model=apply_ranges(cal.model, fixed), fixed_ranges=len(fixed))
+    return replace(cal, model=without_fixed_ranges(apply_ranges(cal.model, fixed)), fixed_ranges=len(fixed))
 
 
 def quantize_stage(float_model: bytes | Calibrated, calib: CalibrationData, options: ConvertOptions, *,

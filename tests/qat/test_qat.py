@@ -98,6 +98,8 @@ def test_recorded_ranges_win_over_any_calibration(qat_assets, int4_qat, calibrat
     assert conv.report["calibration"]["fixed_ranges"] == len(rec.ranges)
     assert conv.report["calibration"]["method"] == (rec.calibration if calibration == "auto" else calibration)
     assert conv.report["qat"]["ranges_applied"] == len(rec.ranges)
+    names = [md.name.decode() for md in read_model(conv.model).metadata]
+    assert "edgeq_fixed_ranges" not in names and "edgeq_manifest" in names  # the ranges stay out of the deployed model
 
 
 def test_int4_weights_convert_exactly_as_trained(int4_qat):
