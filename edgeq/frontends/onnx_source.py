@@ -54,7 +54,7 @@ def from_onnx(path: Path):
     _verify(data, x, ref, model, path)
     data, _ = rename_tensors(data, _layer_of(layer_node))
     digest = hashlib.sha256(raw).hexdigest()
-    hint = dict(NCHW_HINT) if any(len(a.shape) >= 3 for a in x) else {}
+    hint = dict(NCHW_HINT) if any(len(a.shape) == 4 for a in x) else {}  # as the PyTorch front end says
     nodes = [n.name for n in model.graph.node if n.name]
     return FloatModel(data, "onnx", str(path), digest, len(raw), nodes, tflite_inputs(data), image_hint=hint)
 
@@ -228,7 +228,7 @@ def _to_tflite(km: Any, x: list[np.ndarray], ref: list[np.ndarray], path: Path) 
 
     try:
         with _quiet():
-            conv = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], km)
+            conv = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()])
             conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
             return conv.convert()
     except Exception as e:  # noqa: BLE001
