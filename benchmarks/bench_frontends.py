@@ -7,7 +7,7 @@ same module, then converted with edgeq.convert (per-channel int8, --calibration 
 calibration arrays. Reported per model and path: fully integer yes/no, SQNR of the int8 model
 against the source framework's float output (PyTorch for .pt2, onnxruntime for .onnx) on
 held-out arrays, and the convert time (front end + calibration + quantization + checks, in this
-process after a warm-up, the two paths interleaved model by model).
+process after a warm-up; --repeat rounds, the two paths alternating which goes first; median and all).
 
     nice -n 10 .venv/bin/python benchmarks/bench_frontends.py   # writes benchmarks/results/frontends.json
 """
@@ -102,6 +102,7 @@ def main() -> None:
     ap.add_argument("--eval", type=int, default=8, help="held-out arrays for SQNR")
     ap.add_argument("--models", default="mobilenet_v3_small,resnet18,encoder")
     ap.add_argument("--calibration", default="auto")
+    ap.add_argument("--repeat", type=int, default=3, help="timed conversions per model and path")
     ap.add_argument("-o", "--output", type=Path, default=OUT)
     args = ap.parse_args()
 
@@ -123,16 +124,23 @@ def main() -> None:
             calib = rng.normal(size=(args.samples, *shape)).astype(np.float32)
             ev = rng.normal(size=(args.eval, *shape)).astype(np.float32)
             paths = save_both(net, calib[:1], Path(tmp), name)
-            order = ["pt2", "onnx"] if k % 2 == 0 else ["onnx", "pt2"]  # interleaved: neither always runs first
-            for kind in order:
-                row = {"model": name, "input_shape": [1, *shape],
-                       **convert_one(kind, net, paths[kind], calib, ev, args.calibration)}
-                print(json.dumps(row), flush=True)
-                rows.append(row)
+            runs: dict[str, list[dict]] = {"pt2": [], "onnx": []}
+            for r in range(args.repeat):
+                order = ["pt2", "onnx"] if (k + r) % 2 == 0 else ["onnx", "pt2"]  # neither always runs first
+                for kind in order:
+                    runs[kind].append(convert_one(kind, net, paths[kind], calib, ev, args.calibration))
+                    print(json.dumps({"model": name, **runs[kind][-1]}), flush=True)
+            for kind in ("pt2", "onnx"):
+                first = runs[kind][0]
+                times = [x["convert_s"] for x in runs[kind]]
+                rows.append({"model": name, "input_shape": [1, *shape], **first,
+                             "convert_s": float(np.median(times)), "convert_s_runs": times,
+                             "sqnr_same_every_run": len({x.get("sqnr_db_vs_source_float") for x in runs[kind]}) == 1})
     result = {
         "benchmark": "front ends: .pt2 (litert-torch) and .onnx (onnx2tf) of the same PyTorch nets, int8",
         "data": f"N(0,1) arrays: {args.samples} calibration, {args.eval} held out; random weights, seed 0",
         "calibration": args.calibration,
+        "repeat": args.repeat,
         "versions": {"torch": torch.__version__, "onnx2tf": onnx2tf.__version__, "python": platform.python_version()},
         "machine": {"cpus": os.cpu_count(), "loadavg_start": [round(x, 1) for x in load0],
                     "loadavg_end": [round(x, 1) for x in os.getloadavg()],

@@ -36,10 +36,11 @@ def from_onnx(path: Path):
     onnx = need("onnx", "onnx", "converting an ONNX model")
     need("onnxruntime", "onnx", "converting an ONNX model")
     need("onnx2tf", "onnx", "converting an ONNX model")
-    raw = path.read_bytes()
-    try:
-        model = onnx.load_from_string(raw)
-    except Exception as e:  # noqa: BLE001 - protobuf raises DecodeError and others
+    try:  # external data files (torch's dynamo exporter writes .onnx.data) are read by onnx, which confines them
+        model = onnx.load(str(path), load_external_data=False)
+        data_files = sorted({e.value for t in model.graph.initializer for e in t.external_data if e.key == "location"})
+        onnx.external_data_helper.load_external_data_for_model(model, str(path.parent))
+    except Exception as e:  # noqa: BLE001 - protobuf raises DecodeError, a missing data file OSError
         raise ModelError(f"'{path}' is not a readable ONNX model ({_first_line(e)}): re-export it") from None
     if not len(model.graph.node):
         raise ModelError(f"'{path}' has no nodes: re-export the model")
@@ -53,10 +54,21 @@ def from_onnx(path: Path):
     data = _to_tflite(keras_model, x, ref, path)
     _verify(data, x, ref, model, path)
     data, _ = rename_tensors(data, _layer_of(layer_node))
-    digest = hashlib.sha256(raw).hexdigest()
+    digest, size = _hash([path] + [path.parent / f for f in data_files])
     hint = dict(NCHW_HINT) if any(len(a.shape) == 4 for a in x) else {}  # as the PyTorch front end says
     nodes = [n.name for n in model.graph.node if n.name]
-    return FloatModel(data, "onnx", str(path), digest, len(raw), nodes, tflite_inputs(data), image_hint=hint)
+    return FloatModel(data, "onnx", str(path), digest, size, nodes, tflite_inputs(data), image_hint=hint)
+
+
+def _hash(files: list[Path]) -> tuple[str, int]:
+    """sha256 over the .onnx file and the external data files it names, and their total size."""
+    h = hashlib.sha256()
+    total = 0
+    for f in files:
+        raw = f.read_bytes()
+        h.update(raw)
+        total += len(raw)
+    return h.hexdigest(), total
 
 
 def _graph_inputs(model: Any) -> list:

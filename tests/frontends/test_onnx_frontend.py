@@ -59,11 +59,20 @@ def test_float_translation_that_disagrees_with_onnxruntime_is_refused(tmp_path, 
     from edgeq.errors import ModelError
     from edgeq.frontends import onnx_source
     from edgeq.model_source import load_model
+    from edgeq.runtime import Interpreter
 
     net = torch.nn.Sequential(torch.nn.Linear(16, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4)).eval()
     path = _export(net, _data((16,), 1, 0), tmp_path / "mlp.onnx")
     fm = load_model(path)  # the honest translation passes the check
     assert fm.kind == "onnx" and {"/0/Gemm", "/2/Gemm"} <= set(fm.layer_names)
+    ext = tmp_path / "ext" / "mlp.onnx"  # weights in a separate file, as torch's dynamo exporter writes them
+    ext.parent.mkdir()
+    onnx.save(onnx.load(str(path)), str(ext), save_as_external_data=True, location="mlp.onnx.data", size_threshold=0)
+    fm_ext = load_model(ext)
+    x = _data((16,), 1, 1)
+    np.testing.assert_array_equal(Interpreter(fm_ext.tflite, resolver="builtin").run_float([x])[0],
+                                  Interpreter(fm.tflite, resolver="builtin").run_float([x])[0])
+    assert fm_ext.source_bytes == ext.stat().st_size + (ext.parent / "mlp.onnx.data").stat().st_size
     real = onnx_source._onnxruntime
     monkeypatch.setattr(onnx_source, "_onnxruntime", lambda m, x: [r[..., ::-1].copy() for r in real(m, x)])
     with pytest.raises(ModelError, match=r"disagrees with onnxruntime on output 'y' .*not quantizing a wrong float"):
