@@ -6,7 +6,8 @@
  * zero-extended int16 in int32 lanes, and vpmaddwd then computes x_lo16 * w + x_hi16 * 0 =
  * x * w exactly (x_lo16 is x, the weight's high half is 0). Channel tails use masked
  * loads/stores. Requantization is base/requant-avx512.h's double rounding (bit-exact with
- * eq_mbqm) from per-channel constants precomputed at pack time.
+ * eq_mbqm) from per-channel constants precomputed at pack time; when every shift is negative,
+ * its one-step form (eq_avx512_mbqm_double_right), with constants made once per tile and row.
  * Full 3x3 tiles take unmasked loads, and in the avx512vnni entry vpdpwssd.
  * Compiled with -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
@@ -19,6 +20,9 @@ typedef struct {
   int any_left_shift;
   int fp32;               /* mode=fast requant */
   __m512 fscale, flo, fhi;
+  int fused;              /* every shift < 0: eq_avx512_mbqm_double_right's one 64-bit step */
+  __m512i k_even, k_odd, s_even, s_odd, corr;
+  __m128i vmin8, vmax8;   /* clamp bounds as int8, applied after a saturating narrowing */
 } tile_consts;
 
 static inline tile_consts load_consts(const uint8_t* tile, const qs8_dw_out_params* p) {
@@ -38,6 +42,19 @@ static inline tile_consts load_consts(const uint8_t* tile, const qs8_dw_out_para
   k.fscale = _mm512_loadu_ps(qs8_dw_tile_fscale(tile));
   k.flo = _mm512_set1_ps((float)(p->out_min - p->out_zp));
   k.fhi = _mm512_set1_ps((float)(p->out_max - p->out_zp));
+  k.vmin8 = _mm_set1_epi8((char)p->out_min);
+  k.vmax8 = _mm_set1_epi8((char)p->out_max);
+  k.fused = !p->fp32 && p->right_only;
+  if (k.fused) { /* rs in [1, 31] on every channel (lanes past the last channel are never stored) */
+    const __m512i rs_even = _mm512_and_si512(k.rshift, _mm512_set1_epi64(0xFFFFFFFF));
+    const __m512i rs_odd = _mm512_srli_epi64(k.rshift, 32);
+    const __m512i b30 = _mm512_set1_epi64(INT64_C(1) << 30);
+    k.k_even = _mm512_add_epi64(b30, _mm512_sllv_epi64(b30, rs_even));
+    k.k_odd = _mm512_add_epi64(b30, _mm512_sllv_epi64(b30, rs_odd));
+    k.s_even = _mm512_add_epi64(rs_even, _mm512_set1_epi64(31));
+    k.s_odd = _mm512_sub_epi64(rs_odd, _mm512_set1_epi64(1));
+    k.corr = _mm512_set1_epi64(INT64_C(1) << 31);
+  }
   return k;
 }
 
@@ -46,9 +63,13 @@ static inline tile_consts load_consts(const uint8_t* tile, const qs8_dw_out_para
  * saturation step is left out. */
 static inline __m128i requant(__m512i x, const tile_consts* k) {
   if (k->fp32) return _mm512_cvtepi32_epi8(eq_avx512_requant_fp32(x, k->fscale, k->flo, k->fhi, k->zp));
-  const __m512i q = eq_avx512_mbqm_double(x, k->mult, k->mult_odd, k->lshift, k->rshift, k->rmask, k->rhalf,
-                                          k->any_left_shift ? (__mmask16)0xFFFF : (__mmask16)0, 0);
-  return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, k->zp), k->vmin), k->vmax));
+  const __m512i q = k->fused ? eq_avx512_mbqm_double_right(x, k->mult, k->mult_odd, k->k_even, k->k_odd, k->s_even,
+                                                           k->s_odd, k->corr)
+                             : eq_avx512_mbqm_double(x, k->mult, k->mult_odd, k->lshift, k->rshift, k->rmask,
+                                                     k->rhalf, k->any_left_shift ? (__mmask16)0xFFFF : (__mmask16)0, 0);
+  /* zero point in int32, saturating narrowing, then the clamp on 16 bytes (bounds lie in [-128, 127]) */
+  const __m128i b = _mm512_cvtsepi32_epi8(_mm512_add_epi32(q, k->zp));
+  return _mm_min_epi8(_mm_max_epi8(b, k->vmin8), k->vmax8);
 }
 
 static inline __m512i weight_vec(const int16_t* w, size_t t) {
