@@ -31,6 +31,8 @@ SENSITIVITY_SAMPLES = 200
 MAX_FLOAT_LAYERS = 8
 #: GEMM thresholds of the island rungs: GEMMs whose int8 output SQNR on its own is below join the island
 ISLAND_GEMM_DB = (0.0, 25.0, 30.0, 35.0)
+#: the island rungs smooth FULLY_CONNECTED inputs first (benchmarks/bench_smooth.py turns it off to compare)
+SMOOTH_FC_INPUTS = True
 
 
 def drop_points(evaluation: dict) -> float:
@@ -100,8 +102,9 @@ def int16_islands(ladder: Ladder) -> Iterator[Step]:
     # outlier channels of FC inputs moved into the weights first (exact in float): MiniLM's islands
     # rung 20.3 -> 22.2 dB at the same GEMM count (benchmarks/bench_smooth.py)
     src, smoothed = job.src.tflite, None
-    smoothed_src, rep = smooth_model(src, list(job.calib)[:SENSITIVITY_SAMPLES // 4])
-    if rep.fcs:
+    smoothed_src, rep = smooth_model(src, list(job.calib)[:SENSITIVITY_SAMPLES // 4]) if SMOOTH_FC_INPUTS \
+        else (src, None)
+    if rep is not None and rep.fcs:
         src, smoothed = smoothed_src, rep.fcs
         q16 = quantize_stage(src, job.calib, job.options.replace(activations="int16"),
                              show_progress=job.show_progress)
