@@ -9,6 +9,7 @@
  * The fn table's entries 1-4 also serve the 4-row int4 plans' int8 slot. */
 #include <string.h>
 
+#include "qs8-gemm/qs8-gemm-dpbusd.h"
 #include "qs8-gemm/qs8-gemm-requant-avx512.h"
 
 /* mr rows of one tile, requantized with constants the caller loaded (kept in registers). */
@@ -24,7 +25,7 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__block(
       for (size_t r = 0; r < mr; r++) {
         int32_t q;
         memcpy(&q, au + r * kc + k, 4);
-        acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_set1_epi32(q), w0);
+        acc[r] = qs8_dpbusd(acc[r], _mm512_set1_epi32(q), w0);
       }
     }
   } else {
@@ -38,12 +39,15 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__block(
         int32_t q0, q1;
         memcpy(&q0, au + r * kc + k, 4);
         memcpy(&q1, au + r * kc + k + 4, 4);
-        acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_set1_epi32(q0), w0);
-        acc1[r] = _mm512_dpbusd_epi32(acc1[r], _mm512_set1_epi32(q1), w1);
+        acc[r] = qs8_dpbusd(acc[r], _mm512_set1_epi32(q0), w0);
+        acc1[r] = qs8_dpbusd(acc1[r], _mm512_set1_epi32(q1), w1);
       }
     }
     for (size_t r = 0; r < mr; r++) acc[r] = _mm512_add_epi32(acc[r], acc1[r]);
   }
+  /* unrolled: with acc[] indexed at run time GCC keeps it in memory and copies the accumulators
+   * between registers on every k step */
+#pragma GCC unroll 8
   for (size_t r = 0; r < mr; r++) qs8_avx512_store16_rq(acc[r], rq, c + r * ldc);
 }
 

@@ -5,6 +5,7 @@
 /* Variant of ../qs8-gemm/qs8-gemm-8x16c4-avx512vnni.c: one file per ISA and weight type, as in XNNPACK. */
 #include <string.h>
 
+#include "qs8-gemm/qs8-gemm-dpbusd.h"
 #include "qs8-gemm/qs8-gemm-requant-avx512.h"
 
 static inline __m512i qc4w_unpack64(const uint8_t* wp) {
@@ -35,8 +36,8 @@ static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__avx512vn
       int32_t q0, q1;
       memcpy(&q0, au + r * kc + k, 4);
       memcpy(&q1, au + r * kc + k + 4, 4);
-      acc0[r] = _mm512_dpbusd_epi32(acc0[r], _mm512_set1_epi32(q0), w0);
-      acc1[r] = _mm512_dpbusd_epi32(acc1[r], _mm512_set1_epi32(q1), w1);
+      acc0[r] = qs8_dpbusd(acc0[r], _mm512_set1_epi32(q0), w0);
+      acc1[r] = qs8_dpbusd(acc1[r], _mm512_set1_epi32(q1), w1);
     }
   }
   const qs8_avx512_rq rq = qs8_avx512_rq_load(p); /* once per tile, not per row */
