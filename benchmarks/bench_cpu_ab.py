@@ -83,13 +83,16 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true", help="also record each build's EDGEQ_CPU_PROFILE lines")
     ap.add_argument("--name", default="ab", help="results/cpu_ab_<name>.json")
     ap.add_argument("--note", default="")
+    ap.add_argument("--files", nargs="+", help="NAME=model.tflite instead of suite models (e.g. cached builds)")
     args = ap.parse_args()
 
     from edgeq import suite
 
     paths = {"xnnpack": None, "a": args.a, "b": args.b}
     models = {}
-    for name in args.models.split(","):
+    for name, path in (f.split("=", 1) for f in args.files or []):
+        models[name] = path
+    for name in ([] if args.files else args.models.split(",")):
         m = suite.get(name, args.size if name != "mlp" else 4096, args.variant)
         models[name] = str(m.path)
     interps = {(n, p): _prepared(path, lib, args.threads) for n, path in models.items() for p, lib in paths.items()}
