@@ -31,8 +31,10 @@ from typing import Any, Iterator
 import numpy as np
 
 #: results per node: the delegate matches the reference / differs / a cut the delegate declines /
-#: the reference (or the delegate) fails on the cut / the child process died on it
-STATUSES = ("exact", "differs", "declined", "error", "crash")
+#: the reference (or the delegate) fails on the cut / LiteRT's reference kernel aborts the process on
+#: the cut (the detail then says how the delegate compares with the builtin kernel) / the process died
+#: elsewhere
+STATUSES = ("exact", "differs", "declined", "error", "reference aborts", "crash")
 
 
 def cut_node(model: Any, op_index: int, shapes: dict[int, tuple[int, ...]]) -> tuple[bytes, list[int]]:
@@ -102,9 +104,13 @@ def _claims(model_path: str, threads: int) -> tuple[dict, list[int]]:
     return res, claimed
 
 
-def _model_inputs(interp: Any, suite_name: str | None, size: int | None, seed: int) -> list[np.ndarray]:
+def _model_inputs(interp: Any, suite_name: str | None, size: int | None, seed: int,
+                  given: str | None = None) -> list[np.ndarray]:
     from .probe import fixed_inputs
 
+    if given is not None:
+        with np.load(given) as z:
+            return [z[f"x{i}"] for i in range(len(z.files))]
     if suite_name is None:
         return fixed_inputs(interp, seed)
     from .registry import spec
@@ -113,7 +119,8 @@ def _model_inputs(interp: Any, suite_name: str | None, size: int | None, seed: i
     return [s.quantize(np.asarray(x).reshape(s.shape)) for s, x in zip(interp.inputs, xs)]
 
 
-def _check_cut(probe_model: bytes, feeds: list[np.ndarray], threads: int, mode: str = "exact") -> dict:
+def _check_cut(probe_model: bytes, feeds: list[np.ndarray], threads: int, mode: str = "exact",
+               oracle: str = "reference", node: int = -1) -> dict:
     from ..errors import EdgeqError
     from ..runtime import Interpreter
 
@@ -129,8 +136,9 @@ def _check_cut(probe_model: bytes, feeds: list[np.ndarray], threads: int, mode: 
     if not rep["claimed"]:
         why = rep["rejected"][0]["reason"] if rep["rejected"] else "no claim report"
         return {"status": "declined", "detail": why}
+    print(json.dumps({"stage": oracle, "node": node}), flush=True)  # a parent seeing this last knows who died
     try:
-        ref = Interpreter(probe_model, resolver="reference")
+        ref = Interpreter(probe_model, resolver=oracle)
         want = ref.run(feeds)
     except EdgeqError as e:
         return {"status": "error", "detail": f"reference: {str(e).splitlines()[0]}"}
@@ -153,7 +161,7 @@ def _child(req: dict) -> Iterator[dict]:
     data = Path(req["model"]).read_bytes()
     model = ts.read_model(data)
     full = Interpreter(data, resolver="builtin", preserve_all_tensors=True)
-    full.run(_model_inputs(full, req.get("suite"), req.get("size"), req.get("seed", 1)))
+    full.run(_model_inputs(full, req.get("suite"), req.get("size"), req.get("seed", 1), req.get("inputs")))
     sg = model.subgraphs[0]
     for node in req["nodes"]:
         op = sg.operators[node]
@@ -161,48 +169,89 @@ def _child(req: dict) -> Iterator[dict]:
         used = [int(t) for t in list(op.inputs if op.inputs is not None else []) + list(op.outputs) if int(t) >= 0]
         shapes = {t: tuple(full.tensor(t).shape) for t in used}
         cut, feed_idx = cut_node(model, node, shapes)
-        res = _check_cut(cut, [full.tensor(t).copy() for t in feed_idx], req.get("threads", 1), req.get("mode", "exact"))
+        res = _check_cut(cut, [full.tensor(t).copy() for t in feed_idx], req.get("threads", 1), req.get("mode", "exact"),
+                         req.get("oracle", "reference"), node)
         yield {"node": node, "op": name, **res}
 
 
+def _run_child(req: dict, timeout: float) -> tuple[list[dict], str | None, int, str]:
+    """(finished rows, the stage the last unfinished node reached, exit status, stderr)."""
+    try:
+        r = subprocess.run([sys.executable, "-m", "edgeq.suite.opcheck", "--child", json.dumps(req)],
+                           capture_output=True, text=True, timeout=timeout)
+        lines, rc, err = r.stdout.splitlines(), r.returncode, r.stderr
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        lines, rc, err = out.splitlines(), -9, "timed out"
+    msgs = [json.loads(ln) for ln in lines if ln.startswith("{")]
+    done = [m for m in msgs if "stage" not in m]
+    stage = msgs[-1]["stage"] if msgs and "stage" in msgs[-1] else None
+    return done, stage, rc, err
+
+
+def _op_name(model_path: str, node: int) -> str:
+    from .. import tflite_schema as ts
+
+    model = ts.read_model(Path(model_path).read_bytes())
+    return ts.op_name(model, model.subgraphs[0].operators[node])
+
+
 def check_model(model_path: str | Path, *, suite_name: str | None = None, size: int | None = None,
-                threads: int = 1, seed: int = 1, mode: str = "exact", timeout: float = 900) -> dict:
+                threads: int = 1, seed: int = 1, mode: str = "exact", inputs: list[np.ndarray] | None = None,
+                timeout: float = 900) -> dict:
     """Every node the CPU delegate claims in ``model_path``, checked on its own against ``BUILTIN_REF``.
 
     Returns ``{"load": probe result, "claimed": n, "counts": {status: n}, "ops": {op: {status: n}},
-    "nodes": [{"node", "op", "status", "detail"}]}``; ``exact`` is true when every claimed node is.
-    ``mode``: the delegate's mode in the cuts (``fast`` shows what its tolerance allows).
+    "nodes": [{"node", "op", "status", "detail"}]}``; ``exact`` is true when every claimed node is;
+    ``no_difference`` also lets through nodes LiteRT's reference aborts on if the delegate equals
+    the builtin kernel there.
+    ``mode``: the delegate's mode in the cuts (``fast`` shows what its tolerance allows). ``inputs``:
+    the model's inputs in storage type (default: the suite's inputs, or seeded random ones).
     """
-    model_path = str(model_path)
+    with tempfile.TemporaryDirectory(prefix="edgeq-opcheck-") as tmp:
+        given = None
+        if inputs is not None:
+            given = str(Path(tmp) / "inputs.npz")
+            np.savez(given, **{f"x{i}": x for i, x in enumerate(inputs)})
+        return _check_model(str(model_path), suite_name, size, threads, seed, mode, given, timeout)
+
+
+def _check_model(model_path: str, suite_name: str | None, size: int | None, threads: int, seed: int, mode: str,
+                 given: str | None, timeout: float) -> dict:
     load, claimed = _claims(model_path, threads)
     rows: list[dict] = []
     todo = list(claimed)
+    base = {"model": model_path, "suite": suite_name, "size": size, "seed": seed, "threads": threads, "mode": mode,
+            "inputs": given}
     while todo:
-        req = {"model": model_path, "suite": suite_name, "size": size, "seed": seed, "threads": threads,
-               "mode": mode, "nodes": todo}
-        try:
-            r = subprocess.run([sys.executable, "-m", "edgeq.suite.opcheck", "--child", json.dumps(req)],
-                               capture_output=True, text=True, timeout=timeout)
-            lines, rc, err = r.stdout.splitlines(), r.returncode, r.stderr
-        except subprocess.TimeoutExpired as e:
-            out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-            lines, rc, err = out.splitlines(), -9, "timed out"
-        done = [json.loads(ln) for ln in lines if ln.startswith("{")]
+        done, stage, rc, err = _run_child({**base, "nodes": todo}, timeout)
         rows += done
         todo = todo[len(done):]
         if todo and rc == 0:
             raise RuntimeError(f"opcheck child stopped early without an error: {err[-300:]}")
         if todo:  # the child died on todo[0]: record it and go on without it
-            tail = [ln.strip() for ln in err.splitlines() if ln.strip()]
-            rows.append({"node": todo[0], "op": None, "status": "crash",
-                         "detail": f"exit status {rc}" + (f": {tail[-1][:200]}" if tail else "")})
+            node, tail = todo[0], [ln.strip() for ln in err.splitlines() if ln.strip()]
+            died = f"exit status {rc}" + (f": {tail[-1][:200]}" if tail else "")
+            if stage == "reference":  # no oracle on this node: say how the delegate compares with builtin
+                alt, _, _, _ = _run_child({**base, "nodes": [node], "oracle": "builtin"}, timeout)
+                vs = (f"delegate {'==' if alt[0]['status'] == 'exact' else '!='} builtin kernel"
+                      + (f" ({alt[0]['detail']})" if alt[0]["detail"] else "")) if alt else "builtin not run"
+                rows.append({"node": node, "op": _op_name(model_path, node), "status": "reference aborts",
+                             "detail": f"BUILTIN_REF {died}; {vs}"})
+            else:
+                rows.append({"node": node, "op": _op_name(model_path, node), "status": "crash", "detail": died})
             todo = todo[1:]
     ops: dict[str, Counter] = {}
     for row in rows:
         ops.setdefault(row["op"] or "?", Counter())[row["status"]] += 1
     counts = Counter(row["status"] for row in rows)
+    unverified_ok = all(r["detail"].endswith("delegate == builtin kernel") for r in rows
+                        if r["status"] == "reference aborts")
     return {"load": load, "claimed": len(claimed), "counts": dict(counts),
             "exact": bool(claimed) and counts.get("exact", 0) == len(claimed),
+            # every node exact, except where the reference aborts and the delegate equals the builtin kernel
+            "no_difference": bool(claimed) and unverified_ok
+            and counts.get("exact", 0) + counts.get("reference aborts", 0) == len(claimed),
             "ops": {k: dict(v) for k, v in sorted(ops.items())}, "nodes": rows}
 
 

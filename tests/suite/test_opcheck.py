@@ -41,3 +41,28 @@ def test_the_harness_sees_a_one_step_difference():
     assert {r["op"] for r in differs} <= {"CONV_2D", "DEPTHWISE_CONV_2D"}
     assert all(r["detail"].endswith("max 1") for r in differs), differs[:3]
     assert set(res["ops"]["HARD_SWISH"]) == {"exact"}
+
+
+def test_a_node_the_reference_aborts_on_is_reported_and_compared_with_builtin(tmp_path):
+    # a 1000-class SOFTMAX whose rows have >= 512 classes near the maximum: LiteRT's reference kernel
+    # aborts the process (rounding shift >= 32); the harness survives it, names the node, and compares
+    # the delegate with the builtin kernel there instead
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delegates"))
+    import _opmodels as om
+
+    fn, shapes = om.unary("softmax", (2, 1000))
+    path = tmp_path / "softmax.tflite"
+    path.write_bytes(om.convert(fn, shapes, scale=10.0))
+    x = np.zeros((2, 1000), np.int8)
+    x[1, :600] = 3
+    res = check_model(path, inputs=[x])
+    rows = {r["op"]: r for r in res["nodes"]}
+    assert rows["MUL"]["status"] == "exact"
+    assert rows["SOFTMAX"]["status"] == "reference aborts", rows["SOFTMAX"]
+    assert rows["SOFTMAX"]["detail"].endswith("delegate == builtin kernel")
+    assert not res["exact"] and res["no_difference"]
