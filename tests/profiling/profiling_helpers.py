@@ -297,3 +297,90 @@ def rss_kib(pid: int) -> int:
         if ln.startswith("VmRSS:"):
             return int(ln.split()[1])
     raise AssertionError("no VmRSS line")
+
+
+class CuttableLink:
+    """A TCP relay on a free port of 127.0.0.1 to ``target_port``: the network between host and device.
+    ``cut()`` resets every relayed connection and stops listening, as a pulled cable or a dead router
+    would look once the peer's stack noticed: no process on either end is touched."""
+
+    def __init__(self, target_port: int):
+        import threading
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        self.relayed = 0
+        self._lock = threading.Lock()
+        self._cut = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import threading
+        while True:
+            try:
+                a, _ = self.listener.accept()
+            except OSError:
+                return
+            b = socket.create_connection(("127.0.0.1", self.target_port))
+            with self._lock:
+                if self._cut:
+                    a.close(), b.close()
+                    return
+                self.conns += [a, b]
+                self.relayed += 1
+            for src, dst in ((a, b), (b, a)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while chunk := src.recv(65536):
+                dst.sendall(chunk)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        import struct
+        with self._lock:
+            self._cut = True
+            conns, self.conns = self.conns, []
+        try:  # stops listening at once (a bare close would leave a blocked accept() serving one more)
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()  # reconnecting is refused from now on
+        for s in conns:
+            try:  # linger 0: close sends a reset, as the far end's stack does for a connection it lost
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def kill_tree_of(marker: str) -> None:
+    """SIGKILL every process whose command line contains ``marker``, and their descendants (a run's
+    leftovers on the 'device', which is this machine)."""
+    import signal
+    procs: dict[int, tuple[int, str]] = {}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except (OSError, IndexError, ValueError):
+                continue
+            procs[int(p)] = (ppid, cmd)
+    doomed = {pid for pid, (_, cmd) in procs.items() if marker in cmd and pid != os.getpid()}
+    grew = True
+    while grew:
+        more = {pid for pid, (ppid, _) in procs.items() if ppid in doomed} - doomed
+        doomed |= more
+        grew = bool(more)
+    for pid in doomed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass

@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from edgeq.profiling.cli import profile
-from profiling_helpers import FAST, free_port, profile_ok, ssh_client_config, start_sshd, tap_python
+from profiling_helpers import (FAST, CuttableLink, free_port, kill_tree_of, profile_ok, ssh_client_config, start_sshd,
+                               tap_python)
 
 
 @pytest.fixture(scope="module")
@@ -263,3 +264,61 @@ def test_ctrl_c_streams_then_writes_what_finished_and_exits_130(sshd, tiny_model
     assert "incomplete" in (out / "report.html").read_text()
     assert not _masters(ctl) and not os.listdir(ctl)  # the ControlMaster was closed, not left for its persist time
     shutil.rmtree(ctl)
+
+
+def test_link_cut_mid_run_keeps_the_finished_configuration(sshd, tiny_model, tmp_path):
+    """The TCP connection itself is cut (reset, and reconnecting refused) while the agent, alive on the
+    device, holds its second configuration: the first is kept, the rest marked with the lost link."""
+    import tempfile
+    relay = CuttableLink(sshd["port"])
+    host_pub = (sshd["dir"] / "host_key.pub").read_text().split()
+    known = sshd["dir"] / f"known_hosts_relay{relay.port}"
+    known.write_text(f"[127.0.0.1]:{relay.port} {host_pub[0]} {host_pub[1]}\n")
+    ctl = Path(tempfile.mkdtemp(prefix="eqt", dir="/tmp"))
+    wrapper, flag = tap_python(tmp_path, "flag")  # holds the agent up to 60 s after its first configuration
+    out = tmp_path / "rep"
+    env = dict(os.environ, EDGEQ_SSH_OPTS=f"-F {_client_config(sshd, known=known.name)}", TMPDIR=str(ctl))
+    p = subprocess.Popen([sys.executable, "-m", "edgeq.cli", "profile", str(tiny_model), "-d",
+                          _uri(sshd, python=str(wrapper), port=relay.port), "--delegate", "none", "--delegate",
+                          "xnnpack", "-o", str(out), *FAST], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        # cut only once the finished configuration reached the host (streamed into the report)
+        deadline = time.monotonic() + 120
+        streamed = None
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                streamed = json.loads((out / "profile.json").read_text())
+                if flag.exists() and streamed["devices"][0]["configs"]:
+                    break
+            except (OSError, ValueError, KeyError, IndexError):
+                pass
+            time.sleep(0.1)
+        assert flag.exists() and streamed and streamed["devices"][0]["configs"], p.communicate()
+        assert p.poll() is None and _masters(ctl), "the run should still be going, over a shared connection"
+        relay.cut()
+        stdout, stderr = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        kill_tree_of(str(wrapper))  # the agent was left running on the 'device' (this machine)
+    assert p.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("edgeq: error:"), stderr
+    assert "the link to the device was lost before finishing" in lines[0], lines[0]
+    assert "no message" not in lines[0] and "killed there" not in lines[0], lines[0]
+    # the cause is the link's (reconnecting is refused), never a line of the agent's own stderr
+    assert "reconnecting: connection refused" in lines[0] and "TensorFlow" not in lines[0], lines[0]
+    rep = json.loads((out / "profile.json").read_text())
+    dev = rep["devices"][0]
+    assert rep["status"] == "incomplete" and dev["status"] == "incomplete"
+    assert "link to the device was lost" in dev["error"]
+    assert {c["label"] for c in dev["configs"]} == {"none/t1", "xnnpack/t1"}
+    timed = [c for c in dev["configs"] if c.get("steady", {}).get("count", 0) >= 20]
+    assert [c["label"] for c in timed] == ["none/t1"]
+    assert all("link to the device was lost" in c["incomplete"] for c in dev["configs"])
+    assert "incomplete" in (out / "report.html").read_text()
+    assert not _masters(ctl) and not os.listdir(ctl)  # no master left behind
+    shutil.rmtree(ctl)
+    shutil.rmtree(dev["workdir"], ignore_errors=True)  # the device could not be told to clean up

@@ -149,12 +149,11 @@ def _cause(link: ShellLink, rc: int, stderr: str, tail: list[str]) -> str:
                 "rerun with --keep to inspect its files")
     try:  # does the device still answer? then the agent died, not the link
         link.check(timeout=5)
-        alive = True
-    except DeviceError:
-        alive = False
-    if not alive:
-        why = link.explain(rc, stderr) or f"link exit status {rc}"
-        return f"the link to the device was lost before finishing ({why})"
+    except DeviceError as e:
+        # the probe's failure names the link's state now; the stream's stderr would not: it carries the
+        # agent's own stderr too, and a dropped ssh connection ends its client with no message of its own
+        now = str(e).removeprefix(f"{link.uri}: ")
+        return f"the link to the device was lost before finishing (link exit status {rc}; reconnecting: {now})"
     if status not in (None, 0):
         last = (stderr.strip().splitlines() or tail or ["no output"])[-1]
         return f"the agent exited with status {status} before finishing ({last}): rerun with --keep to inspect its files"
