@@ -57,6 +57,15 @@ def new_result(dev: Device) -> dict:
     return result
 
 
+def _mark_incomplete(result: dict, cause: str) -> None:
+    """``result`` ended early by ``cause``: configurations lacking figures say so, the device is incomplete."""
+    result["error"] = cause
+    # memory is every runner's last pass: a configuration without it lacks figures
+    result["configs"] = [c if "memory" in c or c.get("error") or c.get("incomplete")
+                         else {**c, "incomplete": cause} for c in result.get("configs") or []]
+    result["status"] = "incomplete" if result.get("configs") else "failed"
+
+
 def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
                    progress: Progress, result: dict | None = None) -> dict:
     """Measure one device into ``result``; never raises for device trouble, the result says what happened."""
@@ -69,11 +78,7 @@ def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, ke
             result["error"] = "; ".join(bad)
         result["status"] = "partial" if bad else "ok"
     except EdgeqError as e:
-        result["error"] = INTERRUPT_CAUSE if INTERRUPTED.is_set() else str(e)
-        # memory is every runner's last pass: a configuration without it lacks figures
-        result["configs"] = [c if "memory" in c or c.get("error") or c.get("incomplete")
-                             else {**c, "incomplete": result["error"]} for c in result.get("configs") or []]
-        result["status"] = "incomplete" if result.get("configs") else "failed"
+        _mark_incomplete(result, INTERRUPT_CAUSE if INTERRUPTED.is_set() else str(e))
     result["wall_s"] = time.time() - t0
     return result
 
@@ -177,8 +182,8 @@ def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list
         except KeyboardInterrupt:
             pass
         for r in results:
-            if r["status"] == "running":
-                r["status"], r["error"] = ("incomplete" if r.get("configs") else "failed"), INTERRUPT_CAUSE
+            if r["status"] == "running":  # its thread is still unwinding (a loaded machine): mark it here
+                _mark_incomplete(r, INTERRUPT_CAUSE)
         raise Interrupted(report("incomplete")) from None
     finally:
         for b in bars:
