@@ -13,6 +13,14 @@ PY=${PYTHON:-python3}
 quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 quiet .venv/bin/python -m pip install -q --upgrade pip
 quiet .venv/bin/python -m pip install -q -e ".[test]"
+# onnx2tf imports tf_keras, whose wheel requires the full `tensorflow` wheel: installed beside tensorflow-cpu it
+# overwrites that build's files with another one (other float numerics: the demo's trained figures change), so the
+# tests take tf-keras of the same version without its dependencies
+TFV=$(.venv/bin/python -c "import importlib.metadata as m
+for d in ('tensorflow-cpu', 'tensorflow'):
+    try: print(m.version(d)); break
+    except m.PackageNotFoundError: pass")
+quiet .venv/bin/python -m pip install -q --no-deps "tf-keras==${TFV%.*}.*"
 
 echo "== running tests"
 exec .venv/bin/python -m pytest -q "$@"
