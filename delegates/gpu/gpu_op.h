@@ -69,6 +69,15 @@ void eqg_set_local_size(eqg_node_plan* plan, size_t l0, size_t l1);
  * channels of neighbouring pixels, the grid rounded up (kernels skip the padding); left to
  * the driver when the kernel cannot take 128 lanes. */
 void eqg_channel_pixel_groups(eqg_device* dev, eqg_node_plan* plan, size_t channels);
+/* The tiled int8 GEMM (gemm_tiled_qs8): FULLY_CONNECTED (g NULL: dense rows, single rounding)
+ * or CONV_2D as an implicit GEMM over g (double rounding; `groups` >= 1). Weights as stored,
+ * [n][k]. */
+int eqg_add_gemm_tiled(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w, cl_mem bias, cl_mem mult,
+                       cl_mem shift, cl_mem out, int m, int n, int k, int in_zp, int out_zp, int act_min, int act_max,
+                       const eq_conv_geometry* g, int groups, char* err, size_t errlen);
+/* Whether a GEMM of m x n outputs goes to the tiled kernel rather than a direct one: at least
+ * 16 output tiles of 64 x 64 (fixed, so the choice is the same on every device). */
+int eqg_tiled_worth_it(int m, int n);
 /* Uploads a constant to a new read-only device buffer the plan owns. */
 cl_mem eqg_upload(eqg_device* dev, eqg_node_plan* plan, const void* data, size_t bytes, char* err, size_t errlen);
 /* Per-channel bias (zeros when absent), multiplier and shift buffers of a conv / FC. */

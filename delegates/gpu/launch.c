@@ -95,3 +95,36 @@ int eqg_upload_channel_params(eqg_device* dev, eqg_node_plan* plan, const TfLite
   free(buf);
   return *shift ? 0 : -1;
 }
+
+int eqg_tiled_worth_it(int m, int n) { return (long)((m + 63) / 64) * ((n + 63) / 64) >= 16 && m >= 32 && n >= 16; }
+
+int eqg_add_gemm_tiled(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w, cl_mem bias, cl_mem mult,
+                       cl_mem shift, cl_mem out, int m, int n, int k, int in_zp, int out_zp, int act_min, int act_max,
+                       const eq_conv_geometry* g, int groups, char* err, size_t errlen) {
+  eq_conv_geometry one = {0};
+  if (!g) { /* FULLY_CONNECTED: one "pixel" per row, a 1x1 kernel over k channels */
+    one.batches = m;
+    one.in_h = one.in_w = one.out_h = one.out_w = one.kh = one.kw = 1;
+    one.sh = one.sw = one.dh = one.dw = 1;
+    one.in_c = k;
+    g = &one;
+    groups = 1;
+  }
+  const cl_int npg = n / groups, cpg = g->in_c / groups, tpg = (npg + 63) / 64;
+  const cl_int double_round = g != &one;
+  const cl_int dense = groups == 1 && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pad_h == 0 &&
+                       g->pad_w == 0 && g->in_h == g->out_h && g->in_w == g->out_w;
+  const eqg_arg args[] = {EQG_ARG(in),      EQG_ARG(w),        EQG_ARG(bias),   EQG_ARG(mult),    EQG_ARG(shift),
+                          EQG_ARG(out),     EQG_ARG(n),        EQG_ARG(k),      EQG_ARG(in_zp),   EQG_ARG(out_zp),
+                          EQG_ARG(act_min), EQG_ARG(act_max),  EQG_ARG(m),      EQG_ARG(double_round),
+                          EQG_ARG(dense),   EQG_ARG(g->in_h),  EQG_ARG(g->in_w), EQG_ARG(g->in_c), EQG_ARG(g->out_h),
+                          EQG_ARG(g->out_w), EQG_ARG(g->kw),   EQG_ARG(g->sh),  EQG_ARG(g->sw),   EQG_ARG(g->dh),
+                          EQG_ARG(g->dw),   EQG_ARG(g->pad_h), EQG_ARG(g->pad_w), EQG_ARG(npg),   EQG_ARG(cpg),
+                          EQG_ARG(tpg)};
+  const double ops = 2.0 * (double)m * n * k;
+  if (eqg_add_launch(dev, plan, "gemm_tiled_qs8", 2, (size_t)groups * tpg * 16, (size_t)(m + 63) / 64 * 16, args,
+                     EQG_NARGS(args), ops, err, errlen))
+    return -1;
+  eqg_set_local_size(plan, 16, 16);
+  return 0;
+}

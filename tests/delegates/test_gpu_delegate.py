@@ -197,7 +197,23 @@ def test_many_row_fc_runs_the_tiled_gemm(name, case_model, worker, tmp_path, gpu
     refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache)
     assert_bit_exact(refs, gpus)
     kernels = {k["kernel"] for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]}
-    assert kernels == {"fully_connected_tiled_qs8"}
+    assert kernels == {"gemm_tiled_qs8"}
+
+
+@pytest.mark.parametrize("name", ["conv_tiled_3x3_b2_odd_c", "conv_tiled_1x1_dense", "conv_tiled_s2_c8",
+                                  "conv_tiled_dil2_valid"])
+def test_large_conv_runs_the_tiled_implicit_gemm(name, case_model, worker, tmp_path, gpu_cache):
+    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    kernels = {k["kernel"] for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]}
+    assert kernels == {"gemm_tiled_qs8"}
+
+
+def test_small_conv_stays_direct(case_model, worker, tmp_path, gpu_cache):
+    refs, gpus, rep = run_both(worker, case_model("op", "conv_same_relu"), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    kernels = {k["kernel"] for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]}
+    assert kernels == {"conv2d_qs8"}
 
 
 @pytest.mark.parametrize("name, fused", [("swish", True), ("swish_large_b2", True), ("swish_shared_sigmoid", False)])

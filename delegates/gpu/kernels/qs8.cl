@@ -244,34 +244,97 @@ void fully_connected_wg_qs8(__global const char* in, __global const char* w, __g
   }
 }
 
-/* ---- FULLY_CONNECTED as a tiled GEMM (many rows, int8 weights): a 16x16 work group computes a
- * 64x64 output tile, 4x4 per lane; each step stages 16 of K for the tile's 64 rows of x and 64
- * rows of w in local memory as int16 (x - in_zp, w), k-major so a lane reads 4 rows at once.
- * Out-of-range rows / columns / depth stage zeros. Integer sums are exact, so any order matches. ---- */
+/* ---- Tiled int8 GEMM for FULLY_CONNECTED and CONV_2D (implicit GEMM: rows are output pixels,
+ * columns output channels, depth kh*kw*in_c/groups): a 16x16 work group computes a 64x64 output
+ * tile, 4x4 per lane; each step stages 16 of the depth for the tile's 64 rows of x and 64 rows of w
+ * in local memory as int16 (x - in_zp, w), k-major so a lane reads 4 rows at once. A lane stages 4
+ * consecutive depth elements of one row, one 4-byte load when they are contiguous. Rows / columns
+ * / depth out of range and padding taps stage zeros. Integer sums are exact, so any order matches.
+ * dense: x rows are contiguous (FULLY_CONNECTED, 1x1 stride-1 unpadded ungrouped conv). Groups:
+ * a work group's columns stay inside one group (group = get_group_id(0) / tiles_per_group). ---- */
 #define EQ_GT 64
 #define EQ_GK 16
+typedef struct {
+  int in_h, in_w, in_c, kw, dh, dw, cpg, c_off, iy0, ix0, base;
+} eq_tap_geom;
+
+/* x - in_zp for depth elements kk..kk+3 of one output pixel (0 outside the image / depth). */
+static int4 eq_stage_x4(__global const char* in, const eq_tap_geom* g, int kk, int k, int in_zp, int vec) {
+  int4 r = (int4)(0);
+  if (vec) { /* cpg % 4 == 0: one tap, 4 contiguous channels */
+    if (kk >= k) return r;
+    const int c = kk % g->cpg, t = kk / g->cpg;
+    const int iy = g->iy0 + (t / g->kw) * g->dh, ix = g->ix0 + (t % g->kw) * g->dw;
+    if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) return r;
+    return convert_int4(vload4(0, in + g->base + (iy * g->in_w + ix) * g->in_c + g->c_off + c)) - in_zp;
+  }
+  int v[4];
+  for (int j = 0; j < 4; ++j) {
+    const int q = kk + j;
+    v[j] = 0;
+    if (q >= k) continue;
+    const int c = q % g->cpg, t = q / g->cpg;
+    const int iy = g->iy0 + (t / g->kw) * g->dh, ix = g->ix0 + (t % g->kw) * g->dw;
+    if (iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w)
+      v[j] = (int)in[g->base + (iy * g->in_w + ix) * g->in_c + g->c_off + c] - in_zp;
+  }
+  return (int4)(v[0], v[1], v[2], v[3]);
+}
+
 __kernel __attribute__((reqd_work_group_size(16, 16, 1)))
-void fully_connected_tiled_qs8(__global const char* in, __global const char* w, __global const int* bias,
-                               __global const int* mult, __global const int* shift, __global char* out, int n_out,
-                               int k, int in_zp, int out_zp, int act_min, int act_max, int m_rows) {
+void gemm_tiled_qs8(__global const char* in, __global const char* w, __global const int* bias,
+                    __global const int* mult, __global const int* shift, __global char* out, int n_out, int k,
+                    int in_zp, int out_zp, int act_min, int act_max, int m_rows, int double_round, int dense,
+                    int in_h, int in_w, int in_c, int out_h, int out_w, int kw, int sh, int sw, int dh, int dw,
+                    int pad_h, int pad_w, int npg, int cpg, int tiles_per_group) {
   __local short xs[EQ_GK][EQ_GT];
   __local short ws[EQ_GK][EQ_GT];
   const int tx = get_local_id(0), ty = get_local_id(1);
-  const int n0 = get_group_id(0) * EQ_GT, m0 = get_group_id(1) * EQ_GT;
+  const int grp = get_group_id(0) / tiles_per_group;
+  const int n0 = grp * npg + (get_group_id(0) % tiles_per_group) * EQ_GT, n_end = min(grp * npg + npg, n_out);
+  const int m0 = get_group_id(1) * EQ_GT;
   const int lane = ty * 16 + tx;
   const int row = lane >> 2, kq = (lane & 3) * 4; /* staging: 4 consecutive k of one row per lane */
+  const int mr = m0 + row, nr = n0 + row;
+  const int m_ok = mr < m_rows, n_ok = nr < n_end;
+  const int vec_w = (k & 3) == 0, vec_x = dense ? vec_w : (cpg & 3) == 0;
+  eq_tap_geom g;
+  g.in_h = in_h; g.in_w = in_w; g.in_c = in_c; g.kw = kw; g.dh = dh; g.dw = dw; g.cpg = cpg;
+  g.c_off = grp * cpg;
+  {
+    const int p = m_ok ? mr : 0;
+    const int ox = p % out_w, oy = (p / out_w) % out_h, b = p / (out_w * out_h);
+    g.iy0 = oy * sh - pad_h;
+    g.ix0 = ox * sw - pad_w;
+    g.base = b * in_h * in_w * in_c;
+  }
+  __global const char* xrow = in + (size_t)mr * k;
+  __global const char* wrow = w + (size_t)nr * k;
   int4 acc0 = (int4)(0), acc1 = (int4)(0), acc2 = (int4)(0), acc3 = (int4)(0);
   for (int k0 = 0; k0 < k; k0 += EQ_GK) {
-    const int mr = m0 + row, nr = n0 + row;
-    for (int j = 0; j < 4; ++j) {
-      const int kk = k0 + kq + j;
-      xs[kq + j][row] = (short)(mr < m_rows && kk < k ? (int)in[(size_t)mr * k + kk] - in_zp : 0);
-      ws[kq + j][row] = (short)(nr < n_out && kk < k ? (int)w[(size_t)nr * k + kk] : 0);
+    const int kk = k0 + kq;
+    int4 xv = (int4)(0), wv = (int4)(0);
+    if (m_ok) {
+      if (!dense) xv = eq_stage_x4(in, &g, kk, k, in_zp, vec_x);
+      else if (vec_x && kk < k) xv = convert_int4(vload4(0, xrow + kk)) - in_zp;
+      else
+        for (int j = 0; j < 4; ++j)
+          if (kk + j < k) ((int*)&xv)[j] = (int)xrow[kk + j] - in_zp;
     }
+    if (n_ok) {
+      if (vec_w && kk < k) wv = convert_int4(vload4(0, wrow + kk));
+      else
+        for (int j = 0; j < 4; ++j)
+          if (kk + j < k) ((int*)&wv)[j] = (int)wrow[kk + j];
+    }
+    xs[kq + 0][row] = (short)xv.s0; xs[kq + 1][row] = (short)xv.s1;
+    xs[kq + 2][row] = (short)xv.s2; xs[kq + 3][row] = (short)xv.s3;
+    ws[kq + 0][row] = (short)wv.s0; ws[kq + 1][row] = (short)wv.s1;
+    ws[kq + 2][row] = (short)wv.s2; ws[kq + 3][row] = (short)wv.s3;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int kk = 0; kk < EQ_GK; ++kk) {
-      const int4 a = convert_int4(vload4(0, &xs[kk][ty * 4]));
-      const int4 b = convert_int4(vload4(0, &ws[kk][tx * 4]));
+    for (int q = 0; q < EQ_GK; ++q) {
+      const int4 a = convert_int4(vload4(0, &xs[q][ty * 4]));
+      const int4 b = convert_int4(vload4(0, &ws[q][tx * 4]));
       acc0 += a.s0 * b;
       acc1 += a.s1 * b;
       acc2 += a.s2 * b;
@@ -286,8 +349,9 @@ void fully_connected_tiled_qs8(__global const char* in, __global const char* w, 
     const int a4[4] = {accs[i].s0, accs[i].s1, accs[i].s2, accs[i].s3};
     for (int j = 0; j < 4; ++j) {
       const int n = n0 + tx * 4 + j;
-      if (n >= n_out) break;
-      const int r = eq_mbqm_single(a4[j] + bias[n], mult[n], shift[n]) + out_zp;
+      if (n >= n_end) break;
+      const int x = a4[j] + bias[n];
+      const int r = (double_round ? eq_mbqm(x, mult[n], shift[n]) : eq_mbqm_single(x, mult[n], shift[n])) + out_zp;
       out[(size_t)m * n_out + n] = (char)clamp(r, act_min, act_max);
     }
   }

@@ -1,7 +1,8 @@
 /* CONV_2D on the GPU: int8 activations, int8 or packed int4 weights (per-tensor or per-channel,
  * zero point 0), double-rounding requantization as BUILTIN_REF's conv (kernels/base/requant.h).
  * int8 weights with in_c % 8 == 0 are interleaved for coalesced loads; int4 stays two per byte
- * and the kernel unpacks nibbles. */
+ * and the kernel unpacks nibbles. Large int8 convolutions run as the tiled implicit GEMM
+ * (launch.c, gemm_tiled_qs8). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,14 @@ static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   cl_int int4 = w->type == kTfLiteInt4, pixels = g.batches * g.out_h * g.out_w;
   /* int8 weights with in_c % 8 == 0 go up as [K/8][out_c][8] (coalesced loads across output
    * channels); the integer-dot variant reads them as stored ([out_c][K]) */
+  if (!int4 && strcmp(dev->dot_variant, "none") == 0 && eqg_tiled_worth_it(pixels, out_c)) {
+    /* enough output tiles: an implicit GEMM with local-memory blocking, weights as stored */
+    cl_mem wt = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen), bias, mult, shift;
+    if (!wt || eqg_upload_channel_params(dev, plan, in, w, b, out, out_c, &bias, &mult, &shift, err, errlen))
+      return -1;
+    return eqg_add_gemm_tiled(dev, plan, inb[0], wt, bias, mult, shift, outb[0], pixels, out_c, kh * kw * in_c,
+                              g.in_zp, g.out_zp, g.act_min, g.act_max, &g, 1, err, errlen);
+  }
   cl_int w_interleaved = !int4 && in_c % 8 == 0 && strcmp(dev->dot_variant, "none") == 0;
   cl_mem wm;
   if (w_interleaved) {

@@ -23,15 +23,8 @@ static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node
   const double ops = 2.0 * (double)m * n * k;
   /* many rows: a tiled GEMM (64x64 tiles staged in local memory) */
   if (!int4 && m >= 32 && n >= 32 && k >= 16 && strcmp(dev->dot_variant, "none") == 0) {
-    const eqg_arg targs[] = {EQG_ARG(inb[0]),   EQG_ARG(wm),        EQG_ARG(bias), EQG_ARG(mult),
-                             EQG_ARG(shift),    EQG_ARG(outb[0]),   EQG_ARG(p.n),  EQG_ARG(p.k),
-                             EQG_ARG(p.in_zp),  EQG_ARG(p.out_zp),  EQG_ARG(p.act_min), EQG_ARG(p.act_max),
-                             EQG_ARG(m)};
-    if (eqg_add_launch(dev, plan, "fully_connected_tiled_qs8", 2, (size_t)(n + 63) / 64 * 16,
-                       (size_t)(m + 63) / 64 * 16, targs, EQG_NARGS(targs), ops, err, errlen))
-      return -1;
-    eqg_set_local_size(plan, 16, 16);
-    return 0;
+    return eqg_add_gemm_tiled(dev, plan, inb[0], wm, bias, mult, shift, outb[0], m, n, k, p.in_zp, p.out_zp,
+                              p.act_min, p.act_max, NULL, 1, err, errlen);
   }
   /* long rows: a work group per output; the dot-product variant keeps one lane per output */
   if (k >= 128 && strcmp(dev->dot_variant, "none") == 0) {
