@@ -41,3 +41,8 @@ def test_mul_neon_matches_scalar_under_qemu(tmp_path):
     assert exe.read_bytes()[18:20] == b"\xb7\x00"  # EM_AARCH64
     rows = _rows(["qemu-aarch64-static", "-cpu", "cortex-a72", str(exe), "400"])
     assert set(rows) == {"neon"} and rows["neon"][0] > 100_000 and rows["neon"][1] == 0, rows
+
+
+def test_softmax_table_matches_reference_arithmetic(tmp_path):
+    rows = _rows([str(_build(tmp_path / "k", "qs8-softmax-test")), "600"])
+    assert set(rows) == {"lut"} and rows["lut"][0] > 100_000 and rows["lut"][1] == 0, rows

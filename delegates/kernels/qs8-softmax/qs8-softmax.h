@@ -17,6 +17,18 @@ typedef struct {
 
 void qs8_softmax(const qs8_softmax_params* p, const int8_t* input, int8_t* output);
 
+/* The same result with the exp of each possible difference to the row maximum (0..255) computed
+ * once: exp[d] is gemmlowp's exp of the rescaled -d in Q0.31, 0 where -d < diff_min (such an
+ * element adds 0 to the sum and comes out as -128, as in the reference), sum[d] its Q12 term. */
+typedef struct {
+  int32_t exp[256];
+  int32_t sum[256];
+} qs8_softmax_table;
+void qs8_softmax_table_init(const qs8_softmax_params* p, qs8_softmax_table* t);
+/* Rows [row_begin, row_end) of qs8_softmax through the table; output may be the input. */
+void qs8_softmax_lut(const qs8_softmax_params* p, const qs8_softmax_table* t, const int8_t* input, int8_t* output,
+                     int32_t row_begin, int32_t row_end);
+
 #ifdef __cplusplus
 }
 #endif
