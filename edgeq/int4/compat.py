@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import tflite_schema as ts
 from ..errors import EdgeqError
+from ..opcut import cut_op
 from ..runtime import Interpreter, available_runtimes
 from . import reference
 
@@ -35,61 +36,20 @@ class Check:
 
 def extract_op(model: Any, op_index: int) -> bytes:
     """A one-op model holding op ``op_index`` of subgraph 0, its tensors and constant buffers."""
-    s = ts.schema()
-    sg = model.subgraphs[0]
-    op = sg.operators[op_index]
-    out = s.ModelT()
-    out.version = model.version
-    out.description = "edgeq int4 probe"
-    empty = s.BufferT()
-    out.buffers = [empty]
-    code = model.operatorCodes[op.opcodeIndex]
-    out.operatorCodes = [code]
-    tensors, remap = [], {}
-    for t_idx in [int(t) for t in op.inputs if int(t) >= 0] + [int(t) for t in op.outputs]:
-        if t_idx in remap:
-            continue
-        t = sg.tensors[t_idx]
-        nt = s.TensorT()
-        for k, v in vars(t).items():
-            setattr(nt, k, v)
-        if t.buffer and model.buffers[t.buffer].data is not None and len(model.buffers[t.buffer].data):
-            b = s.BufferT()
-            b.data = model.buffers[t.buffer].data
-            out.buffers.append(b)
-            nt.buffer = len(out.buffers) - 1
-        else:
-            nt.buffer = 0
-        remap[t_idx] = len(tensors)
-        tensors.append(nt)
-    nop = s.OperatorT()
-    for k, v in vars(op).items():
-        setattr(nop, k, v)
-    nop.opcodeIndex = 0
-    nop.inputs = [remap[int(t)] if int(t) >= 0 else -1 for t in op.inputs]
-    nop.outputs = [remap[int(t)] for t in op.outputs]
-    _static_shapes(kind=ts.op_name(model, op), tensors=tensors, op=nop)
-    nsg = s.SubGraphT()
-    nsg.tensors = tensors
-    nsg.operators = [nop]
-    nsg.inputs = [remap[int(op.inputs[0])]]
-    nsg.outputs = [remap[int(op.outputs[0])]]
-    nsg.name = "probe"
-    out.subgraphs = [nsg]
-    return ts.write_model(out)
+    op = model.subgraphs[0].operators[op_index]
+    return cut_op(model, op_index, shapes=_static_shapes(model, op), name="int4 probe")[0]
 
 
-def _static_shapes(kind: str, tensors: list, op: Any) -> None:
-    """Give a FULLY_CONNECTED probe a static [1, K] input when the graph's shape is dynamic."""
-    if kind != "FULLY_CONNECTED":
-        return
-    t_in, t_w, t_out = tensors[op.inputs[0]], tensors[op.inputs[1]], tensors[op.outputs[0]]
+def _static_shapes(model: Any, op: Any) -> dict[int, tuple[int, ...]]:
+    """A FULLY_CONNECTED probe gets a static [1, K] input when the graph's shape is dynamic."""
+    if ts.op_name(model, op) != "FULLY_CONNECTED":
+        return {}
+    tensors = model.subgraphs[0].tensors
+    t_in, t_w = tensors[int(op.inputs[0])], tensors[int(op.inputs[1])]
     k, o = int(t_w.shape[1]), int(t_w.shape[0])
     if int(np.prod(t_in.shape)) % k or int(t_in.shape[-1]) != k:
-        t_in.shape = np.array([1, k], np.int32)
-        t_in.shapeSignature = None
-        t_out.shape = np.array([1, o], np.int32)
-        t_out.shapeSignature = None
+        return {int(op.inputs[0]): (1, k), int(op.outputs[0]): (1, o)}
+    return {}
 
 
 def check_op_model(probe: bytes, *, runtimes: Sequence[str] | None = None, resolvers: Sequence[str] = RESOLVERS,

@@ -37,62 +37,6 @@ import numpy as np
 STATUSES = ("exact", "differs", "declined", "error", "reference aborts", "crash")
 
 
-def cut_node(model: Any, op_index: int, shapes: dict[int, tuple[int, ...]]) -> tuple[bytes, list[int]]:
-    """A one-op model holding op ``op_index`` of subgraph 0: its tensors with their quantization,
-    constant buffers kept, every other tensor given the static shape in ``shapes`` (what the real
-    model had at run time). Returns (model bytes, original indices of the cut's inputs in order)."""
-    from .. import tflite_schema as ts
-
-    s = ts.schema()
-    sg = model.subgraphs[0]
-    op = sg.operators[op_index]
-    out = s.ModelT()
-    out.version = model.version
-    out.description = "edgeq opcheck"
-    out.buffers = [s.BufferT()]
-    out.operatorCodes = [model.operatorCodes[op.opcodeIndex]]
-    tensors, remap, feeds = [], {}, []
-    ins = [int(t) for t in (op.inputs if op.inputs is not None else []) if int(t) >= 0]
-    outs = [int(t) for t in op.outputs]
-    for t_idx in ins + outs:
-        if t_idx in remap:
-            continue
-        t = sg.tensors[t_idx]
-        nt = s.TensorT()
-        for k, v in vars(t).items():
-            setattr(nt, k, v)
-        data = model.buffers[t.buffer].data if t.buffer else None
-        if data is not None and len(data):
-            b = s.BufferT()
-            b.data = data
-            out.buffers.append(b)
-            nt.buffer = len(out.buffers) - 1
-        else:
-            nt.buffer = 0
-            nt.shape = np.array(shapes[t_idx], np.int32)
-            nt.shapeSignature = None
-            if t_idx in ins:
-                feeds.append(t_idx)
-        nt.isVariable = False
-        remap[t_idx] = len(tensors)
-        tensors.append(nt)
-    nop = s.OperatorT()
-    for k, v in vars(op).items():
-        setattr(nop, k, v)
-    nop.opcodeIndex = 0
-    nop.inputs = [remap[int(t)] if int(t) >= 0 else -1 for t in (op.inputs if op.inputs is not None else [])]
-    nop.outputs = [remap[t] for t in outs]
-    nop.intermediates = None
-    nsg = s.SubGraphT()
-    nsg.tensors = tensors
-    nsg.operators = [nop]
-    nsg.inputs = [remap[t] for t in feeds]
-    nsg.outputs = [remap[t] for t in outs]
-    nsg.name = "opcheck"
-    out.subgraphs = [nsg]
-    return ts.write_model(out), feeds
-
-
 def _claims(model_path: str, threads: int) -> tuple[dict, list[int]]:
     """Load and run the model with the delegate in a child process; (probe result, claimed nodes)."""
     from .probe import probe
@@ -156,6 +100,7 @@ def _check_cut(probe_model: bytes, feeds: list[np.ndarray], threads: int, mode: 
 def _child(req: dict) -> Iterator[dict]:
     """The work of one child: run the model on builtin kernels, then check the claimed nodes in order."""
     from .. import tflite_schema as ts
+    from ..opcut import cut_op
     from ..runtime import Interpreter
 
     data = Path(req["model"]).read_bytes()
@@ -168,7 +113,7 @@ def _child(req: dict) -> Iterator[dict]:
         name = ts.op_name(model, op)
         used = [int(t) for t in list(op.inputs if op.inputs is not None else []) + list(op.outputs) if int(t) >= 0]
         shapes = {t: tuple(full.tensor(t).shape) for t in used}
-        cut, feed_idx = cut_node(model, node, shapes)
+        cut, feed_idx = cut_op(model, node, shapes=shapes, name="opcheck")
         res = _check_cut(cut, [full.tensor(t).copy() for t in feed_idx], req.get("threads", 1), req.get("mode", "exact"),
                          req.get("oracle", "reference"), node)
         yield {"node": node, "op": name, **res}
