@@ -8,39 +8,69 @@
  * tasks are *finished*, never waiting for idle workers to check in. Each thread has a fixed
  * slot (caller 0, workers 1..T-1), readable with eq_pool_slot(), for per-thread scratch.
  *
+ * Workers pick a job up without a lock: the caller first parks the claim counter on the new
+ * generation with no task claimable, then writes the job, then opens the counter and publishes
+ * the generation. A worker reads the job after seeing the generation; if the job was rewritten
+ * meanwhile, the counter has moved on and its claim fails. (With a mutex around the pick-up,
+ * all workers queued on it at every op: on 16 cores the last one joined tens of microseconds
+ * late, longer than many ops.) Sleeping and waking go through one futex word per direction
+ * (Linux; a mutex and condition variables elsewhere): one call wakes every sleeper at once.
+ *
  * Consecutive ops of one invoke are microseconds apart, so idle workers (and the caller waiting
- * for the last tasks) poll for up to SPIN_NS before sleeping on the condition variable. The
- * poll is short and never yields: on an oversubscribed machine a poller that keeps the core
- * (or gives it away with sched_yield) delays the threads that have work, and a sleeper that
- * is woken gets the core back sooner than a yielder (EfficientNet-B0 224 at 2 threads on a
- * loaded 2-core VM: 100 us of yielding polls 3.2x XNNPACK, 10 us of pauses 1.4x). */
+ * for the last tasks) poll for up to the spin time (EDGEQ_CPU_POOL_SPIN_US, default 10 us)
+ * before sleeping. The poll never yields: on an oversubscribed machine a poller that keeps the
+ * core (or gives it away with sched_yield) delays the threads that have work, and a sleeper
+ * that is woken gets the core back sooner than a yielder (EfficientNet-B0 224 at 2 threads on
+ * a loaded 2-core VM: 100 us of yielding polls 3.2x XNNPACK, 10 us of pauses 1.4x). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* syscall() */
+#endif
 #include "threadpool.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+/* EQ_POOL_NO_FUTEX: the portable wait (tests build both) */
+#if defined(__linux__) && !defined(EQ_POOL_NO_FUTEX)
+#define EQ_POOL_FUTEX 1
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#else
+#define EQ_POOL_FUTEX 0
+#endif
 
 #ifndef EQ_POOL_SPIN_NS
 #define EQ_POOL_SPIN_NS 10000 /* 10 us */
 #endif
-#define SPIN_NS EQ_POOL_SPIN_NS
+
+typedef void (*task_fn)(void*, size_t);
 
 struct eq_pool {
+  /* the caller's side: the job, written while no task of it can be claimed */
+  _Alignas(64) _Atomic(task_fn) fn;
+  _Atomic(void*) arg;
+  _Atomic size_t n;
+  uint32_t generation; /* caller only */
   int threads;
-  pthread_t* workers;
-  pthread_mutex_t mu;
-  pthread_cond_t start_cv, done_cv;
-  uint32_t generation; /* guarded by mu; also the high half of `claim` */
-  int stop;
   int started; /* worker threads to join */
-  void (*fn)(void*, size_t);
-  void* arg;
-  size_t n;
-  _Atomic uint64_t claim;
-  _Atomic size_t done;
-  _Atomic uint32_t published; /* copy of generation, polled without the mutex */
+  uint64_t spin_ns;
+  pthread_t* workers;
+  _Alignas(64) _Atomic uint64_t claim;     /* generation << 32 | next task index */
+  _Alignas(64) _Atomic uint32_t remaining; /* tasks of the current job not finished (futex word) */
+  _Atomic uint32_t caller_waiting;
+  _Alignas(64) _Atomic uint32_t published; /* generation of the current job (futex word) */
+  _Atomic uint32_t sleepers;
+  _Atomic int stop;
+#if !EQ_POOL_FUTEX
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+#endif
 };
 
 static uint64_t now_ns(void) {
@@ -57,29 +87,51 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/* One polling step: a pause only. sched_yield() here starved the pool on a loaded machine: with
- * other runnable tasks on the core, each yield gave the core away for a whole time slice, while
- * a thread that blocks on the condition variable gets the scheduler's wake-up preemption when a
- * job comes. So a waiter polls briefly, then blocks. */
-static inline void poll_pause(void) { cpu_relax(); }
+/* Blocks while *word == value (returns at once if it differs; spurious returns are fine). */
+static void wait_word(eq_pool* pool, _Atomic uint32_t* word, uint32_t value) {
+#if EQ_POOL_FUTEX
+  (void)pool;
+  syscall(SYS_futex, (uint32_t*)word, FUTEX_WAIT_PRIVATE, value, NULL, NULL, 0);
+#else
+  pthread_mutex_lock(&pool->mu);
+  while (atomic_load(word) == value) pthread_cond_wait(&pool->cv, &pool->mu);
+  pthread_mutex_unlock(&pool->mu);
+#endif
+}
 
-/* Polls until the published generation differs from `seen` (1) or SPIN_NS pass (0). */
-static int spin_for_job(eq_pool* pool, uint32_t seen) {
-  const uint64_t t_end = now_ns() + SPIN_NS;
+/* Wakes every thread blocked in wait_word on word (after the caller changed it). */
+static void wake_word(eq_pool* pool, _Atomic uint32_t* word) {
+#if EQ_POOL_FUTEX
+  (void)pool;
+  syscall(SYS_futex, (uint32_t*)word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#else
+  (void)word;
+  pthread_mutex_lock(&pool->mu);
+  pthread_cond_broadcast(&pool->cv);
+  pthread_mutex_unlock(&pool->mu);
+#endif
+}
+
+/* Polls (pauses only: sched_yield here starved the pool on a loaded machine, see above) until
+ * *word != value or the spin time passes; returns the last value read. */
+static uint32_t spin_while(const eq_pool* pool, _Atomic uint32_t* word, uint32_t value) {
+  const uint64_t t_end = now_ns() + pool->spin_ns;
   for (unsigned k = 1;; ++k) {
-    if (atomic_load_explicit(&pool->published, memory_order_acquire) != seen) return 1;
-    poll_pause();
-    if ((k & 15) == 0 && now_ns() > t_end) return 0;
+    const uint32_t v = atomic_load_explicit(word, memory_order_acquire);
+    if (v != value) return v;
+    cpu_relax();
+    if ((k & 15) == 0 && now_ns() > t_end) return v;
   }
 }
 
-/* Polls until all n tasks are done (1) or SPIN_NS pass (0). */
-static int spin_for_done(eq_pool* pool, size_t n) {
-  const uint64_t t_end = now_ns() + SPIN_NS;
+/* Polls until *word == 0 or the spin time passes; returns the last value read. */
+static uint32_t spin_until_zero(const eq_pool* pool, _Atomic uint32_t* word) {
+  const uint64_t t_end = now_ns() + pool->spin_ns;
   for (unsigned k = 1;; ++k) {
-    if (atomic_load_explicit(&pool->done, memory_order_acquire) >= n) return 1;
-    poll_pause();
-    if ((k & 15) == 0 && now_ns() > t_end) return 0;
+    const uint32_t v = atomic_load_explicit(word, memory_order_acquire);
+    if (v == 0) return v;
+    cpu_relax();
+    if ((k & 15) == 0 && now_ns() > t_end) return v;
   }
 }
 
@@ -93,22 +145,19 @@ typedef struct {
 } worker_arg;
 
 /* Claims and runs tasks of job `gen` until none is left or the job changed. */
-static void run_tasks(eq_pool* pool, uint32_t gen, void (*fn)(void*, size_t), void* arg, size_t n) {
+static void run_tasks(eq_pool* pool, uint32_t gen, task_fn fn, void* arg, size_t n) {
   for (;;) {
-    uint64_t v = atomic_load_explicit(&pool->claim, memory_order_relaxed);
+    uint64_t v = atomic_load_explicit(&pool->claim, memory_order_acquire);
     size_t i;
     do {
       if ((uint32_t)(v >> 32) != gen) return;
       i = (size_t)(uint32_t)v;
       if (i >= n) return;
     } while (!atomic_compare_exchange_weak_explicit(&pool->claim, &v, v + 1, memory_order_acq_rel,
-                                                    memory_order_relaxed));
+                                                    memory_order_acquire));
     fn(arg, i);
-    if (atomic_fetch_add_explicit(&pool->done, 1, memory_order_acq_rel) + 1 == n) {
-      pthread_mutex_lock(&pool->mu); /* the caller checks `done` under mu: no lost wake-up */
-      pthread_cond_signal(&pool->done_cv);
-      pthread_mutex_unlock(&pool->mu);
-    }
+    if (atomic_fetch_sub(&pool->remaining, 1) == 1 && atomic_load(&pool->caller_waiting))
+      wake_word(pool, &pool->remaining);
   }
 }
 
@@ -119,32 +168,56 @@ static void* worker_main(void* p) {
   free(wa);
   uint32_t seen = 0;
   for (;;) {
-    spin_for_job(pool, seen); /* then read the job under the mutex either way */
-    pthread_mutex_lock(&pool->mu);
-    while (pool->generation == seen && !pool->stop) pthread_cond_wait(&pool->start_cv, &pool->mu);
-    if (pool->stop) {
-      pthread_mutex_unlock(&pool->mu);
-      return NULL;
+    uint32_t g = spin_while(pool, &pool->published, seen);
+    while (g == seen) {
+      /* announce the sleep before the last look: the caller reads `sleepers` after publishing */
+      atomic_fetch_add(&pool->sleepers, 1);
+      if (atomic_load(&pool->published) == seen) wait_word(pool, &pool->published, seen);
+      atomic_fetch_sub(&pool->sleepers, 1);
+      g = atomic_load_explicit(&pool->published, memory_order_acquire);
     }
-    seen = pool->generation;
-    void (*fn)(void*, size_t) = pool->fn;
-    void* arg = pool->arg;
-    const size_t n = pool->n;
-    pthread_mutex_unlock(&pool->mu);
-    run_tasks(pool, seen, fn, arg, n);
+    if (atomic_load(&pool->stop)) return NULL;
+    seen = g;
+    const task_fn fn = atomic_load_explicit(&pool->fn, memory_order_relaxed);
+    void* arg = atomic_load_explicit(&pool->arg, memory_order_relaxed);
+    const size_t n = atomic_load_explicit(&pool->n, memory_order_relaxed);
+    /* pairs with the caller's release fence: if any of these came from a later job, the claim
+     * counter read after this fence is already parked on that job and no task is claimed */
+    atomic_thread_fence(memory_order_acquire);
+    run_tasks(pool, g, fn, arg, n);
   }
 }
 
+static uint64_t spin_from_env(void) {
+  const char* s = getenv("EDGEQ_CPU_POOL_SPIN_US");
+  if (s && *s) {
+    char* end = NULL;
+    const long us = strtol(s, &end, 10);
+    if (end && *end == '\0' && us >= 0 && us <= 100000) return (uint64_t)us * 1000u;
+  }
+  return EQ_POOL_SPIN_NS;
+}
+
 eq_pool* eq_pool_create(int threads) {
-  eq_pool* pool = calloc(1, sizeof(*pool));
+  const size_t bytes = (sizeof(eq_pool) + 63) / 64 * 64;
+  eq_pool* pool = aligned_alloc(64, bytes);
   if (!pool) return NULL;
+  memset(pool, 0, bytes);
   pool->threads = threads < 1 ? 1 : threads;
-  pthread_mutex_init(&pool->mu, NULL);
-  pthread_cond_init(&pool->start_cv, NULL);
-  pthread_cond_init(&pool->done_cv, NULL);
+  pool->spin_ns = spin_from_env();
+  atomic_init(&pool->fn, NULL);
+  atomic_init(&pool->arg, NULL);
+  atomic_init(&pool->n, 0);
   atomic_init(&pool->claim, 0);
-  atomic_init(&pool->done, 0);
+  atomic_init(&pool->remaining, 0);
+  atomic_init(&pool->caller_waiting, 0);
   atomic_init(&pool->published, 0);
+  atomic_init(&pool->sleepers, 0);
+  atomic_init(&pool->stop, 0);
+#if !EQ_POOL_FUTEX
+  pthread_mutex_init(&pool->mu, NULL);
+  pthread_cond_init(&pool->cv, NULL);
+#endif
   if (pool->threads > 1) {
     pool->workers = calloc((size_t)pool->threads - 1, sizeof(pthread_t));
     if (!pool->workers) {
@@ -171,16 +244,15 @@ eq_pool* eq_pool_create(int threads) {
 
 void eq_pool_destroy(eq_pool* pool) {
   if (!pool) return;
-  pthread_mutex_lock(&pool->mu);
-  pool->stop = 1;
-  atomic_store_explicit(&pool->published, pool->generation + 1, memory_order_release); /* end spins */
-  pthread_cond_broadcast(&pool->start_cv);
-  pthread_mutex_unlock(&pool->mu);
+  atomic_store(&pool->stop, 1);
+  atomic_store(&pool->published, pool->generation + 1); /* ends spins and sleeps */
+  wake_word(pool, &pool->published);
   for (int i = 0; i < pool->started; ++i) pthread_join(pool->workers[i], NULL);
   free(pool->workers);
-  pthread_cond_destroy(&pool->start_cv);
-  pthread_cond_destroy(&pool->done_cv);
+#if !EQ_POOL_FUTEX
+  pthread_cond_destroy(&pool->cv);
   pthread_mutex_destroy(&pool->mu);
+#endif
   free(pool);
 }
 
@@ -188,23 +260,30 @@ int eq_pool_threads(const eq_pool* pool) { return pool ? pool->threads : 1; }
 
 void eq_pool_parallel_for(eq_pool* pool, size_t n, void (*fn)(void* arg, size_t i), void* arg) {
   tl_slot = 0; /* the calling thread always uses slot 0 */
-  if (!pool || pool->threads == 1 || n <= 1 || n > UINT32_MAX) {
+  if (!pool || pool->threads == 1 || n <= 1 || n >= UINT32_MAX) {
     for (size_t i = 0; i < n; ++i) fn(arg, i);
     return;
   }
-  pthread_mutex_lock(&pool->mu);
   const uint32_t gen = ++pool->generation;
-  pool->fn = fn;
-  pool->arg = arg;
-  pool->n = n;
-  atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
+  /* park the counter on the new generation, nothing claimable, before rewriting the job */
+  atomic_store_explicit(&pool->claim, (uint64_t)gen << 32 | UINT32_MAX, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  atomic_store_explicit(&pool->fn, fn, memory_order_relaxed);
+  atomic_store_explicit(&pool->arg, arg, memory_order_relaxed);
+  atomic_store_explicit(&pool->n, n, memory_order_relaxed);
+  atomic_store_explicit(&pool->remaining, (uint32_t)n, memory_order_relaxed);
   atomic_store_explicit(&pool->claim, (uint64_t)gen << 32, memory_order_release);
-  atomic_store_explicit(&pool->published, gen, memory_order_release);
-  pthread_cond_broadcast(&pool->start_cv);
-  pthread_mutex_unlock(&pool->mu);
+  atomic_store(&pool->published, gen);
+  if (atomic_load(&pool->sleepers)) wake_word(pool, &pool->published);
   run_tasks(pool, gen, fn, arg, n);
-  if (spin_for_done(pool, n)) return;
-  pthread_mutex_lock(&pool->mu);
-  while (atomic_load_explicit(&pool->done, memory_order_acquire) < n) pthread_cond_wait(&pool->done_cv, &pool->mu);
-  pthread_mutex_unlock(&pool->mu);
+  uint32_t left = spin_until_zero(pool, &pool->remaining);
+  while (left != 0) {
+    /* announce the sleep before the last look: the worker finishing the last task reads it */
+    atomic_store(&pool->caller_waiting, 1);
+    left = atomic_load(&pool->remaining);
+    if (left != 0) wait_word(pool, &pool->remaining, left);
+    atomic_store(&pool->caller_waiting, 0);
+    left = atomic_load_explicit(&pool->remaining, memory_order_acquire);
+  }
+  atomic_thread_fence(memory_order_acquire); /* the tasks' writes */
 }

@@ -10,9 +10,9 @@
 #include "qs8-gemm/qs8-gemm.h"
 #include "cpu_op.h"
 #include "base/requant.h"
+#include "split.h"
 
 enum { ROWS_PER_TASK = 64 };
-#define SERIAL_MACS ((size_t)1 << 18) /* below this many multiply-adds one thread is faster */
 
 typedef struct {
   eq_conv_geometry g; /* common/ops/conv2d.c */
@@ -21,6 +21,7 @@ typedef struct {
   qs8_gemm_plan* plan;
   int8_t* scratch; /* ROWS_PER_TASK x k per thread */
   int threads;
+  eq_tiles tiles; /* output pixels x channels, planned for `threads` */
 } conv_state;
 
 static void conv_destroy(void* s_) {
@@ -66,6 +67,12 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
   free(shift);
   mult = shift = NULL;
   if (!s->plan) goto fail;
+  /* at most ROWS_PER_TASK rows per task: the im2col scratch, and a fine enough grain for a
+   * thread that starts late; im2col is repeated by each channel tile of a row band */
+  const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
+  const eq_tiles_desc td = {(size_t)s->g.batches * s->g.out_h * s->g.out_w, (size_t)s->g.out_c, s->k, 8, nr,
+                            ROWS_PER_TASK, (double)s->k * (s->direct ? 1 : 4), s->threads};
+  eq_tiles_plan(&s->tiles, &td);
   if (!s->direct) {
     s->scratch = malloc((size_t)s->threads * ROWS_PER_TASK * s->k);
     if (!s->scratch) goto fail;
@@ -82,8 +89,6 @@ typedef struct {
   conv_state* s;
   const int8_t* in;
   int8_t* out;
-  size_t rows;
-  size_t n_chunks; /* output-channel chunks per row block (1 unless rows are few) */
 } conv_job;
 
 /* Row r of the conv's implicit GEMM = output pixel (b, oy, ox). */
@@ -114,41 +119,28 @@ static void im2col_row(const conv_state* s, const int8_t* in, size_t r, int8_t* 
   }
 }
 
+/* one tile of the implicit GEMM: output pixels [m0, m1) x channels [n0, n1) */
 static void conv_task(void* arg, size_t t) {
   conv_job* j = arg;
   conv_state* s = j->s;
-  const size_t r0 = (t / j->n_chunks) * ROWS_PER_TASK;
-  size_t rows = j->rows - r0 < ROWS_PER_TASK ? j->rows - r0 : ROWS_PER_TASK;
+  size_t m0, m1, n0, n1;
+  eq_tile(&s->tiles, t, &m0, &m1, &n0, &n1);
   const size_t n = (size_t)s->g.out_c;
+  if (m1 <= m0 || n1 <= n0) return;
   if (s->direct) {
-    /* channel chunk t % n_chunks, in whole register tiles of the plan */
-    const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
-    const size_t blocks = (n + nr - 1) / nr, c = t % j->n_chunks;
-    const size_t n0 = blocks * c / j->n_chunks * nr, n1 = blocks * (c + 1) / j->n_chunks * nr;
-    if (n0 < n) qs8_gemm_run(s->plan, rows, j->in + r0 * s->k, s->k, j->out + r0 * n, n, n0, n1 < n ? n1 : n);
+    qs8_gemm_run(s->plan, m1 - m0, j->in + m0 * s->k, s->k, j->out + m0 * n, n, n0, n1);
     return;
   }
   /* one scratch block per pool thread slot: never used by two tasks at once */
   int8_t* buf = s->scratch + (size_t)eq_pool_slot() * ROWS_PER_TASK * s->k;
-  for (size_t i = 0; i < rows; ++i) im2col_row(s, j->in, r0 + i, buf + i * s->k);
-  qs8_gemm_run(s->plan, rows, buf, s->k, j->out + r0 * n, n, 0, n);
+  for (size_t i = m0; i < m1; ++i) im2col_row(s, j->in, i, buf + (i - m0) * s->k);
+  qs8_gemm_run(s->plan, m1 - m0, buf, s->k, j->out + m0 * n, n, n0, n1);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   conv_state* s = s_;
-  conv_job j = {s, (const int8_t*)in[0], (int8_t*)out[0], (size_t)s->g.batches * s->g.out_h * s->g.out_w, 1};
-  const size_t row_tasks = (j.rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
-  /* waking the workers costs microseconds: small convs run alone */
-  const int small = j.rows * s->k * (size_t)s->g.out_c < SERIAL_MACS;
-  const size_t want = 2 * (size_t)eq_pool_threads(pool); /* a few tasks per thread balance better */
-  if (!small && s->direct && row_tasks < want) {
-    /* few rows (late, small-spatial layers): split output channels too */
-    const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
-    const size_t blocks = ((size_t)s->g.out_c + nr - 1) / nr;
-    j.n_chunks = (want + row_tasks - 1) / row_tasks;
-    if (j.n_chunks > blocks) j.n_chunks = blocks;
-  }
-  eq_pool_parallel_for(small ? NULL : pool, row_tasks * j.n_chunks, conv_task, &j);
+  conv_job j = {s, (const int8_t*)in[0], (int8_t*)out[0]};
+  eq_pool_parallel_for(pool, eq_tiles_count(&s->tiles), conv_task, &j);
   return kTfLiteOk;
 }
 

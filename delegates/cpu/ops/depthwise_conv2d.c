@@ -11,6 +11,7 @@
 #include "cpu_op.h"
 #include "base/int4.h"
 #include "base/requant.h"
+#include "split.h"
 
 typedef struct {
   eq_conv_geometry g; /* common/ops/conv2d.c */
@@ -26,6 +27,7 @@ typedef struct {
   const int8_t** ind;      /* out_w * kh * kw input pointers per thread slot */
   const int8_t** ind_all;  /* every output row's pointers (NULL when too large: then per row) */
   const int8_t* ind_for;   /* the input address ind_all was built for */
+  eq_tiles tiles;          /* output rows x pixels of a row */
 } dw_state;
 
 enum { IND_ALL_MAX = 1 << 20 }; /* pointers (8 MiB) */
@@ -78,6 +80,14 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
     const size_t all = (size_t)s->g.batches * s->g.out_h * s->g.out_w * (size_t)(s->g.kh * s->g.kw);
     if (all <= IND_ALL_MAX) s->ind_all = malloc(sizeof(*s->ind_all) * all); /* NULL: per row */
   }
+  /* rows, and pixel ranges of a row where rows are few (7x7 maps); whole rows where each task
+   * builds its row's indirection itself */
+  const size_t out_w = (size_t)s->g.out_w;
+  const int pixel_split = s->mult == 1 && s->ind_all;
+  const eq_tiles_desc td = {(size_t)s->g.batches * s->g.out_h, pixel_split ? out_w : 1,
+                            (size_t)s->g.out_c * (size_t)(s->g.kh * s->g.kw) * (pixel_split ? 1 : out_w), 1, 1, 0, 0,
+                            s->threads};
+  eq_tiles_plan(&s->tiles, &td);
   return s;
 }
 
@@ -87,9 +97,8 @@ typedef struct {
   int8_t* out;
 } dw_job;
 
-/* one task = one output row (b, oy) */
-static void dw_row(void* arg, size_t t) {
-  const dw_job* j = arg;
+/* one output row (b, oy) */
+static void dw_row(const dw_job* j, size_t t) {
   const dw_state* s = j->s;
   const int oy = (int)(t % (size_t)s->g.out_h), b = (int)(t / (size_t)s->g.out_h);
   const int8_t* w8 = (const int8_t*)s->weights;
@@ -122,12 +131,11 @@ static void dw_row(void* arg, size_t t) {
   }
 }
 
-/* Depth multiplier 1: one task = one output row through the packed SIMD kernel. */
-static void dw_row_m1(void* arg, size_t t) {
-  const dw_job* j = arg;
+/* Depth multiplier 1: pixels [x0, x1) of output row t through the packed SIMD kernel. */
+static void dw_row_m1(const dw_job* j, size_t t, size_t x0, size_t x1) {
   const dw_state* s = j->s;
   const int oy = (int)(t % (size_t)s->g.out_h), b = (int)(t / (size_t)s->g.out_h);
-  const size_t C = (size_t)s->g.out_c, row_ptrs = (size_t)s->g.out_w * (size_t)(s->g.kh * s->g.kw);
+  const size_t C = (size_t)s->g.out_c, taps = (size_t)(s->g.kh * s->g.kw), row_ptrs = (size_t)s->g.out_w * taps;
   const int8_t** ind;
   if (s->ind_all) {
     ind = s->ind_all + t * row_ptrs;
@@ -136,7 +144,20 @@ static void dw_row_m1(void* arg, size_t t) {
     const int8_t* image = j->in + (size_t)b * s->g.in_h * s->g.in_w * C;
     qs8_dwconv_indirect_row(&s->geom, image, qs8_dwconv_plan_zero_row(s->plan), oy, ind);
   }
-  qs8_dwconv_run(s->plan, (size_t)s->g.out_w, ind, j->out + ((size_t)b * s->g.out_h + oy) * s->g.out_w * C, C);
+  qs8_dwconv_run(s->plan, x1 - x0, ind + x0 * taps, j->out + (((size_t)b * s->g.out_h + oy) * s->g.out_w + x0) * C, C);
+}
+
+/* one tile: rows [r0, r1), pixels [x0, x1) of each (all of them unless the plan cuts rows) */
+static void dw_task(void* arg, size_t t) {
+  const dw_job* j = arg;
+  const dw_state* s = j->s;
+  size_t r0, r1, x0, x1;
+  eq_tile(&s->tiles, t, &r0, &r1, &x0, &x1);
+  if (s->tiles.n == 1) x0 = 0, x1 = (size_t)s->g.out_w; /* whole rows */
+  for (size_t r = r0; r < r1; ++r) {
+    if (s->mult == 1) dw_row_m1(j, r, x0, x1);
+    else dw_row(j, r);
+  }
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
@@ -152,9 +173,7 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
     }
     s->ind_for = j.in;
   }
-  /* waking the workers costs tens of microseconds on a loaded machine: small layers run alone */
-  const int small = rows * (size_t)s->g.out_w * (size_t)s->g.out_c * (size_t)(s->g.kh * s->g.kw) < ((size_t)1 << 17);
-  eq_pool_parallel_for(small ? NULL : pool, rows, s->mult == 1 ? dw_row_m1 : dw_row, &j);
+  eq_pool_parallel_for(pool, eq_tiles_count(&s->tiles), dw_task, &j);
   return kTfLiteOk;
 }
 

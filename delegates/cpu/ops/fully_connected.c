@@ -1,17 +1,19 @@
 /* FULLY_CONNECTED, int8 activations, int8/int4 weights [N][K] (per-tensor or per-channel):
  * one qs8 GEMM (edgeq_gemm when linked) with single-rounding requantization: BUILTIN_REF's
- * int8 FC rounds once (measured 10240/10240 vs 10230/10240 for double rounding), unlike CONV_2D. Threads split batch rows, or output-channel
- * ranges (multiples of the plan's register tile) when there are few rows. */
+ * int8 FC rounds once (measured 10240/10240 vs 10230/10240 for double rounding), unlike CONV_2D.
+ * Threads share a grid of batch rows x output-channel ranges (split.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "qs8-gemm/qs8-gemm.h"
 #include "cpu_op.h"
 #include "base/requant.h"
+#include "split.h"
 
 typedef struct {
   size_t m, n, k;
   qs8_gemm_plan* plan;
+  eq_tiles tiles;
 } fc_state;
 
 
@@ -23,7 +25,6 @@ static void fc_destroy(void* s_) {
 }
 
 static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast) {
-  (void)threads;
   const TfLiteTensor* in = eq_in(ctx, node, 0);
   const TfLiteTensor* w = eq_in(ctx, node, 1);
   const TfLiteTensor* b = eq_in(ctx, node, 2);
@@ -60,6 +61,9 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
     fc_destroy(s);
     return NULL;
   }
+  const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
+  const eq_tiles_desc td = {s->m, s->n, s->k, 8, nr, 0, (double)s->k, threads};
+  eq_tiles_plan(&s->tiles, &td);
   return s;
 }
 
@@ -67,31 +71,20 @@ typedef struct {
   const fc_state* s;
   const int8_t* in;
   int8_t* out;
-  size_t tasks;
-  int by_rows;
 } fc_job;
 
 static void fc_task(void* arg, size_t t) {
   const fc_job* j = arg;
   const fc_state* s = j->s;
-  if (j->by_rows) {
-    const size_t r0 = s->m * t / j->tasks, r1 = s->m * (t + 1) / j->tasks;
-    if (r1 > r0) qs8_gemm_run(s->plan, r1 - r0, j->in + r0 * s->k, s->k, j->out + r0 * s->n, s->n, 0, s->n);
-  } else {
-    const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
-    const size_t blocks = (s->n + nr - 1) / nr;
-    const size_t b0 = blocks * t / j->tasks, b1 = blocks * (t + 1) / j->tasks;
-    const size_t n0 = b0 * nr, n1 = b1 * nr < s->n ? b1 * nr : s->n;
-    if (n1 > n0) qs8_gemm_run(s->plan, s->m, j->in, s->k, j->out, s->n, n0, n1);
-  }
+  size_t m0, m1, n0, n1;
+  eq_tile(&s->tiles, t, &m0, &m1, &n0, &n1);
+  if (m1 > m0 && n1 > n0) qs8_gemm_run(s->plan, m1 - m0, j->in + m0 * s->k, s->k, j->out + m0 * s->n, s->n, n0, n1);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   const fc_state* s = s_;
-  fc_job j = {s, (const int8_t*)in[0], (int8_t*)out[0], (size_t)eq_pool_threads(pool), 0};
-  j.by_rows = s->m >= j.tasks;
-  if (s->m * s->n * s->k < 16384) j.tasks = 1; /* not worth waking threads */
-  eq_pool_parallel_for(pool, j.tasks, fc_task, &j);
+  fc_job j = {s, (const int8_t*)in[0], (int8_t*)out[0]};
+  eq_pool_parallel_for(pool, eq_tiles_count(&s->tiles), fc_task, &j);
   return kTfLiteOk;
 }
 
