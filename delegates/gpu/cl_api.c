@@ -1,6 +1,7 @@
 /* Run-time binding of the OpenCL ICD loader (see cl_api.h). */
 #define _GNU_SOURCE /* dlmopen */
 #include "cl_api.h"
+#include "icd_dispatch.h"
 
 #include <dlfcn.h>
 #include <signal.h>
@@ -185,4 +186,90 @@ const char* eqg_cl_error(cl_int code) {
     case -1001: /* CL_PLATFORM_NOT_FOUND_KHR */ return "CL_PLATFORM_NOT_FOUND_KHR (no OpenCL platform installed)";
     default: return "CL error";
   }
+}
+
+int eqg_cl_direct_ok(void) {
+  const char* env = getenv("EDGEQ_GPU_ISOLATE");
+  if (env && *env) return strcmp(env, "0") == 0;
+  return !llvm_is_global();
+}
+
+/* One vendor driver loaded directly, once per process (never unloaded, as the loader's). */
+static void* g_vendor;
+static char g_vendor_path[1024];
+
+int eqg_cl_vendor_platforms(const char* path, eqg_cl* cl, cl_platform_id* ids, cl_uint max, cl_uint* n) {
+  memset(cl, 0, sizeof(*cl));
+  *n = 0;
+  pthread_mutex_lock(&g_cl_lock);
+  if (!g_vendor || strcmp(g_vendor_path, path) != 0) {
+    void* lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (lib) {
+      g_vendor = lib;
+      snprintf(g_vendor_path, sizeof(g_vendor_path), "%s", path);
+    }
+  }
+  void* lib = strcmp(g_vendor_path, path) == 0 ? g_vendor : NULL;
+  pthread_mutex_unlock(&g_cl_lock);
+  if (!lib) return -1;
+  cl_int (*get_ids)(cl_uint, cl_platform_id*, cl_uint*) = NULL;
+  *(void**)(&get_ids) = dlsym(lib, "clIcdGetPlatformIDsKHR");
+  if (!get_ids) {
+    void* (*ext)(const char*) = NULL;
+    *(void**)(&ext) = dlsym(lib, "clGetExtensionFunctionAddress");
+    if (ext) *(void**)(&get_ids) = ext("clIcdGetPlatformIDsKHR");
+  }
+  if (!get_ids || get_ids(max, ids, n) != CL_SUCCESS || *n == 0) return -1;
+  if (*n > max) *n = max;
+  cl->lib = lib;
+  cl->GetPlatformIDs = get_ids;
+  return 0;
+}
+
+int eqg_cl_bind_dispatch(eqg_cl* cl, cl_platform_id platform) {
+  void* const* table = platform ? *(void* const* const*)platform : NULL;
+  if (!table) return -1;
+#define EQG_SLOT(field, slot)                               \
+  do {                                                      \
+    *(void**)(&cl->field) = table[EQG_ICD_##slot];          \
+    if (!cl->field) return -1;                              \
+  } while (0)
+  EQG_SLOT(GetPlatformInfo, GetPlatformInfo);
+  EQG_SLOT(GetDeviceIDs, GetDeviceIDs);
+  EQG_SLOT(GetDeviceInfo, GetDeviceInfo);
+  EQG_SLOT(CreateContext, CreateContext);
+  EQG_SLOT(ReleaseContext, ReleaseContext);
+  EQG_SLOT(CreateCommandQueue, CreateCommandQueue);
+  EQG_SLOT(ReleaseCommandQueue, ReleaseCommandQueue);
+  EQG_SLOT(CreateBuffer, CreateBuffer);
+  EQG_SLOT(ReleaseMemObject, ReleaseMemObject);
+  EQG_SLOT(CreateProgramWithSource, CreateProgramWithSource);
+  EQG_SLOT(CreateProgramWithBinary, CreateProgramWithBinary);
+  EQG_SLOT(BuildProgram, BuildProgram);
+  EQG_SLOT(GetProgramInfo, GetProgramInfo);
+  EQG_SLOT(GetProgramBuildInfo, GetProgramBuildInfo);
+  EQG_SLOT(ReleaseProgram, ReleaseProgram);
+  EQG_SLOT(CreateKernel, CreateKernel);
+  EQG_SLOT(SetKernelArg, SetKernelArg);
+  EQG_SLOT(GetKernelWorkGroupInfo, GetKernelWorkGroupInfo);
+  EQG_SLOT(ReleaseKernel, ReleaseKernel);
+  EQG_SLOT(EnqueueNDRangeKernel, EnqueueNDRangeKernel);
+  EQG_SLOT(EnqueueWriteBuffer, EnqueueWriteBuffer);
+  EQG_SLOT(EnqueueReadBuffer, EnqueueReadBuffer);
+  EQG_SLOT(Finish, Finish);
+  EQG_SLOT(GetEventProfilingInfo, GetEventProfilingInfo);
+  EQG_SLOT(ReleaseEvent, ReleaseEvent);
+#undef EQG_SLOT
+  return 0;
+}
+
+int eqg_cl_vendor_path(cl_platform_id platform, char* out, size_t len) {
+  void* const* table = platform ? *(void* const* const*)platform : NULL;
+  Dl_info info;
+  out[0] = 0;
+  if (!table || !table[EQG_ICD_GetPlatformInfo] || !dladdr(table[EQG_ICD_GetPlatformInfo], &info) ||
+      !info.dli_fname || info.dli_fname[0] != '/')
+    return -1;
+  snprintf(out, len, "%s", info.dli_fname);
+  return 0;
 }

@@ -48,6 +48,17 @@ typedef struct eqg_cl {
  * Returns 0, or -1 with a one-line reason in err. */
 int eqg_cl_load(eqg_cl* cl, char* err, size_t errlen);
 void eqg_cl_unload(eqg_cl* cl);
+/* Loading one vendor driver directly, without the ICD loader (a remembered device choice: the
+ * other drivers are never initialised). eqg_cl_direct_ok: whether that is safe in this process
+ * (not when the loader would need a private link namespace). eqg_cl_vendor_platforms: dlopen
+ * `path` (once per process) and list its platforms (clIcdGetPlatformIDsKHR) into ids; cl gets
+ * the library and GetPlatformIDs only. eqg_cl_bind_dispatch: the other entry points from a
+ * platform's ICD dispatch table. eqg_cl_vendor_path: the driver library a platform (from either
+ * way of loading) belongs to. Each returns 0, or -1. */
+int eqg_cl_direct_ok(void);
+int eqg_cl_vendor_platforms(const char* path, eqg_cl* cl, cl_platform_id* ids, cl_uint max, cl_uint* n);
+int eqg_cl_bind_dispatch(eqg_cl* cl, cl_platform_id platform);
+int eqg_cl_vendor_path(cl_platform_id platform, char* out, size_t len);
 /* Readable name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
 const char* eqg_cl_error(cl_int code);
 

@@ -1,5 +1,6 @@
 /* Platform/device selection and context setup (see device.h). */
 #include "device.h"
+#include "device_memo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,29 @@ static int type_rank(const char* t) {
   return !strcmp(t, "gpu") ? 0 : !strcmp(t, "accelerator") ? 1 : !strcmp(t, "other") ? 2 : 3;
 }
 
+/* Appends the devices of one platform to d->seen (and their ids to plat[] / devs[]). */
+static void add_seen(eqg_device* d, cl_platform_id pid, int platform_index, cl_platform_id* plat, cl_device_id* devs) {
+  cl_uint m = 0;
+  if (d->cl.GetDeviceIDs(pid, CL_DEVICE_TYPE_ALL, 0, NULL, &m) != CL_SUCCESS || m == 0) return;
+  cl_device_id dv[EQG_MAX_SEEN];
+  if (m > EQG_MAX_SEEN) m = EQG_MAX_SEEN;
+  if (d->cl.GetDeviceIDs(pid, CL_DEVICE_TYPE_ALL, m, dv, NULL) != CL_SUCCESS) return;
+  for (cl_uint j = 0; j < m && d->n_seen < EQG_MAX_SEEN; ++j) {
+    eqg_seen_device* s = &d->seen[d->n_seen];
+    plat[d->n_seen] = pid;
+    devs[d->n_seen] = dv[j];
+    s->platform_index = platform_index;
+    s->device_index = (int)j;
+    platform_str(d, pid, CL_PLATFORM_NAME, s->platform, sizeof(s->platform));
+    device_str(d, dv[j], CL_DEVICE_NAME, s->name, sizeof(s->name));
+    cl_device_type type = 0;
+    d->cl.GetDeviceInfo(dv[j], CL_DEVICE_TYPE, sizeof(type), &type, NULL);
+    s->type = eqg_type_name(type);
+    d->cl.GetDeviceInfo(dv[j], CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint), &s->compute_units, NULL);
+    d->n_seen++;
+  }
+}
+
 /* Enumerates every device of every platform into d->seen (the report lists them). */
 static int enumerate(eqg_device* d, cl_platform_id* plat, cl_device_id* devs, char* err, size_t errlen) {
   cl_uint n = 0;
@@ -84,25 +108,7 @@ static int enumerate(eqg_device* d, cl_platform_id* plat, cl_device_id* devs, ch
   d->cl.GetPlatformIDs(n, ids, NULL);
   d->n_platforms = (int)n;
   for (cl_uint i = 0; i < n && d->n_seen < EQG_MAX_SEEN; ++i) {
-    cl_uint m = 0;
-    if (d->cl.GetDeviceIDs(ids[i], CL_DEVICE_TYPE_ALL, 0, NULL, &m) != CL_SUCCESS || m == 0) continue;
-    cl_device_id dv[EQG_MAX_SEEN];
-    if (m > EQG_MAX_SEEN) m = EQG_MAX_SEEN;
-    d->cl.GetDeviceIDs(ids[i], CL_DEVICE_TYPE_ALL, m, dv, NULL);
-    for (cl_uint j = 0; j < m && d->n_seen < EQG_MAX_SEEN; ++j) {
-      eqg_seen_device* s = &d->seen[d->n_seen];
-      plat[d->n_seen] = ids[i];
-      devs[d->n_seen] = dv[j];
-      s->platform_index = (int)i;
-      s->device_index = (int)j;
-      platform_str(d, ids[i], CL_PLATFORM_NAME, s->platform, sizeof(s->platform));
-      device_str(d, dv[j], CL_DEVICE_NAME, s->name, sizeof(s->name));
-      cl_device_type type = 0;
-      d->cl.GetDeviceInfo(dv[j], CL_DEVICE_TYPE, sizeof(type), &type, NULL);
-      s->type = eqg_type_name(type);
-      d->cl.GetDeviceInfo(dv[j], CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint), &s->compute_units, NULL);
-      d->n_seen++;
-    }
+    add_seen(d, ids[i], (int)i, plat, devs);
   }
   if (!d->n_seen) {
     snprintf(err, errlen, "the OpenCL platform(s) here have no device: check the driver installation");
@@ -285,8 +291,63 @@ static void release_chosen(eqg_device* d) {
   d->context = NULL;
 }
 
+/* The remembered device (device_memo.h): only its driver is loaded, straight from its library
+ * (no ICD loader, so no other driver initialises). 0 when it opened; -1 leaves d cleared. */
+static int open_remembered(eqg_device* d, const eqg_options* o, const char* path, char* err, size_t errlen) {
+  eqg_memo m;
+  if (!eqg_cl_direct_ok() || eqg_memo_read(path, &m) != 0) return -1;
+  const double t0 = eqg_now_ms();
+  cl_platform_id ids[EQG_MAX_SEEN], plat[EQG_MAX_SEEN];
+  cl_device_id devs[EQG_MAX_SEEN];
+  cl_uint n = 0;
+  if (eqg_cl_vendor_platforms(m.library, &d->cl, ids, EQG_MAX_SEEN, &n) != 0) {
+    memset(d, 0, sizeof(*d));
+    return -1;
+  }
+  const double t1 = eqg_now_ms();
+  d->load_ms = t1 - t0;
+  d->n_platforms = (int)n;
+  int want = -1;
+  for (cl_uint i = 0; i < n && want < 0; ++i) {
+    char name[256];
+    if (eqg_cl_bind_dispatch(&d->cl, ids[i]) != 0) continue;
+    platform_str(d, ids[i], CL_PLATFORM_NAME, name, sizeof(name));
+    if (strcmp(name, m.platform) != 0) continue;
+    add_seen(d, ids[i], (int)i, plat, devs);
+    for (int k = 0; k < d->n_seen; ++k)
+      if (d->seen[k].device_index == m.device_index && strcmp(d->seen[k].name, m.device) == 0) want = k;
+    break;
+  }
+  d->enumerate_ms = eqg_now_ms() - t1;
+  if (want >= 0) {
+    take_device(d, plat[want], devs[want]);
+    d->chosen = want;
+    d->remembered = 1;
+    snprintf(d->selection, sizeof(d->selection),
+             "remembered from an earlier start (%s): only that driver was loaded; delete the file to choose again",
+             path);
+    if (open_chosen(d, o, err, errlen) == 0) return 0;
+    release_chosen(d);
+  }
+  memset(d, 0, sizeof(*d));
+  return -1;
+}
+
+static void remember(const eqg_device* d, const char* path) {
+  eqg_memo m;
+  if (eqg_cl_vendor_path(d->platform, m.library, sizeof(m.library)) != 0) return;
+  snprintf(m.platform, sizeof(m.platform), "%s", d->platform_name);
+  snprintf(m.device, sizeof(m.device), "%s", d->device_name);
+  m.device_index = d->seen[d->chosen].device_index;
+  eqg_memo_write(path, &m);
+}
+
 int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errlen) {
   memset(d, 0, sizeof(*d));
+  char cache_buf[1024], memo_path[1200];
+  const int memo = eqg_memo_path(o, eqg_options_cache_dir(o, cache_buf, sizeof(cache_buf)), memo_path,
+                                 sizeof(memo_path)) == 0;
+  if (memo && open_remembered(d, o, memo_path, err, errlen) == 0) return 0;
   const double t0 = eqg_now_ms();
   if (eqg_cl_load(&d->cl, err, errlen)) return -1;
   const double t1 = eqg_now_ms();
@@ -311,6 +372,7 @@ int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errle
         const size_t used = strlen(d->selection);
         snprintf(d->selection + used, sizeof(d->selection) - used, " (the better one(s) failed: %s)", first_err);
       }
+      if (memo) remember(d, memo_path);
       return 0;
     }
     if (!k) snprintf(first_err, sizeof(first_err), "%s", err);

@@ -31,6 +31,7 @@ typedef struct eqg_device {
   int profiling;
   eqg_seen_device seen[EQG_MAX_SEEN];
   int n_seen, n_platforms;
+  int remembered;            /* opened from the remembered choice (device_memo.h), its driver alone */
   int chosen;                /* index into seen[] of the device opened (or last tried) */
   char selection[1024];      /* how it was chosen, in words */
   char build_options[256];

@@ -47,6 +47,7 @@ static void write_selection(FILE* f, const eqg_delegate* d) {
   const eqg_device* v = &d->dev;
   fprintf(f, "  \"selection\": ");
   eq_json_string(f, v->selection);
+  fprintf(f, ",\n  \"device_choice\": \"%s\"", v->remembered ? "remembered" : "enumerated");
   fprintf(f, ",\n  \"devices_seen\": [");
   for (int i = 0; i < v->n_seen; ++i) {
     const eqg_seen_device* s = &v->seen[i];

@@ -129,3 +129,27 @@ def test_declared_api_matches_khronos_headers(tmp_path):
                    extra="#define CL_TARGET_OPENCL_VERSION 120\n")
     assert len(ours) >= 50
     assert ours == theirs
+
+
+def test_icd_dispatch_slots_match_khronos_headers(tmp_path):
+    """delegates/gpu/icd_dispatch.h (the table a directly loaded driver is called through) names
+    the same slots as the Khronos CL/cl_icd.h, checked by the compiler: a wrong index fails the build."""
+    icd_h = [d / "CL" / "cl_icd.h" for d in _default_include_dirs() if (d / "CL" / "cl_icd.h").is_file()]
+    if not icd_h:
+        pytest.skip("Khronos CL/cl_icd.h not installed (apt install opencl-headers) to compare against")
+    ours = REPO / "delegates" / "gpu" / "icd_dispatch.h"
+    slots = re.findall(r"EQG_ICD_(\w+) = \d+", ours.read_text())
+    slots = [s for s in slots if s != "SLOTS"]
+    assert len(slots) >= 25
+    src = tmp_path / "slots.c"
+    src.write_text(
+        "#define CL_TARGET_OPENCL_VERSION 300\n#define CL_USE_DEPRECATED_OPENCL_1_1_APIS\n"
+        "#define CL_USE_DEPRECATED_OPENCL_1_2_APIS\n#include <CL/cl_icd.h>\n#include <stddef.h>\n"
+        f'#include "{ours}"\n'
+        + "".join(f'_Static_assert(offsetof(cl_icd_dispatch, cl{s}) / sizeof(void*) == EQG_ICD_{s}, "{s}");\n'
+                  for s in slots))
+    res = subprocess.run([CC, "-fsyntax-only", str(src)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    # and the check can fail: a shifted slot is caught
+    src.write_text(src.read_text().replace("== EQG_ICD_Finish", "== EQG_ICD_Finish + 1"))
+    assert subprocess.run([CC, "-fsyntax-only", str(src)], capture_output=True).returncode != 0

@@ -62,7 +62,7 @@ def vendors(tmp_path_factory) -> dict:
     return {"both": both, "pocl_only": alone}
 
 
-def run(vendors_dir: Path, tmp_path: Path, **opts) -> tuple[dict, list[str]]:
+def run(vendors_dir: Path, tmp_path: Path, env_extra: dict | None = None, **opts) -> tuple[dict, list[str]]:
     fn, shapes = om.conv2d(h=6, w=6, cin=4, cout=4, act="relu")
     model = tmp_path / "m.tflite"
     if not model.exists():
@@ -70,7 +70,7 @@ def run(vendors_dir: Path, tmp_path: Path, **opts) -> tuple[dict, list[str]]:
     report = tmp_path / "r.json"
     report.unlink(missing_ok=True)
     env = {**os.environ, "OCL_ICD_VENDORS": str(vendors_dir), "EDGEQ_OPENCL_LIBRARY": _icd_loader(),
-           "OCL_ICD_PLATFORM_SORT": "none"}
+           "OCL_ICD_PLATFORM_SORT": "none", **(env_extra or {})}
     for k in ("EDGEQ_GPU_PLATFORM", "EDGEQ_GPU_DEVICE"):
         env.pop(k, None)
     opts = {"cache_dir": str(tmp_path / "cache"), **opts}
@@ -152,3 +152,52 @@ def test_bad_device_type_is_one_line(vendors, tmp_path):
                          timeout=120, cwd=REPO).stdout.strip()
     assert out.startswith("DelegateError") and "device_type='fpga' is invalid: use auto, gpu, cpu" in out
     assert "\n" not in out
+
+
+def _memos(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache").glob("device-*.txt"))
+
+
+def test_remembered_device_loads_only_its_driver(vendors, tmp_path):
+    """A start that chose and opened a device remembers it in the cache folder; the next start with
+    the same options and ICDs loads that driver alone (the stub ICD is never loaded), runs there,
+    and says so. Warm start is what this saves: other drivers' initialisation."""
+    mark = tmp_path / "stub_loaded.txt"
+    rep, _ = run(vendors["both"], tmp_path, env_extra={"EDGEQ_STUB_ICD_MARK": str(mark)}, platform="portable")
+    assert rep["status"] == "ok" and rep["device_choice"] == "enumerated"
+    assert any(d["platform"] == STUB for d in rep["devices_seen"]) and mark.exists()
+    (memo,) = _memos(tmp_path)
+    lib, plat, dev, index = memo.read_text().splitlines()
+    assert "pocl" in Path(lib).name and Path(lib).is_absolute() and plat == POCL and dev == rep["device"]
+    mark.unlink()
+    rep, lines = run(vendors["both"], tmp_path, env_extra={"EDGEQ_STUB_ICD_MARK": str(mark)}, platform="portable")
+    assert rep["status"] == "ok" and not lines and rep["device_choice"] == "remembered"
+    assert "remembered from an earlier start" in rep["selection"] and str(memo) in rep["selection"]
+    assert {d["platform"] for d in rep["devices_seen"]} == {POCL} and chosen(rep)["device"] == dev
+    assert not mark.exists()  # the other driver was not even loaded
+    assert [c["op"] for c in rep["claimed"]] == ["CONV_2D"] and rep["partitions"][0]["invocations"] > 0
+
+
+def test_remembered_choice_is_keyed_by_options_and_installed_icds(vendors, tmp_path):
+    run(vendors["both"], tmp_path, platform="portable")
+    assert len(_memos(tmp_path)) == 1
+    rep, _ = run(vendors["both"], tmp_path, device_type="cpu")  # other options: enumerate again
+    assert rep["device_choice"] == "enumerated" and "the better one(s) failed" in rep["selection"]
+    rep, _ = run(vendors["pocl_only"], tmp_path, platform="portable")  # other ICDs installed
+    assert rep["device_choice"] == "enumerated" and rep["status"] == "ok"
+    rep, _ = run(vendors["pocl_only"], tmp_path, platform="portable")
+    assert rep["device_choice"] == "remembered" and rep["status"] == "ok"
+
+
+def test_stale_memo_enumerates_again(vendors, tmp_path):
+    """A remembered driver that is gone (or a damaged file) costs nothing but the full enumeration."""
+    run(vendors["both"], tmp_path, platform="portable")
+    (memo,) = _memos(tmp_path)
+    lines = memo.read_text().splitlines()
+    memo.write_text("\n".join([str(tmp_path / "gone" / "libdriver.so")] + lines[1:]) + "\n")
+    rep, msgs = run(vendors["both"], tmp_path, platform="portable")
+    assert rep["status"] == "ok" and rep["device_choice"] == "enumerated" and not msgs
+    assert memo.read_text().splitlines() == lines  # rewritten with the real driver
+    memo.write_text("garbage")
+    rep, _ = run(vendors["both"], tmp_path, platform="portable")
+    assert rep["status"] == "ok" and rep["device_choice"] == "enumerated"

@@ -3,12 +3,15 @@
  * compute units, the smaller first) and an accelerator.
  * It answers the queries a loader and the delegate make about platforms and devices; creating
  * a context fails (CL_DEVICE_NOT_AVAILABLE), so a delegate that picks it runs nothing there.
- * Loaded by the ocl-icd loader next to PoCL through OCL_ICD_VENDORS. Test-only code. */
+ * Loaded by the ocl-icd loader next to PoCL through OCL_ICD_VENDORS; appends a line to the file
+ * EDGEQ_STUB_ICD_MARK names when loaded. Test-only code. */
 #define CL_TARGET_OPENCL_VERSION 120
 #define CL_USE_DEPRECATED_OPENCL_1_1_APIS
 #include <CL/cl.h>
 #include <CL/cl_ext.h>
 #include <CL/cl_icd.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static cl_icd_dispatch g_dispatch;
@@ -114,6 +117,13 @@ CL_API_ENTRY cl_int CL_API_CALL clIcdGetPlatformIDsKHR(cl_uint n, cl_platform_id
 }
 
 __attribute__((constructor)) static void init_dispatch(void) {
+  /* tests learn whether a process loaded this driver at all */
+  const char* mark = getenv("EDGEQ_STUB_ICD_MARK");
+  FILE* f = mark && *mark ? fopen(mark, "a") : NULL;
+  if (f) {
+    fputs("loaded\n", f);
+    fclose(f);
+  }
   g_dispatch.clGetPlatformIDs = icd_get_platform_ids;
   g_dispatch.clGetPlatformInfo = get_platform_info;
   g_dispatch.clGetDeviceIDs = get_device_ids;
