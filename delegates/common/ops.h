@@ -112,6 +112,24 @@ const char* eq_check_pad(TfLiteContext* ctx, const TfLiteNode* node);
 /* Entry i of a constant int32 / int64 paddings tensor ([rank][2]: before, after). */
 int64_t eq_pad_amount(const TfLiteTensor* paddings, int i);
 
+/* ---- TRANSPOSE (bytes moved, any int8 quantization; constant permutation) */
+#define EQ_TRANSPOSE_MAX_RANK 6
+const char* eq_check_transpose(TfLiteContext* ctx, const TfLiteNode* node);
+/* The permutation (negative axes normalized) into out[rank]; -1 if not a constant permutation. */
+int eq_transpose_perm(const TfLiteTensor* perm, int rank, int* out);
+
+/* ---- BATCH_MATMUL: out[..][m][n] = sum_k (a[..][m][k] - a_zp) * (b[..][k][n] - b_zp), requantized with
+ * double rounding (no activation); adj_x / adj_y: that operand is stored transposed */
+#define EQ_BMM_MAX_RANK 5
+typedef struct {
+  int adj_x, adj_y, m, n, k, rank;
+  int a_batch[EQ_BMM_MAX_RANK - 2], b_batch[EQ_BMM_MAX_RANK - 2]; /* leading dims, padded with 1 to rank */
+  int32_t a_zp, b_zp, out_zp, mult;
+  int shift;
+} eq_bmm_params;
+const char* eq_check_batch_matmul(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_batch_matmul_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_bmm_params* p);
+
 /* ---- QUANTIZE (float32 or int8 -> int8), DEQUANTIZE (int8 -> float32) */
 const char* eq_check_quantize(TfLiteContext* ctx, const TfLiteNode* node);
 const char* eq_check_dequantize(TfLiteContext* ctx, const TfLiteNode* node);

@@ -157,6 +157,31 @@ const char* eq_cpu_output_shape(TfLiteContext* ctx, int code, const TfLiteNode* 
       *rank = r;
       return NULL;
     }
+    case kTfLiteBuiltinTranspose: {
+      const int r = eq_rank(in);
+      int perm[EQ_TRANSPOSE_MAX_RANK];
+      if (r > EQ_TRANSPOSE_MAX_RANK || eq_transpose_perm(eq_in(ctx, node, 1), r, perm)) return "bad permutation";
+      for (int i = 0; i < r; ++i) dims[i] = eq_dim(in, perm[i]);
+      *rank = r;
+      return NULL;
+    }
+    case kTfLiteBuiltinBatchMatmul: {
+      const TfLiteTensor* b = eq_in(ctx, node, 1);
+      const TfLiteBatchMatMulParams* p = node->builtin_data;
+      const int ra = eq_rank(in), rb = eq_rank(b), r = ra > rb ? ra : rb;
+      if (ra < 2 || rb < 2 || r > EQ_BMM_MAX_RANK) return "rank not supported";
+      if (eq_dim(in, ra - (p->adj_x ? 2 : 1)) != eq_dim(b, rb - (p->adj_y ? 1 : 2))) return "inner dimensions differ";
+      for (int d = 0; d < r - 2; ++d) {
+        const int da = d - (r - ra) >= 0 ? eq_dim(in, d - (r - ra)) : 1;
+        const int db = d - (r - rb) >= 0 ? eq_dim(b, d - (r - rb)) : 1;
+        if (da != db && da != 1 && db != 1) return "batch dimensions do not broadcast";
+        dims[d] = da > db ? da : db;
+      }
+      dims[r - 2] = eq_dim(in, ra - (p->adj_x ? 1 : 2));
+      dims[r - 1] = eq_dim(b, rb - (p->adj_y ? 2 : 1));
+      *rank = r;
+      return NULL;
+    }
     default: /* elementwise: SOFTMAX, LOGISTIC, HARD_SWISH, TANH, QUANTIZE, DEQUANTIZE, ... */
       *rank = copy_dims(in, dims);
       return NULL;

@@ -360,3 +360,40 @@ def with_output_scale(model_bytes: bytes, op: str, scale: float) -> bytes:
     node = next(o for o in sg.operators if ts.op_name(m, o) == op)
     sg.tensors[node.outputs[0]].quantization.scale = [float(scale)]
     return ts.write_model(m)
+
+
+def transpose(shape=(1, 6, 3, 5), perm=(0, 2, 1, 3)):
+    tf = _tf()
+
+    def fn(x):
+        return tf.transpose(x * 0.9, perm=list(perm))
+    return fn, [shape]
+
+
+def batch_matmul(a=(1, 3, 7, 5), b=(1, 3, 5, 6), adj_x=False, adj_y=False, b_offset=0.0, b_softmax=False):
+    """x @ y of two activations (BATCH_MATMUL); b_offset shifts y's range so its zero point moves,
+    b_softmax makes y a softmax output (zero point -128)."""
+    tf = _tf()
+
+    def fn(x, y):
+        y = tf.nn.softmax(y * 2.0) if b_softmax else y + b_offset
+        return tf.linalg.matmul(x * 0.8, y, adjoint_a=adj_x, adjoint_b=adj_y)
+    return fn, [a, b]
+
+
+def attention(n=1, seq=12, heads=2, dim=8, seed=0):
+    """One self-attention core as the suite's encoder writes it: per-head split by RESHAPE and
+    TRANSPOSE, Q.K^T (BATCH_MATMUL), SOFTMAX, P.V (BATCH_MATMUL), heads merged back."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    wq, wk, wv = (rand_w(rng, heads * dim, heads * dim, scale=0.3) for _ in range(3))
+
+    def split(t):
+        return tf.transpose(tf.reshape(t, (n, seq, heads, dim)), (0, 2, 1, 3))
+
+    def fn(x):
+        q, k, v = (split(tf.matmul(tf.reshape(x, (n * seq, heads * dim)), w)) for w in (wq, wk, wv))
+        s = tf.matmul(q, tf.transpose(k, (0, 1, 3, 2))) * (dim ** -0.5)
+        o = tf.matmul(tf.nn.softmax(s), v)
+        return tf.reshape(tf.transpose(o, (0, 2, 1, 3)), (n, seq, heads * dim))
+    return fn, [(n, seq, heads * dim)]

@@ -25,7 +25,7 @@ import _opmodels as om
 SUPPORTED = {
     "cpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
                       "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION",
-                      "PAD", "QUANTIZE", "DEQUANTIZE", "PRELU", "SUB"}),
+                      "PAD", "QUANTIZE", "DEQUANTIZE", "PRELU", "SUB", "TRANSPOSE", "BATCH_MATMUL"}),
     "gpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
                       "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION"}),
 }
@@ -122,6 +122,18 @@ OP_CASES: dict[str, Case] = {
     "hard_swish": _case(lambda: om.unary("hard_swish", (8, 128)), {"HARD_SWISH"}, scale=2.0),
     "concat_reshape": _case(lambda: om.reshape_concat((2, 3, 4, 5)), {"CONCATENATION", "RESHAPE"}),
     "pad": _case(lambda: om.pad(), {"PAD"}),
+    "transpose_heads": _case(lambda: om.transpose((2, 6, 3, 5), (0, 2, 1, 3)), {"MUL", "TRANSPOSE"}),
+    "transpose_keys": _case(lambda: om.transpose((1, 7, 3, 4), (0, 2, 3, 1)), {"MUL", "TRANSPOSE"}),
+    "transpose_3d_rotate": _case(lambda: om.transpose((4, 7, 9), (2, 0, 1)), {"MUL", "TRANSPOSE"}),
+    # both zero points nonzero (the right one through extra reduction columns), broadcast batch
+    "batch_matmul": _case(lambda: om.batch_matmul(b_offset=3.0), {"MUL", "ADD", "BATCH_MATMUL"}),
+    "batch_matmul_adj_y_broadcast": _case(lambda: om.batch_matmul(a=(2, 3, 7, 5), b=(1, 3, 6, 5), adj_y=True),
+                                          {"MUL", "BATCH_MATMUL"}),
+    "batch_matmul_adj_x_rank3": _case(lambda: om.batch_matmul(a=(2, 9, 4), b=(2, 9, 11), adj_x=True),
+                                      {"MUL", "BATCH_MATMUL"}),
+    # right operand of zero point -128 (a softmax output): two columns of 64
+    "batch_matmul_softmax_rhs": _case(lambda: om.batch_matmul(a=(1, 2, 6, 17), b=(1, 2, 17, 40), b_softmax=True),
+                                      {"MUL", "SOFTMAX", "BATCH_MATMUL"}),
     "requantize_into_concat": _case(lambda: om.concat_requantize(), {"LOGISTIC", "QUANTIZE", "MUL", "CONCATENATION"},
                                     scale=(1.0, 4.0)),
     "float_io_quantize_dequantize": _case(lambda: om.conv2d(h=6, w=6, cin=3, cout=4, seed=5),
@@ -147,6 +159,8 @@ WHOLE_MODELS: dict[str, Case] = {
     "residual_net": _case(om.residual_net, {"CONV_2D", "CONCATENATION", "ADD", "MAX_POOL_2D", "PAD",
                                             "AVERAGE_POOL_2D"}, seed=2),
     "mlp": _case(om.mlp, {"FULLY_CONNECTED", "SOFTMAX"}, seed=2),
+    "attention": _case(om.attention, {"FULLY_CONNECTED", "RESHAPE", "TRANSPOSE", "BATCH_MATMUL", "MUL", "SOFTMAX"},
+                       seed=2),
 }
 
 TABLES = {"op": OP_CASES, "int4": INT4_CASES, "whole": WHOLE_MODELS}

@@ -230,12 +230,14 @@ enum {
   kTfLiteBuiltinSoftmax = 25,
   kTfLiteBuiltinTanh = 28,
   kTfLiteBuiltinPad = 34,
+  kTfLiteBuiltinTranspose = 39,
   kTfLiteBuiltinMean = 40,
   kTfLiteBuiltinSub = 41,
   kTfLiteBuiltinDelegate = 51,
   kTfLiteBuiltinPrelu = 54,
   kTfLiteBuiltinQuantize = 114,
   kTfLiteBuiltinHardSwish = 117,
+  kTfLiteBuiltinBatchMatmul = 126,
 };
 
 /* ---- builtin_op_data.h: option structs of the ops we run ---- */
@@ -329,6 +331,12 @@ typedef struct {
 typedef struct {
   bool keep_dims;
 } TfLiteReducerParams;
+
+typedef struct {
+  bool adj_x;
+  bool adj_y;
+  bool asymmetric_quantize_inputs;
+} TfLiteBatchMatMulParams;
 
 /* ---- layout checks (LP64: x86-64, AArch64) ---- */
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
