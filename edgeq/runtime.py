@@ -46,7 +46,10 @@ RESOLVERS = {
 }
 
 #: delegates edgeq builds, by the name users give them.
-DELEGATE_LIBS = {"cpu": "libedgeq_cpu", "gpu": "libedgeq_gpu"}
+DELEGATE_LIBS = {"cpu": "libedgeq_cpu", "gpu": "libedgeq_gpu", "mediapipe": "libedgeq_mediapipe"}
+#: custom ops the ``mediapipe`` delegate runs (float): an Interpreter of a model that has them
+#: adds that delegate by itself, as the runtime has no kernel for them
+MEDIAPIPE_CUSTOM_OPS = ("Landmarks2TransformMatrix", "TransformTensorBilinear", "TransformLandmarks")
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,14 @@ class TensorSpec:
         return ((q.astype(np.float64) - self.zero_point) * self.scale).astype(np.float32)
 
 
+def _has_custom_ops(model: bytes | str | os.PathLike, names: Sequence[str]) -> bool:
+    """Whether the model names any of these custom op codes (a byte search: the codes are stored
+    as plain strings among the operator codes, and a false hit only loads a delegate that claims
+    nothing)."""
+    data = bytes(model) if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
+    return any(n.encode() in data for n in names)
+
+
 def _spec(d: Mapping[str, Any]) -> TensorSpec:
     scale, zp = d.get("quantization", (0.0, 0))
     return TensorSpec(d["name"], int(d["index"]), tuple(int(s) for s in d["shape"]),
@@ -224,6 +235,9 @@ class Interpreter:
         if resolver not in RESOLVERS:
             raise EdgeqError(f"unknown resolver '{resolver}': choose one of {', '.join(RESOLVERS)}")
         self.resolver = resolver
+        delegates = list(delegates)
+        if "mediapipe" not in delegates and _has_custom_ops(model, MEDIAPIPE_CUSTOM_OPS):
+            delegates.append("mediapipe")
         self.delegate_paths = [resolve_delegate(d) for d in delegates]
         opts = {str(k): str(v) for k, v in (delegate_options or {}).items()}
         self._delegates = []

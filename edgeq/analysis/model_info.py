@@ -112,6 +112,9 @@ def op_table(model: Any, known_layers: Sequence[str] | None = None, io: str = "i
             integer, reason = False, "turns integer values back into float for an op that has no integer kernel"
         elif name == "QUANTIZE" and float_acts:
             integer, reason = False, "re-quantizes the output of a float op"
+        elif name.startswith("CUSTOM:") and (float_acts or float_consts):
+            integer, reason = False, (f"custom op {name[len('CUSTOM:'):]} has only a float kernel (its own "
+                                      "library's) and no integer form, so it computes in float")
         elif float_acts or float_consts:
             integer = False
             reason = (f"TFLite has no integer kernel for {name} here, so it computes in float"

@@ -150,17 +150,23 @@ def _int4_weights(job: ConvertJob, cand: Candidate) -> Candidate:
 
 
 def _matches(op: dict, allowed: set[str]) -> bool:
-    """``--allow-float`` names op types (any case: ``rsqrt``) or the user's layer names.
+    """``--allow-float`` names op types (any case: ``rsqrt``), custom op codes (``Landmarks2TransformMatrix``)
+    or the user's layer names.
 
     A QUANTIZE/DEQUANTIZE bridging a float op is allowed with that op.
     """
     kind = op.get("serves") or op["op"]
-    return any(a.upper() == kind or a == op["layer"] for a in allowed)
+    return any(a.upper() in (kind.upper(), _flag_name(kind).upper()) or a == op["layer"] for a in allowed)
+
+
+def _flag_name(kind: str) -> str:
+    """The name ``--allow-float`` takes for an op type: a custom op by its code."""
+    return kind[len("CUSTOM:"):] if kind.startswith("CUSTOM:") else kind
 
 
 def _not_integer_message(ops: list[dict]) -> str:
     real = [o for o in ops if not o.get("serves")] or ops
-    kinds = sorted({o["op"] for o in real})
+    kinds = sorted({_flag_name(o["op"]) for o in real})
     bridges = len(ops) - len(real)
     lines = [f"{len(real)} op(s) cannot run in integers"
              + (f" (plus {bridges} QUANTIZE/DEQUANTIZE around them)" if bridges else "")
@@ -168,5 +174,5 @@ def _not_integer_message(ops: list[dict]) -> str:
                "(the model then needs a float-capable runtime), or replace those layers:"]
     for o in real:
         layer = f" in layer '{o['layer']}'" if o["layer"] else ""
-        lines.append(f"  - {o['op']}{layer}: {o['reason']}")
+        lines.append(f"  - {o['op']}{layer} (op #{o['index']}): {o['reason']}")
     return "\n".join(lines)

@@ -31,6 +31,10 @@ def calibrate(float_model: bytes, samples: Samples | Iterable[Sequence[np.ndarra
     """
     from tensorflow.lite.python.optimize import calibrator
 
+    if runs_custom_ops(float_model):
+        from .calibration.record import record_minmax
+
+        return record_minmax(float_model, samples, progress=show_progress)
     total = len(samples) if hasattr(samples, "__len__") else None
 
     def gen():
@@ -47,6 +51,15 @@ def calibrate(float_model: bytes, samples: Samples | Iterable[Sequence[np.ndarra
         raise
     except Exception as e:  # noqa: BLE001 - TF raises RuntimeError/ValueError/ConverterError
         raise ModelError(explain("calibrator", float_model, e, printed.text if printed else "")) from None
+
+
+def runs_custom_ops(float_model: bytes) -> bool:
+    """Whether the model has custom ops, all of which edgeq's interpreter runs (TFLite's calibrator runs none)."""
+    from ..runtime import MEDIAPIPE_CUSTOM_OPS
+    from ..zoo_tflite import custom_ops
+
+    ops = custom_ops(float_model)
+    return bool(ops) and all(o.code in MEDIAPIPE_CUSTOM_OPS for o in ops)
 
 
 def mlir_quantize(calibrated: bytes, *, io: str = "int8", per_tensor: bool = False,

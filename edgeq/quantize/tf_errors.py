@@ -97,10 +97,13 @@ def _where(model: bytes | None, op: str | None, loc: str | None) -> str:
 
 
 def custom_op_line(model: bytes) -> str | None:
-    """'custom op X (op #k, tensor 't') and N more: Y x3, ...' for the model's custom ops, or None."""
+    """'custom op X (op #k, tensor 't') and N more: Y x3, ...' for the model's custom ops that edgeq's
+    interpreter cannot run either (all of them when it runs none), or None."""
+    from ..runtime import MEDIAPIPE_CUSTOM_OPS
     from ..zoo_tflite import custom_ops
 
     ops = custom_ops(model)
+    ops = [o for o in ops if o.code not in MEDIAPIPE_CUSTOM_OPS] or ops
     if not ops:
         return None
     first = ops[0]

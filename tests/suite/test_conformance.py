@@ -16,6 +16,21 @@ from edgeq.suite.conformance import CASES, run_case
 from _suite_fetch import fetched
 
 
+def test_custom_ops_not_allowed_float_are_named_in_one_line():
+    import edgeq
+    from edgeq.datasets import Samples
+    from edgeq.errors import NotIntegerError
+    from edgeq.suite import registry
+
+    sp = registry.spec("mp_face_landmark_with_attention")
+    path = fetched(registry.mediapipe_file, "face_landmark_with_attention")
+    with pytest.raises(NotIntegerError) as e:
+        edgeq.convert(str(path), Samples(sp.inputs(2, None, 0), source="photos"))
+    first = str(e.value).splitlines()[0]
+    assert "--allow-float Landmarks2TransformMatrix,TransformLandmarks,TransformTensorBilinear" in first
+    assert "CUSTOM:Landmarks2TransformMatrix in layer " in str(e.value) and "(op #" in str(e.value)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_model_converts_and_keeps_its_fidelity(name):
     case = CASES[name]
@@ -27,7 +42,11 @@ def test_model_converts_and_keeps_its_fidelity(name):
         assert case.expect_error in row["error"] and "\n" not in row["error"]
         return
     assert row["converts"], row.get("error")
-    assert row["fully_integer"], row["float_ops"]
+    if case.allow_float:  # only the named custom ops and the QUANTIZE/DEQUANTIZE at their borders stay float
+        assert not row["fully_integer"]
+        assert set(row["float_ops"]) == {f"CUSTOM:{c}" for c in case.allow_float} | {"QUANTIZE", "DEQUANTIZE"}
+    else:
+        assert row["fully_integer"], row["float_ops"]
     outs = row["edgeq"]["outputs"]
     if case.floor_db is not None:
         worst = min(o["sqnr_db"] for o in outs)

@@ -64,10 +64,11 @@ def test_no_network_is_one_line_that_names_the_wheel_and_the_fix(tmp_path, monke
 
 
 #: mediapipe custom ops: XNNPACK (LiteRT's default path) runs Convolution2DTransposeBias, the builtin
-#: kernels do not; Landmarks2TransformMatrix needs mediapipe's own resolver
+#: kernels do not; Landmarks2TransformMatrix and the face mesh's other custom ops run in edgeq's
+#: mediapipe delegate, which the Interpreter adds by itself (None: no failure to show)
 CUSTOM_OPS = {"selfie_segmentation": ("Convolution2DTransposeBias", "default"),
               "selfie_segmentation_landscape": ("Convolution2DTransposeBias", "default"),
-              "face_landmark_with_attention": ("Landmarks2TransformMatrix", None)}
+              "face_landmark_with_attention": (None, "builtin")}
 
 
 @pytest.mark.parametrize("stem", list(registry.MEDIAPIPE_MODELS))
@@ -81,6 +82,7 @@ def test_mediapipe_float_models_run_on_stock_litert(stem):
     if runs_on is None:
         return
     it = Interpreter(m.bytes, resolver=runs_on)
+    assert any("libedgeq_mediapipe" in str(p) for p in it.delegate_paths) == (stem == "face_landmark_with_attention")
     assert it.inputs[0].shape == x[0].shape and x[0].dtype == np.float32
     outs = it.run(x)
     assert all(np.isfinite(o).all() for o in outs)
