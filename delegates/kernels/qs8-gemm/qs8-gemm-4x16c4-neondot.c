@@ -1,10 +1,12 @@
 /* AArch64 SDOT kernel (FEAT_DotProd), up to 4 rows x 16 channels, int8 weights, activations read
  * in place (rows a + r * lda, no per-call packing: for 1x1 convs and FC they are the input
  * tensor's rows). Weights come in blocks of 4 steps x 16 channels (four q registers); each
- * by-lane sdot adds 4 products of one activation quad into 4 channels. kc is a multiple of 4:
+ * by-lane sdot adds 4 products of one activation quad into 4 channels. 4 rows and 1 row (most
+ * calls) accumulate in assembly (qs8-gemm-neondot-asm.h), 2 and 3 rows with intrinsics. kc is a multiple of 4:
  * 16 steps per loop, then an 8- and a 4-step tail, so nothing is read past a row's kc bytes. */
 #include <string.h>
 
+#include "qs8-gemm/qs8-gemm-neondot-asm.h"
 #include "qs8-gemm/qs8-gemm-requant-neon.h"
 
 #define QS8_DOT16_Q(va, l)                                                        \
@@ -39,11 +41,19 @@ static inline __attribute__((always_inline)) void qs8_gemm_4x16c4__neondot(
   const int8_t* wp = (const int8_t*)w;
   const int8_t* ar[4];
   int32x4_t acc[4][4];
+  for (size_t r = 0; r < mr; r++) ar[r] = a + r * lda;
+  if (mr == 4 || mr == 1) { /* the usual row counts: assembly accumulation */
+    if (mr == 4)
+      qs8_neondot_4x16_acc(acc, a, lda, wp, p->bias + n0, kc);
+    else
+      qs8_neondot_1x16_acc(acc[0], a, wp, p->bias + n0, kc);
+    qs8_neon_store16_rows(acc, mr, p, n0, c, ldc);
+    return;
+  }
   for (size_t j = 0; j < 4; j++) {
     const int32x4_t b = vld1q_s32(p->bias + n0 + 4 * j);
     for (size_t r = 0; r < mr; r++) acc[r][j] = b;
   }
-  for (size_t r = 0; r < mr; r++) ar[r] = a + r * lda;
   size_t k = kc;
   for (; k >= 16; k -= 16) {
     int8x16_t va[4];
