@@ -245,7 +245,7 @@ def test_fast_depthwise_identical_on_every_kernel_variant(op_models, monkeypatch
     rng = np.random.default_rng(7)
     xs = dc.random_inputs(Interpreter(model, resolver="reference"), rng)
     outs = {}
-    for isa in ("scalar", "avx2", "avx512", "avx512vnni"):
+    for isa in ("scalar", "avx2", "avx512", "avx512vnni", "amx"):
         monkeypatch.setenv("EDGEQ_ISA", isa)
         it = Interpreter(model, resolver="reference", delegates=["cpu"], delegate_options={"mode": "fast"})
         outs[isa] = it.run(xs)[0]

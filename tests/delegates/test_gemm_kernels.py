@@ -253,6 +253,8 @@ def test_native_variants_match_reference_and_litert(native_test, golden_file):
         want.append("avx2")
     if {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"} <= set(HOST_FLAGS):
         want.append("avx512vnni")
+        if {"amx_tile", "amx_int8"} <= set(HOST_FLAGS):  # the kernel's flags: the OS grants the tile state
+            want.append("amx")
     assert _field(out, "tested_isas").split(",") == want
     assert _field(out, "detected_isa") == want[-1]
     assert "golden: 10 cases" in out

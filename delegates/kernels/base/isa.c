@@ -7,6 +7,30 @@
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* AMX: cpuid AMX-TILE and AMX-INT8, XCR0 tile config and tile data enabled, and the process granted
+ * the tile data state (Linux asks each process to request it: arch_prctl ARCH_REQ_XCOMP_PERM; the
+ * grant is process-wide, so threads made before or after may use the tiles). Probed once. */
+static int amx_probe(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25))) return 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0; /* OSXSAVE: xgetbv usable */
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & (3u << 17)) != (3u << 17)) return 0;
+  return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0;
+}
+
+static int amx_supported(void) {
+  static volatile int state = -1; /* idempotent probe: a benign race at worst probes twice */
+  if (state < 0) state = amx_probe();
+  return state;
+}
+#endif
 
 int edgeq_isa_supported(edgeq_isa isa) {
   switch (isa) {
@@ -20,6 +44,9 @@ int edgeq_isa_supported(edgeq_isa isa) {
              __builtin_cpu_supports("avx512vl");
     case EDGEQ_ISA_AVX512VNNI:
       return edgeq_isa_supported(EDGEQ_ISA_AVX512) && __builtin_cpu_supports("avx512vnni");
+#if defined(__linux__) && defined(__x86_64__)
+    case EDGEQ_ISA_AMX: return edgeq_isa_supported(EDGEQ_ISA_AVX512VNNI) && amx_supported();
+#endif
 #endif
 #if defined(__aarch64__)
     case EDGEQ_ISA_NEON: return 1; /* Advanced SIMD is mandatory on AArch64 */
@@ -32,7 +59,7 @@ int edgeq_isa_supported(edgeq_isa isa) {
   }
 }
 
-static int is_x86(edgeq_isa isa) { return isa >= EDGEQ_ISA_AVX2 && isa <= EDGEQ_ISA_AVX512VNNI; }
+static int is_x86(edgeq_isa isa) { return isa >= EDGEQ_ISA_AVX2 && isa <= EDGEQ_ISA_AMX; }
 static int is_arm(edgeq_isa isa) { return isa >= EDGEQ_ISA_NEON && isa <= EDGEQ_ISA_NEON_I8MM; }
 
 int edgeq_isa_enabled(edgeq_isa isa) {
@@ -42,7 +69,7 @@ int edgeq_isa_enabled(edgeq_isa isa) {
   return ((is_x86(isa) && is_x86(cap)) || (is_arm(isa) && is_arm(cap))) && isa <= cap;
 }
 
-static const char* const kNames[] = {"auto", "scalar", "avx2", "avx512", "avx512vnni", "neon", "neondot", "i8mm"};
+static const char* const kNames[] = {"auto", "scalar", "avx2", "avx512", "avx512vnni", "amx", "neon", "neondot", "i8mm"};
 
 const char* edgeq_isa_name(edgeq_isa isa) {
   return (unsigned)isa < sizeof(kNames) / sizeof(kNames[0]) ? kNames[isa] : "unknown";

@@ -19,6 +19,7 @@ struct qs8_gemm_plan {
   size_t n_tiles, tile_bytes, weight_bytes;
   uint8_t* weights;  /* n_tiles * tile_bytes, 64-byte aligned */
   int32_t* bias;     /* folded; each per-channel array padded to n_tiles * nr */
+  int32_t* bias_s8;  /* AMX plans: folded without the activation offset (signed x signed) */
   int32_t* mult;
   int32_t* shift;
   int32_t* lshift;   /* DOUBLE split for the NEON kernels: max(shift, 0), min(shift, 0), mask */
@@ -47,6 +48,13 @@ static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                               qs8_gemm_8x16c4_avx512vnni,
                                               qs8_qc4w_gemm_4x16c4_avx512vnni,
                                               qs8_gemm_8x16c4_avx512vnni_rows, NULL};
+#endif
+#if defined(EDGEQ_HAVE_AMX)
+/* int8 weights on AMX CPUs: the VNNI packing with kc a multiple of 64 (whole B tiles); blocks of
+ * 16 rows and more run on AMX tiles (qs8_gemm_32x32c4_avx512amx), the rest on the VNNI kernel. */
+static const qs8_ukernel_info kAmx = {8, 16, 4, 64, 64, QS8_A_UINT8, 128,
+                                      qs8_gemm_8x16c4_avx512vnni, qs8_qc4w_gemm_4x16c4_avx512vnni,
+                                      qs8_gemm_8x16c4_avx512vnni_rows, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON)
 /* int8 weights without -128 (two products fit int16): 2x8 tiles, 16 steps per smull + smlal2 +
@@ -84,6 +92,11 @@ static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
 /* Kernel set of a plan; weight_bits picks between sets of one ISA (int4 entries are only
  * valid up to their own MR, so a set is used with one weight width). */
 static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits, int has_w_min, int32_t k) {
+#if defined(EDGEQ_HAVE_AMX)
+  /* k <= 32: a tile's 64 steps would be half empty or worse; the VNNI kernel is faster there
+   * (kernel bench, 2304x96x32: VNNI 117 vs AMX 113 G MAC/s; 2304x96x48: 140 vs 159) */
+  if (isa == EDGEQ_ISA_AMX && weight_bits == 8) return k > 32 ? &kAmx : &kAvx512Vnni8;
+#endif
 #if defined(EDGEQ_HAVE_NEON_DOT)
   if ((isa == EDGEQ_ISA_NEON_DOT || (isa == EDGEQ_ISA_NEON_I8MM && edgeq_isa_supported(EDGEQ_ISA_NEON_DOT))) &&
       weight_bits == 4 && k < 131072)
@@ -117,6 +130,9 @@ static const qs8_ukernel_info* ukernel_for(edgeq_isa isa) {
 #if defined(EDGEQ_HAVE_AVX512VNNI)
     case EDGEQ_ISA_AVX512VNNI: return &kAvx512Vnni;
 #endif
+#if defined(EDGEQ_HAVE_AMX)
+    case EDGEQ_ISA_AMX: return &kAvx512Vnni; /* int4 plans: the VNNI kernels */
+#endif
 #if defined(EDGEQ_HAVE_NEON)
     case EDGEQ_ISA_NEON: return &kNeon;
 #endif
@@ -134,7 +150,7 @@ static const qs8_ukernel_info* ukernel_for(edgeq_isa isa) {
 static int isa_available(edgeq_isa isa) { return ukernel_for(isa) != NULL && edgeq_isa_supported(isa); }
 
 edgeq_isa qs8_gemm_best_isa(void) {
-  static const edgeq_isa best_first[] = {EDGEQ_ISA_AVX512VNNI, EDGEQ_ISA_AVX2, EDGEQ_ISA_NEON_I8MM,
+  static const edgeq_isa best_first[] = {EDGEQ_ISA_AMX, EDGEQ_ISA_AVX512VNNI, EDGEQ_ISA_AVX2, EDGEQ_ISA_NEON_I8MM,
                                          EDGEQ_ISA_NEON_DOT, EDGEQ_ISA_NEON};
   for (size_t i = 0; i < sizeof(best_first) / sizeof(best_first[0]); i++)
     if (ukernel_for(best_first[i]) != NULL && edgeq_isa_enabled(best_first[i])) return best_first[i];
@@ -212,6 +228,7 @@ static void pack_weights(qs8_gemm_plan* p, const qs8_gemm_desc* d) {
       if (n >= n_all) break;
       const uint32_t bias = d->bias ? (uint32_t)d->bias[n] : 0;
       p->bias[n] = (int32_t)(bias - a_term * wsum[j]);
+      if (p->bias_s8) p->bias_s8[n] = (int32_t)(bias - (uint32_t)d->a_zero_point * wsum[j]);
       p->mult[n] = d->multiplier[n];
       p->shift[n] = d->shift[n];
       p->lshift[n] = d->shift[n] > 0 ? d->shift[n] : 0;
@@ -273,6 +290,15 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   p->lshift = p->shift + npad;
   p->rshift = p->lshift + npad;
   p->zmask = p->rshift + npad;
+#if defined(EDGEQ_HAVE_AMX)
+  if (p->uk == &kAmx) {
+    p->bias_s8 = (int32_t*)calloc(npad, sizeof(int32_t));
+    if (p->bias_s8 == NULL) {
+      qs8_gemm_plan_destroy(p);
+      return NULL;
+    }
+  }
+#endif
   pack_weights(p, desc);
   p->right_only = 1;
   for (int32_t i = 0; i < desc->n; i++)
@@ -284,6 +310,7 @@ void qs8_gemm_plan_destroy(qs8_gemm_plan* plan) {
   if (plan == NULL) return;
   free(plan->weights);
   free(plan->bias);
+  free(plan->bias_s8);
   free(plan->scale);
   free(plan);
 }
@@ -416,6 +443,19 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
     run_direct(plan, m, a, lda, c, ldc, n_begin, n_end);
     return;
   }
+#if defined(EDGEQ_HAVE_AMX)
+  if (plan->bias_s8 != NULL && m >= 16) { /* AMX plan: blocks of 16 rows on tiles */
+    const size_t m_tiles = m / 16 * 16;
+    qs8_tile_params tp = tile_params(plan, 0);
+    tp.bias = plan->bias_s8;
+    qs8_gemm_32x32c4_avx512amx(m_tiles, (size_t)plan->k, a, lda, plan->weights, plan->tile_bytes, &tp, c, ldc,
+                               n_begin, n_end);
+    m -= m_tiles;
+    if (m == 0) return;
+    a += m_tiles * lda;
+    c += m_tiles * ldc;
+  }
+#endif
   const size_t mr = uk->mr, nr = uk->nr, kc = (size_t)plan->kc;
   const qs8_ukernel_fn* fns = plan->weight_bits == 8 ? uk->int8_fn : uk->int4_fn;
   const size_t a_elem = uk->a_format == QS8_A_INT16 ? 2 : 1;

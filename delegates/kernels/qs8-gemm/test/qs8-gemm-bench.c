@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     shift[i] = -8 - rand() % 4;
   }
   const qs8_gemm_desc d = {(int32_t)n, (int32_t)k, w, bits, bias, 3, mult, shift, -5, -128, 127};
-  const edgeq_isa all[] = {EDGEQ_ISA_SCALAR, EDGEQ_ISA_AVX2,     EDGEQ_ISA_AVX512VNNI,
+  const edgeq_isa all[] = {EDGEQ_ISA_SCALAR, EDGEQ_ISA_AVX2,     EDGEQ_ISA_AVX512VNNI, EDGEQ_ISA_AMX,
                            EDGEQ_ISA_NEON,   EDGEQ_ISA_NEON_DOT, EDGEQ_ISA_NEON_I8MM};
   enum { NISA = sizeof(all) / sizeof(all[0]) };
   qs8_gemm_plan* plans[NISA] = {0};

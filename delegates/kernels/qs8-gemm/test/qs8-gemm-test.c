@@ -25,7 +25,7 @@
 #include "qs8-gemm/qs8-gemm.h"
 #include "base/requant.h"
 
-static const edgeq_isa kAllIsas[] = {EDGEQ_ISA_SCALAR,   EDGEQ_ISA_AVX2,     EDGEQ_ISA_AVX512VNNI,
+static const edgeq_isa kAllIsas[] = {EDGEQ_ISA_SCALAR,   EDGEQ_ISA_AVX2,     EDGEQ_ISA_AVX512VNNI, EDGEQ_ISA_AMX,
                                      EDGEQ_ISA_NEON,     EDGEQ_ISA_NEON_DOT, EDGEQ_ISA_NEON_I8MM};
 #define NUM_ISAS (sizeof(kAllIsas) / sizeof(kAllIsas[0]))
 
@@ -441,7 +441,9 @@ int main(int argc, char** argv) {
   }
   /* Large shapes: many rows per call (the AVX-512 VNNI dispatcher packs up to 64 rows per step,
    * fewer as k grows) and k too large for the dispatcher's stack buffer (heap path, 8-row steps). */
-  static const int32_t big[][3] = {{130, 40, 2500}, {150, 37, 300}, {67, 16, 24}};
+  /* AMX plans (k > 32): 32- and 16-row tile blocks, k tails (k % 64) and the VNNI rest rows */
+  static const int32_t big[][3] = {{130, 40, 2500}, {150, 37, 300}, {67, 16, 24}, {48, 50, 128},
+                                   {33, 70, 64},    {20, 33, 33},   {96, 32, 200}};
   for (size_t bi = 0; bi < sizeof(big) / sizeof(big[0]); bi++) {
     g_force_m = (size_t)big[bi][0];
     g_force_n = big[bi][1];
