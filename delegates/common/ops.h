@@ -11,6 +11,7 @@
 
 #include "edgeq/tflite_c_abi.h"
 #include "qs8-vadd/qs8-vadd.h"
+#include "qs8-vmul/qs8-vmul.h"
 #include "qs8-vprelu/qs8-vprelu.h"
 
 /* The reason a node is left to the runtime when its requantization would shift an int32 left by
@@ -50,13 +51,11 @@ const char* eq_check_binary(TfLiteContext* ctx, const TfLiteNode* node, int acti
 void eq_add_prepare(TfLiteContext* ctx, const TfLiteNode* node, qs8_add_params* p);
 
 /* ---- MUL (mul.cc Prepare) */
-typedef struct {
-  int32_t in1_offset, in2_offset, out_offset, mult;
-  int shift;
-  int32_t act_min, act_max;
-} eq_mul_params;
 const char* eq_check_mul(TfLiteContext* ctx, const TfLiteNode* node);
-void eq_mul_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_mul_params* p);
+void eq_mul_prepare(TfLiteContext* ctx, const TfLiteNode* node, qs8_mul_params* p);
+/* Swish, x * sigmoid(x): LOGISTIC feeding a MUL of its own input, as one 256-entry table indexed by
+ * (uint8)x, filled with both ops' own arithmetic, so a lookup equals running them in turn. */
+void eq_swish_lut(TfLiteContext* ctx, const TfLiteNode* logistic, const TfLiteNode* mul, int8_t table[256]);
 
 /* ---- PRELU (prelu.cc Prepare): alpha broadcasts against the input (per channel, usually) */
 const char* eq_check_prelu(TfLiteContext* ctx, const TfLiteNode* node);

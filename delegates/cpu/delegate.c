@@ -111,7 +111,7 @@ static int fuse(eq_kernel* k, TfLiteContext* ctx, const TfLiteIntArray* partitio
     if (!x_first && !(m->in_idx[0] == sg && m->in_idx[1] == x)) continue;
     const size_t n = eq_numel(&ctx->tensors[x]);
     if (eq_numel(&ctx->tensors[m->out_idx[0]]) != n) continue;
-    void* st = eq_fused_swish_create(l->state, m->state, x_first, n);
+    void* st = eq_fused_swish_create(ctx, &l->node, &m->node, n);
     if (!st) return -1;
     m->kind->destroy(m->state);
     m->kind = &eq_op_fused_lut;

@@ -13,11 +13,7 @@
 /* The fused pair: the MUL node runs a table lookup of x (input 0) over n elements; the LOGISTIC
  * node runs nothing. */
 extern const eq_op_kind eq_op_fused_lut, eq_op_fused_away;
-/* A table state from the two ops' states (x_first: x is the MUL's input 0); NULL if no memory. */
-void* eq_fused_swish_create(const void* logistic_state, const void* mul_state, int x_first, size_t n);
-
-/* What the fusion reads from the ops' states (cpu/ops/logistic.c, cpu/ops/mul.c). */
-const int8_t* eq_cpu_logistic_lut(const void* logistic_state);
-void eq_cpu_mul_apply(const void* mul_state, size_t n, const int8_t* a, const int8_t* b, int8_t* out);
+/* A table state for the pair (common/ops: eq_swish_lut) over n elements; NULL if no memory. */
+void* eq_fused_swish_create(TfLiteContext* ctx, const TfLiteNode* logistic, const TfLiteNode* mul, size_t n);
 
 #endif /* EDGEQ_CPU_FUSE_H */

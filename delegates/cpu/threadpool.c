@@ -287,3 +287,23 @@ void eq_pool_parallel_for(eq_pool* pool, size_t n, void (*fn)(void* arg, size_t 
   }
   atomic_thread_fence(memory_order_acquire); /* the tasks' writes */
 }
+
+typedef struct {
+  void (*fn)(const void* arg, size_t i0, size_t i1);
+  const void* arg;
+  size_t n, chunks;
+} range_job;
+
+static void range_chunk(void* arg, size_t t) {
+  const range_job* j = arg;
+  const size_t blocks = (j->n + 63) / 64;
+  const size_t i0 = blocks * t / j->chunks * 64, i1 = blocks * (t + 1) / j->chunks * 64;
+  const size_t end = i1 < j->n ? i1 : j->n;
+  if (i0 < end) j->fn(j->arg, i0, end);
+}
+
+void eq_pool_for_ranges(eq_pool* pool, size_t n, size_t min_split, void (*fn)(const void* arg, size_t i0, size_t i1),
+                        const void* arg) {
+  range_job j = {fn, arg, n, n >= min_split ? 2 * (size_t)eq_pool_threads(pool) : 1};
+  eq_pool_parallel_for(j.chunks > 1 ? pool : NULL, j.chunks, range_chunk, &j);
+}

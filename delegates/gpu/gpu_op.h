@@ -80,6 +80,10 @@ int eqg_add_gemm_tiled(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w
 int eqg_tiled_worth_it(int m, int n);
 /* Uploads a constant to a new read-only device buffer the plan owns. */
 cl_mem eqg_upload(eqg_device* dev, eqg_node_plan* plan, const void* data, size_t bytes, char* err, size_t errlen);
+/* The broadcast walk of a binary op (common/broadcast.h) as a buffer of 15 ints: the output's 5
+ * dims, then a's strides, then b's; *total = output elements. NULL when the shapes do not broadcast. */
+cl_mem eqg_upload_bcast(eqg_device* dev, eqg_node_plan* plan, const TfLiteTensor* a, const TfLiteTensor* b,
+                        const TfLiteTensor* out, size_t* total, char* err, size_t errlen);
 /* Per-channel bias (zeros when absent), multiplier and shift buffers of a conv / FC. */
 int eqg_upload_channel_params(eqg_device* dev, eqg_node_plan* plan, const TfLiteTensor* in, const TfLiteTensor* w,
                               const TfLiteTensor* b, const TfLiteTensor* out, int channels, cl_mem* bias, cl_mem* mult,

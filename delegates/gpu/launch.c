@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broadcast.h"
 #include "gpu_op.h"
 
 int eqg_add_launch(eqg_device* dev, eqg_node_plan* plan, const char* name, cl_uint dims, size_t g0, size_t g1,
@@ -71,6 +72,24 @@ cl_mem eqg_upload(eqg_device* dev, eqg_node_plan* plan, const void* data, size_t
   }
   plan->mem[plan->n_mem++] = m;
   return m;
+}
+
+cl_mem eqg_upload_bcast(eqg_device* dev, eqg_node_plan* plan, const TfLiteTensor* a, const TfLiteTensor* b,
+                        const TfLiteTensor* out, size_t* total, char* err, size_t errlen) {
+  eq_bcast bc;
+  memset(&bc, 0, sizeof(bc));
+  if (eq_bcast_init(&bc, a, b, out) != 0) {
+    snprintf(err, errlen, "input shapes do not broadcast to the output's");
+    return NULL;
+  }
+  cl_int meta[3 * EQ_BCAST_RANK];
+  for (int i = 0; i < EQ_BCAST_RANK; ++i) {
+    meta[i] = bc.dims[i];
+    meta[EQ_BCAST_RANK + i] = (cl_int)bc.a_stride[i];
+    meta[2 * EQ_BCAST_RANK + i] = (cl_int)bc.b_stride[i];
+  }
+  *total = bc.total;
+  return eqg_upload(dev, plan, meta, sizeof(meta), err, errlen);
 }
 
 void eqg_plan_release(eqg_device* dev, eqg_node_plan* plan) {

@@ -34,16 +34,11 @@ typedef struct {
   const add_state* s;
   const int8_t *a, *b;
   int8_t* o;
-  size_t chunks;
 } add_job;
 
-/* chunk t of the same-shape add; boundaries at multiples of 64 elements */
-static void add_chunk(void* arg, size_t t) {
+static void add_range(const void* arg, size_t i0, size_t i1) {
   const add_job* j = arg;
-  const size_t blocks = (j->s->n + 63) / 64;
-  const size_t i0 = blocks * t / j->chunks * 64, i1 = blocks * (t + 1) / j->chunks * 64;
-  const size_t end = i1 < j->s->n ? i1 : j->s->n;
-  if (i0 < end) j->s->same_shape(end - i0, j->a + i0, j->b + i0, j->o + i0, &j->s->p);
+  j->s->same_shape(i1 - i0, j->a + i0, j->b + i0, j->o + i0, &j->s->p);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
@@ -53,8 +48,8 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   int8_t* o = out[0];
   if (s->same_shape) {
     /* residual adds of early layers are ~1e5-1e6 elements: worth splitting across threads */
-    add_job j = {s, a, b, o, s->n >= ((size_t)1 << 13) ? 2 * (size_t)eq_pool_threads(pool) : 1};
-    eq_pool_parallel_for(j.chunks > 1 ? pool : NULL, j.chunks, add_chunk, &j);
+    const add_job j = {s, a, b, o};
+    eq_pool_for_ranges(pool, s->n, (size_t)1 << 13, add_range, &j);
     return kTfLiteOk;
   }
   EQ_BCAST_FOR(&s->bc, oi, ai, bi, { o[oi] = qs8_add1(a[ai], b[bi], &s->p); });

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 
 #include "cpu_op.h"
-#include "fuse.h"
 
 typedef struct {
   size_t n;
@@ -27,8 +26,6 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   for (size_t i = 0; i < s->n; ++i) y[i] = s->lut[(uint8_t)x[i]];
   return kTfLiteOk;
 }
-
-const int8_t* eq_cpu_logistic_lut(const void* state) { return ((const logistic_state*)state)->lut; }
 
 const eq_op_kind eq_op_logistic = {{"LOGISTIC", kTfLiteBuiltinLogistic, eq_check_logistic},
                                    create, eval, free, NULL};

@@ -6,7 +6,6 @@
 
 #include "broadcast.h"
 #include "cpu_op.h"
-#include "fuse.h"
 #include "qs8-vbinary-nd/qs8-vbinary-nd.h"
 #include "qs8-vmul/qs8-vmul.h"
 
@@ -25,9 +24,7 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   const TfLiteTensor *a = eq_in(ctx, node, 0), *b = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
   mul_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
-  eq_mul_params mp; /* mul.cc's Prepare (common/ops/mul.c) */
-  eq_mul_prepare(ctx, node, &mp);
-  s->p = (qs8_mul_params){mp.in1_offset, mp.in2_offset, mp.mult, mp.shift, mp.out_offset, mp.act_min, mp.act_max};
+  eq_mul_prepare(ctx, node, &s->p); /* mul.cc's Prepare (common/ops/mul.c) */
   s->fn = qs8_vmul_best();
   s->n = eq_numel(out);
   s->same_shape = eq_numel(a) == s->n && eq_numel(b) == s->n;
@@ -57,31 +54,22 @@ typedef struct {
   const mul_state* s;
   const int8_t *a, *b;
   int8_t* o;
-  size_t chunks;
 } mul_job;
 
-/* chunk t of a same-shape MUL; boundaries at multiples of 64 elements */
-static void mul_chunk(void* arg, size_t t) {
+static void mul_range(const void* arg, size_t i0, size_t i1) {
   const mul_job* j = arg;
-  const size_t blocks = (j->s->n + 63) / 64;
-  const size_t i0 = blocks * t / j->chunks * 64, i1 = blocks * (t + 1) / j->chunks * 64;
-  const size_t end = i1 < j->s->n ? i1 : j->s->n;
-  if (i0 < end) j->s->fn(end - i0, j->a + i0, j->b + i0, j->o + i0, &j->s->p);
+  j->s->fn(i1 - i0, j->a + i0, j->b + i0, j->o + i0, &j->s->p);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   const mul_state* s = s_;
   if (s->same_shape) {
-    mul_job j = {s, in[0], in[1], out[0], s->n >= ((size_t)1 << 13) ? 2 * (size_t)eq_pool_threads(pool) : 1};
-    eq_pool_parallel_for(j.chunks > 1 ? pool : NULL, j.chunks, mul_chunk, &j);
+    const mul_job j = {s, in[0], in[1], out[0]};
+    eq_pool_for_ranges(pool, s->n, (size_t)1 << 13, mul_range, &j);
   } else {
     qs8_vbinary_nd(&s->nd, in[0], in[1], out[0]);
   }
   return kTfLiteOk;
-}
-
-void eq_cpu_mul_apply(const void* state, size_t n, const int8_t* a, const int8_t* b, int8_t* out) {
-  qs8_vmul_scalar(n, a, b, out, &((const mul_state*)state)->p);
 }
 
 /* the state's address is taken for nd.params: it must not move (allocated once in create) */

@@ -1,30 +1,20 @@
 /* ADD on the GPU, with broadcasting: add.cc's Prepare-time rescaling (common/ops/add.c) on the
  * host, the per-element integer math in the kernel. */
-#include <string.h>
-
-#include "broadcast.h"
 #include "gpu_op.h"
 
 static int add_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                       cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
-  eq_bcast bc;
-  memset(&bc, 0, sizeof(bc));
-  eq_bcast_init(&bc, eq_in(ctx, node, 0), eq_in(ctx, node, 1), eq_out(ctx, node, 0));
-  cl_int meta[15];
-  for (int i = 0; i < 5; ++i) {
-    meta[i] = bc.dims[i];
-    meta[5 + i] = (cl_int)bc.a_stride[i];
-    meta[10 + i] = (cl_int)bc.b_stride[i];
-  }
+  size_t total = 0;
+  cl_mem mm = eqg_upload_bcast(dev, plan, eq_in(ctx, node, 0), eq_in(ctx, node, 1), eq_out(ctx, node, 0), &total,
+                               err, errlen);
+  if (!mm) return -1;
   qs8_add_params p;
   eq_add_prepare(ctx, node, &p);
-  cl_mem mm = eqg_upload(dev, plan, meta, sizeof(meta), err, errlen);
-  if (!mm) return -1;
   const eqg_arg args[] = {EQG_ARG(inb[0]),    EQG_ARG(inb[1]),     EQG_ARG(outb[0]),    EQG_ARG(mm),
                           EQG_ARG(p.a_offset), EQG_ARG(p.b_offset), EQG_ARG(p.out_zp),   EQG_ARG(p.a_mult),
                           EQG_ARG(p.a_shift),  EQG_ARG(p.b_mult),   EQG_ARG(p.b_shift),  EQG_ARG(p.out_mult),
                           EQG_ARG(p.out_shift), EQG_ARG(p.left_shift), EQG_ARG(p.out_min), EQG_ARG(p.out_max)};
-  return eqg_add_launch(dev, plan, "add_qs8", 1, bc.total, 1, args, EQG_NARGS(args), (double)bc.total, err, errlen);
+  return eqg_add_launch(dev, plan, "add_qs8", 1, total, 1, args, EQG_NARGS(args), (double)total, err, errlen);
 }
 
 const eqg_op_kind eqg_op_add = {{"ADD", kTfLiteBuiltinAdd, eq_check_add}, 0, add_create};

@@ -1,6 +1,5 @@
 /* LOGISTIC and HARD_SWISH on the GPU: the reference arithmetic as the shared 256-entry table
  * (common/ops/logistic.c, hard_swish.c), uploaded once and looked up per element. */
-#include "base/requant.h"
 #include "gpu_op.h"
 
 static int lut_create(eqg_device* dev, const TfLiteTensor* in, const TfLiteTensor* out, const int8_t lut[256],
@@ -30,17 +29,8 @@ static int hard_swish_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNo
 
 int eqg_swish_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* logistic, const TfLiteNode* mul,
                      cl_mem x, cl_mem y, eqg_node_plan* plan, char* err, size_t errlen) {
-  int8_t sig[256], table[256];
-  eq_logistic_lut(eq_in(ctx, logistic, 0), eq_out(ctx, logistic, 0), sig);
-  eq_mul_params p;
-  eq_mul_prepare(ctx, mul, &p);
-  const int x_first = mul->inputs->data[0] == logistic->inputs->data[0];
-  for (int v = 0; v < 256; ++v) { /* tables are indexed by the input byte: v = (uint8)x */
-    const int32_t xv = (int8_t)v, sv = sig[v];
-    const int32_t a = x_first ? xv : sv, b = x_first ? sv : xv;
-    const int32_t r = eq_mbqm((p.in1_offset + a) * (p.in2_offset + b), p.mult, p.shift) + p.out_offset;
-    table[v] = (int8_t)eq_clamp(r, p.act_min, p.act_max);
-  }
+  int8_t table[256];
+  eq_swish_lut(ctx, logistic, mul, table);
   const cl_mem in[1] = {x}, out[1] = {y};
   return lut_create(dev, eq_in(ctx, logistic, 0), eq_out(ctx, mul, 0), table, in, out, plan, err, errlen);
 }
