@@ -3,7 +3,9 @@
  * channels: q register i holds channels 2i and 2i+1. Each smmla multiplies a row pair (8 steps
  * each, joined from two row loads by one zip) by a channel pair into a 2x2 int32 tile; the tiles
  * are unzipped into rows once, before requantization. kc is a multiple of 8; an odd last row
- * pairs with itself and its duplicate is dropped. */
+ * pairs with itself and its duplicate is dropped. 3-4 rows and 1 row accumulate in assembly
+ * (qs8-gemm-neoni8mm-asm.h), 2 rows with intrinsics. */
+#include "qs8-gemm/qs8-gemm-neoni8mm-asm.h"
 #include "qs8-gemm/qs8-gemm-requant-neon.h"
 
 #define QS8_MMLA16(va)                                                                      \
@@ -23,34 +25,40 @@ static inline __attribute__((always_inline)) void qs8_gemm_4x16c8__neoni8mm(
   const int8_t* ar[4];
   for (size_t r = 0; r < 4; r++) ar[r] = a + (r < mr ? r : mr - 1) * lda;
   int32x4_t acc[2][8]; /* [row pair][channel pair]: (r0 c0, r0 c1, r1 c0, r1 c1) */
-  for (size_t q = 0; q < 4; q++) {
-    const int64x2_t b = vreinterpretq_s64_s32(vld1q_s32(p->bias + n0 + 4 * q));
-    const int32x4_t b01 = vreinterpretq_s32_s64(vdupq_laneq_s64(b, 0));
-    const int32x4_t b23 = vreinterpretq_s32_s64(vdupq_laneq_s64(b, 1));
-    for (size_t pr = 0; pr < pairs; pr++) {
-      acc[pr][2 * q] = b01;
-      acc[pr][2 * q + 1] = b23;
+  if (mr >= 3) {
+    qs8_neoni8mm_4x16_acc(acc, ar, wp, p->bias + n0, kc);
+  } else if (mr == 1) {
+    qs8_neoni8mm_1x16_acc(acc[0], ar[0], wp, p->bias + n0, kc);
+  } else {
+    for (size_t q = 0; q < 4; q++) {
+      const int64x2_t b = vreinterpretq_s64_s32(vld1q_s32(p->bias + n0 + 4 * q));
+      const int32x4_t b01 = vreinterpretq_s32_s64(vdupq_laneq_s64(b, 0));
+      const int32x4_t b23 = vreinterpretq_s32_s64(vdupq_laneq_s64(b, 1));
+      for (size_t pr = 0; pr < pairs; pr++) {
+        acc[pr][2 * q] = b01;
+        acc[pr][2 * q + 1] = b23;
+      }
     }
-  }
-  size_t k = kc;
-  for (; k >= 16; k -= 16) {
-    int64x2_t v[4];
-    for (size_t r = 0; r < 2 * pairs; r++) {
-      v[r] = vreinterpretq_s64_s8(vld1q_s8(ar[r]));
-      ar[r] += 16;
+    size_t k = kc;
+    for (; k >= 16; k -= 16) {
+      int64x2_t v[4];
+      for (size_t r = 0; r < 2 * pairs; r++) {
+        v[r] = vreinterpretq_s64_s8(vld1q_s8(ar[r]));
+        ar[r] += 16;
+      }
+      int8x16_t va0[2], va1[2];
+      for (size_t pr = 0; pr < pairs; pr++) {
+        va0[pr] = vreinterpretq_s8_s64(vzip1q_s64(v[2 * pr], v[2 * pr + 1]));
+        va1[pr] = vreinterpretq_s8_s64(vzip2q_s64(v[2 * pr], v[2 * pr + 1]));
+      }
+      QS8_MMLA16(va0);
+      QS8_MMLA16(va1);
     }
-    int8x16_t va0[2], va1[2];
-    for (size_t pr = 0; pr < pairs; pr++) {
-      va0[pr] = vreinterpretq_s8_s64(vzip1q_s64(v[2 * pr], v[2 * pr + 1]));
-      va1[pr] = vreinterpretq_s8_s64(vzip2q_s64(v[2 * pr], v[2 * pr + 1]));
+    if (k != 0) { /* 8 steps left */
+      int8x16_t va[2];
+      for (size_t pr = 0; pr < pairs; pr++) va[pr] = vcombine_s8(vld1_s8(ar[2 * pr]), vld1_s8(ar[2 * pr + 1]));
+      QS8_MMLA16(va);
     }
-    QS8_MMLA16(va0);
-    QS8_MMLA16(va1);
-  }
-  if (k != 0) { /* 8 steps left */
-    int8x16_t va[2];
-    for (size_t pr = 0; pr < pairs; pr++) va[pr] = vcombine_s8(vld1_s8(ar[2 * pr]), vld1_s8(ar[2 * pr + 1]));
-    QS8_MMLA16(va);
   }
   int32x4_t rows[4][4];
   for (size_t pr = 0; pr < pairs; pr++)
