@@ -101,6 +101,18 @@ const char* eq_check_hard_swish(TfLiteContext* ctx, const TfLiteNode* node);
 void eq_logistic_lut(const TfLiteTensor* in, const TfLiteTensor* out, int8_t lut[256]);
 void eq_hard_swish_lut(const TfLiteTensor* in, const TfLiteTensor* out, int8_t lut[256]);
 
+/* ---- GELU (LUTPopulate of the exact or tanh form), RSQRT (elementwise.cc's fixed-point inverse square
+ * root per value): 256-entry tables like LOGISTIC's */
+const char* eq_check_gelu(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_gelu_lut(const TfLiteTensor* in, const TfLiteTensor* out, int approximate, int8_t lut[256]);
+const char* eq_check_rsqrt(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_rsqrt_lut(const TfLiteTensor* in, const TfLiteTensor* out, int8_t lut[256]);
+
+/* ---- SQUARED_DIFFERENCE (squared_difference.cc): the result depends only on the two int8 inputs, so it
+ * is a 256 x 256 table, table[(uint8_t)a * 256 + (uint8_t)b] */
+const char* eq_check_squared_difference(TfLiteContext* ctx, const TfLiteNode* node);
+void eq_squared_difference_table(TfLiteContext* ctx, const TfLiteNode* node, int8_t table[65536]);
+
 /* ---- RESHAPE, CONCATENATION, PAD (data movement) */
 const char* eq_check_reshape(TfLiteContext* ctx, const TfLiteNode* node);
 const char* eq_check_concatenation(TfLiteContext* ctx, const TfLiteNode* node);

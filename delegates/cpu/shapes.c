@@ -118,6 +118,7 @@ const char* eq_cpu_output_shape(TfLiteContext* ctx, int code, const TfLiteNode* 
     case kTfLiteBuiltinMul:
     case kTfLiteBuiltinSub:
     case kTfLiteBuiltinPrelu:
+    case kTfLiteBuiltinSquaredDifference:
       return broadcast(in, eq_in(ctx, node, 1), dims, rank);
     case kTfLiteBuiltinMean: {
       const TfLiteReducerParams* p = node->builtin_data;

@@ -397,3 +397,44 @@ def attention(n=1, seq=12, heads=2, dim=8, seed=0):
         o = tf.matmul(tf.nn.softmax(s), v)
         return tf.reshape(tf.transpose(o, (0, 2, 1, 3)), (n, seq, heads * dim))
     return fn, [(n, seq, heads * dim)]
+
+
+def gelu(shape=(2, 9, 40), approximate=False):
+    tf = _tf()
+
+    def fn(x):
+        return tf.nn.gelu(x * 1.3, approximate=approximate)
+    return fn, [shape]
+
+
+def layer_norm(shape=(1, 12, 48), seed=0):
+    """LayerNorm over the last axis as TensorFlow's converter writes it: MEAN, SQUARED_DIFFERENCE,
+    MEAN, ADD epsilon, RSQRT, MUL, SUB (the suite's encoder and ConvNeXt carry it)."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    gamma = (1 + 0.2 * rng.standard_normal(shape[-1])).astype(np.float32)
+    beta = (0.1 * rng.standard_normal(shape[-1])).astype(np.float32)
+
+    def fn(x):
+        x = x * 1.7 + 0.3
+        mean = tf.reduce_mean(x, axis=-1, keepdims=True)
+        var = tf.reduce_mean(tf.math.squared_difference(x, mean), axis=-1, keepdims=True)
+        return (x - mean) * tf.math.rsqrt(var + 1e-6) * gamma + beta
+    return fn, [shape]
+
+
+def rsqrt(shape=(3, 50)):
+    """RSQRT of a square (input zero point -128, as LayerNorm's variance has)."""
+    tf = _tf()
+
+    def fn(x):
+        return tf.math.rsqrt(x * x + 0.05)
+    return fn, [shape]
+
+
+def squared_difference(a=(2, 5, 7), b=(2, 5, 1)):
+    tf = _tf()
+
+    def fn(x, y):
+        return tf.math.squared_difference(x, y * 0.3)
+    return fn, [a, b]

@@ -25,7 +25,8 @@ import _opmodels as om
 SUPPORTED = {
     "cpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
                       "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION",
-                      "PAD", "QUANTIZE", "DEQUANTIZE", "PRELU", "SUB", "TRANSPOSE", "BATCH_MATMUL"}),
+                      "PAD", "QUANTIZE", "DEQUANTIZE", "PRELU", "SUB", "TRANSPOSE", "BATCH_MATMUL", "GELU", "RSQRT",
+                      "SQUARED_DIFFERENCE"}),
     "gpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
                       "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION"}),
 }
@@ -122,6 +123,14 @@ OP_CASES: dict[str, Case] = {
     "hard_swish": _case(lambda: om.unary("hard_swish", (8, 128)), {"HARD_SWISH"}, scale=2.0),
     "concat_reshape": _case(lambda: om.reshape_concat((2, 3, 4, 5)), {"CONCATENATION", "RESHAPE"}),
     "pad": _case(lambda: om.pad(), {"PAD"}),
+    "gelu": _case(lambda: om.gelu(), {"MUL", "GELU"}),
+    "gelu_tanh": _case(lambda: om.gelu(approximate=True), {"MUL", "GELU"}),
+    "rsqrt": _case(lambda: om.rsqrt(), {"MUL", "ADD", "RSQRT"}),
+    "squared_difference_row": _case(lambda: om.squared_difference(), {"MUL", "SQUARED_DIFFERENCE"}),
+    "squared_difference_same_b2": _case(lambda: om.squared_difference((2, 6, 5, 3), (2, 6, 5, 3)),
+                                        {"MUL", "SQUARED_DIFFERENCE"}),
+    "squared_difference_left_bcast": _case(lambda: om.squared_difference((1, 1, 9), (4, 3, 9)),
+                                           {"MUL", "SQUARED_DIFFERENCE"}),
     "transpose_heads": _case(lambda: om.transpose((2, 6, 3, 5), (0, 2, 1, 3)), {"MUL", "TRANSPOSE"}),
     "transpose_keys": _case(lambda: om.transpose((1, 7, 3, 4), (0, 2, 3, 1)), {"MUL", "TRANSPOSE"}),
     "transpose_3d_rotate": _case(lambda: om.transpose((4, 7, 9), (2, 0, 1)), {"MUL", "TRANSPOSE"}),
@@ -159,6 +168,7 @@ WHOLE_MODELS: dict[str, Case] = {
     "residual_net": _case(om.residual_net, {"CONV_2D", "CONCATENATION", "ADD", "MAX_POOL_2D", "PAD",
                                             "AVERAGE_POOL_2D"}, seed=2),
     "mlp": _case(om.mlp, {"FULLY_CONNECTED", "SOFTMAX"}, seed=2),
+    "layer_norm": _case(om.layer_norm, {"MEAN", "SQUARED_DIFFERENCE", "ADD", "RSQRT", "MUL", "SUB"}, seed=2),
     "attention": _case(om.attention, {"FULLY_CONNECTED", "RESHAPE", "TRANSPOSE", "BATCH_MATMUL", "MUL", "SOFTMAX"},
                        seed=2),
 }

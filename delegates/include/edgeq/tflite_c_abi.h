@@ -235,9 +235,12 @@ enum {
   kTfLiteBuiltinSub = 41,
   kTfLiteBuiltinDelegate = 51,
   kTfLiteBuiltinPrelu = 54,
+  kTfLiteBuiltinRsqrt = 76,
+  kTfLiteBuiltinSquaredDifference = 99,
   kTfLiteBuiltinQuantize = 114,
   kTfLiteBuiltinHardSwish = 117,
   kTfLiteBuiltinBatchMatmul = 126,
+  kTfLiteBuiltinGelu = 150,
 };
 
 /* ---- builtin_op_data.h: option structs of the ops we run ---- */
@@ -337,6 +340,10 @@ typedef struct {
   bool adj_y;
   bool asymmetric_quantize_inputs;
 } TfLiteBatchMatMulParams;
+
+typedef struct {
+  bool approximate;
+} TfLiteGeluParams;
 
 /* ---- layout checks (LP64: x86-64, AArch64) ---- */
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu

@@ -1,0 +1,55 @@
+/* GELU and RSQRT, int8: the reference arithmetic evaluated once per int8 value into a 256-entry
+ * table (common/ops/gelu.c, rsqrt.c), then the x8-lut kernel; large tensors split across threads. */
+#include <stdlib.h>
+
+#include "cpu_op.h"
+#include "x8-lut/x8-lut.h"
+
+enum { kChunk = 16384 };
+
+typedef struct {
+  size_t n;
+  int8_t lut[256];
+  const int8_t* x;
+  int8_t* y;
+} lut_state;
+
+static lut_state* alloc_state(TfLiteContext* ctx, const TfLiteNode* node) {
+  lut_state* s = calloc(1, sizeof(*s));
+  if (s) s->n = eq_numel(eq_in(ctx, node, 0));
+  return s;
+}
+
+static void* create_gelu(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  (void)threads;
+  lut_state* s = alloc_state(ctx, node);
+  if (s)
+    eq_gelu_lut(eq_in(ctx, node, 0), eq_out(ctx, node, 0),
+                ((const TfLiteGeluParams*)node->builtin_data)->approximate, s->lut);
+  return s;
+}
+
+static void* create_rsqrt(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  (void)threads;
+  lut_state* s = alloc_state(ctx, node);
+  if (s) eq_rsqrt_lut(eq_in(ctx, node, 0), eq_out(ctx, node, 0), s->lut);
+  return s;
+}
+
+static void chunk(void* arg, size_t i) {
+  const lut_state* s = arg;
+  const size_t begin = i * kChunk, len = s->n - begin < kChunk ? s->n - begin : kChunk;
+  x8_lut_scalar(len, s->x + begin, s->y + begin, s->lut);
+}
+
+static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
+  lut_state* s = s_;
+  s->x = in[0];
+  s->y = out[0];
+  const size_t chunks = (s->n + kChunk - 1) / kChunk;
+  eq_pool_parallel_for(chunks > 1 ? pool : NULL, chunks, chunk, s);
+  return kTfLiteOk;
+}
+
+const eq_op_kind eq_op_gelu = {{"GELU", kTfLiteBuiltinGelu, eq_check_gelu}, create_gelu, eval, free, NULL};
+const eq_op_kind eq_op_rsqrt = {{"RSQRT", kTfLiteBuiltinRsqrt, eq_check_rsqrt}, create_rsqrt, eval, free, NULL};
