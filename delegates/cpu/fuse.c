@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "parallel.h"
 #include "x8-lut/x8-lut.h"
 
 typedef struct {
@@ -18,21 +19,9 @@ void* eq_fused_swish_create(TfLiteContext* ctx, const TfLiteNode* logistic, cons
   return s;
 }
 
-typedef struct {
-  const fused_lut* s;
-  const int8_t* x;
-  int8_t* y;
-} lut_job;
-
-static void lut_range(const void* arg, size_t i0, size_t i1) {
-  const lut_job* j = arg;
-  x8_lut_scalar(i1 - i0, j->x + i0, j->y + i0, j->s->table);
-}
-
 static TfLiteStatus lut_eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   const fused_lut* s = s_;
-  const lut_job j = {s, in[0], out[0]};
-  eq_pool_for_ranges(pool, s->n, (size_t)1 << 14, lut_range, &j);
+  eq_parallel_lut(pool, s->n, in[0], out[0], s->table, x8_lut_scalar);
   return kTfLiteOk;
 }
 

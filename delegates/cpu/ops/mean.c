@@ -1,10 +1,13 @@
 /* MEAN, int8, over any constant set of axes: integer sums, then one requantization with the
  * 1/count factor folded into the multiplier (reference QuantizedMeanOrSum), on the qs8-mean
  * family: a contiguous block of reduced axes (global average pooling) as a row reduction
- * (qs8_mean_rd), anything else through the general walk (qs8_mean). */
+ * (qs8_mean_rd; wide ones cut into channel ranges across threads), anything else through the
+ * general walk (qs8_mean). */
 #include <stdlib.h>
 
 #include "cpu_op.h"
+#include "parallel.h"
+#include "split.h"
 #include "qs8-mean/qs8-mean.h"
 
 typedef struct {
@@ -71,11 +74,36 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   return s;
 }
 
+typedef struct {
+  mean_state* s;
+  const int8_t* in;
+  int8_t* out;
+  size_t chunks;
+} mean_job;
+
+/* channel range t, in multiples of 16; sums of channel c at sums[c] (ranges are disjoint) */
+static void mean_channels(void* arg, size_t t) {
+  const mean_job* j = arg;
+  const mean_state* s = j->s;
+  size_t c0, c1;
+  eq_chunk(s->inner, 16, j->chunks, t, &c0, &c1);
+  if (c0 < c1) qs8_mean_rd_channels(&s->p, s->outer, s->reduce, s->inner, c0, c1, j->in, j->out, s->sums + c0);
+}
+
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
-  (void)pool;
   mean_state* s = s_;
-  if (s->reduce) qs8_mean_rd(&s->p, s->outer, s->reduce, s->inner, in[0], out[0], s->sums);
-  else qs8_mean(&s->p, in[0], out[0], s->sums);
+  if (!s->reduce) {
+    qs8_mean(&s->p, in[0], out[0], s->sums);
+    return kTfLiteOk;
+  }
+  size_t chunks = eq_elementwise_chunks(s->outer * s->reduce * s->inner, EQ_EW_MIN_ELEMS, eq_pool_threads(pool));
+  if (chunks > s->inner / 16) chunks = s->inner / 16;
+  if (chunks <= 1) {
+    qs8_mean_rd(&s->p, s->outer, s->reduce, s->inner, in[0], out[0], s->sums);
+    return kTfLiteOk;
+  }
+  mean_job j = {s, in[0], out[0], chunks};
+  eq_pool_parallel_for(pool, chunks, mean_channels, &j);
   return kTfLiteOk;
 }
 

@@ -1,11 +1,12 @@
 /* MUL, int8, with broadcasting: zp_out + MBQM((x - zx) * (y - zy), s_x*s_y/s_out), through the
  * qs8-vmul kernels (SIMD where the CPU has them): same-shape inputs split across threads, broadcast
  * ones walked by qs8-vbinary-nd, which hands the vector kernel whole innermost runs (a squeeze-excite
- * scale [1,1,1,C] against [1,H,W,C] is H*W runs of C). */
+ * scale [1,1,1,C] against [1,H,W,C] is H*W runs of C), the walk cut across threads too. */
 #include <stdlib.h>
 
 #include "broadcast.h"
 #include "cpu_op.h"
+#include "parallel.h"
 #include "qs8-vbinary-nd/qs8-vbinary-nd.h"
 #include "qs8-vmul/qs8-vmul.h"
 
@@ -67,7 +68,7 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
     const mul_job j = {s, in[0], in[1], out[0]};
     eq_pool_for_ranges(pool, s->n, (size_t)1 << 13, mul_range, &j);
   } else {
-    qs8_vbinary_nd(&s->nd, in[0], in[1], out[0]);
+    eq_parallel_vbinary_nd(pool, &s->nd, in[0], in[1], out[0]);
   }
   return kTfLiteOk;
 }

@@ -15,3 +15,18 @@ void qs8_mean_rd(const qs8_mean_params* p, size_t outer, size_t reduce, size_t i
       output[c] = eq_requantize((int32_t)((uint32_t)sums[c] - (uint32_t)zp_sum), p->mult, p->shift, 0, p->out_zp, -128, 127);
   }
 }
+
+void qs8_mean_rd_channels(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner, size_t c0, size_t c1,
+                          const int8_t* input, int8_t* output, int32_t* sums) {
+  const int32_t zp_sum = (int32_t)((uint32_t)p->in_zp * (uint32_t)p->count);
+  const size_t w = c1 - c0;
+  for (size_t o = 0; o < outer; ++o) {
+    const int8_t* in = input + o * reduce * inner + c0;
+    for (size_t c = 0; c < w; ++c) sums[c] = 0;
+    for (size_t r = 0; r < reduce; ++r, in += inner)
+      for (size_t c = 0; c < w; ++c) sums[c] += in[c];
+    for (size_t c = 0; c < w; ++c)
+      output[o * inner + c0 + c] =
+          eq_requantize((int32_t)((uint32_t)sums[c] - (uint32_t)zp_sum), p->mult, p->shift, 0, p->out_zp, -128, 127);
+  }
+}

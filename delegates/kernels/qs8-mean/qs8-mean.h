@@ -29,6 +29,11 @@ void qs8_mean(const qs8_mean_params* p, const int8_t* input, int8_t* output, int
 void qs8_mean_rd(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner, const int8_t* input,
                  int8_t* output, int32_t* sums);
 
+/* Channels [c0, c1) of qs8_mean_rd's result, for each of the `outer` blocks: threads split a wide
+ * reduction into channel ranges (input rows still `inner` apart). sums: c1 - c0 int32. */
+void qs8_mean_rd_channels(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner, size_t c0, size_t c1,
+                          const int8_t* input, int8_t* output, int32_t* sums);
+
 #ifdef __cplusplus
 }
 #endif
