@@ -99,13 +99,13 @@ static void wait_word(eq_pool* pool, _Atomic uint32_t* word, uint32_t value) {
 #endif
 }
 
-/* Wakes every thread blocked in wait_word on word (after the caller changed it). */
-static void wake_word(eq_pool* pool, _Atomic uint32_t* word) {
+/* Wakes up to `count` threads blocked in wait_word on word (after the caller changed it). */
+static void wake_word(eq_pool* pool, _Atomic uint32_t* word, int count) {
 #if EQ_POOL_FUTEX
   (void)pool;
-  syscall(SYS_futex, (uint32_t*)word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+  syscall(SYS_futex, (uint32_t*)word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 #else
-  (void)word;
+  (void)word, (void)count;
   pthread_mutex_lock(&pool->mu);
   pthread_cond_broadcast(&pool->cv);
   pthread_mutex_unlock(&pool->mu);
@@ -157,7 +157,7 @@ static void run_tasks(eq_pool* pool, uint32_t gen, task_fn fn, void* arg, size_t
                                                     memory_order_acquire));
     fn(arg, i);
     if (atomic_fetch_sub(&pool->remaining, 1) == 1 && atomic_load(&pool->caller_waiting))
-      wake_word(pool, &pool->remaining);
+      wake_word(pool, &pool->remaining, INT_MAX);
   }
 }
 
@@ -246,7 +246,7 @@ void eq_pool_destroy(eq_pool* pool) {
   if (!pool) return;
   atomic_store(&pool->stop, 1);
   atomic_store(&pool->published, pool->generation + 1); /* ends spins and sleeps */
-  wake_word(pool, &pool->published);
+  wake_word(pool, &pool->published, INT_MAX);
   for (int i = 0; i < pool->started; ++i) pthread_join(pool->workers[i], NULL);
   free(pool->workers);
 #if !EQ_POOL_FUTEX
@@ -274,7 +274,9 @@ void eq_pool_parallel_for(eq_pool* pool, size_t n, void (*fn)(void* arg, size_t 
   atomic_store_explicit(&pool->remaining, (uint32_t)n, memory_order_relaxed);
   atomic_store_explicit(&pool->claim, (uint64_t)gen << 32, memory_order_release);
   atomic_store(&pool->published, gen);
-  if (atomic_load(&pool->sleepers)) wake_word(pool, &pool->published);
+  /* a job of few tasks wakes no more sleepers than it can use; the others keep sleeping and join a
+   * later job (they compare the generation, not a count of jobs) */
+  if (atomic_load(&pool->sleepers)) wake_word(pool, &pool->published, n - 1 < (size_t)INT_MAX ? (int)(n - 1) : INT_MAX);
   run_tasks(pool, gen, fn, arg, n);
   uint32_t left = spin_until_zero(pool, &pool->remaining);
   while (left != 0) {
