@@ -43,6 +43,15 @@ def test_mul_neon_matches_scalar_under_qemu(tmp_path):
     assert set(rows) == {"neon"} and rows["neon"][0] > 100_000 and rows["neon"][1] == 0, rows
 
 
-def test_softmax_table_matches_reference_arithmetic(tmp_path):
+def test_softmax_table_variants_match_reference_arithmetic(tmp_path):
     rows = _rows([str(_build(tmp_path / "k", "qs8-softmax-test")), "600"])
-    assert set(rows) == {"lut"} and rows["lut"][0] > 100_000 and rows["lut"][1] == 0, rows
+    assert set(rows) == ({"scalar", "avx2"} if "avx2" in HOST_FLAGS else {"scalar"})
+    for isa, (outputs, bad) in rows.items():
+        assert outputs > 100_000 and bad == 0, (isa, outputs, bad)
+
+
+def test_softmax_table_neon_matches_reference_arithmetic_under_qemu(tmp_path):
+    exe = _build(tmp_path / "k_a64", "qs8-softmax-test", f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}",
+                 "-DCMAKE_EXE_LINKER_FLAGS=-static")
+    rows = _rows(["qemu-aarch64-static", "-cpu", "cortex-a72", str(exe), "300"])
+    assert set(rows) == {"scalar", "neon"} and all(o > 100_000 and b == 0 for o, b in rows.values()), rows

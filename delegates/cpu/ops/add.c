@@ -1,6 +1,8 @@
 /* ADD, int8, with broadcasting. Both inputs are rescaled to a common 2x-max scale with
  * 20 bits of headroom, summed, and rescaled to the output (add.cc Prepare + AddFunc).
- * Same-shape inputs (residual connections) go through the SIMD kernels of kernels/qs8-vadd. */
+ * Same-shape inputs (residual connections) go through the SIMD kernels of kernels/qs8-vadd, split
+ * across threads; broadcasting ones (LayerNorm's + beta, a bias row) walk qs8-vbinary-nd over
+ * collapsed dimensions, which hands the same kernels whole innermost runs. */
 #include <stdlib.h>
 
 #include "qs8-vadd/qs8-vadd.h"
@@ -8,13 +10,21 @@
 #include "broadcast.h"
 #include "cpu_op.h"
 #include "base/requant.h"
+#include "qs8-vbinary-nd/qs8-vbinary-nd.h"
 
 typedef struct {
   eq_bcast bc;
   qs8_add_params p;       /* add.cc's Prepare (common/ops/add.c) */
   qs8_vadd_fn same_shape; /* NULL: broadcasting (or shifts the kernels do not take) */
+  qs8_vadd_fn vec;        /* the vector kernel for broadcast runs; NULL: scalar loop */
+  qs8_vbinary_nd_params nd;
   size_t n;
 } add_state;
+
+static void add_run(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const void* state) {
+  const add_state* s = state;
+  s->vec(n, a, b, out, &s->p);
+}
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
@@ -25,8 +35,21 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   eq_add_prepare(ctx, node, &s->p);
   s->n = eq_numel(out);
   /* right shifts only: SmallerThanOneExp never shifts left, the vector requant would */
-  if (eq_numel(a) == s->n && eq_numel(b) == s->n && s->p.a_shift <= 0 && s->p.b_shift <= 0 && s->p.out_shift <= 0)
+  const int right_only = s->p.a_shift <= 0 && s->p.b_shift <= 0 && s->p.out_shift <= 0;
+  if (eq_numel(a) == s->n && eq_numel(b) == s->n && right_only) {
     s->same_shape = qs8_vadd_best();
+  } else if (right_only) {
+    s->vec = qs8_vadd_best();
+    eq_bcast bc = s->bc;
+    eq_bcast_collapse(&bc);
+    for (int i = 0; i < QS8_VBINARY_RANK; ++i) {
+      s->nd.dims[i] = bc.dims[i];
+      s->nd.a_stride[i] = (int32_t)bc.a_stride[i];
+      s->nd.b_stride[i] = (int32_t)bc.b_stride[i];
+    }
+    s->nd.fn = add_run;
+    s->nd.params = s;
+  }
   return s;
 }
 
@@ -50,6 +73,10 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
     /* residual adds of early layers are ~1e5-1e6 elements: worth splitting across threads */
     const add_job j = {s, a, b, o};
     eq_pool_for_ranges(pool, s->n, (size_t)1 << 13, add_range, &j);
+    return kTfLiteOk;
+  }
+  if (s->vec) {
+    qs8_vbinary_nd(&s->nd, a, b, o);
     return kTfLiteOk;
   }
   EQ_BCAST_FOR(&s->bc, oi, ai, bi, { o[oi] = qs8_add1(a[ai], b[bi], &s->p); });

@@ -7,6 +7,14 @@
 void qs8_mean_rd(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner, const int8_t* input,
                  int8_t* output, int32_t* sums) {
   const int32_t zp_sum = (int32_t)((uint32_t)p->in_zp * (uint32_t)p->count);
+  if (inner == 1) { /* the last axis (LayerNorm's means): one contiguous sum per row, vectorized */
+    for (size_t o = 0; o < outer; ++o, input += reduce) {
+      int32_t sum = 0;
+      for (size_t r = 0; r < reduce; ++r) sum += input[r];
+      output[o] = eq_requantize((int32_t)((uint32_t)sum - (uint32_t)zp_sum), p->mult, p->shift, 0, p->out_zp, -128, 127);
+    }
+    return;
+  }
   for (size_t o = 0; o < outer; ++o, output += inner) {
     for (size_t c = 0; c < inner; ++c) sums[c] = 0;
     for (size_t r = 0; r < reduce; ++r, input += inner)

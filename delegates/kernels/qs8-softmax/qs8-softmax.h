@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/isa.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,9 +27,19 @@ typedef struct {
   int32_t sum[256];
 } qs8_softmax_table;
 void qs8_softmax_table_init(const qs8_softmax_params* p, qs8_softmax_table* t);
-/* Rows [row_begin, row_end) of qs8_softmax through the table; output may be the input. */
+/* Rows [row_begin, row_end) of qs8_softmax through the table; output may be the input. Variants:
+ * scalar, avx2 and neon (the per-element double-rounding rescale on vector lanes). */
+typedef void (*qs8_softmax_lut_fn)(const qs8_softmax_params* p, const qs8_softmax_table* t, const int8_t* input,
+                                   int8_t* output, int32_t row_begin, int32_t row_end);
 void qs8_softmax_lut(const qs8_softmax_params* p, const qs8_softmax_table* t, const int8_t* input, int8_t* output,
                      int32_t row_begin, int32_t row_end);
+void qs8_softmax_lut_avx2(const qs8_softmax_params* p, const qs8_softmax_table* t, const int8_t* input,
+                          int8_t* output, int32_t row_begin, int32_t row_end);
+void qs8_softmax_lut_neon(const qs8_softmax_params* p, const qs8_softmax_table* t, const int8_t* input,
+                          int8_t* output, int32_t row_begin, int32_t row_end);
+/* NULL when this build or CPU has no such variant */
+qs8_softmax_lut_fn qs8_softmax_lut_for_isa(edgeq_isa isa);
+qs8_softmax_lut_fn qs8_softmax_lut_best(void);
 
 #ifdef __cplusplus
 }
