@@ -39,6 +39,8 @@ typedef struct {
   int n_in, n_out;
   int* in_idx;
   int* out_idx;
+  int* in_slot; /* index into the kernel's internal buffers, or -1: the runtime's tensor */
+  int* out_slot;
   const void** in_ptr;
   void** out_ptr;
 } eq_node;
@@ -73,6 +75,8 @@ static void kernel_free(TfLiteContext* ctx, void* buffer) {
     if (n->kind && n->state) n->kind->destroy(n->state);
     free(n->in_idx);
     free(n->out_idx);
+    free(n->in_slot);
+    free(n->out_slot);
     free(n->node.inputs);
     free(n->node.outputs);
     free(n->in_ptr);
@@ -124,6 +128,21 @@ static int fuse(eq_kernel* k, TfLiteContext* ctx, const TfLiteIntArray* partitio
   return 0;
 }
 
+static int internal_slot(const eq_kernel* k, int t) {
+  for (int i = 0; i < k->n_internal; ++i)
+    if (k->internal_idx[i] == t) return i;
+  return -1;
+}
+
+/* Which tensors the kernel owns, looked up once (after fusion moved inputs), not per invoke. */
+static void bind_slots(eq_kernel* k) {
+  for (int i = 0; i < k->n_nodes; ++i) {
+    eq_node* n = &k->nodes[i];
+    for (int j = 0; j < n->n_in; ++j) n->in_slot[j] = internal_slot(k, n->in_idx[j]);
+    for (int j = 0; j < n->n_out; ++j) n->out_slot[j] = internal_slot(k, n->out_idx[j]);
+  }
+}
+
 static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) {
   (void)length;
   const TfLiteDelegateParams* params = (const TfLiteDelegateParams*)buffer;
@@ -150,9 +169,11 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
     n->n_out = node->outputs->size;
     n->in_idx = malloc(sizeof(int) * (size_t)(n->n_in + 1));
     n->out_idx = malloc(sizeof(int) * (size_t)(n->n_out + 1));
+    n->in_slot = malloc(sizeof(int) * (size_t)(n->n_in + 1));
+    n->out_slot = malloc(sizeof(int) * (size_t)(n->n_out + 1));
     n->in_ptr = calloc((size_t)n->n_in + 1, sizeof(void*));
     n->out_ptr = calloc((size_t)n->n_out + 1, sizeof(void*));
-    if (!n->in_idx || !n->out_idx || !n->in_ptr || !n->out_ptr) goto fail;
+    if (!n->in_idx || !n->out_idx || !n->in_slot || !n->out_slot || !n->in_ptr || !n->out_ptr) goto fail;
     memcpy(n->in_idx, node->inputs->data, sizeof(int) * (size_t)n->n_in);
     memcpy(n->out_idx, node->outputs->data, sizeof(int) * (size_t)n->n_out);
     n->node = *node;
@@ -186,6 +207,7 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
     }
   }
   if (eq_shape_guard_init(&k->inputs, WHO, ctx, params->input_tensors) != 0) goto fail;
+  bind_slots(k);
   return k;
 fail:
   kernel_free(ctx, k);
@@ -228,6 +250,7 @@ static TfLiteStatus rebuild(TfLiteContext* ctx, eq_kernel* k) {
     }
   }
   if (fuse(k, ctx, k->outputs) != 0) return kTfLiteError;
+  bind_slots(k);
   for (int i = 0; i < k->n_internal; ++i) {
     const size_t bytes = ctx->tensors[k->internal_idx[i]].bytes;
     void* p = realloc(k->internal_buf[i], bytes ? bytes : 1);
@@ -250,19 +273,18 @@ static TfLiteStatus kernel_prepare(TfLiteContext* ctx, TfLiteNode* node) {
   return eq_shape_guard_changed(&k->inputs, ctx) ? rebuild(ctx, k) : kTfLiteOk;
 }
 
-static void* tensor_data(TfLiteContext* ctx, const eq_kernel* k, int t) {
-  if (t < 0) return NULL;
-  for (int i = 0; i < k->n_internal; ++i)
-    if (k->internal_idx[i] == t) return k->internal_buf[i];
-  return ctx->tensors[t].data.raw;
+/* The runtime may move its tensors between invokes (arena reallocation): read their address each time. */
+static void* tensor_data(TfLiteContext* ctx, const eq_kernel* k, int t, int slot) {
+  if (slot >= 0) return k->internal_buf[slot];
+  return t < 0 ? NULL : ctx->tensors[t].data.raw;
 }
 
 static TfLiteStatus kernel_invoke(TfLiteContext* ctx, TfLiteNode* node) {
   eq_kernel* k = node->user_data;
   for (int i = 0; i < k->n_nodes; ++i) {
     eq_node* n = &k->nodes[i];
-    for (int j = 0; j < n->n_in; ++j) n->in_ptr[j] = tensor_data(ctx, k, n->in_idx[j]);
-    for (int j = 0; j < n->n_out; ++j) n->out_ptr[j] = tensor_data(ctx, k, n->out_idx[j]);
+    for (int j = 0; j < n->n_in; ++j) n->in_ptr[j] = tensor_data(ctx, k, n->in_idx[j], n->in_slot[j]);
+    for (int j = 0; j < n->n_out; ++j) n->out_ptr[j] = tensor_data(ctx, k, n->out_idx[j], n->out_slot[j]);
     const uint64_t t0 = k->profile ? eq_profile_now_ns() : 0;
     TfLiteStatus st = n->kind->eval(n->state, n->in_ptr, n->out_ptr, k->pool);
     if (k->profile) eq_profile_add(k->profile, i, n->kind->info.name, eq_profile_now_ns() - t0);

@@ -69,6 +69,9 @@ OP_CASES: dict[str, Case] = {
                                   {"CONV_2D"}),
     "conv_tiled_dil2_valid": _case(lambda: om.conv2d(h=36, w=34, cin=12, cout=66, dilation=2, padding="VALID",
                                                      seed=11), {"CONV_2D"}, per_tensor=True),
+    # narrow inputs: im2col's inline small copies (1- and 2-byte taps, 3- to 10-byte filter rows)
+    "conv_c1_same": _case(lambda: om.conv2d(h=8, w=8, cin=1, cout=16, act="relu", seed=12), {"CONV_2D"}),
+    "conv_c2_5x5_same": _case(lambda: om.conv2d(h=7, w=9, cin=2, cout=6, k=(5, 5), seed=13), {"CONV_2D"}),
     "conv_per_tensor": _case(lambda: om.conv2d(h=8, w=8, cin=6, cout=5, seed=3), {"CONV_2D"}, per_tensor=True),
     "dw_same_relu": _case(lambda: om.depthwise(h=9, w=9, c=5, act="relu"), {"DEPTHWISE_CONV_2D"}),
     "dw_mult2_valid_s2_b2": _case(lambda: om.depthwise(n=2, h=10, w=9, c=3, mult=2, stride=2, padding="VALID"),
@@ -108,6 +111,9 @@ OP_CASES: dict[str, Case] = {
     "avgpool_valid_b2": _case(lambda: om.pool("avg", n=2, h=7, w=7, c=3, k=2, stride=1, padding="VALID"),
                               {"AVERAGE_POOL_2D"}),
     "maxpool_same_s2": _case(lambda: om.pool("max", h=9, w=9, c=4, k=3, stride=2), {"MAX_POOL_2D"}),
+    # more channels than the CPU kernel's 256-channel block
+    "maxpool_c300_same_s2": _case(lambda: om.pool("max", h=5, w=5, c=300, k=3, stride=2), {"MAX_POOL_2D"}),
+    "avgpool_c300_same_s2": _case(lambda: om.pool("avg", h=5, w=4, c=300, k=3, stride=2), {"AVERAGE_POOL_2D"}),
     "maxpool_valid": _case(lambda: om.pool("max", n=2, h=8, w=6, c=3, k=2, stride=2, padding="VALID"),
                            {"MAX_POOL_2D"}),
     "mean_hw_keepdims": _case(lambda: om.mean((2, 5, 6, 7), (1, 2), True), {"MEAN"}),

@@ -91,11 +91,40 @@ typedef struct {
   int8_t* out;
 } conv_job;
 
-/* Row r of the conv's implicit GEMM = output pixel (b, oy, ox). */
-static void im2col_row(const conv_state* s, const int8_t* in, size_t r, int8_t* dst) {
-  const int ox = (int)(r % (size_t)s->g.out_w);
-  const int oy = (int)((r / (size_t)s->g.out_w) % (size_t)s->g.out_h);
-  const int b = (int)(r / ((size_t)s->g.out_w * s->g.out_h));
+/* Small copies and fills inline: first convs copy 3-byte filter rows, and a libc call per tap
+ * costs more than the copy. Overlapping fixed-size moves, no loop the compiler turns into a call. */
+static inline void copy_bytes(int8_t* d, const int8_t* s, size_t n) {
+  if (n >= 16) {
+    memcpy(d, s, n);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, s, 8), memcpy(&b, s + n - 8, 8);
+    memcpy(d, &a, 8), memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, s, 4), memcpy(&b, s + n - 4, 4);
+    memcpy(d, &a, 4), memcpy(d + n - 4, &b, 4);
+  } else if (n >= 2) {
+    uint16_t a, b;
+    memcpy(&a, s, 2), memcpy(&b, s + n - 2, 2);
+    memcpy(d, &a, 2), memcpy(d + n - 2, &b, 2);
+  } else if (n == 1) {
+    d[0] = s[0];
+  }
+}
+
+static inline void fill_bytes(int8_t* d, int8_t v, size_t n) {
+  if (n >= 16) {
+    memset(d, v, n);
+    return;
+  }
+  int8_t pattern[16];
+  memset(pattern, v, sizeof(pattern)); /* constant size: stores, no call */
+  copy_bytes(d, pattern, n);
+}
+
+/* The implicit GEMM's row of output pixel (b, oy, ox). */
+static void im2col_row(const conv_state* s, const int8_t* in, int b, int oy, int ox, int8_t* dst) {
   const int iy0 = oy * s->g.sh - s->g.pad_h, ix0 = ox * s->g.sw - s->g.pad_w;
   const size_t c = (size_t)s->g.in_c;
   const int row_inside = s->g.dw == 1 && ix0 >= 0 && ix0 + s->g.kw <= s->g.in_w;
@@ -103,16 +132,16 @@ static void im2col_row(const conv_state* s, const int8_t* in, size_t r, int8_t* 
     const int iy = iy0 + ky * s->g.dh;
     if (row_inside && iy >= 0 && iy < s->g.in_h) {
       /* the kw taps of this filter row are adjacent pixels: one copy (first convs have c = 3) */
-      memcpy(dst, in + (((size_t)b * s->g.in_h + iy) * s->g.in_w + ix0) * c, (size_t)s->g.kw * c);
+      copy_bytes(dst, in + (((size_t)b * s->g.in_h + iy) * s->g.in_w + ix0) * c, (size_t)s->g.kw * c);
       dst += (size_t)s->g.kw * c;
       continue;
     }
     for (int kx = 0; kx < s->g.kw; ++kx) {
       const int ix = ix0 + kx * s->g.dw;
       if (iy < 0 || iy >= s->g.in_h || ix < 0 || ix >= s->g.in_w) {
-        memset(dst, (int8_t)s->g.in_zp, c);
+        fill_bytes(dst, (int8_t)s->g.in_zp, c);
       } else {
-        memcpy(dst, in + (((size_t)b * s->g.in_h + iy) * s->g.in_w + ix) * c, c);
+        copy_bytes(dst, in + (((size_t)b * s->g.in_h + iy) * s->g.in_w + ix) * c, c);
       }
       dst += c;
     }
@@ -133,7 +162,16 @@ static void conv_task(void* arg, size_t t) {
   }
   /* one scratch block per pool thread slot: never used by two tasks at once */
   int8_t* buf = s->scratch + (size_t)eq_pool_slot() * ROWS_PER_TASK * s->k;
-  for (size_t i = m0; i < m1; ++i) im2col_row(s, j->in, i, buf + (i - m0) * s->k);
+  /* row m0's pixel by division once, then stepped (a division per row costs as much as its copies) */
+  int ox = (int)(m0 % (size_t)s->g.out_w), oy = (int)((m0 / (size_t)s->g.out_w) % (size_t)s->g.out_h);
+  int b = (int)(m0 / ((size_t)s->g.out_w * s->g.out_h));
+  for (size_t i = m0; i < m1; ++i) {
+    im2col_row(s, j->in, b, oy, ox, buf + (i - m0) * s->k);
+    if (++ox == s->g.out_w) {
+      ox = 0;
+      if (++oy == s->g.out_h) oy = 0, ++b;
+    }
+  }
   qs8_gemm_run(s->plan, m1 - m0, buf, s->k, j->out + m0 * n, n, n0, n1);
 }
 

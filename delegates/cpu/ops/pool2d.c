@@ -32,6 +32,11 @@ typedef struct {
   int8_t* out;
 } pool_job;
 
+enum { CHANNEL_BLOCK = 256 };
+
+/* One output row: for each pixel, taps outer and channels inner, so each tap is one contiguous
+ * run of channels (vectorized) instead of a strided walk per channel. Integer max and sum do not
+ * depend on the order. */
 static void pool_row(void* arg, size_t t) {
   const pool_job* j = arg;
   const pool_state* s = j->s;
@@ -39,27 +44,40 @@ static void pool_row(void* arg, size_t t) {
   const int iy0 = oy * s->g.sh - s->g.pad_h;
   const int fy0 = iy0 < 0 ? -iy0 : 0;
   const int fy1 = s->g.fh < s->g.in_h - iy0 ? s->g.fh : s->g.in_h - iy0;
+  const size_t channels = (size_t)s->g.c;
+  const int32_t lo = s->g.act_min, hi = s->g.act_max;
   for (int ox = 0; ox < s->g.out_w; ++ox) {
     const int ix0 = ox * s->g.sw - s->g.pad_w;
     const int fx0 = ix0 < 0 ? -ix0 : 0;
     const int fx1 = s->g.fw < s->g.in_w - ix0 ? s->g.fw : s->g.in_w - ix0;
-    int8_t* dst = j->out + (((size_t)b * s->g.out_h + oy) * s->g.out_w + ox) * s->g.c;
-    for (int c = 0; c < s->g.c; ++c) {
-      int32_t acc = s->is_max ? -128 : 0;
-      int32_t count = 0;
-      for (int fy = fy0; fy < fy1; ++fy) {
-        for (int fx = fx0; fx < fx1; ++fx) {
-          const int32_t v = j->in[(((size_t)b * s->g.in_h + iy0 + fy) * s->g.in_w + ix0 + fx) * s->g.c + c];
-          if (s->is_max) acc = v > acc ? v : acc;
-          else acc += v;
-          ++count;
+    int8_t* dst = j->out + (((size_t)b * s->g.out_h + oy) * s->g.out_w + ox) * channels;
+    const int8_t* base = j->in + ((size_t)b * s->g.in_h * s->g.in_w) * channels;
+    for (size_t c0 = 0; c0 < channels; c0 += CHANNEL_BLOCK) {
+      const size_t cn = channels - c0 < CHANNEL_BLOCK ? channels - c0 : CHANNEL_BLOCK;
+      if (s->is_max) {
+        int8_t m[CHANNEL_BLOCK];
+        for (size_t c = 0; c < cn; ++c) m[c] = -128;
+        for (int fy = fy0; fy < fy1; ++fy)
+          for (int fx = fx0; fx < fx1; ++fx) {
+            const int8_t* src = base + ((size_t)(iy0 + fy) * s->g.in_w + (size_t)(ix0 + fx)) * channels + c0;
+            for (size_t c = 0; c < cn; ++c) m[c] = src[c] > m[c] ? src[c] : m[c];
+          }
+        for (size_t c = 0; c < cn; ++c) dst[c0 + c] = (int8_t)eq_clamp(m[c], lo, hi);
+      } else {
+        int32_t acc[CHANNEL_BLOCK];
+        for (size_t c = 0; c < cn; ++c) acc[c] = 0;
+        for (int fy = fy0; fy < fy1; ++fy)
+          for (int fx = fx0; fx < fx1; ++fx) {
+            const int8_t* src = base + ((size_t)(iy0 + fy) * s->g.in_w + (size_t)(ix0 + fx)) * channels + c0;
+            for (size_t c = 0; c < cn; ++c) acc[c] += src[c];
+          }
+        int32_t count = (fy1 > fy0 ? fy1 - fy0 : 0) * (fx1 > fx0 ? fx1 - fx0 : 0);
+        if (count == 0) count = 1; /* cannot happen with valid padding */
+        for (size_t c = 0; c < cn; ++c) {
+          const int32_t v = acc[c] > 0 ? (acc[c] + count / 2) / count : (acc[c] - count / 2) / count;
+          dst[c0 + c] = (int8_t)eq_clamp(v, lo, hi);
         }
       }
-      if (!s->is_max) {
-        if (count == 0) count = 1; /* cannot happen with valid padding */
-        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-      }
-      dst[c] = (int8_t)eq_clamp(acc, s->g.act_min, s->g.act_max);
     }
   }
 }
