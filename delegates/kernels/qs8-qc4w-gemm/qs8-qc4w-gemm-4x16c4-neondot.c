@@ -4,11 +4,12 @@
  * instruction each, no sign-extending shift), the sums are 16 x the true ones, and one
  * ssra (bias + acc >> 4, exact) undoes it. 16 x |sum| < 2^31 needs k < 131072 (the plan
  * checks). kc is a multiple of 4: 16 steps per loop, then 8, then a 4-step tail on the low
- * nibbles. */
+ * nibbles. One row (GEMV) accumulates in assembly (qs8-qc4w-gemm-neondot-asm.h). */
 /* Variant of ../qs8-gemm/qs8-gemm-4x16c4-neondot.c: one file per ISA and weight type. */
 #include <string.h>
 
 #include "qs8-gemm/qs8-gemm-requant-neon.h"
+#include "qs8-qc4w-gemm/qs8-qc4w-gemm-neondot-asm.h"
 
 static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__neondot(
     const size_t mr, size_t kc, const int8_t* a, size_t lda, const void* w,
@@ -16,6 +17,11 @@ static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__neondot(
   const int8_t* wp = (const int8_t*)w;
   const int8_t* ar[4];
   int32x4_t acc[4][4];
+  if (mr == 1) { /* GEMV: assembly accumulation */
+    qs8_qc4w_neondot_1x16_acc(acc[0], a, wp, p->bias + n0, kc);
+    qs8_neon_store16_rows(acc, 1, p, n0, c, ldc);
+    return;
+  }
   for (size_t r = 0; r < mr; r++) {
     ar[r] = a + r * lda;
     for (size_t j = 0; j < 4; j++) acc[r][j] = vdupq_n_s32(0);
