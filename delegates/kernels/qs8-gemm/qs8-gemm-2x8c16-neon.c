@@ -38,15 +38,7 @@ static inline __attribute__((always_inline)) void qs8_gemm_2x8c16__neon(
       for (size_t r = 0; r < mr; r++) acc[r][j] = vpadalq_s16(acc[r][j], vmull_s8(va[r], wj));
     }
   }
-  const int32x4_t b0 = vld1q_s32(p->bias + n0), b1 = vld1q_s32(p->bias + n0 + 4);
-  int32x4_t rows[2][2];
-  for (size_t r = 0; r < mr; r++) {
-    const int32x4_t s01 = vpaddq_s32(acc[r][0], acc[r][1]), s23 = vpaddq_s32(acc[r][2], acc[r][3]);
-    const int32x4_t s45 = vpaddq_s32(acc[r][4], acc[r][5]), s67 = vpaddq_s32(acc[r][6], acc[r][7]);
-    rows[r][0] = vaddq_s32(vpaddq_s32(s01, s23), b0);
-    rows[r][1] = vaddq_s32(vpaddq_s32(s45, s67), b1);
-  }
-  qs8_neon_store8_rows(rows, mr, p, n0, c, ldc);
+  qs8_neon_store_2x8c16(acc, mr, p, n0, c, ldc);
 }
 
 QS8_DEFINE_DIRECT_MR(qs8_gemm_2x8c16__neon, qs8_gemm_2x8c16_neon, 1, 8)

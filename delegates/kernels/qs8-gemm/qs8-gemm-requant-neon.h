@@ -107,6 +107,23 @@ static inline __attribute__((always_inline)) void qs8_neon_store8_rows(int32x4_t
   }
 }
 
+/* End of the 2x8c16 kernels (int8 and int4 weights): each (row, channel) accumulator holds four
+ * partial sums, added pairwise (addp) into one lane per channel, then bias, requantization and
+ * the 8 int8 outputs per row. */
+static inline __attribute__((always_inline)) void qs8_neon_store_2x8c16(int32x4_t acc[2][8], const size_t mr,
+                                                                        const qs8_tile_params* p, size_t n0,
+                                                                        int8_t* c, size_t ldc) {
+  const int32x4_t b0 = vld1q_s32(p->bias + n0), b1 = vld1q_s32(p->bias + n0 + 4);
+  int32x4_t rows[2][2];
+  for (size_t r = 0; r < mr; r++) {
+    const int32x4_t s01 = vpaddq_s32(acc[r][0], acc[r][1]), s23 = vpaddq_s32(acc[r][2], acc[r][3]);
+    const int32x4_t s45 = vpaddq_s32(acc[r][4], acc[r][5]), s67 = vpaddq_s32(acc[r][6], acc[r][7]);
+    rows[r][0] = vaddq_s32(vpaddq_s32(s01, s23), b0);
+    rows[r][1] = vaddq_s32(vpaddq_s32(s45, s67), b1);
+  }
+  qs8_neon_store8_rows(rows, mr, p, n0, c, ldc);
+}
+
 /* Entry of a kernel that reads activations in place (qs8_direct_fn): n rows times `tiles`
  * consecutive NR-channel tiles, so the call and the kernel's setup are shared by the tiles. */
 #define QS8_DEFINE_DIRECT_MR(body, name, n, NR)                                                      \
