@@ -2,12 +2,14 @@
  * in pairs on int8 weights (smull + smlal into int16, then saddw into int32: |x * w| <= 128 * 127,
  * so two products fit int16 unless a weight is -128, for which the plan keeps the widening
  * int16 path, smlal int16 x int16 -> int32). Double-rounding requant shared with the GEMM
- * kernels. 3x3 gets its own fully unrolled copy. */
+ * kernels. 3x3 gets its own fully unrolled copy, and its usual case (full tiles, pairs, every
+ * shift negative) runs in assembly (qs8-dwconv-9p16c-neon-asm.h). */
 /* Variant of qs8-dwconv-16c-avx2.c: one file per ISA and weight type, as in XNNPACK. */
 #include <arm_neon.h>
 #include <string.h>
 
 #include "base/requant-neon.h"
+#include "qs8-dwconv/qs8-dwconv-9p16c-neon-asm.h"
 #include "qs8-dwconv/qs8-dwconv-ukernel.h"
 
 static inline int8x16_t load16(const int8_t* p, size_t n) {
@@ -111,6 +113,12 @@ static inline void pixels_loop(size_t channels, size_t taps, size_t pixels, cons
   const uint8_t* tile = (const uint8_t*)packed;
   for (size_t c0 = 0; c0 < channels; c0 += QS8_DW_CT, tile += tile_bytes) {
     const size_t n = channels - c0 < QS8_DW_CT ? channels - c0 : QS8_DW_CT;
+    if (taps == 9 && n == QS8_DW_CT && p->w8_pairs && p->right_only && !p->fp32 && pixels > 0) {
+      qs8_dwconv_9p16c_neon_asm(pixels, ind, c0, qs8_dw_tile_bias(tile), qs8_dw_tile_mult(tile),
+                                qs8_dw_tile_shift(tile), qs8_dw_tile_w8(tile, 9), out + c0, out_stride, p->out_zp,
+                                p->out_min, p->out_max);
+      continue;
+    }
     dw_consts k;
     tile_consts(tile, p, &k);
     for (size_t px = 0; px < pixels; ++px) tile16(taps, ind + px * taps, c0, n, tile, &k, p, out + px * out_stride);
