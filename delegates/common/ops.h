@@ -32,6 +32,10 @@ typedef struct {
   int32_t in_zp, out_zp, act_min, act_max;
 } eq_conv_geometry;
 const char* eq_check_conv2d(TfLiteContext* ctx, const TfLiteNode* node);
+/* A CONV_2D whose filter has one input channel per group (groups = input channels; Keras
+ * Conv2D(groups=C), ConvNeXt's 7x7): the depthwise convolution with multiplier out_c / in_c, with
+ * the same arithmetic (per-channel double rounding). NULL if the node is one with int8 weights. */
+const char* eq_check_conv2d_depthwise_form(TfLiteContext* ctx, const TfLiteNode* node);
 void eq_conv2d_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_conv_geometry* g);
 const char* eq_check_depthwise_conv2d(TfLiteContext* ctx, const TfLiteNode* node);
 void eq_depthwise_conv2d_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_conv_geometry* g);

@@ -438,3 +438,15 @@ def squared_difference(a=(2, 5, 7), b=(2, 5, 1)):
     def fn(x, y):
         return tf.math.squared_difference(x, y * 0.3)
     return fn, [a, b]
+
+
+def grouped_conv(n=1, h=10, w=9, c=6, mult=1, k=(7, 7), stride=1, act="none", seed=0):
+    """CONV_2D with one input channel per group (Keras Conv2D(groups=c), ConvNeXt's 7x7)."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    wt = rand_w(rng, k[0], k[1], 1, c * mult)
+    b = rand_w(rng, c * mult, scale=0.1)
+
+    def fn(x):
+        return _act(tf.nn.conv2d(x, wt, strides=stride, padding="SAME") + b, act)
+    return fn, [(n, h, w, c)]

@@ -101,3 +101,22 @@ def test_swish_is_one_table_only_where_the_sigmoid_has_no_other_reader(case, fus
     err = capfd.readouterr().err
     assert "edgeq cpu profile" in err, err
     assert ("LOGISTIC+MUL" in err) == fused, err
+
+
+# grouped CONV_2D with one input channel per group (ConvNeXt's 7x7): the CPU delegate runs it on its
+# depthwise kernels (the GPU delegate declines it, so these are not in the shared case table)
+GROUPED_CONVS = {
+    "grouped_conv_7x7": (lambda: om.grouped_conv(), {}),
+    "grouped_conv_mult2_s2_relu_b2": (lambda: om.grouped_conv(n=2, c=4, mult=2, k=(3, 3), stride=2, act="relu"), {}),
+    "grouped_conv_per_tensor_c20": (lambda: om.grouped_conv(h=12, w=12, c=20, seed=3), {"per_tensor": True}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GROUPED_CONVS))
+@pytest.mark.parametrize("threads", [1, 2])
+def test_grouped_conv_runs_as_depthwise_bit_exact(name, threads, tmp_path):
+    build, convert = GROUPED_CONVS[name]
+    fn, shapes = build()
+    model = om.convert(fn, shapes, **convert)
+    claimed = assert_bit_exact(model, {"CONV_2D"}, tmp_path, threads=threads)
+    assert len(claimed) == len(om.op_names(model))

@@ -24,6 +24,27 @@ const char* eq_check_conv2d(TfLiteContext* ctx, const TfLiteNode* node) {
   return eq_check_bias(b, eq_dim(w, 0));
 }
 
+const char* eq_check_conv2d_depthwise_form(TfLiteContext* ctx, const TfLiteNode* node) {
+  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
+  const TfLiteTensor* in = eq_in(ctx, node, 0);
+  const TfLiteTensor* w = eq_in(ctx, node, 1);
+  const TfLiteTensor* b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  if (!p || !in || !w || !out) return "missing inputs";
+  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
+  if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4) return "not 4-D";
+  const int ic = eq_dim(in, 3), oc = eq_dim(out, 3);
+  if (eq_dim(w, 3) != 1 || ic < 2 || eq_dim(w, 0) != oc || oc % ic != 0)
+    return "grouped convolution with more than one input channel per group";
+  if (w->type != kTfLiteInt8) return "grouped convolution with int4 weights";
+  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
+  if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)
+    return "bad stride/dilation";
+  const char* why = eq_check_weights(w, 0, oc);
+  if (why) return why;
+  return eq_check_bias(b, oc);
+}
+
 /* Shared by CONV_2D and DEPTHWISE_CONV_2D, whose params agree on the fields read here. */
 static void conv_geometry(TfLiteContext* ctx, const TfLiteNode* node, int sh, int sw, int dh, int dw, int activation,
                           eq_conv_geometry* g) {

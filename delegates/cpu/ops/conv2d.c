@@ -2,7 +2,8 @@
  * im2col (patch order kh, kw, cin = TFLite's [O][H][W][I] filter layout) + qs8 GEMM.
  * Padding taps are filled with the input zero point, so they contribute 0, exactly like
  * the reference kernel that skips them. 1x1 stride-1 unpadded convs skip im2col.
- * The GEMM requantizes with double rounding, as BUILTIN_REF's conv kernel does.
+ * The GEMM requantizes with double rounding, as BUILTIN_REF's conv kernel does. A grouped conv
+ * with one input channel per group is a depthwise conv: it runs depthwise_conv2d.c's kernels.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,13 @@
 
 enum { ROWS_PER_TASK = 64 };
 
+/* depthwise_conv2d.c: a grouped CONV_2D in depthwise form */
+void* eq_cpu_grouped_conv_create(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast);
+TfLiteStatus eq_cpu_grouped_conv_eval(void* s, const void* const* in, void* const* out, eq_pool* pool);
+void eq_cpu_grouped_conv_destroy(void* s);
+
 typedef struct {
+  void* grouped;      /* depthwise state of a grouped conv; everything below unused then */
   eq_conv_geometry g; /* common/ops/conv2d.c */
   int direct;
   size_t k;
@@ -27,6 +34,7 @@ typedef struct {
 static void conv_destroy(void* s_) {
   conv_state* s = s_;
   if (!s) return;
+  eq_cpu_grouped_conv_destroy(s->grouped);
   qs8_gemm_plan_destroy(s->plan);
   free(s->scratch);
   free(s);
@@ -39,6 +47,14 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
   const TfLiteTensor* out = eq_out(ctx, node, 0);
   conv_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
+  if (eq_dim(w, 3) != eq_dim(in, 3)) {
+    s->grouped = eq_cpu_grouped_conv_create(ctx, node, threads, fast);
+    if (!s->grouped) {
+      free(s);
+      return NULL;
+    }
+    return s;
+  }
   eq_conv2d_prepare(ctx, node, &s->g);
   s->k = (size_t)s->g.kh * s->g.kw * s->g.in_c;
   s->direct = s->g.kh == 1 && s->g.kw == 1 && s->g.sh == 1 && s->g.sw == 1 && s->g.pad_h == 0 && s->g.pad_w == 0 &&
@@ -178,6 +194,7 @@ static void conv_task(void* arg, size_t t) {
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   conv_state* s = s_;
+  if (s->grouped) return eq_cpu_grouped_conv_eval(s->grouped, in, out, pool);
   conv_job j = {s, (const int8_t*)in[0], (int8_t*)out[0]};
   eq_pool_parallel_for(pool, eq_tiles_count(&s->tiles), conv_task, &j);
   return kTfLiteOk;
@@ -190,5 +207,14 @@ static void* create_fast(TfLiteContext* ctx, const TfLiteNode* node, int threads
   return create_mode(ctx, node, threads, 1);
 }
 
-const eq_op_kind eq_op_conv2d = {{"CONV_2D", kTfLiteBuiltinConv2d, eq_check_conv2d},
+/* the shared check, plus the depthwise form of a grouped conv (the GPU delegate declines those) */
+static const char* check(TfLiteContext* ctx, const TfLiteNode* node) {
+  const char* why = eq_check_conv2d(ctx, node);
+  if (why && eq_in(ctx, node, 0) && eq_in(ctx, node, 1) && eq_rank(eq_in(ctx, node, 1)) == 4 &&
+      eq_rank(eq_in(ctx, node, 0)) == 4 && eq_dim(eq_in(ctx, node, 1), 3) != eq_dim(eq_in(ctx, node, 0), 3))
+    return eq_check_conv2d_depthwise_form(ctx, node);
+  return why;
+}
+
+const eq_op_kind eq_op_conv2d = {{"CONV_2D", kTfLiteBuiltinConv2d, check},
                                  create, eval, conv_destroy, create_fast};

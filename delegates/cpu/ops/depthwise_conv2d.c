@@ -22,6 +22,7 @@ typedef struct {
   int32_t* multiplier;
   int32_t* shift;
   int threads;
+  int8_t* owned_weights;   /* a grouped CONV_2D's filter rearranged as [KH][KW][C*M] */
   qs8_dwconv_plan* plan;   /* depth multiplier 1 */
   qs8_dw_geometry geom;
   const int8_t** ind;      /* out_w * kh * kw input pointers per thread slot */
@@ -40,21 +41,38 @@ static void dw_destroy(void* s_) {
   free(s->shift);
   free(s->ind);
   free(s->ind_all);
+  free(s->owned_weights);
   qs8_dwconv_plan_destroy(s->plan);
   free(s);
 }
 
-static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast) {
+/* grouped: a CONV_2D in depthwise form (eq_check_conv2d_depthwise_form) */
+static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast, int grouped) {
   const TfLiteTensor* in = eq_in(ctx, node, 0);
   const TfLiteTensor* w = eq_in(ctx, node, 1);
   const TfLiteTensor* b = eq_in(ctx, node, 2);
   const TfLiteTensor* out = eq_out(ctx, node, 0);
   dw_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
-  eq_depthwise_conv2d_prepare(ctx, node, &s->g);
+  if (grouped) {
+    eq_conv2d_prepare(ctx, node, &s->g);
+    /* [O][KH][KW][1] -> [1][KH][KW][O] */
+    const size_t taps = (size_t)s->g.kh * (size_t)s->g.kw, oc = (size_t)s->g.out_c;
+    s->owned_weights = malloc(taps * oc);
+    if (!s->owned_weights) {
+      dw_destroy(s);
+      return NULL;
+    }
+    const int8_t* src = (const int8_t*)w->data.raw_const;
+    for (size_t o = 0; o < oc; ++o)
+      for (size_t t = 0; t < taps; ++t) s->owned_weights[t * oc + o] = src[o * taps + t];
+    s->weights = s->owned_weights;
+  } else {
+    eq_depthwise_conv2d_prepare(ctx, node, &s->g);
+    s->weights = w->data.raw_const;
+  }
   s->mult = s->g.out_c / s->g.in_c;
   s->int4 = w->type == kTfLiteInt4;
-  s->weights = w->data.raw_const;
   s->bias = calloc((size_t)s->g.out_c, sizeof(int32_t));
   s->multiplier = malloc(sizeof(int32_t) * (size_t)s->g.out_c);
   s->shift = malloc(sizeof(int32_t) * (size_t)s->g.out_c);
@@ -178,11 +196,19 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
 }
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
-  return create_mode(ctx, node, threads, 0);
+  return create_mode(ctx, node, threads, 0, 0);
 }
 static void* create_fast(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
-  return create_mode(ctx, node, threads, 1);
+  return create_mode(ctx, node, threads, 1, 0);
 }
+
+void* eq_cpu_grouped_conv_create(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast) {
+  return create_mode(ctx, node, threads, fast, 1);
+}
+TfLiteStatus eq_cpu_grouped_conv_eval(void* s, const void* const* in, void* const* out, eq_pool* pool) {
+  return eval(s, in, out, pool);
+}
+void eq_cpu_grouped_conv_destroy(void* s) { dw_destroy(s); }
 
 const eq_op_kind eq_op_depthwise_conv2d = {{"DEPTHWISE_CONV_2D", kTfLiteBuiltinDepthwiseConv2d, eq_check_depthwise_conv2d},
                                            create, eval, dw_destroy, create_fast};
