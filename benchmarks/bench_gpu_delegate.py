@@ -135,7 +135,10 @@ def program_compile_time(args, model_path: Path) -> dict:
         # a warm start as a user sees it: a new process, edgeq's program cache filled and the driver's
         # own cache (CUDA_CACHE_PATH) on, primed by one process before the measured one
         env = {**os.environ, "CUDA_CACHE_PATH": str(Path(tmp) / "driver_cache"), "POCL_KERNEL_CACHE": "1"}
-        for label in ("warm_prime", "warm_process"):
+        for label in ("warm_prime", "warm_process", "warm_enumerated"):
+            if label == "warm_enumerated":  # the same start without the remembered device choice
+                for memo in (Path(tmp) / "cache").glob("device-*.txt"):
+                    memo.unlink()
             res = subprocess.run([sys.executable, "-c", _COMPILE_SNIPPET, str(model_path), json.dumps(opts), tmp,
                                   label], env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
             if res.returncode == 0:
@@ -149,7 +152,8 @@ def program_compile_time(args, model_path: Path) -> dict:
             raise SystemExit(f"the GPU delegate found no usable device: {rep.get('message')}")
         out[label] = {"interpreter_create_ms": r["interpreter_create_ms"], "cache_hit": prog.get("cache_hit"),
                       "compile_ms": prog.get("compile_ms"), "cache_load_ms": prog.get("cache_load_ms"),
-                      "startup_ms": rep.get("startup_ms"), "runtime_only_ms": r.get("runtime_only_ms")}
+                      "startup_ms": rep.get("startup_ms"), "runtime_only_ms": r.get("runtime_only_ms"),
+                      "device_choice": rep.get("device_choice"), "devices_seen": len(rep.get("devices_seen") or [])}
         out["device"] = {k: rep.get(k) for k in ("platform", "device", "device_type", "driver_version",
                                                  "device_version", "compute_units", "max_clock_mhz", "integer_dot",
                                                  "extensions_used", "opencl_namespace")}

@@ -51,9 +51,11 @@ def main() -> int:
     ap.add_argument("--platform")
     ap.add_argument("--device")
     ap.add_argument("--integer-dot", default=None)
+    ap.add_argument("--offload", default=None,
+                    help="all: every partition on the device (the test models are too small for the offload model)")
     args = ap.parse_args()
     opts = {k: v for k, v in (("platform", args.platform), ("device", args.device),
-                              ("integer_dot", args.integer_dot)) if v}
+                              ("integer_dot", args.integer_dot), ("offload", args.offload)) if v}
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         opts.setdefault("cache_dir", str(Path(tmp) / "cache"))

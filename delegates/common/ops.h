@@ -36,6 +36,8 @@ const char* eq_check_conv2d(TfLiteContext* ctx, const TfLiteNode* node);
  * Conv2D(groups=C), ConvNeXt's 7x7): the depthwise convolution with multiplier out_c / in_c, with
  * the same arithmetic (per-channel double rounding). NULL if the node is one with int8 weights. */
 const char* eq_check_conv2d_depthwise_form(TfLiteContext* ctx, const TfLiteNode* node);
+/* The same with grouped convolution (filter depth in_c / groups) allowed when allow_groups (int8 weights). */
+const char* eq_check_conv2d_groups(TfLiteContext* ctx, const TfLiteNode* node, int allow_groups);
 void eq_conv2d_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_conv_geometry* g);
 const char* eq_check_depthwise_conv2d(TfLiteContext* ctx, const TfLiteNode* node);
 void eq_depthwise_conv2d_prepare(TfLiteContext* ctx, const TfLiteNode* node, eq_conv_geometry* g);

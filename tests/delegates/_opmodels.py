@@ -64,10 +64,10 @@ def _act(x, act: str):
 # ---- single-op builders: each returns (fn, input_shapes) ----
 
 def conv2d(n=1, h=9, w=9, cin=5, cout=7, k=(3, 3), stride=1, padding="SAME", dilation=1,
-           act="none", seed=0, bias=True):
+           act="none", seed=0, bias=True, groups=1):
     tf = _tf()
     rng = np.random.default_rng(seed)
-    W = rand_w(rng, k[0], k[1], cin, cout)
+    W = rand_w(rng, k[0], k[1], cin // groups, cout)
     B = rand_w(rng, cout)
 
     def fn(x):

@@ -28,7 +28,8 @@ SUPPORTED = {
                       "PAD", "QUANTIZE", "DEQUANTIZE", "PRELU", "SUB", "TRANSPOSE", "BATCH_MATMUL", "GELU", "RSQRT",
                       "SQUARED_DIFFERENCE"}),
     "gpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
-                      "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION"}),
+                      "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION",
+                      "PAD", "TRANSPOSE", "GELU", "RSQRT"}),
 }
 WEIGHTED_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
 
@@ -39,10 +40,15 @@ class Case:
     ops: frozenset[str]         # ops of the model a delegate that supports them must claim
     convert: dict = field(default_factory=dict)  # _opmodels.convert keyword arguments
     int4: bool = False          # weights rewritten to INT4 after conversion
+    only: str | None = None     # a case for one delegate's support (the other leaves the op to the runtime)
 
 
 def _case(build, ops, **convert) -> Case:
     return Case(build, frozenset(ops), convert)
+
+
+def _only(delegate, build, ops, **convert) -> Case:
+    return Case(build, frozenset(ops), convert, only=delegate)
 
 
 def _int4(build, ops, **convert) -> Case:
@@ -72,6 +78,13 @@ OP_CASES: dict[str, Case] = {
     # narrow inputs: im2col's inline small copies (1- and 2-byte taps, 3- to 10-byte filter rows)
     "conv_c1_same": _case(lambda: om.conv2d(h=8, w=8, cin=1, cout=16, act="relu", seed=12), {"CONV_2D"}),
     "conv_c2_5x5_same": _case(lambda: om.conv2d(h=7, w=9, cin=2, cout=6, k=(5, 5), seed=13), {"CONV_2D"}),
+    # grouped: one input channel per group (ConvNeXt's depthwise form) and wider groups (tiled GEMM)
+    "conv_grouped_dw_7x7": _only("gpu", lambda: om.conv2d(h=10, w=9, cin=6, cout=6, k=(7, 7), groups=6, seed=12),
+                                 {"CONV_2D"}),
+    "conv_grouped_dw_mult2_s2": _only("gpu", lambda: om.conv2d(h=9, w=8, cin=4, cout=8, groups=4, stride=2,
+                                                               act="relu", seed=13), {"CONV_2D"}),
+    "conv_grouped_g2_odd": _only("gpu", lambda: om.conv2d(n=2, h=7, w=9, cin=6, cout=10, groups=2, seed=14),
+                                 {"CONV_2D"}),
     "conv_per_tensor": _case(lambda: om.conv2d(h=8, w=8, cin=6, cout=5, seed=3), {"CONV_2D"}, per_tensor=True),
     "dw_same_relu": _case(lambda: om.depthwise(h=9, w=9, c=5, act="relu"), {"DEPTHWISE_CONV_2D"}),
     "dw_mult2_valid_s2_b2": _case(lambda: om.depthwise(n=2, h=10, w=9, c=3, mult=2, stride=2, padding="VALID"),
@@ -184,6 +197,8 @@ TABLES = {"op": OP_CASES, "int4": INT4_CASES, "whole": WHOLE_MODELS}
 
 def expected_claims(case: Case, delegate: str) -> set[str]:
     """The ops of the case the delegate must claim."""
+    if case.only and case.only != delegate:
+        return set()
     return set(case.ops & SUPPORTED[delegate])
 
 

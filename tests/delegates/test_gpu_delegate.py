@@ -209,6 +209,19 @@ def test_large_conv_runs_the_tiled_implicit_gemm(name, case_model, worker, tmp_p
     assert kernels == {"gemm_tiled_qs8"}
 
 
+@pytest.mark.parametrize("name, kernel", [("conv_grouped_dw_7x7", "depthwise_qs8"),
+                                          ("conv_grouped_dw_mult2_s2", "depthwise_qs8"),
+                                          ("conv_grouped_g2_odd", "gemm_tiled_qs8")])
+def test_grouped_conv(name, kernel, case_model, worker, tmp_path, gpu_cache):
+    """Grouped CONV_2D (the CPU delegate leaves it to the runtime): one input channel per group runs the
+    depthwise kernel on re-laid weights, wider groups the tiled GEMM with group-bound column tiles."""
+    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    assert [c["op"] for c in rep["claimed"]] == ["CONV_2D"]
+    kernels = {k["kernel"] for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]}
+    assert kernels == {kernel}
+
+
 def test_small_conv_stays_direct(case_model, worker, tmp_path, gpu_cache):
     refs, gpus, rep = run_both(worker, case_model("op", "conv_same_relu"), tmp_path, gpu_cache)
     assert_bit_exact(refs, gpus)
@@ -421,9 +434,12 @@ def test_too_little_device_memory_keeps_nodes_on_runtime(worker, tmp_path, gpu_c
     assert all(r["reason"] == "not enough device memory" for r in rep["rejected"])
 
 
+_NOT_PAD = "FULLY_CONNECTED,MEAN"
+
+
 def _fc_then_small_tail():
-    """A 64x512x512 FULLY_CONNECTED, a PAD (no GPU kernel: it splits the graph) and a MEAN of the
-    padded rows: two partitions, one worth a round trip and one that is not."""
+    """A 64x512x512 FULLY_CONNECTED, a PAD (left out with the ops option: it splits the graph) and a
+    MEAN of the padded rows: two partitions, one worth a round trip and one that is not."""
     import tensorflow as tf
     rng = np.random.default_rng(5)
     W, B = om.rand_w(rng, 512, 512, scale=0.05), om.rand_w(rng, 512)
@@ -437,7 +453,7 @@ def _fc_then_small_tail():
 def test_offload_model_declines_the_transfer_bound_partition(worker, tmp_path, gpu_cache):
     model = _fc_then_small_tail()
     assert om.op_names(model) == ["FULLY_CONNECTED", "PAD", "MEAN"]
-    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), offload="model")
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), offload="model", ops=_NOT_PAD)
     assert_bit_exact(refs, gpus)
     off = rep["offload"]
     assert off["mode"] == "model" and off["applied"]
@@ -460,7 +476,7 @@ def test_offload_model_declines_the_transfer_bound_partition(worker, tmp_path, g
 def test_offload_all_and_cpu_device_auto_keep_every_partition(worker, tmp_path, gpu_cache):
     model = _fc_then_small_tail()
     for mode in ("all", "auto"):
-        refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), offload=mode)
+        refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), offload=mode, ops=_NOT_PAD)
         assert_bit_exact(refs, gpus)
         # auto applies the model on GPU / accelerator devices only; PoCL is a CPU device
         applied = mode == "auto" and rep["device_type"] != "cpu"

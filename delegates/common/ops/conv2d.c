@@ -5,7 +5,9 @@
 #include "tensor.h"
 #include "weights.h"
 
-const char* eq_check_conv2d(TfLiteContext* ctx, const TfLiteNode* node) {
+const char* eq_check_conv2d(TfLiteContext* ctx, const TfLiteNode* node) { return eq_check_conv2d_groups(ctx, node, 0); }
+
+const char* eq_check_conv2d_groups(TfLiteContext* ctx, const TfLiteNode* node, int allow_groups) {
   const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
   const TfLiteTensor* in = eq_in(ctx, node, 0);
   const TfLiteTensor* w = eq_in(ctx, node, 1);
@@ -14,7 +16,12 @@ const char* eq_check_conv2d(TfLiteContext* ctx, const TfLiteNode* node) {
   if (!p || !in || !w || !out) return "missing inputs";
   if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
   if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4) return "not 4-D";
-  if (eq_dim(w, 3) != eq_dim(in, 3)) return "grouped convolution";
+  if (eq_dim(w, 3) != eq_dim(in, 3)) {
+    const int wc = eq_dim(w, 3), ic = eq_dim(in, 3);
+    if (!allow_groups) return "grouped convolution";
+    if (wc < 1 || ic % wc != 0 || eq_dim(w, 0) % (ic / wc) != 0) return "group sizes do not divide the channels";
+    if (w->type != kTfLiteInt8) return "grouped convolution with int4 weights";
+  }
   if (eq_dim(w, 0) != eq_dim(out, 3)) return "filter/output channel mismatch";
   if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
   if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)

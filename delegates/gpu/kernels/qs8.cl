@@ -605,3 +605,20 @@ __kernel void concat_part_i8(__global const char* src, __global char* dst, int c
   const int k = g / chunk, j = g - k * chunk;
   dst[k * out_chunk + offset + j] = src[g];
 }
+
+/* ---- PAD and TRANSPOSE: each output byte is one input byte or the fill value. meta, 6 axes each
+ * (outermost first, rank padded with leading 1s): output dims, padding before, input extent along
+ * the output axis, input stride along the output axis. ---- */
+__kernel void gather_i8(__global const char* src, __global char* dst, __constant int* meta, int fill, int n) {
+  const int o = get_global_id(0);
+  if (o >= n) return;
+  int rem = o, off = 0, inside = 1;
+  for (int d = 5; d >= 0; --d) {
+    const int c = rem % meta[d];
+    rem /= meta[d];
+    const int i = c - meta[6 + d];
+    inside &= i >= 0 && i < meta[12 + d];
+    off += i * meta[18 + d];
+  }
+  dst[o] = inside ? src[off] : (char)fill;
+}

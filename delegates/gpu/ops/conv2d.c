@@ -8,6 +8,50 @@
 
 #include "gpu_op.h"
 
+/* Grouped (int8 weights [out_c][kh][kw][in_c / groups]): one input channel per group is a depthwise
+ * convolution (ConvNeXt's), run by the depthwise kernel on the weights laid out as [kh][kw][out_c];
+ * wider groups run the tiled implicit GEMM, whose column tiles stay inside a group. */
+static int grouped_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, const eq_conv_geometry* g,
+                          int groups, cl_mem const* inb, cl_mem const* outb, eqg_node_plan* plan, char* err,
+                          size_t errlen) {
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
+  const TfLiteTensor* out = eq_out(ctx, node, 0);
+  const int cpg = g->in_c / groups, taps = g->kh * g->kw;
+  const cl_int pixels = g->batches * g->out_h * g->out_w;
+  cl_mem bias, mult, shift, wm;
+  if (cpg > 1) {
+    wm = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen);
+    if (!wm || eqg_upload_channel_params(dev, plan, in, w, b, out, g->out_c, &bias, &mult, &shift, err, errlen))
+      return -1;
+    return eqg_add_gemm_tiled(dev, plan, inb[0], wm, bias, mult, shift, outb[0], pixels, g->out_c, taps * cpg,
+                              g->in_zp, g->out_zp, g->act_min, g->act_max, g, groups, err, errlen);
+  }
+  int8_t* t = malloc((size_t)taps * g->out_c);
+  if (!t) return -1;
+  const int8_t* src = (const int8_t*)w->data.raw_const;
+  for (int oc = 0; oc < g->out_c; ++oc)
+    for (int k = 0; k < taps; ++k) t[(size_t)k * g->out_c + oc] = src[(size_t)oc * taps + k];
+  wm = eqg_upload(dev, plan, t, (size_t)taps * g->out_c, err, errlen);
+  free(t);
+  if (!wm || eqg_upload_channel_params(dev, plan, in, w, b, out, g->out_c, &bias, &mult, &shift, err, errlen))
+    return -1;
+  const cl_int mult_ch = g->out_c / g->in_c, int4 = 0;
+  const eqg_arg args[] = {EQG_ARG(inb[0]),    EQG_ARG(wm),        EQG_ARG(bias),      EQG_ARG(mult),
+                          EQG_ARG(shift),     EQG_ARG(outb[0]),   EQG_ARG(g->in_h),   EQG_ARG(g->in_w),
+                          EQG_ARG(g->in_c),   EQG_ARG(g->out_h),  EQG_ARG(g->out_w),  EQG_ARG(g->out_c),
+                          EQG_ARG(mult_ch),   EQG_ARG(g->kh),     EQG_ARG(g->kw),     EQG_ARG(g->sh),
+                          EQG_ARG(g->sw),     EQG_ARG(g->dh),     EQG_ARG(g->dw),     EQG_ARG(g->pad_h),
+                          EQG_ARG(g->pad_w),  EQG_ARG(g->in_zp),  EQG_ARG(g->out_zp), EQG_ARG(g->act_min),
+                          EQG_ARG(g->act_max), EQG_ARG(int4),     EQG_ARG(pixels)};
+  if (eqg_add_launch(dev, plan, "depthwise_qs8", 2, (size_t)g->out_c, (size_t)pixels, args, EQG_NARGS(args),
+                     2.0 * (double)pixels * g->out_c * taps, err, errlen))
+    return -1;
+  eqg_channel_pixel_groups(dev, plan, (size_t)g->out_c);
+  return 0;
+}
+
+static const char* check_conv(TfLiteContext* ctx, const TfLiteNode* node) { return eq_check_conv2d_groups(ctx, node, 1); }
+
 static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                        cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
   const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
@@ -16,6 +60,8 @@ static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   eq_conv2d_prepare(ctx, node, &g);
   const cl_int in_c = g.in_c, out_c = g.out_c, kh = g.kh, kw = g.kw;
   cl_int int4 = w->type == kTfLiteInt4, pixels = g.batches * g.out_h * g.out_w;
+  const int groups = in_c / eq_dim(w, 3);
+  if (groups > 1) return grouped_create(dev, ctx, node, &g, groups, inb, outb, plan, err, errlen);
   /* int8 weights with in_c % 8 == 0 go up as [K/8][out_c][8] (coalesced loads across output
    * channels); the integer-dot variant reads them as stored ([out_c][K]) */
   if (!int4 && strcmp(dev->dot_variant, "none") == 0 && eqg_tiled_worth_it(pixels, out_c)) {
@@ -56,4 +102,4 @@ static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   return 0;
 }
 
-const eqg_op_kind eqg_op_conv2d = {{"CONV_2D", kTfLiteBuiltinConv2d, eq_check_conv2d}, 0x6, conv_create};
+const eqg_op_kind eqg_op_conv2d = {{"CONV_2D", kTfLiteBuiltinConv2d, check_conv}, 0x6, conv_create};

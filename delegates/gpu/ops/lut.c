@@ -1,5 +1,5 @@
-/* LOGISTIC and HARD_SWISH on the GPU: the reference arithmetic as the shared 256-entry table
- * (common/ops/logistic.c, hard_swish.c), uploaded once and looked up per element. */
+/* LOGISTIC, HARD_SWISH, GELU and RSQRT on the GPU: the reference arithmetic as the shared 256-entry
+ * table (common/ops/logistic.c, hard_swish.c, gelu.c, rsqrt.c), uploaded once and looked up per element. */
 #include "gpu_op.h"
 
 static int lut_create(eqg_device* dev, const TfLiteTensor* in, const TfLiteTensor* out, const int8_t lut[256],
@@ -35,6 +35,23 @@ int eqg_swish_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* logi
   return lut_create(dev, eq_in(ctx, logistic, 0), eq_out(ctx, mul, 0), table, in, out, plan, err, errlen);
 }
 
+static int gelu_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
+                       cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  int8_t lut[256];
+  const TfLiteGeluParams* p = (const TfLiteGeluParams*)node->builtin_data;
+  eq_gelu_lut(eq_in(ctx, node, 0), eq_out(ctx, node, 0), p ? p->approximate : 0, lut);
+  return lut_create(dev, eq_in(ctx, node, 0), eq_out(ctx, node, 0), lut, inb, outb, plan, err, errlen);
+}
+
+static int rsqrt_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
+                        cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  int8_t lut[256];
+  eq_rsqrt_lut(eq_in(ctx, node, 0), eq_out(ctx, node, 0), lut);
+  return lut_create(dev, eq_in(ctx, node, 0), eq_out(ctx, node, 0), lut, inb, outb, plan, err, errlen);
+}
+
+const eqg_op_kind eqg_op_gelu = {{"GELU", kTfLiteBuiltinGelu, eq_check_gelu}, 0, gelu_create};
+const eqg_op_kind eqg_op_rsqrt = {{"RSQRT", kTfLiteBuiltinRsqrt, eq_check_rsqrt}, 0, rsqrt_create};
 const eqg_op_kind eqg_op_logistic = {{"LOGISTIC", kTfLiteBuiltinLogistic, eq_check_logistic}, 0, logistic_create};
 const eqg_op_kind eqg_op_hard_swish = {{"HARD_SWISH", kTfLiteBuiltinHardSwish, eq_check_hard_swish}, 0,
                                        hard_swish_create};
