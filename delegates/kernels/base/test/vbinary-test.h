@@ -12,15 +12,8 @@
 #include <string.h>
 
 #include "base/isa.h"
+#include "base/test/rng.h"
 
-static uint64_t rng_state;
-static uint32_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (uint32_t)(rng_state >> 11);
-}
-static int rint_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
 
 enum { EQ_VBINARY_GUARD = 16 };
 

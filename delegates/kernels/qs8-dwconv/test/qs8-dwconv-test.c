@@ -12,14 +12,8 @@
 #include "base/requant.h"
 #include "qs8-dwconv/qs8-dwconv.h"
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (uint32_t)(rng_state >> 11);
-}
-static int rint_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+#define EQ_TEST_SEED 0x9E3779B97F4A7C15ull
+#include "base/test/rng.h"
 
 typedef struct {
   qs8_dw_geometry g;

@@ -10,15 +10,8 @@
 
 #include "base/requant.h"
 #include "qs8-softmax/qs8-softmax.h"
+#include "base/test/rng.h"
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint32_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (uint32_t)(rng_state >> 11);
-}
-static int rint_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
 
 /* PreprocessSoftmaxScaling with 5 integer bits and CalculateInputRadius, as softmax.cc does */
 static void make_params(qs8_softmax_params* p, double beta_scale) {
