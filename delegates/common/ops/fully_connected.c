@@ -17,7 +17,13 @@ const char* eq_check_fully_connected(TfLiteContext* ctx, const TfLiteNode* node)
   if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
   if (eq_rank(w) != 2) return "weights are not 2-D";
   const size_t n = (size_t)eq_dim(w, 0), k = (size_t)eq_dim(w, 1);
-  if (k == 0 || eq_numel(in) % k != 0) return "input size is not a multiple of the weight depth";
+  if (k == 0 || eq_numel(in) % k != 0) {
+    /* TensorFlow's dynamic-batch graphs feed FCs from a run-time reshape: no size to check yet */
+    const TfLiteIntArray* sig = in->dims_signature;
+    for (int i = 0; sig && i < sig->size; ++i)
+      if (sig->data[i] < 0) return "input shape is known only at run time (fed by a run-time reshape)";
+    return "input size is not a multiple of the weight depth";
+  }
   if (eq_numel(out) != eq_numel(in) / k * n) return "output size mismatch";
   const char* why = eq_check_weights(w, 0, (int)n);
   if (why) return why;
