@@ -20,6 +20,7 @@ typedef struct {
   __m512 scale, flo, fhi; /* QS8_REQUANT_FP32: per-channel scale, clamp bounds minus zp */
   __m512i t_even, t_odd, round_even, round_odd; /* single rounding: shift and 2^(t-1) per 64-bit lane */
   int fused;              /* double rounding, every shift < 0, no INT32_MIN multiplier: one 64-bit step */
+  int zp_folded;          /* fused with every shift in [-23, -1]: the zero point is inside k_even / k_odd */
   __m512i k_even, k_odd, s_even, s_odd, corr; /* its constants (eq_avx512_mbqm_double_right) */
   __m128i vmin8, vmax8;   /* clamp bounds as int8 (the outputs are narrowed with saturation first) */
 } qs8_avx512_rq;
@@ -28,6 +29,8 @@ static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
   qs8_avx512_rq q;
   q.rounding = p->rounding;
   q.zp = _mm512_set1_epi32(p->c_zp);
+  q.vmin8 = _mm_set1_epi8((char)p->c_min);
+  q.vmax8 = _mm_set1_epi8((char)p->c_max);
   if (p->rounding == QS8_REQUANT_FP32) { /* only these are read on the fp32 path */
     q.scale = _mm512_loadu_ps(p->scale);
     q.flo = _mm512_set1_ps((float)(p->c_min - p->c_zp));
@@ -40,9 +43,8 @@ static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
   q.mult_odd = _mm512_srli_epi64(q.mult, 32);
   q.vmin = _mm512_set1_epi32(p->c_min);
   q.vmax = _mm512_set1_epi32(p->c_max);
-  q.vmin8 = _mm_set1_epi8((char)p->c_min);
-  q.vmax8 = _mm_set1_epi8((char)p->c_max);
   q.fused = 0;
+  q.zp_folded = 0;
   if (p->rounding == QS8_ROUNDING_DOUBLE && p->right_only &&
       !_mm512_cmpeq_epi32_mask(q.mult, _mm512_set1_epi32(INT32_MIN))) {
     /* rs = -shift in [1, 31]: K = 2^30 + 2^(30 + rs); even lanes shift by 31 + rs, odd lanes by
@@ -56,6 +58,16 @@ static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
     q.s_even = _mm512_add_epi64(rs_even, _mm512_set1_epi64(31));
     q.s_odd = _mm512_sub_epi64(rs_odd, _mm512_set1_epi64(1));
     q.corr = _mm512_set1_epi64(INT64_C(1) << 31);
+    /* zero point folded: floor((u + zp * 2^s) / 2^s) = floor(u / 2^s) + zp, s = 31 + rs. The sum stays
+     * inside int64 when rs <= 23 (|u| < 2^62 + 2^61, |zp * 2^s| <= 2^61), and adding zp in 64 bits
+     * equals TFLite's int32 addition since |result| < 2^(31 - rs) cannot wrap. */
+    if (!_mm512_cmpgt_epi32_mask(rs, _mm512_set1_epi32(23))) {
+      const __m512i zp64 = _mm512_set1_epi64(p->c_zp);
+      q.k_even = _mm512_add_epi64(q.k_even, _mm512_sllv_epi64(zp64, q.s_even));
+      /* odd lanes: their result is read from the high half, shifted by rs - 1 = s - 32 */
+      q.k_odd = _mm512_add_epi64(q.k_odd, _mm512_sllv_epi64(zp64, _mm512_add_epi64(rs_odd, _mm512_set1_epi64(31))));
+      q.zp_folded = 1;
+    }
     return q;
   }
   if (p->rounding == QS8_ROUNDING_DOUBLE) { /* only the constants this variant reads */
@@ -76,24 +88,52 @@ static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
   return q;
 }
 
+/* Requantizes the 16 channels of one row to int32 with the zero point added (not yet clamped). */
+static inline __m512i qs8_avx512_rq_core(__m512i acc, const qs8_avx512_rq* q) {
+  if (q->rounding == QS8_REQUANT_FP32) return eq_avx512_requant_fp32(acc, q->scale, q->flo, q->fhi, q->zp);
+  if (q->fused) {
+    const __m512i r = eq_avx512_mbqm_double_right(acc, q->mult, q->mult_odd, q->k_even, q->k_odd, q->s_even,
+                                                  q->s_odd, q->corr);
+    return q->zp_folded ? r : _mm512_add_epi32(r, q->zp);
+  }
+  /* zero point in int32 (wrapping, as TFLite's int32 arithmetic) */
+  const __m512i r = q->rounding == QS8_ROUNDING_SINGLE
+                        ? eq_avx512_mbqm_single(acc, q->mult, q->mult_odd, q->t_even, q->t_odd, q->round_even,
+                                                q->round_odd)
+                        : eq_avx512_mbqm_double(acc, q->mult, q->mult_odd, q->ls, q->rs, q->mask, q->half,
+                                                q->any_ls, q->mult_is_min);
+  return _mm512_add_epi32(r, q->zp);
+}
+
 /* Requantizes the 16 channels of one row and stores 16 int8 outputs. */
 static inline void qs8_avx512_store16_rq(__m512i acc, const qs8_avx512_rq* q, int8_t* c) {
-  __m512i r;
-  if (q->rounding == QS8_REQUANT_FP32) {
-    r = eq_avx512_requant_fp32(acc, q->scale, q->flo, q->fhi, q->zp);
+  const __m512i r = qs8_avx512_rq_core(acc, q);
+  if (q->rounding == QS8_REQUANT_FP32) { /* already clamped */
     _mm_storeu_si128((__m128i*)c, _mm512_cvtepi32_epi8(r));
     return;
   }
-  r = q->fused ? eq_avx512_mbqm_double_right(acc, q->mult, q->mult_odd, q->k_even, q->k_odd, q->s_even, q->s_odd,
-                                              q->corr)
-      : q->rounding == QS8_ROUNDING_SINGLE
-          ? eq_avx512_mbqm_single(acc, q->mult, q->mult_odd, q->t_even, q->t_odd, q->round_even, q->round_odd)
-          : eq_avx512_mbqm_double(acc, q->mult, q->mult_odd, q->ls, q->rs, q->mask, q->half, q->any_ls,
-                                  q->mult_is_min);
-  /* zero point in int32 (wrapping, as TFLite's int32 arithmetic), then a saturating narrowing and
-   * the clamp on 16 bytes: the same as clamping in int32 since the bounds lie in [-128, 127] */
-  const __m128i b = _mm512_cvtsepi32_epi8(_mm512_add_epi32(r, q->zp));
+  /* a saturating narrowing, then the clamp on 16 bytes: the same as clamping in int32 since the
+   * bounds lie in [-128, 127] */
+  const __m128i b = _mm512_cvtsepi32_epi8(r);
   _mm_storeu_si128((__m128i*)c, _mm_min_epi8(_mm_max_epi8(b, q->vmin8), q->vmax8));
+}
+
+/* Four rows (c + i * ldc): saturating packs of all four into one vector (the same as saturating
+ * each to int8; the fp32 path is in range already), one clamp and one dword transpose instead of
+ * a narrowing and a clamp per row. */
+static inline void qs8_avx512_store16x4_rq(__m512i a0, __m512i a1, __m512i a2, __m512i a3, const qs8_avx512_rq* q,
+                                           int8_t* c, size_t ldc) {
+  const __m512i r0 = qs8_avx512_rq_core(a0, q), r1 = qs8_avx512_rq_core(a1, q);
+  const __m512i r2 = qs8_avx512_rq_core(a2, q), r3 = qs8_avx512_rq_core(a3, q);
+  /* 128-bit lane L now holds channels 4L..4L+3 of rows 0, 1, 2, 3 (4 bytes each) */
+  __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3));
+  b = _mm512_min_epi8(_mm512_max_epi8(b, _mm512_broadcast_i32x4(q->vmin8)), _mm512_broadcast_i32x4(q->vmax8));
+  /* dword (L, row) -> (row, L): row i becomes lane i */
+  b = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
+  _mm_storeu_si128((__m128i*)c, _mm512_castsi512_si128(b));
+  _mm_storeu_si128((__m128i*)(c + ldc), _mm512_extracti32x4_epi32(b, 1));
+  _mm_storeu_si128((__m128i*)(c + 2 * ldc), _mm512_extracti32x4_epi32(b, 2));
+  _mm_storeu_si128((__m128i*)(c + 3 * ldc), _mm512_extracti32x4_epi32(b, 3));
 }
 
 #endif

@@ -85,7 +85,7 @@ extern const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni[4];
 extern const qs8_ukernel_fn qs8_gemm_8x16c4_avx512vnni[8];
 void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
                                      const qs8_tile_params* p, int8_t* c, size_t ldc);
-/* AMX: m rows (multiples of 16 taken; the rest left to the caller) x channels [n_begin, n_end),
+/* AMX: m rows x channels [n_begin, n_end),
  * A read in place (k bytes per row), weights in the NR=16, KR=4 layout with kc a multiple of 64,
  * p for channel 0 with the bias of signed activations (no offset). */
 void qs8_gemm_32x32c4_avx512amx(size_t m, size_t k, const int8_t* a, size_t lda, const void* w,

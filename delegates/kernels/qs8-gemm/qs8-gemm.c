@@ -52,6 +52,7 @@ static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
 #if defined(EDGEQ_HAVE_AMX)
 /* int8 weights on AMX CPUs: the VNNI packing with kc a multiple of 64 (whole B tiles); blocks of
  * 16 rows and more run on AMX tiles (qs8_gemm_32x32c4_avx512amx), the rest on the VNNI kernel. */
+#define QS8_AMX_MIN_ROWS 8 /* fewer rows: the VNNI kernel */
 static const qs8_ukernel_info kAmx = {8, 16, 4, 64, 64, QS8_A_UINT8, 128,
                                       qs8_gemm_8x16c4_avx512vnni, qs8_qc4w_gemm_4x16c4_avx512vnni,
                                       qs8_gemm_8x16c4_avx512vnni_rows, NULL};
@@ -444,16 +445,12 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
     return;
   }
 #if defined(EDGEQ_HAVE_AMX)
-  if (plan->bias_s8 != NULL && m >= 16) { /* AMX plan: blocks of 16 rows on tiles */
-    const size_t m_tiles = m / 16 * 16;
+  if (plan->bias_s8 != NULL && m >= QS8_AMX_MIN_ROWS) { /* AMX plan: all rows on tiles */
     qs8_tile_params tp = tile_params(plan, 0);
     tp.bias = plan->bias_s8;
-    qs8_gemm_32x32c4_avx512amx(m_tiles, (size_t)plan->k, a, lda, plan->weights, plan->tile_bytes, &tp, c, ldc,
+    qs8_gemm_32x32c4_avx512amx(m, (size_t)plan->k, a, lda, plan->weights, plan->tile_bytes, &tp, c, ldc,
                                n_begin, n_end);
-    m -= m_tiles;
-    if (m == 0) return;
-    a += m_tiles * lda;
-    c += m_tiles * ldc;
+    return;
   }
 #endif
   const size_t mr = uk->mr, nr = uk->nr, kc = (size_t)plan->kc;

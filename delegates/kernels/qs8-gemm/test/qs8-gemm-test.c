@@ -243,7 +243,7 @@ static void random_problem(problem* p, int bits) {
   p->bias = (int32_t*)malloc(sizeof(int32_t) * n);
   p->mult = (int32_t*)malloc(sizeof(int32_t) * n);
   p->shift = (int32_t*)malloc(sizeof(int32_t) * n);
-  const int scenario = rnd_range(0, 5);
+  const int scenario = rnd_range(0, 6);
   for (int32_t i = 0; i < n; i++) {
     p->bias[i] = rnd() % 3 == 0 ? (int32_t)rnd() : rnd_range(-100000, 100000);
     /* QuantizeMultiplier gives [2^30, 2^31); also try arbitrary and extreme values */
@@ -255,6 +255,12 @@ static void random_problem(problem* p, int bits) {
     }
     /* scenario 2: every shift negative (the NEON kernels' right-shift-only requantization) */
     p->shift[i] = scenario == 1 ? rnd_range(-31, 30) : scenario == 2 ? rnd_range(-31, -1) : rnd_range(-14, 3);
+    /* scenario 6: every shift in [-23, -1], a third at -23, extreme biases: the AVX-512 one-step
+     * requantization with the output zero point folded into its 64-bit constant, at its bound */
+    if (scenario == 6) {
+      p->shift[i] = rnd() % 3 == 0 ? -23 : rnd_range(-23, -1);
+      if (rnd() % 2) p->bias[i] = rnd() % 2 ? INT32_MIN : INT32_MAX;
+    }
   }
   p->d.n = n;
   p->d.k = k;
