@@ -31,6 +31,14 @@ typedef struct eq_op_kind {
   void* (*create_fast)(TfLiteContext* ctx, const TfLiteNode* node, int num_threads);
 } eq_op_kind;
 
+/* A constant int8 tensor of one element (data mapped from the model): *v gets its value. Binary ops
+ * against one become a 256-entry table over the other input. */
+static inline int eq_const_scalar_s8(const TfLiteTensor* t, int8_t* v) {
+  if (!t || t->type != kTfLiteInt8 || t->allocation_type != kTfLiteMmapRo || !t->data.raw || eq_numel(t) != 1) return 0;
+  *v = t->data.int8[0];
+  return 1;
+}
+
 /* The registry (ops/registry.c). */
 extern const eq_op_registry eq_cpu_ops;
 /* The kind of a registry entry. */

@@ -8,6 +8,7 @@
 
 typedef struct {
   size_t n;
+  x8_lut_fn lookup; /* the best x8-lut variant */
   int8_t table[256];
 } fused_lut;
 
@@ -16,12 +17,13 @@ void* eq_fused_swish_create(TfLiteContext* ctx, const TfLiteNode* logistic, cons
   if (!s) return NULL;
   eq_swish_lut(ctx, logistic, mul, s->table);
   s->n = n;
+  s->lookup = x8_lut_best();
   return s;
 }
 
 static TfLiteStatus lut_eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   const fused_lut* s = s_;
-  eq_parallel_lut(pool, s->n, in[0], out[0], s->table, x8_lut_scalar);
+  eq_parallel_lut(pool, s->n, in[0], out[0], s->table, s->lookup);
   return kTfLiteOk;
 }
 

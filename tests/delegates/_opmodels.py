@@ -112,6 +112,19 @@ def binary(op="add", a=(1, 4, 4, 6), b=(1, 4, 4, 6), act="none"):
     return fn, [a, b]
 
 
+def const_binary(op="add", shape=(1, 13, 11, 7), c=3.0, const_first=False, act="none"):
+    """x (op) c or c (op) x with a scalar constant c (keras Rescaling, hard-sigmoid's + 3)."""
+    def fn(x):
+        if op == "add":
+            z = c + x if const_first else x + c
+        elif op == "sub":
+            z = c - x if const_first else x - c
+        else:
+            z = c * x if const_first else x * c
+        return _act(z, act)
+    return fn, [shape]
+
+
 def pool(kind="avg", n=1, h=9, w=9, c=5, k=3, stride=2, padding="SAME"):
     tf = _tf()
 

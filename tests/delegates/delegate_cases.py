@@ -116,6 +116,11 @@ OP_CASES: dict[str, Case] = {
     "sub": _case(lambda: om.binary("sub", a=(1, 6, 5, 7), b=(1, 6, 5, 7)), {"SUB"}),
     "sub_large": _case(lambda: om.binary("sub", a=(1, 24, 24, 17), b=(1, 24, 24, 17)), {"SUB"}),
     "sub_broadcast_relu": _case(lambda: om.binary("sub", a=(2, 4, 4, 6), b=(1, 1, 1, 6), act="relu"), {"SUB"}),
+    # a one-element constant operand: the op becomes a 256-entry table (CPU); lengths with tails
+    "add_const_scalar": _case(lambda: om.const_binary("add", (1, 13, 11, 7), 3.0), {"ADD"}),
+    "sub_const_first_relu": _case(lambda: om.const_binary("sub", (2, 9, 7, 5), 2.5, True, "relu"), {"SUB"}),
+    "mul_const_scalar_large": _case(lambda: om.const_binary("mul", (1, 24, 24, 17), -1.7, act="relu6"), {"MUL"}),
+    "mul_const_2d": _case(lambda: om.const_binary("mul", (3, 37), 0.3), {"MUL"}),
     "mul_scalar": _case(lambda: om.binary("mul", a=(1, 5, 7, 9), b=(1, 1, 1, 1)), {"MUL"}),
     "mul_broadcast_mixed": _case(lambda: om.binary("mul", a=(2, 5, 1, 9), b=(1, 5, 7, 9)), {"MUL"}),
     # > 8192 elements (split across threads), 16-lane bodies plus a tail, fused relu6

@@ -55,3 +55,18 @@ def test_softmax_table_neon_matches_reference_arithmetic_under_qemu(tmp_path):
                  "-DCMAKE_EXE_LINKER_FLAGS=-static")
     rows = _rows(["qemu-aarch64-static", "-cpu", "cortex-a72", str(exe), "300"])
     assert set(rows) == {"scalar", "neon"} and all(o > 100_000 and b == 0 for o, b in rows.values()), rows
+
+
+def test_lut_avx2_matches_scalar(tmp_path):
+    rows = _rows([str(_build(tmp_path / "k", "x8-lut-test")), "400"])
+    assert set(rows) == ({"avx2"} if "avx2" in HOST_FLAGS else set())
+    for isa, (outputs, bad) in rows.items():
+        assert outputs > 100_000 and bad == 0, (isa, outputs, bad)
+
+
+def test_lut_neon_matches_scalar_under_qemu(tmp_path):
+    exe = _build(tmp_path / "k_a64", "x8-lut-test", f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}",
+                 "-DCMAKE_EXE_LINKER_FLAGS=-static")
+    assert exe.read_bytes()[18:20] == b"\xb7\x00"  # EM_AARCH64
+    rows = _rows(["qemu-aarch64-static", "-cpu", "cortex-a72", str(exe), "400"])
+    assert set(rows) == {"neon"} and rows["neon"][0] > 100_000 and rows["neon"][1] == 0, rows

@@ -2,7 +2,9 @@
  * 20 bits of headroom, summed, and rescaled to the output (add.cc Prepare + AddFunc).
  * Same-shape inputs (residual connections) go through the SIMD kernels of kernels/qs8-vadd, split
  * across threads; broadcasting ones (LayerNorm's + beta, a bias row) walk qs8-vbinary-nd over
- * collapsed dimensions, which hands the same kernels whole innermost runs. */
+ * collapsed dimensions, which hands the same kernels whole innermost runs; an input that is a
+ * one-element constant (x + c, c - x) makes the op a 256-entry table (x8-lut) filled by the
+ * kernel's own arithmetic. */
 #include <stdlib.h>
 
 #include "qs8-vadd/qs8-vadd.h"
@@ -11,6 +13,8 @@
 #include "cpu_op.h"
 #include "base/requant.h"
 #include "qs8-vbinary-nd/qs8-vbinary-nd.h"
+#include "x8-lut/x8-lut.h"
+#include "parallel.h"
 
 typedef struct {
   eq_bcast bc;
@@ -18,6 +22,9 @@ typedef struct {
   qs8_vadd_fn same_shape; /* NULL: broadcasting (or shifts the kernels do not take) */
   qs8_vadd_fn vec;        /* the vector kernel for broadcast runs; NULL: scalar loop */
   qs8_vbinary_nd_params nd;
+  x8_lut_fn lookup;       /* non-NULL: input `varying` against a constant scalar, through lut */
+  int varying;
+  int8_t lut[256];
   size_t n;
 } add_state;
 
@@ -26,14 +33,24 @@ static void add_run(size_t n, const int8_t* a, const int8_t* b, int8_t* out, con
   s->vec(n, a, b, out, &s->p);
 }
 
-static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
-  (void)threads;
+/* SUB: sub.cc's Prepare is add.cc's (its options have the same layout), and its int8 kernel is
+ * ADD's with the second input's multiplier negated */
+static void* create_add_sub(TfLiteContext* ctx, const TfLiteNode* node, int negate_b) {
   const TfLiteTensor *a = eq_in(ctx, node, 0), *b = eq_in(ctx, node, 1), *out = eq_out(ctx, node, 0);
   add_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
   eq_bcast_init(&s->bc, a, b, out);
   eq_add_prepare(ctx, node, &s->p);
+  if (negate_b) s->p.b_mult = -s->p.b_mult;
   s->n = eq_numel(out);
+  int8_t c;
+  s->varying = eq_const_scalar_s8(b, &c) ? 0 : eq_const_scalar_s8(a, &c) ? 1 : -1;
+  if (s->varying >= 0 && eq_numel(s->varying ? b : a) == s->n && s->n > 1) {
+    for (int v = 0; v < 256; ++v) /* tables are indexed by (uint8)x */
+      s->lut[v] = s->varying ? qs8_add1(c, (int8_t)v, &s->p) : qs8_add1((int8_t)v, c, &s->p);
+    s->lookup = x8_lut_best();
+    return s;
+  }
   /* right shifts only: SmallerThanOneExp never shifts left, the vector requant would */
   const int right_only = s->p.a_shift <= 0 && s->p.b_shift <= 0 && s->p.out_shift <= 0;
   if (eq_numel(a) == s->n && eq_numel(b) == s->n && right_only) {
@@ -53,6 +70,11 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   return s;
 }
 
+static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
+  (void)threads;
+  return create_add_sub(ctx, node, 0);
+}
+
 typedef struct {
   const add_state* s;
   const int8_t *a, *b;
@@ -69,6 +91,10 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   const int8_t* a = in[0];
   const int8_t* b = in[1];
   int8_t* o = out[0];
+  if (s->lookup) {
+    eq_parallel_lut(pool, s->n, in[s->varying], o, s->lut, s->lookup);
+    return kTfLiteOk;
+  }
   if (s->same_shape) {
     /* residual adds of early layers are ~1e5-1e6 elements: worth splitting across threads */
     const add_job j = {s, a, b, o};
@@ -85,12 +111,9 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
 
 const eq_op_kind eq_op_add = {{"ADD", kTfLiteBuiltinAdd, eq_check_add}, create, eval, free, NULL};
 
-/* SUB: sub.cc's Prepare is add.cc's (its options have the same layout), and its int8 kernel is
- * ADD's with the second input's multiplier negated */
 static void* create_sub(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
-  add_state* s = create(ctx, node, threads);
-  if (s) s->p.b_mult = -s->p.b_mult;
-  return s;
+  (void)threads;
+  return create_add_sub(ctx, node, 1);
 }
 
 const eq_op_kind eq_op_sub = {{"SUB", kTfLiteBuiltinSub, eq_check_add}, create_sub, eval, free, NULL};

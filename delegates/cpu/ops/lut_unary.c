@@ -9,6 +9,7 @@ enum { kChunk = 16384 };
 
 typedef struct {
   size_t n;
+  x8_lut_fn lookup; /* the best x8-lut variant */
   int8_t lut[256];
   const int8_t* x;
   int8_t* y;
@@ -16,7 +17,7 @@ typedef struct {
 
 static lut_state* alloc_state(TfLiteContext* ctx, const TfLiteNode* node) {
   lut_state* s = calloc(1, sizeof(*s));
-  if (s) s->n = eq_numel(eq_in(ctx, node, 0));
+  if (s) s->n = eq_numel(eq_in(ctx, node, 0)), s->lookup = x8_lut_best();
   return s;
 }
 
@@ -39,7 +40,7 @@ static void* create_rsqrt(TfLiteContext* ctx, const TfLiteNode* node, int thread
 static void chunk(void* arg, size_t i) {
   const lut_state* s = arg;
   const size_t begin = i * kChunk, len = s->n - begin < kChunk ? s->n - begin : kChunk;
-  x8_lut_scalar(len, s->x + begin, s->y + begin, s->lut);
+  s->lookup(len, s->x + begin, s->y + begin, s->lut);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {

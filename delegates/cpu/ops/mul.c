@@ -1,7 +1,9 @@
 /* MUL, int8, with broadcasting: zp_out + MBQM((x - zx) * (y - zy), s_x*s_y/s_out), through the
  * qs8-vmul kernels (SIMD where the CPU has them): same-shape inputs split across threads, broadcast
  * ones walked by qs8-vbinary-nd, which hands the vector kernel whole innermost runs (a squeeze-excite
- * scale [1,1,1,C] against [1,H,W,C] is H*W runs of C), the walk cut across threads too. */
+ * scale [1,1,1,C] against [1,H,W,C] is H*W runs of C), the walk cut across threads too; an input
+ * that is a one-element constant (x * c, keras Rescaling) makes the op a 256-entry table (x8-lut)
+ * filled by the scalar kernel. */
 #include <stdlib.h>
 
 #include "broadcast.h"
@@ -9,12 +11,16 @@
 #include "parallel.h"
 #include "qs8-vbinary-nd/qs8-vbinary-nd.h"
 #include "qs8-vmul/qs8-vmul.h"
+#include "x8-lut/x8-lut.h"
 
 typedef struct {
   qs8_mul_params p;
   qs8_vmul_fn fn;
   qs8_vbinary_nd_params nd; /* broadcasting */
   int same_shape;
+  x8_lut_fn lookup; /* non-NULL: input `varying` against a constant scalar, through lut */
+  int varying;
+  int8_t lut[256];
   size_t n;
 } mul_state;
 
@@ -33,6 +39,15 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   if (eq_bcast_init(&bc, a, b, out) != 0) {
     free(s);
     return NULL;
+  }
+  int8_t c;
+  s->varying = eq_const_scalar_s8(b, &c) ? 0 : eq_const_scalar_s8(a, &c) ? 1 : -1;
+  if (s->varying >= 0 && eq_numel(s->varying ? b : a) == s->n && s->n > 1) {
+    int8_t x[256], cs[256];
+    for (int v = 0; v < 256; ++v) x[v] = (int8_t)v, cs[v] = c; /* tables are indexed by (uint8)x */
+    qs8_vmul_scalar(256, s->varying ? cs : x, s->varying ? x : cs, s->lut, &s->p);
+    s->lookup = x8_lut_best();
+    return s;
   }
   eq_bcast_collapse(&bc); /* longest innermost runs for the vector kernel */
   for (int i = 0; i < QS8_VBINARY_RANK; ++i) {
@@ -64,7 +79,9 @@ static void mul_range(const void* arg, size_t i0, size_t i1) {
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   const mul_state* s = s_;
-  if (s->same_shape) {
+  if (s->lookup) {
+    eq_parallel_lut(pool, s->n, in[s->varying], out[0], s->lut, s->lookup);
+  } else if (s->same_shape) {
     const mul_job j = {s, in[0], in[1], out[0]};
     eq_pool_for_ranges(pool, s->n, (size_t)1 << 13, mul_range, &j);
   } else {
