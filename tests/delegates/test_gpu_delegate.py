@@ -222,6 +222,21 @@ def test_grouped_conv(name, kernel, case_model, worker, tmp_path, gpu_cache):
     assert kernels == {kernel}
 
 
+def test_conv_kernel_env_overrides_the_size_rule(case_model, tmp_path, gpu_cache, monkeypatch):
+    """EDGEQ_GPU_CONV_KERNEL picks the kernel both ways, still bit-exact (a fresh worker sees the env)."""
+    for name, force, kernel in (("conv_tiled_3x3_b2_odd_c", "direct", "conv2d_qs8"),
+                                ("conv_same_relu", "tiled", "gemm_tiled_qs8")):
+        monkeypatch.setenv("EDGEQ_GPU_CONV_KERNEL", force)
+        w = GpuWorker(tmp_path)
+        try:
+            refs, gpus, rep = run_both(w, case_model("op", name), tmp_path, gpu_cache)
+        finally:
+            w.close()
+        assert_bit_exact(refs, gpus)
+        kernels = {k["kernel"] for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]}
+        assert kernels == {kernel}, (name, force)
+
+
 def test_small_conv_stays_direct(case_model, worker, tmp_path, gpu_cache):
     refs, gpus, rep = run_both(worker, case_model("op", "conv_same_relu"), tmp_path, gpu_cache)
     assert_bit_exact(refs, gpus)

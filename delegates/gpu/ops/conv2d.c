@@ -64,7 +64,12 @@ static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   if (groups > 1) return grouped_create(dev, ctx, node, &g, groups, inb, outb, plan, err, errlen);
   /* int8 weights with in_c % 8 == 0 go up as [K/8][out_c][8] (coalesced loads across output
    * channels); the integer-dot variant reads them as stored ([out_c][K]) */
-  if (!int4 && strcmp(dev->dot_variant, "none") == 0 && eqg_tiled_worth_it(pixels, out_c)) {
+  /* EDGEQ_GPU_CONV_KERNEL=direct|tiled overrides the size rule (kernel comparisons) */
+  const char* force = getenv("EDGEQ_GPU_CONV_KERNEL");
+  const int tiled = force && !strcmp(force, "direct")  ? 0
+                    : force && !strcmp(force, "tiled") ? 1
+                                                       : eqg_tiled_worth_it(pixels, out_c);
+  if (!int4 && strcmp(dev->dot_variant, "none") == 0 && tiled) {
     /* enough output tiles: an implicit GEMM with local-memory blocking, weights as stored */
     cl_mem wt = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen), bias, mult, shift;
     if (!wt || eqg_upload_channel_params(dev, plan, in, w, b, out, out_c, &bias, &mult, &shift, err, errlen))
