@@ -135,6 +135,12 @@ const char* eq_check_transpose(TfLiteContext* ctx, const TfLiteNode* node);
 /* The permutation (negative axes normalized) into out[rank]; -1 if not a constant permutation. */
 int eq_transpose_perm(const TfLiteTensor* perm, int rank, int* out);
 
+/* ---- SLICE (bytes moved, any int8 quantization; constant begin and size, size -1 = to the end) */
+#define EQ_SLICE_MAX_RANK 5
+const char* eq_check_slice(TfLiteContext* ctx, const TfLiteNode* node);
+/* begin[] and the resolved size[] of each axis; -1 when not constant or out of range */
+int eq_slice_bounds(TfLiteContext* ctx, const TfLiteNode* node, int* begin, int* size);
+
 /* ---- BATCH_MATMUL: out[..][m][n] = sum_k (a[..][m][k] - a_zp) * (b[..][k][n] - b_zp), requantized with
  * double rounding (no activation); adj_x / adj_y: that operand is stored transposed */
 #define EQ_BMM_MAX_RANK 5

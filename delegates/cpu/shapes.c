@@ -166,6 +166,12 @@ const char* eq_cpu_output_shape(TfLiteContext* ctx, int code, const TfLiteNode* 
       *rank = r;
       return NULL;
     }
+    case kTfLiteBuiltinSlice: {
+      int begin[EQ_SLICE_MAX_RANK];
+      if (eq_slice_bounds(ctx, node, begin, dims)) return "slice out of range";
+      *rank = eq_rank(in);
+      return NULL;
+    }
     case kTfLiteBuiltinBatchMatmul: {
       const TfLiteTensor* b = eq_in(ctx, node, 1);
       const TfLiteBatchMatMulParams* p = node->builtin_data;

@@ -463,3 +463,12 @@ def grouped_conv(n=1, h=10, w=9, c=6, mult=1, k=(7, 7), stride=1, act="none", se
     def fn(x):
         return _act(tf.nn.conv2d(x, wt, strides=stride, padding="SAME") + b, act)
     return fn, [(n, h, w, c)]
+
+
+def slice_(shape=(1, 4, 4, 64), begin=(0, 0, 0, 0), size=(1, 4, 4, 32)):
+    """SLICE with constant begin / size (mediapipe's hand recrop splits channels this way)."""
+    tf = _tf()
+
+    def fn(x):
+        return tf.slice(x * 0.9, list(begin), list(size))
+    return fn, [shape]

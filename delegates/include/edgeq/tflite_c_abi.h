@@ -235,6 +235,7 @@ enum {
   kTfLiteBuiltinSub = 41,
   kTfLiteBuiltinDelegate = 51,
   kTfLiteBuiltinPrelu = 54,
+  kTfLiteBuiltinSlice = 65,
   kTfLiteBuiltinRsqrt = 76,
   kTfLiteBuiltinSquaredDifference = 99,
   kTfLiteBuiltinQuantize = 114,
