@@ -15,11 +15,9 @@ import argparse
 import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -27,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
+from interleave import interleaved  # noqa: E402
 
 
 def _interp(model: str, lib: str | None, threads: int):
@@ -96,16 +95,7 @@ def main() -> int:
         m = suite.get(name, args.size if name != "mlp" else 4096, args.variant)
         models[name] = str(m.path)
     interps = {(n, p): _prepared(path, lib, args.threads) for n, path in models.items() for p, lib in paths.items()}
-    times: dict = {k: [] for k in interps}
-    order = list(interps)
-    for _ in range(args.rounds):
-        random.shuffle(order)
-        for k in order:
-            it, t_end = interps[k], time.perf_counter() + args.min_time
-            while time.perf_counter() < t_end:
-                t0 = time.perf_counter()
-                it.invoke()
-                times[k].append(time.perf_counter() - t0)
+    times = interleaved({k: it.invoke for k, it in interps.items()}, args.rounds, seed=0, min_time=args.min_time)
     out = {"host": platform.node(), "cpu": next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
                                                if ln.startswith("model name")), "?"),
            "load_avg": os.getloadavg(), "threads": args.threads, "variant": args.variant, "size": args.size,

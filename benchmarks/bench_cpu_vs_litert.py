@@ -19,11 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -34,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "benchmarks" / ".cache"
 
 import numpy as np  # noqa: E402
+from interleave import interleaved, stats_ms  # noqa: E402
 
 PATHS = {  # name → (resolver, delegates)
     "xnnpack": ("default", []),
@@ -145,8 +143,6 @@ def time_configs(model: bytes, configs: list[tuple[str, int]], rounds: int, min_
         except Exception as e:  # noqa: BLE001 - a path that cannot run this model is reported, not fatal
             interps[(path, threads)] = e
     x = None
-    samples: dict[tuple[str, int], list[float]] = {k: [] for k in interps}
-    rng = random.Random(seed)
     for it in interps.values():
         if not isinstance(it, Exception):
             x = [np.random.default_rng(1).integers(-128, 128, s.shape).astype(s.dtype) for s in it.inputs]
@@ -156,30 +152,10 @@ def time_configs(model: bytes, configs: list[tuple[str, int]], rounds: int, min_
     for it in interps.values():
         if not isinstance(it, Exception):
             it.run(x)
-    for _ in range(rounds):
-        order = list(interps)
-        rng.shuffle(order)
-        for key in order:
-            it = interps[key]
-            if isinstance(it, Exception):
-                continue
-            t_end = time.perf_counter() + min_time
-            while True:
-                t0 = time.perf_counter()
-                it.run(x)
-                samples[key].append(time.perf_counter() - t0)
-                if time.perf_counter() >= t_end:
-                    break
-    out = {}
-    for (path, threads), s in samples.items():
-        it = interps[(path, threads)]
-        if isinstance(it, Exception):
-            out[f"{path}@{threads}"] = {"error": str(it).splitlines()[0]}
-        else:
-            out[f"{path}@{threads}"] = {"median_ms": 1e3 * statistics.median(s), "runs": len(s),
-                                        "p10_ms": 1e3 * float(np.percentile(s, 10)),
-                                        "p90_ms": 1e3 * float(np.percentile(s, 90))}
-    return out
+    ok = {k: it for k, it in interps.items() if not isinstance(it, Exception)}
+    samples = interleaved({k: (lambda it=it: it.run(x)) for k, it in ok.items()}, rounds, seed, min_time=min_time)
+    return {f"{path}@{threads}": stats_ms(samples[(path, threads)]) if (path, threads) in ok
+            else {"error": str(it).splitlines()[0]} for (path, threads), it in interps.items()}
 
 
 RSS_SNIPPET = r"""

@@ -31,12 +31,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -44,6 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
+from interleave import interleaved, stats_ms  # noqa: E402
 
 CONV_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 
@@ -176,28 +175,10 @@ def time_variants(model: bytes, configs: dict, rounds: int, per_round: int, seed
     for it in ok:  # warm-up: first inferences allocate, pack, and (PoCL) specialise kernels
         for _ in range(2):
             it.run(x)
-    samples: dict[str, list[float]] = {n: [] for n in interps}
-    rng = random.Random(seed)
-    for _ in range(rounds):
-        order = list(interps)
-        rng.shuffle(order)
-        for name in order:
-            it = interps[name]
-            if isinstance(it, Exception):
-                continue
-            for _ in range(per_round):
-                t0 = time.perf_counter()
-                it.run(x)
-                samples[name].append(time.perf_counter() - t0)
-    out = {}
-    for name, s in samples.items():
-        it = interps[name]
-        if isinstance(it, Exception):
-            out[name] = {"error": str(it).splitlines()[0]}
-        else:
-            out[name] = {"median_ms": 1e3 * statistics.median(s), "runs": len(s),
-                         "p10_ms": 1e3 * float(np.percentile(s, 10)), "p90_ms": 1e3 * float(np.percentile(s, 90))}
-    return out
+    samples = interleaved({n: (lambda it=it: it.run(x)) for n, it in interps.items() if not isinstance(it, Exception)},
+                          rounds, seed, per_round=per_round)
+    return {n: stats_ms(samples[n]) if n in samples else {"error": str(it).splitlines()[0]}
+            for n, it in interps.items()}
 
 
 def matches_reference(model_path: Path, args) -> bool | str:

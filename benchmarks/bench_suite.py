@@ -26,11 +26,8 @@ import json
 import math
 import os
 import platform
-import random
 import socket
-import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -40,7 +37,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import numpy as np  # noqa: E402
+from interleave import interleaved, stats_ms  # noqa: E402
 
 PATHS = ("xnnpack", "builtin", "edgeq-cpu", "edgeq-cpu-fast")
 
@@ -120,34 +117,19 @@ def time_configs(model: bytes, configs: list[tuple[str, int]], rounds: int, min_
             interps[(path, threads)] = make_interpreter(model, path, threads)
         except Exception as e:  # noqa: BLE001 - recorded, the others still run
             errors[(path, threads)] = " ".join(str(e).split())[:300]
-    samples: dict[tuple[str, int], list[float]] = {k: [] for k in interps}
     x = None
     for it in interps.values():
         x = x or fixed_inputs(it)
         for _ in range(2):  # warm-up: first inferences allocate and pack
             it.run(x)
-    rng = random.Random(seed)
-    for _ in range(rounds):
-        order = list(interps)
-        rng.shuffle(order)
-        for key in order:
-            it = interps[key]
-            t_end = time.perf_counter() + min_time
-            while True:
-                t0 = time.perf_counter()
-                it.run(x)
-                samples[key].append(time.perf_counter() - t0)
-                if time.perf_counter() >= t_end:
-                    break
+    samples = interleaved({k: (lambda it=it: it.run(x)) for k, it in interps.items()}, rounds, seed, min_time=min_time)
     out = {}
     for (path, threads) in configs:
         k = f"{path}@{threads}"
         if (path, threads) in errors:
             out[k] = {"error": errors[(path, threads)]}
         elif (path, threads) in samples:
-            s = samples[(path, threads)]
-            out[k] = {"median_ms": 1e3 * statistics.median(s), "p10_ms": 1e3 * float(np.percentile(s, 10)),
-                      "p90_ms": 1e3 * float(np.percentile(s, 90)), "runs": len(s)}
+            out[k] = stats_ms(samples[(path, threads)])
     return out
 
 
