@@ -417,8 +417,7 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
         const qs8_tile_params tp = tile_params(plan, n0);
         const void* w = plan->weights + t * plan->tile_bytes;
         if (n0 >= n_begin && n0 + nr <= n_end) { /* run of whole tiles */
-          size_t run = 1;
-          while (t + run <= t_last && (t + run) * nr + nr <= n_end) run++;
+          const size_t run = n_end / nr - t; /* tiles t .. n_end / nr - 1 end inside n_end */
           fn(len, run, ar, slda, w, plan->tile_bytes, &tp, crow + n0, ldc);
           t += run;
           continue;
