@@ -115,7 +115,7 @@ int eqg_upload_channel_params(eqg_device* dev, eqg_node_plan* plan, const TfLite
   return *shift ? 0 : -1;
 }
 
-int eqg_tiled_worth_it(int m, int n) { return (long)((m + 63) / 64) * ((n + 63) / 64) >= 16 && m >= 32 && n >= 16; }
+int eqg_tiled_worth_it(int m, int n) { return (long)((m + 63) / 64) * ((n + 63) / 64) >= 96; }
 
 int eqg_add_gemm_tiled(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w, cl_mem bias, cl_mem mult,
                        cl_mem shift, cl_mem out, int m, int n, int k, int in_zp, int out_zp, int act_min, int act_max,

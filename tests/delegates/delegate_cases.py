@@ -67,13 +67,13 @@ OP_CASES: dict[str, Case] = {
                                     {"CONV_2D"}),
     "conv_c8_same_s2_vec": _case(lambda: om.conv2d(h=9, w=9, cin=8, cout=5, stride=2, act="relu6"), {"CONV_2D"}),
     "conv_relu_n1_to_1": _case(lambda: om.conv2d(h=6, w=6, cin=3, cout=4, act="relu_n1_to_1"), {"CONV_2D"}),
-    # >= 16 output tiles of 64x64: the tiled implicit GEMM (gemm_tiled_qs8); odd depth, edge tiles
-    "conv_tiled_3x3_b2_odd_c": _case(lambda: om.conv2d(n=2, h=16, w=17, cin=5, cout=70, act="relu", seed=8),
+    # >= 96 output tiles of 64x64: the tiled implicit GEMM (gemm_tiled_qs8); odd depth, edge tiles
+    "conv_tiled_3x3_b2_odd_c": _case(lambda: om.conv2d(n=2, h=32, w=40, cin=5, cout=150, act="relu", seed=8),
                                      {"CONV_2D"}),
-    "conv_tiled_1x1_dense": _case(lambda: om.conv2d(h=32, w=33, cin=24, cout=40, k=(1, 1), seed=9), {"CONV_2D"}),
-    "conv_tiled_s2_c8": _case(lambda: om.conv2d(h=40, w=41, cin=8, cout=130, stride=2, act="relu6", seed=10),
+    "conv_tiled_1x1_dense": _case(lambda: om.conv2d(h=48, w=50, cin=24, cout=300, k=(1, 1), seed=9), {"CONV_2D"}),
+    "conv_tiled_s2_c8": _case(lambda: om.conv2d(h=80, w=81, cin=8, cout=260, stride=2, act="relu6", seed=10),
                                   {"CONV_2D"}),
-    "conv_tiled_dil2_valid": _case(lambda: om.conv2d(h=36, w=34, cin=12, cout=66, dilation=2, padding="VALID",
+    "conv_tiled_dil2_valid": _case(lambda: om.conv2d(h=52, w=50, cin=12, cout=200, dilation=2, padding="VALID",
                                                      seed=11), {"CONV_2D"}, per_tensor=True),
     # narrow inputs: im2col's inline small copies (1- and 2-byte taps, 3- to 10-byte filter rows)
     "conv_c1_same": _case(lambda: om.conv2d(h=8, w=8, cin=1, cout=16, act="relu", seed=12), {"CONV_2D"}),
