@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "benchmarks" / ".cache"
 
 import numpy as np  # noqa: E402
-from interleave import interleaved, stats_ms  # noqa: E402
+from interleave import cpu_name, interleaved, stats_ms  # noqa: E402
 
 PATHS = {  # name → (resolver, delegates)
     "xnnpack": ("default", []),
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     except DelegateError:
         have_delegate = False
     models = build_models(args.quick)
-    results: dict = {"runtime": find_runtime().describe(), "cpu": _cpu_name(), "models": {},
+    results: dict = {"runtime": find_runtime().describe(), "cpu": cpu_name(), "models": {},
                      "method": "interleaved shuffled rounds; median of all timed inferences"}
     for name, path in models.items():
         paths = [p for p in PATHS if have_delegate or p not in EDGEQ_PATHS]
@@ -234,16 +234,6 @@ def main(argv: list[str] | None = None) -> int:
     os.replace(tmp, args.out)
     print(f"wrote {args.out}")
     return 0
-
-
-def _cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 def print_table(name: str, entry: dict) -> None:

@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from interleave import cpu_name
+
 ROOT = Path(__file__).resolve().parents[1]
 KERNELS_DIR = ROOT / "delegates" / "kernels"
 RESULTS = ROOT / "benchmarks" / "results" / "gemm.json"
@@ -41,13 +43,6 @@ def build() -> Path:
     subprocess.run(["cmake", "--build", str(build_dir), "-j2", "--target", "qs8-gemm-bench"],
                    check=True, capture_output=True)
     return build_dir / "qs8-gemm-bench"
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> int:

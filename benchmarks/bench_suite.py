@@ -25,7 +25,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import socket
 import sys
 from pathlib import Path
@@ -37,19 +36,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from interleave import interleaved, stats_ms  # noqa: E402
+from interleave import cpu_name, interleaved, stats_ms  # noqa: E402
 
 PATHS = ("xnnpack", "builtin", "edgeq-cpu", "edgeq-cpu-fast")
-
-
-def _cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _isa() -> list[str]:
@@ -210,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e.args[0]}", file=sys.stderr)
         return 2
     results: dict = {
-        "host": host, "cpu": _cpu_name(), "isa": _isa(), "cores": os.cpu_count(), "nice": os.nice(0),
+        "host": host, "cpu": cpu_name(), "isa": _isa(), "cores": os.cpu_count(), "nice": os.nice(0),
         "loadavg_start": os.getloadavg(), "runtime": find_runtime().describe(), "note": args.note,
         "method": "each config probed in a fresh process; then interleaved shuffled rounds in one process; "
                   f"{args.rounds} rounds x {args.min_time} s per config; median/p10/p90 of all timed inferences",

@@ -1,7 +1,8 @@
 """Interleaved timing for the benchmarks: shuffled rounds over every configuration, so a change in the
-machine's load falls on all of them alike; medians and percentiles in milliseconds."""
+machine's load falls on all of them alike; medians and percentiles in milliseconds; the CPU it ran on."""
 from __future__ import annotations
 
+import platform
 import random
 import statistics
 import time
@@ -45,3 +46,14 @@ def stats_ms(seconds: Sequence[float]) -> dict:
     """Median, 10th and 90th percentile (ms) and the number of timed calls."""
     return {"median_ms": 1e3 * statistics.median(seconds), "p10_ms": 1e3 * float(np.percentile(seconds, 10)),
             "p90_ms": 1e3 * float(np.percentile(seconds, 90)), "runs": len(seconds)}
+
+
+def cpu_name() -> str:
+    """The CPU's model name (/proc/cpuinfo), for the results' header."""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
