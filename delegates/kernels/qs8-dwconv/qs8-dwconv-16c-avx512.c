@@ -8,12 +8,15 @@
  * loads/stores. Requantization is base/requant-avx512.h's double rounding (bit-exact with
  * eq_mbqm) from per-channel constants precomputed at pack time; when every shift is negative,
  * its one-step form (eq_avx512_mbqm_double_right), with constants made once per tile and row.
- * Full 3x3 tiles take unmasked loads, and in the avx512vnni entry vpdpwssd.
+ * Full 3x3 tiles take unmasked loads, and in the avx512vnni entry vpdpwssd; so do full tiles of
+ * other sizes (5x5, 7x7) there, with their weights widened once per row.
  * Compiled with -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
 
 #include "base/requant-avx512.h"
 #include "qs8-dwconv/qs8-dwconv-ukernel.h"
+
+#define QS8_DW_MAX_FULL_TAPS 49 /* up to 7x7: the stack copy of widened weights (3 KiB) */
 
 typedef struct {
   __m512i bias, mult, mult_odd, lshift, rshift, rmask, rhalf, zp, vmin, vmax;
@@ -145,6 +148,29 @@ static void tile_row(size_t taps, size_t pixels, const int8_t* const* ind, size_
   }
 }
 
+/* Full tile, any tap count (5x5 and others), VNNI: the tile's weights widened to int32 once into a
+ * stack copy, so each tap is one sign-extending load of x and one vpdpwssd reading the weight
+ * from memory (the generic row above widens both per tap); two accumulators alternate. */
+static __attribute__((target("avx512vnni"))) void tile_row_full_vnni(size_t taps, size_t pixels,
+                                                                    const int8_t* const* ind, size_t c0,
+                                                                    const uint8_t* tile, const qs8_dw_out_params* p,
+                                                                    int8_t* out, size_t out_stride) {
+  const tile_consts k = load_consts(tile, p);
+  const int16_t* w = qs8_dw_tile_w(tile);
+  __m512i wv[QS8_DW_MAX_FULL_TAPS];
+  for (size_t t = 0; t < taps; ++t) wv[t] = weight_vec(w, t);
+  for (size_t px = 0; px < pixels; ++px, ind += taps, out += out_stride) {
+    __m512i a = k.bias, b = _mm512_setzero_si512();
+    size_t t = 0;
+    for (; t + 2 <= taps; t += 2) {
+      a = mac_full_vnni(a, ind[t] + c0, wv[t]);
+      b = mac_full_vnni(b, ind[t + 1] + c0, wv[t + 1]);
+    }
+    if (t < taps) a = mac_full_vnni(a, ind[t] + c0, wv[t]);
+    _mm_storeu_si128((__m128i*)(out + c0), requant(_mm512_add_epi32(a, b), &k));
+  }
+}
+
 static inline __attribute__((always_inline)) void run_tiles(size_t channels, size_t taps, size_t pixels,
                                                             const int8_t* const* ind, const void* packed,
                                                             int8_t* out, size_t out_stride,
@@ -160,6 +186,8 @@ static inline __attribute__((always_inline)) void run_tiles(size_t channels, siz
       tile_row9_full(pixels, ind, c0, tile, p, out, out_stride);
     else if (taps == 9)
       tile_row9(pixels, ind, c0, m, tile, p, out, out_stride);
+    else if (n >= QS8_DW_CT && vnni && taps <= QS8_DW_MAX_FULL_TAPS)
+      tile_row_full_vnni(taps, pixels, ind, c0, tile, p, out, out_stride);
     else
       tile_row(taps, pixels, ind, c0, m, tile, p, out, out_stride);
   }
