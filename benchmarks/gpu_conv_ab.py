@@ -13,6 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeq.runtime import Interpreter  # noqa: E402
 
 MODES = ("auto", "direct", "tiled")
+if len(sys.argv) < 3:
+    sys.exit("usage: python benchmarks/gpu_conv_ab.py OUT.json MODEL.tflite...")
 tmp = Path(tempfile.mkdtemp())
 res = {}
 
