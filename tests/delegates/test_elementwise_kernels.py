@@ -70,3 +70,11 @@ def test_lut_neon_matches_scalar_under_qemu(tmp_path):
     assert exe.read_bytes()[18:20] == b"\xb7\x00"  # EM_AARCH64
     rows = _rows(["qemu-aarch64-static", "-cpu", "cortex-a72", str(exe), "400"])
     assert set(rows) == {"neon"} and rows["neon"][0] > 100_000 and rows["neon"][1] == 0, rows
+
+
+def test_mean_rows_neon_matches_scalar_under_qemu(tmp_path):
+    exe = _build(tmp_path / "k_a64", "qs8-mean-test", f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}",
+                 "-DCMAKE_EXE_LINKER_FLAGS=-static")
+    assert exe.read_bytes()[18:20] == b"\xb7\x00"  # EM_AARCH64
+    rows = _rows(["qemu-aarch64-static", "-cpu", "cortex-a72", str(exe), "600"])
+    assert set(rows) == {"neon"} and rows["neon"][0] > 30_000 and rows["neon"][1] == 0, rows

@@ -1,7 +1,8 @@
 /* MEAN, int8, over any constant set of axes: integer sums, then one requantization with the
  * 1/count factor folded into the multiplier (reference QuantizedMeanOrSum), on the qs8-mean
  * family: a contiguous block of reduced axes (global average pooling) as a row reduction
- * (qs8_mean_rd; wide ones cut into channel ranges across threads), anything else through the
+ * (qs8_mean_rd, by channel ranges on the family's best variant; wide ones cut across threads),
+ * anything else through the
  * general walk (qs8_mean). */
 #include <stdlib.h>
 
@@ -13,6 +14,7 @@
 typedef struct {
   qs8_mean_params p;
   size_t outer, reduce, inner; /* reduce > 0: one contiguous block of reduced axes */
+  qs8_mean_rd_channels_fn rd;
   int32_t* sums;
 } mean_state;
 
@@ -66,6 +68,7 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
       else s->inner *= (size_t)mp.dims[i];
     }
   }
+  s->rd = qs8_mean_rd_channels_best();
   s->sums = malloc(sizeof(int32_t) * (size_t)(p->out_count > 0 ? p->out_count : 1));
   if (!s->sums) {
     mean_destroy(s);
@@ -87,7 +90,7 @@ static void mean_channels(void* arg, size_t t) {
   const mean_state* s = j->s;
   size_t c0, c1;
   eq_chunk(s->inner, 16, j->chunks, t, &c0, &c1);
-  if (c0 < c1) qs8_mean_rd_channels(&s->p, s->outer, s->reduce, s->inner, c0, c1, j->in, j->out, s->sums + c0);
+  if (c0 < c1) s->rd(&s->p, s->outer, s->reduce, s->inner, c0, c1, j->in, j->out, s->sums + c0);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
@@ -99,7 +102,10 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   size_t chunks = eq_elementwise_chunks(s->outer * s->reduce * s->inner, EQ_EW_MIN_ELEMS, eq_pool_threads(pool));
   if (chunks > s->inner / 16) chunks = s->inner / 16;
   if (chunks <= 1) {
-    qs8_mean_rd(&s->p, s->outer, s->reduce, s->inner, in[0], out[0], s->sums);
+    if (s->inner == 1)
+      qs8_mean_rd(&s->p, s->outer, s->reduce, 1, in[0], out[0], s->sums);
+    else
+      s->rd(&s->p, s->outer, s->reduce, s->inner, 0, s->inner, in[0], out[0], s->sums);
     return kTfLiteOk;
   }
   mean_job j = {s, in[0], out[0], chunks};

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/isa.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -33,6 +35,19 @@ void qs8_mean_rd(const qs8_mean_params* p, size_t outer, size_t reduce, size_t i
  * reduction into channel ranges (input rows still `inner` apart). sums: c1 - c0 int32. */
 void qs8_mean_rd_channels(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner, size_t c0, size_t c1,
                           const int8_t* input, int8_t* output, int32_t* sums);
+
+typedef void (*qs8_mean_rd_channels_fn)(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner,
+                                        size_t c0, size_t c1, const int8_t* input, int8_t* output, int32_t* sums);
+
+/* Variants of qs8_mean_rd_channels (bit-exact with it): the one for isa (scalar, neon), NULL when
+ * not built or not runnable here; the best this CPU runs within the EDGEQ_ISA cap. */
+qs8_mean_rd_channels_fn qs8_mean_rd_channels_for_isa(edgeq_isa isa);
+qs8_mean_rd_channels_fn qs8_mean_rd_channels_best(void);
+
+/* aarch64: 16 channels per tile, rows summed in int16 registers (256 rows at a time) then widened,
+ * vector requantization; channels past the last tile of 8 go to the scalar kernel. */
+void qs8_mean_rd_channels_u16_neon(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner, size_t c0,
+                                   size_t c1, const int8_t* input, int8_t* output, int32_t* sums);
 
 #ifdef __cplusplus
 }
