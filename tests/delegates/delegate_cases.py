@@ -29,7 +29,8 @@ SUPPORTED = {
                       "SQUARED_DIFFERENCE", "SLICE"}),
     "gpu": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D",
                       "MAX_POOL_2D", "MEAN", "SOFTMAX", "LOGISTIC", "HARD_SWISH", "RESHAPE", "CONCATENATION",
-                      "PAD", "TRANSPOSE", "GELU", "RSQRT"}),
+                      "PAD", "TRANSPOSE", "GELU", "RSQRT", "SUB", "SQUARED_DIFFERENCE",
+                      "BATCH_MATMUL"}),
 }
 WEIGHTED_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
 

@@ -622,3 +622,44 @@ __kernel void gather_i8(__global const char* src, __global char* dst, __constant
   }
   dst[o] = inside ? src[off] : (char)fill;
 }
+
+/* ---- SQUARED_DIFFERENCE: squared_difference.cc's arithmetic as a 256 x 256 table of the two input
+ * bytes (common/ops/squared_difference.c), broadcasting through ADD's meta layout ---- */
+__kernel void table2_s8(__global const uchar* a, __global const uchar* bb, __global char* out, __constant int* meta,
+                        __global const char* table) {
+  const int o = get_global_id(0);
+  int rem = o, ai = 0, bi = 0;
+  for (int d = 4; d >= 0 && rem; --d) {
+    const int i = rem % meta[d];
+    rem /= meta[d];
+    ai += i * meta[5 + d];
+    bi += i * meta[10 + d];
+  }
+  out[o] = table[(int)a[ai] * 256 + (int)bb[bi]];
+}
+
+/* ---- BATCH_MATMUL: one work item per output (n, row m of batch b); meta: output batch dims[3],
+ * a's and b's batch strides[3] (0 where broadcast), outermost first. Double rounding, as
+ * batch_matmul.cc's int8 kernel. ---- */
+__kernel void batch_matmul_qs8(__global const char* a, __global const char* bb, __global char* out,
+                               __constant int* meta, int m_rows, int n_out, int k, int adj_x, int adj_y, int a_zp,
+                               int b_zp, int out_zp, int mult, int shift) {
+  const int n = get_global_id(0);
+  const int row = get_global_id(1);
+  if (n >= n_out) return;
+  const int m = row % m_rows;
+  int rem = row / m_rows, abase = 0, bbase = 0;
+  for (int d = 2; d >= 0; --d) {
+    const int i = rem % meta[d];
+    rem /= meta[d];
+    abase += i * meta[3 + d];
+    bbase += i * meta[6 + d];
+  }
+  int acc = 0;
+  for (int q = 0; q < k; ++q) {
+    const int x = a[abase + (adj_x ? q * m_rows + m : m * k + q)] - a_zp;
+    const int y = bb[bbase + (adj_y ? n * k + q : q * n_out + n)] - b_zp;
+    acc += x * y;
+  }
+  out[(size_t)row * n_out + n] = (char)clamp(eq_mbqm(acc, mult, shift) + out_zp, -128, 127);
+}
