@@ -53,6 +53,7 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
     d.c_zero_point = fp.out_zp;
     d.c_min = fp.act_min;
     d.c_max = fp.act_max;
+    d.m_hint = fp.m;
     s->plan = qs8_gemm_plan_create_rounding(&d, EDGEQ_ISA_AUTO, fast ? QS8_REQUANT_FP32 : QS8_ROUNDING_SINGLE);
   }
   free(mult);

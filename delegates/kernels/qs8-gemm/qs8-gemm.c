@@ -92,7 +92,14 @@ static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
 
 /* Kernel set of a plan; weight_bits picks between sets of one ISA (int4 entries are only
  * valid up to their own MR, so a set is used with one weight width). */
-static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits, int has_w_min, int32_t k) {
+static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits, int has_w_min, int32_t k,
+                                                int32_t m_hint) {
+#if defined(EDGEQ_HAVE_NEON_DOT)
+  /* one row per call (FC at batch 1): SDOT reads the row once, SMMLA pairs it with itself */
+  if (isa == EDGEQ_ISA_NEON_I8MM && weight_bits == 8 && m_hint == 1 && edgeq_isa_supported(EDGEQ_ISA_NEON_DOT))
+    return &kNeonDot16;
+#endif
+  (void)m_hint;
 #if defined(EDGEQ_HAVE_AMX)
   /* k <= 32: a tile's 64 steps would be half empty or worse; the VNNI kernel is faster there
    * (kernel bench, 2304x96x32: VNNI 117 vs AMX 113 G MAC/s; 2304x96x48: 140 vs 159) */
@@ -265,7 +272,7 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   if (p == NULL) return NULL;
   p->isa = isa;
   p->rounding = rounding;
-  p->uk = ukernel_for_bits(isa, desc->weight_bits, has_weight_min(desc), desc->k);
+  p->uk = ukernel_for_bits(isa, desc->weight_bits, has_weight_min(desc), desc->k, desc->m_hint);
   p->n = desc->n;
   p->k = desc->k;
   p->kc = (int32_t)round_up((size_t)desc->k, p->uk->kpad);

@@ -35,6 +35,9 @@ typedef struct {
   const int32_t* shift;       /* [n] TFLite convention: > 0 shifts left, < 0 right */
   int32_t c_zero_point;
   int32_t c_min, c_max;       /* clamp bounds, fused activation included */
+  int32_t m_hint;             /* rows per call when the caller knows them (FC batch), 0 if not:
+                                 with 1, i8mm CPUs take the SDOT kernel (fewer instructions for
+                                 one row than SMMLA's row pairs) */
 } qs8_gemm_desc;
 
 typedef struct qs8_gemm_plan qs8_gemm_plan;

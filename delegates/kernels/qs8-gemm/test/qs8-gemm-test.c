@@ -280,6 +280,8 @@ static void random_problem(problem* p, int bits) {
   p->d.c_zero_point = rnd_range(-128, 127);
   p->d.c_min = rnd() % 2 ? -128 : rnd_range(-128, 0);
   p->d.c_max = rnd() % 2 ? 127 : rnd_range(p->d.c_min, 127);
+  /* the hint of one-row calls (FC at batch 1) picks another kernel on i8mm CPUs; any m stays valid */
+  p->d.m_hint = rnd() % 3 == 0 ? 1 : 0;
   if (scenario == 0) { /* extreme products: INT32_MIN accumulators times INT32_MIN / MAX */
     /* a third with every shift negative: plans the AVX-512 one-step double rounding would take,
      * were it not for the INT32_MIN multipliers (saturation) */
