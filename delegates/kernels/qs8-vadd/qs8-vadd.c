@@ -10,7 +10,7 @@ static qs8_vadd_fn variant(edgeq_isa isa) {
     case EDGEQ_ISA_AVX2: return qs8_vadd_u8_avx2;
 #endif
 #if defined(EDGEQ_HAVE_NEON)
-    case EDGEQ_ISA_NEON: return qs8_vadd_u8_neon;
+    case EDGEQ_ISA_NEON: return qs8_vadd_u16_neon;
 #endif
     default: return NULL;
   }

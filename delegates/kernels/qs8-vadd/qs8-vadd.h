@@ -40,7 +40,7 @@ qs8_vadd_fn qs8_vadd_best(void);
 
 void qs8_vadd_u1_scalar(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
 void qs8_vadd_u8_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
-void qs8_vadd_u8_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
+void qs8_vadd_u16_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
 
 #ifdef __cplusplus
 }

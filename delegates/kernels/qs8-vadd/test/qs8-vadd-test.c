@@ -7,8 +7,8 @@
 static float rscale(void) { return (float)(1e-3 + (rnd() % 100000) * 1e-6); }
 
 static void make_params(qs8_add_params* p, int c) {
-  (void)c;
-  const float sa = rscale(), sb = rscale(), so = rscale() * (float)(1 + rnd() % 4);
+  /* every fifth case an output scale far below the inputs': sums past int16 that must clamp */
+  const float sa = rscale(), sb = rscale(), so = rscale() * (c % 5 == 1 ? 1e-3f : (float)(1 + rnd() % 4));
   const double twice_max = 2.0 * (sa > sb ? sa : sb);
   int s;
   p->left_shift = 20;
@@ -20,6 +20,7 @@ static void make_params(qs8_add_params* p, int c) {
   p->out_zp = rint_in(-128, 127);
   p->out_min = rint_in(-128, 0);
   p->out_max = rint_in(p->out_min, 127);
+  if (c % 3 == 0) p->b_mult = -p->b_mult; /* SUB: the second input's multiplier negated */
 }
 
 EQ_VBINARY_TEST_MAIN(qs8_add_params, qs8_vadd_fn, qs8_vadd_for_isa, qs8_vadd_u1_scalar)

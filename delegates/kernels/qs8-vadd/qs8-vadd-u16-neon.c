@@ -1,0 +1,59 @@
+/* aarch64 NEON ADD: 16 elements per step. Inputs minus their zero points by ssubl (int16), widened
+ * and shifted left by left_shift, each rescaled with SmallerThanOneExp's double rounding split once
+ * per call (sqrdmulh, a sign correction where the shift is non-zero, srshl: exact for the right
+ * shifts add.cc's Prepare gives), summed, rescaled to the output; then XNNPACK's saturating narrows
+ * (int16 + zero point, int8, clamp), equal to the reference's int32 add and clamp because
+ * |sum| < 2^29 here (|x - zp| <= 255, scaled by at most 2^20 * 2 / 2). */
+/* Variant of qs8-vadd-u8-avx2.c: one file per ISA, as in XNNPACK. */
+#include <arm_neon.h>
+#include <string.h>
+
+#include "qs8-vadd/qs8-vadd.h"
+
+typedef struct {
+  int8x16_t a_zp, b_zp, lo8, hi8;
+  int16x8_t zp16;
+  int32x4_t ls, am, as, az, bm, bs, bz, om, os, oz; /* multiplier, -right shift, all ones where it is 0 */
+} consts;
+
+/* RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, m), -s): srshl rounds ties up, so
+ * negative x drop by one first where the shift is non-zero (x - 1 cannot wrap: |x| < 2^30 here) */
+static inline int32x4_t rq(int32x4_t x, int32x4_t m, int32x4_t s, int32x4_t z) {
+  x = vqrdmulhq_s32(x, m);
+  return vrshlq_s32(vsraq_n_s32(x, vbicq_s32(x, z), 31), s);
+}
+
+static inline int32x4_t sum4(int16x4_t a, int16x4_t b, const consts* c) {
+  const int32x4_t x = rq(vshlq_s32(vmovl_s16(a), c->ls), c->am, c->as, c->az);
+  const int32x4_t y = rq(vshlq_s32(vmovl_s16(b), c->ls), c->bm, c->bs, c->bz);
+  return rq(vaddq_s32(x, y), c->om, c->os, c->oz);
+}
+
+static inline int16x8_t half(int16x8_t a, int16x8_t b, const consts* c) {
+  const int32x4_t l = sum4(vget_low_s16(a), vget_low_s16(b), c), h = sum4(vget_high_s16(a), vget_high_s16(b), c);
+  return vqaddq_s16(vqmovn_high_s32(vqmovn_s32(l), h), c->zp16);
+}
+
+static inline int8x16_t add16(int8x16_t a, int8x16_t b, const consts* c) {
+  const int16x8_t l = half(vsubl_s8(vget_low_s8(a), vget_low_s8(c->a_zp)), vsubl_s8(vget_low_s8(b), vget_low_s8(c->b_zp)), c);
+  const int16x8_t h = half(vsubl_high_s8(a, c->a_zp), vsubl_high_s8(b, c->b_zp), c);
+  return vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(l), h), c->lo8), c->hi8);
+}
+
+void qs8_vadd_u16_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
+  const consts c = {vdupq_n_s8((int8_t)-p->a_offset), vdupq_n_s8((int8_t)-p->b_offset),
+                    vdupq_n_s8((int8_t)p->out_min), vdupq_n_s8((int8_t)p->out_max), vdupq_n_s16((int16_t)p->out_zp),
+                    vdupq_n_s32(p->left_shift),
+                    vdupq_n_s32(p->a_mult), vdupq_n_s32(p->a_shift), vdupq_n_s32(p->a_shift == 0 ? -1 : 0),
+                    vdupq_n_s32(p->b_mult), vdupq_n_s32(p->b_shift), vdupq_n_s32(p->b_shift == 0 ? -1 : 0),
+                    vdupq_n_s32(p->out_mult), vdupq_n_s32(p->out_shift), vdupq_n_s32(p->out_shift == 0 ? -1 : 0)};
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) vst1q_s8(out + i, add16(vld1q_s8(a + i), vld1q_s8(b + i), &c));
+  if (i < n) { /* tail through a small buffer: never touch memory past the tensors */
+    int8_t ta[16] = {0}, tb[16] = {0}, to[16];
+    memcpy(ta, a + i, n - i);
+    memcpy(tb, b + i, n - i);
+    vst1q_s8(to, add16(vld1q_s8(ta), vld1q_s8(tb), &c));
+    memcpy(out + i, to, n - i);
+  }
+}
