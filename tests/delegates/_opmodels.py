@@ -421,15 +421,16 @@ def gelu(shape=(2, 9, 40), approximate=False):
 
 
 def layer_norm(shape=(1, 12, 48), seed=0):
-    """LayerNorm over the last axis as TensorFlow's converter writes it: MEAN, SQUARED_DIFFERENCE,
-    MEAN, ADD epsilon, RSQRT, MUL, SUB (the suite's encoder and ConvNeXt carry it)."""
+    """A dense layer, then LayerNorm over the last axis as TensorFlow's converter writes it: MEAN,
+    SQUARED_DIFFERENCE, MEAN, ADD epsilon, RSQRT, MUL, SUB (the suite's encoder and ConvNeXt carry it)."""
     tf = _tf()
     rng = np.random.default_rng(seed)
+    w = rand_w(rng, shape[-1], shape[-1], scale=0.3)
     gamma = (1 + 0.2 * rng.standard_normal(shape[-1])).astype(np.float32)
     beta = (0.1 * rng.standard_normal(shape[-1])).astype(np.float32)
 
     def fn(x):
-        x = x * 1.7 + 0.3
+        x = tf.reshape(tf.matmul(tf.reshape(x, (-1, shape[-1])), w), shape) + 0.3
         mean = tf.reduce_mean(x, axis=-1, keepdims=True)
         var = tf.reduce_mean(tf.math.squared_difference(x, mean), axis=-1, keepdims=True)
         return (x - mean) * tf.math.rsqrt(var + 1e-6) * gamma + beta

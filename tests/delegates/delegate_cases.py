@@ -195,7 +195,8 @@ WHOLE_MODELS: dict[str, Case] = {
     "residual_net": _case(om.residual_net, {"CONV_2D", "CONCATENATION", "ADD", "MAX_POOL_2D", "PAD",
                                             "AVERAGE_POOL_2D"}, seed=2),
     "mlp": _case(om.mlp, {"FULLY_CONNECTED", "SOFTMAX"}, seed=2),
-    "layer_norm": _case(om.layer_norm, {"MEAN", "SQUARED_DIFFERENCE", "ADD", "RSQRT", "MUL", "SUB"}, seed=2),
+    "layer_norm": _case(om.layer_norm, {"FULLY_CONNECTED", "MEAN", "SQUARED_DIFFERENCE", "ADD", "RSQRT", "MUL", "SUB"},
+                        seed=2),
     "attention": _case(om.attention, {"FULLY_CONNECTED", "RESHAPE", "TRANSPOSE", "BATCH_MATMUL", "MUL", "SOFTMAX"},
                        seed=2),
 }
