@@ -1,7 +1,7 @@
 /* Work split of the CPU ops; see split.h. */
 #include "split.h"
 
-/* Below this much work (multiply-adds) a task is not worth handing to another thread. */
+/* Below this much GEMM work (multiply-adds) a task is not worth handing to another thread. */
 #define MIN_TASK_WORK ((double)(1 << 16))
 /* Fixed cost of one task (claiming it, setting up the kernel), in multiply-adds. */
 #define TASK_OVERHEAD ((double)(1 << 14))
@@ -28,8 +28,9 @@ void eq_tiles_plan(eq_tiles* t, const eq_tiles_desc* d) {
   t->n_tasks = 1;
   const double work = (double)d->m * (double)d->n * (double)d->k;
   const size_t threads = d->threads > 1 ? (size_t)d->threads : 1;
-  if (threads == 1 || work < 2 * MIN_TASK_WORK) return;
-  const double max_tasks = work / MIN_TASK_WORK;
+  const double min_task = d->min_task > 0 ? d->min_task : MIN_TASK_WORK;
+  if (threads == 1 || work < 2 * min_task) return;
+  const double max_tasks = work / min_task;
   const size_t mt_hi = mb < mt_min + 8 * threads ? mb : mt_min + 8 * threads;
   const size_t nt_hi = nb < 8 * threads ? nb : 8 * threads;
   double best = -1;

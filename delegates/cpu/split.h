@@ -3,7 +3,8 @@
  * node is built. Tiles are whole multiples of a row quantum and a column quantum (the GEMM's
  * register tile), except the last ones; the grid minimises the estimated time of the slowest
  * thread under dynamic scheduling (rounds of T tasks, each costing its multiply-adds plus the
- * per-task packing and a fixed overhead), with no task below a minimum of work. */
+ * per-task packing and a fixed overhead), with no task below a minimum of work. Planned on the
+ * H200 host's 16-core Xeon and this repository's 2-core VM (benchmarks/bench_cpu_threads.py). */
 #ifndef EDGEQ_CPU_SPLIT_H
 #define EDGEQ_CPU_SPLIT_H
 
@@ -19,9 +20,10 @@ typedef struct {
   size_t m, n, k;   /* output rows, columns, and multiply-adds per output element */
   size_t mq, nq;    /* quanta (0 taken as 1) */
   size_t max_rows;  /* rows a task may hold (per-thread scratch), 0: no limit */
-  double row_cost;  /* work per row per task besides the multiply-adds (packing, im2col), in
-                     * multiply-add units */
+  double row_cost;  /* work per row per task besides the multiply-adds (packing, im2col, a kernel
+                     * call per row), in multiply-add units */
   int threads;
+  double min_task;  /* least work per task (0: 2^16 multiply-adds, a GEMM's; slower kernels less) */
 } eq_tiles_desc;
 
 /* Plans the grid; with one thread (or too little work to share) it is the fewest tasks that

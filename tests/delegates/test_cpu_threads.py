@@ -53,8 +53,8 @@ def wide_mlp(batch: int, width: int, seed: int = 4):
 
 
 MODELS = {
-    # big spatial: conv rows, depthwise rows, squeeze-excite MUL and MEAN over 32x32x32
-    "block_64": dc.Case(lambda: om.mobilenet_block(seed=5, size=64, width=32), frozenset()),
+    # big spatial: conv rows, depthwise rows, squeeze-excite MUL and MEAN (channel ranges) over 32x32x128
+    "block_64": dc.Case(lambda: om.mobilenet_block(seed=5, size=64, width=128), frozenset()),
     # 7x7 maps, 256 channels: conv and depthwise split channels and pixels of a row
     "block_14_wide": dc.Case(lambda: om.mobilenet_block(seed=6, size=14, width=256), frozenset()),
     "mlp_b1": dc.Case(lambda: wide_mlp(1, 1024), frozenset()),

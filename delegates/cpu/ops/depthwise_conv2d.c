@@ -102,9 +102,13 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
    * builds its row's indirection itself */
   const size_t out_w = (size_t)s->g.out_w;
   const int pixel_split = s->mult == 1 && s->ind_all;
+  /* each row of a task is one kernel call over its pixel range (and other rows' input lines):
+   * charged as 4 pixels, so tasks take whole rows unless rows are fewer than the threads need;
+   * a depthwise multiply-add costs several of a GEMM's, so smaller tasks pay */
+  const size_t pixel_work = (size_t)s->g.out_c * (size_t)(s->g.kh * s->g.kw);
   const eq_tiles_desc td = {(size_t)s->g.batches * s->g.out_h, pixel_split ? out_w : 1,
-                            (size_t)s->g.out_c * (size_t)(s->g.kh * s->g.kw) * (pixel_split ? 1 : out_w), 1, 1, 0, 0,
-                            s->threads};
+                            pixel_work * (pixel_split ? 1 : out_w), 1, 1, 0, 4.0 * (double)pixel_work, s->threads,
+                            (double)(1 << 14)};
   eq_tiles_plan(&s->tiles, &td);
   return s;
 }

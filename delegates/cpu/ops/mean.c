@@ -1,7 +1,8 @@
 /* MEAN, int8, over any constant set of axes: integer sums, then one requantization with the
  * 1/count factor folded into the multiplier (reference QuantizedMeanOrSum), on the qs8-mean
  * family: a contiguous block of reduced axes (global average pooling) as a row reduction
- * (qs8_mean_rd, by channel ranges on the family's best variant; wide ones cut across threads),
+ * (qs8_mean_rd, by channel ranges on the family's best variant; wide ones cut across threads in
+ * ranges of 64 channels),
  * anything else through the
  * general walk (qs8_mean). */
 #include <stdlib.h>
@@ -15,7 +16,8 @@ typedef struct {
   qs8_mean_params p;
   size_t outer, reduce, inner; /* reduce > 0: one contiguous block of reduced axes */
   qs8_mean_rd_channels_fn rd;
-  int32_t* sums;
+  int32_t* sums;     /* out_count, and at least one row of `inner` per thread slot, 64-byte apart */
+  size_t slot_stride; /* int32 between the slots' rows */
 } mean_state;
 
 static void mean_destroy(void* s_) {
@@ -25,7 +27,6 @@ static void mean_destroy(void* s_) {
 }
 
 static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
-  (void)threads;
   mean_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
   eq_mean_params mp; /* common/ops/mean.c */
@@ -69,7 +70,12 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
     }
   }
   s->rd = qs8_mean_rd_channels_best();
-  s->sums = malloc(sizeof(int32_t) * (size_t)(p->out_count > 0 ? p->out_count : 1));
+  /* per-slot rows of sums: threads writing sums next to each other shared cache lines */
+  s->slot_stride = (s->inner + 15) / 16 * 16;
+  size_t count = (size_t)(p->out_count > 0 ? p->out_count : 1);
+  const size_t slots = (size_t)(threads > 1 ? threads : 1) * s->slot_stride;
+  if (slots > count) count = slots;
+  s->sums = aligned_alloc(64, (count * sizeof(int32_t) + 63) / 64 * 64);
   if (!s->sums) {
     mean_destroy(s);
     return NULL;
@@ -84,13 +90,15 @@ typedef struct {
   size_t chunks;
 } mean_job;
 
-/* channel range t, in multiples of 16; sums of channel c at sums[c] (ranges are disjoint) */
+/* channel range t, in multiples of 64 (a cache line of each input row per task), summed in the
+ * thread slot's own row of sums */
 static void mean_channels(void* arg, size_t t) {
   const mean_job* j = arg;
   const mean_state* s = j->s;
   size_t c0, c1;
-  eq_chunk(s->inner, 16, j->chunks, t, &c0, &c1);
-  if (c0 < c1) s->rd(&s->p, s->outer, s->reduce, s->inner, c0, c1, j->in, j->out, s->sums + c0);
+  eq_chunk(s->inner, 64, j->chunks, t, &c0, &c1);
+  if (c0 < c1)
+    s->rd(&s->p, s->outer, s->reduce, s->inner, c0, c1, j->in, j->out, s->sums + (size_t)eq_pool_slot() * s->slot_stride);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
@@ -100,7 +108,7 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
     return kTfLiteOk;
   }
   size_t chunks = eq_elementwise_chunks(s->outer * s->reduce * s->inner, EQ_EW_MIN_ELEMS, eq_pool_threads(pool));
-  if (chunks > s->inner / 16) chunks = s->inner / 16;
+  if (chunks > s->inner / 64) chunks = s->inner / 64;
   if (chunks <= 1) {
     if (s->inner == 1)
       qs8_mean_rd(&s->p, s->outer, s->reduce, 1, in[0], out[0], s->sums);
