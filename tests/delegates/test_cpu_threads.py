@@ -1,7 +1,8 @@
 """Threads never change what the edgeq CPU delegate computes, and its thread pool loses no task.
 
 The ops split their work into tiles planned for the thread count (rows and output channels of a
-GEMM, rows and pixel ranges of a depthwise conv, ranges of elementwise ops), so each thread count
+GEMM, rows and pixel ranges of a depthwise conv, ranges of elementwise ops and of broadcasting
+walks), so each thread count
 cuts the work differently. Models here are large enough for every op to be split, and every
 op's output is made a model output, so each intermediate activation is compared (the final
 softmax of a random-weight net alone would hide most differences). At 1 to 5 threads the delegate
@@ -58,6 +59,11 @@ MODELS = {
     # 7x7 maps, 256 channels: conv and depthwise split channels and pixels of a row
     "block_14_wide": dc.Case(lambda: om.mobilenet_block(seed=6, size=14, width=256), frozenset()),
     "mlp_b1": dc.Case(lambda: wide_mlp(1, 1024), frozenset()),
+    # broadcasting walks (qs8-vbinary-nd) and tables cut into ranges
+    "add_bcast": dc.Case(lambda: om.binary(op="add", a=(1, 64, 64, 32), b=(1, 1, 1, 32)), frozenset()),
+    "prelu": dc.Case(lambda: om.prelu(shape=(1, 64, 64, 32)), frozenset()),
+    "squared_difference": dc.Case(lambda: om.squared_difference(a=(4, 64, 128), b=(4, 64, 1)), frozenset()),
+    "gelu": dc.Case(lambda: om.gelu(shape=(2, 128, 128)), frozenset()),
     "mlp_b5_int4": dc.Case(lambda: wide_mlp(5, 512), frozenset(), int4=True),
 }
 

@@ -102,7 +102,7 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
     return kTfLiteOk;
   }
   if (s->vec) {
-    qs8_vbinary_nd(&s->nd, a, b, o);
+    eq_parallel_vbinary_nd(pool, &s->nd, a, b, o);
     return kTfLiteOk;
   }
   EQ_BCAST_FOR(&s->bc, oi, ai, bi, { o[oi] = qs8_add1(a[ai], b[bi], &s->p); });

@@ -3,16 +3,13 @@
 #include <stdlib.h>
 
 #include "cpu_op.h"
+#include "parallel.h"
 #include "x8-lut/x8-lut.h"
-
-enum { kChunk = 16384 };
 
 typedef struct {
   size_t n;
   x8_lut_fn lookup; /* the best x8-lut variant */
   int8_t lut[256];
-  const int8_t* x;
-  int8_t* y;
 } lut_state;
 
 static lut_state* alloc_state(TfLiteContext* ctx, const TfLiteNode* node) {
@@ -37,18 +34,9 @@ static void* create_rsqrt(TfLiteContext* ctx, const TfLiteNode* node, int thread
   return s;
 }
 
-static void chunk(void* arg, size_t i) {
-  const lut_state* s = arg;
-  const size_t begin = i * kChunk, len = s->n - begin < kChunk ? s->n - begin : kChunk;
-  s->lookup(len, s->x + begin, s->y + begin, s->lut);
-}
-
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
-  lut_state* s = s_;
-  s->x = in[0];
-  s->y = out[0];
-  const size_t chunks = (s->n + kChunk - 1) / kChunk;
-  eq_pool_parallel_for(chunks > 1 ? pool : NULL, chunks, chunk, s);
+  const lut_state* s = s_;
+  eq_parallel_lut(pool, s->n, in[0], out[0], s->lut, s->lookup);
   return kTfLiteOk;
 }
 

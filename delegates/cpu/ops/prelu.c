@@ -1,9 +1,10 @@
 /* PRELU, int8, alpha broadcasting against the input (per channel in Keras' PReLU): the qs8-vprelu
- * family kernel on the innermost runs of qs8-vbinary-nd over collapsed dimensions. */
+ * family kernel on the innermost runs of qs8-vbinary-nd over collapsed dimensions, cut across threads. */
 #include <stdlib.h>
 
 #include "broadcast.h"
 #include "cpu_op.h"
+#include "parallel.h"
 #include "qs8-vbinary-nd/qs8-vbinary-nd.h"
 #include "qs8-vprelu/qs8-vprelu.h"
 
@@ -37,9 +38,8 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
-  (void)pool;
   const prelu_state* s = s_;
-  qs8_vbinary_nd(&s->nd, in[0], in[1], out[0]);
+  eq_parallel_vbinary_nd(pool, &s->nd, in[0], in[1], out[0]);
   return kTfLiteOk;
 }
 

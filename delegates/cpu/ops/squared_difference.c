@@ -5,6 +5,7 @@
 
 #include "broadcast.h"
 #include "cpu_op.h"
+#include "parallel.h"
 #include "qs8-vbinary-nd/qs8-vbinary-nd.h"
 
 typedef struct {
@@ -40,9 +41,8 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
-  (void)pool;
   const sqdiff_state* s = s_;
-  qs8_vbinary_nd(&s->nd, in[0], in[1], out[0]);
+  eq_parallel_vbinary_nd(pool, &s->nd, in[0], in[1], out[0]);
   return kTfLiteOk;
 }
 
