@@ -50,6 +50,7 @@ def table(rows: list[dict]) -> str:
 
 
 def main() -> None:
+    from edgeq import suite
     from edgeq.suite import conformance
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -68,7 +69,8 @@ def main() -> None:
     t0 = time.time()
     for name in names:
         case = conformance.CASES[name]
-        size = case.test_size if args.test_size else None
+        # run_case takes None as the test size: the full run names the bench size (None for mediapipe files)
+        size = case.test_size if args.test_size else suite.spec(name).size_or_default(None, "bench")
         t = time.time()
         row = conformance.run_case(name, size, calib_samples=calib, eval_samples=ev,
                                    ladder_sqnr_db=case.ladder_sqnr_db)
