@@ -17,7 +17,8 @@
  * (Linux; a mutex and condition variables elsewhere): one call wakes every sleeper at once.
  *
  * Consecutive ops of one invoke are microseconds apart, so idle workers (and the caller waiting
- * for the last tasks) poll for up to the spin time (EDGEQ_CPU_POOL_SPIN_US, default 10 us)
+ * for the last tasks) poll for up to the spin time (EDGEQ_CPU_POOL_SPIN_US; by default 50 us on a
+ * machine of 8 or more CPUs that has one for each thread, else 10 us)
  * before sleeping. The poll never yields: on an oversubscribed machine a poller that keeps the
  * core (or gives it away with sched_yield) delays the threads that have work, and a sleeper
  * that is woken gets the core back sooner than a yielder (EfficientNet-B0 224 at 2 threads on
@@ -34,20 +35,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* EQ_POOL_NO_FUTEX: the portable wait (tests build both) */
 #if defined(__linux__) && !defined(EQ_POOL_NO_FUTEX)
 #define EQ_POOL_FUTEX 1
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 #else
 #define EQ_POOL_FUTEX 0
 #endif
 
-#ifndef EQ_POOL_SPIN_NS
-#define EQ_POOL_SPIN_NS 10000 /* 10 us */
-#endif
+/* Default polls. Small machines are often oversubscribed: on the loaded 2-core VM at 2 threads
+ * 50 us polls were 1.3x slower than 10 us (benchmarks/results/cpu_pool_spin_sweep_x86_t2.txt).
+ * With idle cores beside the pool the next op comes sooner than a sleeper wakes: on the H200 host's
+ * 16-core Xeon 50 us took 0.87-0.96x the time of 10 us at 8 and 16 threads, about the same at 4
+ * (cpu_threads_h200_xeon16.json). */
+#define EQ_POOL_SPIN_SMALL_NS 10000
+#define EQ_POOL_SPIN_LARGE_NS 50000
+#define EQ_POOL_LARGE_CPUS 8
 
 typedef void (*task_fn)(void*, size_t);
 
@@ -188,14 +194,15 @@ static void* worker_main(void* p) {
   }
 }
 
-static uint64_t spin_from_env(void) {
+static uint64_t spin_ns_for(int threads) {
   const char* s = getenv("EDGEQ_CPU_POOL_SPIN_US");
   if (s && *s) {
     char* end = NULL;
     const long us = strtol(s, &end, 10);
     if (end && *end == '\0' && us >= 0 && us <= 100000) return (uint64_t)us * 1000u;
   }
-  return EQ_POOL_SPIN_NS;
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  return cpus >= EQ_POOL_LARGE_CPUS && threads <= cpus ? EQ_POOL_SPIN_LARGE_NS : EQ_POOL_SPIN_SMALL_NS;
 }
 
 eq_pool* eq_pool_create(int threads) {
@@ -204,7 +211,7 @@ eq_pool* eq_pool_create(int threads) {
   if (!pool) return NULL;
   memset(pool, 0, bytes);
   pool->threads = threads < 1 ? 1 : threads;
-  pool->spin_ns = spin_from_env();
+  pool->spin_ns = spin_ns_for(pool->threads);
   atomic_init(&pool->fn, NULL);
   atomic_init(&pool->arg, NULL);
   atomic_init(&pool->n, 0);
