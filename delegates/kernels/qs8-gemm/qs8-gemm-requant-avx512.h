@@ -118,22 +118,4 @@ static inline void qs8_avx512_store16_rq(__m512i acc, const qs8_avx512_rq* q, in
   _mm_storeu_si128((__m128i*)c, _mm_min_epi8(_mm_max_epi8(b, q->vmin8), q->vmax8));
 }
 
-/* Four rows (c + i * ldc): saturating packs of all four into one vector (the same as saturating
- * each to int8; the fp32 path is in range already), one clamp and one dword transpose instead of
- * a narrowing and a clamp per row. */
-static inline void qs8_avx512_store16x4_rq(__m512i a0, __m512i a1, __m512i a2, __m512i a3, const qs8_avx512_rq* q,
-                                           int8_t* c, size_t ldc) {
-  const __m512i r0 = qs8_avx512_rq_core(a0, q), r1 = qs8_avx512_rq_core(a1, q);
-  const __m512i r2 = qs8_avx512_rq_core(a2, q), r3 = qs8_avx512_rq_core(a3, q);
-  /* 128-bit lane L now holds channels 4L..4L+3 of rows 0, 1, 2, 3 (4 bytes each) */
-  __m512i b = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3));
-  b = _mm512_min_epi8(_mm512_max_epi8(b, _mm512_broadcast_i32x4(q->vmin8)), _mm512_broadcast_i32x4(q->vmax8));
-  /* dword (L, row) -> (row, L): row i becomes lane i */
-  b = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
-  _mm_storeu_si128((__m128i*)c, _mm512_castsi512_si128(b));
-  _mm_storeu_si128((__m128i*)(c + ldc), _mm512_extracti32x4_epi32(b, 1));
-  _mm_storeu_si128((__m128i*)(c + 2 * ldc), _mm512_extracti32x4_epi32(b, 2));
-  _mm_storeu_si128((__m128i*)(c + 3 * ldc), _mm512_extracti32x4_epi32(b, 3));
-}
-
 #endif

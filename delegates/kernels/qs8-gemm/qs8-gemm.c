@@ -101,9 +101,10 @@ static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits, 
 #endif
   (void)m_hint;
 #if defined(EDGEQ_HAVE_AMX)
-  /* k <= 32: a tile's 64 steps would be half empty or worse; the VNNI kernel is faster there
-   * (kernel bench, 2304x96x32: VNNI 117 vs AMX 113 G MAC/s; 2304x96x48: 140 vs 159) */
-  if (isa == EDGEQ_ISA_AMX && weight_bits == 8) return k > 32 ? &kAmx : &kAvx512Vnni8;
+  /* k <= 24: a tile's 64 steps would be mostly empty; the VNNI kernel is as fast or faster there
+   * (kernel bench, min us VNNI / AMX: 12544x96x16 284 / 309, 3136x144x24 115 / 119,
+   * 12544x32x27 161 / 123, 784x192x32 42 / 40) */
+  if (isa == EDGEQ_ISA_AMX && weight_bits == 8) return k > 24 ? &kAmx : &kAvx512Vnni8;
 #endif
 #if defined(EDGEQ_HAVE_NEON_DOT)
   if ((isa == EDGEQ_ISA_NEON_DOT || (isa == EDGEQ_ISA_NEON_I8MM && edgeq_isa_supported(EDGEQ_ISA_NEON_DOT))) &&
