@@ -1,0 +1,116 @@
+"""Outputs that can tell two execution paths apart.
+
+The suite's keras.applications nets carry random weights: their 1000-class SOFTMAX sees near-uniform
+logits and quantizes every probability to the output zero point (-128), on any input. Equal outputs
+there prove nothing. The tensor feeding a model's final SOFTMAX (the logits) still carries the whole
+network's arithmetic, so comparisons and hashes use it: :func:`with_logits` adds it as a model output
+(nothing is recomputed or removed: instruction counts and timings stay those of the model), and
+:func:`spread` says whether an output has enough distinct values to be worth comparing.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import tflite_schema as ts
+
+#: fewest distinct values an output must have for an equality check on it to mean something
+MIN_DISTINCT = 16
+
+
+def logits_tensor(model: Any) -> int | None:
+    """Index of the tensor feeding the SOFTMAX that writes a model output (subgraph 0), or None."""
+    sg = model.subgraphs[0]
+    outs = {int(t) for t in sg.outputs}
+    for op in sg.operators:
+        if ts.op_name(model, op) == "SOFTMAX" and int(op.outputs[0]) in outs:
+            return int(op.inputs[0])
+    return None
+
+
+def with_logits(data: bytes, first: bool = False) -> tuple[bytes, int | None]:
+    """The model with its final SOFTMAX's input also a model output: last, or first with ``first``
+    (for tools that look at output 0 only). Returns (model, position of the logits among the outputs),
+    or (the model unchanged, None) when no SOFTMAX writes a model output."""
+    m = ts.read_model(data)
+    t = logits_tensor(m)
+    if t is None:
+        return data, None
+    sg = m.subgraphs[0]
+    outs = [int(o) for o in sg.outputs if int(o) != t]
+    sg.outputs = [t, *outs] if first else [*outs, t]
+    return ts.write_model(m), 0 if first else len(outs)
+
+
+def _producer(sg: Any, t: int) -> Any:
+    return next((op for op in sg.operators if t in [int(o) for o in op.outputs]), None)
+
+
+def without_softmax(data: bytes, extra: Sequence[int] = ()) -> tuple[bytes, list[str]]:
+    """The model minus the SOFTMAX that writes its output (LiteRT's reference kernel aborts on the tiny
+    input scales of random-weight heads), its outputs the logits and the features the logits are
+    computed from (the non-constant inputs of the logits' producer: pooled features of a CNN, which stay
+    informative where the logits collapse). Returns (model, what each output is); a model without a
+    final SOFTMAX comes back unchanged with its outputs named "output"."""
+    m = ts.read_model(data)
+    t = logits_tensor(m)
+    sg = m.subgraphs[0]
+    if t is None:
+        return data, ["output"] * len(sg.outputs)
+    sm = next(op for op in sg.operators if ts.op_name(m, op) == "SOFTMAX" and int(op.inputs[0]) == t)
+    sg.operators = [op for op in sg.operators if op is not sm]
+    outs, what = [t], ["logits"]
+    prod = _producer(sg, t)
+    if prod is not None:
+        for i in (int(i) for i in (prod.inputs if prod.inputs is not None else [])):
+            buf = sg.tensors[i].buffer if i >= 0 else 0
+            constant = bool(buf) and m.buffers[buf].data is not None and len(m.buffers[buf].data) > 0
+            if i >= 0 and not constant and i not in outs:
+                outs.append(i)
+                what.append(f"{ts.op_name(m, prod)} input")
+    for i in extra:
+        if i not in outs:
+            outs.append(int(i))
+            what.append(f"tensor {i} ({ts.tensor_name(sg.tensors[i])})")
+    gone = {int(o) for o in sm.outputs}
+    sg.outputs = [*outs, *(int(o) for o in sg.outputs if int(o) not in gone and int(o) not in outs)]
+    what += ["output"] * (len(sg.outputs) - len(what))
+    return ts.write_model(m), what
+
+
+def deepest_informative(data: bytes, inputs: Sequence[np.ndarray]) -> int | None:
+    """Walking back from the logits along each producer's first non-constant input, the first tensor
+    with at least :data:`MIN_DISTINCT` values on ``inputs`` (builtin kernels). Random-weight MobileNets
+    collapse to one value well before the head; this finds where their activations still differ."""
+    from ..runtime import Interpreter
+
+    m = ts.read_model(data)
+    t = logits_tensor(m)
+    if t is None:
+        return None
+    it = Interpreter(data, resolver="builtin", preserve_all_tensors=True)
+    it.run(inputs)
+    sg = m.subgraphs[0]
+    while t is not None:
+        if int(np.unique(it.tensor(t)).size) >= MIN_DISTINCT:
+            return t
+        prod = _producer(sg, t)
+        nxt = [int(i) for i in (prod.inputs if prod is not None and prod.inputs is not None else [])
+               if int(i) >= 0 and not (sg.tensors[int(i)].buffer and m.buffers[sg.tensors[int(i)].buffer].data is not None
+                                       and len(m.buffers[sg.tensors[int(i)].buffer].data))]
+        t = nxt[0] if nxt else None
+    return None
+
+
+def spread(x: np.ndarray, zero_point: int = 0) -> dict:
+    """How informative an output is: distinct values, share at the zero point, range."""
+    a = np.asarray(x)
+    return {"distinct": int(np.unique(a).size), "at_zero_point": round(float(np.mean(a == zero_point)), 4),
+            "min": a.min().item() if a.size else None, "max": a.max().item() if a.size else None,
+            "degenerate": int(np.unique(a).size) < MIN_DISTINCT}
+
+
+def sha1(outputs: Sequence[np.ndarray]) -> str:
+    return hashlib.sha1(b"".join(np.ascontiguousarray(o).tobytes() for o in outputs)).hexdigest()
