@@ -104,12 +104,34 @@ def deepest_informative(data: bytes, inputs: Sequence[np.ndarray]) -> int | None
     return None
 
 
+def with_outputs(data: bytes, tensors: Sequence[int]) -> bytes:
+    """The model with ``tensors`` appended to its outputs (those already outputs are skipped)."""
+    m = ts.read_model(data)
+    sg = m.subgraphs[0]
+    outs = [int(o) for o in sg.outputs]
+    sg.outputs = outs + [int(t) for t in dict.fromkeys(tensors) if int(t) not in outs]
+    return ts.write_model(m)
+
+
+def informative_tensors(data: bytes, inputs: Sequence[np.ndarray]) -> list[int]:
+    """The logits and, where they collapse on ``inputs``, the deepest tensor that does not (empty for a
+    model without a final SOFTMAX)."""
+    m = ts.read_model(data)
+    t = logits_tensor(m)
+    if t is None:
+        return []
+    deep = deepest_informative(data, inputs)
+    return [t] + ([deep] if deep is not None and deep != t else [])
+
+
 def spread(x: np.ndarray, zero_point: int = 0) -> dict:
-    """How informative an output is: distinct values, share at the zero point, range."""
+    """How informative an output is: distinct values, share at the zero point, range; ``degenerate``
+    when it has fewer than :data:`MIN_DISTINCT` distinct values (half its size, if smaller)."""
     a = np.asarray(x)
+    need = max(2, min(MIN_DISTINCT, (a.size + 1) // 2))  # a 10-class head cannot have 16 values
     return {"distinct": int(np.unique(a).size), "at_zero_point": round(float(np.mean(a == zero_point)), 4),
             "min": a.min().item() if a.size else None, "max": a.max().item() if a.size else None,
-            "degenerate": int(np.unique(a).size) < MIN_DISTINCT}
+            "degenerate": int(np.unique(a).size) < need}
 
 
 def sha1(outputs: Sequence[np.ndarray]) -> str:

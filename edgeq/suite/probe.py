@@ -57,7 +57,9 @@ def fixed_inputs(interp: Any, seed: int = 1) -> list:
 def probe(model_path: str | Path, path: str, threads: int = 1, report_path: str | Path | None = None,
           timeout: float = 900) -> dict:
     """Load + run once on ``path`` in a child process. Returns ``{"status": "ok"|"error"|"crash",
-    "detail": one line, "outputs_sha1": ...}``."""
+    "detail": one line, "outputs_sha1": ..., "outputs_degenerate": fewer than MIN_DISTINCT values, and for a model
+    ending in SOFTMAX "informative_sha1" / "informative": the logits and, where they collapse, the deepest
+    tensor that does not (edgeq.suite.informative)}``."""
     req = {"model": str(model_path), "path": path, "threads": threads,
            "report_path": str(report_path) if report_path else None}
     try:
@@ -87,15 +89,32 @@ def probe(model_path: str | Path, path: str, threads: int = 1, report_path: str 
 
 
 def _child(req: dict) -> int:
+    from .informative import informative_tensors, spread, with_outputs
+
     try:
-        interp = make_interpreter(req["model"], req["path"], req["threads"], req.get("report_path"))
+        data = Path(req["model"]).read_bytes()
+        n_out = len(make_interpreter(data, "builtin").outputs)
+        try:  # the tensors that can tell paths apart, added as outputs (nothing else changes)
+            extra = informative_tensors(data, fixed_inputs(make_interpreter(data, "builtin")))
+        except Exception:  # noqa: BLE001 - a model builtin cannot run: the plain outputs only
+            extra = []
+        interp = make_interpreter(with_outputs(data, extra) if extra else data, req["path"], req["threads"],
+                                  req.get("report_path"))
         outs = interp.run(fixed_inputs(interp))
     except Exception as e:  # noqa: BLE001 - reported to the parent as one line
         msg = " ".join(str(e).split()) or type(e).__name__
         print(f"{type(e).__name__}: {msg}", file=sys.stderr)
         return 3
-    digest = hashlib.sha1(b"".join(o.tobytes() for o in outs)).hexdigest()
-    print(json.dumps({"status": "ok", "detail": "", "outputs_sha1": digest}))
+    digest = hashlib.sha1(b"".join(o.tobytes() for o in outs[:n_out])).hexdigest()
+    spreads = [spread(o, s.zero_point) for o, s in zip(outs, interp.outputs)]
+    res = {"status": "ok", "detail": "", "outputs_sha1": digest, "outputs_spread": spreads[:n_out],
+           # equal hashes of degenerate outputs prove nothing: compare informative_sha1
+           "outputs_degenerate": all(s["degenerate"] for s in spreads[:n_out])}
+    if extra:
+        res["informative_sha1"] = hashlib.sha1(b"".join(o.tobytes() for o in outs[n_out:])).hexdigest()
+        res["informative"] = [{"tensor": t, **s} for t, s in zip(extra, spreads[n_out:])]
+        res["informative_degenerate"] = all(s["degenerate"] for s in spreads[n_out:])
+    print(json.dumps(res))
     return 0
 
 
