@@ -26,6 +26,14 @@ typedef struct {
   double min_task;  /* least work per task (0: 2^16 multiply-adds, a GEMM's; slower kernels less) */
 } eq_tiles_desc;
 
+/* Column quantum of a GEMM's output split: whole register tiles of nr channels covering at least a
+ * 64-byte cache line of each int8 output row, so two tasks seldom write one line (16-channel column
+ * tiles of a 64-channel conv had four threads writing every line). */
+static inline size_t eq_gemm_column_quantum(size_t nr) {
+  if (nr == 0) nr = 1;
+  return (64 + nr - 1) / nr * nr;
+}
+
 /* Plans the grid; with one thread (or too little work to share) it is the fewest tasks that
  * respect max_rows. */
 void eq_tiles_plan(eq_tiles* t, const eq_tiles_desc* d);

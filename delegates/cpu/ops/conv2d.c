@@ -87,7 +87,8 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
    * thread that starts late; im2col is repeated by each channel tile of a row band */
   const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
   const size_t mq = qs8_gemm_plan_isa(s->plan) == EDGEQ_ISA_AMX ? 16 : 8; /* AMX tiles take 16 rows */
-  const eq_tiles_desc td = {(size_t)s->g.batches * s->g.out_h * s->g.out_w, (size_t)s->g.out_c, s->k, mq, nr,
+  const eq_tiles_desc td = {(size_t)s->g.batches * s->g.out_h * s->g.out_w, (size_t)s->g.out_c, s->k, mq,
+                            eq_gemm_column_quantum(nr),
                             ROWS_PER_TASK, (double)s->k * (s->direct ? 1 : 4), s->threads, 0};
   eq_tiles_plan(&s->tiles, &td);
   if (!s->direct) {

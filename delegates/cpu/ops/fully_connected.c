@@ -64,7 +64,7 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
   }
   const size_t nr = qs8_gemm_plan_nr(s->plan) ? qs8_gemm_plan_nr(s->plan) : 1;
   const size_t mq = qs8_gemm_plan_isa(s->plan) == EDGEQ_ISA_AMX ? 16 : 8; /* AMX tiles take 16 rows */
-  const eq_tiles_desc td = {s->m, s->n, s->k, mq, nr, 0, (double)s->k, threads, 0};
+  const eq_tiles_desc td = {s->m, s->n, s->k, mq, eq_gemm_column_quantum(nr), 0, (double)s->k, threads, 0};
   eq_tiles_plan(&s->tiles, &td);
   return s;
 }
