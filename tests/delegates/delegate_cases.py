@@ -158,6 +158,11 @@ OP_CASES: dict[str, Case] = {
                                         {"MUL", "SQUARED_DIFFERENCE"}),
     "squared_difference_left_bcast": _case(lambda: om.squared_difference((1, 1, 9), (4, 3, 9)),
                                            {"MUL", "SQUARED_DIFFERENCE"}),
+    # long runs against a repeated value on either side: table slices through the x8-lut kernel
+    "squared_difference_row_wide": _case(lambda: om.squared_difference((2, 6, 300), (2, 6, 1)),
+                                         {"MUL", "SQUARED_DIFFERENCE"}),
+    "squared_difference_col_wide": _case(lambda: om.squared_difference((3, 4, 1), (3, 4, 200)),
+                                         {"MUL", "SQUARED_DIFFERENCE"}),
     "transpose_heads": _case(lambda: om.transpose((2, 6, 3, 5), (0, 2, 1, 3)), {"MUL", "TRANSPOSE"}),
     "transpose_keys": _case(lambda: om.transpose((1, 7, 3, 4), (0, 2, 3, 1)), {"MUL", "TRANSPOSE"}),
     "transpose_3d_rotate": _case(lambda: om.transpose((4, 7, 9), (2, 0, 1)), {"MUL", "TRANSPOSE"}),
