@@ -13,7 +13,10 @@ quotes), the transformers at 64 tokens, the MLP 4096 wide (int8 and int4).
 
 Writes ``benchmarks/results/suite_armcount.json`` (per run: instructions of invoke #2, ratio to
 XNNPACK on the same model and CPU, instruction mix, delegated nodes, output hash; per CPU and
-path: geometric mean of the ratios) and ``suite_armcount.txt`` (armcount's tables and, with
+path: geometric mean of the ratios; per model the edgeq hash on each CPU and on x86, which exact
+arithmetic makes equal). Output 0 of each copied model is an informative tensor (the logits, or where
+random weights collapse them the deepest tensor that is not: ``informative_first``), never the
+softmax of a random-weight net, which is -128 everywhere on every path and ``suite_armcount.txt`` (armcount's tables and, with
 ``--profile N``, the top N functions of the edgeq runs of ``--profile-models``). Instruction
 counts are not times: see armcount's README.
 """
@@ -76,10 +79,61 @@ def suite_models(names: list[str], size: int | None, workdir: Path) -> tuple[lis
             failed[label] = str(e)
             continue
         dest = workdir / f"{label}.tflite"
-        shutil.copyfile(m.path, dest)
+        data, hashed = informative_first(m.bytes)
+        dest.write_bytes(data)
         files.append(dest)
-        meta[label] = {"name": n, "variant": variant, "size": sz, "weights": m.meta["weights"], "key": m.meta["key"]}
+        meta[label] = {"name": n, "variant": variant, "size": sz, "weights": m.meta["weights"], "key": m.meta["key"],
+                       **hashed}
     return files, meta, failed
+
+
+def informative_first(data: bytes) -> tuple[bytes, dict]:
+    """The model with the tensor armcount's output hash should cover as output 0: a random-weight net's
+    softmax is -128 everywhere on every path, so its hash proves nothing; the logits (or, where they
+    collapse, the deepest tensor that does not) can differ. The softmax still runs: counts are unchanged
+    but for keeping that tensor. Also returns what was hashed and how informative it is on armcount's
+    inputs (seed 1, uniform over the int8 range), with LiteRT's builtin x86 hash of it."""
+    import hashlib
+
+    import numpy as np
+
+    from edgeq import tflite_schema as ts
+    from edgeq.runtime import Interpreter
+    from edgeq.suite.informative import informative_tensors, spread
+
+    it = Interpreter(data, resolver="builtin")
+    rng = np.random.default_rng(1)  # armcount's guest inputs
+    xs = [rng.integers(np.iinfo(s.dtype).min, np.iinfo(s.dtype).max + 1, s.shape).astype(s.dtype)
+          if s.dtype.kind in "iu" else rng.random(s.shape, dtype=np.float32).astype(s.dtype) for s in it.inputs]
+    extra = informative_tensors(data, xs)
+    if extra:
+        m = ts.read_model(data)
+        sg = m.subgraphs[0]
+        sg.outputs = [extra[-1], *(int(o) for o in sg.outputs if int(o) != extra[-1])]
+        data = ts.write_model(m)
+        it = Interpreter(data, resolver="builtin")
+    out = it.run(xs)[0]
+    exact = Interpreter(data, resolver="builtin", delegates=["cpu"], delegate_options={"num_threads": 1}).run(xs)[0]
+    return data, {"hashed_output": "model output 0" if not extra else
+                  ("logits" if len(extra) == 1 else f"tensor {extra[-1]} (logits collapse to one value)"),
+                  "hashed_spread": spread(out, it.outputs[0].zero_point),
+                  "builtin_x86_sha1": hashlib.sha1(out.tobytes()).hexdigest()[:12],
+                  "edgeq_x86_sha1": hashlib.sha1(exact.tobytes()).hexdigest()[:12]}
+
+
+def edgeq_hashes(runs: list[dict], meta: dict) -> dict:
+    """Per model: the edgeq (mode=exact) output hash on each CPU and on x86. Exact arithmetic gives one
+    hash on every ISA path; ``same`` says whether it did (meaningful only where ``degenerate`` is false)."""
+    out = {}
+    for label, mt in meta.items():
+        arm = {r["cpu"]: (r["output_sha1"][1] if isinstance(r.get("output_sha1"), list) else r.get("output_sha1"))
+               for r in runs if r["model"] == label and r["path"] == "edgeq" and r.get("output_sha1")}
+        if not arm:
+            continue
+        hashes = set(arm.values()) | {mt.get("edgeq_x86_sha1")}
+        out[label] = {"x86": mt.get("edgeq_x86_sha1"), "arm": arm, "same": len(hashes) == 1,
+                      "degenerate": mt.get("hashed_spread", {}).get("degenerate")}
+    return out
 
 
 def run_armcount(armcount: Path, files: list[Path], lib: Path, cpus: str, paths: str, jobs: int,
@@ -109,7 +163,8 @@ def reused_xnnpack_runs(path: Path, meta: dict, runs: list[dict]) -> list[dict]:
     out = []
     for r in old.get("runs", []):
         label = r.get("model")
-        same = label in meta and old.get("models", {}).get(label, {}).get("key") == meta[label]["key"]
+        was = old.get("models", {}).get(label, {})
+        same = label in meta and all(was.get(k) == meta[label].get(k) for k in ("key", "hashed_output"))
         if r.get("path") == "xnnpack" and same and r.get("cpu") in cpus and (label, r["cpu"]) not in have:
             out.append({**r, "reused_from": str(path)})
     return out
@@ -201,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.xnnpack_from:
             doc["runs"] += reused_xnnpack_runs(args.xnnpack_from, meta, doc["runs"])
         summary = summarize(doc["runs"])
+        summary["edgeq_hashes"] = edgeq_hashes(doc["runs"], meta)
         report = [text, format_summary(summary, paths)]
         profiles = []
         if args.profile:
@@ -221,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n\n".join(report[1:]))
     for label, why in failed.items():
         print(f"not built: {label}: {why}")
+    for label, h in summary["edgeq_hashes"].items():
+        if not h["same"] or h["degenerate"]:
+            print(f"edgeq output hash {label}: " + ("DIFFERS between ISAs " if not h["same"] else "")
+                  + ("(degenerate output: the hash proves little)" if h["degenerate"] else "") + f" {h}")
     print(f"wrote {args.out} and {args.out.with_suffix('.txt')}")
     return 0
 

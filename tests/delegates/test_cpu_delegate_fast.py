@@ -202,15 +202,22 @@ def test_whole_model_within_stated_tolerance(name, case_model, tmp_path):
 
 
 def test_mobilenet_v2_96_within_stated_tolerance(tmp_path):
-    # LiteRT 2.3's reference resolver aborts while loading MobileNet-V2 (before any delegate runs),
-    # so the baseline is mode=exact, which equals BUILTIN_REF op by op
-    model = _mobilenet_v2_96()
-    r = compare_fast(model, tmp_path, runs=4, baseline="exact")
-    _show("mobilenet_v2_96 (vs mode=exact)", r)
+    from edgeq.suite.informative import MIN_DISTINCT, deepest_informative, without_softmax
+
+    # random weights make the 100-class SOFTMAX -128 everywhere (and LiteRT's reference kernel aborts on
+    # its tiny input scale), and the logits and pooled features collapse to one value too: compare them
+    # and, without the SOFTMAX, the deepest tensor that still has MIN_DISTINCT values, against BUILTIN_REF
+    full = _mobilenet_v2_96()
+    rng = np.random.default_rng(4321)
+    batches = [dc.random_inputs(Interpreter(full, resolver="builtin"), rng) for _ in range(4)]
+    deep = deepest_informative(full, batches[0])
+    model, what = without_softmax(full, extra=[deep] if deep is not None else [])
+    assert any(np.unique(o).size >= MIN_DISTINCT for o in Interpreter(model, resolver="reference").run(batches[0]))
+    r = compare_fast(model, tmp_path, inputs=batches)
+    _show(f"mobilenet_v2_96 ({', '.join(what)})", r)
     assert set(r["claimed"]) >= GEMM_OPS, r["claimed"]
-    # random weights give near-uniform logits: the final SOFTMAX's input scale is below 2^-26
-    assert len(r["claimed"]) == len([op for op in om.op_names(model) if op != "SOFTMAX"])
-    assert r["max_diff"] <= WHOLE_MODEL_TOLERANCE, r
+    assert len(r["claimed"]) == len(om.op_names(model))
+    assert 0 < r["max_diff"] <= WHOLE_MODEL_TOLERANCE, r  # measured 2 (block 13 of 16)
 
 
 def test_demo_within_stated_tolerance(demo, tmp_path):
