@@ -122,6 +122,10 @@ OP_CASES: dict[str, Case] = {
     "sub_const_first_relu": _case(lambda: om.const_binary("sub", (2, 9, 7, 5), 2.5, True, "relu"), {"SUB"}),
     "mul_const_scalar_large": _case(lambda: om.const_binary("mul", (1, 24, 24, 17), -1.7, act="relu6"), {"MUL"}),
     "mul_const_2d": _case(lambda: om.const_binary("mul", (3, 37), 0.3), {"MUL"}),
+    # a few channels against a per-channel row (keras Normalization): the row tiled, blocks with tails
+    "mul_channel3_rows": _case(lambda: om.binary("mul", a=(1, 20, 17, 3), b=(1, 1, 1, 3)), {"MUL"}),
+    "sub_channel5_rows_b2": _case(lambda: om.binary("sub", a=(2, 11, 13, 5), b=(1, 1, 1, 5), act="relu"), {"SUB"}),
+    "add_rows_first_b2": _case(lambda: om.binary("add", a=(2, 1, 1, 7), b=(2, 9, 8, 7)), {"ADD"}),
     "mul_scalar": _case(lambda: om.binary("mul", a=(1, 5, 7, 9), b=(1, 1, 1, 1)), {"MUL"}),
     "mul_broadcast_mixed": _case(lambda: om.binary("mul", a=(2, 5, 1, 9), b=(1, 5, 7, 9)), {"MUL"}),
     # > 8192 elements (split across threads), 16-lane bodies plus a tail, fused relu6

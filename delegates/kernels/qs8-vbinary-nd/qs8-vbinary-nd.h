@@ -1,7 +1,9 @@
 /* N-D broadcasting for the int8 binary elementwise kernels (ADD, MUL), numpy rules up to rank 5:
  * the output is walked in order and each innermost run calls the same-shape kernel, on whole
  * runs where both inputs advance with the output, in blocks of 64 where one input repeats a value
- * along the run and the other advances, and element by element otherwise.
+ * along the run and the other advances, and element by element otherwise; runs shorter than 64
+ * against one repeated row of the other input (a per-channel constant of a few channels) go in
+ * blocks of up to 256 elements with that row tiled.
  * Strides are in elements, 0 where an input broadcasts; the compiler computes them. */
 #ifndef EDGEQ_QS8_VBINARY_ND_H
 #define EDGEQ_QS8_VBINARY_ND_H
