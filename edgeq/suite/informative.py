@@ -48,35 +48,43 @@ def _producer(sg: Any, t: int) -> Any:
     return next((op for op in sg.operators if t in [int(o) for o in op.outputs]), None)
 
 
+def _variable_inputs(m: Any, op: Any) -> list[int]:
+    sg = m.subgraphs[0]
+    out = []
+    for i in (int(i) for i in (op.inputs if op.inputs is not None else [])):
+        buf = sg.tensors[i].buffer if i >= 0 else 0
+        if i >= 0 and not (buf and m.buffers[buf].data is not None and len(m.buffers[buf].data)):
+            out.append(i)
+    return out
+
+
 def without_softmax(data: bytes, extra: Sequence[int] = ()) -> tuple[bytes, list[str]]:
     """The model minus the SOFTMAX that writes its output (LiteRT's reference kernel aborts on the tiny
     input scales of random-weight heads), its outputs the logits and the features the logits are
-    computed from (the non-constant inputs of the logits' producer: pooled features of a CNN, which stay
-    informative where the logits collapse). Returns (model, what each output is); a model without a
-    final SOFTMAX comes back unchanged with its outputs named "output"."""
+    computed from (the non-constant inputs of the logits' producer: pooled features of a CNN, the last
+    hidden layer of an MLP), then ``extra``. A model without a final SOFTMAX keeps its outputs and gains
+    the features of its first one. Returns (model, what each output is)."""
     m = ts.read_model(data)
-    t = logits_tensor(m)
     sg = m.subgraphs[0]
+    t = logits_tensor(m)
     if t is None:
-        return data, ["output"] * len(sg.outputs)
-    sm = next(op for op in sg.operators if ts.op_name(m, op) == "SOFTMAX" and int(op.inputs[0]) == t)
-    sg.operators = [op for op in sg.operators if op is not sm]
-    outs, what = [t], ["logits"]
-    prod = _producer(sg, t)
-    if prod is not None:
-        for i in (int(i) for i in (prod.inputs if prod.inputs is not None else [])):
-            buf = sg.tensors[i].buffer if i >= 0 else 0
-            constant = bool(buf) and m.buffers[buf].data is not None and len(m.buffers[buf].data) > 0
-            if i >= 0 and not constant and i not in outs:
-                outs.append(i)
-                what.append(f"{ts.op_name(m, prod)} input")
-    for i in extra:
-        if i not in outs:
-            outs.append(int(i))
-            what.append(f"tensor {i} ({ts.tensor_name(sg.tensors[i])})")
-    gone = {int(o) for o in sm.outputs}
-    sg.outputs = [*outs, *(int(o) for o in sg.outputs if int(o) not in gone and int(o) not in outs)]
-    what += ["output"] * (len(sg.outputs) - len(what))
+        outs, what, gone = [int(o) for o in sg.outputs], ["output"] * len(sg.outputs), set()
+        head = outs[0]
+    else:
+        sm = next(op for op in sg.operators if ts.op_name(m, op) == "SOFTMAX" and int(op.inputs[0]) == t)
+        sg.operators = [op for op in sg.operators if op is not sm]
+        outs, what, gone = [t], ["logits"], {int(o) for o in sm.outputs}
+        head = t
+    prod = _producer(sg, head)
+    feats = _variable_inputs(m, prod) if prod is not None else []
+    for i, label in [(i, f"{ts.op_name(m, prod)} input") for i in feats] + \
+                    [(int(i), f"tensor {int(i)} ({ts.tensor_name(sg.tensors[int(i)])})") for i in extra]:
+        if i not in outs and i not in [int(x) for x in sg.inputs]:
+            outs.append(i)
+            what.append(label)
+    rest = [int(o) for o in sg.outputs if int(o) not in gone and int(o) not in outs]
+    sg.outputs = [*outs, *rest]
+    what += ["output"] * len(rest)
     return ts.write_model(m), what
 
 
@@ -97,9 +105,7 @@ def deepest_informative(data: bytes, inputs: Sequence[np.ndarray]) -> int | None
         if int(np.unique(it.tensor(t)).size) >= MIN_DISTINCT:
             return t
         prod = _producer(sg, t)
-        nxt = [int(i) for i in (prod.inputs if prod is not None and prod.inputs is not None else [])
-               if int(i) >= 0 and not (sg.tensors[int(i)].buffer and m.buffers[sg.tensors[int(i)].buffer].data is not None
-                                       and len(m.buffers[sg.tensors[int(i)].buffer].data))]
+        nxt = _variable_inputs(m, prod) if prod is not None else []
         t = nxt[0] if nxt else None
     return None
 
