@@ -175,7 +175,11 @@ def test_int4_weights_bit_exact(name, case_model, worker, tmp_path, gpu_cache):
 @pytest.mark.parametrize("name", dc.names_for(dc.WHOLE_MODELS, "gpu"))
 def test_whole_model_subgraphs_bit_exact(name, case_model, worker, tmp_path, gpu_cache):
     """The ops the GPU has run on the device in one or more partitions; the runtime runs the rest."""
-    refs, gpus, rep = run_both(worker, case_model("whole", name), tmp_path, gpu_cache)
+    from edgeq.suite.informative import with_logits
+
+    # a softmax head's logits as an extra output: the mlp case's softmax saturates to 2 values
+    model, _ = with_logits(case_model("whole", name))
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache)
     assert_bit_exact(refs, gpus)
     assert_ran_on_device(rep, dc.expected_claims(dc.WHOLE_MODELS[name], "gpu"))
 
@@ -329,6 +333,15 @@ def test_mobilenet_style_bit_exact(worker, tmp_path, gpu_cache):
                                "LOGISTIC", "MUL"})
     assert rep["rejected"] == [] and len(rep["partitions"]) == 1
     assert rep["partitions"][0]["uploads"] == 1 and rep["partitions"][0]["readbacks"] == 1
+    # random weights make its softmax one value everywhere: compare the logits and the deepest tensor
+    # that does not collapse as well (extra outputs: more readbacks, same kernels)
+    from edgeq.suite.informative import informative_tensors, spread, with_outputs
+
+    x = [np.random.default_rng(0).integers(-128, 128, (1, 32, 32, 3)).astype(np.int8)]
+    wide = with_outputs(model, informative_tensors(model, x))
+    refs, gpus, _ = run_both(worker, wide, tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    assert sum(not spread(o)["degenerate"] for o in refs[0]) >= 2, [spread(o) for o in refs[0]]
 
 
 # ---- program cache ----
