@@ -16,7 +16,9 @@ one line) instead of ending the run. The configurations that ran are then timed 
 interleaved: each round visits them in a new shuffled order and runs each for ``--min-time``
 seconds, so drift (other load, frequency) hits them alike. Reported: median, p10 and p90 of all
 timed inferences, the ratio of each median to XNNPACK's at the same thread count, and the
-geometric mean of those ratios over the models where both ran. Results:
+geometric mean of those ratios over the models where both ran. Each probe also hashes an informative
+tensor (the logits, or the deepest one random weights do not collapse: ``edgeq.suite.informative``)
+and flags degenerate outputs; ``hashes`` says whether edgeq-cpu's is the same at every thread count. Results:
 ``benchmarks/results/suite_x86_<host>.json``. Run it under ``nice -n -5`` on a shared machine.
 """
 from __future__ import annotations
@@ -119,6 +121,21 @@ def time_configs(model: bytes, configs: list[tuple[str, int]], rounds: int, min_
             out[k] = {"error": errors[(path, threads)]}
         elif (path, threads) in samples:
             out[k] = stats_ms(samples[(path, threads)])
+    return out
+
+
+def hash_check(probes: dict) -> dict:
+    """What the probes' hashes say: whether the model outputs are degenerate (a random-weight softmax
+    is -128 everywhere, so equal outputs_sha1 prove nothing), and whether edgeq-cpu's informative
+    hash (logits / deepest non-collapsed tensor) is the same at every thread count, as exact
+    arithmetic must make it."""
+    ok = {k: v for k, v in probes.items() if v.get("status") == "ok"}
+    out = {"outputs_degenerate": any(v.get("outputs_degenerate") for v in ok.values())}
+    by_threads = {k: v.get("informative_sha1") or v.get("outputs_sha1") for k, v in ok.items()
+                  if k.split("@")[0] == "edgeq-cpu"}
+    if by_threads:
+        out["edgeq_cpu_same_across_threads"] = len(set(by_threads.values())) == 1
+        out["informative_degenerate"] = any(ok[k].get("informative_degenerate", False) for k in by_threads)
     return out
 
 
@@ -225,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
                 ratios[f"{p}@{t}"] = mine / base
         results["models"][key] = {"name": name, "variant": variant, "size": size, "bytes": m.meta["bytes"],
                                   "weights": m.meta["weights"], "converter": m.meta.get("converter", ""),
-                                  "probe": probes, "timing": timing, "ratio_to_xnnpack": ratios}
+                                  "probe": probes, "hashes": hash_check(probes), "timing": timing,
+                                  "ratio_to_xnnpack": ratios}
         for k, v in timing.items():
             print(f"   {k:18} " + (f"{v['median_ms']:9.3f} ms  p10 {v['p10_ms']:.3f}  p90 {v['p90_ms']:.3f}  "
                                     f"x{ratios.get(k, float('nan')):.2f}" if "median_ms" in v else v["error"]),
@@ -233,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in probes.items():
             if v["status"] != "ok":
                 print(f"   {k:18} {v['status']}: {v['detail']}", flush=True)
+        hc = results["models"][key]["hashes"]
+        if hc.get("edgeq_cpu_same_across_threads") is False:
+            print("   edgeq-cpu outputs DIFFER between thread counts", flush=True)
+        if hc["outputs_degenerate"]:
+            print("   outputs are degenerate (too few distinct values): compare informative_sha1", flush=True)
     results["geomean_to_xnnpack"] = geomeans(results["models"], paths, threads)
     results["loadavg_end"] = os.getloadavg()
     out_path.parent.mkdir(parents=True, exist_ok=True)

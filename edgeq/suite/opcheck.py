@@ -11,7 +11,8 @@ be the only proof. For one model, :func:`check_model`
 4. compares the outputs bit for bit, and checks that the delegate claimed the node in the cut too.
 
 The cut runs each kernel on its own: fusions made inside a partition (swish LOGISTIC + MUL) are
-covered by whole-model comparisons, not here. A reference kernel that aborts on a cut kills only
+covered by whole-model comparisons on informative outputs (tests/suite/test_whole_model_exact.py:
+a swish table off by one passes every cut here and fails there), not here. A reference kernel that aborts on a cut kills only
 the child doing the work; the node is reported as such and the rest go on in a fresh child.
 
     python -m edgeq.suite.opcheck efficientnet_b0 --size 32 --variant tf-int8
