@@ -7,14 +7,7 @@
 #include <string.h>
 
 #include "x8-lut/x8-lut.h"
-
-static uint64_t rng_state;
-static uint32_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (uint32_t)(rng_state >> 11);
-}
+#include "base/test/rng.h"
 
 int main(int argc, char** argv) {
   const int cases = argc > 1 ? atoi(argv[1]) : 300;
