@@ -7,22 +7,21 @@
 
 const char* eq_check_conv2d(TfLiteContext* ctx, const TfLiteNode* node) { return eq_check_conv2d_groups(ctx, node, 0); }
 
-const char* eq_check_conv2d_groups(TfLiteContext* ctx, const TfLiteNode* node, int allow_groups) {
-  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
-  const TfLiteTensor* in = eq_in(ctx, node, 0);
-  const TfLiteTensor* w = eq_in(ctx, node, 1);
-  const TfLiteTensor* b = eq_in(ctx, node, 2);
-  const TfLiteTensor* out = eq_out(ctx, node, 0);
-  if (!p || !in || !w || !out) return "missing inputs";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
-  if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4) return "not 4-D";
-  if (eq_dim(w, 3) != eq_dim(in, 3)) {
-    const int wc = eq_dim(w, 3), ic = eq_dim(in, 3);
-    if (!allow_groups) return "grouped convolution";
-    if (wc < 1 || ic % wc != 0 || eq_dim(w, 0) % (ic / wc) != 0) return "group sizes do not divide the channels";
-    if (w->type != kTfLiteInt8) return "grouped convolution with int4 weights";
-  }
-  if (eq_dim(w, 0) != eq_dim(out, 3)) return "filter/output channel mismatch";
+/* The first checks of every CONV_2D form; fills the operands. */
+static const char* conv_operands(TfLiteContext* ctx, const TfLiteNode* node, const TfLiteTensor** in,
+                                 const TfLiteTensor** w, const TfLiteTensor** b, const TfLiteTensor** out) {
+  *in = eq_in(ctx, node, 0);
+  *w = eq_in(ctx, node, 1);
+  *b = eq_in(ctx, node, 2);
+  *out = eq_out(ctx, node, 0);
+  if (!node->builtin_data || !*in || !*w || !*out) return "missing inputs";
+  if (!eq_is_qs8(*in) || !eq_is_qs8(*out)) return "activations are not per-tensor int8";
+  if (eq_rank(*in) != 4 || eq_rank(*w) != 4 || eq_rank(*out) != 4) return "not 4-D";
+  return NULL;
+}
+
+/* The last checks of every CONV_2D form, once the filter's output channels match the output's. */
+static const char* conv_params_and_constants(const TfLiteConvParams* p, const TfLiteTensor* w, const TfLiteTensor* b) {
   if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
   if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)
     return "bad stride/dilation";
@@ -31,25 +30,29 @@ const char* eq_check_conv2d_groups(TfLiteContext* ctx, const TfLiteNode* node, i
   return eq_check_bias(b, eq_dim(w, 0));
 }
 
+const char* eq_check_conv2d_groups(TfLiteContext* ctx, const TfLiteNode* node, int allow_groups) {
+  const TfLiteTensor *in, *w, *b, *out;
+  const char* why = conv_operands(ctx, node, &in, &w, &b, &out);
+  if (why) return why;
+  if (eq_dim(w, 3) != eq_dim(in, 3)) {
+    const int wc = eq_dim(w, 3), ic = eq_dim(in, 3);
+    if (!allow_groups) return "grouped convolution";
+    if (wc < 1 || ic % wc != 0 || eq_dim(w, 0) % (ic / wc) != 0) return "group sizes do not divide the channels";
+    if (w->type != kTfLiteInt8) return "grouped convolution with int4 weights";
+  }
+  if (eq_dim(w, 0) != eq_dim(out, 3)) return "filter/output channel mismatch";
+  return conv_params_and_constants((const TfLiteConvParams*)node->builtin_data, w, b);
+}
+
 const char* eq_check_conv2d_depthwise_form(TfLiteContext* ctx, const TfLiteNode* node) {
-  const TfLiteConvParams* p = (const TfLiteConvParams*)node->builtin_data;
-  const TfLiteTensor* in = eq_in(ctx, node, 0);
-  const TfLiteTensor* w = eq_in(ctx, node, 1);
-  const TfLiteTensor* b = eq_in(ctx, node, 2);
-  const TfLiteTensor* out = eq_out(ctx, node, 0);
-  if (!p || !in || !w || !out) return "missing inputs";
-  if (!eq_is_qs8(in) || !eq_is_qs8(out)) return "activations are not per-tensor int8";
-  if (eq_rank(in) != 4 || eq_rank(w) != 4 || eq_rank(out) != 4) return "not 4-D";
+  const TfLiteTensor *in, *w, *b, *out;
+  const char* why = conv_operands(ctx, node, &in, &w, &b, &out);
+  if (why) return why;
   const int ic = eq_dim(in, 3), oc = eq_dim(out, 3);
   if (eq_dim(w, 3) != 1 || ic < 2 || eq_dim(w, 0) != oc || oc % ic != 0)
     return "grouped convolution with more than one input channel per group";
   if (w->type != kTfLiteInt8) return "grouped convolution with int4 weights";
-  if (!eq_supported_activation(p->activation)) return "unsupported fused activation";
-  if (p->stride_width < 1 || p->stride_height < 1 || p->dilation_width_factor < 1 || p->dilation_height_factor < 1)
-    return "bad stride/dilation";
-  const char* why = eq_check_weights(w, 0, oc);
-  if (why) return why;
-  return eq_check_bias(b, oc);
+  return conv_params_and_constants((const TfLiteConvParams*)node->builtin_data, w, b);
 }
 
 /* Shared by CONV_2D and DEPTHWISE_CONV_2D, whose params agree on the fields read here. */
