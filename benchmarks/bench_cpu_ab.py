@@ -1,4 +1,5 @@
-"""Two builds of libedgeq_cpu side by side with XNNPACK on suite models, wall clock, interleaved.
+"""Two builds of libedgeq_cpu side by side with XNNPACK on suite models, wall clock (or the
+thread's CPU time at 1 thread, --cpu-time), interleaved.
 
     python benchmarks/bench_cpu_ab.py --a /tmp/before/libedgeq_cpu.so --b build/libedgeq_cpu.so \\
         --models efficientnet_b0,mobilenet_v3_small --size 224 --threads 1
@@ -18,6 +19,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -79,11 +81,15 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--min-time", type=float, default=0.5)
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time each invoke by the calling thread's CPU time (1 thread only: robust to other jobs' load)")
     ap.add_argument("--profile", action="store_true", help="also record each build's EDGEQ_CPU_PROFILE lines")
     ap.add_argument("--name", default="ab", help="results/cpu_ab_<name>.json")
     ap.add_argument("--note", default="")
     ap.add_argument("--files", nargs="+", help="NAME=model.tflite instead of suite models (e.g. cached builds)")
     args = ap.parse_args()
+    if args.cpu_time and args.threads != 1:
+        ap.error("--cpu-time measures the calling thread only: use it with --threads 1")
 
     from edgeq import suite
 
@@ -95,10 +101,12 @@ def main() -> int:
         m = suite.get(name, args.size if name != "mlp" else 4096, args.variant)
         models[name] = str(m.path)
     interps = {(n, p): _prepared(path, lib, args.threads) for n, path in models.items() for p, lib in paths.items()}
-    times = interleaved({k: it.invoke for k, it in interps.items()}, args.rounds, seed=0, min_time=args.min_time)
+    times = interleaved({k: it.invoke for k, it in interps.items()}, args.rounds, seed=0, min_time=args.min_time,
+                        clock=time.thread_time if args.cpu_time else time.perf_counter)
     out = {"host": platform.node(), "cpu": next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
                                                if ln.startswith("model name")), "?"),
-           "load_avg": os.getloadavg(), "threads": args.threads, "variant": args.variant, "size": args.size,
+           "load_avg": os.getloadavg(), "clock": "thread_time" if args.cpu_time else "wall",
+           "threads": args.threads, "variant": args.variant, "size": args.size,
            "note": args.note, "a": args.a, "b": args.b, "models": {}}
     for n in models:
         med = {p: statistics.median(times[(n, p)]) * 1e3 for p in paths}

@@ -33,12 +33,13 @@ static inline int8_t qs8_add1(int8_t a, int8_t b, const qs8_add_params* p) {
 
 typedef void (*qs8_vadd_fn)(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
 
-/* The variant for isa (scalar, avx2, neon); NULL when not built or not runnable here. */
+/* The variant for isa (scalar, avx2, avx512, neon); NULL when not built or not runnable here. */
 qs8_vadd_fn qs8_vadd_for_isa(edgeq_isa isa);
 /* The best variant this CPU runs within the EDGEQ_ISA cap. */
 qs8_vadd_fn qs8_vadd_best(void);
 
 void qs8_vadd_u1_scalar(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
+void qs8_vadd_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
 void qs8_vadd_u8_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
 void qs8_vadd_u16_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
 

@@ -20,7 +20,7 @@ enum { EQ_VBINARY_GUARD = 16 };
 #define EQ_VBINARY_TEST_MAIN(PARAMS, FN, FOR_ISA, SCALAR)                                                    \
   int main(int argc, char** argv) {                                                                            \
     const int cases = argc > 1 ? atoi(argv[1]) : 300;                                                          \
-    static const edgeq_isa isas[] = {EDGEQ_ISA_AVX2, EDGEQ_ISA_NEON};                                          \
+    static const edgeq_isa isas[] = {EDGEQ_ISA_AVX2, EDGEQ_ISA_AVX512, EDGEQ_ISA_NEON};                                          \
     long bad_total = 0;                                                                                        \
     for (size_t v = 0; v < sizeof(isas) / sizeof(isas[0]); ++v) {                                              \
       FN f = FOR_ISA(isas[v]);                                                                                 \

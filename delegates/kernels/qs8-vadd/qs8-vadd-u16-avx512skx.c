@@ -1,0 +1,65 @@
+/* AVX-512 ADD: 16 elements per step. Each of the three SmallerThanOneExp rescales is one 64-bit
+ * step per product p = x * m (right shifts only, rs = -shift in [0, 31]):
+ *   RoundingDivideByPOT(SRDHM(x, m), rs) = (p + 2^30 + 2^(30+rs) - 2^31 [p < 0]) >> (31 + rs)
+ * for rs >= 1 and (p + 2^30) >> 31 for rs = 0 (base/requant-avx512.h derives it), with AVX-512's
+ * 64-bit arithmetic shift; even and odd lanes' low halves are interleaved back by one permute.
+ * Tails use masked loads and stores. Compiled with -mavx512f -mavx512bw -mavx512vl. */
+#include <immintrin.h>
+
+#include "qs8-vadd/qs8-vadd.h"
+
+typedef struct {
+  __m512i m, k, corr; /* multiplier (low half of each 64-bit lane), rounding terms */
+  __m128i s;          /* 31 + rs */
+} rescale;
+
+static inline rescale rescale_of(int32_t mult, int32_t shift) {
+  const int rs = -shift;
+  rescale r;
+  r.m = _mm512_set1_epi64(mult);
+  r.k = _mm512_set1_epi64((INT64_C(1) << 30) + (rs ? (INT64_C(1) << (30 + rs)) : 0));
+  r.corr = _mm512_set1_epi64(rs ? (INT64_C(1) << 31) : 0);
+  r.s = _mm_cvtsi32_si128(31 + rs);
+  return r;
+}
+
+static inline __m512i rescale16(__m512i x, const rescale* r) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i pe = _mm512_mul_epi32(x, r->m);
+  const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), r->m);
+  __m512i te = _mm512_add_epi64(pe, r->k), to = _mm512_add_epi64(po, r->k);
+  te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(pe, zero), te, r->corr);
+  to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(po, zero), to, r->corr);
+  /* lane 2i from the even product, 2i+1 from the odd one: low 32 bits of each shifted sum */
+  const __m512i pick = _mm512_set_epi32(30, 14, 28, 12, 26, 10, 24, 8, 22, 6, 20, 4, 18, 2, 16, 0);
+  return _mm512_permutex2var_epi32(_mm512_sra_epi64(te, r->s), pick, _mm512_sra_epi64(to, r->s));
+}
+
+typedef struct {
+  rescale a, b, o;
+  __m512i a_off, b_off, zp, lo, hi;
+  __m128i ls;
+} consts;
+
+static inline __m128i add16(__m128i a8, __m128i b8, const consts* c) {
+  const __m512i x = _mm512_sll_epi32(_mm512_add_epi32(_mm512_cvtepi8_epi32(a8), c->a_off), c->ls);
+  const __m512i y = _mm512_sll_epi32(_mm512_add_epi32(_mm512_cvtepi8_epi32(b8), c->b_off), c->ls);
+  __m512i r = rescale16(_mm512_add_epi32(rescale16(x, &c->a), rescale16(y, &c->b)), &c->o);
+  r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, c->zp), c->lo), c->hi);
+  return _mm512_cvtepi32_epi8(r); /* clamped to int8 range: truncation is exact */
+}
+
+void qs8_vadd_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
+  const consts c = {rescale_of(p->a_mult, p->a_shift), rescale_of(p->b_mult, p->b_shift),
+                    rescale_of(p->out_mult, p->out_shift),
+                    _mm512_set1_epi32(p->a_offset), _mm512_set1_epi32(p->b_offset), _mm512_set1_epi32(p->out_zp),
+                    _mm512_set1_epi32(p->out_min), _mm512_set1_epi32(p->out_max), _mm_cvtsi32_si128(p->left_shift)};
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm_storeu_si128((__m128i*)(out + i), add16(_mm_loadu_si128((const __m128i*)(a + i)),
+                                                _mm_loadu_si128((const __m128i*)(b + i)), &c));
+  if (i < n) { /* masked lanes are neither read nor written */
+    const __mmask16 k = (__mmask16)((1u << (n - i)) - 1);
+    _mm_mask_storeu_epi8(out + i, k, add16(_mm_maskz_loadu_epi8(k, a + i), _mm_maskz_loadu_epi8(k, b + i), &c));
+  }
+}
