@@ -217,6 +217,20 @@ def _spec(d: Mapping[str, Any]) -> TensorSpec:
                       np.dtype(d["dtype"]), float(scale), int(zp))
 
 
+def parse_delegate_options(items: Sequence[str], command: str, reserved: Sequence[str] = ()) -> dict[str, str]:
+    """``KEY=VALUE`` items of a ``--delegate-option`` flag as a dict; ``reserved`` keys are set by ``command``."""
+    opts: dict[str, str] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise EdgeqError(f"--delegate-option '{item}' is not KEY=VALUE: write e.g. --delegate-option ops=CONV_2D,ADD")
+        opts[key.strip()] = value
+    for key in reserved:
+        if key in opts:
+            raise EdgeqError(f"--delegate-option {key} is set by {command} itself: leave it out")
+    return opts
+
+
 class Interpreter:
     """A TFLite model ready to run.
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..datasets import InputSpec, load_samples
 from ..errors import EdgeqError, ModelError
-from ..runtime import Interpreter
+from ..runtime import Interpreter, parse_delegate_options
 from ..tflite_schema import read_model
 from .debug_report import check_report_path, format_table, write_report
 from .layer_errors import compare_layers
@@ -74,15 +74,7 @@ def debug_command(float_model: str, quant_model: str, data: str, max_samples: in
 def _delegate_options(delegate: str | None, given: tuple[str, ...]) -> dict[str, str]:
     if given and delegate not in ("cpu", "gpu"):
         raise EdgeqError("--delegate-option is for edgeq's delegates: add --delegate cpu or --delegate gpu")
-    opts = {}
-    for item in given:
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip():
-            raise EdgeqError(f"--delegate-option '{item}' is not KEY=VALUE: write e.g. --delegate-option ops=CONV_2D,ADD")
-        opts[key.strip()] = value
-    if "report_path" in opts:
-        raise EdgeqError("--delegate-option report_path is set by edgeq inspect itself: leave it out")
-    return opts
+    return parse_delegate_options(given, "edgeq inspect", reserved=("report_path",))
 
 
 @click.command("inspect")

@@ -9,11 +9,12 @@ import click
 
 from .. import opencl_probe
 from ..errors import EdgeqError
+from ..runtime import parse_delegate_options
 from .devices import Device, list_profiles, resolve_device
 from .errors import DeviceError
 from .links import open_link, uri_usage
 from .ondevice.measure import DELEGATES
-from .profile import DEFAULT_OPTIONS, Interrupted, run_profile
+from .profile import DEFAULT_OPTIONS, RESERVED_DELEGATE_OPTIONS, Interrupted, run_profile
 from .reporting.compare import GateCrossed, compare, load_baseline, parse_gate
 from .reporting.compare import summary_lines as compare_lines
 from .reporting.report_files import write_report
@@ -33,6 +34,10 @@ def _fail(e: EdgeqError) -> None:
 @click.option("--delegate", "delegates", multiple=True, default=("xnnpack",), show_default=True,
               type=click.Choice(list(DELEGATES)), help="Repeatable: configurations are "
               "delegates × threads, interleaved in seeded shuffled order.")
+@click.option("--delegate-option", "delegate_options", multiple=True, metavar="KEY=VALUE",
+              help="An option of edgeq's cpu and gpu delegates (delegates/README.md), e.g. ops=CONV_2D,ADD; "
+                   "gpu:KEY=VALUE or cpu:KEY=VALUE for one of them, e.g. gpu:platform=Portable to run the gpu "
+                   "delegate on PoCL's CPU device. Repeatable.")
 @click.option("--threads", "threads", multiple=True, type=int, default=(1,), show_default=True,
               help="Interpreter threads; repeatable.")
 @click.option("-o", "--output", "out_dir", default="edgeq-profile", show_default=True, type=click.Path(),
@@ -65,7 +70,7 @@ def _fail(e: EdgeqError) -> None:
               help="With --baseline: exit with status 3 when a gate is crossed, i.e. the change exceeds it and is "
                    "significant. GATE is METRIC>+N% or METRIC>+N UNIT: 'p90>+10%', 'median>+0.2ms', 'rss>+5%', "
                    "'energy>+1mJ' (metrics median p5 p90 p95 p99 mean load first rss pss energy). Repeatable.")
-def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, warmup_secs, min_runs, min_secs,
+def profile(model, devices, delegates, delegate_options, threads, out_dir, as_json, warmup_runs, warmup_secs, min_runs, min_secs,
             max_secs, rounds, seed, cpus, no_memory, energy_window, sysfs_root, keep, no_progress, baseline,
             fail_if) -> None:
     """Measure MODEL (.tflite) on one or more devices; write a JSON result and an HTML report.
@@ -73,6 +78,7 @@ def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, w
     \b
     Examples:
       edgeq profile m.tflite -d local --delegate xnnpack --delegate cpu --threads 1 --threads 2
+      edgeq profile m.tflite -d local --delegate gpu --delegate-option gpu:platform=Portable
       edgeq profile m.tflite -d pixel-8 --baseline before/ --fail-if 'p90>+10%' -o after/
 
     Exit status: 0 all measured, 2 bad input or a device failed (measured results are still written),
@@ -83,6 +89,7 @@ def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, w
         if gates and not baseline:
             raise EdgeqError("--fail-if needs --baseline OLD/profile.json to compare with")
         base = load_baseline(baseline) if baseline else None
+        dopts = parse_delegate_options(delegate_options, "edgeq profile", reserved=RESERVED_DELEGATE_OPTIONS)
         devs = [resolve_device(d) for d in devices]
         opts = {"warmup_runs": warmup_runs, "warmup_min_secs": warmup_secs, "min_runs": min_runs,
                 "min_secs": min_secs, "max_secs": max_secs, "rounds": rounds, "seed": seed,
@@ -91,7 +98,7 @@ def profile(model, devices, delegates, threads, out_dir, as_json, warmup_runs, w
         try:
             report = run_profile(model, devs, list(delegates), list(threads), opts, keep=keep,
                                  show_progress=not no_progress and not as_json,
-                                 on_update=lambda rep: write_report(rep, out_dir))
+                                 on_update=lambda rep: write_report(rep, out_dir), delegate_options=dopts)
         except Interrupted as e:
             jpath, _ = write_report(e.report, out_dir)
             timed = sum(1 for d in e.report["devices"] for c in d["configs"] if (c.get("steady") or {}).get("count"))

@@ -108,23 +108,42 @@ def _model_ops(m: Path) -> list[dict] | None:
         return None
 
 
-def _configs(delegates: list[str], threads: list[int]) -> list[dict]:
+#: delegate options edgeq profile sets itself, per pass
+RESERVED_DELEGATE_OPTIONS = ("report_path", "profile", "profile_path", "num_threads")
+
+
+def _configs(delegates: list[str], threads: list[int], delegate_options: dict[str, str] | None = None) -> list[dict]:
     for d in delegates:
         if d not in DELEGATES:
             raise EdgeqError(f"unknown delegate '{d}': choose from {', '.join(DELEGATES)}")
     for t in threads:
         if t < 1:
             raise EdgeqError(f"--threads {t} is not a positive count: give 1 or more")
-    return [{"delegate": d, "threads": t} for d in delegates for t in threads]
+    edgeq_own = [d for d in delegates if d in ("cpu", "gpu")]
+    if delegate_options and not edgeq_own:
+        raise EdgeqError("--delegate-option is for edgeq's delegates: add --delegate cpu or --delegate gpu")
+    per: dict[str, dict[str, str]] = {d: {} for d in ("cpu", "gpu")}
+    for key, value in (delegate_options or {}).items():  # KEY for both, cpu:KEY / gpu:KEY for one
+        which, colon, name = key.partition(":")
+        if colon and which not in per:
+            raise EdgeqError(f"--delegate-option {key}: the prefix names a delegate, cpu: or gpu:")
+        if colon and name in RESERVED_DELEGATE_OPTIONS:
+            raise EdgeqError(f"--delegate-option {name} is set by edgeq profile itself: leave it out")
+        for d in ([which] if colon else per):
+            per[d][name if colon else key] = value
+    return [{"delegate": d, "threads": t, **({"options": per[d]} if d in edgeq_own and per[d] else {})}
+            for d in delegates for t in threads]
 
 
 def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list[str], threads: list[int],
                 options: dict | None = None, keep: bool = False, show_progress: bool = True,
-                on_update: Callable[[dict], None] | None = None) -> dict:
+                on_update: Callable[[dict], None] | None = None,
+                delegate_options: dict[str, str] | None = None) -> dict:
     """Profile ``model`` on every device in parallel (one thread each); returns the whole report dict.
 
     ``on_update(report)`` is called (from this thread) whenever a configuration finishes; Ctrl-C stops the
-    devices' agents and raises :class:`Interrupted` carrying the report of what finished."""
+    devices' agents and raises :class:`Interrupted` carrying the report of what finished. ``delegate_options``
+    go to edgeq's delegates (cpu, gpu) in every pass."""
     from tqdm import tqdm
     m = Path(model)
     if not m.is_file():
@@ -135,7 +154,7 @@ def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list
     if not devices:
         raise EdgeqError("no device given: pass --device local (or a profile name / URI)")
     opts = {**DEFAULT_OPTIONS, **(options or {})}
-    configs = _configs(delegates, threads)
+    configs = _configs(delegates, threads, delegate_options)
     INTERRUPTED.clear()
     results = [new_result(d) for d in devices]
     crashes: list[BaseException] = []

@@ -207,6 +207,45 @@ def test_gpu_configuration_has_per_op_device_times(mixed_model, tmp_path, monkey
     assert cfg["placement"]["claim_report"]["platform"] == "Portable Computing Language"
 
 
+def test_delegate_options_reach_every_pass(mixed_model, tmp_path, monkeypatch):
+    """--delegate-option goes to edgeq's delegates in the timed, per-op and placement passes: PoCL asked for by
+    platform name on the command line (no environment variable), and ops= limits what edgeq-cpu runs."""
+    monkeypatch.delenv("EDGEQ_GPU_PLATFORM", raising=False)
+    monkeypatch.delenv("EDGEQ_GPU_DEVICE", raising=False)
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(profile, [str(mixed_model), "-d", "local", "--delegate", "gpu", "--delegate", "cpu",
+                                     "--delegate-option", "gpu:platform=Portable Computing Language",
+                                     "--delegate-option", "ops=CONV_2D,DEPTHWISE_CONV_2D",
+                                     "-o", str(out), "--no-memory", *FAST])
+    assert r.exit_code == 0, r.output
+    cfgs = {c["label"]: c for c in json.loads((out / "profile.json").read_text())["devices"][0]["configs"]}
+    for label, where in (("gpu/t1", "edgeq-gpu"), ("cpu/t1", "edgeq-cpu")):
+        cfg = cfgs[label]
+        assert cfg["config"]["options"]["ops"] == "CONV_2D,DEPTHWISE_CONV_2D"
+        ran = {n["op"] for n in cfg["placement"]["nodes"] if n["ran_on"] == where}
+        assert ran == {"CONV_2D", "DEPTHWISE_CONV_2D"}, (label, cfg["placement"])
+        timed = {n["op"] for n in cfg["op_profile"]["nodes"]}
+        assert timed <= {"CONV_2D", "DEPTHWISE_CONV_2D"} and timed, (label, cfg["op_profile"])
+    assert cfgs["gpu/t1"]["placement"]["claim_report"]["platform"] == "Portable Computing Language"
+    assert "platform" not in cfgs["cpu/t1"]["config"]["options"]  # gpu:KEY is the gpu delegate's alone
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--delegate", "xnnpack", "--delegate-option", "ops=CONV_2D"], "add --delegate cpu or --delegate gpu"),
+    (["--delegate", "cpu", "--delegate-option", "report_path=x.json"], "report_path is set by edgeq profile"),
+    (["--delegate", "cpu", "--delegate-option", "num_threads=4"], "num_threads is set by edgeq profile"),
+    (["--delegate", "gpu", "--delegate-option", "gpu:profile=1"], "profile is set by edgeq profile"),
+    (["--delegate", "cpu", "--delegate-option", "ops"], "is not KEY=VALUE"),
+    (["--delegate", "cpu", "--delegate-option", "npu:ops=ADD"], "the prefix names a delegate"),
+])
+def test_bad_delegate_option_is_one_line(tiny_model, tmp_path, args, says):
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", *args, "-o", str(out), "--no-memory", *FAST])
+    assert r.exit_code == 2 and r.exception is None or isinstance(r.exception, SystemExit), r.output
+    assert says in r.output and "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert not out.exists()
+
+
 def test_latency_agrees_with_an_independent_clock(mixed_model, tmp_path):
     """The agent's figures against this process's own timing of the same model (a 10x band: far from the noise
     of a loaded machine, far inside the 1000x of a unit slip), and their sum against the host's wall clock."""

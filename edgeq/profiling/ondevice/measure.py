@@ -68,10 +68,12 @@ def _label(cfg: dict) -> str:
 
 
 def make_interpreter(model: str, cfg: dict, delegate_options: dict | None = None) -> Interpreter:
-    """The interpreter of one configuration (delegate × threads), as every pass of the measurement builds it."""
+    """The interpreter of one configuration (delegate × threads), as every pass of the measurement builds it;
+    the configuration's own delegate options (``--delegate-option``) under the pass's ``delegate_options``."""
     d = DELEGATES[cfg["delegate"]]
+    opts = {**(cfg.get("options") or {}), **(delegate_options or {})} if d["delegates"] else delegate_options
     return Interpreter(model, resolver=d["resolver"], delegates=d["delegates"], num_threads=int(cfg["threads"]),
-                       delegate_options=delegate_options)
+                       delegate_options=opts or None)
 
 
 def _gpu_op_profile(model: str, cfg: dict, seed: int) -> dict:
