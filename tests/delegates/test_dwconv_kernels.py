@@ -2,10 +2,11 @@
 kernels (delegates/kernels/qs8-vadd) of the CPU delegate, built and run for real.
 
 The C test program checks every variant the CPU can run (scalar, AVX2, AVX-512BW, AVX-512 VNNI
-on x86-64; scalar and NEON on aarch64) byte for byte against a direct depthwise convolution written like
+on x86-64; scalar, NEON and NEON SDOT on aarch64) byte for byte against a direct depthwise convolution written like
 TFLite's reference loop, over random shapes, strides, dilations, paddings, channel tails,
 int8/int4 weights and extreme values. It runs natively and, cross-built for aarch64, under
-qemu-aarch64 with a current CPU model and with a Cortex-A72 (Raspberry Pi 4 class). The
+qemu-aarch64 with a current CPU model (dotprod: the SDOT variant too) and with a Cortex-A72
+(Raspberry Pi 4 class, NEON only). The
 delegate-level bit-exactness against LiteRT's BUILTIN_REF kernels is in
 test_cpu_delegate_ops.py; here the delegate is also run with its kernels capped at each
 x86 ISA (EDGEQ_ISA) on a depthwise model and compared with BUILTIN_REF. The ADD
@@ -75,12 +76,12 @@ def aarch64_dw_test(tmp_path_factory) -> Path:
     return exe
 
 
-@pytest.mark.parametrize("cpu", ["max", "cortex-a72"])
-def test_aarch64_neon_matches_reference_under_qemu(aarch64_dw_test, cpu):
+@pytest.mark.parametrize("cpu,best", [("max", "neondot"), ("cortex-a72", "neon")])
+def test_aarch64_neon_matches_reference_under_qemu(aarch64_dw_test, cpu, best):
     exe = aarch64_dw_test
     detected, rows = _results(["qemu-aarch64-static", "-cpu", cpu, str(exe), CASES])
-    assert detected == "neon"
-    assert set(rows) == {"scalar", "neon"}
+    assert detected == best
+    assert set(rows) == {"scalar", "neon"} | {best}
     for isa, (outputs, bad) in rows.items():
         assert outputs > 100_000 and bad == 0, (isa, outputs, bad)
 

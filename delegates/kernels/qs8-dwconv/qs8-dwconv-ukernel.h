@@ -11,7 +11,12 @@
  *   int16 w[taps][CT]
  *   int8 w8[taps][CT]   the same weights as int8 (NEON pairs taps: smull + smlal in int16),
  *                       padded to 32 bytes
+ *   int8 wdot[ceil(taps/4)][CT][4]  the SDOT layout: taps in groups of four per channel, 64 bytes
+ *                       a group; the last, partial group zero-filled, except that a single last
+ *                       tap is stored as its CT weights in channel order
  * so a tile is QS8_DW_TILE_BYTES(taps) bytes and 32-byte aligned when the buffer is.
+ * Where channels % CT != 0 and channels > CT, one more tile follows the zero-padded last one:
+ * channels [channels - CT, channels), a full tile (the overlap tile of the SDOT kernel).
  */
 #ifndef EDGEQ_QS8_DWCONV_KERNELS_H
 #define EDGEQ_QS8_DWCONV_KERNELS_H
@@ -20,9 +25,10 @@
 
 #define QS8_DW_TILE_I32 9 /* 32-bit arrays per tile before the weights (keeps 32-byte alignment) */
 #define QS8_DW_W8_BYTES(taps) (((size_t)(taps) * QS8_DW_CT + 31) / 32 * 32)
+#define QS8_DW_WDOT_BYTES(taps) (((size_t)(taps) + 3) / 4 * 4 * QS8_DW_CT)
 #define QS8_DW_TILE_BYTES(taps) \
   ((size_t)QS8_DW_CT * (QS8_DW_TILE_I32 * sizeof(int32_t) + (size_t)(taps) * sizeof(int16_t)) + \
-   QS8_DW_W8_BYTES(taps))
+   QS8_DW_W8_BYTES(taps) + QS8_DW_WDOT_BYTES(taps))
 
 typedef struct {
   int32_t out_zp, out_min, out_max;
@@ -47,6 +53,8 @@ void qs8_dwconv_16c_avx512vnni(size_t channels, size_t taps, size_t pixels, cons
                                const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
 void qs8_dwconv_16c_neon(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
+void qs8_dwconv_16c4_neondot(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
+                             const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
 
 static inline const int32_t* qs8_dw_tile_bias(const void* tile) { return (const int32_t*)tile; }
 static inline const int32_t* qs8_dw_tile_mult(const void* tile) { return (const int32_t*)tile + QS8_DW_CT; }
@@ -63,6 +71,9 @@ static inline const int16_t* qs8_dw_tile_w(const void* tile) {
 }
 static inline const int8_t* qs8_dw_tile_w8(const void* tile, size_t taps) {
   return (const int8_t*)(qs8_dw_tile_w(tile) + taps * QS8_DW_CT);
+}
+static inline const int8_t* qs8_dw_tile_wdot(const void* tile, size_t taps) {
+  return qs8_dw_tile_w8(tile, taps) + QS8_DW_W8_BYTES(taps);
 }
 
 #endif

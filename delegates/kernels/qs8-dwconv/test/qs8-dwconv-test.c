@@ -62,6 +62,12 @@ static void make_case(dw_case* k, int idx) {
   const int square3 = idx % 3 != 2; /* most cases 3x3 (the fast path), the rest any size */
   g->kh = square3 ? 3 : rint_in(1, 5);
   g->kw = square3 ? 3 : rint_in(1, 5);
+  if (idx % 6 == 5) { /* every tap count class of the SDOT kernel: groups of four and 0-3 left */
+    static const int sizes[][2] = {{5, 5}, {1, 1}, {1, 2}, {1, 3}, {2, 2}, {1, 5}, {2, 3}, {2, 5}, {3, 5}, {4, 4}, {4, 5}, {5, 5}};
+    const int s = (idx / 6) % (int)(sizeof(sizes) / sizeof(sizes[0]));
+    g->kh = sizes[s][0];
+    g->kw = sizes[s][1];
+  }
   g->sh = g->sw = rint_in(1, 2);
   if (idx % 7 == 6) g->sw = 3;
   g->dh = g->dw = idx % 5 == 4 ? 2 : 1;
@@ -107,8 +113,9 @@ static void make_case(dw_case* k, int idx) {
     if (k->bias) k->bias[c] = rint_in(-40000, 40000);
     /* QuantizeMultiplier ranges: Q31 multiplier in [2^30, 2^31), shift mostly negative */
     k->mult[c] = (int32_t)(0x40000000u + (rnd() & 0x3FFFFFFF));
-    /* every third case all negative (the right-shift-only requantization of NEON / AVX-512) */
-    k->shift[c] = idx % 3 == 0 ? rint_in(-31, -1) : rint_in(-14, 1);
+    /* a third of the 3x3 cases and half the others all negative (the right-shift-only
+     * requantization of NEON, NEON SDOT and AVX-512) */
+    k->shift[c] = idx % 3 == 0 || idx % 6 == 5 ? rint_in(-31, -1) : rint_in(-14, 1);
     if (c % 13 == 12) k->shift[c] = -31; /* rounding of tiny scales */
   }
   reference(k);
@@ -150,7 +157,7 @@ static long run_variant(const dw_case* k, edgeq_isa isa, int fp32) {
 int main(int argc, char** argv) {
   const int cases = argc > 1 ? atoi(argv[1]) : 400;
   static const edgeq_isa isas[] = {EDGEQ_ISA_SCALAR, EDGEQ_ISA_AVX2, EDGEQ_ISA_AVX512, EDGEQ_ISA_AVX512VNNI,
-                                   EDGEQ_ISA_NEON};
+                                   EDGEQ_ISA_NEON,   EDGEQ_ISA_NEON_DOT};
   long bad_total = 0;
   printf("detected=%s\n", edgeq_isa_name(qs8_dwconv_best_isa()));
   for (size_t vm = 0; vm < 2 * sizeof(isas) / sizeof(isas[0]); ++vm) {
