@@ -130,6 +130,12 @@ OP_CASES: dict[str, Case] = {
     "mul_broadcast_mixed": _case(lambda: om.binary("mul", a=(2, 5, 1, 9), b=(1, 5, 7, 9)), {"MUL"}),
     # > 8192 elements (split across threads), 16-lane bodies plus a tail, fused relu6
     "mul_large_relu6": _case(lambda: om.binary("mul", a=(1, 24, 24, 17), b=(1, 24, 24, 17), act="relu6"), {"MUL"}),
+    # >= 16384 outputs: on x86 every output is looked up in a 64K-entry table of both input bytes
+    # (x8-lut2d gathers), same-shape and broadcast (squeeze-excite gate, a row subtracted), with tails
+    "add_pair_table_relu": _only("cpu", lambda: om.binary("add", a=(1, 32, 32, 17), b=(1, 32, 32, 17), act="relu"),
+                                 {"ADD"}),
+    "mul_se_gate_pair_table": _only("cpu", lambda: om.binary("mul", a=(1, 24, 24, 41), b=(1, 1, 1, 41)), {"MUL"}),
+    "sub_row_pair_table_b2": _only("cpu", lambda: om.binary("sub", a=(2, 16, 16, 37), b=(1, 1, 1, 37)), {"SUB"}),
     "avgpool_same_s2": _case(lambda: om.pool("avg", h=9, w=8, c=5, k=3, stride=2), {"AVERAGE_POOL_2D"}),
     "avgpool_valid_b2": _case(lambda: om.pool("avg", n=2, h=7, w=7, c=3, k=2, stride=1, padding="VALID"),
                               {"AVERAGE_POOL_2D"}),

@@ -1,5 +1,5 @@
 """The elementwise kernel families' SIMD variants against their scalar references, byte for byte:
-natively (AVX2 where the host has it) and for aarch64 NEON under qemu. Built and run for real."""
+natively (AVX2 / AVX-512 where the host has them) and for aarch64 NEON under qemu. Built and run for real."""
 from __future__ import annotations
 
 import re
@@ -62,6 +62,14 @@ def test_lut_avx2_matches_scalar(tmp_path):
     assert set(rows) == ({"avx2"} if "avx2" in HOST_FLAGS else set())
     for isa, (outputs, bad) in rows.items():
         assert outputs > 100_000 and bad == 0, (isa, outputs, bad)
+
+
+def test_two_input_lut_gathers_match_scalar(tmp_path):
+    rows = _rows([str(_build(tmp_path / "k", "x8-lut2d-test")), "300"])
+    avx512 = {"avx512f", "avx512bw", "avx512vl"} <= set(HOST_FLAGS)
+    assert set(rows) == ({"avx2"} if "avx2" in HOST_FLAGS else set()) | ({"avx512"} if avx512 else set())
+    for isa, (outputs, bad) in rows.items():
+        assert outputs > 80_000 and bad == 0, (isa, outputs, bad)
 
 
 def test_lut_neon_matches_scalar_under_qemu(tmp_path):

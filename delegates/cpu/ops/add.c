@@ -4,7 +4,8 @@
  * across threads; broadcasting ones (LayerNorm's + beta, a bias row) walk qs8-vbinary-nd over
  * collapsed dimensions, which hands the same kernels whole innermost runs; an input that is a
  * one-element constant (x + c, c - x) makes the op a 256-entry table (x8-lut) filled by the
- * kernel's own arithmetic. */
+ * kernel's own arithmetic. Where the CPU gathers (x86), big ops look every output up in a 64K-entry
+ * table over both input bytes (x8-lut2d), filled once by the same kernel. */
 #include <stdlib.h>
 
 #include "qs8-vadd/qs8-vadd.h"
@@ -13,7 +14,10 @@
 #include "cpu_op.h"
 #include "base/requant.h"
 #include "qs8-vbinary-nd/qs8-vbinary-nd.h"
+#include <string.h>
+
 #include "x8-lut/x8-lut.h"
+#include "x8-lut2d/x8-lut2d.h"
 #include "parallel.h"
 
 typedef struct {
@@ -23,6 +27,8 @@ typedef struct {
   qs8_vadd_fn vec;        /* the vector kernel for broadcast runs; NULL: scalar loop */
   qs8_vbinary_nd_params nd;
   x8_lut_fn lookup;       /* non-NULL: input `varying` against a constant scalar, through lut */
+  x8_lut2d_fn pair;       /* non-NULL: same_shape / vec runs look up pair_table instead */
+  int8_t* pair_table;
   int varying;
   int8_t lut[256];
   size_t n;
@@ -30,7 +36,27 @@ typedef struct {
 
 static void add_run(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const void* state) {
   const add_state* s = state;
-  s->vec(n, a, b, out, &s->p);
+  if (s->pair)
+    s->pair(n, a, b, out, s->pair_table);
+  else
+    s->vec(n, a, b, out, &s->p);
+}
+
+/* Below this many outputs the table's 64 KiB would mostly be cache misses. */
+enum { PAIR_TABLE_MIN = 1 << 14 };
+
+/* The 64K-entry table of every (a, b), row (uint8)a, filled by the vector kernel. */
+static void use_pair_table(add_state* s, qs8_vadd_fn fill) {
+  x8_lut2d_fn pair = x8_lut2d_gather_best();
+  if (!pair || s->n < PAIR_TABLE_MIN || !(s->pair_table = malloc(X8_LUT2D_TABLE_BYTES))) return;
+  int8_t row[256], col[256];
+  for (int v = 0; v < 256; ++v) col[v] = (int8_t)v;
+  for (int v = 0; v < 256; ++v) {
+    memset(row, v, sizeof(row));
+    fill(256, row, col, s->pair_table + (v << 8), &s->p);
+  }
+  memset(s->pair_table + 65536, 0, X8_LUT2D_TABLE_BYTES - 65536);
+  s->pair = pair;
 }
 
 /* SUB: sub.cc's Prepare is add.cc's (its options have the same layout), and its int8 kernel is
@@ -55,8 +81,10 @@ static void* create_add_sub(TfLiteContext* ctx, const TfLiteNode* node, int nega
   const int right_only = s->p.a_shift <= 0 && s->p.b_shift <= 0 && s->p.out_shift <= 0;
   if (eq_numel(a) == s->n && eq_numel(b) == s->n && right_only) {
     s->same_shape = qs8_vadd_best();
+    use_pair_table(s, s->same_shape);
   } else if (right_only) {
     s->vec = qs8_vadd_best();
+    use_pair_table(s, s->vec);
     eq_bcast bc = s->bc;
     eq_bcast_collapse(&bc);
     for (int i = 0; i < QS8_VBINARY_RANK; ++i) {
@@ -83,7 +111,10 @@ typedef struct {
 
 static void add_range(const void* arg, size_t i0, size_t i1) {
   const add_job* j = arg;
-  j->s->same_shape(i1 - i0, j->a + i0, j->b + i0, j->o + i0, &j->s->p);
+  if (j->s->pair)
+    j->s->pair(i1 - i0, j->a + i0, j->b + i0, j->o + i0, j->s->pair_table);
+  else
+    j->s->same_shape(i1 - i0, j->a + i0, j->b + i0, j->o + i0, &j->s->p);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
@@ -109,11 +140,17 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   return kTfLiteOk;
 }
 
-const eq_op_kind eq_op_add = {{"ADD", kTfLiteBuiltinAdd, eq_check_add}, create, eval, free, NULL};
+static void destroy(void* s_) {
+  add_state* s = s_;
+  if (s) free(s->pair_table);
+  free(s);
+}
+
+const eq_op_kind eq_op_add = {{"ADD", kTfLiteBuiltinAdd, eq_check_add}, create, eval, destroy, NULL};
 
 static void* create_sub(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
   (void)threads;
   return create_add_sub(ctx, node, 1);
 }
 
-const eq_op_kind eq_op_sub = {{"SUB", kTfLiteBuiltinSub, eq_check_add}, create_sub, eval, free, NULL};
+const eq_op_kind eq_op_sub = {{"SUB", kTfLiteBuiltinSub, eq_check_add}, create_sub, eval, destroy, NULL};

@@ -3,8 +3,10 @@
  * ones walked by qs8-vbinary-nd, which hands the vector kernel whole innermost runs (a squeeze-excite
  * scale [1,1,1,C] against [1,H,W,C] is H*W runs of C), the walk cut across threads too; an input
  * that is a one-element constant (x * c, keras Rescaling) makes the op a 256-entry table (x8-lut)
- * filled by the scalar kernel. */
+ * filled by the scalar kernel. Where the CPU gathers (x86), big ops look every output up in a 64K-entry
+ * table over both input bytes (x8-lut2d), filled once by the vector kernel. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "broadcast.h"
 #include "cpu_op.h"
@@ -12,6 +14,7 @@
 #include "qs8-vbinary-nd/qs8-vbinary-nd.h"
 #include "qs8-vmul/qs8-vmul.h"
 #include "x8-lut/x8-lut.h"
+#include "x8-lut2d/x8-lut2d.h"
 
 typedef struct {
   qs8_mul_params p;
@@ -21,8 +24,27 @@ typedef struct {
   x8_lut_fn lookup; /* non-NULL: input `varying` against a constant scalar, through lut */
   int varying;
   int8_t lut[256];
+  x8_lut2d_fn pair; /* non-NULL: every output looked up in pair_table instead of computed */
+  int8_t* pair_table;
   size_t n;
 } mul_state;
+
+/* Below this many outputs the table's 64 KiB would mostly be cache misses. */
+enum { PAIR_TABLE_MIN = 1 << 14 };
+
+/* The 64K-entry table of every (a, b), row (uint8)a, filled by the vector kernel. */
+static void use_pair_table(mul_state* s) {
+  x8_lut2d_fn pair = x8_lut2d_gather_best();
+  if (!pair || s->n < PAIR_TABLE_MIN || !(s->pair_table = malloc(X8_LUT2D_TABLE_BYTES))) return;
+  int8_t row[256], col[256];
+  for (int v = 0; v < 256; ++v) col[v] = (int8_t)v;
+  for (int v = 0; v < 256; ++v) {
+    memset(row, v, sizeof(row));
+    s->fn(256, row, col, s->pair_table + (v << 8), &s->p);
+  }
+  memset(s->pair_table + 65536, 0, X8_LUT2D_TABLE_BYTES - 65536);
+  s->pair = pair;
+}
 
 static void mul_run(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const void* state);
 
@@ -49,6 +71,7 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
     s->lookup = x8_lut_best();
     return s;
   }
+  use_pair_table(s);
   eq_bcast_collapse(&bc); /* longest innermost runs for the vector kernel */
   for (int i = 0; i < QS8_VBINARY_RANK; ++i) {
     s->nd.dims[i] = bc.dims[i];
@@ -63,7 +86,10 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
 /* qs8-vbinary-nd's kernel signature over the state (its params) */
 static void mul_run(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const void* state) {
   const mul_state* s = state;
-  s->fn(n, a, b, out, &s->p);
+  if (s->pair)
+    s->pair(n, a, b, out, s->pair_table);
+  else
+    s->fn(n, a, b, out, &s->p);
 }
 
 typedef struct {
@@ -74,7 +100,7 @@ typedef struct {
 
 static void mul_range(const void* arg, size_t i0, size_t i1) {
   const mul_job* j = arg;
-  j->s->fn(i1 - i0, j->a + i0, j->b + i0, j->o + i0, &j->s->p);
+  mul_run(i1 - i0, j->a + i0, j->b + i0, j->o + i0, j->s);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
@@ -91,4 +117,10 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
 }
 
 /* the state's address is taken for nd.params: it must not move (allocated once in create) */
-const eq_op_kind eq_op_mul = {{"MUL", kTfLiteBuiltinMul, eq_check_mul}, create, eval, free, NULL};
+static void destroy(void* s_) {
+  mul_state* s = s_;
+  if (s) free(s->pair_table);
+  free(s);
+}
+
+const eq_op_kind eq_op_mul = {{"MUL", kTfLiteBuiltinMul, eq_check_mul}, create, eval, destroy, NULL};
