@@ -59,6 +59,13 @@ class Target:
     max_drop: float | None
     min_sqnr_db: float | None
 
+    def check(self, evaluation: dict) -> None:
+        """An SQNR floor with only class outputs would be met by any model: say so instead."""
+        if self.min_sqnr_db is not None and math.isinf(min_sqnr(evaluation)):
+            names = ", ".join(f"'{o['name']}'" for o in evaluation["outputs"])
+            raise DataError(f"--min-sqnr judges outputs that are not class scores, and every output here ({names}) "
+                            "is class scores, judged by top-1 agreement: use --max-accuracy-drop POINTS")
+
     def shortfall(self, evaluation: dict) -> float:
         """How far ``evaluation`` is from the target (<= 0: met); comparable across rungs."""
         gaps = []
@@ -212,6 +219,7 @@ def meet_budget(job: ConvertJob, first: Candidate) -> Candidate:
     """The cheapest rung that meets the target (else the closest), its report in ``.budget``."""
     options = job.options
     target = Target(options.max_accuracy_drop, options.min_sqnr_db)
+    target.check(first.evaluation)
     names = [o["name"] for o in first.evaluation["outputs"]]
     base_bytes = len(first.model)
     trail: list[dict] = []
@@ -219,7 +227,9 @@ def meet_budget(job: ConvertJob, first: Candidate) -> Candidate:
     def record(label: str, quant: QuantizeResult, evaluation: dict, notes: dict) -> _Rung:
         r = _Rung(quant, evaluation, target.shortfall(evaluation), label, notes)
         row = {"step": label, "bytes": len(quant.model), "size_vs_int8": round(len(quant.model) / base_bytes, 4),
-               "met": r.gap <= 0, "min_sqnr_db": min_sqnr(evaluation), **notes}
+               "met": r.gap <= 0, **notes}
+        if not math.isinf(min_sqnr(evaluation)):
+            row["min_sqnr_db"] = min_sqnr(evaluation)
         if target.max_drop is not None:
             row["drop_points"] = drop_points(evaluation)
         if "quant_accuracy" in evaluation["outputs"][0]:

@@ -51,3 +51,12 @@ def test_ladder_tries_int16_then_float_layers_only_when_allowed(demo):
 def test_budget_needs_eval_data(demo):
     with pytest.raises(DataError, match="needs --eval-data"):
         edgeq.convert(demo.keras_path, demo.calib, max_accuracy_drop=1.0)
+
+
+def test_sqnr_floor_on_class_scores_only_is_refused_not_met(tiny):
+    """--min-sqnr judges outputs that are not class scores: on a model whose only output is a softmax it would be
+    'met' by any model (it was reported met at 40 dB with the output at 36 dB), so it is one clear error."""
+    calib = np.load(tiny.calib)
+    with pytest.raises(DataError, match=r"--min-sqnr judges outputs that are not class scores.*'head'.*"
+                                        r"--max-accuracy-drop"):
+        edgeq.convert(tiny.keras, Samples([calib[:20]]), eval_data=Samples([calib[20:]]), min_sqnr_db=99.0)
