@@ -93,6 +93,20 @@ def _outputs(evaluation: dict) -> list[dict]:
     return [{k: o[k] for k in keep if k in o} for o in evaluation["outputs"]]
 
 
+def logits_output(float_tflite: bytes, quant_tflite: bytes, ev: Samples) -> dict | None:
+    """Float vs quantized on the logits (the input of the SOFTMAX that writes an output), or None
+    without one. A random-weight 1000-class head puts every probability below int8's 1/256 step, so
+    both converters score ~0 dB there; the logits still carry the whole network's error."""
+    from ..analysis.evaluate import compare
+    from .informative import with_logits
+
+    f, k = with_logits(float_tflite)
+    q, kq = with_logits(quant_tflite)
+    if k is None or kq is None:
+        return None
+    return {**_outputs(compare(f, q, ev))[k], "name": "logits"}
+
+
 def tf_reference(float_tflite: bytes, calib: Samples) -> bytes:
     """TensorFlow's quantizer as ``TFLiteConverter`` runs it: calibrator + MLIR quantizer, min/max, int8 I/O."""
     from ..quantize.tf_bridge import calibrate, mlir_quantize
@@ -133,6 +147,9 @@ def run_case(name: str, size: int | None = None, *, calib_samples: int = 8, eval
                edgeq={"bytes": len(r.model), "outputs": _outputs(r.report["evaluation"]),
                       "seconds": round(time.perf_counter() - t0, 1)})
     row["edgeq"]["score_db"] = _score(row["edgeq"]["outputs"])
+    logits = logits_output(load_model(float_path).tflite, r.model, ev) if tf else None  # beside TF's only
+    if logits:
+        row["edgeq"]["logits"] = logits
     if ladder_sqnr_db is not None:
         t0 = time.perf_counter()
         lr = edgeq.convert(str(float_path), calib, eval_data=ev, min_sqnr_db=ladder_sqnr_db, allow_float=allow)
@@ -157,8 +174,13 @@ def run_case(name: str, size: int | None = None, *, calib_samples: int = 8, eval
             row["tf"] = {"converter": how, "bytes": len(tq), "outputs": _outputs(tev),
                          "seconds": round(time.perf_counter() - t0, 1)}
             row["tf"]["score_db"] = _score(row["tf"]["outputs"])
+            tl = logits_output(ref, tq, ev)
+            if tl:
+                row["tf"]["logits"] = tl
         except EdgeqError as e:
             row["tf"] = {"error": str(e).splitlines()[0]}
         if "score_db" in row.get("tf", {}):
             row["gain_db"] = row["edgeq"]["score_db"] - row["tf"]["score_db"]
+        if "logits" in row["edgeq"] and "logits" in row.get("tf", {}):
+            row["logits_gain_db"] = _score([row["edgeq"]["logits"]]) - _score([row["tf"]["logits"]])
     return row
