@@ -4,7 +4,12 @@
  * shifts add.cc's Prepare gives), summed, rescaled to the output; then XNNPACK's saturating narrows
  * (int16 + zero point, int8, clamp), equal to the reference's int32 add and clamp because
  * |sum| < 2^29 here (|x - zp| <= 255, scaled by at most 2^20 * 2 / 2). */
-/* Variant of qs8-vadd-u8-avx2.c: one file per ISA, as in XNNPACK. */
+/* The usual case is cheaper: add.cc rescales the input of the larger scale by exactly 1/2
+ * (multiplier 2^30, shift 0), and SaturatingRoundingDoublingHighMul(x << 20, +-2^30) is exactly
+ * +-(x << 19) (the product's low 31 bits are zero), so that input needs no rounding step: it is
+ * added as (x << 5) * +-2^14 by one smlal per four lanes. With the other two shifts negative (the
+ * sign fixup then always applies), 55 instructions per 16 outputs instead of 85.
+ * Variant of qs8-vadd-u8-avx2.c: one file per ISA, as in XNNPACK. */
 #include <arm_neon.h>
 #include <string.h>
 
@@ -40,7 +45,69 @@ static inline int8x16_t add16(int8x16_t a, int8x16_t b, const consts* c) {
   return vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(l), h), c->lo8), c->hi8);
 }
 
+/* Inputs already minus their zero points (int16); a is the exactly-halved input with factor k
+ * (+-2^14 after a's << 5), b the rescaled one (multiplier bm, shift bs < 0); out shift os < 0. */
+typedef struct {
+  int8x16_t a_zp, b_zp, lo8, hi8;
+  int16x8_t zp16;
+  int16x4_t k;
+  int32x4_t bm, bs, om, os;
+} half_consts;
+
+static inline int32x4_t rq_right(int32x4_t x, int32x4_t m, int32x4_t s) {
+  x = vqrdmulhq_s32(x, m);
+  return vrshlq_s32(vsraq_n_s32(x, x, 31), s);
+}
+
+static inline int16x8_t half8(int16x8_t a, int16x8_t b, const half_consts* c) {
+  a = vshlq_n_s16(a, 5); /* |a| <= 255: a << 5 fits int16 */
+  b = vshlq_n_s16(b, 5);
+  int32x4_t l = rq_right(vshll_n_s16(vget_low_s16(b), 15), c->bm, c->bs); /* b << 20 */
+  int32x4_t h = rq_right(vshll_high_n_s16(b, 15), c->bm, c->bs);
+  l = vmlal_s16(l, vget_low_s16(a), c->k); /* + +-(a << 19) */
+  h = vmlal_high_s16(h, a, vcombine_s16(c->k, c->k));
+  l = rq_right(l, c->om, c->os);
+  h = rq_right(h, c->om, c->os);
+  return vqaddq_s16(vqmovn_high_s32(vqmovn_s32(l), h), c->zp16);
+}
+
+static inline int8x16_t add16_half(int8x16_t a, int8x16_t b, const half_consts* c) {
+  const int16x8_t l = half8(vsubl_s8(vget_low_s8(a), vget_low_s8(c->a_zp)), vsubl_s8(vget_low_s8(b), vget_low_s8(c->b_zp)), c);
+  const int16x8_t h = half8(vsubl_high_s8(a, c->a_zp), vsubl_high_s8(b, c->b_zp), c);
+  return vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(l), h), c->lo8), c->hi8);
+}
+
+static int halved(int32_t mult, int32_t shift) { return (mult == (1 << 30) || mult == -(1 << 30)) && shift == 0; }
+
+/* The exactly-halved fast path, when the parameters allow it (returns 0 otherwise). */
+static int vadd_half(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
+  if (p->left_shift != 20 || p->out_shift >= 0) return 0;
+  int32_t a_off = p->a_offset, b_off = p->b_offset, a_mult = p->a_mult, b_mult = p->b_mult, b_shift = p->b_shift;
+  if (!halved(a_mult, p->a_shift)) { /* the sum is symmetric: make a the halved input */
+    if (!halved(b_mult, b_shift)) return 0;
+    const int8_t* t = a;
+    a = b, b = t;
+    a_off = p->b_offset, b_off = p->a_offset, a_mult = p->b_mult, b_mult = p->a_mult, b_shift = p->a_shift;
+  }
+  if (b_shift >= 0) return 0;
+  const half_consts c = {vdupq_n_s8((int8_t)-a_off), vdupq_n_s8((int8_t)-b_off),
+                         vdupq_n_s8((int8_t)p->out_min), vdupq_n_s8((int8_t)p->out_max),
+                         vdupq_n_s16((int16_t)p->out_zp), vdup_n_s16(a_mult > 0 ? 1 << 14 : -(1 << 14)),
+                         vdupq_n_s32(b_mult), vdupq_n_s32(b_shift), vdupq_n_s32(p->out_mult), vdupq_n_s32(p->out_shift)};
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) vst1q_s8(out + i, add16_half(vld1q_s8(a + i), vld1q_s8(b + i), &c));
+  if (i < n) {
+    int8_t ta[16] = {0}, tb[16] = {0}, to[16];
+    memcpy(ta, a + i, n - i);
+    memcpy(tb, b + i, n - i);
+    vst1q_s8(to, add16_half(vld1q_s8(ta), vld1q_s8(tb), &c));
+    memcpy(out + i, to, n - i);
+  }
+  return 1;
+}
+
 void qs8_vadd_u16_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
+  if (vadd_half(n, a, b, out, p)) return;
   const consts c = {vdupq_n_s8((int8_t)-p->a_offset), vdupq_n_s8((int8_t)-p->b_offset),
                     vdupq_n_s8((int8_t)p->out_min), vdupq_n_s8((int8_t)p->out_max), vdupq_n_s16((int16_t)p->out_zp),
                     vdupq_n_s32(p->left_shift),

@@ -8,8 +8,10 @@ static float rscale(void) { return (float)(1e-3 + (rnd() % 100000) * 1e-6); }
 
 static void make_params(qs8_add_params* p, int c) {
   /* every fifth case an output scale far below the inputs': sums past int16 that must clamp */
-  const float sa = rscale(), sb = rscale(), so = rscale() * (c % 5 == 1 ? 1e-3f : (float)(1 + rnd() % 4));
-  const double twice_max = 2.0 * (sa > sb ? sa : sb);
+  const float sa = rscale(), sb = c % 7 == 2 ? sa : rscale(), so = rscale() * (c % 5 == 1 ? 1e-3f : (float)(1 + rnd() % 4));
+  /* every seventh case equal input scales (both exactly halved), every seventh neither (not what
+   * add.cc gives): the NEON general path */
+  const double twice_max = (c % 7 == 4 ? 2.5 : 2.0) * (sa > sb ? sa : sb);
   int s;
   p->left_shift = 20;
   eq_quantize_multiplier(sa / twice_max, &p->a_mult, &s); p->a_shift = s;
