@@ -230,6 +230,44 @@ def test_delegate_options_reach_every_pass(mixed_model, tmp_path, monkeypatch):
     assert "platform" not in cfgs["cpu/t1"]["config"]["options"]  # gpu:KEY is the gpu delegate's alone
 
 
+def test_terminal_says_device_start_and_per_op_times(mixed_model, tmp_path, monkeypatch):
+    """What edgeq profile prints, not only what its JSON holds: the OpenCL device the gpu delegate ran on, its
+    start cold (program compiled into an empty cache) then warm (from that cache), each edgeq delegate's per-op
+    time by op type and slowest node; without a GPU the gpu delegate's own reason and how to ask for PoCL."""
+    monkeypatch.delenv("EDGEQ_GPU_PLATFORM", raising=False)
+    monkeypatch.delenv("EDGEQ_GPU_DEVICE", raising=False)
+    cache = tmp_path / "cl-cache"
+    cache.mkdir()
+    args = [str(mixed_model), "-d", "local", "--delegate", "gpu", "--delegate", "cpu", "--no-memory", *FAST,
+            "--delegate-option", "gpu:platform=Portable Computing Language",
+            "--delegate-option", f"gpu:cache_dir={cache}"]
+    outs = []
+    for run in ("cold", "warm"):
+        r = CliRunner().invoke(profile, [*args, "-o", str(tmp_path / run)])
+        assert r.exit_code == 0, r.output
+        outs.append(r.output)
+        cfgs = {c["label"]: c for c in json.loads((tmp_path / run / "profile.json").read_text())["devices"][0]["configs"]}
+        assert cfgs["gpu/t1"]["delegate_start"]["cold"] is (run == "cold")
+        assert "delegate_start" not in cfgs["cpu/t1"]  # the cpu delegate compiles nothing
+    cold, warm = outs
+    gpu_block = cold[cold.index("gpu/t1"):]
+    assert "device: " in gpu_block and "on Portable Computing Language" in gpu_block and "(cpu)" in gpu_block
+    assert "program compiled in" in cold and "(cold start)" in cold and "(cold start)" not in warm
+    assert "program from edgeq's cache in" in warm and "(warm start)" in warm
+    for out in outs:
+        assert out.count("per-op time: ") == 2 and out.count("slowest node ") == 2, out
+        assert "CONV_2D" in out[out.index("per-op time: "):]
+    html = (tmp_path / "cold" / "report.html").read_text()
+    assert "on Portable Computing Language; program compiled at load: cold start" in html
+    r = CliRunner().invoke(profile, [str(mixed_model), "-d", "local", "--delegate", "gpu", "--no-memory", *FAST,
+                                     "-o", str(tmp_path / "nogpu")])
+    assert r.exit_code == 0, r.output
+    (cfg,) = json.loads((tmp_path / "nogpu" / "profile.json").read_text())["devices"][0]["configs"]
+    if cfg["placement"]["claim_report"]["status"] != "ok":  # a machine with a real GPU would take it
+        assert "edgeq_gpu is unavailable: no GPU or accelerator OpenCL device here" in r.output
+        assert "platform=<name> or device_type=cpu" in r.output
+
+
 @pytest.mark.parametrize("args, says", [
     (["--delegate", "xnnpack", "--delegate-option", "ops=CONV_2D"], "add --delegate cpu or --delegate gpu"),
     (["--delegate", "cpu", "--delegate-option", "report_path=x.json"], "report_path is set by edgeq profile"),

@@ -120,14 +120,34 @@ class _Runner:
 
     def __init__(self, model: str, cfg: dict, seed: int):
         self.cfg = cfg
+        # edgeq's delegates write their claim report: how this interpreter's start went (program compiled or cached)
+        self._report_dir = tempfile.TemporaryDirectory(prefix="edgeq-start-") if DELEGATES[cfg["delegate"]]["delegates"] \
+            else None
+        opts = {"report_path": os.path.join(self._report_dir.name, "report.json")} if self._report_dir else None
         t0 = time.perf_counter()
-        self.interp = make_interpreter(model, cfg)
+        self.interp = make_interpreter(model, cfg, opts)
         self.load_s = time.perf_counter() - t0
         self.inputs = _random_inputs(self.interp, seed)
         raw = self.interp.raw
         for spec, x in zip(self.interp.inputs, self.inputs):
             raw.set_tensor(spec.index, x)
         self.invoke = raw.invoke
+
+    def start(self) -> dict | None:
+        """The delegate's own account of this interpreter's start: OpenCL program compiled (cold) or loaded from
+        edgeq's cache (warm), and its startup phases in ms; None when the delegate says nothing of it."""
+        if self._report_dir is None:
+            return None
+        try:
+            with open(os.path.join(self._report_dir.name, "report.json")) as f:
+                rep = json.load(f)
+        except (OSError, ValueError):
+            return None
+        prog = rep.get("program") or {}
+        if not prog:
+            return None
+        return {"cold": not prog.get("cache_hit"), "compile_ms": prog.get("compile_ms"),
+                "cache_load_ms": prog.get("cache_load_ms"), "startup_ms": rep.get("startup_ms")}
 
     def once(self) -> float:
         # input copy stays outside the timed region, as in benchmark_model
@@ -323,6 +343,9 @@ def measure(model: str, configs: list[dict], options: dict | None = None, emit: 
         results[lab]["first_inference_ms"] = r.once() * 1e3
         phase("first inference", lab, t0)
         results[lab]["runtime"] = r.interp.describe()
+        start = r.start()
+        if start is not None:
+            results[lab]["delegate_start"] = start
         progress(f"load {lab}")
     order = [lab for lab in order if lab in runners]
     labels_ok = [lab for lab in labels if lab in runners]

@@ -211,8 +211,12 @@ def _placement(cfgs: list[dict], layers: dict[int, str]) -> str:
         p = c["placement"]
         counts = ", ".join(f"{n} on {_e(k)}" for k, n in sorted(p["counts"].items(), key=lambda kv: -kv[1]))
         declined = [n for n in p["nodes"] if n.get("declined")]
-        dev = (p.get("claim_report") or {}).get("device")
-        extra = f" <span class='muted small'>(OpenCL device: {_e(dev)})</span>" if dev else ""
+        rep = p.get("claim_report") or {}
+        st = c.get("delegate_start") or {}
+        start = ("; program compiled at load: cold start" if st.get("cold") else
+                 "; program from edgeq's cache: warm start") if st else ""
+        extra = (f" <span class='muted small'>(OpenCL device: {_e(rep['device'])}, {_e(rep.get('device_type', '?'))}"
+                 f", on {_e(rep.get('platform', '?'))}{start})</span>") if rep.get("device") else ""
         out.append(f"<p><b>{_e(c['label'])}</b>: {counts}{extra}"
                    + (f"; <span class='bad'>{len(declined)} fell back</span>" if declined else "") + "</p>")
     nodes = sorted({n["node"] for c in placed for n in c["placement"]["nodes"]})

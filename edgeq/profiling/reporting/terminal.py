@@ -55,8 +55,47 @@ def summary_lines(report: dict) -> list[str]:
             lines.append(f"  {c['label']:<14} median {units.duration_ms(st['median']):>9}  "
                          f"p90 {units.duration_ms(st['p90']):>9}  p99 {units.duration_ms(st['p99']):>9}  "
                          f"n={st['count']}" + ("  " + "  ".join(extra) if extra else ""))
+            lines.extend(delegate_lines(c))
             lines.extend(placement_lines(c.get("placement") or {}, layers=layers))
+            lines.extend(op_profile_lines(c.get("op_profile") or {}, layers=layers))
     return lines
+
+
+def delegate_lines(c: dict, indent: str = "    ") -> list[str]:
+    """Which OpenCL device edgeq's gpu delegate ran on, how its start went (program compiled: cold; from edgeq's
+    cache: warm), and the delegate's own message when it is not ok."""
+    rep = (c.get("placement") or {}).get("claim_report") or {}
+    lines = []
+    if rep.get("device"):
+        line = (f"{indent}device: {rep['device']} ({rep.get('device_type', '?')}) on {rep.get('platform', '?')}"
+                + (f", {rep['compute_units']} compute units" if rep.get("compute_units") else ""))
+        st = c.get("delegate_start") or {}
+        if st:
+            how = (f"program compiled in {units.duration_ms(st.get('compile_ms'))} (cold start)" if st.get("cold")
+                   else f"program from edgeq's cache in {units.duration_ms(st.get('cache_load_ms'))} (warm start)")
+            line += f"; load {units.duration_ms(c.get('load_ms'))}: {how}"
+        lines.append(line)
+    if rep.get("status") and rep["status"] != "ok":
+        lines.append(f"{indent}{rep.get('delegate', 'delegate')} is {rep['status']}: {rep.get('message')}")
+    return lines
+
+
+def op_profile_lines(op: dict, indent: str = "    ", layers: dict[int, str] | None = None, top: int = 4) -> list[str]:
+    """The delegate's per-op times in one line by op type (the largest first) and the slowest node."""
+    if not op.get("available") or not op.get("nodes"):
+        return []
+    by_op: dict[str, float] = {}
+    for n in op["nodes"]:
+        by_op[n["op"]] = by_op.get(n["op"], 0.0) + float(n["ms"])
+    total = sum(by_op.values()) or 1.0
+    ranked = sorted(by_op.items(), key=lambda kv: -kv[1])
+    parts = [f"{name} {units.duration_ms(ms)} ({100 * ms / total:.0f}%)" for name, ms in ranked[:top]]
+    slow = max(op["nodes"], key=lambda n: float(n["ms"]))
+    layer = (layers or {}).get(slow["node"])
+    return [f"{indent}per-op time: {units.duration_ms(total)} per inference in {len(op['nodes'])} nodes: "
+            + ", ".join(parts) + (", …" if len(ranked) > top else ""),
+            f"{indent}  slowest node {slow['node']} {slow['op']}{f' ({layer})' if layer else ''}: "
+            f"{units.duration_ms(float(slow['ms']))}"]
 
 
 def placement_table(p: dict, layers: dict[int, str] | None = None) -> list[str]:
