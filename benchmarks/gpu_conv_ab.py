@@ -1,5 +1,6 @@
 """Direct vs tiled int8 CONV_2D on the device (EDGEQ_GPU_CONV_KERNEL), per model: interleaved end-to-end
-medians of the three choices (auto = the size rule) and each CONV_2D node's device time (profile=1,
+medians of the choices (auto = the size rule; tiled splits the depth of few-tile layers, tiled_whole never:
+EDGEQ_GPU_KSPLIT=1) and each CONV_2D node's device time (profile=1,
 OpenCL events), with its kernel's global size and ops. Needs only numpy, LiteRT and the built delegate.
 
     python benchmarks/gpu_conv_ab.py OUT.json MODEL.tflite...
@@ -12,7 +13,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgeq.runtime import Interpreter  # noqa: E402
 
-MODES = ("auto", "direct", "tiled")
+MODES = ("auto", "direct", "tiled", "tiled_whole")
 if len(sys.argv) < 3:
     sys.exit("usage: python benchmarks/gpu_conv_ab.py OUT.json MODEL.tflite...")
 tmp = Path(tempfile.mkdtemp())
@@ -20,7 +21,8 @@ res = {}
 
 
 def make(model, mode, **extra):
-    os.environ["EDGEQ_GPU_CONV_KERNEL"] = "" if mode == "auto" else mode
+    os.environ["EDGEQ_GPU_CONV_KERNEL"] = {"auto": "", "tiled_whole": "tiled"}.get(mode, mode)
+    os.environ["EDGEQ_GPU_KSPLIT"] = "1" if mode == "tiled_whole" else ""
     return Interpreter(model, resolver="builtin", delegates=["gpu"],
                        delegate_options={"cache_dir": str(tmp / "cache"), **extra})
 
@@ -56,6 +58,7 @@ for p in map(Path, sys.argv[2:]):
                 if n["op"] != "CONV_2D":
                     continue
                 k = n["kernels"][0] if n["kernels"] else {}
+                k = dict(k, kernel="+".join(x["kernel"] for x in n["kernels"]))
                 e = entry["nodes"].setdefault(str(n["node"]), {"ops": k.get("ops")})
                 e[m] = {"ms": prof.get(n["node"]), "kernel": k.get("kernel"), "global": k.get("global")}
                 conv_ms += prof.get(n["node"]) or 0.0

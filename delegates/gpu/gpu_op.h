@@ -75,12 +75,22 @@ void eqg_channel_pixel_groups(eqg_device* dev, eqg_node_plan* plan, size_t chann
 int eqg_add_gemm_tiled(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w, cl_mem bias, cl_mem mult,
                        cl_mem shift, cl_mem out, int m, int n, int k, int in_zp, int out_zp, int act_min, int act_max,
                        const eq_conv_geometry* g, int groups, char* err, size_t errlen);
-/* Whether a CONV_2D of m pixels x n channels goes to the tiled kernel rather than the direct one:
- * at least 96 output tiles of 64 x 64, about one per compute unit of a large GPU. Below that the
- * tiled kernel has too few work groups, each walking the whole depth alone (H200: up to 3.2x slower
- * than direct on 7x7-pixel layers); above it, it wins (ResNet50's 112x112 7x7 conv 155 -> 41 us).
- * Fixed, so the choice is the same on every device. */
-int eqg_tiled_worth_it(int m, int n);
+/* Whether a CONV_2D of m pixels x n channels over depth k goes to the tiled kernel rather than the
+ * direct one: at least 96 work groups (output tiles of 64 x 64 times depth slices), about one per
+ * compute unit of a large GPU. Below that the tiled kernel has too few work groups (H200: up to 3.2x
+ * slower than direct on 7x7-pixel layers without depth slices); above it, it wins (ResNet50's 112x112
+ * 7x7 conv 155 -> 41 us). Fixed, so the choice is the same on every device. */
+int eqg_tiled_worth_it(int m, int n, int k);
+/* Depth slices of a tiled GEMM with `tiles` output tiles: doubled while the work groups stay within
+ * EQG_GEMM_TARGET_GROUPS (about two per compute unit of a large GPU) and each slice keeps
+ * EQG_GEMM_MIN_SLICE of the depth; EDGEQ_GPU_KSPLIT=N forces N (1: never split). Fixed, so the
+ * choice is the same on every device. */
+#define EQG_GEMM_TARGET_GROUPS 256
+#define EQG_GEMM_MIN_SLICE 64
+#define EQG_GEMM_MAX_SPLIT 32
+int eqg_gemm_ksplit(long tiles, int k);
+/* A device buffer the plan owns that kernels write (split-depth partial sums). */
+cl_mem eqg_scratch(eqg_device* dev, eqg_node_plan* plan, size_t bytes, char* err, size_t errlen);
 /* Uploads a constant to a new read-only device buffer the plan owns. */
 cl_mem eqg_upload(eqg_device* dev, eqg_node_plan* plan, const void* data, size_t bytes, char* err, size_t errlen);
 /* The broadcast walk of a binary op (common/broadcast.h) as a buffer of 15 ints: the output's 5

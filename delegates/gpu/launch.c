@@ -115,7 +115,40 @@ int eqg_upload_channel_params(eqg_device* dev, eqg_node_plan* plan, const TfLite
   return *shift ? 0 : -1;
 }
 
-int eqg_tiled_worth_it(int m, int n) { return (long)((m + 63) / 64) * ((n + 63) / 64) >= 96; }
+
+int eqg_gemm_ksplit(long tiles, int k) {
+  const char* force = getenv("EDGEQ_GPU_KSPLIT");
+  int s = 1;
+  if (force && *force) {
+    s = atoi(force);
+  } else {
+    while (tiles * s * 2 <= EQG_GEMM_TARGET_GROUPS && (long)k / (s * 2) >= EQG_GEMM_MIN_SLICE && s < EQG_GEMM_MAX_SPLIT)
+      s *= 2;
+  }
+  if (s < 1) s = 1;
+  const int max_s = (k + 15) / 16; /* every slice at least one 16-deep step */
+  return s > max_s ? max_s : s;
+}
+
+int eqg_tiled_worth_it(int m, int n, int k) {
+  const long tiles = (long)((m + 63) / 64) * ((n + 63) / 64);
+  return tiles * eqg_gemm_ksplit(tiles, k) >= 96;
+}
+
+cl_mem eqg_scratch(eqg_device* dev, eqg_node_plan* plan, size_t bytes, char* err, size_t errlen) {
+  if (plan->n_mem >= EQG_MAX_MEM) {
+    snprintf(err, errlen, "too many device buffers for one node");
+    return NULL;
+  }
+  cl_int rc = CL_SUCCESS;
+  cl_mem m = dev->cl.CreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &rc);
+  if (!m) {
+    snprintf(err, errlen, "cannot allocate %zu bytes of device memory (%s)", bytes, eqg_cl_error(rc));
+    return NULL;
+  }
+  plan->mem[plan->n_mem++] = m;
+  return m;
+}
 
 int eqg_add_gemm_tiled(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w, cl_mem bias, cl_mem mult,
                        cl_mem shift, cl_mem out, int m, int n, int k, int in_zp, int out_zp, int act_min, int act_max,
@@ -131,6 +164,13 @@ int eqg_add_gemm_tiled(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w
   }
   const cl_int npg = n / groups, cpg = g->in_c / groups, tpg = (npg + 63) / 64;
   const cl_int double_round = g != &one;
+  /* few output tiles: split the depth so the device gets enough work groups */
+  const size_t m_tiles = (size_t)(m + 63) / 64;
+  const cl_int ksplit = eqg_gemm_ksplit((long)m_tiles * groups * tpg, k);
+  const cl_int kchunk = (k + ksplit * 16 - 1) / (ksplit * 16) * 16;
+  cl_mem partial = NULL;
+  if (ksplit > 1 && !(partial = eqg_scratch(dev, plan, sizeof(cl_int) * (size_t)ksplit * m * n, err, errlen)))
+    return -1;
   const cl_int dense = groups == 1 && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pad_h == 0 &&
                        g->pad_w == 0 && g->in_h == g->out_h && g->in_w == g->out_w;
   const eqg_arg args[] = {EQG_ARG(in),      EQG_ARG(w),        EQG_ARG(bias),   EQG_ARG(mult),    EQG_ARG(shift),
@@ -139,11 +179,17 @@ int eqg_add_gemm_tiled(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w
                           EQG_ARG(dense),   EQG_ARG(g->in_h),  EQG_ARG(g->in_w), EQG_ARG(g->in_c), EQG_ARG(g->out_h),
                           EQG_ARG(g->out_w), EQG_ARG(g->kw),   EQG_ARG(g->sh),  EQG_ARG(g->sw),   EQG_ARG(g->dh),
                           EQG_ARG(g->dw),   EQG_ARG(g->pad_h), EQG_ARG(g->pad_w), EQG_ARG(npg),   EQG_ARG(cpg),
-                          EQG_ARG(tpg)};
+                          EQG_ARG(tpg),     EQG_ARG(ksplit),   EQG_ARG(kchunk), EQG_ARG(partial)};
   const double ops = 2.0 * (double)m * n * k;
-  if (eqg_add_launch(dev, plan, "gemm_tiled_qs8", 2, (size_t)groups * tpg * 16, (size_t)(m + 63) / 64 * 16, args,
+  if (eqg_add_launch(dev, plan, "gemm_tiled_qs8", 2, (size_t)groups * tpg * 16, m_tiles * 16 * (size_t)ksplit, args,
                      EQG_NARGS(args), ops, err, errlen))
     return -1;
   eqg_set_local_size(plan, 16, 16);
-  return 0;
+  if (ksplit == 1) return 0;
+  const cl_int total = m * n;
+  const eqg_arg rargs[] = {EQG_ARG(partial), EQG_ARG(bias),   EQG_ARG(mult),    EQG_ARG(shift),
+                           EQG_ARG(out),     EQG_ARG(n),      EQG_ARG(total),   EQG_ARG(ksplit),
+                           EQG_ARG(out_zp),  EQG_ARG(act_min), EQG_ARG(act_max), EQG_ARG(double_round)};
+  return eqg_add_launch(dev, plan, "gemm_splitk_requant_qs8", 1, (size_t)total, 1, rargs, EQG_NARGS(rargs), 0, err,
+                        errlen);
 }

@@ -97,6 +97,12 @@ OP_CASES: dict[str, Case] = {
     # rows, columns and depth not multiples of the GPU's 64x64x16 GEMM tile: its edge staging
     "fc_gemm_b70_edges": _case(lambda: om.dense(batch=70, cin=100, cout=67, act="relu", seed=6), {"FULLY_CONNECTED"}),
     "fc_gemm_b64_exact_tiles": _case(lambda: om.dense(batch=64, cin=64, cout=128, seed=7), {"FULLY_CONNECTED"}),
+    # few output tiles over a long depth: the GPU's tiled GEMM splits the depth (gemm_splitk_requant_qs8 adds
+    # the slices); odd depth (scalar staging, a short last slice)
+    "fc_gemm_split_depth": _only("gpu", lambda: om.dense(batch=40, cin=1003, cout=70, act="relu", seed=15),
+                                 {"FULLY_CONNECTED"}),
+    "conv_split_depth_7x6": _only("gpu", lambda: om.conv2d(h=7, w=6, cin=40, cout=72, act="relu6", seed=16),
+                                  {"CONV_2D"}),
     "fc_b5_relu": _case(lambda: om.dense(batch=5, cin=20, cout=9, act="relu"), {"FULLY_CONNECTED"}),
     "fc_k200_b2_tail": _case(lambda: om.dense(batch=2, cin=200, cout=19, act="relu", seed=5), {"FULLY_CONNECTED"}),
     "fc_per_tensor_wide": _case(lambda: om.dense(batch=1, cin=256, cout=200, seed=4), {"FULLY_CONNECTED"},

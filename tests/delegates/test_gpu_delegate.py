@@ -241,6 +241,29 @@ def test_conv_kernel_env_overrides_the_size_rule(case_model, tmp_path, gpu_cache
         assert kernels == {kernel}, (name, force)
 
 
+@pytest.mark.parametrize("name, env, row_tiles, slices", [
+    ("fc_gemm_split_depth", {}, 1, 8),  # 2 output tiles, depth 1003: 8 slices of 128 (the last 107)
+    ("conv_split_depth_7x6", {"EDGEQ_GPU_CONV_KERNEL": "tiled"}, 1, 4),  # depth 360, padded taps
+    ("conv_tiled_3x3_b2_odd_c", {"EDGEQ_GPU_KSPLIT": "3"}, 40, 3),  # depth 45: slices 16, 16, 13
+    ("conv_grouped_g2_odd", {"EDGEQ_GPU_KSPLIT": "2"}, 2, 2),  # group-bound column tiles, depth 27
+    ("fc_gemm_b70_edges", {"EDGEQ_GPU_KSPLIT": "4"}, 2, 4),  # edge rows / columns, depth 100: 32, 32, 32, 4
+])
+def test_tiled_gemm_split_depth(name, env, row_tiles, slices, case_model, tmp_path, gpu_cache, monkeypatch):
+    """Few output tiles over a long depth: work groups take slices of the depth, a second kernel adds the
+    slices' int32 sums and requantizes; bit-exact (EDGEQ_GPU_KSPLIT forces a count, a fresh worker sees it)."""
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    w = GpuWorker(tmp_path)
+    try:
+        refs, gpus, rep = run_both(w, case_model("op", name), tmp_path, gpu_cache)
+    finally:
+        w.close()
+    assert_bit_exact(refs, gpus)
+    launches = [k for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]]
+    assert [k["kernel"] for k in launches] == ["gemm_tiled_qs8", "gemm_splitk_requant_qs8"]
+    assert launches[0]["global"][1] == 16 * row_tiles * slices
+
+
 def test_small_conv_stays_direct(case_model, worker, tmp_path, gpu_cache):
     refs, gpus, rep = run_both(worker, case_model("op", "conv_same_relu"), tmp_path, gpu_cache)
     assert_bit_exact(refs, gpus)

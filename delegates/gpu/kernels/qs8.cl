@@ -251,7 +251,10 @@ void fully_connected_wg_qs8(__global const char* in, __global const char* w, __g
  * consecutive depth elements of one row, one 4-byte load when they are contiguous. Rows / columns
  * / depth out of range and padding taps stage zeros. Integer sums are exact, so any order matches.
  * dense: x rows are contiguous (FULLY_CONNECTED, 1x1 stride-1 unpadded ungrouped conv). Groups:
- * a work group's columns stay inside one group (group = get_group_id(0) / tiles_per_group). ---- */
+ * a work group's columns stay inside one group (group = get_group_id(0) / tiles_per_group).
+ * Split depth (ksplit > 1, few output tiles): get_group_id(1) / row tiles picks a kchunk-long slice
+ * of the depth; the tile's raw int32 sums go to partial[slice][m][n] and gemm_splitk_requant_qs8
+ * adds the slices (exact integers, any order), bias, and requantizes. ---- */
 #define EQ_GT 64
 #define EQ_GK 16
 typedef struct {
@@ -286,13 +289,17 @@ void gemm_tiled_qs8(__global const char* in, __global const char* w, __global co
                     __global const int* mult, __global const int* shift, __global char* out, int n_out, int k,
                     int in_zp, int out_zp, int act_min, int act_max, int m_rows, int double_round, int dense,
                     int in_h, int in_w, int in_c, int out_h, int out_w, int kw, int sh, int sw, int dh, int dw,
-                    int pad_h, int pad_w, int npg, int cpg, int tiles_per_group) {
+                    int pad_h, int pad_w, int npg, int cpg, int tiles_per_group, int ksplit, int kchunk,
+                    __global int* partial) {
   __local short xs[EQ_GK][EQ_GT];
   __local short ws[EQ_GK][EQ_GT];
   const int tx = get_local_id(0), ty = get_local_id(1);
   const int grp = get_group_id(0) / tiles_per_group;
   const int n0 = grp * npg + (get_group_id(0) % tiles_per_group) * EQ_GT, n_end = min(grp * npg + npg, n_out);
-  const int m0 = get_group_id(1) * EQ_GT;
+  const int m_tiles = (m_rows + EQ_GT - 1) / EQ_GT;
+  const int slice = get_group_id(1) / m_tiles;
+  const int m0 = (get_group_id(1) % m_tiles) * EQ_GT;
+  const int k_beg = slice * kchunk, k_end = min(k, k_beg + kchunk);
   const int lane = ty * 16 + tx;
   const int row = lane >> 2, kq = (lane & 3) * 4; /* staging: 4 consecutive k of one row per lane */
   const int mr = m0 + row, nr = n0 + row;
@@ -311,21 +318,21 @@ void gemm_tiled_qs8(__global const char* in, __global const char* w, __global co
   __global const char* xrow = in + (size_t)mr * k;
   __global const char* wrow = w + (size_t)nr * k;
   int4 acc0 = (int4)(0), acc1 = (int4)(0), acc2 = (int4)(0), acc3 = (int4)(0);
-  for (int k0 = 0; k0 < k; k0 += EQ_GK) {
+  for (int k0 = k_beg; k0 < k_end; k0 += EQ_GK) {
     const int kk = k0 + kq;
     int4 xv = (int4)(0), wv = (int4)(0);
     if (m_ok) {
-      if (!dense) xv = eq_stage_x4(in, &g, kk, k, in_zp, vec_x);
-      else if (vec_x && kk < k) xv = convert_int4(vload4(0, xrow + kk)) - in_zp;
+      if (!dense) xv = eq_stage_x4(in, &g, kk, k_end, in_zp, vec_x);
+      else if (vec_x && kk < k_end) xv = convert_int4(vload4(0, xrow + kk)) - in_zp;
       else
         for (int j = 0; j < 4; ++j)
-          if (kk + j < k) ((int*)&xv)[j] = (int)xrow[kk + j] - in_zp;
+          if (kk + j < k_end) ((int*)&xv)[j] = (int)xrow[kk + j] - in_zp;
     }
     if (n_ok) {
-      if (vec_w && kk < k) wv = convert_int4(vload4(0, wrow + kk));
+      if (vec_w && kk < k_end) wv = convert_int4(vload4(0, wrow + kk));
       else
         for (int j = 0; j < 4; ++j)
-          if (kk + j < k) ((int*)&wv)[j] = (int)wrow[kk + j];
+          if (kk + j < k_end) ((int*)&wv)[j] = (int)wrow[kk + j];
     }
     xs[kq + 0][row] = (short)xv.s0; xs[kq + 1][row] = (short)xv.s1;
     xs[kq + 2][row] = (short)xv.s2; xs[kq + 3][row] = (short)xv.s3;
@@ -350,11 +357,28 @@ void gemm_tiled_qs8(__global const char* in, __global const char* w, __global co
     for (int j = 0; j < 4; ++j) {
       const int n = n0 + tx * 4 + j;
       if (n >= n_end) break;
+      if (ksplit > 1) {
+        partial[((size_t)slice * m_rows + m) * n_out + n] = a4[j];
+        continue;
+      }
       const int x = a4[j] + bias[n];
       const int r = (double_round ? eq_mbqm(x, mult[n], shift[n]) : eq_mbqm_single(x, mult[n], shift[n])) + out_zp;
       out[(size_t)m * n_out + n] = (char)clamp(r, act_min, act_max);
     }
   }
+}
+
+/* ---- gemm_tiled_qs8's split depth: out[i] = requant(bias + sum of the ksplit slices' sums) ---- */
+__kernel void gemm_splitk_requant_qs8(__global const int* partial, __global const int* bias, __global const int* mult,
+                                      __global const int* shift, __global char* out, int n_out, int total, int ksplit,
+                                      int out_zp, int act_min, int act_max, int double_round) {
+  const int i = get_global_id(0);
+  if (i >= total) return;
+  const int n = i % n_out;
+  int x = bias[n];
+  for (int s = 0; s < ksplit; ++s) x += partial[(size_t)s * total + i];
+  const int r = (double_round ? eq_mbqm(x, mult[n], shift[n]) : eq_mbqm_single(x, mult[n], shift[n])) + out_zp;
+  out[i] = (char)clamp(r, act_min, act_max);
 }
 
 /* ---- ADD with 5-D broadcasting. meta: dims[5], a_stride[5], b_stride[5] ---- */

@@ -68,7 +68,7 @@ static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   const char* force = getenv("EDGEQ_GPU_CONV_KERNEL");
   const int tiled = force && !strcmp(force, "direct")  ? 0
                     : force && !strcmp(force, "tiled") ? 1
-                                                       : eqg_tiled_worth_it(pixels, out_c);
+                                                       : eqg_tiled_worth_it(pixels, out_c, kh * kw * in_c);
   if (!int4 && strcmp(dev->dot_variant, "none") == 0 && tiled) {
     /* enough output tiles: an implicit GEMM with local-memory blocking, weights as stored */
     cl_mem wt = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen), bias, mult, shift;
