@@ -25,8 +25,12 @@ typedef struct {
   eq_conv_geometry g; /* common/ops/conv2d.c */
   int direct;
   size_t k;
+  size_t row_bytes; /* im2col row stride: k padded to what the GEMM reads in place (zeros after k) */
+  size_t in_bytes;  /* input tensor size: 16-byte moves of short filter rows stay inside it */
+  int ox_lo, ox_hi; /* output columns whose taps are all inside horizontally (dilation 1 only) */
   qs8_gemm_plan* plan;
-  int8_t* scratch; /* ROWS_PER_TASK x k per thread */
+  int8_t* scratch; /* ROWS_PER_TASK x row_bytes per thread (+ 16), slot_bytes apart */
+  size_t slot_bytes;
   int threads;
   eq_tiles tiles; /* output pixels x channels, planned for `threads` */
 } conv_state;
@@ -92,7 +96,18 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
                             ROWS_PER_TASK, (double)s->k * (s->direct ? 1 : 4), s->threads, 0};
   eq_tiles_plan(&s->tiles, &td);
   if (!s->direct) {
-    s->scratch = malloc((size_t)s->threads * ROWS_PER_TASK * s->k);
+    /* calloc: the bytes after k of each row stay 0 (they meet zero weights) */
+    s->row_bytes = qs8_gemm_plan_row_bytes(s->plan);
+    s->in_bytes = (size_t)s->g.batches * s->g.in_h * s->g.in_w * s->g.in_c;
+    /* ox * sw - pad_w >= 0 and ox * sw - pad_w + kw - 1 < in_w */
+    const int last = s->g.in_w - s->g.kw + s->g.pad_w;
+    s->ox_lo = (s->g.pad_w + s->g.sw - 1) / s->g.sw;
+    s->ox_hi = s->g.dw != 1 || last < 0 ? 0 : last / s->g.sw + 1;
+    if (s->ox_hi > s->g.out_w) s->ox_hi = s->g.out_w;
+    if (s->ox_lo > s->ox_hi) s->ox_lo = s->ox_hi;
+    /* + 16 per slot: a short filter row's 16-byte move past the slot's last row */
+    s->slot_bytes = ROWS_PER_TASK * s->row_bytes + 16;
+    s->scratch = calloc((size_t)s->threads, s->slot_bytes);
     if (!s->scratch) goto fail;
   }
   return s;
@@ -109,11 +124,15 @@ typedef struct {
   int8_t* out;
 } conv_job;
 
-/* Small copies and fills inline: first convs copy 3-byte filter rows, and a libc call per tap
- * costs more than the copy. Overlapping fixed-size moves, no loop the compiler turns into a call. */
+/* Small copies and fills inline: first convs copy 9- or 21-byte filter rows, and a libc call per
+ * row costs more than the copy. Overlapping fixed-size moves, no loop the compiler turns into a call. */
 static inline void copy_bytes(int8_t* d, const int8_t* s, size_t n) {
-  if (n >= 16) {
+  if (n > 32) {
     memcpy(d, s, n);
+  } else if (n >= 16) {
+    uint64_t a[2], b[2];
+    memcpy(a, s, 16), memcpy(b, s + n - 16, 16);
+    memcpy(d, a, 16), memcpy(d + n - 16, b, 16);
   } else if (n >= 8) {
     uint64_t a, b;
     memcpy(&a, s, 8), memcpy(&b, s + n - 8, 8);
@@ -132,8 +151,14 @@ static inline void copy_bytes(int8_t* d, const int8_t* s, size_t n) {
 }
 
 static inline void fill_bytes(int8_t* d, int8_t v, size_t n) {
-  if (n >= 16) {
+  if (n > 32) {
     memset(d, v, n);
+    return;
+  }
+  if (n >= 16) {
+    int8_t pattern[16];
+    memset(pattern, v, sizeof(pattern));
+    memcpy(d, pattern, 16), memcpy(d + n - 16, pattern, 16);
     return;
   }
   int8_t pattern[16];
@@ -141,8 +166,31 @@ static inline void fill_bytes(int8_t* d, int8_t v, size_t n) {
   copy_bytes(d, pattern, n);
 }
 
-/* The implicit GEMM's row of output pixel (b, oy, ox). */
-static void im2col_row(const conv_state* s, const int8_t* in, int b, int oy, int ox, int8_t* dst) {
+/* `rows` im2col rows of consecutive output pixels whose taps are all inside (source step sx
+ * bytes): kh filter rows of `run` bytes each. Runs of <= 16 bytes (first convs, c = 3) move 16
+ * bytes when `wide`: the bytes past a run are overwritten by the next one, or land in the row's
+ * padding (or the next row, written later). */
+static void im2col_inside(int8_t* dst, size_t rowb, const int8_t* src, size_t sx, size_t rows, int kh,
+                          size_t step_y, size_t run, int wide) {
+  for (size_t i = 0; i < rows; ++i, dst += rowb, src += sx) {
+    const int8_t* sp = src;
+    int8_t* d = dst;
+    if (wide) {
+      for (int ky = 0; ky < kh; ++ky, sp += step_y, d += run) {
+        uint64_t v[2];
+        memcpy(v, sp, 16);
+        memcpy(d, v, 16);
+      }
+    } else {
+      for (int ky = 0; ky < kh; ++ky, sp += step_y, d += run) copy_bytes(d, sp, run);
+    }
+  }
+}
+
+/* The implicit GEMM's row of output pixel (b, oy, ox); out of line: edge rows are few, and inlined
+ * it made the inside rows' loop spill. */
+static __attribute__((noinline)) void im2col_row(const conv_state* s, const int8_t* in, int b, int oy, int ox,
+                                                int8_t* dst) {
   const int iy0 = oy * s->g.sh - s->g.pad_h, ix0 = ox * s->g.sw - s->g.pad_w;
   const size_t c = (size_t)s->g.in_c;
   const int row_inside = s->g.dw == 1 && ix0 >= 0 && ix0 + s->g.kw <= s->g.in_w;
@@ -178,19 +226,40 @@ static void conv_task(void* arg, size_t t) {
     qs8_gemm_run(s->plan, m1 - m0, j->in + m0 * s->k, s->k, j->out + m0 * n, n, n0, n1);
     return;
   }
-  /* one scratch block per pool thread slot: never used by two tasks at once */
-  int8_t* buf = s->scratch + (size_t)eq_pool_slot() * ROWS_PER_TASK * s->k;
+  /* one scratch block per pool thread slot: never used by two tasks at once. The geometry in
+   * locals: the byte stores below may alias the state, which would reload it per row */
+  const eq_conv_geometry g = s->g;
+  const size_t rowb = s->row_bytes, c = (size_t)g.in_c, run = (size_t)g.kw * c;
+  const size_t step_y = (size_t)g.dh * g.in_w * c;
+  const int ylast = (g.kh - 1) * g.dh;
+  int8_t* const buf = s->scratch + (size_t)eq_pool_slot() * s->slot_bytes;
+  const int8_t* const in = j->in;
   /* row m0's pixel by division once, then stepped (a division per row costs as much as its copies) */
-  int ox = (int)(m0 % (size_t)s->g.out_w), oy = (int)((m0 / (size_t)s->g.out_w) % (size_t)s->g.out_h);
-  int b = (int)(m0 / ((size_t)s->g.out_w * s->g.out_h));
-  for (size_t i = m0; i < m1; ++i) {
-    im2col_row(s, j->in, b, oy, ox, buf + (i - m0) * s->k);
-    if (++ox == s->g.out_w) {
+  int ox = (int)(m0 % (size_t)g.out_w), oy = (int)((m0 / (size_t)g.out_w) % (size_t)g.out_h);
+  int b = (int)(m0 / ((size_t)g.out_w * g.out_h));
+  int8_t* dst = buf;
+  for (size_t i = m0; i < m1;) {
+    const int iy0 = oy * g.sh - g.pad_h, ix0 = ox * g.sw - g.pad_w;
+    if (ox >= s->ox_lo && ox < s->ox_hi && iy0 >= 0 && iy0 + ylast < g.in_h) {
+      /* the rest of this output row's inside pixels in one call */
+      size_t rows = (size_t)(s->ox_hi - ox);
+      if (rows > m1 - i) rows = m1 - i;
+      const size_t sx = (size_t)g.sw * c;
+      const size_t off = (((size_t)b * g.in_h + iy0) * g.in_w + ix0) * c;
+      const int wide = run <= 16 && off + (rows - 1) * sx + (size_t)ylast * g.in_w * c + 16 <= s->in_bytes;
+      im2col_inside(dst, rowb, in + off, sx, rows, g.kh, step_y, run, wide);
+      i += rows, dst += rows * rowb, ox += (int)rows;
+    } else {
+      im2col_row(s, in, b, oy, ox, dst);
+      ++i, dst += rowb, ++ox;
+    }
+    if (ox == g.out_w) {
       ox = 0;
-      if (++oy == s->g.out_h) oy = 0, ++b;
+      if (++oy == g.out_h) oy = 0, ++b;
     }
   }
-  qs8_gemm_run(s->plan, m1 - m0, buf, s->k, j->out + m0 * n, n, n0, n1);
+  /* rows read in place: their bytes after k (zeros, or bytes of 16-byte moves) meet zero weights */
+  qs8_gemm_run_padded(s->plan, m1 - m0, buf, rowb, j->out + m0 * n, n, n0, n1);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {

@@ -388,15 +388,17 @@ static qs8_tile_params tile_params(const qs8_gemm_plan* plan, size_t n0) {
  * whole tiles of [n_begin, n_end) (as XNNPACK: the block's rows stay in L1 while the weights
  * stream past); a tile cut by n_begin / n_end goes through a scratch tile. Rows are copied to a
  * padded buffer only when k is not a multiple of the kernel's A step, min(KR, 8). */
+static size_t direct_a_step(const qs8_ukernel_info* uk) { return uk->kr < 8 ? uk->kr : 8; }
+
 static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
-                       size_t ldc, size_t n_begin, size_t n_end) {
+                       size_t ldc, size_t n_begin, size_t n_end, int padded) {
   const qs8_ukernel_info* uk = plan->uk;
   const size_t mr = uk->mr, nr = uk->nr, k = (size_t)plan->k, kc = (size_t)plan->kc;
-  const size_t a_step = uk->kr < 8 ? uk->kr : 8;
+  const size_t a_step = direct_a_step(uk);
   _Alignas(64) int8_t stack_abuf[16384];
-  size_t chunk = m, len = k; /* len: A bytes per row the kernel reads */
+  size_t chunk = m, len = padded ? round_up(k, a_step) : k; /* len: A bytes per row the kernel reads */
   int8_t* abuf = NULL;
-  if (k % a_step != 0) {
+  if (len % a_step != 0) {
     len = kc;
     chunk = sizeof(stack_abuf) / kc;
     if (chunk < mr) chunk = mr;
@@ -405,6 +407,8 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
     if (abuf == NULL) abort(); /* no error channel in this API; out of memory is fatal */
   }
   const size_t t_first = n_begin / nr, t_last = (n_end - 1) / nr;
+  /* the first tile's parameters once per call: most row blocks are one run from there */
+  const qs8_tile_params tp_first = tile_params(plan, t_first * nr);
   int8_t ctmp[QS8_MAX_MR * QS8_MAX_NR];
   for (size_t m0 = 0; m0 < m; m0 += chunk) {
     const size_t mv = m - m0 < chunk ? m - m0 : chunk;
@@ -422,16 +426,18 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
       int8_t* crow = c + (m0 + r0) * ldc;
       for (size_t t = t_first; t <= t_last;) {
         const size_t n0 = t * nr;
-        const qs8_tile_params tp = tile_params(plan, n0);
+        qs8_tile_params tcut;
+        const qs8_tile_params* tp = &tp_first;
+        if (t != t_first) tcut = tile_params(plan, n0), tp = &tcut;
         const void* w = plan->weights + t * plan->tile_bytes;
         if (n0 >= n_begin && n0 + nr <= n_end) { /* run of whole tiles */
           const size_t run = n_end / nr - t; /* tiles t .. n_end / nr - 1 end inside n_end */
-          fn(len, run, ar, slda, w, plan->tile_bytes, &tp, crow + n0, ldc);
+          fn(len, run, ar, slda, w, plan->tile_bytes, tp, crow + n0, ldc);
           t += run;
           continue;
         }
         /* cut tile (or the plan's last, partial one): all NR channels aside, then copy */
-        fn(len, 1, ar, slda, w, plan->tile_bytes, &tp, ctmp, nr);
+        fn(len, 1, ar, slda, w, plan->tile_bytes, tp, ctmp, nr);
         const size_t lo = n0 < n_begin ? n_begin - n0 : 0;
         const size_t hi = n0 + nr < n_end ? nr : n_end - n0;
         for (size_t r = 0; r < rows; r++) memcpy(crow + r * ldc + n0 + lo, ctmp + r * nr + lo, hi - lo);
@@ -442,13 +448,27 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
   if (abuf != NULL && abuf != stack_abuf) free(abuf);
 }
 
+size_t qs8_gemm_plan_row_bytes(const qs8_gemm_plan* plan) {
+  return plan->uk->direct_fn != NULL ? round_up((size_t)plan->k, direct_a_step(plan->uk)) : (size_t)plan->k;
+}
+
+void qs8_gemm_run_padded(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
+                         size_t ldc, size_t n_begin, size_t n_end) {
+  if (n_end > (size_t)plan->n) n_end = (size_t)plan->n;
+  if (m == 0 || n_begin >= n_end) return;
+  if (plan->uk->direct_fn != NULL)
+    run_direct(plan, m, a, lda, c, ldc, n_begin, n_end, 1);
+  else
+    qs8_gemm_run(plan, m, a, lda, c, ldc, n_begin, n_end);
+}
+
 void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
                   size_t ldc, size_t n_begin, size_t n_end) {
   if (n_end > (size_t)plan->n) n_end = (size_t)plan->n;
   if (m == 0 || n_begin >= n_end) return;
   const qs8_ukernel_info* uk = plan->uk;
   if (uk->direct_fn != NULL) {
-    run_direct(plan, m, a, lda, c, ldc, n_begin, n_end);
+    run_direct(plan, m, a, lda, c, ldc, n_begin, n_end, 0);
     return;
   }
 #if defined(EDGEQ_HAVE_AMX)

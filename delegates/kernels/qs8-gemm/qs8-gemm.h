@@ -79,6 +79,16 @@ size_t qs8_gemm_plan_nr(const qs8_gemm_plan* plan);
 void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda,
                   int8_t* c, size_t ldc, size_t n_begin, size_t n_end);
 
+/* Bytes of each A row that qs8_gemm_run_padded reads: k rounded up to the step of a kernel that
+ * reads rows in place (4 or 8 on AArch64), k for the others. */
+size_t qs8_gemm_plan_row_bytes(const qs8_gemm_plan* plan);
+
+/* qs8_gemm_run for callers that build A themselves (im2col) with qs8_gemm_plan_row_bytes bytes per
+ * row: bytes k.. of a row meet zero weights, so any values there give the same C, and the rows are
+ * read in place where qs8_gemm_run would copy them to a padded buffer first. */
+void qs8_gemm_run_padded(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda,
+                         int8_t* c, size_t ldc, size_t n_begin, size_t n_end);
+
 /* The best variant this CPU runs within the EDGEQ_ISA cap: avx512vnni, avx2, i8mm, neondot, neon,
  * else scalar. */
 edgeq_isa qs8_gemm_best_isa(void);

@@ -140,8 +140,16 @@ static int check_plan(const problem* p, edgeq_isa isa, const int8_t* expected, c
   }
   const size_t n = (size_t)p->d.n, ldc = n + (size_t)rnd_range(0, 5);
   int8_t* c = (int8_t*)malloc(p->m * ldc + 1);
-  int ok = 1;
-  for (int mode = 0; mode < 4 && ok; mode++) {
+  /* A for qs8_gemm_run_padded: rows of row_bytes (and a few more) bytes, random bytes after k,
+   * which the zero weights past k must cancel */
+  const size_t row_bytes = qs8_gemm_plan_row_bytes(plan), lpad = row_bytes + (size_t)rnd_range(0, 3);
+  int8_t* apad = (int8_t*)malloc(p->m * lpad);
+  for (size_t r = 0; r < p->m; r++)
+    for (size_t i = 0; i < lpad; i++)
+      apad[r * lpad + i] = i < (size_t)p->d.k ? p->a[r * p->lda + i] : (int8_t)rnd_range(-128, 127);
+  int ok = row_bytes >= (size_t)p->d.k && row_bytes < (size_t)p->d.k + 8;
+  if (!ok) printf("FAIL %s isa=%s: row_bytes %zu for k=%d\n", what, edgeq_isa_name(isa), row_bytes, p->d.k);
+  for (int mode = 0; mode < 5 && ok; mode++) {
     memset(c, 0x5A, p->m * ldc + 1);
     const size_t nr = qs8_gemm_plan_nr(plan);
     if (mode == 0) {
@@ -154,7 +162,11 @@ static int check_plan(const problem* p, edgeq_isa isa, const int8_t* expected, c
       size_t split = (size_t)rnd_range(0, (int32_t)n);
       qs8_gemm_run(plan, p->m, p->a, p->lda, c, ldc, 0, split);
       qs8_gemm_run(plan, p->m, p->a, p->lda, c, ldc, split, n);
-    } else { /* two threads sharing the plan, split at a multiple of NR */
+    } else if (mode == 4) { /* caller-padded rows (im2col), misaligned split */
+      const size_t split = (size_t)rnd_range(0, (int32_t)n);
+      qs8_gemm_run_padded(plan, p->m, apad, lpad, c, ldc, split, n);
+      qs8_gemm_run_padded(plan, p->m, apad, lpad, c, ldc, 0, split);
+    } else if (mode == 3) { /* two threads sharing the plan, split at a multiple of NR */
       const size_t split = (n / 2) / nr * nr;
       run_args r1 = {plan, p, c, ldc, 0, split}, r2 = {plan, p, c, ldc, split, n};
       pthread_t t;
@@ -205,6 +217,7 @@ static int check_plan(const problem* p, edgeq_isa isa, const int8_t* expected, c
     ok = 0;
   }
   free(c);
+  free(apad);
   qs8_gemm_plan_destroy(plan);
   if (!ok) failures++;
   return ok;
