@@ -9,8 +9,9 @@ EfficientNet-B0 at --size; more with --models) and a 4096x4096x4096 int8 GEMM (o
 FULLY_CONNECTED with a 4096-row batch) into DIR. ``run`` needs only numpy, LiteRT and the built
 delegates (EDGEQ_DELEGATE_DIR), so it runs on a GPU machine without TensorFlow. With default
 delegate options (no platform/device: the delegate's own device choice) it measures, per model:
-- latency of edgeq-gpu (ops it does not claim run on LiteRT builtin kernels), edgeq-cpu and
-  LiteRT default (XNNPACK) at --threads, interleaved shuffled rounds, medians, ratios;
+- latency of edgeq-gpu (ops it does not claim or the offload model declines run on LiteRT builtin
+  kernels at --threads), edgeq-gpu-all (offload=all), litert-builtin, edgeq-cpu and LiteRT default
+  (XNNPACK) at --threads, interleaved shuffled rounds, medians, ratios;
 - placement: nodes claimed by the GPU out of all nodes, partitions (each costs a round trip);
 - int8 CONV_2D / DEPTHWISE / FULLY_CONNECTED kernel rate from OpenCL profiling events, against
   the peak estimate of bench_gpu_delegate.py (its assumption is written into the JSON);
@@ -83,12 +84,12 @@ def default_pick(model: Path, tmp: Path) -> dict:
                                     "selection", "devices_seen")}
 
 
-def placement(model: bytes, cache: Path) -> dict:
+def placement(model: bytes, cache: Path, threads: int) -> dict:
     from edgeq.runtime import Interpreter
 
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "r.json"
-        it = Interpreter(model, resolver="builtin", delegates=["gpu"],
+        it = Interpreter(model, resolver="builtin", delegates=["gpu"], num_threads=threads,
                          delegate_options={"cache_dir": str(cache), "report_path": str(report)})
         it.run([np.zeros(s.shape, s.dtype) for s in it.inputs])
         rep = json.loads(report.read_text())
@@ -157,16 +158,24 @@ def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, 
         exact = {p.stem: bg.matches_reference(p, args) for p in paths if check and not _big_gemm(p)}
         cache = Path(tmp) / "cache"
         configs = bg.variants(args, cache, have_cpu=True)
+        # the runtime at N threads: the offload model compares with that CPU path, and what the delegate
+        # declines runs there; edgeq-gpu-all: every claimed node on the device; litert-builtin: that CPU path alone
+        configs["edgeq-gpu"]["num_threads"] = threads
+        configs["edgeq-gpu-all"] = dict(configs["edgeq-gpu"], delegate_options={
+            **configs["edgeq-gpu"]["delegate_options"], "offload": "all"})
+        configs["litert-builtin"] = dict(resolver="builtin", num_threads=threads)
         for p in paths:
             model = p.read_bytes()
             print(f"== {p.stem}", flush=True)
             timing = bg.time_variants(model, configs, rounds, per_round, seed=len(p.stem))
-            entry: dict = {"bytes": len(model), "timing": timing, "ratios": {}, "placement": placement(model, cache)}
-            g = timing.get("edgeq-gpu", {}).get("median_ms")
-            for base in ("litert-xnnpack", "edgeq-cpu"):
-                b = timing.get(base, {}).get("median_ms")
-                if g and b:
-                    entry["ratios"][f"speedup_edgeq-gpu_vs_{base}"] = b / g
+            entry: dict = {"bytes": len(model), "timing": timing, "ratios": {},
+                           "placement": placement(model, cache, threads)}
+            for gv in ("edgeq-gpu", "edgeq-gpu-all"):
+                g = timing.get(gv, {}).get("median_ms")
+                for base in ("litert-xnnpack", "edgeq-cpu"):
+                    b = timing.get(base, {}).get("median_ms")
+                    if g and b:
+                        entry["ratios"][f"speedup_{gv}_vs_{base}"] = b / g
             entry["kernels"] = bg.kernel_throughput(model, args, cache, peak)
             entry["op_profile"] = op_breakdown(model, cache)
             entry["gpu_bit_exact_with_reference"] = exact.get(p.stem, "not checked (--no-check)")

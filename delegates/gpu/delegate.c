@@ -308,12 +308,15 @@ static void decline(void* arg, TfLiteContext* ctx, const TfLiteIntArray* claimed
   const eqg_offload_mode m = d->opts.offload;
   if (m == EQG_OFFLOAD_ALL || (m == EQG_OFFLOAD_AUTO && d->dev.device_type && !strcmp(d->dev.device_type, "cpu")))
     return;
-  eqg_offload_decide(ctx, claimed, why, &d->offload);
+  eqg_offload_rates rates;
+  eqg_offload_rates_init(&rates, ctx, d->opts.cpu_threads, d->opts.cpu_gops, d->opts.device_gops, d->opts.launch_us,
+                         d->dev.compute_units, d->dev.clock_mhz);
+  eqg_offload_decide(ctx, claimed, &rates, why, &d->offload);
   for (int k = 0; k < d->offload.n && d->opts.base.verbose; ++k) {
     const eqg_offload_group* g = &d->offload.groups[k];
     if (!g->kept)
-      fprintf(stderr, WHO ": declined the %d node(s) from node %d: transfers ~%.0f us > CPU work ~%.1f us\n",
-              g->n_nodes, g->first_node, g->device_us, g->cpu_us);
+      fprintf(stderr, WHO ": declined the %d node(s) from node %d: device ~%.0f us >= CPU (%g threads) ~%.1f us\n",
+              g->n_nodes, g->first_node, g->device_us, rates.cpu_threads, g->cpu_us);
   }
 }
 

@@ -15,6 +15,15 @@ static int set_str(char** dst, const char* v) {
   return *dst ? 0 : -1;
 }
 
+/* The offload model's rate options (offload.h). */
+static double* rate_option(eqg_options* o, const char* k) {
+  if (strcmp(k, "cpu_threads") == 0) return &o->cpu_threads;
+  if (strcmp(k, "cpu_gops") == 0) return &o->cpu_gops;
+  if (strcmp(k, "device_gops") == 0) return &o->device_gops;
+  if (strcmp(k, "launch_us") == 0) return &o->launch_us;
+  return NULL;
+}
+
 int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const* values, size_t n, char* err,
                       size_t errlen) {
   memset(o, 0, sizeof(*o));
@@ -29,6 +38,7 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
     const char* k = keys[i] ? keys[i] : "";
     const char* v = values[i] ? values[i] : "";
     long t = 0;
+    double* r = NULL;
     const int shared = eq_base_option(&o->base, &eqg_ops, WHO, k, v, err, errlen);
     if (shared < 0) return -1;
     if (shared) continue;
@@ -77,10 +87,19 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
         return -1;
       }
       o->memory_limit_mb = t;
+    } else if ((r = rate_option(o, k)) != NULL) {
+      char* end = NULL;
+      const double x = strtod(v, &end);
+      if (!*v || !end || *end || !(x > 0 && x <= 1e6)) {
+        snprintf(err, errlen, WHO ": %s='%s' is invalid: give a number above 0 and at most 1000000", k, v);
+        return -1;
+      }
+      *r = x;
     } else {
       snprintf(err, errlen,
                WHO ": unknown option '%s': use platform, device, ops, precision, cache_dir, "
-               "report_path, profile, integer_dot, offload, memory_limit_mb or verbose",
+               "report_path, profile, integer_dot, offload, cpu_threads, cpu_gops, device_gops, launch_us, "
+               "memory_limit_mb or verbose",
                k);
       return -1;
     }

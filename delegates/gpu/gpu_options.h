@@ -24,6 +24,11 @@ typedef struct {
   eqg_dot_mode dot;               /* integer dot-product kernels: auto (when the device has them), off, emulate */
   eqg_offload_mode offload;       /* which partitions run on the device (offload.h) */
   long memory_limit_mb;           /* 0 = the device's global memory size */
+  /* the offload model's rates (offload.h); 0 = its default */
+  double cpu_threads;             /* threads of the CPU path replaced (default: the runtime's) */
+  double cpu_gops;                /* CPU int8 G ops/s per thread */
+  double device_gops;             /* device int8 G ops/s (default: estimated from the device) */
+  double launch_us;               /* device time per node (kernel launch and latency) */
 } eqg_options;
 
 int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const* values, size_t n, char* err,

@@ -7,8 +7,35 @@
 #include "tensor.h"
 
 const char eqg_offload_declined[] =
-    "declined by the offload model: its partition's transfers cost more than the device saves "
-    "(figures in the report's offload section; offload=all keeps it)";
+    "declined by the offload model: its partition would take longer on the device (transfers, launches, "
+    "compute) than on the CPU path it replaces (figures in the report's offload section; offload=all keeps it)";
+
+void eqg_offload_rates_init(eqg_offload_rates* r, const TfLiteContext* ctx, double cpu_threads, double cpu_gops,
+                            double device_gops, double launch_us, unsigned compute_units, unsigned clock_mhz) {
+  memset(r, 0, sizeof(*r));
+  r->sync_us = EQG_OFFLOAD_SYNC_US;
+  r->transfer_us = EQG_OFFLOAD_TRANSFER_US;
+  r->bytes_per_us = EQG_OFFLOAD_BYTES_PER_US;
+  r->launch_us = launch_us > 0 ? launch_us : EQG_OFFLOAD_LAUNCH_US;
+  if (device_gops > 0) {
+    r->device_ops_per_us = device_gops * 1e3;
+    r->device_rate_from = "option";
+  } else {
+    r->device_ops_per_us = (compute_units ? compute_units : 1) * (double)(clock_mhz ? clock_mhz : 1000) *
+                           EQG_OFFLOAD_DEVICE_OPS_PER_CYCLE_CU;
+    r->device_rate_from = "compute units x clock MHz x 128 ops x 7.5%";
+  }
+  if (cpu_threads > 0) {
+    r->cpu_threads = cpu_threads;
+    r->threads_from = "option";
+  } else {
+    r->cpu_threads = ctx && ctx->recommended_num_threads > 0 ? ctx->recommended_num_threads : 1;
+    r->threads_from = ctx && ctx->recommended_num_threads > 0 ? "runtime" : "runtime unset: 1";
+  }
+  r->cpu_ops_per_us = (cpu_gops > 0 ? cpu_gops : EQG_OFFLOAD_CPU_GOPS) * 1e3;
+  r->cpu_elements_per_us = EQG_OFFLOAD_CPU_ELEMENTS_PER_US;
+  r->cpu_node_us = EQG_OFFLOAD_CPU_NODE_US + EQG_OFFLOAD_CPU_NODE_US_PER_THREAD * (r->cpu_threads - 1);
+}
 
 static int find_root(int* parent, int i) {
   while (parent[i] != i) i = parent[i] = parent[parent[i]];
@@ -28,8 +55,11 @@ static double mac_ops(TfLiteContext* ctx, const TfLiteNode* node, int code) {
   return 2.0 * (double)eq_numel(y) * ((double)eq_numel(w) / eq_dim(y, r - 1));
 }
 
-void eqg_offload_decide(TfLiteContext* ctx, const TfLiteIntArray* claimed, const char** why, eqg_offload* o) {
+void eqg_offload_decide(TfLiteContext* ctx, const TfLiteIntArray* claimed, const eqg_offload_rates* rates,
+                        const char** why, eqg_offload* o) {
   memset(o, 0, sizeof(*o));
+  o->rates = *rates;
+  const eqg_offload_rates* r = rates;
   const int nc = claimed->size, nt = (int)ctx->tensors_size;
   int* parent = malloc(sizeof(int) * (size_t)(nc + 1));
   int* producer = malloc(sizeof(int) * (size_t)(nt + 1)); /* claimed index producing tensor t, or -1 */
@@ -105,9 +135,11 @@ void eqg_offload_decide(TfLiteContext* ctx, const TfLiteIntArray* claimed, const
         }
       }
     }
-    g->device_us = EQG_OFFLOAD_SYNC_US + (g->n_in + g->n_out) * EQG_OFFLOAD_TRANSFER_US +
-                   (g->bytes_in + g->bytes_out) / EQG_OFFLOAD_BYTES_PER_US + g->n_nodes * EQG_OFFLOAD_LAUNCH_US;
-    g->cpu_us = g->mac_ops / EQG_OFFLOAD_CPU_MAC_OPS_PER_US + g->elements / EQG_OFFLOAD_CPU_ELEMENTS_PER_US;
+    g->device_compute_us = g->mac_ops / r->device_ops_per_us;
+    g->device_us = r->sync_us + (g->n_in + g->n_out) * r->transfer_us + (g->bytes_in + g->bytes_out) / r->bytes_per_us +
+                   g->n_nodes * r->launch_us + g->device_compute_us;
+    g->cpu_us = (g->mac_ops / r->cpu_ops_per_us + g->elements / r->cpu_elements_per_us) / r->cpu_threads +
+                g->n_nodes * r->cpu_node_us;
     g->kept = g->device_us < g->cpu_us;
     for (int i = 0; i < nc; ++i)
       if (group_of[i] == k && !g->kept) why[i] = eqg_offload_declined;

@@ -1,11 +1,14 @@
 /* The offload model: which connected groups of claimed nodes are worth running on the device.
- * A group's cost on the device is its fixed per-invoke overhead (enqueue, final sync), one
- * transfer per tensor crossing the group's boundary (latency + bytes over the bus) and a launch
- * per node; what it saves is the CPU time of its work (multiply-adds of CONV/DEPTHWISE/FC at a
- * good single-thread int8 rate, elements moved by the other ops), the device's own compute
- * counted as free (a GPU runs int8 at >= 10x a CPU core). A group whose cost exceeds what it
- * saves is left to the runtime with the figures in the report. The constants are fixed (not
- * measured), so the decision is the same on every machine. */
+ * A group's device time is estimated as its fixed per-invoke overhead (enqueue, final sync), one
+ * transfer per tensor crossing the group's boundary (latency + bytes over the bus), a launch per
+ * node and its multiply-adds at the device's rate; the CPU time it replaces as the multiply-adds
+ * of CONV/DEPTHWISE/FC and the elements the other ops touch at a per-thread rate times the CPU
+ * path's threads, plus a per-node dispatch cost that grows with the threads. A group whose device
+ * estimate is not below its CPU estimate is left to the runtime, with the figures in the report.
+ * Rates: options cpu_threads (default: the runtime's thread count), cpu_gops, device_gops (default:
+ * compute units x clock x 128 ops x 7.5%), launch_us; the defaults are fitted to H200 runs
+ * (benchmarks/results/gpu_suite_h200*.json, 16 Xeon threads: ~1.75 T ops/s and ~5.6 us per node;
+ * NVIDIA OpenCL ~10 us per node, ~2.5 T ops/s on the suite's convolutions). */
 #ifndef EDGEQ_GPU_OFFLOAD_H
 #define EDGEQ_GPU_OFFLOAD_H
 
@@ -16,26 +19,42 @@ typedef struct {
   int n_in, n_out;               /* tensors uploaded / read back per invoke */
   double bytes_in, bytes_out;
   double mac_ops, elements;      /* 2 x multiply-adds of the conv/FC nodes; elements of the others */
-  double device_us, cpu_us;      /* estimated device overhead vs CPU time of the work */
+  double device_us, device_compute_us, cpu_us; /* device estimate (compute part) vs CPU estimate */
   int kept;
 } eqg_offload_group;
+
+/* The rates a decision used, written into the report next to it. */
+typedef struct {
+  double sync_us, transfer_us, bytes_per_us, launch_us, device_ops_per_us;
+  double cpu_threads, cpu_ops_per_us, cpu_elements_per_us, cpu_node_us; /* CPU rates per thread; node_us total */
+  const char *device_rate_from, *threads_from;                         /* "option" or how it was estimated */
+} eqg_offload_rates;
 
 typedef struct {
   int n;
   eqg_offload_group* groups;
+  eqg_offload_rates rates;
 } eqg_offload;
 
-/* The model's constants, written into the report next to its decisions. */
-#define EQG_OFFLOAD_SYNC_US 30.0        /* per invoke of a partition: enqueue + clFinish wake-up */
-#define EQG_OFFLOAD_TRANSFER_US 10.0    /* per buffer written or read */
+#define EQG_OFFLOAD_SYNC_US 30.0         /* per invoke of a partition: enqueue + clFinish wake-up */
+#define EQG_OFFLOAD_TRANSFER_US 10.0     /* per buffer written or read */
 #define EQG_OFFLOAD_BYTES_PER_US 10000.0 /* ~10 GB/s (pageable PCIe copies) */
-#define EQG_OFFLOAD_LAUNCH_US 2.0       /* per node's kernel enqueue */
-#define EQG_OFFLOAD_CPU_MAC_OPS_PER_US 50000.0 /* 50 G int8 ops/s: one CPU core's optimized kernels */
-#define EQG_OFFLOAD_CPU_ELEMENTS_PER_US 1000.0 /* elementwise / pooling / reshape: 1 element per ns */
+#define EQG_OFFLOAD_LAUNCH_US 10.0       /* per node: NVIDIA OpenCL small kernels end ~10 us apart */
+#define EQG_OFFLOAD_DEVICE_OPS_PER_CYCLE_CU (128.0 * 0.075) /* 7.5% of 128 int ops per cycle per CU */
+#define EQG_OFFLOAD_CPU_GOPS 100.0       /* per thread: optimized int8 kernels */
+#define EQG_OFFLOAD_CPU_ELEMENTS_PER_US 2400.0 /* per thread: elementwise / pooling / reshape */
+#define EQG_OFFLOAD_CPU_NODE_US 1.0      /* per node at one thread, + 0.3 us per further thread */
+#define EQG_OFFLOAD_CPU_NODE_US_PER_THREAD 0.3
 
-/* Groups the claimed nodes (connected through tensors they share), estimates each and sets
- * why[i] for the nodes of every group it declines; fills o (freed with eqg_offload_free). */
-void eqg_offload_decide(TfLiteContext* ctx, const TfLiteIntArray* claimed, const char** why, eqg_offload* o);
+/* The rates: options where given (0 = default), else the defaults above; the device's from its
+ * compute units and clock; the threads from the runtime (ctx->recommended_num_threads, 1 if unset). */
+void eqg_offload_rates_init(eqg_offload_rates* r, const TfLiteContext* ctx, double cpu_threads, double cpu_gops,
+                            double device_gops, double launch_us, unsigned compute_units, unsigned clock_mhz);
+
+/* Groups the claimed nodes (connected through tensors they share), estimates each with the rates
+ * and sets why[i] for the nodes of every group it declines; fills o (freed with eqg_offload_free). */
+void eqg_offload_decide(TfLiteContext* ctx, const TfLiteIntArray* claimed, const eqg_offload_rates* rates,
+                        const char** why, eqg_offload* o);
 void eqg_offload_free(eqg_offload* o);
 
 /* The reason given to a declined node. */

@@ -119,20 +119,25 @@ static void write_op_profile(FILE* f, const eqg_delegate* d) {
 /* The offload model's groups (offload.h): each with its estimate and whether it was kept. */
 static void write_offload(FILE* f, const eqg_delegate* d) {
   const eqg_offload_mode m = d->opts.offload;
-  fprintf(f, "  \"offload\": {\"mode\": \"%s\", \"applied\": %s, \"model\": {\"sync_us\": %g, \"transfer_us\": %g, "
-             "\"bytes_per_us\": %g, \"launch_us\": %g, \"cpu_mac_ops_per_us\": %g, \"cpu_elements_per_us\": %g}, "
-             "\"groups\": [",
-          m == EQG_OFFLOAD_ALL ? "all" : m == EQG_OFFLOAD_MODEL ? "model" : "auto", d->offload.n ? "true" : "false",
-          EQG_OFFLOAD_SYNC_US, EQG_OFFLOAD_TRANSFER_US, EQG_OFFLOAD_BYTES_PER_US, EQG_OFFLOAD_LAUNCH_US,
-          EQG_OFFLOAD_CPU_MAC_OPS_PER_US, EQG_OFFLOAD_CPU_ELEMENTS_PER_US);
+  const eqg_offload_rates* r = &d->offload.rates;
+  fprintf(f, "  \"offload\": {\"mode\": \"%s\", \"applied\": %s, ",
+          m == EQG_OFFLOAD_ALL ? "all" : m == EQG_OFFLOAD_MODEL ? "model" : "auto", d->offload.n ? "true" : "false");
+  if (d->offload.n)
+    fprintf(f, "\"model\": {\"sync_us\": %g, \"transfer_us\": %g, \"bytes_per_us\": %g, \"launch_us\": %g, "
+               "\"device_ops_per_us\": %g, \"device_rate_from\": \"%s\", \"cpu_threads\": %g, "
+               "\"cpu_threads_from\": \"%s\", \"cpu_mac_ops_per_us_per_thread\": %g, "
+               "\"cpu_elements_per_us_per_thread\": %g, \"cpu_node_us\": %g}, ",
+            r->sync_us, r->transfer_us, r->bytes_per_us, r->launch_us, r->device_ops_per_us, r->device_rate_from,
+            r->cpu_threads, r->threads_from, r->cpu_ops_per_us, r->cpu_elements_per_us, r->cpu_node_us);
+  fputs("\"groups\": [", f);
   for (int k = 0; k < d->offload.n; ++k) {
     const eqg_offload_group* g = &d->offload.groups[k];
     fprintf(f,
             "%s\n    {\"first_node\": %d, \"nodes\": %d, \"uploads\": %d, \"readbacks\": %d, \"bytes_in\": %.0f, "
-            "\"bytes_out\": %.0f, \"mac_ops\": %.0f, \"elements\": %.0f, \"device_overhead_us\": %.3f, "
-            "\"cpu_work_us\": %.3f, \"kept\": %s}",
+            "\"bytes_out\": %.0f, \"mac_ops\": %.0f, \"elements\": %.0f, \"device_us\": %.3f, "
+            "\"device_compute_us\": %.3f, \"cpu_us\": %.3f, \"kept\": %s}",
             k ? "," : "", g->first_node, g->n_nodes, g->n_in, g->n_out, g->bytes_in, g->bytes_out, g->mac_ops,
-            g->elements, g->device_us, g->cpu_us, g->kept ? "true" : "false");
+            g->elements, g->device_us, g->device_compute_us, g->cpu_us, g->kept ? "true" : "false");
   }
   fprintf(f, "%s]},\n", d->offload.n ? "\n  " : "");
 }

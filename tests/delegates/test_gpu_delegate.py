@@ -51,7 +51,7 @@ for line in sys.stdin:
         model = open(req["model"], "rb").read()
         ref = Interpreter(model, resolver="reference")
         gpu = Interpreter(model, resolver=req.get("resolver", "reference"), delegates=["gpu"],
-                          delegate_options=req["opts"])
+                          delegate_options=req["opts"], num_threads=req.get("num_threads"))
         arrays = {}
         for seed in req["seeds"]:
             x = inputs(ref, seed)
@@ -79,14 +79,14 @@ class GpuWorker:
         self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, str(HERE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.stderr, text=True, cwd=REPO)
 
-    def request(self, model: bytes, opts: dict, seeds=(0, 1)) -> dict:
+    def request(self, model: bytes, opts: dict, seeds=(0, 1), num_threads: int | None = None) -> dict:
         if self.proc is None or self.proc.poll() is not None:
             self._start()
         self.n += 1
         path, out = self.tmp / f"m{self.n}.tflite", self.tmp / f"o{self.n}.npz"
         path.write_bytes(model)
         req = {"model": str(path), "opts": {str(k): str(v) for k, v in opts.items()}, "seeds": list(seeds),
-               "out": str(out)}
+               "out": str(out), "num_threads": num_threads}
         self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
@@ -128,13 +128,13 @@ def _platform_opts() -> dict:
     return {"platform": os.environ.get("EDGEQ_GPU_PLATFORM") or POCL}
 
 
-def run_both(worker: GpuWorker, model: bytes, tmp_path: Path, cache: Path, seeds=(0, 1), **opts):
+def run_both(worker: GpuWorker, model: bytes, tmp_path: Path, cache: Path, seeds=(0, 1), num_threads=None, **opts):
     """Reference outputs, GPU-delegate outputs (per seed) and the delegate's report."""
     report = tmp_path / "gpu_report.json"
     # offload=all: these tests are about the kernels, and a real GPU's offload model would decline
     # their tiny partitions (test_offload_model_* test the model)
     resp = worker.request(model, {"report_path": report, "cache_dir": cache, "offload": "all", **_platform_opts(),
-                                  **opts}, seeds)
+                                  **opts}, seeds, num_threads)
     assert resp["ok"], f"{resp['type']}: {resp['error']}"
     return resp["refs"], resp["gpus"], json.loads(report.read_text())
 
@@ -501,27 +501,62 @@ def _fc_then_small_tail():
     return om.convert(fn, [(64, 512)])
 
 
+#: an H200-like device rate and one CPU thread, so the decisions do not depend on the test machine's CPU device
+_RATES = {"device_gops": "2500", "cpu_threads": "1"}
+
+
 def test_offload_model_declines_the_transfer_bound_partition(worker, tmp_path, gpu_cache):
     model = _fc_then_small_tail()
     assert om.op_names(model) == ["FULLY_CONNECTED", "PAD", "MEAN"]
-    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), offload="model", ops=_NOT_PAD)
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), offload="model", ops=_NOT_PAD,
+                               **_RATES)
     assert_bit_exact(refs, gpus)
     off = rep["offload"]
     assert off["mode"] == "model" and off["applied"]
+    rates = off["model"]
+    assert rates["device_ops_per_us"] == 2.5e6 and rates["device_rate_from"] == "option"
+    assert rates["cpu_threads"] == 1 and rates["cpu_threads_from"] == "option" and rates["cpu_node_us"] == 1
     kept, declined = ([g for g in off["groups"] if g["kept"] is k] for k in (True, False))
     # the GEMM: 2 x 64 x 512 x 512 ops against one 32 KB upload and one 32 KB readback
     assert len(kept) == 1 and kept[0]["nodes"] == 1 and kept[0]["mac_ops"] == 2 * 64 * 512 * 512
     assert kept[0]["bytes_in"] == kept[0]["bytes_out"] == 64 * 512
-    assert kept[0]["device_overhead_us"] < kept[0]["cpu_work_us"]
+    # 30 sync + 2 x 10 transfers + 65536 B at 10 GB/s + 10 launch + 33.5 M ops at 2.5 T ops/s
+    assert kept[0]["device_compute_us"] == pytest.approx(2 * 64 * 512 * 512 / 2.5e6, abs=1e-3)  # %.3f
+    assert kept[0]["device_us"] == pytest.approx(30 + 20 + 6.5536 + 10 + 2 * 64 * 512 * 512 / 2.5e6, abs=1e-3)
+    # one thread: 33.5 M ops at 100 G ops/s + 65536 elements at 2400 per us + 1 us
+    assert kept[0]["cpu_us"] == pytest.approx(2 * 64 * 512 * 512 / 1e5 + 2 * 64 * 512 / 2400 + 1, abs=1e-3)
     # the MEAN: 64 x 514 bytes up, 64 down, for 64 x 515 elements of work
     assert len(declined) == 1 and declined[0]["bytes_in"] == 64 * 514 and declined[0]["bytes_out"] == 64
     assert declined[0]["mac_ops"] == 0 and declined[0]["elements"] == 64 * 515
-    assert declined[0]["device_overhead_us"] > declined[0]["cpu_work_us"]
+    assert declined[0]["device_us"] >= declined[0]["cpu_us"]
     assert [c["op"] for c in rep["claimed"]] == ["FULLY_CONNECTED"]
     mean = [r for r in rep["rejected"] if r["op"] == "MEAN"]
     assert len(mean) == 1 and "offload model" in mean[0]["reason"] and "offload=all" in mean[0]["reason"]
     assert len(rep["partitions"]) == 1 and rep["partitions"][0]["invocations"] >= 1
     assert [n["op"] for n in rep["partitions"][0]["nodes"]] == ["FULLY_CONNECTED"]
+
+
+def test_offload_model_declines_what_the_cpu_threads_do_faster(worker, tmp_path, gpu_cache):
+    """The same GEMM against a 16-thread CPU path (the runtime's num_threads, the delegate's default): its
+    estimate (~28 us) is below the device's (~80 us), so nothing is delegated and the runtime runs the model."""
+    model = _fc_then_small_tail()
+    opts = dict(offload="model", ops=_NOT_PAD, device_gops="2500")
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), num_threads=16, **opts)
+    assert_bit_exact(refs, gpus)
+    rates = rep["offload"]["model"]
+    assert rates["cpu_threads"] == 16 and rates["cpu_threads_from"] == "runtime"
+    assert rates["cpu_node_us"] == pytest.approx(1 + 0.3 * 15)
+    assert rep["claimed"] == [] and rep["partitions"] == []
+    fc = [r for r in rep["rejected"] if r["op"] == "FULLY_CONNECTED"]
+    assert len(fc) == 1 and "CPU path it replaces" in fc[0]["reason"]
+    g = [g for g in rep["offload"]["groups"] if g["nodes"] == 1 and g["mac_ops"] > 0][0]
+    assert not g["kept"] and g["cpu_us"] == pytest.approx((2 * 64 * 512 * 512 / 1e5 + 2 * 64 * 512 / 2400) / 16 + 5.5, abs=1e-3)
+    # the option overrides the runtime's count: one thread keeps the GEMM on the device
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), num_threads=16, cpu_threads="1",
+                               **opts)
+    assert_bit_exact(refs, gpus)
+    assert [c["op"] for c in rep["claimed"]] == ["FULLY_CONNECTED"]
+    assert rep["offload"]["model"]["cpu_threads_from"] == "option"
 
 
 def test_offload_all_and_cpu_device_auto_keep_every_partition(worker, tmp_path, gpu_cache):
@@ -545,6 +580,8 @@ def test_offload_all_and_cpu_device_auto_keep_every_partition(worker, tmp_path, 
     ({"device": "7"}, "device=7 is out of range"),
     ({"integer_dot": "maybe"}, "integer_dot='maybe' is invalid"),
     ({"offload": "some"}, "offload='some' is invalid"),
+    ({"cpu_threads": "0"}, "cpu_threads='0' is invalid"),
+    ({"device_gops": "fast"}, "device_gops='fast' is invalid"),
 ])
 def test_bad_option_is_a_clear_error(opts, needle, worker):
     fn, shapes = om.dense(batch=1, cin=8, cout=4)
