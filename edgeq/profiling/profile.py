@@ -98,14 +98,15 @@ def _progress_key(results: list[dict]) -> tuple:
                  for r in results)
 
 
-def _model_ops(m: Path) -> list[dict] | None:
-    """Node index, op and the user's layer name of every op: reports name nodes by layer."""
+def _model_ops(m: Path) -> list[dict]:
+    """Node index, op and the user's layer name of every op: reports name nodes by layer. A file that is not a
+    whole .tflite model is refused here, in one line, before any device or report is touched."""
     from ..analysis.model_info import op_table
-    from ..tflite_schema import read_model
-    try:
-        return [{"node": o.index, "op": o.op, "layer": o.layer} for o in op_table(read_model(m.read_bytes()))]
-    except EdgeqError:
-        return None
+    from ..tflite_schema import looks_like_tflite, read_model
+    data = m.read_bytes()
+    if not looks_like_tflite(data):
+        raise EdgeqError(f"'{m}' is not a .tflite flatbuffer (no TFL3 identifier): convert it first with edgeq convert")
+    return [{"node": o.index, "op": o.op, "layer": o.layer} for o in op_table(read_model(data, f"'{m}'"))]
 
 
 #: delegate options edgeq profile sets itself, per pass
@@ -148,9 +149,7 @@ def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list
     m = Path(model)
     if not m.is_file():
         raise EdgeqError(f"model '{m}' not found: give the path of a .tflite file")
-    data = m.read_bytes()[:8]
-    if len(data) < 8 or data[4:8] != b"TFL3":
-        raise EdgeqError(f"'{m}' is not a .tflite flatbuffer (no TFL3 identifier): convert it first with edgeq convert")
+    ops = _model_ops(m)
     if not devices:
         raise EdgeqError("no device given: pass --device local (or a profile name / URI)")
     opts = {**DEFAULT_OPTIONS, **(options or {})}
@@ -173,7 +172,7 @@ def run_profile(model: str | os.PathLike, devices: list[Device], delegates: list
 
     head = {"edgeq_profile": 1,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "model": {"path": str(m), "bytes": m.stat().st_size, "sha256": _sha256(m), "ops": _model_ops(m)},
+            "model": {"path": str(m), "bytes": m.stat().st_size, "sha256": _sha256(m), "ops": ops},
             "configs": configs, "options": opts}
 
     def report(status: str) -> dict:

@@ -137,6 +137,11 @@ def test_bad_inputs_are_one_line_errors(tiny_model, tmp_path):
     junk.write_bytes(b"not a model at all")
     r = runner.invoke(profile, [str(junk), "-d", "local", "-o", str(tmp_path / "o")])
     assert r.exit_code == 2 and "TFL3" in r.output
+    cut = tmp_path / "cut.tflite"  # a download cut short: the identifier is there, the model is not
+    cut.write_bytes(tiny_model.read_bytes()[:len(tiny_model.read_bytes()) // 3])
+    r = runner.invoke(profile, [str(cut), "-d", "local", "--delegate", "cpu", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "is corrupt or truncated" in r.output and "re-download" in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
     r = runner.invoke(profile, [str(tiny_model), "-d", "no-such-board", "-o", str(tmp_path / "o")])
     assert r.exit_code == 2 and "unknown device 'no-such-board'" in r.output
     r = runner.invoke(profile, [str(tiny_model), "-d", "local", "--threads", "0", "-o", str(tmp_path / "o")])
