@@ -64,8 +64,8 @@ for _ in range(n):
 """
 
 
-def _op_profile(lib: str, model: str, threads: int) -> str:
-    env = dict(os.environ, EDGEQ_CPU_PROFILE="1")
+def _op_profile(lib: str, model: str, threads: int, cpu_time: bool = False) -> str:
+    env = dict(os.environ, EDGEQ_CPU_PROFILE="thread" if cpu_time else "1")
     r = subprocess.run([sys.executable, "-c", PROFILE_CHILD, lib, model, str(threads), "20"], env=env,
                        capture_output=True, text=True, timeout=900)
     return "\n".join(ln for ln in r.stderr.splitlines() if "edgeq" in ln.lower() or "ms" in ln)[-4000:]
@@ -114,7 +114,7 @@ def main() -> int:
                "b_over_a": med["b"] / med["a"], "a_over_xnnpack": med["a"] / med["xnnpack"],
                "b_over_xnnpack": med["b"] / med["xnnpack"]}
         if args.profile:
-            row["profile"] = {p: _op_profile(paths[p], models[n], args.threads) for p in ("a", "b")}
+            row["profile"] = {p: _op_profile(paths[p], models[n], args.threads, args.cpu_time) for p in ("a", "b")}
         out["models"][n] = row
         print(f"{n:22s} xnnpack {med['xnnpack']:8.2f} ms  a {med['a']:8.2f} ms  b {med['b']:8.2f} ms  "
               f"b/a {row['b_over_a']:.3f}  a/xnn {row['a_over_xnnpack']:.2f}  b/xnn {row['b_over_xnnpack']:.2f}")

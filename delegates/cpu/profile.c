@@ -16,6 +16,9 @@ struct eq_profile {
   uint64_t invokes;
 };
 
+/* CLOCK_MONOTONIC, or CLOCK_THREAD_CPUTIME_ID with EDGEQ_CPU_PROFILE=thread */
+static clockid_t profile_clock = CLOCK_MONOTONIC;
+
 static void profile_free(eq_profile* p) {
   free(p->names);
   free(p->ns);
@@ -26,7 +29,9 @@ static void profile_free(eq_profile* p) {
 
 eq_profile* eq_profile_create(int n_nodes, const int* node_ids, const char* path) {
   const char* env = getenv("EDGEQ_CPU_PROFILE");
-  const int table = env && strcmp(env, "1") == 0;
+  const int thread_time = env && strcmp(env, "thread") == 0;
+  const int table = env && (strcmp(env, "1") == 0 || thread_time);
+  if (thread_time) profile_clock = CLOCK_THREAD_CPUTIME_ID;
   if ((!table && !path) || n_nodes <= 0) return NULL;
   eq_profile* p = calloc(1, sizeof(*p));
   if (!p) return NULL;
@@ -46,7 +51,7 @@ eq_profile* eq_profile_create(int n_nodes, const int* node_ids, const char* path
 
 uint64_t eq_profile_now_ns(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(profile_clock, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 

@@ -1,6 +1,7 @@
 /* Opt-in per-op timers (env EDGEQ_CPU_PROFILE=1, or the profile_path option): each delegate kernel
  * sums the wall time of its nodes and prints a table to stderr, or appends JSON, when it is freed. Off by default:
- * then the only cost is one branch per node. */
+ * then the only cost is one branch per node. EDGEQ_CPU_PROFILE=thread times the calling thread's CPU time
+ * instead (meaningful at 1 thread, where every node runs on it; other jobs' load does not inflate it). */
 #ifndef EDGEQ_CPU_PROFILE_H
 #define EDGEQ_CPU_PROFILE_H
 

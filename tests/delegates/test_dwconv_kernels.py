@@ -158,11 +158,12 @@ def depthwise_model(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512", "avx512vnni", "amx"])
+@pytest.mark.parametrize("isa", ["scalar", "avx2", "avx512", "avx512vnni", "avx512vbmi", "amx"])
 def test_delegate_with_each_variant_matches_builtin_ref(depthwise_model, tmp_path, isa):
     """The whole delegate (2 threads) with every kernel family capped at one ISA (EDGEQ_ISA)."""
     need = {"scalar": set(), "avx2": {"avx2"}, "avx512": {"avx512f", "avx512bw", "avx512vl"},
             "avx512vnni": {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"},
+            "avx512vbmi": {"avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512vbmi"},
             "amx": {"avx512f", "avx512bw", "avx512vl", "avx512_vnni", "amx_tile", "amx_int8"}}[isa]
     if not need <= set(HOST_FLAGS):
         pytest.skip(f"host CPU lacks {sorted(need - set(HOST_FLAGS))}")  # the kernel tests cover what it runs

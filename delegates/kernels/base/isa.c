@@ -44,6 +44,8 @@ int edgeq_isa_supported(edgeq_isa isa) {
              __builtin_cpu_supports("avx512vl");
     case EDGEQ_ISA_AVX512VNNI:
       return edgeq_isa_supported(EDGEQ_ISA_AVX512) && __builtin_cpu_supports("avx512vnni");
+    case EDGEQ_ISA_AVX512VBMI:
+      return edgeq_isa_supported(EDGEQ_ISA_AVX512VNNI) && __builtin_cpu_supports("avx512vbmi");
 #if defined(__linux__) && defined(__x86_64__)
     case EDGEQ_ISA_AMX: return edgeq_isa_supported(EDGEQ_ISA_AVX512VNNI) && amx_supported();
 #endif
@@ -69,7 +71,7 @@ int edgeq_isa_enabled(edgeq_isa isa) {
   return ((is_x86(isa) && is_x86(cap)) || (is_arm(isa) && is_arm(cap))) && isa <= cap;
 }
 
-static const char* const kNames[] = {"auto", "scalar", "avx2", "avx512", "avx512vnni", "amx", "neon", "neondot", "i8mm"};
+static const char* const kNames[] = {"auto", "scalar", "avx2", "avx512", "avx512vnni", "avx512vbmi", "amx", "neon", "neondot", "i8mm"};
 
 const char* edgeq_isa_name(edgeq_isa isa) {
   return (unsigned)isa < sizeof(kNames) / sizeof(kNames[0]) ? kNames[isa] : "unknown";

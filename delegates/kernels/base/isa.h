@@ -1,6 +1,6 @@
 /* The instruction sets the kernels have variants for, the one probe of what this CPU (and OS)
  * can run, and the one override: env EDGEQ_ISA=NAME caps every kernel family at NAME (scalar,
- * avx2, avx512, avx512vnni, amx, neon, neondot, i8mm), so tests and A/B runs can take each variant
+ * avx2, avx512, avx512vnni, avx512vbmi, amx, neon, neondot, i8mm), so tests and A/B runs can take each variant
  * through the whole delegate. Each family lists its variants best first and runs the first one
  * that is compiled in and edgeq_isa_enabled(). */
 #ifndef EDGEQ_KERNELS_ISA_H
@@ -10,14 +10,16 @@
 extern "C" {
 #endif
 
-/* Within one architecture, each ISA includes the ones listed before it. */
+/* Within one architecture, each ISA includes the ones listed before it (AMX all but VBMI, which the AMX
+ * CPUs have too: a cap at amx enables both). */
 typedef enum {
   EDGEQ_ISA_AUTO = 0,      /* best enabled variant */
   EDGEQ_ISA_SCALAR,        /* portable C reference */
   EDGEQ_ISA_AVX2,
   EDGEQ_ISA_AVX512,        /* AVX-512 F + BW + VL */
   EDGEQ_ISA_AVX512VNNI,    /* ... + VNNI */
-  EDGEQ_ISA_AMX,           /* ... + AMX-TILE / AMX-INT8, tile data state granted by the OS */
+  EDGEQ_ISA_AVX512VBMI,    /* ... + VBMI (byte permutes: 256-entry tables in registers) */
+  EDGEQ_ISA_AMX,           /* AVX512VNNI + AMX-TILE / AMX-INT8, tile data state granted by the OS */
   EDGEQ_ISA_NEON,          /* aarch64 baseline */
   EDGEQ_ISA_NEON_DOT,      /* aarch64 SDOT (FEAT_DotProd) */
   EDGEQ_ISA_NEON_I8MM,     /* aarch64 SMMLA (FEAT_I8MM) */

@@ -15,12 +15,13 @@ extern "C" {
 
 typedef void (*x8_lut_fn)(size_t n, const int8_t* input, int8_t* output, const int8_t table[256]);
 
-/* The variant for isa (scalar, avx2, neon); NULL when not built or not runnable here. */
+/* The variant for isa (scalar, avx2, avx512vbmi, neon); NULL when not built or not runnable here. */
 x8_lut_fn x8_lut_for_isa(edgeq_isa isa);
 /* The best variant this CPU runs within the EDGEQ_ISA cap. */
 x8_lut_fn x8_lut_best(void);
 
 void x8_lut_scalar(size_t n, const int8_t* input, int8_t* output, const int8_t table[256]);
+void x8_lut_u64_avx512vbmi(size_t n, const int8_t* input, int8_t* output, const int8_t table[256]);
 void x8_lut_u32_avx2(size_t n, const int8_t* input, int8_t* output, const int8_t table[256]);
 void x8_lut_u64_neon(size_t n, const int8_t* input, int8_t* output, const int8_t table[256]);
 

@@ -11,7 +11,7 @@
 
 int main(int argc, char** argv) {
   const int cases = argc > 1 ? atoi(argv[1]) : 300;
-  static const edgeq_isa isas[] = {EDGEQ_ISA_AVX2, EDGEQ_ISA_NEON};
+  static const edgeq_isa isas[] = {EDGEQ_ISA_AVX2, EDGEQ_ISA_AVX512VBMI, EDGEQ_ISA_NEON};
   long bad_total = 0;
   for (size_t v = 0; v < sizeof(isas) / sizeof(isas[0]); ++v) {
     x8_lut_fn f = x8_lut_for_isa(isas[v]);
