@@ -66,13 +66,16 @@ def evaluation_lines(ev: dict) -> list[str]:
         if o.get("kind", "class") != "class":
             lo, hi = o["value_range"]
             span = hi - lo
-            rel = f" = {100 * o['mean_abs_error'] / span:.2g}% of its {lo:.3g}..{hi:.3g} range" if span > 0 else ""
+            judged = (o.get("verdict") or {}).get("ok", True) is not None  # a flat output: no share of its range
+            rel = (f" = {100 * o['mean_abs_error'] / span:.2g}% of its {lo:.3g}..{hi:.3g} range"
+                   if span > 0 and judged else f", range {lo:.3g}..{hi:.3g}")
             parts.append(f"mean |err| {o['mean_abs_error']:.4g}{rel}, p99 {o['p99_abs_error']:.4g}")
             parts.append(f"cosine mean {o['cosine_mean']:.4f} (min {o['cosine_min']:.4f})")
         else:
             parts.append(f"max |err| {o['max_abs_error']:.4g}")
         v = o.get("verdict")
-        mark = "" if v is None else ("  ok" if v["ok"] else "  POOR")
+        mark = "" if v is None else ("  not judged (constant on this data)" if v["ok"] is None else
+                                     "  ok" if v["ok"] else "  POOR")
         out.append(f"  {o['name']}: " + ", ".join(parts) + mark)
     return out
 

@@ -94,6 +94,9 @@ def compare(float_model: bytes, quant_model: bytes, samples: Samples, *,
                  "sqnr_db": sqnr_db(f, q), "max_abs_error": float(err.max()),
                  "mean_abs_error": float(err.mean()), "p99_abs_error": float(np.percentile(err, 99)),
                  "value_range": [lo, hi], "cosine_mean": float(cos.mean()), "cosine_min": float(cos.min())}
+        spec = qi.outputs[k] if k < len(qi.outputs) else None
+        if spec is not None and spec.quantized:
+            entry["step"] = float(spec.scale)  # one step of the integer output, in the output's units
         if kind == "class":
             fa, qa = f.reshape(len(f), -1).argmax(1), q.reshape(len(q), -1).argmax(1)
             entry["top1_agreement"] = float(np.mean(fa == qa))
@@ -103,6 +106,14 @@ def compare(float_model: bytes, quant_model: bytes, samples: Samples, *,
                 entry["accuracy_drop_points"] = 100.0 * (entry["float_accuracy"] - entry["quant_accuracy"])
         result["outputs"].append(entry)
     return result
+
+
+def flat(output: dict) -> bool:
+    """Whether a value output's float range on the evaluation data is below one step of its integer output: then
+    nothing the integer model does shows in it (a mask that stays 0 on noise), and no figure of it means anything."""
+    step = output.get("step")
+    return bool(step) and output.get("kind") != "class" and \
+        output["value_range"][1] - output["value_range"][0] < step
 
 
 def add_verdicts(evaluation: dict, next_rung: str, min_sqnr_db: float | None = None) -> list[str]:
@@ -119,6 +130,13 @@ def add_verdicts(evaluation: dict, next_rung: str, min_sqnr_db: float | None = N
             o["verdict"] = {"ok": ok, "metric": "top1_agreement", "value": o["top1_agreement"],
                             "threshold": WARN_TOP1_AGREEMENT}
             why = f"top-1 agreement {100 * o['top1_agreement']:.1f}% < {100 * WARN_TOP1_AGREEMENT:.0f}%"
+        elif flat(o):
+            lo, hi = o["value_range"]
+            o["verdict"] = {"ok": None, "metric": "none", "value_range": [lo, hi], "step": o["step"]}
+            warnings.append(f"output '{o['name']}' cannot be judged on this data: the float model's values span only "
+                            f"{lo:.3g}..{hi:.3g}, less than one step of the integer output ({o['step']:.3g}), so "
+                            "its SQNR and errors say nothing; evaluate on inputs that exercise it (realistic samples)")
+            continue
         else:
             ok = o["sqnr_db"] >= floor
             o["verdict"] = {"ok": ok, "metric": "sqnr_db", "value": o["sqnr_db"], "threshold": floor}

@@ -11,6 +11,7 @@ import edgeq
 from edgeq.analysis.evaluate import WARN_SQNR_DB, add_verdicts, output_kinds
 from edgeq.datasets import Samples
 from edgeq.report import format_conversion
+from edgeq.runtime import Interpreter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "suite"))
 from _suite_fetch import fetched  # noqa: E402
@@ -72,3 +73,25 @@ def test_image_normalization_is_called_a_default_unless_the_model_says(tiny, tmp
     assert "normalize" not in read_as["inferred"] and read_as["defaulted"] == ["normalize"]
     text = format_conversion(r.report)
     assert "edgeq's default, the model does not say" in text and "inferred from the model: size" in text
+
+
+def test_an_output_constant_on_the_data_is_not_judged(tiny):
+    """selfie segmentation on noise: the float mask spans 0..4e-27, under one int8 step; the report said 'SQNR
+    0.0 dB, mean |err| 8.34e-11 = 2.1e+18% of its range  POOR'. Such an output is called unjudgeable, with why."""
+    from edgeq.report import evaluation_lines
+
+    ev = _eval([{"name": "mask", "kind": "values", "sqnr_db": 0.0, "mean_abs_error": 8.34e-11, "p99_abs_error": 2e-30,
+                 "value_range": [0.0, 4e-27], "step": 1 / 256, "cosine_mean": 0.0, "cosine_min": 0.0},
+                {"name": "score", "kind": "values", "sqnr_db": 9.0, "mean_abs_error": 0.2, "p99_abs_error": 0.5,
+                 "value_range": [0.0, 1.0], "step": 1 / 256, "cosine_mean": 0.9, "cosine_min": 0.8}])
+    warnings = add_verdicts(ev, "try X")
+    assert ev["outputs"][0]["verdict"]["ok"] is None and ev["outputs"][1]["verdict"]["ok"] is False
+    assert "'mask' cannot be judged on this data" in warnings[0] and "less than one step" in warnings[0]
+    assert "try X" not in warnings[0] and "'score' is poor" in warnings[1]
+    text = "\n".join(evaluation_lines(ev))
+    assert "% of its 0..4e-27 range" not in text and "mask: " in text and "not judged (constant on this data)" in text
+    # compare records the integer output's step, in the output's units
+    calib = np.load(tiny.calib)
+    r = edgeq.convert(tiny.keras, Samples([calib[:20]]), eval_data=Samples([calib[20:]]))
+    out = r.report["evaluation"]["outputs"][0]
+    assert out["step"] == Interpreter(r.model).outputs[0].scale > 0
