@@ -5,7 +5,8 @@
  * of CONV/DEPTHWISE/FC and the elements the other ops touch at a per-thread rate times the CPU
  * path's threads, plus a per-node dispatch cost that grows with the threads. A group whose device
  * estimate is not below its CPU estimate is left to the runtime, with the figures in the report.
- * Rates: options cpu_threads (default: the runtime's thread count), cpu_gops, device_gops (default:
+ * Rates: options cpu_threads (default 1: give the threads of an edgeq-cpu delegate that runs what
+ * this one declines), cpu_gops, device_gops (default:
  * compute units x clock x 128 ops x 7.5%), launch_us; the defaults are fitted to H200 runs
  * (benchmarks/results/gpu_suite_h200*.json, 16 Xeon threads: ~1.75 T ops/s and ~5.6 us per node;
  * NVIDIA OpenCL ~10 us per node, ~2.5 T ops/s on the suite's convolutions). */
@@ -47,7 +48,7 @@ typedef struct {
 #define EQG_OFFLOAD_CPU_NODE_US_PER_THREAD 0.3
 
 /* The rates: options where given (0 = default), else the defaults above; the device's from its
- * compute units and clock; the threads from the runtime (ctx->recommended_num_threads, 1 if unset). */
+ * compute units and clock; one CPU thread unless cpu_threads says otherwise. */
 void eqg_offload_rates_init(eqg_offload_rates* r, const TfLiteContext* ctx, double cpu_threads, double cpu_gops,
                             double device_gops, double launch_us, unsigned compute_units, unsigned clock_mhz);
 

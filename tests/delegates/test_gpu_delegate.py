@@ -537,26 +537,28 @@ def test_offload_model_declines_the_transfer_bound_partition(worker, tmp_path, g
 
 
 def test_offload_model_declines_what_the_cpu_threads_do_faster(worker, tmp_path, gpu_cache):
-    """The same GEMM against a 16-thread CPU path (the runtime's num_threads, the delegate's default): its
-    estimate (~28 us) is below the device's (~80 us), so nothing is delegated and the runtime runs the model."""
+    """The same GEMM against a 16-thread CPU path (cpu_threads: an edgeq-cpu delegate behind this one): its
+    estimate (~28 us) is below the device's (~80 us), so nothing is delegated and the runtime runs the model.
+    The runtime's own num_threads does not count: its builtin kernels need not scale with threads."""
     model = _fc_then_small_tail()
     opts = dict(offload="model", ops=_NOT_PAD, device_gops="2500")
-    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), num_threads=16, **opts)
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), cpu_threads="16", **opts)
     assert_bit_exact(refs, gpus)
     rates = rep["offload"]["model"]
-    assert rates["cpu_threads"] == 16 and rates["cpu_threads_from"] == "runtime"
+    assert rates["cpu_threads"] == 16 and rates["cpu_threads_from"] == "option"
     assert rates["cpu_node_us"] == pytest.approx(1 + 0.3 * 15)
     assert rep["claimed"] == [] and rep["partitions"] == []
     fc = [r for r in rep["rejected"] if r["op"] == "FULLY_CONNECTED"]
     assert len(fc) == 1 and "CPU path it replaces" in fc[0]["reason"]
     g = [g for g in rep["offload"]["groups"] if g["nodes"] == 1 and g["mac_ops"] > 0][0]
-    assert not g["kept"] and g["cpu_us"] == pytest.approx((2 * 64 * 512 * 512 / 1e5 + 2 * 64 * 512 / 2400) / 16 + 5.5, abs=1e-3)
-    # the option overrides the runtime's count: one thread keeps the GEMM on the device
-    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), num_threads=16, cpu_threads="1",
-                               **opts)
+    assert not g["kept"]
+    assert g["cpu_us"] == pytest.approx((2 * 64 * 512 * 512 / 1e5 + 2 * 64 * 512 / 2400) / 16 + 5.5, abs=1e-3)
+    # default: one thread, whatever the runtime's num_threads; the GEMM stays on the device
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), num_threads=16, **opts)
     assert_bit_exact(refs, gpus)
     assert [c["op"] for c in rep["claimed"]] == ["FULLY_CONNECTED"]
-    assert rep["offload"]["model"]["cpu_threads_from"] == "option"
+    assert rep["offload"]["model"]["cpu_threads"] == 1
+    assert rep["offload"]["model"]["cpu_threads_from"].startswith("default")
 
 
 def test_offload_all_and_cpu_device_auto_keep_every_partition(worker, tmp_path, gpu_cache):
