@@ -81,6 +81,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--min-time", type=float, default=0.5)
+    ap.add_argument("--mlp-size", type=int, default=4096, help="width of the suite's mlp")
     ap.add_argument("--cpu-time", action="store_true",
                     help="time each invoke by the calling thread's CPU time (1 thread only: robust to other jobs' load)")
     ap.add_argument("--profile", action="store_true", help="also record each build's EDGEQ_CPU_PROFILE lines")
@@ -98,7 +99,7 @@ def main() -> int:
     for name, path in (f.split("=", 1) for f in args.files or []):
         models[name] = path
     for name in ([] if args.files else args.models.split(",")):
-        m = suite.get(name, args.size if name != "mlp" else 4096, args.variant)
+        m = suite.get(name, args.size if name != "mlp" else args.mlp_size, args.variant)
         models[name] = str(m.path)
     interps = {(n, p): _prepared(path, lib, args.threads) for n, path in models.items() for p, lib in paths.items()}
     times = interleaved({k: it.invoke for k, it in interps.items()}, args.rounds, seed=0, min_time=args.min_time,
@@ -106,7 +107,7 @@ def main() -> int:
     out = {"host": platform.node(), "cpu": next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
                                                if ln.startswith("model name")), "?"),
            "load_avg": os.getloadavg(), "clock": "thread_time" if args.cpu_time else "wall",
-           "threads": args.threads, "variant": args.variant, "size": args.size,
+           "threads": args.threads, "variant": args.variant, "mlp_size": args.mlp_size, "size": args.size,
            "note": args.note, "a": args.a, "b": args.b, "models": {}}
     for n in models:
         med = {p: statistics.median(times[(n, p)]) * 1e3 for p in paths}

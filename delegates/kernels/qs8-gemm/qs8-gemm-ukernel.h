@@ -82,6 +82,9 @@ extern const qs8_ukernel_fn qs8_qc4w_gemm_1x4_scalar[1];
 extern const qs8_ukernel_fn qs8_gemm_4x16c2_avx2[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x16c2_avx2[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni[4];
+/* int4 group 128, sums of 16 * w: k <= QS8_QC4W_X16_MAX_K (255 * 128 * k < 2^31) */
+#define QS8_QC4W_X16_MAX_K 65792
+extern const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni_x16[4];
 extern const qs8_ukernel_fn qs8_gemm_8x16c4_avx512vnni[8];
 void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
                                      const qs8_tile_params* p, int8_t* c, size_t ldc);

@@ -48,6 +48,11 @@ static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                               qs8_gemm_8x16c4_avx512vnni,
                                               qs8_qc4w_gemm_4x16c4_avx512vnni,
                                               qs8_gemm_8x16c4_avx512vnni_rows, NULL};
+/* int4 weights, k <= QS8_QC4W_X16_MAX_K: two step quads per 64-byte group, unpacked by mask and
+ * shift (about half the ops of the vpshufb kernel above, which serves larger k) */
+static const qs8_ukernel_info kAvx512VnniInt4 = {4, 16, 4, 8, 128, QS8_A_UINT8, 128,
+                                                 qs8_gemm_8x16c4_avx512vnni, qs8_qc4w_gemm_4x16c4_avx512vnni_x16,
+                                                 NULL, NULL};
 #endif
 #if defined(EDGEQ_HAVE_AMX)
 /* int8 weights on AMX CPUs: the VNNI packing with kc a multiple of 64 (whole B tiles); blocks of
@@ -100,6 +105,10 @@ static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits, 
     return &kNeonDot16;
 #endif
   (void)m_hint;
+#if defined(EDGEQ_HAVE_AVX512VNNI)
+  if ((isa == EDGEQ_ISA_AVX512VNNI || isa == EDGEQ_ISA_AMX) && weight_bits == 4 && k <= QS8_QC4W_X16_MAX_K)
+    return &kAvx512VnniInt4;
+#endif
 #if defined(EDGEQ_HAVE_AMX)
   /* k <= 24: a tile's 64 steps would be mostly empty; the VNNI kernel is as fast or faster there
    * (kernel bench, min us VNNI / AMX: 12544x96x16 284 / 309, 3136x144x24 115 / 119,

@@ -247,9 +247,9 @@ static void random_problem(problem* p, int bits) {
    * products per int16 lane) is used only then. Some cases at the bounds: weights wmin / 127
    * with activations -128 / 127 (2 * 128 * 127 fits int16, 2 * 128 * 128 does not) */
   const int wmin = bits == 8 ? (rnd() % 2 ? -127 : -128) : -8, wmax = bits == 8 ? 127 : 7;
-  const int w_bound = bits == 8 && rnd() % 4 == 0;
+  const int w_bound = (bits == 8 || g_force_k) && rnd() % 4 == 0;
   for (size_t i = 0; i < (size_t)n * k; i++)
-    p->w8[i] = (int8_t)(w_bound ? (rnd() % 2 ? wmin : 127) : rnd_range(wmin, wmax));
+    p->w8[i] = (int8_t)(w_bound ? (rnd() % 2 ? wmin : wmax) : rnd_range(wmin, wmax));
   p->a = (int8_t*)malloc(p->m * p->lda);
   for (size_t i = 0; i < p->m * p->lda; i++)
     p->a[i] = (int8_t)(w_bound ? (rnd() % 2 ? -128 : 127) : rnd_range(-128, 127));
@@ -463,14 +463,24 @@ int main(int argc, char** argv) {
   /* Large shapes: many rows per call (the AVX-512 VNNI dispatcher packs up to 64 rows per step,
    * fewer as k grows) and k too large for the dispatcher's stack buffer (heap path, 8-row steps). */
   /* AMX plans (k > 32): 32- and 16-row tile blocks, k tails (k % 64) and the VNNI rest rows */
-  static const int32_t big[][3] = {{130, 40, 2500}, {150, 37, 300}, {67, 16, 24}, {48, 50, 128},
-                                   {33, 70, 64},    {20, 33, 33},   {96, 32, 200}};
+  /* int4 (bits 4): the AVX-512 kernels' k bound for sums of 16 * w (65792) and past it; extreme: every
+   * a = 127 and w = -8, the most negative sum (at k = 66000 it overflows int32 times 16); odd k and
+   * rows around the 4-row tile */
+  static const int32_t big[][5] = {
+      {130, 40, 2500, 8, 0}, {150, 37, 300, 8, 0}, {67, 16, 24, 8, 0},    {48, 50, 128, 8, 0},
+      {33, 70, 64, 8, 0},    {20, 33, 33, 8, 0},   {96, 32, 200, 8, 0},   {1, 40, 65792, 4, 1},
+      {3, 17, 65793, 4, 0},  {2, 17, 66000, 4, 1}, {5, 33, 2056, 4, 0},   {2, 20, 4095, 4, 0}};
   for (size_t bi = 0; bi < sizeof(big) / sizeof(big[0]); bi++) {
     g_force_m = (size_t)big[bi][0];
     g_force_n = big[bi][1];
     g_force_k = big[bi][2];
     problem p;
-    random_problem(&p, 8);
+    random_problem(&p, big[bi][3]);
+    if (big[bi][4]) {
+      memset(p.w8, -8, (size_t)p.d.n * (size_t)p.d.k);
+      memset(p.a, 127, p.m * p.lda);
+      pack_int4(p.w8, (size_t)p.d.n * (size_t)p.d.k, p.w4);
+    }
     int8_t* expected = (int8_t*)malloc(p.m * (size_t)p.d.n);
     reference(&p, expected, (size_t)p.d.n);
     for (size_t i = 0; i < NUM_ISAS; i++) {
