@@ -50,3 +50,13 @@ def test_int16_activations_take_the_16x8_path(tiny_model):
     info = summarize(result.model, io="int16")
     assert info["inputs"][0]["type"] == "int16"
     assert {t for o in info["ops"] for t in o["outputs"]} == {"int16"}
+
+
+def test_calibration_progress_stays_off_logs(tiny_model, capsys):
+    """Progress bars are for terminals: with stderr a file or pipe (CI logs, edgeq convert ... 2> log) the
+    statistics pass prints none (it wrote 'calibrating: 0sample [00:00, ...' lines into logs)."""
+    from edgeq.quantize.calibration.observers import collect_statistics
+
+    fb, cal = tiny_model
+    stats, _ = collect_statistics(fb, cal, progress=True)
+    assert stats and "calibrating" not in capsys.readouterr().err

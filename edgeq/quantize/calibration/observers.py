@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ...errors import DataError
+from ...progress import progress as progress_bar
 from ...runtime import Interpreter
 from ...tflite_schema import read_model, tensor_name, tensor_type_code
 from .stats import TensorStats
@@ -60,10 +61,7 @@ def collect_statistics(float_model: bytes, samples: SampleSource, *, progress: b
     interp = Interpreter(float_model, resolver="builtin", preserve_all_tensors=True)
     want = [s.shape for s in interp.inputs]
     stats = {i: TensorStats() for i in names}
-    it: Any = iterate_samples(samples)
-    if progress:
-        from tqdm import tqdm
-        it = tqdm(it, desc="calibrating", unit="sample")
+    it: Any = progress_bar(iterate_samples(samples), desc="calibrating", show=progress)  # terminals only
     n = 0
     for sample in it:
         _check_sample(sample, want, n)
