@@ -10,8 +10,9 @@ FULLY_CONNECTED with a 4096-row batch) into DIR. ``run`` needs only numpy, LiteR
 delegates (EDGEQ_DELEGATE_DIR), so it runs on a GPU machine without TensorFlow. With default
 delegate options (no platform/device: the delegate's own device choice) it measures, per model:
 - latency of edgeq-gpu (ops it does not claim or the offload model declines run on LiteRT builtin
-  kernels at --threads), edgeq-gpu-all (offload=all), litert-builtin, edgeq-cpu and LiteRT default
-  (XNNPACK) at --threads, interleaved shuffled rounds, medians, ratios;
+  kernels at --threads), edgeq-gpu-all (offload=all), edgeq-gpu+cpu (edgeq-cpu behind the GPU
+  delegate, both with num_threads=--threads: the offload model declines to it), litert-builtin,
+  edgeq-cpu and LiteRT default (XNNPACK) at --threads, interleaved shuffled rounds, medians, ratios;
 - placement: nodes claimed by the GPU out of all nodes, partitions (each costs a round trip);
 - int8 CONV_2D / DEPTHWISE / FULLY_CONNECTED kernel rate from OpenCL profiling events, against
   the peak estimate of bench_gpu_delegate.py (its assumption is written into the JSON);
@@ -84,13 +85,13 @@ def default_pick(model: Path, tmp: Path) -> dict:
                                     "selection", "devices_seen")}
 
 
-def placement(model: bytes, cache: Path, threads: int) -> dict:
+def placement(model: bytes, cache: Path, threads: int, **opts) -> dict:
     from edgeq.runtime import Interpreter
 
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "r.json"
         it = Interpreter(model, resolver="builtin", delegates=["gpu"], num_threads=threads,
-                         delegate_options={"cache_dir": str(cache), "report_path": str(report)})
+                         delegate_options={"cache_dir": str(cache), "report_path": str(report), **opts})
         it.run([np.zeros(s.shape, s.dtype) for s in it.inputs])
         rep = json.loads(report.read_text())
     rejected: dict[str, int] = {}
@@ -164,13 +165,17 @@ def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, 
         configs["edgeq-gpu-all"] = dict(configs["edgeq-gpu"], delegate_options={
             **configs["edgeq-gpu"]["delegate_options"], "offload": "all"})
         configs["litert-builtin"] = dict(resolver="builtin", num_threads=threads)
+        # the GPU with edgeq-cpu behind it: the offload model compares with (and declines to) N threads
+        configs["edgeq-gpu+cpu"] = dict(resolver="builtin", delegates=["gpu", "cpu"],
+                                        delegate_options={"num_threads": threads})
         for p in paths:
             model = p.read_bytes()
             print(f"== {p.stem}", flush=True)
             timing = bg.time_variants(model, configs, rounds, per_round, seed=len(p.stem))
             entry: dict = {"bytes": len(model), "timing": timing, "ratios": {},
-                           "placement": placement(model, cache, threads)}
-            for gv in ("edgeq-gpu", "edgeq-gpu-all"):
+                           "placement": placement(model, cache, threads),
+                           "placement_gpu+cpu": placement(model, cache, threads, num_threads=threads)}
+            for gv in ("edgeq-gpu", "edgeq-gpu-all", "edgeq-gpu+cpu"):
                 g = timing.get(gv, {}).get("median_ms")
                 for base in ("litert-xnnpack", "edgeq-cpu"):
                     b = timing.get(base, {}).get("median_ms")
@@ -181,7 +186,8 @@ def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, 
             entry["gpu_bit_exact_with_reference"] = exact.get(p.stem, "not checked (--no-check)")
             results["models"][p.stem] = entry
             print(json.dumps({"timing": {k: v.get("median_ms") for k, v in timing.items()},
-                              "placement": entry["placement"],
+                              "placement": {k: {q: entry[k].get(q) for q in ("nodes", "on_gpu", "partitions")}
+                                            for k in ("placement", "placement_gpu+cpu")},
                               "kernels": {k: round(v["fraction_of_peak"], 4) for k, v in entry["kernels"].items()},
                               "device_ms_by_op": {k: round(v, 3) for k, v in
                                                   entry["op_profile"]["device_ms_by_op"].items()},

@@ -17,7 +17,7 @@ static int set_str(char** dst, const char* v) {
 
 /* The offload model's rate options (offload.h). */
 static double* rate_option(eqg_options* o, const char* k) {
-  if (strcmp(k, "cpu_threads") == 0) return &o->cpu_threads;
+  if (strcmp(k, "cpu_threads") == 0 || strcmp(k, "num_threads") == 0) return &o->cpu_threads;
   if (strcmp(k, "cpu_gops") == 0) return &o->cpu_gops;
   if (strcmp(k, "device_gops") == 0) return &o->device_gops;
   if (strcmp(k, "launch_us") == 0) return &o->launch_us;
@@ -98,7 +98,7 @@ int eqg_options_parse(eqg_options* o, const char* const* keys, const char* const
     } else {
       snprintf(err, errlen,
                WHO ": unknown option '%s': use platform, device, ops, precision, cache_dir, "
-               "report_path, profile, integer_dot, offload, cpu_threads, cpu_gops, device_gops, launch_us, "
+               "report_path, profile, integer_dot, offload, cpu_threads (num_threads), cpu_gops, device_gops, launch_us, "
                "memory_limit_mb or verbose",
                k);
       return -1;

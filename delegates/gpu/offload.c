@@ -23,14 +23,14 @@ void eqg_offload_rates_init(eqg_offload_rates* r, const TfLiteContext* ctx, doub
   } else {
     r->device_ops_per_us = (compute_units ? compute_units : 1) * (double)(clock_mhz ? clock_mhz : 1000) *
                            EQG_OFFLOAD_DEVICE_OPS_PER_CYCLE_CU;
-    r->device_rate_from = "compute units x clock MHz x 128 ops x 7.5%";
+    r->device_rate_from = "compute units x clock MHz x 128 ops x 18%";
   }
   /* not the runtime's num_threads: what runs a declined partition is the runtime's own kernels, which
    * need not scale with it (LiteRT 2.3's builtin kernels at 16 threads on the H200 host: MobileNetV2
    * 63 ms, edgeq-cpu 1.0 ms); an edgeq-cpu delegate stacked behind this one is worth its threads */
   (void)ctx;
   r->cpu_threads = cpu_threads > 0 ? cpu_threads : 1;
-  r->threads_from = cpu_threads > 0 ? "option" : "default (one thread; cpu_threads=N for a multithreaded CPU path)";
+  r->threads_from = cpu_threads > 0 ? "option" : "default (one thread; cpu_threads or num_threads=N for a multithreaded CPU path)";
   r->cpu_ops_per_us = (cpu_gops > 0 ? cpu_gops : EQG_OFFLOAD_CPU_GOPS) * 1e3;
   r->cpu_elements_per_us = EQG_OFFLOAD_CPU_ELEMENTS_PER_US;
   r->cpu_node_us = EQG_OFFLOAD_CPU_NODE_US + EQG_OFFLOAD_CPU_NODE_US_PER_THREAD * (r->cpu_threads - 1);

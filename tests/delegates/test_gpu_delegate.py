@@ -128,13 +128,14 @@ def _platform_opts() -> dict:
     return {"platform": os.environ.get("EDGEQ_GPU_PLATFORM") or POCL}
 
 
-def run_both(worker: GpuWorker, model: bytes, tmp_path: Path, cache: Path, seeds=(0, 1), num_threads=None, **opts):
+def run_both(worker: GpuWorker, model: bytes, tmp_path: Path, cache: Path, seeds=(0, 1), runtime_threads=None,
+             **opts):
     """Reference outputs, GPU-delegate outputs (per seed) and the delegate's report."""
     report = tmp_path / "gpu_report.json"
     # offload=all: these tests are about the kernels, and a real GPU's offload model would decline
     # their tiny partitions (test_offload_model_* test the model)
     resp = worker.request(model, {"report_path": report, "cache_dir": cache, "offload": "all", **_platform_opts(),
-                                  **opts}, seeds, num_threads)
+                                  **opts}, seeds, runtime_threads)
     assert resp["ok"], f"{resp['type']}: {resp['error']}"
     return resp["refs"], resp["gpus"], json.loads(report.read_text())
 
@@ -520,9 +521,9 @@ def test_offload_model_declines_the_transfer_bound_partition(worker, tmp_path, g
     # the GEMM: 2 x 64 x 512 x 512 ops against one 32 KB upload and one 32 KB readback
     assert len(kept) == 1 and kept[0]["nodes"] == 1 and kept[0]["mac_ops"] == 2 * 64 * 512 * 512
     assert kept[0]["bytes_in"] == kept[0]["bytes_out"] == 64 * 512
-    # 30 sync + 2 x 10 transfers + 65536 B at 10 GB/s + 10 launch + 33.5 M ops at 2.5 T ops/s
+    # 30 sync + 2 x 10 transfers + 65536 B at 10 GB/s + 8 launch + 33.5 M ops at 2.5 T ops/s
     assert kept[0]["device_compute_us"] == pytest.approx(2 * 64 * 512 * 512 / 2.5e6, abs=1e-3)  # %.3f
-    assert kept[0]["device_us"] == pytest.approx(30 + 20 + 6.5536 + 10 + 2 * 64 * 512 * 512 / 2.5e6, abs=1e-3)
+    assert kept[0]["device_us"] == pytest.approx(30 + 20 + 6.5536 + 8 + 2 * 64 * 512 * 512 / 2.5e6, abs=1e-3)
     # one thread: 33.5 M ops at 100 G ops/s + 65536 elements at 2400 per us + 1 us
     assert kept[0]["cpu_us"] == pytest.approx(2 * 64 * 512 * 512 / 1e5 + 2 * 64 * 512 / 2400 + 1, abs=1e-3)
     # the MEAN: 64 x 514 bytes up, 64 down, for 64 x 515 elements of work
@@ -536,13 +537,15 @@ def test_offload_model_declines_the_transfer_bound_partition(worker, tmp_path, g
     assert [n["op"] for n in rep["partitions"][0]["nodes"]] == ["FULLY_CONNECTED"]
 
 
-def test_offload_model_declines_what_the_cpu_threads_do_faster(worker, tmp_path, gpu_cache):
+@pytest.mark.parametrize("key", ["cpu_threads", "num_threads"])
+def test_offload_model_declines_what_the_cpu_threads_do_faster(key, worker, tmp_path, gpu_cache):
     """The same GEMM against a 16-thread CPU path (cpu_threads: an edgeq-cpu delegate behind this one): its
-    estimate (~28 us) is below the device's (~80 us), so nothing is delegated and the runtime runs the model.
-    The runtime's own num_threads does not count: its builtin kernels need not scale with threads."""
+    estimate (~28 us) is below the device's (~78 us), so nothing is delegated and the runtime runs the model.
+    num_threads is the CPU delegate's option, so one options set configures a ["gpu", "cpu"] stack. The
+    runtime's own thread count does not count: its builtin kernels need not scale with threads."""
     model = _fc_then_small_tail()
     opts = dict(offload="model", ops=_NOT_PAD, device_gops="2500")
-    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), cpu_threads="16", **opts)
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), **{key: "16"}, **opts)
     assert_bit_exact(refs, gpus)
     rates = rep["offload"]["model"]
     assert rates["cpu_threads"] == 16 and rates["cpu_threads_from"] == "option"
@@ -554,7 +557,7 @@ def test_offload_model_declines_what_the_cpu_threads_do_faster(worker, tmp_path,
     assert not g["kept"]
     assert g["cpu_us"] == pytest.approx((2 * 64 * 512 * 512 / 1e5 + 2 * 64 * 512 / 2400) / 16 + 5.5, abs=1e-3)
     # default: one thread, whatever the runtime's num_threads; the GEMM stays on the device
-    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), num_threads=16, **opts)
+    refs, gpus, rep = run_both(worker, model, tmp_path, gpu_cache, seeds=(0,), runtime_threads=16, **opts)
     assert_bit_exact(refs, gpus)
     assert [c["op"] for c in rep["claimed"]] == ["FULLY_CONNECTED"]
     assert rep["offload"]["model"]["cpu_threads"] == 1
