@@ -39,10 +39,15 @@ void qs8_mean_rd_channels(const qs8_mean_params* p, size_t outer, size_t reduce,
 typedef void (*qs8_mean_rd_channels_fn)(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner,
                                         size_t c0, size_t c1, const int8_t* input, int8_t* output, int32_t* sums);
 
-/* Variants of qs8_mean_rd_channels (bit-exact with it): the one for isa (scalar, neon), NULL when
+/* Variants of qs8_mean_rd_channels (bit-exact with it): the one for isa (scalar, avx512, neon), NULL when
  * not built or not runnable here; the best this CPU runs within the EDGEQ_ISA cap. */
 qs8_mean_rd_channels_fn qs8_mean_rd_channels_for_isa(edgeq_isa isa);
 qs8_mean_rd_channels_fn qs8_mean_rd_channels_best(void);
+
+/* AVX-512: 64 channels per tile (masked for the last), rows summed in int16 (256 rows at a time), widened
+ * into int32 registers, vector requantization. */
+void qs8_mean_rd_channels_u64_avx512skx(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner,
+                                        size_t c0, size_t c1, const int8_t* input, int8_t* output, int32_t* sums);
 
 /* aarch64: 16 channels per tile, rows summed in int16 registers (256 rows at a time) then widened,
  * vector requantization; channels past the last tile of 8 go to the scalar kernel. */

@@ -1,5 +1,5 @@
 /* Every MEAN row-reduction variant this CPU can run against the scalar kernel, byte for byte:
- * random [outer][reduce][inner] blocks and channel ranges (tiles of 16 and 8 plus a scalar rest),
+ * random [outer][reduce][inner] blocks and channel ranges (NEON tiles of 16 and 8 plus a scalar rest, AVX-512 tiles of 64 with a masked rest),
  * reductions past 256 rows (the int16 partial sums), inputs all -128 or all 127, zero points, and
  * multipliers from 1/count times a random scale ratio (right and a few left shifts). One line per
  * variant; exit status 1 on any mismatch. */
@@ -14,7 +14,7 @@
 
 int main(int argc, char** argv) {
   const int cases = argc > 1 ? atoi(argv[1]) : 300;
-  static const edgeq_isa isas[] = {EDGEQ_ISA_NEON};
+  static const edgeq_isa isas[] = {EDGEQ_ISA_AVX512, EDGEQ_ISA_NEON};
   long bad_total = 0;
   for (size_t v = 0; v < sizeof(isas) / sizeof(isas[0]); ++v) {
     qs8_mean_rd_channels_fn f = qs8_mean_rd_channels_for_isa(isas[v]);
