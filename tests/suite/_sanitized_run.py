@@ -2,17 +2,24 @@
 
 python _sanitized_run.py LIB MODEL [BATCH ...]: loads the delegate (2 threads), runs the model once on
 random int8 inputs at its own shape, then at each extra batch size (a resize: the kernels rebuild),
-and prints one JSON line. Undefined behaviour or a memory error aborts the process with the report
-on stderr."""
+and prints one JSON line with the output shapes and how many nodes the delegate claimed and declined (a
+delegate that claims nothing runs no kernel to check). Undefined behaviour or a memory error aborts the
+process with the report on stderr."""
 import json
+import os
 import sys
+import tempfile
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
 
 lib, model, *batches = sys.argv[1:]
-it = Interpreter(model_path=model, experimental_delegates=[load_delegate(lib, {"num_threads": "2"})],
+report = os.path.join(tempfile.mkdtemp(prefix="edgeq-asan-"), "claims.json")
+it = Interpreter(model_path=model,
+                 experimental_delegates=[load_delegate(lib, {"num_threads": "2", "report_path": report})],
                  experimental_op_resolver_type=OpResolverType.BUILTIN)
+with open(report) as f:
+    claims = json.load(f)
 it.allocate_tensors()
 rng = np.random.default_rng(0)
 shapes = []
@@ -30,4 +37,5 @@ for batch in [None, *map(int, batches)]:
         it.set_tensor(d["index"], x.astype(d["dtype"]))
     it.invoke()
     shapes.append([int(v) for v in it.get_tensor(it.get_output_details()[0]["index"]).shape])
-print(json.dumps({"output_shapes": shapes}))
+print(json.dumps({"output_shapes": shapes, "claimed": len(claims.get("claimed") or []),
+                  "declined": len(claims.get("rejected") or [])}))

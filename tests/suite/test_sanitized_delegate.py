@@ -71,8 +71,10 @@ def test_suite_model_runs_clean_under_asan_and_ubsan(sanitized, name, size, vari
     m = suite.get(name, size, variant, samples=2)
     r = _run(sanitized, m.path, *batches)
     assert r.returncode == 0, _report(r)
-    shapes = json.loads(r.stdout.strip().splitlines()[-1])["output_shapes"]
-    assert [s[0] for s in shapes[1:]] == list(batches)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert [s[0] for s in out["output_shapes"][1:]] == list(batches)
+    # the delegate's kernels ran: it claims >= 90 % of every suite model's nodes (ConvNeXt-T 94 %, the rest 95-100 %)
+    assert out["claimed"] >= 0.9 * (out["claimed"] + out["declined"]), out
 
 
 def test_the_sanitizers_catch_undefined_behaviour(sanitized, tmp_path):
