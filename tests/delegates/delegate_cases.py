@@ -164,6 +164,9 @@ OP_CASES: dict[str, Case] = {
     "hard_swish": _case(lambda: om.unary("hard_swish", (8, 128)), {"HARD_SWISH"}, scale=2.0),
     "concat_reshape": _case(lambda: om.reshape_concat((2, 3, 4, 5)), {"CONCATENATION", "RESHAPE"}),
     "pad": _case(lambda: om.pad(), {"PAD"}),
+    # channels unpadded: the CPU copies whole W*C rows (axes merged), with a batch of 2 / a padded batch
+    "pad_hw_rows_b2": _only("cpu", lambda: om.pad((2, 7, 6, 5), ((0, 0), (1, 2), (3, 1), (0, 0))), {"PAD"}),
+    "pad_batch_w_rows": _only("cpu", lambda: om.pad((1, 4, 5, 6), ((1, 0), (0, 0), (2, 2), (0, 0))), {"PAD"}),
     "slice_channels": _case(lambda: om.slice_(), {"MUL", "SLICE"}),
     "slice_middle_to_end_b2": _case(lambda: om.slice_((2, 7, 6, 5), (1, 2, 1, 1), (1, -1, 4, 3)), {"MUL", "SLICE"}),
     "gelu": _case(lambda: om.gelu(), {"MUL", "GELU"}),

@@ -1,5 +1,7 @@
 /* PAD of an int8 tensor (constant paddings), filled with the output zero point, i.e. the
- * quantized value of 0.0, as the int8 kernel does. */
+ * quantized value of 0.0, as the int8 kernel does. Trailing axes without padding are merged into
+ * the one before them, so an image padded in H and W copies whole W*C rows (672 bytes for a
+ * 224x224x3 input) instead of one memcpy per pixel. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,22 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
       s->out_dims[d] = eq_dim(out, d - lead);
       s->before[d] = (int)eq_pad_amount(pads, 2 * (d - lead));
     }
+  }
+  /* merge an unpadded last axis into the one before it (offsets scale by its size), keeping
+   * EQ_PAD_MAX_RANK dims left-aligned with 1s */
+  while (s->in_dims[EQ_PAD_MAX_RANK - 1] == s->out_dims[EQ_PAD_MAX_RANK - 1] && (s->in_dims[EQ_PAD_MAX_RANK - 2] != 1 || s->out_dims[EQ_PAD_MAX_RANK - 2] != 1) &&
+         s->in_dims[0] == 1 && s->out_dims[0] == 1) {
+    const int last = EQ_PAD_MAX_RANK - 1, inner = s->in_dims[last];
+    s->in_dims[last - 1] *= inner;
+    s->out_dims[last - 1] *= inner;
+    s->before[last - 1] *= inner;
+    for (int d = last; d > 0; --d) {
+      s->in_dims[d] = s->in_dims[d - 1];
+      s->out_dims[d] = s->out_dims[d - 1];
+      s->before[d] = s->before[d - 1];
+    }
+    s->in_dims[0] = s->out_dims[0] = 1;
+    s->before[0] = 0;
   }
   s->out_count = eq_numel(out);
   s->fill = (int8_t)out->params.zero_point;
