@@ -397,6 +397,21 @@ static qs8_tile_params tile_params(const qs8_gemm_plan* plan, size_t n0) {
  * whole tiles of [n_begin, n_end) (as XNNPACK: the block's rows stay in L1 while the weights
  * stream past); a tile cut by n_begin / n_end goes through a scratch tile. Rows are copied to a
  * padded buffer only when k is not a multiple of the kernel's A step, min(KR, 8). */
+/* n <= QS8_MAX_NR bytes: overlapping fixed-size moves instead of a libc call per row */
+static inline void copy_small(int8_t* d, const int8_t* s, size_t n) {
+  if (n >= 8) {
+    uint64_t x, y;
+    memcpy(&x, s, 8), memcpy(&y, s + n - 8, 8);
+    memcpy(d, &x, 8), memcpy(d + n - 8, &y, 8);
+  } else if (n >= 4) {
+    uint32_t x, y;
+    memcpy(&x, s, 4), memcpy(&y, s + n - 4, 4);
+    memcpy(d, &x, 4), memcpy(d + n - 4, &y, 4);
+  } else {
+    for (size_t i = 0; i < n; i++) d[i] = s[i];
+  }
+}
+
 static size_t direct_a_step(const qs8_ukernel_info* uk) { return uk->kr < 8 ? uk->kr : 8; }
 
 static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
@@ -415,9 +430,30 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
     abuf = chunk * kc <= sizeof(stack_abuf) ? stack_abuf : (int8_t*)alloc64(chunk * kc);
     if (abuf == NULL) abort(); /* no error channel in this API; out of memory is fatal */
   }
-  const size_t t_first = n_begin / nr, t_last = (n_end - 1) / nr;
-  /* the first tile's parameters once per call: most row blocks are one run from there */
-  const qs8_tile_params tp_first = tile_params(plan, t_first * nr);
+  /* The walk over [n_begin, n_end) is the same for every row block, so it is planned once: at
+   * most a cut first tile, one run of whole tiles, and a cut (or the plan's partial) last tile.
+   * A cut tile computes all NR channels aside and copies its part. */
+  struct {
+    qs8_tile_params tp;
+    const void* w;
+    size_t n0, tiles, lo, hi; /* hi > lo: a cut tile's channels [lo, hi) */
+  } seg[3];
+  size_t nseg = 0;
+  for (size_t t = n_begin / nr, t_last = (n_end - 1) / nr; t <= t_last; nseg++) {
+    const size_t n0 = t * nr;
+    seg[nseg].tp = tile_params(plan, n0);
+    seg[nseg].w = plan->weights + t * plan->tile_bytes;
+    seg[nseg].n0 = n0;
+    if (n0 >= n_begin && n0 + nr <= n_end) { /* tiles t .. n_end / nr - 1 end inside n_end */
+      seg[nseg].tiles = n_end / nr - t;
+      seg[nseg].lo = seg[nseg].hi = 0;
+    } else {
+      seg[nseg].tiles = 1;
+      seg[nseg].lo = n0 < n_begin ? n_begin - n0 : 0;
+      seg[nseg].hi = n0 + nr < n_end ? nr : n_end - n0;
+    }
+    t += seg[nseg].tiles;
+  }
   int8_t ctmp[QS8_MAX_MR * QS8_MAX_NR];
   for (size_t m0 = 0; m0 < m; m0 += chunk) {
     const size_t mv = m - m0 < chunk ? m - m0 : chunk;
@@ -433,24 +469,14 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
       const qs8_direct_fn fn = uk->direct_fn[rows - 1];
       const int8_t* ar = src + r0 * slda;
       int8_t* crow = c + (m0 + r0) * ldc;
-      for (size_t t = t_first; t <= t_last;) {
-        const size_t n0 = t * nr;
-        qs8_tile_params tcut;
-        const qs8_tile_params* tp = &tp_first;
-        if (t != t_first) tcut = tile_params(plan, n0), tp = &tcut;
-        const void* w = plan->weights + t * plan->tile_bytes;
-        if (n0 >= n_begin && n0 + nr <= n_end) { /* run of whole tiles */
-          const size_t run = n_end / nr - t; /* tiles t .. n_end / nr - 1 end inside n_end */
-          fn(len, run, ar, slda, w, plan->tile_bytes, tp, crow + n0, ldc);
-          t += run;
+      for (size_t i = 0; i < nseg; i++) {
+        if (seg[i].hi == 0) {
+          fn(len, seg[i].tiles, ar, slda, seg[i].w, plan->tile_bytes, &seg[i].tp, crow + seg[i].n0, ldc);
           continue;
         }
-        /* cut tile (or the plan's last, partial one): all NR channels aside, then copy */
-        fn(len, 1, ar, slda, w, plan->tile_bytes, tp, ctmp, nr);
-        const size_t lo = n0 < n_begin ? n_begin - n0 : 0;
-        const size_t hi = n0 + nr < n_end ? nr : n_end - n0;
-        for (size_t r = 0; r < rows; r++) memcpy(crow + r * ldc + n0 + lo, ctmp + r * nr + lo, hi - lo);
-        t++;
+        fn(len, 1, ar, slda, seg[i].w, plan->tile_bytes, &seg[i].tp, ctmp, nr);
+        const size_t lo = seg[i].lo, bytes = seg[i].hi - lo;
+        for (size_t r = 0; r < rows; r++) copy_small(crow + r * ldc + seg[i].n0 + lo, ctmp + r * nr + lo, bytes);
       }
     }
   }
