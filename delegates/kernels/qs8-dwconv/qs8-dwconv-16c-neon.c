@@ -2,13 +2,17 @@
  * in pairs on int8 weights (smull + smlal into int16, then saddw into int32: |x * w| <= 128 * 127,
  * so two products fit int16 unless a weight is -128, for which the plan keeps the widening
  * int16 path, smlal int16 x int16 -> int32). Double-rounding requant shared with the GEMM
- * kernels. 3x3 gets its own fully unrolled copy, and its usual case (full tiles, pairs, every
- * shift negative) runs in assembly (qs8-dwconv-9p16c-neon-asm.h). */
+ * kernels. The usual case (tap pairs, every shift negative, at least 16 channels) runs in
+ * assembly for every tile: 3x3 with the tile's weights in registers (qs8-dwconv-9p16c-neon-asm.h),
+ * other sizes with four taps per 64-byte weight load (23 instructions per four taps; 5x5 unrolled),
+ * a channel tail as the plan's overlap tile over the last 16 channels (as the SDOT kernel). The
+ * intrinsics below take the rest; 3x3 gets its own fully unrolled copy. */
 /* Variant of qs8-dwconv-16c-avx2.c: one file per ISA and weight type, as in XNNPACK. */
 #include <arm_neon.h>
 #include <string.h>
 
 #include "base/requant-neon.h"
+#include "qs8-dwconv/qs8-dwconv-16c-asm.h"
 #include "qs8-dwconv/qs8-dwconv-9p16c-neon-asm.h"
 #include "qs8-dwconv/qs8-dwconv-ukernel.h"
 
@@ -113,20 +117,74 @@ static inline void pixels_loop(size_t channels, size_t taps, size_t pixels, cons
   const uint8_t* tile = (const uint8_t*)packed;
   for (size_t c0 = 0; c0 < channels; c0 += QS8_DW_CT, tile += tile_bytes) {
     const size_t n = channels - c0 < QS8_DW_CT ? channels - c0 : QS8_DW_CT;
-    if (taps == 9 && n == QS8_DW_CT && p->w8_pairs && p->right_only && !p->fp32 && pixels > 0) {
-      qs8_dwconv_9p16c_neon_asm(pixels, ind, c0, qs8_dw_tile_bias(tile), qs8_dw_tile_mult(tile),
-                                qs8_dw_tile_shift(tile), qs8_dw_tile_w8(tile, 9), out + c0, out_stride, p->out_zp,
-                                p->out_min, p->out_max);
-      continue;
-    }
     dw_consts k;
     tile_consts(tile, p, &k);
     for (size_t px = 0; px < pixels; ++px) tile16(taps, ind + px * taps, c0, n, tile, &k, p, out + px * out_stride);
   }
 }
 
+/* tap steps of the assembly kernels: int8 weights of consecutive taps are consecutive 16-byte
+ * rows (the tile's w8), read from x13 */
+#define NP_PRODUCTS(X0, X1, W0, W1, P0, P1)                                                           \
+  "smull " P0 ".8h, " X0 ".8b, " W0 ".8b\n\t" "smull2 " P1 ".8h, " X0 ".16b, " W0 ".16b\n\t"          \
+  "smlal " P0 ".8h, " X1 ".8b, " W1 ".8b\n\t" "smlal2 " P1 ".8h, " X1 ".16b, " W1 ".16b\n\t"          \
+  "saddw v20.4s, v20.4s, " P0 ".4h\n\t" "saddw2 v21.4s, v21.4s, " P0 ".8h\n\t"                       \
+  "saddw v22.4s, v22.4s, " P1 ".4h\n\t" "saddw2 v23.4s, v23.4s, " P1 ".8h\n\t"
+#define NP_PAIR                                                                                       \
+  "ldp x9, x10, [%[ind]], #16\n\t" "ldr q24, [x9, %[c0]]\n\t" "ldr q25, [x10, %[c0]]\n\t"             \
+  "ld1 {v16.16b-v17.16b}, [x13], #32\n\t"                                                             \
+  NP_PRODUCTS("v24", "v25", "v16", "v17", "v28", "v29")
+#define NP_QUAD                                                                                       \
+  "ldp x9, x10, [%[ind]], #16\n\t" "ldp x11, x12, [%[ind]], #16\n\t"                                  \
+  "ldr q24, [x9, %[c0]]\n\t" "ldr q25, [x10, %[c0]]\n\t"                                              \
+  "ldr q26, [x11, %[c0]]\n\t" "ldr q27, [x12, %[c0]]\n\t"                                             \
+  "ld1 {v16.16b-v19.16b}, [x13], #64\n\t"                                                             \
+  NP_PRODUCTS("v24", "v25", "v16", "v17", "v28", "v29")                                               \
+  NP_PRODUCTS("v26", "v27", "v18", "v19", "v30", "v31")
+#define NP_QUAD_LOOP                                                                                  \
+  "mov x14, %[groups]\n"                                                                              \
+  "2:\n\t" NP_QUAD "subs x14, x14, #1\n\t" "b.ne 2b\n\t"
+
+QS8_DW_ASM_KERNEL(np_t1, NULL, "", "", QS8_DW_ASM_TAP1)
+QS8_DW_ASM_KERNEL(np_t2, NULL, "", "", NP_PAIR)
+QS8_DW_ASM_KERNEL(np_t3, NULL, "", "", NP_PAIR QS8_DW_ASM_TAP1)
+QS8_DW_ASM_KERNEL(np_t25, NULL, "", NP_QUAD NP_QUAD NP_QUAD NP_QUAD NP_QUAD NP_QUAD, QS8_DW_ASM_TAP1)
+QS8_DW_ASM_KERNEL(np_loop_r0, NULL, "", NP_QUAD_LOOP, "")
+QS8_DW_ASM_KERNEL(np_loop_r1, NULL, "", NP_QUAD_LOOP, QS8_DW_ASM_TAP1)
+QS8_DW_ASM_KERNEL(np_loop_r2, NULL, "", NP_QUAD_LOOP, NP_PAIR)
+QS8_DW_ASM_KERNEL(np_loop_r3, NULL, "", NP_QUAD_LOOP, NP_PAIR QS8_DW_ASM_TAP1)
+
+static void np_t9(size_t pixels, const int8_t* const* ind, size_t c0, const uint8_t* tile, const int8_t* w,
+                  size_t groups, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
+  (void)groups;
+  qs8_dwconv_9p16c_neon_asm(pixels, ind, c0, qs8_dw_tile_bias(tile), qs8_dw_tile_mult(tile), qs8_dw_tile_shift(tile),
+                            w, out, out_stride, p->out_zp, p->out_min, p->out_max);
+}
+
+static qs8_dw_asm_fn asm_kernel(size_t taps) {
+  static const qs8_dw_asm_fn small[4] = {NULL, np_t1, np_t2, np_t3};
+  static const qs8_dw_asm_fn loop[4] = {np_loop_r0, np_loop_r1, np_loop_r2, np_loop_r3};
+  if (taps == 9) return np_t9;
+  if (taps == 25) return np_t25;
+  return taps < 4 ? small[taps] : loop[taps % 4];
+}
+
 void qs8_dwconv_16c_neon(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
+  if (p->w8_pairs && p->right_only && !p->fp32 && channels >= QS8_DW_CT) {
+    if (pixels == 0) return;
+    const qs8_dw_asm_fn fn = asm_kernel(taps);
+    const size_t tile_bytes = QS8_DW_TILE_BYTES(taps), full = channels / QS8_DW_CT;
+    const uint8_t* tile = (const uint8_t*)packed;
+    for (size_t t = 0; t < full; ++t, tile += tile_bytes)
+      fn(pixels, ind, t * QS8_DW_CT, tile, qs8_dw_tile_w8(tile, taps), taps / 4, out + t * QS8_DW_CT, out_stride, p);
+    if (channels % QS8_DW_CT) { /* the overlap tile, after the zero-padded last one */
+      const uint8_t* over = (const uint8_t*)packed + (full + 1) * tile_bytes;
+      fn(pixels, ind, channels - QS8_DW_CT, over, qs8_dw_tile_w8(over, taps), taps / 4, out + channels - QS8_DW_CT,
+         out_stride, p);
+    }
+    return;
+  }
   if (taps == 9) /* 3x3: constant trip count, unrolled */
     pixels_loop(channels, 9, pixels, ind, packed, out, out_stride, p);
   else

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "qs8-dwconv/qs8-dwconv-ukernel.h"
+#include "qs8-dwconv/qs8-dwconv-16c-asm.h"
 
 /* TBL indices: output j, lane 4i+s reads tap s (table byte 16s) of channel 4j+i */
 static const uint8_t kTranspose[64] = {
@@ -43,12 +43,7 @@ static const uint8_t kTranspose[64] = {
   DW_TBL_SDOT("v24.16b-v27.16b")
 
 #define DW_REM0 ""
-/* one tap, its 16 weights in channel order */
-#define DW_REM1                                                                                       \
-  "ldr x9, [%[ind]], #8\n\t" "ldr q24, [x9, %[c0]]\n\t" "ldr q16, [x13]\n\t"                          \
-  "smull v28.8h, v24.8b, v16.8b\n\t" "smull2 v29.8h, v24.16b, v16.16b\n\t"                            \
-  "saddw v20.4s, v20.4s, v28.4h\n\t" "saddw2 v21.4s, v21.4s, v28.8h\n\t"                              \
-  "saddw v22.4s, v22.4s, v29.4h\n\t" "saddw2 v23.4s, v23.4s, v29.8h\n\t"
+#define DW_REM1 QS8_DW_ASM_TAP1
 #define DW_REM2                                                                                       \
   "ldp x9, x10, [%[ind]], #16\n\t" "ldr q24, [x9, %[c0]]\n\t" "ldr q25, [x10, %[c0]]\n\t"             \
   "ld1 {v16.16b-v19.16b}, [x13]\n\t"                                                                  \
@@ -59,70 +54,25 @@ static const uint8_t kTranspose[64] = {
   "ld1 {v16.16b-v19.16b}, [x13]\n\t"                                                                  \
   DW_TBL_SDOT("v24.16b-v26.16b")
 
+#define DW_PROLOGUE "ld1 {v0.16b-v3.16b}, [%[tr]]\n\t"
+
 #define DW_GROUPS_LOOP                                                                                \
   "mov x14, %[groups]\n"                                                                              \
   "2:\n\t" DW_GROUP "subs x14, x14, #1\n\t" "b.ne 2b\n\t"
 
-typedef void (*dw_dot_fn)(size_t pixels, const int8_t* const* ind, size_t c0, const uint8_t* tile,
-                          const int8_t* wdot, size_t groups, int8_t* out, size_t out_stride,
-                          const qs8_dw_out_params* p);
+QS8_DW_ASM_KERNEL(dw_dot_t1, kTranspose, DW_PROLOGUE, "", DW_REM1)
+QS8_DW_ASM_KERNEL(dw_dot_t2, kTranspose, DW_PROLOGUE, "", DW_REM2)
+QS8_DW_ASM_KERNEL(dw_dot_t3, kTranspose, DW_PROLOGUE, "", DW_REM3)
+QS8_DW_ASM_KERNEL(dw_dot_t9, kTranspose, DW_PROLOGUE, DW_GROUP DW_GROUP, DW_REM1)
+QS8_DW_ASM_KERNEL(dw_dot_t25, kTranspose, DW_PROLOGUE, DW_GROUP DW_GROUP DW_GROUP DW_GROUP DW_GROUP DW_GROUP, DW_REM1)
+QS8_DW_ASM_KERNEL(dw_dot_loop_r0, kTranspose, DW_PROLOGUE, DW_GROUPS_LOOP, DW_REM0)
+QS8_DW_ASM_KERNEL(dw_dot_loop_r1, kTranspose, DW_PROLOGUE, DW_GROUPS_LOOP, DW_REM1)
+QS8_DW_ASM_KERNEL(dw_dot_loop_r2, kTranspose, DW_PROLOGUE, DW_GROUPS_LOOP, DW_REM2)
+QS8_DW_ASM_KERNEL(dw_dot_loop_r3, kTranspose, DW_PROLOGUE, DW_GROUPS_LOOP, DW_REM3)
 
-/* pixels x 16 channels from c0 (pixel p: rows ind[taps*p ..] + c0, out + p * out_stride); the tile's
- * bias, multipliers and (negative) shifts; GROUPS_ASM then REM_ASM accumulate the taps. */
-#define DW_DOT_KERNEL(NAME, GROUPS_ASM, REM_ASM)                                                      \
-  static void NAME(size_t pixels, const int8_t* const* ind, size_t c0, const uint8_t* tile,           \
-                   const int8_t* wdot, size_t groups, int8_t* out, size_t out_stride,                 \
-                   const qs8_dw_out_params* p) {                                                      \
-    __asm__ volatile(                                                                                 \
-        "ld1 {v0.16b-v3.16b}, [%[tr]]\n\t"                                                            \
-        "ld1 {v4.4s-v7.4s}, [%[mult]]\n\t"                                                            \
-        "ld1 {v8.4s-v11.4s}, [%[shift]]\n\t"                                                          \
-        "dup v12.8h, %w[zp]\n\t"                                                                      \
-        "dup v13.16b, %w[lo]\n\t"                                                                     \
-        "dup v14.16b, %w[hi]\n"                                                                       \
-        "1:\n\t"                                                                                      \
-        "ld1 {v20.4s-v23.4s}, [%[bias]]\n\t"                                                          \
-        "mov x13, %[w]\n\t"                                                                           \
-        GROUPS_ASM REM_ASM                                                                            \
-        "sqrdmulh v20.4s, v20.4s, v4.4s\n\t" "sqrdmulh v21.4s, v21.4s, v5.4s\n\t"                     \
-        "sqrdmulh v22.4s, v22.4s, v6.4s\n\t" "sqrdmulh v23.4s, v23.4s, v7.4s\n\t"                     \
-        "ssra v20.4s, v20.4s, #31\n\t" "ssra v21.4s, v21.4s, #31\n\t"                                 \
-        "ssra v22.4s, v22.4s, #31\n\t" "ssra v23.4s, v23.4s, #31\n\t"                                 \
-        "srshl v20.4s, v20.4s, v8.4s\n\t" "srshl v21.4s, v21.4s, v9.4s\n\t"                           \
-        "srshl v22.4s, v22.4s, v10.4s\n\t" "srshl v23.4s, v23.4s, v11.4s\n\t"                         \
-        "sqxtn v20.4h, v20.4s\n\t" "sqxtn v22.4h, v22.4s\n\t"                                         \
-        "sqxtn2 v20.8h, v21.4s\n\t" "sqxtn2 v22.8h, v23.4s\n\t"                                       \
-        "sqadd v20.8h, v20.8h, v12.8h\n\t" "sqadd v22.8h, v22.8h, v12.8h\n\t"                         \
-        "sqxtn v20.8b, v20.8h\n\t" "sqxtn2 v20.16b, v22.8h\n\t"                                       \
-        "smax v20.16b, v20.16b, v13.16b\n\t" "smin v20.16b, v20.16b, v14.16b\n\t"                     \
-        "str q20, [%[out]]\n\t"                                                                       \
-        "add %[out], %[out], %[os]\n\t"                                                               \
-        "subs %[n], %[n], #1\n\t"                                                                     \
-        "b.ne 1b\n\t"                                                                                 \
-        : [ind] "+r"(ind), [out] "+r"(out), [n] "+r"(pixels)                                          \
-        : [c0] "r"(c0), [bias] "r"(qs8_dw_tile_bias(tile)), [mult] "r"(qs8_dw_tile_mult(tile)),       \
-          [shift] "r"(qs8_dw_tile_shift(tile)), [w] "r"(wdot), [groups] "r"(groups),                  \
-          [tr] "r"(kTranspose), [os] "r"(out_stride), [zp] "r"(p->out_zp), [lo] "r"(p->out_min),      \
-          [hi] "r"(p->out_max)                                                                        \
-        : "cc", "memory", "x9", "x10", "x11", "x12", "x13", "x14", "v0", "v1", "v2", "v3", "v4", "v5", \
-          "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v16", "v17", "v18", "v19",        \
-          "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");         \
-    (void)groups;                                                                                     \
-  }
-
-DW_DOT_KERNEL(dw_dot_t1, "", DW_REM1)
-DW_DOT_KERNEL(dw_dot_t2, "", DW_REM2)
-DW_DOT_KERNEL(dw_dot_t3, "", DW_REM3)
-DW_DOT_KERNEL(dw_dot_t9, DW_GROUP DW_GROUP, DW_REM1)
-DW_DOT_KERNEL(dw_dot_t25, DW_GROUP DW_GROUP DW_GROUP DW_GROUP DW_GROUP DW_GROUP, DW_REM1)
-DW_DOT_KERNEL(dw_dot_loop_r0, DW_GROUPS_LOOP, DW_REM0)
-DW_DOT_KERNEL(dw_dot_loop_r1, DW_GROUPS_LOOP, DW_REM1)
-DW_DOT_KERNEL(dw_dot_loop_r2, DW_GROUPS_LOOP, DW_REM2)
-DW_DOT_KERNEL(dw_dot_loop_r3, DW_GROUPS_LOOP, DW_REM3)
-
-static dw_dot_fn dot_kernel(size_t taps) {
-  static const dw_dot_fn small[4] = {NULL, dw_dot_t1, dw_dot_t2, dw_dot_t3};
-  static const dw_dot_fn loop[4] = {dw_dot_loop_r0, dw_dot_loop_r1, dw_dot_loop_r2, dw_dot_loop_r3};
+static qs8_dw_asm_fn dot_kernel(size_t taps) {
+  static const qs8_dw_asm_fn small[4] = {NULL, dw_dot_t1, dw_dot_t2, dw_dot_t3};
+  static const qs8_dw_asm_fn loop[4] = {dw_dot_loop_r0, dw_dot_loop_r1, dw_dot_loop_r2, dw_dot_loop_r3};
   if (taps == 9) return dw_dot_t9;
   if (taps == 25) return dw_dot_t25;
   return taps < 4 ? small[taps] : loop[taps % 4];
@@ -135,7 +85,7 @@ void qs8_dwconv_16c4_neondot(size_t channels, size_t taps, size_t pixels, const 
     return;
   }
   if (pixels == 0) return;
-  const dw_dot_fn fn = dot_kernel(taps);
+  const qs8_dw_asm_fn fn = dot_kernel(taps);
   const size_t tile_bytes = QS8_DW_TILE_BYTES(taps), full = channels / QS8_DW_CT;
   const uint8_t* tile = (const uint8_t*)packed;
   for (size_t t = 0; t < full; ++t, tile += tile_bytes)
