@@ -89,6 +89,14 @@ def test_mean_rows_avx512_matches_scalar(tmp_path):
         assert outputs > 30_000 and bad == 0, (isa, outputs, bad)
 
 
+def test_maxpool_taps_x86_variants_match_scalar(tmp_path):
+    rows = _rows([str(_build(tmp_path / "k", "s8-maxpool-taps-test")), "500"])
+    avx512 = {"avx512f", "avx512bw", "avx512vl"} <= set(HOST_FLAGS)
+    assert set(rows) == ({"avx2"} if "avx2" in HOST_FLAGS else set()) | ({"avx512"} if avx512 else set())
+    for isa, (outputs, bad) in rows.items():
+        assert outputs > 50_000 and bad == 0, (isa, outputs, bad)
+
+
 def test_mean_rows_neon_matches_scalar_under_qemu(tmp_path):
     exe = _build(tmp_path / "k_a64", "qs8-mean-test", f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}",
                  "-DCMAKE_EXE_LINKER_FLAGS=-static")

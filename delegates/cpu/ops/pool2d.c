@@ -4,17 +4,22 @@
 
 #include "cpu_op.h"
 #include "base/requant.h"
+#include "s8-maxpool/s8-maxpool-taps.h"
 
 typedef struct {
   eq_pool2d_params g; /* common/ops/pool2d.c */
   int is_max;
+  s8_maxpool_taps_fn max_taps; /* windows of up to MAX_TAPS in-bounds taps */
 } pool_state;
+
+enum { MAX_TAPS = 64 };
 
 static void* create_common(TfLiteContext* ctx, const TfLiteNode* node, int is_max) {
   pool_state* s = calloc(1, sizeof(*s));
   if (!s) return NULL;
   eq_pool2d_prepare(ctx, node, &s->g);
   s->is_max = is_max;
+  s->max_taps = s8_maxpool_taps_best();
   return s;
 }
 static void* create_avg(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
@@ -52,6 +57,16 @@ static void pool_row(void* arg, size_t t) {
     const int fx1 = s->g.fw < s->g.in_w - ix0 ? s->g.fw : s->g.in_w - ix0;
     int8_t* dst = j->out + (((size_t)b * s->g.out_h + oy) * s->g.out_w + ox) * channels;
     const int8_t* base = j->in + ((size_t)b * s->g.in_h * s->g.in_w) * channels;
+    const int taps = (fy1 > fy0 ? fy1 - fy0 : 0) * (fx1 > fx0 ? fx1 - fx0 : 0);
+    if (s->is_max && taps >= 1 && taps <= MAX_TAPS) { /* one micro-kernel call per pixel over its taps */
+      const int8_t* rows[MAX_TAPS];
+      int t = 0;
+      for (int fy = fy0; fy < fy1; ++fy)
+        for (int fx = fx0; fx < fx1; ++fx)
+          rows[t++] = base + ((size_t)(iy0 + fy) * s->g.in_w + (size_t)(ix0 + fx)) * channels;
+      s->max_taps((size_t)taps, rows, channels, dst, (int8_t)lo, (int8_t)hi);
+      continue;
+    }
     for (size_t c0 = 0; c0 < channels; c0 += CHANNEL_BLOCK) {
       const size_t cn = channels - c0 < CHANNEL_BLOCK ? channels - c0 : CHANNEL_BLOCK;
       if (s->is_max) {
