@@ -56,7 +56,8 @@ static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__avx512vn
 
 /* Two accumulator sets (even / odd step quads), each step of 8 reading one 64-byte group. Four
  * sets for 1-2 rows ran faster on L2-resident weights but 10-15% slower on weights streamed from
- * L3 (1x2048x2048, three plans in turn, per-call thread CPU time), the MLP case. */
+ * L3 (1x2048x2048, three plans in turn, per-call thread CPU time), the MLP case. Prefetching
+ * 2 KiB ahead: 1x2048x2048 53 -> 46 us (p10) from L2, median 222-238 -> 216 us from L3. */
 static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__avx512vnni_x16(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
     size_t ldc) {
@@ -67,6 +68,7 @@ static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__avx512vn
   for (size_t r = 0; r < mr; r++) acc0[r] = acc1[r] = _mm512_setzero_si512();
   for (size_t k = 0; k < kc; k += 8) {
     const __m512i g = _mm512_loadu_si512(wp);
+    _mm_prefetch((const char*)wp + 2048, _MM_HINT_T0); /* the stream runs on across tiles */
     wp += 64;
     const __m512i w0 = _mm512_and_si512(_mm512_slli_epi16(g, 4), hi), w1 = _mm512_and_si512(g, hi);
     for (size_t r = 0; r < mr; r++) {
