@@ -33,12 +33,22 @@ void eqg_offload_rates_init(eqg_offload_rates* r, const TfLiteContext* ctx, doub
   r->threads_from = cpu_threads > 0 ? "option" : "default (one thread; cpu_threads or num_threads=N for a multithreaded CPU path)";
   r->cpu_ops_per_us = (cpu_gops > 0 ? cpu_gops : EQG_OFFLOAD_CPU_GOPS) * 1e3;
   r->cpu_elements_per_us = EQG_OFFLOAD_CPU_ELEMENTS_PER_US;
+  r->cpu_bytes_per_us = EQG_OFFLOAD_CPU_BYTES_PER_US;
   r->cpu_node_us = EQG_OFFLOAD_CPU_NODE_US + EQG_OFFLOAD_CPU_NODE_US_PER_THREAD * (r->cpu_threads - 1);
 }
 
 static int find_root(int* parent, int i) {
   while (parent[i] != i) i = parent[i] = parent[parent[i]];
   return i;
+}
+
+/* Bytes of a CONV/DEPTHWISE/FC node's weight tensor (input 1): the CPU streams them from memory once
+ * per invoke; 0 for the rest. */
+static double weight_bytes(TfLiteContext* ctx, const TfLiteNode* node, int code) {
+  if (code != kTfLiteBuiltinConv2d && code != kTfLiteBuiltinDepthwiseConv2d && code != kTfLiteBuiltinFullyConnected)
+    return 0;
+  if (node->inputs->size < 2 || node->inputs->data[1] < 0) return 0;
+  return (double)ctx->tensors[node->inputs->data[1]].bytes;
 }
 
 /* 2 x multiply-adds for ops with a weight tensor (input 1): output elements x weights per output
@@ -114,11 +124,16 @@ void eqg_offload_decide(TfLiteContext* ctx, const TfLiteIntArray* claimed, const
     eqg_offload_group* g = &o->groups[k];
     memset(is_claimed, 0, (size_t)nt);
     int root = -1;
+    double cpu_mac_us = 0;
     for (int i = 0; i < nc; ++i) {
       if (group_of[i] != k) continue;
       if (root < 0) root = find_root(parent, i), g->first_node = claimed->data[i];
       g->n_nodes++;
-      g->mac_ops += mac_ops(ctx, nodes[i], codes[i]);
+      const double ops = mac_ops(ctx, nodes[i], codes[i]), wb = weight_bytes(ctx, nodes[i], codes[i]);
+      g->mac_ops += ops;
+      g->weight_bytes += wb;
+      /* per node, the slower of its arithmetic and its weights' memory traffic (one thread) */
+      cpu_mac_us += ops / r->cpu_ops_per_us > wb / r->cpu_bytes_per_us ? ops / r->cpu_ops_per_us : wb / r->cpu_bytes_per_us;
       for (int pass = 0; pass < 2; ++pass) {
         const TfLiteIntArray* ts = pass ? nodes[i]->outputs : nodes[i]->inputs;
         for (int j = 0; j < ts->size; ++j) {
@@ -137,7 +152,7 @@ void eqg_offload_decide(TfLiteContext* ctx, const TfLiteIntArray* claimed, const
     g->device_compute_us = g->mac_ops / r->device_ops_per_us;
     g->device_us = r->sync_us + (g->n_in + g->n_out) * r->transfer_us + (g->bytes_in + g->bytes_out) / r->bytes_per_us +
                    g->n_nodes * r->launch_us + g->device_compute_us;
-    g->cpu_us = (g->mac_ops / r->cpu_ops_per_us + g->elements / r->cpu_elements_per_us) / r->cpu_threads +
+    g->cpu_us = (cpu_mac_us + g->elements / r->cpu_elements_per_us) / r->cpu_threads +
                 g->n_nodes * r->cpu_node_us;
     g->kept = g->device_us < g->cpu_us;
     for (int i = 0; i < nc; ++i)

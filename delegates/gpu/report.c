@@ -126,18 +126,20 @@ static void write_offload(FILE* f, const eqg_delegate* d) {
     fprintf(f, "\"model\": {\"sync_us\": %g, \"transfer_us\": %g, \"bytes_per_us\": %g, \"launch_us\": %g, "
                "\"device_ops_per_us\": %g, \"device_rate_from\": \"%s\", \"cpu_threads\": %g, "
                "\"cpu_threads_from\": \"%s\", \"cpu_mac_ops_per_us_per_thread\": %g, "
-               "\"cpu_elements_per_us_per_thread\": %g, \"cpu_node_us\": %g}, ",
+               "\"cpu_elements_per_us_per_thread\": %g, \"cpu_weight_bytes_per_us_per_thread\": %g, "
+               "\"cpu_node_us\": %g}, ",
             r->sync_us, r->transfer_us, r->bytes_per_us, r->launch_us, r->device_ops_per_us, r->device_rate_from,
-            r->cpu_threads, r->threads_from, r->cpu_ops_per_us, r->cpu_elements_per_us, r->cpu_node_us);
+            r->cpu_threads, r->threads_from, r->cpu_ops_per_us, r->cpu_elements_per_us, r->cpu_bytes_per_us,
+            r->cpu_node_us);
   fputs("\"groups\": [", f);
   for (int k = 0; k < d->offload.n; ++k) {
     const eqg_offload_group* g = &d->offload.groups[k];
     fprintf(f,
             "%s\n    {\"first_node\": %d, \"nodes\": %d, \"uploads\": %d, \"readbacks\": %d, \"bytes_in\": %.0f, "
-            "\"bytes_out\": %.0f, \"mac_ops\": %.0f, \"elements\": %.0f, \"device_us\": %.3f, "
+            "\"bytes_out\": %.0f, \"mac_ops\": %.0f, \"weight_bytes\": %.0f, \"elements\": %.0f, \"device_us\": %.3f, "
             "\"device_compute_us\": %.3f, \"cpu_us\": %.3f, \"kept\": %s}",
             k ? "," : "", g->first_node, g->n_nodes, g->n_in, g->n_out, g->bytes_in, g->bytes_out, g->mac_ops,
-            g->elements, g->device_us, g->device_compute_us, g->cpu_us, g->kept ? "true" : "false");
+            g->weight_bytes, g->elements, g->device_us, g->device_compute_us, g->cpu_us, g->kept ? "true" : "false");
   }
   fprintf(f, "%s]},\n", d->offload.n ? "\n  " : "");
 }

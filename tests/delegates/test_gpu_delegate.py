@@ -521,9 +521,10 @@ def test_offload_model_declines_the_transfer_bound_partition(worker, tmp_path, g
     # the GEMM: 2 x 64 x 512 x 512 ops against one 32 KB upload and one 32 KB readback
     assert len(kept) == 1 and kept[0]["nodes"] == 1 and kept[0]["mac_ops"] == 2 * 64 * 512 * 512
     assert kept[0]["bytes_in"] == kept[0]["bytes_out"] == 64 * 512
-    # 30 sync + 2 x 10 transfers + 65536 B at 10 GB/s + 8 launch + 33.5 M ops at 2.5 T ops/s
+    # 30 sync + 2 x 10 transfers + 65536 B at 10 GB/s + 9 launch + 33.5 M ops at 2.5 T ops/s
     assert kept[0]["device_compute_us"] == pytest.approx(2 * 64 * 512 * 512 / 2.5e6, abs=1e-3)  # %.3f
-    assert kept[0]["device_us"] == pytest.approx(30 + 20 + 6.5536 + 8 + 2 * 64 * 512 * 512 / 2.5e6, abs=1e-3)
+    assert kept[0]["device_us"] == pytest.approx(30 + 20 + 6.5536 + 9 + 2 * 64 * 512 * 512 / 2.5e6, abs=1e-3)
+    assert kept[0]["weight_bytes"] == 512 * 512  # 33 us at 8 GB/s: the arithmetic (335 us) is the slower
     # one thread: 33.5 M ops at 100 G ops/s + 65536 elements at 2400 per us + 1 us
     assert kept[0]["cpu_us"] == pytest.approx(2 * 64 * 512 * 512 / 1e5 + 2 * 64 * 512 / 2400 + 1, abs=1e-3)
     # the MEAN: 64 x 514 bytes up, 64 down, for 64 x 515 elements of work
@@ -537,10 +538,24 @@ def test_offload_model_declines_the_transfer_bound_partition(worker, tmp_path, g
     assert [n["op"] for n in rep["partitions"][0]["nodes"]] == ["FULLY_CONNECTED"]
 
 
+def test_offload_model_counts_the_cpu_streaming_the_weights(worker, tmp_path, gpu_cache):
+    """One row through 1.1 MB of weights: 2.3 M ops (22.5 us at 100 G ops/s) but 141 us of weight traffic at
+    8 GB/s per thread; the CPU estimate takes the slower, so the device's (~70 us) wins at one thread."""
+    fn, shapes = om.dense(batch=1, cin=1024, cout=1100)
+    refs, gpus, rep = run_both(worker, om.convert(fn, shapes), tmp_path, gpu_cache, seeds=(0,), offload="model",
+                               ops="FULLY_CONNECTED", **_RATES)
+    assert_bit_exact(refs, gpus)
+    assert rep["offload"]["model"]["cpu_weight_bytes_per_us_per_thread"] == 8000
+    g = [g for g in rep["offload"]["groups"] if g["mac_ops"] > 0][0]
+    assert g["weight_bytes"] == 1024 * 1100 and g["mac_ops"] == 2 * 1024 * 1100
+    assert g["cpu_us"] == pytest.approx(1024 * 1100 / 8000 + (1024 + 1100) / 2400 + 1, abs=1e-3)
+    assert g["kept"] and [c["op"] for c in rep["claimed"]] == ["FULLY_CONNECTED"]
+
+
 @pytest.mark.parametrize("key", ["cpu_threads", "num_threads"])
 def test_offload_model_declines_what_the_cpu_threads_do_faster(key, worker, tmp_path, gpu_cache):
     """The same GEMM against a 16-thread CPU path (cpu_threads: an edgeq-cpu delegate behind this one): its
-    estimate (~28 us) is below the device's (~78 us), so nothing is delegated and the runtime runs the model.
+    estimate (~28 us) is below the device's (~79 us), so nothing is delegated and the runtime runs the model.
     num_threads is the CPU delegate's option, so one options set configures a ["gpu", "cpu"] stack. The
     runtime's own thread count does not count: its builtin kernels need not scale with threads."""
     model = _fc_then_small_tail()
