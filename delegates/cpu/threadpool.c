@@ -1,17 +1,18 @@
-/* Thread pool with dynamic scheduling: in parallel_for(n) the caller and the workers claim task
- * indices from one shared counter until none is left. On a loaded machine a worker may wake
- * late or not at all during a call; the caller then simply runs the remaining tasks itself
- * instead of waiting for it (a static schedule would stall on the sleeping worker's share).
+/* Thread pool with sticky ranges and stealing: in parallel_for(n) each thread (caller slot 0,
+ * workers 1..T-1) owns a fixed slice of the task indices -- the same slice for the same n on every
+ * call -- runs it from the front, then takes tasks from the back of the other slices. A thread
+ * therefore sees the same weights and the same activation rows on every invoke (a 2048-wide int4
+ * FC's columns stay in that core's L2: XNNPACK's pthreadpool does the same), and when a worker
+ * wakes late or not at all on a loaded machine the others run its slice instead of waiting for it.
+ * The caller returns once all n tasks are *finished*, never waiting for idle workers to check in.
  *
- * The claim counter holds (generation << 32 | next index), so a worker that wakes late can
- * only claim tasks of the job that is current when it claims; the caller returns once all n
- * tasks are *finished*, never waiting for idle workers to check in. Each thread has a fixed
- * slot (caller 0, workers 1..T-1), readable with eq_pool_slot(), for per-thread scratch.
- *
- * Workers pick a job up without a lock: the caller first parks the claim counter on the new
- * generation with no task claimable, then writes the job, then opens the counter and publishes
- * the generation. A worker reads the job after seeing the generation; if the job was rewritten
- * meanwhile, the counter has moved on and its claim fails. (With a mutex around the pick-up,
+ * Each slice is one 64-bit word, (generation tag << 40 | begin << 20 | end), on its own cache line;
+ * owner and thieves claim with a compare-and-swap on it, and only while it carries the tag of the
+ * job they read. Workers pick a job up without a lock: a new job is written only after every task
+ * of the last one was claimed (all slices empty), behind a release fence, then the slices are
+ * filled and the generation published. A worker reads the job after seeing the generation; if the
+ * job was rewritten meanwhile, the fence pairing shows it the emptied slices of its own job or
+ * slices with a later tag, and its claims fail. (With a mutex around the pick-up,
  * all workers queued on it at every op: on 16 cores the last one joined tens of microseconds
  * late, longer than many ops.) Sleeping and waking go through one futex word per direction
  * (Linux; a mutex and condition variables elsewhere): one call wakes every sleeper at once.
@@ -57,17 +58,27 @@
 
 typedef void (*task_fn)(void*, size_t);
 
+/* slice word: tag (24 bits: a stale claim needs a worker stalled for 2^24 jobs) | begin | end */
+#define SLICE_BITS 20
+#define SLICE_MASK ((UINT64_C(1) << SLICE_BITS) - 1)
+#define SLICE_TAG_SHIFT (2 * SLICE_BITS)
+#define SLICE_TAG_MASK ((UINT64_C(1) << (64 - SLICE_TAG_SHIFT)) - 1)
+#define MAX_POOL_TASKS ((size_t)SLICE_MASK) /* more tasks run on the caller alone */
+
+typedef struct {
+  _Alignas(64) _Atomic uint64_t word;
+} slice;
+
 struct eq_pool {
   /* the caller's side: the job, written while no task of it can be claimed */
   _Alignas(64) _Atomic(task_fn) fn;
   _Atomic(void*) arg;
-  _Atomic size_t n;
   uint32_t generation; /* caller only */
   int threads;
   int started; /* worker threads to join */
   uint64_t spin_ns;
   pthread_t* workers;
-  _Alignas(64) _Atomic uint64_t claim;     /* generation << 32 | next task index */
+  slice* slices; /* one per thread */
   _Alignas(64) _Atomic uint32_t remaining; /* tasks of the current job not finished (futex word) */
   _Atomic uint32_t caller_waiting;
   _Alignas(64) _Atomic uint32_t published; /* generation of the current job (futex word) */
@@ -150,27 +161,44 @@ typedef struct {
   int slot;
 } worker_arg;
 
-/* Claims and runs tasks of job `gen` until none is left or the job changed. */
-static void run_tasks(eq_pool* pool, uint32_t gen, task_fn fn, void* arg, size_t n) {
+/* Claims task *i from the front of a slice (its owner) or from the back (a thief) while the
+ * slice carries `tag`; 0 when it is empty or belongs to another job. */
+static int claim(slice* sl, uint64_t tag, int back, size_t* i) {
+  uint64_t v = atomic_load_explicit(&sl->word, memory_order_acquire);
   for (;;) {
-    uint64_t v = atomic_load_explicit(&pool->claim, memory_order_acquire);
-    size_t i;
-    do {
-      if ((uint32_t)(v >> 32) != gen) return;
-      i = (size_t)(uint32_t)v;
-      if (i >= n) return;
-    } while (!atomic_compare_exchange_weak_explicit(&pool->claim, &v, v + 1, memory_order_acq_rel,
-                                                    memory_order_acquire));
-    fn(arg, i);
-    if (atomic_fetch_sub(&pool->remaining, 1) == 1 && atomic_load(&pool->caller_waiting))
-      wake_word(pool, &pool->remaining, INT_MAX);
+    const size_t b = (size_t)(v >> SLICE_BITS & SLICE_MASK), e = (size_t)(v & SLICE_MASK);
+    if ((v >> SLICE_TAG_SHIFT) != tag || b >= e) return 0;
+    const uint64_t next = back ? v - 1 : v + (UINT64_C(1) << SLICE_BITS);
+    if (atomic_compare_exchange_weak_explicit(&sl->word, &v, next, memory_order_acq_rel, memory_order_acquire)) {
+      *i = back ? e - 1 : b;
+      return 1;
+    }
+  }
+}
+
+static void run_task(eq_pool* pool, task_fn fn, void* arg, size_t i) {
+  fn(arg, i);
+  if (atomic_fetch_sub(&pool->remaining, 1) == 1 && atomic_load(&pool->caller_waiting))
+    wake_word(pool, &pool->remaining, INT_MAX);
+}
+
+/* Runs the tasks of job `gen` left in this thread's slice, then steals from the back of the others
+ * (slices are filled once per job, so one pass finds every task left). */
+static void run_tasks(eq_pool* pool, int slot, uint32_t gen, task_fn fn, void* arg) {
+  const uint64_t tag = gen & SLICE_TAG_MASK;
+  size_t i;
+  while (claim(&pool->slices[slot], tag, 0, &i)) run_task(pool, fn, arg, i);
+  for (int k = 1; k < pool->threads; ++k) {
+    slice* victim = &pool->slices[(slot + k) % pool->threads];
+    while (claim(victim, tag, 1, &i)) run_task(pool, fn, arg, i);
   }
 }
 
 static void* worker_main(void* p) {
   worker_arg* wa = p;
   eq_pool* pool = wa->pool;
-  tl_slot = wa->slot;
+  const int slot = wa->slot;
+  tl_slot = slot;
   free(wa);
   uint32_t seen = 0;
   for (;;) {
@@ -186,11 +214,10 @@ static void* worker_main(void* p) {
     seen = g;
     const task_fn fn = atomic_load_explicit(&pool->fn, memory_order_relaxed);
     void* arg = atomic_load_explicit(&pool->arg, memory_order_relaxed);
-    const size_t n = atomic_load_explicit(&pool->n, memory_order_relaxed);
-    /* pairs with the caller's release fence: if any of these came from a later job, the claim
-     * counter read after this fence is already parked on that job and no task is claimed */
+    /* pairs with the caller's release fence: if either came from a later job, every slice read
+     * after this fence is empty (job g all claimed) or tagged with that later job */
     atomic_thread_fence(memory_order_acquire);
-    run_tasks(pool, g, fn, arg, n);
+    run_tasks(pool, slot, g, fn, arg);
   }
 }
 
@@ -214,8 +241,12 @@ eq_pool* eq_pool_create(int threads) {
   pool->spin_ns = spin_ns_for(pool->threads);
   atomic_init(&pool->fn, NULL);
   atomic_init(&pool->arg, NULL);
-  atomic_init(&pool->n, 0);
-  atomic_init(&pool->claim, 0);
+  pool->slices = aligned_alloc(64, (size_t)pool->threads * sizeof(slice));
+  if (!pool->slices) {
+    free(pool);
+    return NULL;
+  }
+  for (int i = 0; i < pool->threads; ++i) atomic_init(&pool->slices[i].word, 0); /* tag 0: no job */
   atomic_init(&pool->remaining, 0);
   atomic_init(&pool->caller_waiting, 0);
   atomic_init(&pool->published, 0);
@@ -256,6 +287,7 @@ void eq_pool_destroy(eq_pool* pool) {
   wake_word(pool, &pool->published, INT_MAX);
   for (int i = 0; i < pool->started; ++i) pthread_join(pool->workers[i], NULL);
   free(pool->workers);
+  free(pool->slices);
 #if !EQ_POOL_FUTEX
   pthread_cond_destroy(&pool->cv);
   pthread_mutex_destroy(&pool->mu);
@@ -267,24 +299,28 @@ int eq_pool_threads(const eq_pool* pool) { return pool ? pool->threads : 1; }
 
 void eq_pool_parallel_for(eq_pool* pool, size_t n, void (*fn)(void* arg, size_t i), void* arg) {
   tl_slot = 0; /* the calling thread always uses slot 0 */
-  if (!pool || pool->threads == 1 || n <= 1 || n >= UINT32_MAX) {
+  if (!pool || pool->threads == 1 || n <= 1 || n > MAX_POOL_TASKS) {
     for (size_t i = 0; i < n; ++i) fn(arg, i);
     return;
   }
   const uint32_t gen = ++pool->generation;
-  /* park the counter on the new generation, nothing claimable, before rewriting the job */
-  atomic_store_explicit(&pool->claim, (uint64_t)gen << 32 | UINT32_MAX, memory_order_relaxed);
+  const uint64_t tag = (uint64_t)(gen & SLICE_TAG_MASK) << SLICE_TAG_SHIFT;
+  /* every task of the last job was claimed (and finished): its slices are empty */
   atomic_thread_fence(memory_order_release);
   atomic_store_explicit(&pool->fn, fn, memory_order_relaxed);
   atomic_store_explicit(&pool->arg, arg, memory_order_relaxed);
-  atomic_store_explicit(&pool->n, n, memory_order_relaxed);
   atomic_store_explicit(&pool->remaining, (uint32_t)n, memory_order_relaxed);
-  atomic_store_explicit(&pool->claim, (uint64_t)gen << 32, memory_order_release);
+  /* slot t owns the same near-equal slice for a given n on every call (the first n % T one more) */
+  const size_t T = (size_t)pool->threads, q = n / T, r = n % T;
+  for (size_t t = 0; t < T; ++t) {
+    const size_t b = t * q + (t < r ? t : r), e = b + q + (t < r);
+    atomic_store_explicit(&pool->slices[t].word, tag | (uint64_t)b << SLICE_BITS | (uint64_t)e, memory_order_release);
+  }
   atomic_store(&pool->published, gen);
   /* a job of few tasks wakes no more sleepers than it can use; the others keep sleeping and join a
    * later job (they compare the generation, not a count of jobs) */
   if (atomic_load(&pool->sleepers)) wake_word(pool, &pool->published, n - 1 < (size_t)INT_MAX ? (int)(n - 1) : INT_MAX);
-  run_tasks(pool, gen, fn, arg, n);
+  run_tasks(pool, 0, gen, fn, arg);
   uint32_t left = spin_until_zero(pool, &pool->remaining);
   while (left != 0) {
     /* announce the sleep before the last look: the worker finishing the last task reads it */

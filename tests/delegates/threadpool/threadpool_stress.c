@@ -1,8 +1,11 @@
 /* Stress test of the CPU delegate's thread pool (delegates/cpu/threadpool.c): every task of every
  * job runs exactly once, parallel_for returns only after all of them finished, and no two tasks
  * running at once share a slot. Jobs come back to back (workers polling) and after pauses (workers
- * asleep on the futex). Prints "threads=T jobs=J tasks=N errors=E"; exit status 1 on any error. */
+ * asleep on the futex). Then jobs where one task of slot 1's slice does not end until every other
+ * task has: the rest of that slice must be taken by other threads (stealing), not wait behind it.
+ * Prints "threads=T jobs=J tasks=N errors=E"; exit status 1 on any error. */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -26,6 +29,32 @@ static void task(void* arg, size_t i) {
   for (unsigned k = 0; k < (unsigned)(i % 7) * 200u; ++k) x += k;
   atomic_fetch_add(&s->runs[i], 1);
   if (slot >= 0 && slot < s->threads) atomic_store(&s->busy[slot], 0);
+}
+
+typedef struct {
+  _Atomic int done;
+  size_t n, held;
+  _Atomic long errors;
+} hold_state;
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The held task waits (up to 2 s) until all n - 1 others finished. */
+static void hold_task(void* arg, size_t i) {
+  hold_state* s = arg;
+  if (i == s->held) {
+    const uint64_t t_end = now_ms() + 2000;
+    while (atomic_load(&s->done) != (int)s->n - 1)
+      if (now_ms() > t_end) {
+        atomic_fetch_add(&s->errors, 1);
+        break;
+      }
+  }
+  atomic_fetch_add(&s->done, 1);
 }
 
 int main(int argc, char** argv) {
@@ -52,6 +81,15 @@ int main(int argc, char** argv) {
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
       }
+    }
+    for (int j = 0; j < 50; ++j) {
+      hold_state h = {0};
+      h.n = 3 * (size_t)threads + (size_t)j % 3;
+      h.held = h.n / (size_t)threads; /* first of slot 1's slice (or near it) */
+      eq_pool_parallel_for(pool, h.n, hold_task, &h);
+      if (atomic_load(&h.done) != (int)h.n) atomic_fetch_add(&s->errors, 1);
+      atomic_fetch_add(&s->errors, atomic_load(&h.errors));
+      tasks += (long)h.n;
     }
     eq_pool_destroy(pool);
     printf("threads=%d jobs=%d tasks=%ld errors=%ld\n", threads, jobs, tasks, atomic_load(&s->errors));
