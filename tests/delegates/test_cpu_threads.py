@@ -58,6 +58,8 @@ MODELS = {
     "block_64": dc.Case(lambda: om.mobilenet_block(seed=5, size=64, width=128), frozenset()),
     # 7x7 maps, 256 channels: conv and depthwise split channels and pixels of a row
     "block_14_wide": dc.Case(lambda: om.mobilenet_block(seed=6, size=14, width=256), frozenset()),
+    # squeeze-excite's tall, narrow MEAN (40 channels, 9216 rows): row ranges summed apart, added up
+    "mean_narrow": dc.Case(lambda: om.mean(shape=(1, 96, 96, 40), axis=(1, 2)), frozenset()),
     "mlp_b1": dc.Case(lambda: wide_mlp(1, 1024), frozenset()),
     # broadcasting walks (qs8-vbinary-nd) and tables cut into ranges
     "add_bcast": dc.Case(lambda: om.binary(op="add", a=(1, 64, 64, 32), b=(1, 1, 1, 32)), frozenset()),

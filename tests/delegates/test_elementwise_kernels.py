@@ -103,3 +103,11 @@ def test_mean_rows_neon_matches_scalar_under_qemu(tmp_path):
     assert exe.read_bytes()[18:20] == b"\xb7\x00"  # EM_AARCH64
     rows = _rows(["qemu-aarch64-static", "-cpu", "cortex-a72", str(exe), "600"])
     assert set(rows) == {"neon"} and rows["neon"][0] > 30_000 and rows["neon"][1] == 0, rows
+
+
+def test_mean_row_split_matches_whole_block(tmp_path):
+    # threads cut squeeze-excite's tall, narrow MEANs into row ranges summed apart and added up
+    exe = _build(tmp_path / "k", "qs8-mean-test")
+    r = subprocess.run([str(exe), "600"], capture_output=True, text=True, timeout=300)
+    m = re.search(r"row split cases=\d+ outputs=(\d+) mismatches=(\d+)", r.stdout)
+    assert m and int(m[1]) > 10_000 and int(m[2]) == 0 and r.returncode == 0, r.stdout + r.stderr

@@ -2,9 +2,8 @@
  * 1/count factor folded into the multiplier (reference QuantizedMeanOrSum), on the qs8-mean
  * family: a contiguous block of reduced axes (global average pooling) as a row reduction
  * (qs8_mean_rd, by channel ranges on the family's best variant; wide ones cut across threads in
- * ranges of 64 channels),
- * anything else through the
- * general walk (qs8_mean). */
+ * ranges of 64 channels, narrow ones -- squeeze-excite's 112x112x32 -- in ranges of rows, each
+ * summed apart and added up by the caller), anything else through the general walk (qs8_mean). */
 #include <stdlib.h>
 
 #include "cpu_op.h"
@@ -18,11 +17,16 @@ typedef struct {
   qs8_mean_rd_channels_fn rd;
   int32_t* sums;     /* out_count, and at least one row of `inner` per thread slot, 64-byte apart */
   size_t slot_stride; /* int32 between the slots' rows */
+  int32_t* parts;     /* row split: one row of sums per task (max_parts), slot_stride apart */
+  size_t max_parts;
 } mean_state;
+
+/* row-split tasks per thread at most (eq_elementwise_chunks' 4) */
+#define ROW_PARTS_PER_THREAD 4
 
 static void mean_destroy(void* s_) {
   mean_state* s = s_;
-  if (s) free(s->sums);
+  if (s) free(s->sums), free(s->parts);
   free(s);
 }
 
@@ -80,6 +84,14 @@ static void* create(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
     mean_destroy(s);
     return NULL;
   }
+  if (threads > 1 && s->reduce && s->outer == 1) {
+    s->max_parts = (size_t)threads * ROW_PARTS_PER_THREAD;
+    s->parts = aligned_alloc(64, s->max_parts * s->slot_stride * sizeof(int32_t));
+    if (!s->parts) {
+      mean_destroy(s);
+      return NULL;
+    }
+  }
   return s;
 }
 
@@ -101,14 +113,38 @@ static void mean_channels(void* arg, size_t t) {
     s->rd(&s->p, s->outer, s->reduce, s->inner, c0, c1, j->in, j->out, s->sums + (size_t)eq_pool_slot() * s->slot_stride);
 }
 
+/* rows range t of the single [reduce][inner] block into task t's own row of sums */
+static void mean_rows(void* arg, size_t t) {
+  const mean_job* j = arg;
+  const mean_state* s = j->s;
+  size_t r0, r1;
+  eq_chunk(s->reduce, 1, j->chunks, t, &r0, &r1);
+  int32_t* sums = s->parts + t * s->slot_stride;
+  for (size_t c = 0; c < s->inner; ++c) sums[c] = 0;
+  qs8_mean_rd_add_rows(r0, r1, s->inner, j->in, sums);
+}
+
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   mean_state* s = s_;
   if (!s->reduce) {
     qs8_mean(&s->p, in[0], out[0], s->sums);
     return kTfLiteOk;
   }
-  size_t chunks = eq_elementwise_chunks(s->outer * s->reduce * s->inner, EQ_EW_MIN_ELEMS, eq_pool_threads(pool));
-  if (chunks > s->inner / 64) chunks = s->inner / 64;
+  const size_t want = eq_elementwise_chunks(s->outer * s->reduce * s->inner, EQ_EW_MIN_ELEMS, eq_pool_threads(pool));
+  size_t chunks = want < s->inner / 64 ? want : s->inner / 64;
+  if (s->parts && s->inner > 1 && chunks < (size_t)eq_pool_threads(pool) && want > 1) {
+    /* too few 64-channel ranges to keep the threads busy: cut the rows */
+    size_t parts = want < s->max_parts ? want : s->max_parts;
+    if (parts > s->reduce) parts = s->reduce;
+    mean_job j = {s, in[0], out[0], parts};
+    eq_pool_parallel_for(pool, parts, mean_rows, &j);
+    for (size_t t = 1; t < parts; ++t) {
+      const int32_t* part = s->parts + t * s->slot_stride;
+      for (size_t c = 0; c < s->inner; ++c) s->parts[c] = (int32_t)((uint32_t)s->parts[c] + (uint32_t)part[c]);
+    }
+    qs8_mean_rd_requant(&s->p, s->inner, s->parts, out[0]);
+    return kTfLiteOk;
+  }
   if (chunks <= 1) {
     if (s->inner == 1)
       qs8_mean_rd(&s->p, s->outer, s->reduce, 1, in[0], out[0], s->sums);

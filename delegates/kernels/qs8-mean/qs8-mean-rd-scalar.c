@@ -38,3 +38,15 @@ void qs8_mean_rd_channels(const qs8_mean_params* p, size_t outer, size_t reduce,
           eq_requantize((int32_t)((uint32_t)sums[c] - (uint32_t)zp_sum), p->mult, p->shift, 0, p->out_zp, -128, 127);
   }
 }
+
+void qs8_mean_rd_add_rows(size_t r0, size_t r1, size_t inner, const int8_t* input, int32_t* sums) {
+  const int8_t* in = input + r0 * inner;
+  for (size_t r = r0; r < r1; ++r, in += inner)
+    for (size_t c = 0; c < inner; ++c) sums[c] = (int32_t)((uint32_t)sums[c] + (uint32_t)in[c]);
+}
+
+void qs8_mean_rd_requant(const qs8_mean_params* p, size_t inner, const int32_t* sums, int8_t* output) {
+  const int32_t zp_sum = (int32_t)((uint32_t)p->in_zp * (uint32_t)p->count);
+  for (size_t c = 0; c < inner; ++c)
+    output[c] = eq_requantize((int32_t)((uint32_t)sums[c] - (uint32_t)zp_sum), p->mult, p->shift, 0, p->out_zp, -128, 127);
+}

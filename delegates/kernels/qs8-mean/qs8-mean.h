@@ -36,6 +36,13 @@ void qs8_mean_rd(const qs8_mean_params* p, size_t outer, size_t reduce, size_t i
 void qs8_mean_rd_channels(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner, size_t c0, size_t c1,
                           const int8_t* input, int8_t* output, int32_t* sums);
 
+/* A tall, narrow reduction (squeeze-excite: thousands of rows of 32-96 channels) split across threads
+ * by rows instead: each part adds rows [r0, r1) of the [reduce][inner] block into its own `sums`
+ * (inner int32, not cleared); the parts' sums added together (mod 2^32, in any order) are the
+ * block's, and qs8_mean_rd_requant turns them into qs8_mean_rd's output. */
+void qs8_mean_rd_add_rows(size_t r0, size_t r1, size_t inner, const int8_t* input, int32_t* sums);
+void qs8_mean_rd_requant(const qs8_mean_params* p, size_t inner, const int32_t* sums, int8_t* output);
+
 typedef void (*qs8_mean_rd_channels_fn)(const qs8_mean_params* p, size_t outer, size_t reduce, size_t inner,
                                         size_t c0, size_t c1, const int8_t* input, int8_t* output, int32_t* sums);
 
