@@ -122,5 +122,6 @@ def describe(info: dict[str, Any]) -> str:
                      for p in info["platforms"])
     if not info["default_device"]:
         line += (" -- no GPU or accelerator: the gpu delegate uses a CPU OpenCL device only when asked "
-                 "(delegate option device_type=cpu or platform=NAME)")
+                 "(edgeq profile / edgeq inspect --delegate-option gpu:platform=NAME; delegate option "
+                 "device_type=cpu or platform=NAME)")
     return line

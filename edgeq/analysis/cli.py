@@ -74,7 +74,14 @@ def debug_command(float_model: str, quant_model: str, data: str, max_samples: in
 def _delegate_options(delegate: str | None, given: tuple[str, ...]) -> dict[str, str]:
     if given and delegate not in ("cpu", "gpu"):
         raise EdgeqError("--delegate-option is for edgeq's delegates: add --delegate cpu or --delegate gpu")
-    return parse_delegate_options(given, "edgeq inspect", reserved=("report_path",))
+    opts = parse_delegate_options(given, "edgeq inspect", reserved=("report_path",))
+    out = {}
+    for key, value in opts.items():  # gpu:KEY as edgeq profile takes it, for the one delegate given
+        which, colon, name = key.partition(":")
+        if colon and which != delegate:
+            raise EdgeqError(f"--delegate-option {key} is for the {which} delegate, and --delegate is {delegate}")
+        out[name if colon else key] = value
+    return out
 
 
 @click.command("inspect")

@@ -228,6 +228,20 @@ def test_cli_ops_option_limits_where_nodes_run(residual_model, tmp_path):
     assert any(n["op"] == "CONV_2D" and n["declined"] == "disabled by the ops option" for n in nodes), nodes
 
 
+def test_cli_delegate_prefixed_option_as_edgeq_profile_takes_it(residual_model, tmp_path):
+    """edgeq inspect takes cpu:KEY / gpu:KEY as edgeq profile does (one flag for both commands); a prefix naming the
+    other delegate is one line."""
+    m = tmp_path / "residual.tflite"
+    m.write_bytes(residual_model)
+    r = _inspect(m, "--delegate", "cpu", "--delegate-option", "cpu:ops=add,concatenation", "--json")
+    assert r.returncode == 0, r.stderr
+    nodes = json.loads(r.stdout)["placement"]["nodes"]
+    assert {n["op"] for n in nodes if n["ran_on"] == "edgeq-cpu"} == {"ADD", "CONCATENATION"}
+    r = _inspect(m, "--delegate", "cpu", "--delegate-option", "gpu:platform=Portable")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "gpu:platform is for the gpu delegate, and --delegate is cpu" in r.stderr
+
+
 def test_dynamic_batch_shape_chain_loads_and_is_exact_at_any_batch(tmp_path):
     # TensorFlow's converter writes a dynamic batch as SHAPE ... PACK -> RESHAPE: a tensor whose
     # shape exists only at run time. The runtime refused the delegate on such graphs (a bare
