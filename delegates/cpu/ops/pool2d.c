@@ -9,7 +9,7 @@
 typedef struct {
   eq_pool2d_params g; /* common/ops/pool2d.c */
   int is_max;
-  s8_maxpool_taps_fn max_taps; /* windows of up to MAX_TAPS in-bounds taps */
+  s8_maxpool_taps_fn max_taps; /* SIMD only (x86): windows of up to MAX_TAPS in-bounds taps; NULL: the loop below */
 } pool_state;
 
 enum { MAX_TAPS = 64 };
@@ -20,6 +20,7 @@ static void* create_common(TfLiteContext* ctx, const TfLiteNode* node, int is_ma
   eq_pool2d_prepare(ctx, node, &s->g);
   s->is_max = is_max;
   s->max_taps = s8_maxpool_taps_best();
+  if (s->max_taps == s8_maxpool_taps_c1_scalar) s->max_taps = NULL; /* the block loop keeps its local max */
   return s;
 }
 static void* create_avg(TfLiteContext* ctx, const TfLiteNode* node, int threads) {
@@ -58,7 +59,7 @@ static void pool_row(void* arg, size_t t) {
     int8_t* dst = j->out + (((size_t)b * s->g.out_h + oy) * s->g.out_w + ox) * channels;
     const int8_t* base = j->in + ((size_t)b * s->g.in_h * s->g.in_w) * channels;
     const int taps = (fy1 > fy0 ? fy1 - fy0 : 0) * (fx1 > fx0 ? fx1 - fx0 : 0);
-    if (s->is_max && taps >= 1 && taps <= MAX_TAPS) { /* one micro-kernel call per pixel over its taps */
+    if (s->is_max && s->max_taps && taps >= 1 && taps <= MAX_TAPS) { /* one micro-kernel call per pixel over its taps */
       const int8_t* rows[MAX_TAPS];
       int t = 0;
       for (int fy = fy0; fy < fy1; ++fy)
