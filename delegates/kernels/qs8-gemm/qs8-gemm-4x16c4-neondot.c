@@ -85,3 +85,70 @@ static inline __attribute__((always_inline)) void qs8_gemm_4x16c4__neondot(
 }
 
 QS8_DEFINE_DIRECT_MR_TABLE(qs8_gemm_4x16c4__neondot, qs8_gemm_4x16c4_neondot, 16)
+
+/* The first 8 channels of a tile (a plan's last tile with n % 16 in 1..8: 24, 40, 72 channels):
+ * the packed weights of channels 8-15 are zeros, so half the dot products and weight loads of the
+ * full tile. 8 accumulators per 4 rows: the intrinsics do not spill here. */
+#define QS8_DOT8_Q(va, l)                                                         \
+  do {                                                                            \
+    const int8x16_t w0 = vld1q_s8(wp), w1 = vld1q_s8(wp + 16);                    \
+    wp += 64;                                                                     \
+    for (size_t r = 0; r < mr; r++) {                                             \
+      acc[r][0] = vdotq_laneq_s32(acc[r][0], w0, va[r], l);                       \
+      acc[r][1] = vdotq_laneq_s32(acc[r][1], w1, va[r], l);                       \
+    }                                                                             \
+  } while (0)
+
+#define QS8_DOT8_D(va, l)                                                         \
+  do {                                                                            \
+    const int8x16_t w0 = vld1q_s8(wp), w1 = vld1q_s8(wp + 16);                    \
+    wp += 64;                                                                     \
+    for (size_t r = 0; r < mr; r++) {                                             \
+      acc[r][0] = vdotq_lane_s32(acc[r][0], w0, va[r], l);                        \
+      acc[r][1] = vdotq_lane_s32(acc[r][1], w1, va[r], l);                        \
+    }                                                                             \
+  } while (0)
+
+static inline __attribute__((always_inline)) void qs8_gemm_4x16c4__neondot_half(
+    const size_t mr, size_t kc, const int8_t* a, size_t lda, const void* w,
+    const qs8_tile_params* p, size_t n0, int8_t* c, size_t ldc) {
+  const int8_t* wp = (const int8_t*)w;
+  const int8_t* ar[4];
+  int32x4_t acc[4][2];
+  const int32x4_t b0 = vld1q_s32(p->bias + n0), b1 = vld1q_s32(p->bias + n0 + 4);
+  for (size_t r = 0; r < mr; r++) {
+    ar[r] = a + r * lda;
+    acc[r][0] = b0;
+    acc[r][1] = b1;
+  }
+  size_t k = kc;
+  for (; k >= 16; k -= 16) {
+    int8x16_t va[4];
+    for (size_t r = 0; r < mr; r++) {
+      va[r] = vld1q_s8(ar[r]);
+      ar[r] += 16;
+    }
+    QS8_DOT8_Q(va, 0); QS8_DOT8_Q(va, 1); QS8_DOT8_Q(va, 2); QS8_DOT8_Q(va, 3);
+  }
+  if (k >= 8) {
+    int8x8_t vb[4];
+    for (size_t r = 0; r < mr; r++) {
+      vb[r] = vld1_s8(ar[r]);
+      ar[r] += 8;
+    }
+    QS8_DOT8_D(vb, 0); QS8_DOT8_D(vb, 1);
+    k -= 8;
+  }
+  if (k != 0) { /* 4 steps left */
+    int8x8_t vb[4];
+    for (size_t r = 0; r < mr; r++) {
+      int32_t q;
+      memcpy(&q, ar[r], 4);
+      vb[r] = vreinterpret_s8_s32(vdup_n_s32(q));
+    }
+    QS8_DOT8_D(vb, 0);
+  }
+  qs8_neon_store8_rows(acc, mr, p, n0, c, ldc);
+}
+
+QS8_DEFINE_DIRECT_MR_TABLE(qs8_gemm_4x16c4__neondot_half, qs8_gemm_4x16c4_neondot_half, 16)

@@ -74,6 +74,8 @@ typedef struct {
   const qs8_ukernel_fn* int4_fn;
   qs8_rows_fn int8_rows_fn;       /* NULL: the dispatcher calls int8_fn per MR rows */
   const qs8_direct_fn* direct_fn; /* [mr]; set: the plan's weights (this info's width) use it */
+  const qs8_direct_fn* direct_half_fn; /* [mr], optional: channels 0 .. NR/2 - 1 of one tile (a
+                                          last tile of at most NR/2 channels) */
 } qs8_ukernel_info;
 
 /* Kernel tables, one per variant file: entry r computes r + 1 rows. */
@@ -96,6 +98,7 @@ void qs8_gemm_32x32c4_avx512amx(size_t m, size_t k, const int8_t* a, size_t lda,
                                 size_t n_begin, size_t n_end);
 extern const qs8_ukernel_fn qs8_gemm_4x8_neon[4];
 extern const qs8_direct_fn qs8_gemm_4x16c4_neondot[4];
+extern const qs8_direct_fn qs8_gemm_4x16c4_neondot_half[4];
 extern const qs8_direct_fn qs8_gemm_2x8c16_neon[2];
 extern const qs8_direct_fn qs8_qc4w_gemm_4x16c4_neondot[4];
 extern const qs8_direct_fn qs8_qc4w_gemm_2x8c16_neon[2];
