@@ -19,6 +19,7 @@ def format_table(report: DebugReport, limit: int | None = None) -> str:
                      f"{r.rmse_over_scale:9.3f} {r.cosine:8.5f}")
     if report.unmatched:
         lines.append(f"unmatched quantized tensors (no float counterpart): {', '.join(report.unmatched)}")
+    lines += [f"note: {n}" for n in report.notes]
     if report.sensitivity is not None:
         lines += ["", "sensitivity: model output with only this layer in int8, most sensitive first",
                   f"{'layer':<28} {'ops':>4} {'SQNR dB':>8} {'top-1 %':>8}"]
@@ -52,7 +53,7 @@ def render_html(report: DebugReport, title: str = "edgeq quantization debug") ->
                      f"<td><code>{html.escape(r.tensor)}</code></td></tr>")
     table.append("</table>")
     extra = ("<p>Unmatched quantized tensors: " + ", ".join(html.escape(u) for u in report.unmatched) + "</p>"
-                 if report.unmatched else "")
+                 if report.unmatched else "") + "".join(f"<p>Note: {html.escape(n)}</p>" for n in report.notes)
     if report.sensitivity is not None:
         extra += ("<h2>Sensitivity</h2><p>Model output SQNR with only this layer in int8 "
                       "(lower = more sensitive).</p><table><tr><th>layer</th><th>ops</th><th>SQNR dB</th>"

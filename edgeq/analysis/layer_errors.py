@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 _SKIP_OPS = {"QUANTIZE", "DEQUANTIZE"}  # format conversions, not layers
 _FLOAT32 = 0  # TensorType.FLOAT32
+_INT8 = 9  # TensorType.INT8
 
 
 @dataclass
@@ -55,6 +56,7 @@ class DebugReport:
     unmatched: list[str] = field(default_factory=list)  # quantized op outputs with no float tensor
     samples: int = 0
     sensitivity: list[LayerSensitivity] | None = None  # most sensitive first, when asked for
+    notes: list[str] = field(default_factory=list)  # how the comparison ran, where it is not the default
 
     def to_dict(self) -> dict:
         def num(v: float) -> float | None:
@@ -64,7 +66,7 @@ class DebugReport:
             d = asdict(e)
             d["sqnr_drop_db"] = e.sqnr_drop_db
             rows.append({k: (num(v) if isinstance(v, float) else v) for k, v in d.items()})
-        out = {"samples": self.samples, "layers": rows, "unmatched": self.unmatched}
+        out = {"samples": self.samples, "layers": rows, "unmatched": self.unmatched, "notes": self.notes}
         if self.sensitivity is not None:
             out["sensitivity"] = [{k: (num(v) if isinstance(v, float) else v) for k, v in asdict(r).items()}
                                   for r in self.sensitivity]
@@ -143,6 +145,11 @@ def compare_layers(float_model: bytes, quant_model: bytes, samples: Iterable[Seq
     if not pairs:
         raise EdgeqError("the quantized model shares no tensor names with the float model: give the int8 model "
                          "that was converted from this float model")
+    notes = []
+    why = reference_aborts(qm) if resolver == "reference" else None
+    if why:  # the reference kernel would abort the whole process: the builtin kernels run the int8 model instead
+        resolver = "builtin"
+        notes.append(f"the integer model ran on LiteRT's builtin kernels: its reference kernels abort on {why}")
     fi = Interpreter(float_model, resolver="builtin", preserve_all_tensors=True)
     qi = Interpreter(quant_model, resolver=resolver, preserve_all_tensors=True)
     outs = {(k, o): _Acc() for k, o, _, _ in pairs}
@@ -177,7 +184,25 @@ def compare_layers(float_model: bytes, quant_model: bytes, samples: Iterable[Seq
     # finite one; ops whose inputs could not be matched go last, by their own SQNR
     rows.sort(key=lambda r: (math.isnan(r.sqnr_drop_db), -r.sqnr_drop_db if not math.isnan(r.sqnr_drop_db) else 0.0,
                              r.sqnr_db))
-    return DebugReport(rows, unmatched, n)
+    return DebugReport(rows, unmatched, n, notes=notes)
+
+
+def reference_aborts(m: Any) -> str | None:
+    """Which op of the parsed model LiteRT's reference kernels abort the process on, or None: an int8 SOFTMAX
+    with input scale x beta <= 2^-26 (PreprocessSoftmaxScaling's multiplier must exceed one; random-weight heads
+    and near-constant logits calibrate to such scales)."""
+    sg = m.subgraphs[0]
+    for k, op in enumerate(sg.operators or []):
+        if op_name(m, op) != "SOFTMAX" or not op.inputs or op.inputs[0] < 0:
+            continue
+        t = sg.tensors[op.inputs[0]]
+        q = t.quantization
+        if t.type != _INT8 or q is None or q.scale is None or len(q.scale) == 0:
+            continue
+        beta = float(getattr(op.builtinOptions, "beta", 1.0) or 1.0)
+        if beta * float(np.asarray(q.scale).ravel()[0]) * 2.0 ** 26 <= 1.0:
+            return f"SOFTMAX #{k} (tensor '{tensor_name(t)}'): input scale x beta <= 2^-26"
+    return None
 
 
 def _is_activation(m: Any, t: Any) -> bool:

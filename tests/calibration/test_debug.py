@@ -148,3 +148,33 @@ def test_sensitivity_ranks_the_broken_layer_first(models):
     by_acc = layer_sensitivity(fb, _samples(0, 16), ev, labels=labels)
     assert by_acc[0].layer == "bad_conv" and by_acc[0].accuracy < 90, by_acc
     assert by_acc[-1].accuracy == 100.0, by_acc
+
+
+def test_model_the_reference_kernels_abort_on_is_compared_on_builtin_kernels(tmp_path):
+    """A SOFTMAX whose input scale x beta <= 2^-26 (near-constant logits: random-weight heads, MobileNetV3Small
+    from keras.applications) makes LiteRT's reference kernel abort the process: edgeq debug died with SIGABRT and
+    no word. It runs the integer model on the builtin kernels instead and says so."""
+    import subprocess
+    import sys
+
+    import keras
+
+    import edgeq
+    from edgeq.datasets import Samples
+
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="logits", kernel_initializer=
+                                                                keras.initializers.RandomNormal(stddev=1e-9)),
+                          keras.layers.Softmax(name="probs")])
+    m.save(tmp_path / "m.keras")
+    x = np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    edgeq.convert(m, Samples([x])).save(tmp_path / "m_int8.tflite", manifest_sidecar=False)
+    r = subprocess.run([sys.executable, "-m", "edgeq.cli", "debug", str(tmp_path / "m.keras"),
+                        str(tmp_path / "m_int8.tflite"), "--data", str(tmp_path / "x.npy"), "--json"],
+                       capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    rep = json.loads(r.stdout)
+    assert {row["op"] for row in rep["layers"]} == {"SOFTMAX", "FULLY_CONNECTED"}
+    (note,) = rep["notes"]
+    assert "ran on LiteRT's builtin kernels" in note and "SOFTMAX #1" in note and "2^-26" in note
