@@ -23,6 +23,13 @@ typedef struct {
 
 /* row-split tasks per thread at most (eq_elementwise_chunks' 4) */
 #define ROW_PARTS_PER_THREAD 4
+/* Least input per task. A MEAN is one pass at ~20 elements/ns on the H200 host's Xeon, so a task of
+ * EQ_EW_MIN_ELEMS is shorter than the pool's hand-over: threaded MEANs were slower than at 1 thread
+ * there (EfficientNetB0's 17 MEANs 0.12 ms at 1 thread, 0.19 at 4; cpu_threads_h200_xeon16_s4.json). */
+#define MEAN_MIN_TASK (4 * EQ_EW_MIN_ELEMS)
+/* Widest row split: the caller adds up every part's row of sums, lines the other cores wrote (MobileNetV2's
+ * 7x7x1280 pool cut into 7 row parts took 0.021 ms at 8 threads, 0.005 as channel ranges at 4). */
+#define ROW_SPLIT_MAX_INNER 256
 
 static void mean_destroy(void* s_) {
   mean_state* s = s_;
@@ -130,9 +137,9 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
     qs8_mean(&s->p, in[0], out[0], s->sums);
     return kTfLiteOk;
   }
-  const size_t want = eq_elementwise_chunks(s->outer * s->reduce * s->inner, EQ_EW_MIN_ELEMS, eq_pool_threads(pool));
+  const size_t want = eq_elementwise_chunks(s->outer * s->reduce * s->inner, MEAN_MIN_TASK, eq_pool_threads(pool));
   size_t chunks = want < s->inner / 64 ? want : s->inner / 64;
-  if (s->parts && s->inner > 1 && chunks < (size_t)eq_pool_threads(pool) && want > 1) {
+  if (s->parts && s->inner > 1 && s->inner <= ROW_SPLIT_MAX_INNER && chunks < (size_t)eq_pool_threads(pool) && want > 1) {
     /* too few 64-channel ranges to keep the threads busy: cut the rows */
     size_t parts = want < s->max_parts ? want : s->max_parts;
     if (parts > s->reduce) parts = s->reduce;
