@@ -10,16 +10,19 @@ Models come from ``edgeq.suite`` (built once, cached under ~/.cache/edgeq/suite)
 conversions by ``edgeq.convert`` of every core model, the int4 MLP, the int8 mediapipe models
 that convert, and (``--tf``) the same nets from TensorFlow's own converter with a dynamic batch.
 
-Method: every (path, threads) configuration of a model is first loaded and run once in a fresh
-process, so a runtime or delegate that crashes or refuses a model is recorded (status and its
-one line) instead of ending the run. The configurations that ran are then timed in one process,
+Method: every (path, threads) configuration of a model is first loaded and run once outside the
+timing process (the thread counts of one path in one fresh process, each configuration in its own
+if that process fails; ``--probe-each``: one process per configuration), so a runtime or delegate
+that crashes or refuses a model is recorded (status and its one line) instead of ending the run. The configurations that ran are then timed in one process,
 interleaved: each round visits them in a new shuffled order and runs each for ``--min-time``
 seconds, so drift (other load, frequency) hits them alike. Reported: median, p10 and p90 of all
 timed inferences, the ratio of each median to XNNPACK's at the same thread count, and the
 geometric mean of those ratios over the models where both ran. Each probe also hashes an informative
 tensor (the logits, or the deepest one random weights do not collapse: ``edgeq.suite.informative``)
 and flags degenerate outputs; ``hashes`` says whether edgeq-cpu's is the same at every thread count. Results:
-``benchmarks/results/suite_x86_<host>.json``. Run it under ``nice -n -5`` on a shared machine.
+``benchmarks/results/suite_x86_<host>.json``, rewritten after each model (a run cut short keeps the models it
+finished); ``--time-budget S`` starts no model after S seconds (those left are listed in ``not_run``).
+Run it under ``nice -n -5`` on a shared machine.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ import math
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -194,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files", type=Path, nargs="+",
                     help=".tflite files (or folders of them) to time as they are, instead of suite models")
     ap.add_argument("--note", default="", help="free text stored with the results (e.g. 'shared machine')")
+    ap.add_argument("--probe-each", action="store_true",
+                    help="probe every (path, threads) configuration in its own process (default: one per path)")
+    ap.add_argument("--time-budget", type=float,
+                    help="seconds: start no model after this (the rest are listed in not_run)")
     args = ap.parse_args(argv)
     if args.quick:
         args.rounds, args.min_time = 2, 0.05
@@ -206,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from edgeq import suite
     from edgeq.runtime import find_runtime
-    from edgeq.suite.probe import probe
+    from edgeq.suite.probe import probe, probe_threads
 
     host = socket.gethostname().split(".")[0]
     out_path = args.out or REPO / "benchmarks" / "results" / f"suite_x86_{host}.json"
@@ -218,12 +226,31 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {
         "host": host, "cpu": cpu_name(), "isa": _isa(), "cores": os.cpu_count(), "nice": os.nice(0),
         "loadavg_start": os.getloadavg(), "runtime": find_runtime().describe(), "note": args.note,
-        "method": "each config probed in a fresh process; then interleaved shuffled rounds in one process; "
+        "method": ("each config probed in a fresh process" if args.probe_each else
+                   "each path probed at every thread count in a fresh process (each config alone if that fails)")
+                  + "; then interleaved shuffled rounds in one process; "
                   f"{args.rounds} rounds x {args.min_time} s per config; median/p10/p90 of all timed inferences",
-        "threads": threads, "paths": paths, "models": {}, "not_built": {}}
+        "threads": threads, "paths": paths, "models": {}, "not_built": {}, "not_run": []}
+    t_start = time.monotonic()
+
+    def save(final: bool) -> None:
+        results["geomean_to_xnnpack"] = geomeans(results["models"], paths, threads)
+        results["complete"] = final
+        results["elapsed_s"] = time.monotonic() - t_start
+        results["loadavg_end"] = os.getloadavg()
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(results, indent=1))
+        os.replace(tmp, out_path)
+
     for name, variant, size in todo:
         key = Path(name).stem if variant == "file" else f"{name}:{variant}@{size or 'fixed'}"
+        if args.time_budget is not None and time.monotonic() - t_start > args.time_budget:
+            results["not_run"].append(key)
+            print(f"== {key}: not run (--time-budget {args.time_budget:g} s spent)", flush=True)
+            continue
         print(f"== {key}", flush=True)
+        t_model = time.monotonic()
         try:
             m = _FileModel(Path(name)) if variant == "file" else suite.get(name, size, variant)
         except (suite.SuiteBuildError, suite.FetchError) as e:
@@ -231,7 +258,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   not built: {e}", flush=True)
             continue
         configs = [(p, t) for p in paths for t in threads]
-        probes = {f"{p}@{t}": probe(m.path, p, t) for p, t in configs}
+        if args.probe_each:
+            probes = {f"{p}@{t}": probe(m.path, p, t) for p, t in configs}
+        else:
+            by_path = {p: probe_threads(m.path, p, threads) for p in paths}
+            probes = {f"{p}@{t}": by_path[p][t] for p, t in configs}
         ok = [(p, t) for p, t in configs if probes[f"{p}@{t}"]["status"] == "ok"]
         timing = time_configs(m.bytes, ok, args.rounds, args.min_time, seed=len(key)) if ok else {}
         ratios = {}
@@ -243,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         results["models"][key] = {"name": name, "variant": variant, "size": size, "bytes": m.meta["bytes"],
                                   "weights": m.meta["weights"], "converter": m.meta.get("converter", ""),
                                   "probe": probes, "hashes": hash_check(probes), "timing": timing,
-                                  "ratio_to_xnnpack": ratios}
+                                  "ratio_to_xnnpack": ratios, "seconds": time.monotonic() - t_model}
         for k, v in timing.items():
             print(f"   {k:18} " + (f"{v['median_ms']:9.3f} ms  p10 {v['p10_ms']:.3f}  p90 {v['p90_ms']:.3f}  "
                                     f"x{ratios.get(k, float('nan')):.2f}" if "median_ms" in v else v["error"]),
@@ -256,12 +287,9 @@ def main(argv: list[str] | None = None) -> int:
             print("   edgeq-cpu outputs DIFFER between thread counts", flush=True)
         if hc["outputs_degenerate"]:
             print("   outputs are degenerate (too few distinct values): compare informative_sha1", flush=True)
-    results["geomean_to_xnnpack"] = geomeans(results["models"], paths, threads)
-    results["loadavg_end"] = os.getloadavg()
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=1))
-    os.replace(tmp, out_path)
+        print(f"   {results['models'][key]['seconds']:.1f} s", flush=True)
+        save(final=False)  # each finished model kept if the run is cut short
+    save(final=True)
     print_table(results)
     print(f"\nwrote {out_path}")
     return 0

@@ -13,13 +13,18 @@ delegate options (no platform/device: the delegate's own device choice) it measu
   kernels at --threads), edgeq-gpu-all (offload=all), edgeq-gpu+cpu (edgeq-cpu behind the GPU
   delegate, both with num_threads=--threads: the offload model declines to it), litert-builtin,
   edgeq-cpu and LiteRT default (XNNPACK) at --threads, interleaved shuffled rounds, medians, ratios;
-- placement: nodes claimed by the GPU out of all nodes, partitions (each costs a round trip);
+- placement: nodes claimed by the GPU out of all nodes, partitions (each costs a round trip), kernel
+  launches, uploads and readbacks per invoke (from the claim report);
 - int8 CONV_2D / DEPTHWISE / FULLY_CONNECTED kernel rate from OpenCL profiling events, against
   the peak estimate of bench_gpu_delegate.py (its assumption is written into the JSON);
 - bit-exactness with BUILTIN_REF (benchmarks/gpu_check_bitexact.py; "not checked" where the
   reference resolver dies on the model);
 and once: the device the defaults pick (every device seen, and why), the kernel program's cold
 compile (driver caches off) and warm load from edgeq's program cache.
+
+``--models a,b`` runs only the models of DIR with those stems; ``--variants`` picks the timed paths;
+``--time-budget S`` starts no model after S seconds (the rest are listed in ``not_run``). The JSON is
+rewritten after each model, so a run cut short keeps the models it finished.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -41,6 +47,7 @@ import numpy as np  # noqa: E402
 import bench_gpu_delegate as bg  # noqa: E402
 
 DEFAULT_MODELS = ("mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0")
+VARIANTS = ("edgeq-gpu", "edgeq-gpu-all", "edgeq-gpu+cpu", "litert-builtin", "edgeq-cpu", "litert-xnnpack")
 
 
 def prepare(out: Path, size: int, models: list[str], gemm: int) -> None:
@@ -99,8 +106,13 @@ def placement(model: bytes, cache: Path, threads: int, **opts) -> dict:
         key = f"{r.get('op')}: {r.get('reason')}"
         rejected[key] = rejected.get(key, 0) + 1
     n = len(rep.get("claimed", [])) + len(rep.get("rejected", []))
-    return {"nodes": n, "on_gpu": len(rep.get("claimed", [])), "partitions": len(rep.get("partitions", [])),
+    parts = rep.get("partitions", [])
+    return {"nodes": n, "on_gpu": len(rep.get("claimed", [])), "partitions": len(parts),
             "whole_model_on_gpu": n > 0 and not rep.get("rejected"), "not_claimed": rejected,
+            # per invoke: kernels enqueued, input uploads and output readbacks of every partition
+            "launches": sum(len(nd.get("kernels", [])) for pt in parts for nd in pt.get("nodes", [])),
+            "uploads": sum(pt.get("uploads", 0) for pt in parts),
+            "readbacks": sum(pt.get("readbacks", 0) for pt in parts),
             "offload": rep.get("offload")}
 
 
@@ -129,15 +141,27 @@ def _big_gemm(p: Path) -> bool:
     return p.stem.startswith("gemm") and int(digits or 0) >= 1024
 
 
-def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, check: bool) -> int:
+def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, check: bool,
+        models: list[str] | None = None, variants: list[str] | None = None, time_budget: float | None = None,
+        note: str = "") -> int:
     from edgeq.atomic import write_text_atomic
     from edgeq.runtime import find_runtime
 
+    t_start = time.monotonic()
     paths = sorted(models_dir.glob("*.tflite"))
+    if models:
+        missing = sorted(set(models) - {p.stem for p in paths})
+        if missing:
+            raise SystemExit(f"not in {models_dir}: {', '.join(missing)}")
+        paths = [p for p in paths if p.stem in models]
     if not paths:
         raise SystemExit(f"no .tflite models in {models_dir}: run 'gpu_suite.py prepare {models_dir}' first")
+    bad = sorted(set(variants or ()) - set(VARIANTS))
+    if bad:
+        raise SystemExit(f"unknown variant {bad[0]!r}: choose from {', '.join(VARIANTS)}")
     args = argparse.Namespace(platform=None, device=None, threads=threads, profile_runs=5)
-    results: dict = {"runtime": find_runtime().describe(), "threads": threads, "models": {},
+    results: dict = {"runtime": find_runtime().describe(), "threads": threads, "models": {}, "note": note,
+                     "not_run": [], "complete": False,
                      "method": (f"{rounds} interleaved shuffled rounds x {per_round} inferences per variant, median; "
                                 f"edgeq-cpu and LiteRT XNNPACK at {threads} threads; edgeq-gpu with default options")}
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,7 +192,15 @@ def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, 
         # the GPU with edgeq-cpu behind it: the offload model compares with (and declines to) N threads
         configs["edgeq-gpu+cpu"] = dict(resolver="builtin", delegates=["gpu", "cpu"],
                                         delegate_options={"num_threads": threads})
+        if variants:
+            configs = {k: v for k, v in configs.items() if k in variants}
+        results["variants"] = list(configs)
         for p in paths:
+            if time_budget is not None and time.monotonic() - t_start > time_budget:
+                results["not_run"].append(p.stem)
+                print(f"== {p.stem}: not run (--time-budget {time_budget:g} s spent)", flush=True)
+                continue
+            t_model = time.monotonic()
             model = p.read_bytes()
             print(f"== {p.stem}", flush=True)
             timing = bg.time_variants(model, configs, rounds, per_round, seed=len(p.stem))
@@ -184,15 +216,19 @@ def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, 
             entry["kernels"] = bg.kernel_throughput(model, args, cache, peak)
             entry["op_profile"] = op_breakdown(model, cache)
             entry["gpu_bit_exact_with_reference"] = exact.get(p.stem, "not checked (--no-check)")
+            entry["seconds"] = time.monotonic() - t_model
             results["models"][p.stem] = entry
             print(json.dumps({"timing": {k: v.get("median_ms") for k, v in timing.items()},
-                              "placement": {k: {q: entry[k].get(q) for q in ("nodes", "on_gpu", "partitions")}
+                              "placement": {k: {q: entry[k].get(q) for q in ("nodes", "on_gpu", "partitions",
+                                                                            "launches")}
                                             for k in ("placement", "placement_gpu+cpu")},
                               "kernels": {k: round(v["fraction_of_peak"], 4) for k, v in entry["kernels"].items()},
                               "device_ms_by_op": {k: round(v, 3) for k, v in
                                                   entry["op_profile"]["device_ms_by_op"].items()},
                               "exact": entry["gpu_bit_exact_with_reference"]}), flush=True)
+            results["elapsed_s"] = time.monotonic() - t_start
             write_text_atomic(out, json.dumps(results, indent=2) + "\n")  # each model kept if a later one hangs
+    results["complete"], results["elapsed_s"] = True, time.monotonic() - t_start
     write_text_atomic(out, json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
     return 0
@@ -213,11 +249,17 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--per-round", type=int, default=3)
     r.add_argument("--no-check", action="store_true", help="skip the BUILTIN_REF comparison")
     r.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "gpu_suite.json")
+    r.add_argument("--models", help="comma list of model stems in DIR (default: every .tflite there)")
+    r.add_argument("--variants", help=f"comma list of timed paths (default all: {', '.join(VARIANTS)})")
+    r.add_argument("--time-budget", type=float, help="seconds: start no model after this")
+    r.add_argument("--note", default="", help="free text stored with the results")
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
         prepare(a.dir, a.size, [m for m in a.models.split(",") if m], a.gemm)
         return 0
-    return run(a.dir, a.threads, a.out, a.rounds, a.per_round, not a.no_check)
+    split = lambda v: [x for x in (v or "").split(",") if x] or None  # noqa: E731
+    return run(a.dir, a.threads, a.out, a.rounds, a.per_round, not a.no_check, split(a.models), split(a.variants),
+               a.time_budget, a.note)
 
 
 if __name__ == "__main__":

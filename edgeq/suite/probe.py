@@ -88,8 +88,28 @@ def probe(model_path: str | Path, path: str, threads: int = 1, report_path: str 
     return {"status": "crash", "detail": f"exit status {res.returncode}{tail}"}
 
 
+def probe_threads(model_path: str | Path, path: str, threads: list[int], timeout: float = 900) -> dict[int, dict]:
+    """:func:`probe` at every thread count in ``threads`` from one child process (the model's
+    informative tensors are found once, then one interpreter per thread count is loaded and run in
+    turn): ``{threads: probe result}``. If that child does not answer for every thread count (a
+    crash, a hang, an exception), each thread count is probed alone, so a failure is pinned on
+    the configuration that has it."""
+    req = {"model": str(model_path), "path": path, "threads": list(threads)}
+    try:
+        res = subprocess.run([sys.executable, "-m", "edgeq.suite.probe", json.dumps(req)], capture_output=True,
+                             text=True, timeout=timeout)
+        lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
+        if res.returncode == 0 and lines:
+            got = {int(k): v for k, v in json.loads(lines[-1]).items()}
+            if set(got) == set(threads):
+                return got
+    except subprocess.TimeoutExpired:
+        pass
+    return {t: probe(model_path, path, t, timeout=timeout) for t in threads}
+
+
 def _child(req: dict) -> int:
-    from .informative import informative_tensors, spread, with_outputs
+    from .informative import informative_tensors, with_outputs
 
     try:
         data = Path(req["model"]).read_bytes()
@@ -98,13 +118,28 @@ def _child(req: dict) -> int:
             extra = informative_tensors(data, fixed_inputs(make_interpreter(data, "builtin")))
         except Exception:  # noqa: BLE001 - a model builtin cannot run: the plain outputs only
             extra = []
-        interp = make_interpreter(with_outputs(data, extra) if extra else data, req["path"], req["threads"],
-                                  req.get("report_path"))
+        model = with_outputs(data, extra) if extra else data
+        if isinstance(req["threads"], list):  # probe_threads: one result per thread count, keyed by it
+            res = {}
+            for t in req["threads"]:
+                interp = make_interpreter(model, req["path"], t)
+                res[str(t)] = _result(interp, interp.run(fixed_inputs(interp)), n_out, extra)
+                del interp
+            print(json.dumps(res))
+            return 0
+        interp = make_interpreter(model, req["path"], req["threads"], req.get("report_path"))
         outs = interp.run(fixed_inputs(interp))
     except Exception as e:  # noqa: BLE001 - reported to the parent as one line
         msg = " ".join(str(e).split()) or type(e).__name__
         print(f"{type(e).__name__}: {msg}", file=sys.stderr)
         return 3
+    print(json.dumps(_result(interp, outs, n_out, extra)))
+    return 0
+
+
+def _result(interp: Any, outs: list, n_out: int, extra: list) -> dict:
+    from .informative import spread
+
     digest = hashlib.sha1(b"".join(o.tobytes() for o in outs[:n_out])).hexdigest()
     spreads = [spread(o, s.zero_point) for o, s in zip(outs, interp.outputs)]
     res = {"status": "ok", "detail": "", "outputs_sha1": digest, "outputs_spread": spreads[:n_out],
@@ -114,8 +149,7 @@ def _child(req: dict) -> int:
         res["informative_sha1"] = hashlib.sha1(b"".join(o.tobytes() for o in outs[n_out:])).hexdigest()
         res["informative"] = [{"tensor": t, **s} for t, s in zip(extra, spreads[n_out:])]
         res["informative_degenerate"] = all(s["degenerate"] for s in spreads[n_out:])
-    print(json.dumps(res))
-    return 0
+    return res
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from edgeq import suite
 from edgeq.suite.coverage import delegate_coverage
-from edgeq.suite.probe import probe
+from edgeq.suite.probe import probe, probe_threads
 
 
 def test_probe_tells_ok_from_error_and_hashes_outputs(tmp_path):
@@ -14,6 +14,22 @@ def test_probe_tells_ok_from_error_and_hashes_outputs(tmp_path):
     bad.write_bytes(b"\0" * 64)
     r = probe(bad, "builtin")
     assert r["status"] == "error" and "\n" not in r["detail"] and "cannot load this model" in r["detail"]
+
+
+def test_probe_threads_gives_each_thread_count_what_probe_gives_it(tmp_path):
+    m = suite.get("mlp", 64, "int8", samples=2)
+    got = probe_threads(m.path, "edgeq-cpu", [1, 3])
+    assert set(got) == {1, 3}
+    for t in (1, 3):
+        one = probe(m.path, "edgeq-cpu", t)
+        assert got[t]["status"] == one["status"] == "ok"
+        assert got[t]["outputs_sha1"] == one["outputs_sha1"] and got[t].get("informative_sha1") == one.get(
+            "informative_sha1")
+    bad = tmp_path / "bad.tflite"  # the shared process fails: each thread count probed alone says why
+    bad.write_bytes(b"\0" * 64)
+    got = probe_threads(bad, "xnnpack", [1, 2])
+    assert set(got) == {1, 2} and all(r["status"] == "error" and "cannot load this model" in r["detail"]
+                                      for r in got.values())
 
 
 def test_coverage_accounts_for_every_node_of_a_suite_model():
