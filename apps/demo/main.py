@@ -37,8 +37,8 @@ def run_everywhere(quant: bytes, x_test: np.ndarray) -> dict:
     """Run the int8 model on every interpreter we have and compare the integers they produce.
 
     TFLite Micro and LiteRT's builtin kernels must agree bit for bit. LiteRT's reference
-    kernels round FULLY_CONNECTED differently (±1 on some logits, which softmax amplifies),
-    and XNNPACK requantizes in float: both differences are reported, not hidden.
+    kernels can round FULLY_CONNECTED differently (±1 on some logits, which softmax amplifies),
+    and XNNPACK requantizes in float: differences are reported, not hidden (``engines_note``).
     """
     from edgeq.micro import MicroInterpreter
     from edgeq.runtime import Interpreter
@@ -59,6 +59,26 @@ def run_everywhere(quant: bytes, x_test: np.ndarray) -> dict:
         "max_abs_diff": {k: int(np.abs(v.astype(int) - base.astype(int)).max()) for k, v in outs.items()},
         "samples_differing": {k: int((v != base).reshape(len(v), -1).any(1).sum()) for k, v in outs.items()},
     }
+
+
+def engines_note(eng: dict) -> str:
+    """What the bit-exactness table means, said of the interpreters as they came out on this run."""
+    same = eng["identical_to_baseline"]
+    agree = [k for k in ("tflite-micro", "litert-reference") if same.get(k)]
+    parts = []
+    if agree:
+        parts.append(" and ".join({"tflite-micro": "TFLite Micro", "litert-reference": "LiteRT's reference kernels"}[k]
+                                  for k in agree) + " agree with LiteRT's builtin kernels bit for bit")
+    if same.get("litert-reference") is False:
+        parts.append("LiteRT's reference kernels round FULLY_CONNECTED differently from its optimized kernels "
+                     "(±1 on some logits, which softmax amplifies)")
+    if same.get("tflite-micro") is False:
+        parts.append("TFLite Micro differs from LiteRT's builtin kernels, which it should not: report it with "
+                     "this model")
+    if "litert-default" in same:
+        parts.append("litert-default is XNNPACK, which requantizes in float"
+                     + (" and so differs by a few steps" if not same["litert-default"] else ""))
+    return "; ".join(parts) + "."
 
 
 def profile_here(model_path: Path, out_dir: Path, options: dict | None = None) -> dict:
@@ -163,8 +183,7 @@ def write_html(report: dict, path: Path) -> None:
 <h2>Size</h2><p>{size_bytes(fb)} → {size_bytes(qb)} ({s['compression']:.2f}× smaller)</p>{svg}
 <h2>Same integers on LiteRT and TFLite Micro</h2><table>
 {_row(["interpreter", "identical to LiteRT builtin", "max |diff|", "samples differing"], head=True)}{same}</table>
-<p class="muted">LiteRT's reference kernels round FULLY_CONNECTED differently from its optimized kernels and TFLite
-Micro (±1 on a few logits, which softmax amplifies); XNNPACK requantizes in float.</p>
+<p class="muted">{e(engines_note(eng))}</p>
 {prof_html}
 <h2>Ops</h2><table>{_row(["#", "op", "layer", "inputs", "outputs"], left=5, head=True)}{ops}</table>
 </body></html>"""

@@ -40,3 +40,34 @@ def test_demo_report_is_readable_in_chromium(demo, tmp_path):
     assert_clean(check, min_svgs=1)
     png = screenshot(page, tmp_path / "demo_report.png", height=check["height"])
     _keep(png)
+
+
+def _engines(**differing):
+    names = ("litert-builtin", "litert-reference", "litert-default", "tflite-micro")
+    return {"samples": 450, "baseline": "litert-builtin",
+            "identical_to_baseline": {k: k not in differing for k in names},
+            "max_abs_diff": {k: differing.get(k, 0) for k in names},
+            "samples_differing": {k: 47 if k in differing else 0 for k in names}}
+
+
+def test_demo_report_note_says_what_the_table_shows(tmp_path):
+    # the page said "LiteRT's reference kernels round FULLY_CONNECTED differently" under a table in which they
+    # agreed with the builtin kernels on every sample
+    main = _demo_main()
+    ev = {"float_accuracy": 0.982, "quant_accuracy": 0.982, "accuracy_drop_points": 0.0, "top1_agreement": 0.996,
+          "sqnr_db": 37.7}
+    report = {"conversion": {"evaluation": {"outputs": [ev], "samples": 450},
+                             "sizes": {"float_tflite_bytes": 60000, "quant_bytes": 22000, "compression": 2.7},
+                             "model": {"ops": []}},
+              "engines": _engines(**{"litert-default": 17})}
+    page = tmp_path / "report.html"
+    main.write_html(report, page)
+    html = page.read_text()
+    assert "round FULLY_CONNECTED differently" not in html
+    assert "TFLite Micro and LiteRT&#x27;s reference kernels agree with LiteRT&#x27;s builtin kernels bit for bit" in html
+    assert "XNNPACK, which requantizes in float and so differs by a few steps" in html
+    report["engines"] = _engines(**{"litert-reference": 1, "litert-default": 17})
+    main.write_html(report, page)
+    html = page.read_text()
+    assert "round FULLY_CONNECTED differently" in html
+    assert "TFLite Micro agree" in html and "reference kernels agree" not in html
