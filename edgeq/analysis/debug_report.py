@@ -29,6 +29,27 @@ def format_table(report: DebugReport, limit: int | None = None) -> str:
     return "\n".join(lines)
 
 
+#: rough glyph widths in em of a sans-serif font (DejaVu Sans, Chromium's default on Debian), rounded up
+_NARROW, _WIDE = set("ijlI.,:;'|!/()[]tf "), {"W": 1.0, "M": 0.9, "m": 0.98, "w": 0.82}
+
+
+def _text_em(s: str) -> float:
+    return sum(0.36 if c in _NARROW else _WIDE.get(c) or (0.76 if c.isupper() else 0.64) for c in s)
+
+
+def fit_label(name: str, px: float, font_px: float = 12) -> str:
+    """``name`` as it fits in ``px`` pixels: whole, or "…" and its end (a scope path's end names the op)."""
+    if _text_em(name) * font_px <= px:
+        return name
+    room = px / font_px - _text_em("…")
+    tail = ""
+    for c in reversed(name):
+        if _text_em(c + tail) > room:
+            break
+        tail = c + tail
+    return "…" + tail
+
+
 def render_html(report: DebugReport, title: str = "edgeq quantization debug") -> str:
     """A self-contained HTML page: SVG bars of SQNR lost per layer, worst first, and the full table."""
     rows = report.layers
@@ -41,16 +62,18 @@ def render_html(report: DebugReport, title: str = "edgeq quantization debug") ->
         y = i * (bar_h + gap) + 5
         d = r.sqnr_drop_db if math.isfinite(r.sqnr_drop_db) else top
         w = max(d, 0.0) / top * width
-        svg.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{html.escape(r.layer[:40])}</text>')
+        # a long name is cut at its start, and shown whole when the pointer rests on it
+        svg.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end"><title>{html.escape(r.layer)}</title>'
+                   f'{html.escape(fit_label(r.layer, left - 10))}</text>')
         svg.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#c0392b"/>')
         svg.append(f'<text x="{left + w + 4:.1f}" y="{y + 13}">{d:.1f} dB</text>')
     svg.append("</svg>")
     table = ["<table><tr><th>layer</th><th>op</th><th>SQNR dB</th><th>lost dB</th><th>RMSE/step</th>"
              "<th>cosine</th><th>tensor</th></tr>"]
     for r in rows:
-        table.append(f"<tr><td>{html.escape(r.layer)}</td><td>{r.op}</td><td>{r.sqnr_db:.2f}</td>"
+        table.append(f"<tr><td class=n>{html.escape(r.layer)}</td><td>{r.op}</td><td>{r.sqnr_db:.2f}</td>"
                      f"<td>{r.sqnr_drop_db:.2f}</td><td>{r.rmse_over_scale:.3f}</td><td>{r.cosine:.5f}</td>"
-                     f"<td><code>{html.escape(r.tensor)}</code></td></tr>")
+                     f"<td class=n><code>{html.escape(r.tensor)}</code></td></tr>")
     table.append("</table>")
     extra = ("<p>Unmatched quantized tensors: " + ", ".join(html.escape(u) for u in report.unmatched) + "</p>"
                  if report.unmatched else "") + "".join(f"<p>Note: {html.escape(n)}</p>" for n in report.notes)
@@ -60,11 +83,12 @@ def render_html(report: DebugReport, title: str = "edgeq quantization debug") ->
                       "<th>top-1 %</th></tr>")
         for r in report.sensitivity:
             acc = f"{r.accuracy:.2f}" if r.accuracy is not None else "-"
-            extra += (f"<tr><td>{html.escape(r.layer)}</td><td>{r.ops}</td><td>{r.sqnr_db:.2f}</td>"
+            extra += (f"<tr><td class=n>{html.escape(r.layer)}</td><td>{r.ops}</td><td>{r.sqnr_db:.2f}</td>"
                           f"<td>{acc}</td></tr>")
         extra += "</table>"
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}</style></head><body>"
+            "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}"
+            "td{white-space:nowrap}td.n{white-space:normal;overflow-wrap:anywhere}</style></head><body>"
             f"<h1>{html.escape(title)}</h1><p>{report.samples} samples. SQNR lost at each op "
             "(input SQNR − output SQNR), worst first.</p>" + "".join(svg) + "".join(table) + extra
             + "</body></html>")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -178,3 +179,26 @@ def test_model_the_reference_kernels_abort_on_is_compared_on_builtin_kernels(tmp
     assert {row["op"] for row in rep["layers"]} == {"SOFTMAX", "FULLY_CONNECTED"}
     (note,) = rep["notes"]
     assert "ran on LiteRT's builtin kernels" in note and "SOFTMAX #1" in note and "2^-26" in note
+
+
+def test_html_keeps_long_layer_names_on_the_page(tmp_path):
+    """Zoo models name layers by scope paths: the chart cut their start off at the SVG's left edge (ending
+    the label at 40 characters) and the table ran off the page; labels now end in the op, whole on hover."""
+    from edgeq.analysis.debug_report import render_html
+    from edgeq.analysis.layer_errors import DebugReport, LayerError
+    from edgeq.profiling.reporting.screenshot import layout_check
+
+    names = ["model/face_landmark/conv2d_21/BiasAdd;model/face_landmark/depthwise_conv2d_20/depthwise",
+             "encoder/layer_3/attention/self/query/MatMul;encoder/layer_3/attention/self/query/BiasAdd",
+             "W" * 40, "conv1"]
+    rep = DebugReport(layers=[LayerError(n, "CONV_2D", n + ":0", 20.0 - i, 40.0, 0.3, 0.99)
+                              for i, n in enumerate(names)], samples=8)
+    page = tmp_path / "debug.html"
+    page.write_text(render_html(rep))
+    check = layout_check(page)
+    assert check["overflowing"] == [] and check["clipped_text"] == [], check
+    assert check["scroll_width"] <= check["viewport"], check
+    text = page.read_text()
+    assert re.search(r">…[^<]*/self/query/BiasAdd</text>", text) and re.search(r">…W+</text>", text)
+    assert all(f"<title>{n}</title>" in text for n in names)
+    assert ">conv1</text>" in text
