@@ -31,7 +31,28 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__block(
   } else {
     __m512i acc1[4];
     for (size_t r = 0; r < mr; r++) acc1[r] = _mm512_setzero_si512();
-    for (size_t k = 0; k < kc; k += 8) {
+    size_t k = 0;
+    if (mr == 1) {
+      /* one row (GEMV): four chains (two 128-byte steps), so the loop is not bound by vpdpbusd's
+       * latency where the weights come from L1/L2 */
+      __m512i acc2 = _mm512_setzero_si512(), acc3 = _mm512_setzero_si512();
+      for (; k + 16 <= kc; k += 16) {
+        _mm_prefetch((const char*)wp + 1024, _MM_HINT_T0);
+        _mm_prefetch((const char*)wp + 1024 + 64, _MM_HINT_T0);
+        _mm_prefetch((const char*)wp + 1024 + 128, _MM_HINT_T0);
+        _mm_prefetch((const char*)wp + 1024 + 192, _MM_HINT_T0);
+        int32_t q[4];
+        memcpy(q, au + k, 16);
+        acc[0] = qs8_dpbusd(acc[0], _mm512_set1_epi32(q[0]), _mm512_loadu_si512(wp));
+        acc1[0] = qs8_dpbusd(acc1[0], _mm512_set1_epi32(q[1]), _mm512_loadu_si512(wp + 64));
+        acc2 = qs8_dpbusd(acc2, _mm512_set1_epi32(q[2]), _mm512_loadu_si512(wp + 128));
+        acc3 = qs8_dpbusd(acc3, _mm512_set1_epi32(q[3]), _mm512_loadu_si512(wp + 192));
+        wp += 256;
+      }
+      acc[0] = _mm512_add_epi32(acc[0], acc2);
+      acc1[0] = _mm512_add_epi32(acc1[0], acc3);
+    }
+    for (; k < kc; k += 8) {
       const __m512i w0 = _mm512_loadu_si512(wp);
       const __m512i w1 = _mm512_loadu_si512(wp + 64);
       /* 1 KiB ahead (the stream runs on across tiles): 4x2048x2048 from L3 579 -> 460 us (p10) */

@@ -66,7 +66,28 @@ static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__avx512vn
   const __m512i hi = _mm512_set1_epi8((char)0xF0);
   __m512i acc0[4], acc1[4];
   for (size_t r = 0; r < mr; r++) acc0[r] = acc1[r] = _mm512_setzero_si512();
-  for (size_t k = 0; k < kc; k += 8) {
+  size_t k = 0;
+  if (mr == 1) {
+    /* one row (GEMV): two more chains over a second group per step, so the loop is not bound by
+     * vpdpbusd's latency (two chains: one 64-byte group per latency) where the weights come
+     * from L1/L2, as each thread's slice of an MLP does at 4+ threads */
+    __m512i acc2 = _mm512_setzero_si512(), acc3 = _mm512_setzero_si512();
+    for (; k + 16 <= kc; k += 16) {
+      const __m512i g = _mm512_loadu_si512(wp), h = _mm512_loadu_si512(wp + 64);
+      _mm_prefetch((const char*)wp + 2048, _MM_HINT_T0);
+      _mm_prefetch((const char*)wp + 2048 + 64, _MM_HINT_T0);
+      wp += 128;
+      int32_t q[4];
+      memcpy(q, au + k, 16);
+      acc0[0] = qs8_dpbusd(acc0[0], _mm512_set1_epi32(q[0]), _mm512_and_si512(_mm512_slli_epi16(g, 4), hi));
+      acc1[0] = qs8_dpbusd(acc1[0], _mm512_set1_epi32(q[1]), _mm512_and_si512(g, hi));
+      acc2 = qs8_dpbusd(acc2, _mm512_set1_epi32(q[2]), _mm512_and_si512(_mm512_slli_epi16(h, 4), hi));
+      acc3 = qs8_dpbusd(acc3, _mm512_set1_epi32(q[3]), _mm512_and_si512(h, hi));
+    }
+    acc0[0] = _mm512_add_epi32(acc0[0], acc2);
+    acc1[0] = _mm512_add_epi32(acc1[0], acc3);
+  }
+  for (; k < kc; k += 8) {
     const __m512i g = _mm512_loadu_si512(wp);
     _mm_prefetch((const char*)wp + 2048, _MM_HINT_T0); /* the stream runs on across tiles */
     wp += 64;
