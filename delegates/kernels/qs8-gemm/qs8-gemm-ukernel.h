@@ -104,6 +104,7 @@ extern const qs8_direct_fn qs8_qc4w_gemm_4x16c4_neondot[4];
 extern const qs8_direct_fn qs8_qc4w_gemm_2x8c16_neon[2];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c4_neondot[4];
 extern const qs8_direct_fn qs8_gemm_4x16c8_neoni8mm[4];
+extern const qs8_direct_fn qs8_gemm_4x16c8_neoni8mm_half[4];
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x8c8_neoni8mm[4];
 /* Cortex-M, used by the MCU runtime (edgeq compile): Armv7E-M DSP, Helium */
 extern const qs8_ukernel_fn qs8_gemm_2x2c4_armsimd32[2];

@@ -91,7 +91,8 @@ static const qs8_ukernel_info kNeonDot16Int4 = {4, 16, 4, 8, 128, QS8_A_INT8, 0,
 static const qs8_ukernel_info kNeonI8mm = {4, 8, 8, 8, 64, QS8_A_INT8_PAIRS_C8, 0,
                                            NULL, qs8_qc4w_gemm_4x8c8_neoni8mm, NULL, NULL, NULL};
 static const qs8_ukernel_info kNeonI8mm16 = {4, 16, 8, 8, 128, QS8_A_INT8, 0,
-                                             NULL, NULL, NULL, qs8_gemm_4x16c8_neoni8mm, NULL};
+                                             NULL, NULL, NULL, qs8_gemm_4x16c8_neoni8mm,
+                                             qs8_gemm_4x16c8_neoni8mm_half};
 #endif
 
 static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
