@@ -54,7 +54,8 @@ def _db(x: float) -> str:
 
 
 def evaluation_lines(ev: dict) -> list[str]:
-    out = [f"evaluation on {ev['samples']} samples ({ev['runtime']['runtime']} {ev['runtime']['version']}):"]
+    ran = " ".join(str(v) for v in (ev["runtime"].get("runtime"), ev["runtime"].get("version")) if v)
+    out = [f"evaluation on {ev['samples']} samples ({ran}):"]
     for o in ev["outputs"]:
         parts = []
         if "top1_agreement" in o:
@@ -195,6 +196,8 @@ def _manifest_lines(man: dict) -> list[str]:
              f"calibrated on {cal['samples']} samples (sha256 {cal['sha256'][:12]})",
              "  recipe: " + ", ".join(f"{k}={v}" for k, v in man["recipe"].items())]
     if man.get("evaluation"):
-        lines += ["  " + ln for ln in evaluation_lines({**man["evaluation"], "runtime": {"runtime": "recorded",
-                                                                                  "version": ""}})]
+        rt = man["evaluation"].get("runtime") or {}  # manifests before 2026-12 did not record it
+        ran = ", ".join(x for x in ("at conversion", " ".join(str(v) for v in (rt.get("runtime"), rt.get("version"))
+                                                               if v)) if x)
+        lines += ["  " + ln for ln in evaluation_lines({**man["evaluation"], "runtime": {"runtime": ran}})]
     return lines

@@ -63,7 +63,9 @@ def build(report: dict, options: ConvertOptions, calib: Samples) -> dict:
         "calibration_data": {"samples": len(calib), "sha256": samples_sha256(calib)},
         "graph_rewrites": report.get("graph_rewrites", {}),
         "versions": _versions(),
-        "evaluation": None if not ev else {"samples": ev["samples"], "outputs": ev["outputs"]},
+        "evaluation": None if not ev else {"samples": ev["samples"], "outputs": ev["outputs"],
+                                           "runtime": {k: (ev.get("runtime") or {}).get(k)
+                                                       for k in ("runtime", "version")}},
     }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import numpy as np
 
@@ -43,6 +44,8 @@ def test_manifest_in_metadata_and_sidecar_and_reproducible(demo, tmp_path, run_c
     # inspect shows it; the metadata does not disturb LiteRT or TFLite Micro
     text = run_cli("inspect", out1).out
     assert "made by edgeq" in text and "max_samples=150" in text
+    # it said "evaluation on 450 samples (recorded ):"
+    assert re.search(r"evaluation on \d+ samples \(at conversion, ai-edge-litert \d[\w.]*\):", text), text
     x = np.zeros((1, 8, 8, 1), np.int8)
     assert np.array_equal(Interpreter(out1.read_bytes(), resolver="builtin").run([x])[0],
                           MicroInterpreter(out1.read_bytes()).run([x])[0])
@@ -65,3 +68,15 @@ def test_outputs_are_ordinary_files(tiny, tmp_path, run_cli):
     os.umask(mask)
     for p in (out, tmp_path / "m.manifest.json"):
         assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask
+
+
+def test_inspect_of_an_older_manifest_says_when_it_was_evaluated():
+    # manifests written before the evaluation's runtime was recorded: no "(recorded )" with an empty version
+    from edgeq.report import _manifest_lines
+    man = {"versions": {"edgeq": "0.1.0"}, "source": {"name": "m.keras", "kind": "keras", "sha256": "ab" * 32},
+           "calibration_data": {"samples": 200, "sha256": "cd" * 32}, "recipe": {"io": "int8"},
+           "evaluation": {"samples": 450, "outputs": [{"name": "probs", "top1_agreement": 0.99, "sqnr_db": 37.7,
+                                                        "max_abs_error": 0.1}]}}
+    lines = _manifest_lines(man)
+    assert "  evaluation on 450 samples (at conversion):" in lines, lines
+
