@@ -62,7 +62,7 @@ def io_tensors(model: Any, which: str, output_layers: Sequence[str] | None = Non
     if model.signatureDefs:  # the names users call inputs and outputs by
         for t in (model.signatureDefs[0].inputs if which == "inputs" else model.signatureDefs[0].outputs) or []:
             sig[int(t.tensorIndex)] = t.name.decode("utf-8", "replace") if isinstance(t.name, bytes) else t.name
-    layer_of = output_layer_map(model, output_layers) if which == "outputs" else {}
+    layer_of = output_layer_map(model, recorded_output_layers(model, output_layers)) if which == "outputs" else {}
     out = []
     for i in idx:
         t = sg.tensors[i]
@@ -80,7 +80,7 @@ def op_table(model: Any, known_layers: Sequence[str] | None = None, io: str = "i
     """
     sg = model.subgraphs[0]
     types = tensor_type_names()
-    layers = op_layer_names(model, known_layers, output_layers=output_layers)
+    layers = op_layer_names(model, known_layers, output_layers=recorded_output_layers(model, output_layers))
     model_in, model_out = set(sg.inputs), set(sg.outputs)
     rows = []
     for k, op in enumerate(sg.operators):
@@ -192,6 +192,14 @@ def summarize(data: bytes, known_layers: Sequence[str] | None = None, io: str = 
         "metadata": sorted(metadata(m)),
         "manifest": manifest_of(m),
     }
+
+
+def recorded_output_layers(model: Any, output_layers: Sequence[str] | None) -> Sequence[str] | None:
+    """``output_layers`` when given, else the ones edgeq's manifest in the file recorded at conversion."""
+    if output_layers is not None:
+        return output_layers
+    rec = (manifest_of(model) or {}).get("output_layers")
+    return rec if isinstance(rec, list) and all(isinstance(n, str) for n in rec) else None
 
 
 def manifest_of(m: Any) -> dict | None:

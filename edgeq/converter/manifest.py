@@ -52,10 +52,12 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def build(report: dict, options: ConvertOptions, calib: Samples) -> dict:
-    """The manifest of a conversion: ``options`` are the resolved options it ran with."""
+def build(report: dict, options: ConvertOptions, calib: Samples, output_layers: list[str] | None = None) -> dict:
+    """The manifest of a conversion: ``options`` are the resolved options it ran with; ``output_layers`` the
+    source's layers that make its outputs (``output_0``… in the file), so that tools reading the file alone
+    (inspect, profile, compile) name the outputs and the ops making them as the conversion did."""
     ev = report.get("evaluation")
-    return {
+    return {**({"output_layers": list(output_layers)} if output_layers else {}),
         "format": "edgeq-manifest/1",
         "source": {"name": Path(report["source"]["path"]).name, "kind": report["source"]["kind"],
                    "sha256": report["source"]["sha256"]},

@@ -46,6 +46,8 @@ def test_manifest_in_metadata_and_sidecar_and_reproducible(demo, tmp_path, run_c
     assert "made by edgeq" in text and "max_samples=150" in text
     # it said "evaluation on 450 samples (recorded ):"
     assert re.search(r"evaluation on \d+ samples \(at conversion, ai-edge-litert \d[\w.]*\):", text), text
+    assert embedded["output_layers"] == ["probs"]
+    assert re.search(r"\n +6 +SOFTMAX +probs ", text) and re.search(r"\n +probs +int8", text), text
     x = np.zeros((1, 8, 8, 1), np.int8)
     assert np.array_equal(Interpreter(out1.read_bytes(), resolver="builtin").run([x])[0],
                           MicroInterpreter(out1.read_bytes()).run([x])[0])
@@ -80,3 +82,18 @@ def test_inspect_of_an_older_manifest_says_when_it_was_evaluated():
     lines = _manifest_lines(man)
     assert "  evaluation on 450 samples (at conversion):" in lines, lines
 
+
+def test_file_alone_names_outputs_as_the_conversion_did(tiny):
+    # edgeq convert said "SOFTMAX probs" and output "probs"; edgeq inspect / profile of the file it wrote said
+    # "SOFTMAX StatefulPartitionedCall_1" and "output_0": the manifest now records the source's output layers
+    from edgeq.analysis.model_info import summarize
+    from edgeq.converter.manifest import embed
+
+    data = tiny.float_tflite.read_bytes()
+    plain = summarize(data)
+    assert plain["outputs"][0]["name"] == "output_0" and plain["ops"][-1]["layer"] != "head"
+    named = summarize(embed(data, {"format": "edgeq-manifest/1", "output_layers": ["head"]}))
+    assert named["outputs"][0]["name"] == "head" and named["ops"][-1]["layer"] == "head"
+    assert [o["layer"] for o in named["ops"][:-1]] == [o["layer"] for o in plain["ops"][:-1]]
+    damaged = summarize(embed(data, {"format": "edgeq-manifest/1", "output_layers": [3]}))
+    assert damaged["outputs"][0]["name"] == "output_0"
