@@ -96,6 +96,19 @@ def test_threads_split_gemm_rows_and_channels(case_model, tmp_path):
     assert_bit_exact(case_model("op", "conv_valid_s2_b2"), {"CONV_2D"}, tmp_path, threads=2)
 
 
+@pytest.mark.parametrize("env", [{"EDGEQ_SLOW_GATHERS": "0"}, {"EDGEQ_SLOW_GATHERS": "1"},
+                                 {"EDGEQ_ISA": "avx2", "EDGEQ_SLOW_GATHERS": "1"}, {"EDGEQ_ISA": "scalar"}])
+def test_pair_table_and_vector_kernel_paths_bit_exact(env, case_model, monkeypatch, tmp_path):
+    # ADD / SUB / MUL of >= 16384 outputs look every output up in the 64K-entry pair table on x86, except
+    # where the op's AVX-512 kernel outruns the gathers (EDGEQ_SLOW_GATHERS=1: AMD), so whichever the host
+    # is, both paths run here: SLOW_GATHERS=0 the table, =1 the AVX-512 kernels over same-shape inputs and
+    # broadcast runs (AVX2 keeps the table), scalar: no gather, the scalar kernels
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    for case in ("add_pair_table_relu", "mul_se_gate_pair_table", "sub_row_pair_table_b2", "mul_large_relu6"):
+        assert_bit_exact(case_model("op", case), dc.expected_claims(dc.OP_CASES[case], "cpu"), tmp_path, threads=2)
+
+
 @pytest.mark.parametrize("case,fused", [("swish", True), ("swish_shared_sigmoid", False)])
 def test_swish_is_one_table_only_where_the_sigmoid_has_no_other_reader(case, fused, case_model, monkeypatch, capfd):
     # the per-op profile names the nodes as they ran: a fused pair shows as LOGISTIC+MUL

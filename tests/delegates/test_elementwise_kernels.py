@@ -28,9 +28,10 @@ def _rows(cmd: list[str]) -> dict[str, tuple[int, int]]:
     return rows
 
 
-def test_mul_avx2_matches_scalar(tmp_path):
+def test_mul_x86_variants_match_scalar(tmp_path):
     rows = _rows([str(_build(tmp_path / "k", "qs8-vmul-test")), "400"])
-    assert set(rows) == ({"avx2"} if "avx2" in HOST_FLAGS else set())
+    avx512 = {"avx512f", "avx512bw", "avx512vl"} <= set(HOST_FLAGS)
+    assert set(rows) == ({"avx2"} if "avx2" in HOST_FLAGS else set()) | ({"avx512"} if avx512 else set())
     for isa, (outputs, bad) in rows.items():
         assert outputs > 100_000 and bad == 0, (isa, outputs, bad)
 

@@ -45,9 +45,10 @@ static void add_run(size_t n, const int8_t* a, const int8_t* b, int8_t* out, con
 /* Below this many outputs the table's 64 KiB would mostly be cache misses. */
 enum { PAIR_TABLE_MIN = 1 << 14 };
 
-/* The 64K-entry table of every (a, b), row (uint8)a, filled by the vector kernel. */
+/* The 64K-entry table of every (a, b), row (uint8)a, filled by the vector kernel (not where that
+ * kernel outruns the gathers: x8_lut2d_gather_for). */
 static void use_pair_table(add_state* s, qs8_vadd_fn fill) {
-  x8_lut2d_fn pair = x8_lut2d_gather_best();
+  x8_lut2d_fn pair = x8_lut2d_gather_for(qs8_vadd_best_isa());
   if (!pair || s->n < PAIR_TABLE_MIN || !(s->pair_table = malloc(X8_LUT2D_TABLE_BYTES))) return;
   int8_t row[256], col[256];
   for (int v = 0; v < 256; ++v) col[v] = (int8_t)v;

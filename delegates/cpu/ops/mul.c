@@ -32,9 +32,10 @@ typedef struct {
 /* Below this many outputs the table's 64 KiB would mostly be cache misses. */
 enum { PAIR_TABLE_MIN = 1 << 14 };
 
-/* The 64K-entry table of every (a, b), row (uint8)a, filled by the vector kernel. */
+/* The 64K-entry table of every (a, b), row (uint8)a, filled by the vector kernel (not where that
+ * kernel outruns the gathers: x8_lut2d_gather_for). */
 static void use_pair_table(mul_state* s) {
-  x8_lut2d_fn pair = x8_lut2d_gather_best();
+  x8_lut2d_fn pair = x8_lut2d_gather_for(qs8_vmul_best_isa());
   if (!pair || s->n < PAIR_TABLE_MIN || !(s->pair_table = malloc(X8_LUT2D_TABLE_BYTES))) return;
   int8_t row[256], col[256];
   for (int v = 0; v < 256; ++v) col[v] = (int8_t)v;

@@ -61,6 +61,17 @@ int edgeq_isa_supported(edgeq_isa isa) {
   }
 }
 
+int edgeq_slow_gathers(void) {
+  const char* env = getenv("EDGEQ_SLOW_GATHERS");
+  if (env && (env[0] == '0' || env[0] == '1') && env[1] == 0) return env[0] == '1';
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_is("amd");
+#else
+  return 0;
+#endif
+}
+
 static int is_x86(edgeq_isa isa) { return isa >= EDGEQ_ISA_AVX2 && isa <= EDGEQ_ISA_AMX; }
 static int is_arm(edgeq_isa isa) { return isa >= EDGEQ_ISA_NEON && isa <= EDGEQ_ISA_NEON_I8MM; }
 

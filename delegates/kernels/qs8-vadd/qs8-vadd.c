@@ -21,9 +21,11 @@ static qs8_vadd_fn variant(edgeq_isa isa) {
 
 qs8_vadd_fn qs8_vadd_for_isa(edgeq_isa isa) { return edgeq_isa_supported(isa) ? variant(isa) : NULL; }
 
-qs8_vadd_fn qs8_vadd_best(void) {
+edgeq_isa qs8_vadd_best_isa(void) {
   static const edgeq_isa best_first[] = {EDGEQ_ISA_AVX512, EDGEQ_ISA_AVX2, EDGEQ_ISA_NEON};
   for (size_t i = 0; i < sizeof(best_first) / sizeof(best_first[0]); ++i)
-    if (variant(best_first[i]) != NULL && edgeq_isa_enabled(best_first[i])) return variant(best_first[i]);
-  return qs8_vadd_u1_scalar;
+    if (variant(best_first[i]) != NULL && edgeq_isa_enabled(best_first[i])) return best_first[i];
+  return EDGEQ_ISA_SCALAR;
 }
+
+qs8_vadd_fn qs8_vadd_best(void) { return variant(qs8_vadd_best_isa()); }

@@ -37,6 +37,8 @@ typedef void (*qs8_vadd_fn)(size_t n, const int8_t* a, const int8_t* b, int8_t* 
 qs8_vadd_fn qs8_vadd_for_isa(edgeq_isa isa);
 /* The best variant this CPU runs within the EDGEQ_ISA cap. */
 qs8_vadd_fn qs8_vadd_best(void);
+/* The ISA of qs8_vadd_best()'s variant (EDGEQ_ISA_SCALAR when it is the scalar one). */
+edgeq_isa qs8_vadd_best_isa(void);
 
 void qs8_vadd_u1_scalar(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
 void qs8_vadd_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);

@@ -20,14 +20,17 @@ typedef struct {
 
 typedef void (*qs8_vmul_fn)(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p);
 
-/* The variant for isa (scalar, avx2, neon); NULL when not built or not runnable here. SIMD variants
+/* The variant for isa (scalar, avx2, avx512, neon); NULL when not built or not runnable here. SIMD variants
  * are bit-exact with the scalar one for shifts in [-31, 31] (a left shift >= 32 is undefined in
  * TFLite; the delegates leave such nodes to the runtime). */
 qs8_vmul_fn qs8_vmul_for_isa(edgeq_isa isa);
 /* The best variant this CPU runs within the EDGEQ_ISA cap. */
 qs8_vmul_fn qs8_vmul_best(void);
+/* The ISA of qs8_vmul_best()'s variant (EDGEQ_ISA_SCALAR when it is the scalar one). */
+edgeq_isa qs8_vmul_best_isa(void);
 
 void qs8_vmul_scalar(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p);
+void qs8_vmul_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p);
 void qs8_vmul_u16_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p);
 void qs8_vmul_u16_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p);
 

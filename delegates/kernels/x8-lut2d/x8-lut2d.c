@@ -22,3 +22,8 @@ x8_lut2d_fn x8_lut2d_gather_best(void) {
     if (variant(best_first[i]) != NULL && edgeq_isa_enabled(best_first[i])) return variant(best_first[i]);
   return NULL;
 }
+
+x8_lut2d_fn x8_lut2d_gather_for(edgeq_isa kernel_isa) {
+  if (kernel_isa >= EDGEQ_ISA_AVX512 && kernel_isa <= EDGEQ_ISA_AMX && edgeq_slow_gathers()) return NULL;
+  return x8_lut2d_gather_best();
+}

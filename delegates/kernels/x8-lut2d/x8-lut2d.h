@@ -25,6 +25,10 @@ x8_lut2d_fn x8_lut2d_for_isa(edgeq_isa isa);
 /* The best gather variant this CPU runs within the EDGEQ_ISA cap; NULL where there is none (then an
  * op's own SIMD kernel is faster than a scalar lookup, and ops keep it). */
 x8_lut2d_fn x8_lut2d_gather_best(void);
+/* x8_lut2d_gather_best() for an op whose own kernel runs at kernel_isa (qs8_vadd_best_isa(), ...), or
+ * NULL where that kernel outruns the gathers: an AVX-512 one on a CPU with slow gathers (Zen 4, per
+ * element: gather 0.43 ns, ADD 0.34, MUL 0.16; AVX2 ADD 1.04, where the table still wins). */
+x8_lut2d_fn x8_lut2d_gather_for(edgeq_isa kernel_isa);
 
 void x8_lut2d_scalar(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const int8_t* table);
 void x8_lut2d_u8_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const int8_t* table);
