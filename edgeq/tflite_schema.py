@@ -7,6 +7,7 @@ TensorFlow; we use whichever is installed.
 from __future__ import annotations
 
 import importlib
+import struct
 from functools import lru_cache
 from typing import Any
 
@@ -57,8 +58,11 @@ def read_model(data: bytes, source: str = "model") -> Any:
     try:
         m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
     except Exception as e:  # noqa: BLE001 - any decode failure means a corrupt file
-        raise ModelError(f"{source} is corrupt or truncated ({type(e).__name__}): "
-                         "re-export or re-download the model") from None
+        # a cut or damaged file makes the flatbuffer reader's offsets point past its end (struct.error, which
+        # the message used to show as "(error)")
+        why = ("an offset points outside the file" if isinstance(e, (struct.error, IndexError))
+               else f"{type(e).__name__}: {str(e).strip()[:80]}".rstrip(": "))
+        raise ModelError(f"{source} is corrupt or truncated ({why}): re-export or re-download the model") from None
     why = structure_problem(m)
     if not why:  # absent vectors read as None: every reader may iterate them
         m.operatorCodes, m.buffers = m.operatorCodes or [], m.buffers or []
