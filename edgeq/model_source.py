@@ -172,11 +172,29 @@ def _from_saved_model(p: Path, kind: str = "savedmodel", layer_names=None, diges
                       image_hint or {})
 
 
+def _check_zip(p: Path) -> None:
+    """A cut or damaged .keras fails here in words that say so: Keras said 'File not found: filepath=...' of a file
+    that is there, and to re-save the model with this Keras version."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(p) as z:
+            bad = z.testzip()  # every member's CRC
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as e:
+        detail = str(e).strip() or type(e).__name__
+        raise ModelError(f"'{p}' is a damaged Keras archive, truncated or corrupt (the zip: {detail}): copy it "
+                         "again or re-save it with model.save()") from None
+    if bad is not None:
+        raise ModelError(f"'{p}' is a damaged Keras archive: its member '{bad}' fails its checksum: copy it again or "
+                         "re-save it with model.save()")
+
+
 def _from_keras(p: Path) -> FloatModel:
     # checked before TensorFlow loads (seconds): an empty or wrong file fails at once
     head = p.read_bytes()[:8]
     if p.suffix.lower() == ".keras" and not head.startswith(b"PK"):
         raise ModelError(f"'{p}' is not a Keras archive (a .keras file is a zip): re-save it with model.save()")
+    if p.suffix.lower() == ".keras":
+        _check_zip(p)
     if p.suffix.lower() in (".h5", ".hdf5") and not head.startswith(b"\x89HDF"):
         raise ModelError(f"'{p}' is not an HDF5 file: re-save it with model.save('model.h5')")
     tf = _tf()

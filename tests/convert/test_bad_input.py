@@ -69,6 +69,27 @@ def test_keras_file_that_is_not_a_zip(run_cli, tiny, out_dir, tmp_path):
     _assert_clean_failure(_convert(run_cli, p, tiny.calib, out_dir), out_dir, "not a Keras archive")
 
 
+def test_damaged_keras_archive(run_cli, tiny, out_dir, tmp_path):
+    # Keras said "File not found: filepath=... Please ensure the file is an accessible `.keras` zip file.
+    # (re-save the model with this Keras version)" of a cut file that is there
+    data = tiny.keras.read_bytes()
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes(data[: len(data) // 2])
+    _assert_clean_failure(_convert(run_cli, cut, tiny.calib, out_dir), out_dir, "damaged Keras archive",
+                          "copy it again")
+    import zipfile
+    with zipfile.ZipFile(tiny.keras) as z:
+        info = max(z.infolist(), key=lambda i: i.compress_size)
+    flipped = bytearray(data)
+    at = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2
+    flipped[at] ^= 0xFF
+    bad = tmp_path / "flipped.keras"
+    bad.write_bytes(bytes(flipped))
+    res = _convert(run_cli, bad, tiny.calib, out_dir)
+    _assert_clean_failure(res, out_dir, "damaged Keras archive", "fails its checksum")
+    assert "File not found" not in res.err
+
+
 def test_already_quantized_model(run_cli, tiny, out_dir, tmp_path):
     import edgeq
 
