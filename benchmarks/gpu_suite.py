@@ -22,7 +22,7 @@ delegate options (no platform/device: the delegate's own device choice) it measu
 and once: the device the defaults pick (every device seen, and why), the kernel program's cold
 compile (driver caches off) and warm load from edgeq's program cache.
 
-``--models a,b`` runs only the models of DIR with those stems; ``--variants`` picks the timed paths;
+``--models a,b`` runs only the models of DIR with those stems, in that order; ``--variants`` picks the timed paths;
 ``--time-budget S`` starts no model after S seconds (the rest are listed in ``not_run``). The JSON is
 rewritten after each model, so a run cut short keeps the models it finished.
 """
@@ -153,7 +153,8 @@ def run(models_dir: Path, threads: int, out: Path, rounds: int, per_round: int, 
         missing = sorted(set(models) - {p.stem for p in paths})
         if missing:
             raise SystemExit(f"not in {models_dir}: {', '.join(missing)}")
-        paths = [p for p in paths if p.stem in models]
+        by_stem = {p.stem: p for p in paths}
+        paths = [by_stem[m] for m in dict.fromkeys(models)]  # in the order given (a cut run keeps the first)
     if not paths:
         raise SystemExit(f"no .tflite models in {models_dir}: run 'gpu_suite.py prepare {models_dir}' first")
     bad = sorted(set(variants or ()) - set(VARIANTS))
