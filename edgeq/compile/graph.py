@@ -123,6 +123,10 @@ def read_graph(data: bytes, source: str = "model") -> Graph:
                 const = _unpack_int4(raw, n).reshape(shape)
             elif dtype_code in _DTYPES:
                 const = np.frombuffer(raw, _DTYPES[dtype_code]).copy().reshape(shape)
+            elif dtype.startswith("float") or dtype.startswith("bfloat"):  # a zoo file's fp16 weights
+                raise ModelError(f"{source}: constant tensor '{tensor_name(t)}' is {dtype}: edgeq compile takes a "
+                                 "fully-integer model; convert it first (edgeq convert MODEL --data SAMPLES -o "
+                                 "MODEL_int8.tflite)")
             else:
                 raise ModelError(f"{source}: constant tensor '{tensor_name(t)}' has type {dtype}, which the "
                                  "compiler does not read")

@@ -280,6 +280,29 @@ def test_unsupported_op_is_one_line_naming_op_and_layer_and_writes_nothing(run_c
     assert not out.exists()
 
 
+def test_float16_weights_ask_for_a_conversion_first(run_cli, tmp_path):
+    # a model-zoo file (mediapipe's face detector) said only "constant tensor 'conv2d/Kernel' has type float16,
+    # which the compiler does not read"
+    tf = om._tf()
+    w = tf.constant(np.random.default_rng(0).normal(size=(16, 8)).astype(np.float32))
+
+    class M(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec((1, 16), tf.float32)])
+        def f(self, x):
+            return tf.matmul(x, w)
+    mod = M()
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([mod.f.get_concrete_function()], mod)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.target_spec.supported_types = [tf.float16]
+    m = tmp_path / "fp16.tflite"
+    m.write_bytes(conv.convert())
+    out = tmp_path / "out"
+    r = run_cli("compile", m, "-o", out)
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    assert "is float16: edgeq compile takes a fully-integer model; convert it first (edgeq convert" in r.err, r.err
+    assert not out.exists()
+
+
 def test_cli_writes_sources_and_a_json_report(run_cli, tmp_path):
     m = tmp_path / "kws.tflite"
     m.write_bytes(_mcu.tiny_model("kws"))
