@@ -14,6 +14,10 @@
 #include "split.h"
 
 enum { ROWS_PER_TASK = 64 };
+/* Padded inputs up to this size: the whole input copied once per invoke into a buffer whose border
+ * holds the input zero point, so every output pixel's taps are inside (small images are mostly edge
+ * pixels: 28 of the demo's 64 per 8x8 conv, each tap of which took a fill or a copy of its own). */
+enum { PADDED_COPY_MAX = 16384 };
 
 /* depthwise_conv2d.c: a grouped CONV_2D in depthwise form */
 void* eq_cpu_grouped_conv_create(TfLiteContext* ctx, const TfLiteNode* node, int threads, int fast);
@@ -28,6 +32,8 @@ typedef struct {
   size_t row_bytes; /* im2col row stride: k padded to what the GEMM reads in place (zeros after k) */
   size_t in_bytes;  /* input tensor size: 16-byte moves of short filter rows stay inside it */
   int ox_lo, ox_hi; /* output columns whose taps are all inside horizontally (dilation 1 only) */
+  int8_t* padded;   /* non-NULL: the input with its padding (border of in_zp), rows of pw pixels */
+  int ph, pw;
   qs8_gemm_plan* plan;
   int8_t* scratch; /* ROWS_PER_TASK x row_bytes per thread (+ 16), slot_bytes apart */
   size_t slot_bytes;
@@ -41,6 +47,7 @@ static void conv_destroy(void* s_) {
   eq_cpu_grouped_conv_destroy(s->grouped);
   qs8_gemm_plan_destroy(s->plan);
   free(s->scratch);
+  free(s->padded);
   free(s);
 }
 
@@ -107,6 +114,17 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
     if (s->ox_lo > s->ox_hi) s->ox_lo = s->ox_hi;
     /* + 16 per slot: a short filter row's 16-byte move past the slot's last row */
     s->slot_bytes = ROWS_PER_TASK * s->row_bytes + 16;
+    /* a padded copy, where padding exists and its copy is small (dilation 1: taps of a filter row adjacent) */
+    const int ph = (s->g.out_h - 1) * s->g.sh + (s->g.kh - 1) * s->g.dh + 1;
+    const int pw = (s->g.out_w - 1) * s->g.sw + s->g.kw;
+    const size_t pbytes = (size_t)s->g.batches * (size_t)ph * (size_t)pw * (size_t)s->g.in_c;
+    if (s->g.dw == 1 && (s->g.pad_h > 0 || s->g.pad_w > 0) && ph >= s->g.pad_h + s->g.in_h &&
+        pw >= s->g.pad_w + s->g.in_w && pbytes <= PADDED_COPY_MAX) {
+      s->padded = malloc(pbytes + 16); /* + 16: a short filter row's 16-byte move past the last one */
+      if (!s->padded) goto fail;
+      memset(s->padded, (int8_t)s->g.in_zp, pbytes + 16); /* the border is never written again */
+      s->ph = ph, s->pw = pw;
+    }
     s->scratch = calloc((size_t)s->threads, s->slot_bytes);
     if (!s->scratch) goto fail;
   }
@@ -127,8 +145,17 @@ typedef struct {
 /* Small copies and fills inline: first convs copy 9- or 21-byte filter rows, and a libc call per
  * row costs more than the copy. Overlapping fixed-size moves, no loop the compiler turns into a call. */
 static inline void copy_bytes(int8_t* d, const int8_t* s, size_t n) {
-  if (n > 32) {
+  if (n > 128) {
     memcpy(d, s, n);
+  } else if (n > 32) { /* 16-byte moves, the last one overlapping: a 3x3 row of 16 or 32 channels */
+    for (size_t i = 0; i + 16 < n; i += 16) {
+      uint64_t a[2];
+      memcpy(a, s + i, 16);
+      memcpy(d + i, a, 16);
+    }
+    uint64_t b[2];
+    memcpy(b, s + n - 16, 16);
+    memcpy(d + n - 16, b, 16);
   } else if (n >= 16) {
     uint64_t a[2], b[2];
     memcpy(a, s, 16), memcpy(b, s + n - 16, 16);
@@ -234,6 +261,22 @@ static void conv_task(void* arg, size_t t) {
   const int ylast = (g.kh - 1) * g.dh;
   int8_t* const buf = s->scratch + (size_t)eq_pool_slot() * s->slot_bytes;
   const int8_t* const in = j->in;
+  if (s->padded) { /* every tap inside the padded copy: each output row's pixels in one call */
+    const size_t pw = (size_t)s->pw, sx = (size_t)g.sw * c, pstep_y = (size_t)g.dh * pw * c;
+    const int wide = run <= 16;
+    size_t ox = m0 % (size_t)g.out_w, rest = m0 / (size_t)g.out_w;
+    int8_t* dst = buf;
+    for (size_t i = m0; i < m1;) {
+      size_t rows = (size_t)g.out_w - ox;
+      if (rows > m1 - i) rows = m1 - i;
+      const size_t oy = rest % (size_t)g.out_h, b = rest / (size_t)g.out_h;
+      const int8_t* src = s->padded + ((b * (size_t)s->ph + oy * (size_t)g.sh) * pw + ox * (size_t)g.sw) * c;
+      im2col_inside(dst, rowb, src, sx, rows, g.kh, pstep_y, run, wide);
+      i += rows, dst += rows * rowb, ox = 0, ++rest;
+    }
+    qs8_gemm_run_padded(s->plan, m1 - m0, buf, rowb, j->out + m0 * n, n, n0, n1);
+    return;
+  }
   /* row m0's pixel by division once, then stepped (a division per row costs as much as its copies) */
   int ox = (int)(m0 % (size_t)g.out_w), oy = (int)((m0 / (size_t)g.out_w) % (size_t)g.out_h);
   int b = (int)(m0 / ((size_t)g.out_w * g.out_h));
@@ -266,6 +309,14 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
   conv_state* s = s_;
   if (s->grouped) return eq_cpu_grouped_conv_eval(s->grouped, in, out, pool);
   conv_job j = {s, (const int8_t*)in[0], (int8_t*)out[0]};
+  if (s->padded) { /* the input into the padded copy's inside (small: one thread) */
+    const eq_conv_geometry* g = &s->g;
+    const size_t c = (size_t)g->in_c, row = (size_t)g->in_w * c;
+    const int8_t* src = j.in;
+    for (int b = 0; b < g->batches; ++b)
+      for (int y = 0; y < g->in_h; ++y, src += row)
+        memcpy(s->padded + (((size_t)b * s->ph + (size_t)(y + g->pad_h)) * s->pw + (size_t)g->pad_w) * c, src, row);
+  }
   eq_pool_parallel_for(pool, eq_tiles_count(&s->tiles), conv_task, &j);
   return kTfLiteOk;
 }
