@@ -32,7 +32,7 @@ static void partition_free(TfLiteContext* ctx, void* buffer) {
     }
   for (int i = 0; i < p->n_nodes && p->plans; ++i) eqg_plan_release(&d->dev, &p->plans[i]);
   for (int i = 0; i < p->n_bufs; ++i)
-    if (p->bufs[i].mem) d->dev.cl.ReleaseMemObject(p->bufs[i].mem);
+    if (p->bufs[i].mem && !p->bufs[i].alias) d->dev.cl.ReleaseMemObject(p->bufs[i].mem);
   eq_shape_guard_free(&p->inputs);
   free(p->in_buf);
   free(p->out_buf);
@@ -102,15 +102,30 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
   p->fused = calloc((size_t)p->n_nodes + 1, sizeof(*p->fused));
   int* swish_of = calloc((size_t)p->n_nodes + 1, sizeof(int)); /* the LOGISTIC fused into MUL j */
   eqg_fuse_kind* fuse = calloc((size_t)p->n_nodes + 1, sizeof(*fuse));
+  eqg_fused_node* fz = calloc((size_t)p->n_nodes + 1, sizeof(*fz)); /* elementwise chains (fuse.h) */
+  int* logistic_runs_in = calloc((size_t)p->n_nodes + 1, sizeof(int)); /* 1: a LOGISTIC its MUL computes */
   if (!p->node_index || !p->kinds || !p->plans || !p->bufs || !p->in_buf || !p->out_buf || !p->fused || !swish_of ||
-      !fuse)
+      !fuse || !fz || !logistic_runs_in)
     goto fail;
-  eqg_find_fusions(ctx, params, swish_of, fuse);
+  eqg_find_fusions(ctx, params->nodes_to_replace, params->output_tensors, swish_of, fuse);
   for (int j = 0; j < p->n_nodes; ++j)
     if (swish_of[j] >= 0) {
       p->fused[j] = fuse[j] == EQG_FUSE_SWISH ? "LOGISTIC+MUL (swish: one table)" : "LOGISTIC+MUL (gate: sigmoid looked up)";
       p->fused[swish_of[j]] = "into the MUL that reads it";
+      logistic_runs_in[swish_of[j]] = 1;
     }
+  if (eqg_fuse_plan(ctx, params->nodes_to_replace, params->output_tensors, swish_of, fuse, fz)) goto fail;
+  for (int j = 0; j < p->n_nodes; ++j) {
+    if (fz[j].into >= 0)
+      p->fused[j] = fz[fz[j].into].lut ? "into the table lookup of the elementwise op before it (one lut_s8)"
+                                       : "into the conv / FC that produces its input (epilogue)";
+    else if (fz[j].epi == 2)
+      p->fused[j] = "applies the elementwise ops after it (one of them binary) as it stores (epilogue)";
+    else if (fz[j].epi == 1)
+      p->fused[j] = "applies the elementwise ops after it as it stores (epilogue)";
+    else if (fz[j].lut && fz[j].host && !p->fused[j])
+      p->fused[j] = "looks up the elementwise ops after it in its own table (one lut_s8)";
+  }
 
   for (int i = 0; i < p->n_nodes; ++i) {
     TfLiteNode* node = NULL;
@@ -121,21 +136,42 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     const eq_op_info* info = eq_registry_find(&eqg_ops, reg->builtin_code, NULL);
     p->kinds[i] = info ? eqg_op_kind_of(info) : NULL;
     if (!p->kinds[i]) goto fail;
-    if (swish_of[i] == -1 && p->fused[i]) continue; /* a LOGISTIC its MUL computes */
-    if (swish_of[i] >= 0) {
+    if (fz[i].into >= 0 || logistic_runs_in[i]) continue; /* another node's kernel does its work */
+    if (reg->builtin_code == kTfLiteBuiltinReshape && node->outputs->size == 1 && node->inputs->size >= 1) {
+      /* a RESHAPE's output is its input's bytes: the same device buffer, no kernel */
+      const int t_in = node->inputs->data[0], t_out = node->outputs->data[0];
+      if (t_in >= 0 && t_out >= 0 && find_buf(p, t_out) < 0 && ctx->tensors[t_in].bytes == ctx->tensors[t_out].bytes) {
+        cl_mem x = get_buf(p, ctx, t_in, err, sizeof(err));
+        if (!x) goto fail_msg;
+        p->bufs[p->n_bufs].tensor = t_out;
+        p->bufs[p->n_bufs].mem = x;
+        p->bufs[p->n_bufs].bytes = ctx->tensors[t_out].bytes;
+        p->bufs[p->n_bufs].alias = 1;
+        p->n_bufs++;
+        p->fused[i] = "its output is its input's device buffer (no kernel)";
+        continue;
+      }
+    }
+    if (fz[i].lut) { /* a unary op (and those after it): one table lookup */
+      cl_mem x = get_buf(p, ctx, fz[i].in_tensor, err, sizeof(err));
+      cl_mem y = x ? get_buf(p, ctx, fz[i].out_tensor, err, sizeof(err)) : NULL;
+      if (!y) goto fail_msg;
+      if (eqg_add_lut(&d->dev, &p->plans[i], x, y, eq_numel(&ctx->tensors[fz[i].in_tensor]), fz[i].table, err,
+                      sizeof(err)))
+        goto fail_msg;
+      continue;
+    }
+    if (swish_of[i] >= 0) { /* a squeeze-excite gate (a swish is a table above) */
       TfLiteNode* lg = NULL;
       TfLiteRegistration* lreg = NULL;
       if (ctx->GetNodeAndRegistration(ctx, params->nodes_to_replace->data[swish_of[i]], &lg, &lreg) != kTfLiteOk)
         goto fail;
       const int s = lg->outputs->data[0], other = node->inputs->data[node->inputs->data[0] == s ? 1 : 0];
       cl_mem x = get_buf(p, ctx, lg->inputs->data[0], err, sizeof(err));
-      cl_mem o = x && fuse[i] == EQG_FUSE_GATE ? get_buf(p, ctx, other, err, sizeof(err)) : x;
+      cl_mem o = x ? get_buf(p, ctx, other, err, sizeof(err)) : NULL;
       cl_mem y = o ? get_buf(p, ctx, node->outputs->data[0], err, sizeof(err)) : NULL;
       if (!y) goto fail_msg;
-      if (fuse[i] == EQG_FUSE_SWISH ? eqg_swish_create(&d->dev, ctx, lg, node, x, y, &p->plans[i], err, sizeof(err))
-                                    : eqg_mul_gate_create(&d->dev, ctx, lg, node, o, x, y, &p->plans[i], err,
-                                                          sizeof(err)))
-        goto fail_msg;
+      if (eqg_mul_gate_create(&d->dev, ctx, lg, node, o, x, y, &p->plans[i], err, sizeof(err))) goto fail_msg;
       continue;
     }
     cl_mem in[EQG_MAX_LAUNCH + 4] = {0}, out[4] = {0};
@@ -146,10 +182,17 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
       if (!(in[j] = get_buf(p, ctx, t, err, sizeof(err)))) goto fail_msg;
     }
     for (int j = 0; j < node->outputs->size; ++j) {
-      const int t = node->outputs->data[j];
+      /* with an epilogue the node stores the last fused op's output */
+      const int t = fz[i].epi ? fz[i].out_tensor : node->outputs->data[j];
       if (t >= 0 && !(out[j] = get_buf(p, ctx, t, err, sizeof(err)))) goto fail_msg;
     }
     if (p->kinds[i]->create(&d->dev, ctx, node, in, out, &p->plans[i], err, sizeof(err))) goto fail_msg;
+    if (fz[i].epi) {
+      cl_mem other = fz[i].epi == 2 ? get_buf(p, ctx, fz[i].other_tensor, err, sizeof(err)) : NULL;
+      if (fz[i].epi == 2 && !other) goto fail_msg;
+      if (eqg_plan_set_epilogue(&d->dev, &p->plans[i], fz[i].epi, fz[i].table, other, err, sizeof(err)))
+        goto fail_msg;
+    }
   }
   for (int i = 0; i < params->input_tensors->size; ++i) {
     const int t = params->input_tensors->data[i];
@@ -165,6 +208,9 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
   if (eq_shape_guard_init(&p->inputs, WHO, ctx, params->input_tensors) != 0) goto fail;
   free(swish_of);
   free(fuse);
+  eqg_fuse_plan_free(fz, fz ? p->n_nodes : 0);
+  free(fz);
+  free(logistic_runs_in);
   p->setup_ms = eqg_now_ms() - t_setup;
   eqg_report(d, ctx);
   return p;
@@ -173,6 +219,9 @@ fail_msg:
 fail:
   free(swish_of);
   free(fuse);
+  eqg_fuse_plan_free(fz, fz ? p->n_nodes : 0);
+  free(fz);
+  free(logistic_runs_in);
   partition_free(ctx, p);
   return NULL;
 }

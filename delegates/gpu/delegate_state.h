@@ -14,6 +14,7 @@ typedef struct {
   int tensor;
   cl_mem mem;
   size_t bytes;
+  int alias; /* 1: another tensor's buffer (a RESHAPE's output is its input's bytes), not released here */
 } eqg_buf;
 
 typedef struct eqg_partition {

@@ -1,6 +1,10 @@
 /* Elementwise fusion inside a GPU partition (fuse.h). */
 #include "fuse.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu_op.h"
 #include "tensor.h"
 
 /* Nodes of the partition that read tensor t (readers outside it make t a partition output). */
@@ -21,8 +25,8 @@ static int contains(const TfLiteIntArray* a, int v) {
   return 0;
 }
 
-void eqg_find_fusions(TfLiteContext* ctx, const TfLiteDelegateParams* params, int* logistic_of, eqg_fuse_kind* kind) {
-  const TfLiteIntArray* nodes = params->nodes_to_replace;
+void eqg_find_fusions(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs,
+                      int* logistic_of, eqg_fuse_kind* kind) {
   int* swish_of = logistic_of;
   for (int j = 0; j < nodes->size; ++j) swish_of[j] = -1, kind[j] = EQG_FUSE_NONE;
   for (int j = 0; j < nodes->size; ++j) {
@@ -38,11 +42,237 @@ void eqg_find_fusions(TfLiteContext* ctx, const TfLiteDelegateParams* params, in
       const int x = lg->inputs->data[0], s = lg->outputs->data[0];
       const int a = mul->inputs->data[0], b = mul->inputs->data[1];
       if ((a != s && b != s) || a == b || x == s) continue;
-      if (contains(params->output_tensors, s) || readers(ctx, nodes, s) != 1) continue;
+      if (contains(outputs, s) || readers(ctx, nodes, s) != 1) continue;
       const size_t n = eq_numel(&ctx->tensors[x]);
       const int same = eq_numel(&ctx->tensors[s]) == n && eq_numel(&ctx->tensors[mul->outputs->data[0]]) == n;
       swish_of[j] = i;
       kind[j] = (a == x || b == x) && same ? EQG_FUSE_SWISH : EQG_FUSE_GATE;
     }
   }
+}
+
+
+static TfLiteNode* node_at(TfLiteContext* ctx, const TfLiteIntArray* nodes, int i, int* code) {
+  TfLiteNode* node = NULL;
+  TfLiteRegistration* reg = NULL;
+  if (ctx->GetNodeAndRegistration(ctx, nodes->data[i], &node, &reg) != kTfLiteOk) return NULL;
+  *code = reg->builtin_code;
+  return node;
+}
+
+static int is_i8(const TfLiteTensor* t) { return t->type == kTfLiteInt8; }
+
+static int same_shape(const TfLiteTensor* a, const TfLiteTensor* b) {
+  if (eq_rank(a) != eq_rank(b)) return 0;
+  for (int d = 0; d < eq_rank(a); ++d)
+    if (eq_dim(a, d) != eq_dim(b, d)) return 0;
+  return 1;
+}
+
+static int is_scalar_const(const TfLiteTensor* t) { return eq_is_const(t) && t->data.raw && eq_numel(t) == 1; }
+
+/* out[i] = op(a[i], b[i]) for ADD / SUB / MUL node `node` (its reference arithmetic). */
+static void binary_rows(TfLiteContext* ctx, const TfLiteNode* node, int code, size_t n, const int8_t* a,
+                        const int8_t* b, int8_t* out) {
+  if (code == kTfLiteBuiltinMul) {
+    qs8_mul_params p;
+    eq_mul_prepare(ctx, node, &p);
+    qs8_vmul_scalar(n, a, b, out, &p);
+    return;
+  }
+  qs8_add_params p;
+  eq_add_prepare(ctx, node, &p);
+  if (code == kTfLiteBuiltinSub) p.b_mult = -p.b_mult; /* sub.cc: ADD with the second multiplier negated */
+  for (size_t i = 0; i < n; ++i) out[i] = qs8_add1(a[i], b[i], &p);
+}
+
+/* Node i as a unary op of tensor *x: its table, and how many of its reads of *x there are. 0: not one. */
+static int unary_of(TfLiteContext* ctx, const TfLiteIntArray* nodes, int i, const int* logistic_of,
+                    const eqg_fuse_kind* kind, int* x, int* reads, int8_t table[256]) {
+  int code = 0;
+  TfLiteNode* node = node_at(ctx, nodes, i, &code);
+  if (!node || node->outputs->size != 1 || !is_i8(&ctx->tensors[node->outputs->data[0]])) return 0;
+  if (logistic_of[i] >= 0) {
+    if (kind[i] != EQG_FUSE_SWISH) return 0;
+    int lcode = 0;
+    TfLiteNode* lg = node_at(ctx, nodes, logistic_of[i], &lcode);
+    if (!lg) return 0;
+    eq_swish_lut(ctx, lg, node, table);
+    *x = lg->inputs->data[0];
+    *reads = 2; /* the LOGISTIC and the MUL */
+    return 1;
+  }
+  for (int j = 0; j < nodes->size; ++j)
+    if (logistic_of[j] == i) return 0; /* a LOGISTIC its MUL computes */
+  if (node->inputs->size < 1) return 0;
+  if (code == kTfLiteBuiltinLogistic || code == kTfLiteBuiltinHardSwish || code == kTfLiteBuiltinGelu ||
+      code == kTfLiteBuiltinRsqrt) {
+    *x = node->inputs->data[0];
+    *reads = 1;
+    return *x >= 0 && is_i8(&ctx->tensors[*x]) && eqg_lut_table(ctx, node, code, table) == 0;
+  }
+  if ((code != kTfLiteBuiltinAdd && code != kTfLiteBuiltinSub && code != kTfLiteBuiltinMul) || node->inputs->size != 2)
+    return 0;
+  const int a = node->inputs->data[0], b = node->inputs->data[1];
+  if (a < 0 || b < 0 || a == b) return 0;
+  const TfLiteTensor *ta = &ctx->tensors[a], *tb = &ctx->tensors[b], *to = &ctx->tensors[node->outputs->data[0]];
+  const int c_second = is_scalar_const(tb) && !eq_is_const(ta), c_first = is_scalar_const(ta) && !eq_is_const(tb);
+  if (!c_second && !c_first) return 0;
+  *x = c_second ? a : b;
+  if (!is_i8(&ctx->tensors[*x]) || !is_i8(c_second ? tb : ta) || !same_shape(&ctx->tensors[*x], to)) return 0;
+  int8_t v[256], c[256];
+  for (int k = 0; k < 256; ++k) v[k] = (int8_t)k, c[k] = ((const int8_t*)(c_second ? tb : ta)->data.raw)[0];
+  binary_rows(ctx, node, code, 256, c_second ? v : c, c_second ? c : v, table);
+  *reads = 1;
+  return 1;
+}
+
+/* Node i as a binary op of two same-shape non-constant int8 tensors: 1 and its code, else 0. */
+static int binary_of(TfLiteContext* ctx, const TfLiteIntArray* nodes, int i, const int* logistic_of, int* code) {
+  TfLiteNode* node = node_at(ctx, nodes, i, code);
+  if (!node || logistic_of[i] >= 0 || node->inputs->size != 2 || node->outputs->size != 1) return 0;
+  if (*code != kTfLiteBuiltinAdd && *code != kTfLiteBuiltinSub && *code != kTfLiteBuiltinMul) return 0;
+  const int a = node->inputs->data[0], b = node->inputs->data[1];
+  if (a < 0 || b < 0 || a == b) return 0;
+  const TfLiteTensor *ta = &ctx->tensors[a], *tb = &ctx->tensors[b], *to = &ctx->tensors[node->outputs->data[0]];
+  return !eq_is_const(ta) && !eq_is_const(tb) && is_i8(ta) && is_i8(tb) && is_i8(to) && same_shape(ta, to) &&
+         same_shape(tb, to);
+}
+
+static int producer_of(TfLiteContext* ctx, const TfLiteIntArray* nodes, int t) {
+  for (int p = 0; p < nodes->size; ++p) {
+    int code = 0;
+    TfLiteNode* n = node_at(ctx, nodes, p, &code);
+    for (int j = 0; n && j < n->outputs->size; ++j)
+      if (n->outputs->data[j] == t) return p;
+  }
+  return -1;
+}
+
+static int conv_like(int code) {
+  return code == kTfLiteBuiltinConv2d || code == kTfLiteBuiltinDepthwiseConv2d ||
+         code == kTfLiteBuiltinFullyConnected;
+}
+
+void eqg_fuse_plan_free(eqg_fused_node* f, int n) {
+  for (int i = 0; f && i < n; ++i) free(f[i].table);
+}
+
+int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs,
+                  const int* logistic_of, const eqg_fuse_kind* kind, eqg_fused_node* f) {
+  const int n = nodes->size;
+  for (int i = 0; i < n; ++i) {
+    memset(&f[i], 0, sizeof(f[i]));
+    f[i].into = -1;
+    f[i].in_tensor = f[i].out_tensor = f[i].other_tensor = -1;
+    int code = 0;
+    TfLiteNode* node = node_at(ctx, nodes, i, &code);
+    if (node && node->outputs->size == 1) f[i].out_tensor = node->outputs->data[0];
+  }
+  int8_t* t2 = malloc(65536);
+  int8_t* row = malloc(2 * 256);
+  if (!t2 || !row) {
+    free(t2);
+    free(row);
+    return -1;
+  }
+  for (int i = 0; i < n; ++i) {
+    int code = 0, x = -1, reads = 0;
+    int8_t table[256];
+    if (!node_at(ctx, nodes, i, &code)) continue;
+    if (unary_of(ctx, nodes, i, logistic_of, kind, &x, &reads, table)) {
+      const int p = producer_of(ctx, nodes, x);
+      const int h = p < 0 ? -1 : f[p].into >= 0 ? f[p].into : p;
+      int hcode = 0;
+      const int fusable = h >= 0 && f[h].out_tensor == x && !contains(outputs, x) && readers(ctx, nodes, x) == reads &&
+                          node_at(ctx, nodes, h, &hcode) && (conv_like(hcode) || f[h].lut);
+      if (fusable) {
+        if (f[h].epi == 2) {
+          for (int k = 0; k < 65536; ++k) f[h].table[k] = table[(uint8_t)f[h].table[k]];
+        } else if (f[h].table) {
+          for (int k = 0; k < 256; ++k) f[h].table[k] = table[(uint8_t)f[h].table[k]];
+        } else {
+          if (!(f[h].table = malloc(256))) goto oom;
+          memcpy(f[h].table, table, 256);
+          f[h].epi = 1;
+        }
+        f[h].host = 1;
+        f[h].out_tensor = f[i].out_tensor;
+        f[i].into = h;
+        if (logistic_of[i] >= 0) f[logistic_of[i]].into = h;
+      } else {
+        /* runs as one table lookup over x (a later unary op may join it) */
+        if (!(f[i].table = malloc(256))) goto oom;
+        memcpy(f[i].table, table, 256);
+        f[i].lut = 1;
+        f[i].in_tensor = x;
+      }
+      continue;
+    }
+    if (!binary_of(ctx, nodes, i, logistic_of, &code)) continue;
+    TfLiteNode* node = node_at(ctx, nodes, i, &code);
+    for (int side = 0; side < 2 && f[i].into < 0; ++side) {
+      const int xs = node->inputs->data[side], y = node->inputs->data[1 - side];
+      const int p = producer_of(ctx, nodes, xs);
+      const int h = p < 0 ? -1 : f[p].into >= 0 ? f[p].into : p;
+      int hcode = 0;
+      if (h < 0 || f[h].out_tensor != xs || f[h].epi == 2 || contains(outputs, xs) || readers(ctx, nodes, xs) != 1 ||
+          !node_at(ctx, nodes, h, &hcode) || !conv_like(hcode))
+        continue;
+      /* the other input must be on the device when H runs: made by a node before H (or not in the partition) */
+      const int py = producer_of(ctx, nodes, y);
+      const int hy = py < 0 ? -1 : f[py].into >= 0 ? f[py].into : py;
+      if (hy >= h) continue;
+      int8_t* a = row;
+      int8_t* b = row + 256;
+      for (int u = 0; u < 256; ++u) {
+        const int8_t v = f[h].table ? f[h].table[u] : (int8_t)u; /* H's byte through its unary epilogue */
+        for (int w = 0; w < 256; ++w) (side ? b : a)[w] = v, (side ? a : b)[w] = (int8_t)w;
+        binary_rows(ctx, node, code, 256, a, b, t2 + u * 256);
+      }
+      free(f[h].table);
+      f[h].table = NULL;
+      if (!(f[h].table = malloc(65536))) goto oom;
+      memcpy(f[h].table, t2, 65536);
+      f[h].epi = 2;
+      f[h].host = 1;
+      f[h].other_tensor = y;
+      f[h].out_tensor = f[i].out_tensor;
+      f[i].into = h;
+    }
+  }
+  free(t2);
+  free(row);
+  return 0;
+oom:
+  free(t2);
+  free(row);
+  return -1;
+}
+
+int eqg_fused_launches(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs) {
+  const int n = nodes->size;
+  int* logistic_of = calloc((size_t)n + 1, sizeof(int));
+  eqg_fuse_kind* kind = calloc((size_t)n + 1, sizeof(*kind));
+  eqg_fused_node* f = calloc((size_t)n + 1, sizeof(*f));
+  int runs = n;
+  if (logistic_of && kind && f) {
+    eqg_find_fusions(ctx, nodes, outputs, logistic_of, kind);
+    if (eqg_fuse_plan(ctx, nodes, outputs, logistic_of, kind, f) == 0) {
+      runs = 0;
+      for (int i = 0; i < n; ++i) {
+        int gate_logistic = 0;
+        for (int j = 0; j < n; ++j) gate_logistic |= logistic_of[j] == i;
+        int code = 0;
+        const TfLiteNode* node = node_at(ctx, nodes, i, &code);
+        /* a RESHAPE's output aliases its input's buffer (delegate.c) */
+        runs += f[i].into < 0 && !gate_logistic && !(node && code == kTfLiteBuiltinReshape);
+      }
+      eqg_fuse_plan_free(f, n);
+    }
+  }
+  free(logistic_of);
+  free(kind);
+  free(f);
+  return runs;
 }

@@ -2,14 +2,45 @@
 #ifndef EDGEQ_GPU_FUSE_H
 #define EDGEQ_GPU_FUSE_H
 
+#include <stdint.h>
+
 #include "edgeq/tflite_c_abi.h"
 
 typedef enum { EQG_FUSE_NONE = 0, EQG_FUSE_SWISH, EQG_FUSE_GATE } eqg_fuse_kind;
 
-/* For the partition's nodes (params->nodes_to_replace): when only MUL node j reads LOGISTIC node
- * i's output (not a partition output), sets logistic_of[j] = i (else -1) and kind[j]: SWISH when
- * the MUL's other input is the LOGISTIC's input over one shape (j becomes one table lookup),
- * else GATE (j looks the sigmoid up while multiplying). Node i then runs nothing. */
-void eqg_find_fusions(TfLiteContext* ctx, const TfLiteDelegateParams* params, int* logistic_of, eqg_fuse_kind* kind);
+/* For the partition's nodes (`nodes`, in execution order; `outputs`: the tensors read outside them):
+ * when only MUL node j reads LOGISTIC node i's output (not an output), sets logistic_of[j] = i (else
+ * -1) and kind[j]: SWISH when the MUL's other input is the LOGISTIC's input over one shape (j becomes
+ * one table lookup), else GATE (j looks the sigmoid up while multiplying). Node i then runs nothing. */
+void eqg_find_fusions(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs,
+                      int* logistic_of, eqg_fuse_kind* kind);
+
+/* Elementwise chains. A unary int8 op (LOGISTIC, HARD_SWISH, GELU, RSQRT; ADD, SUB or MUL with a
+ * one-element constant; a swish pair) is a 256-entry table of its input byte. A binary int8 op (ADD,
+ * SUB, MUL) over two same-shape tensors is a 65536-entry table of both bytes. When the op's input
+ * (the first or second, for a binary op) is made by a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED
+ * node H (or by a chain already fused into H), only this op reads it and it is no output, H's kernels
+ * apply the op as they store (its epilogue: the tables composed; at most one binary op, whose other
+ * input must be made before H runs). A unary op whose input comes from elsewhere runs as one table
+ * lookup (lut_s8) and takes the unary ops after it into its table the same way. Per node: */
+typedef struct {
+  int into;         /* -1: the node runs kernels; else the node whose kernel does this one's work */
+  int host;         /* 1: runs and applies fused ops (epi != 0, or a lut_s8 of a chain) */
+  int lut;          /* 1: runs as one lut_s8 launch of table (256) over in_tensor */
+  int epi;          /* conv / FC epilogue: 0 none, 1 unary table (256), 2 binary table (65536) with other */
+  int in_tensor;    /* lut: the tensor looked up */
+  int out_tensor;   /* the tensor the node's kernels store (the chain's last) */
+  int other_tensor; /* epi 2: the binary op's other input, read at the stored element's index */
+  int8_t* table;    /* lut / epi 1: 256 bytes; epi 2: 65536 bytes, index (stored byte << 8) | other byte */
+} eqg_fused_node;
+
+/* Fills f[0..nodes->size) (freed with eqg_fuse_plan_free); -1 when out of memory (no fusion). */
+int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs,
+                  const int* logistic_of, const eqg_fuse_kind* kind, eqg_fused_node* f);
+void eqg_fuse_plan_free(eqg_fused_node* f, int n);
+
+/* Kernel launches per invoke of the nodes (one per node that runs: fused nodes and a gate's LOGISTIC
+ * run none), for the offload model; the nodes' own count when out of memory. */
+int eqg_fused_launches(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs);
 
 #endif

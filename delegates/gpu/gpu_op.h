@@ -29,6 +29,7 @@ typedef struct {
   size_t gws[2];
   size_t lws[2]; /* 0: the driver picks */
   double ops; /* integer ops per launch (2 per multiply-accumulate), for throughput reports */
+  int epi_arg; /* index of the kernel's epilogue table argument (then other, mode), -1: none */
 } eqg_launch;
 
 typedef struct {
@@ -63,6 +64,15 @@ typedef struct {
 /* Appends a launch of kernel `name` over gws[0..dims) with the given arguments. */
 int eqg_add_launch(eqg_device* dev, eqg_node_plan* plan, const char* name, cl_uint dims, size_t g0, size_t g1,
                    const eqg_arg* args, int nargs, double ops, char* err, size_t errlen);
+/* The elementwise ops fused after a conv / FC node (fuse.h) applied by every kernel of the node that
+ * stores its output: mode 1, a 256-entry table of the stored byte; mode 2, a 65536-entry table of it
+ * and the byte of `other` at the same index. Kernels with an epilogue take (table, other, mode) after
+ * their own arguments; eqg_add_launch binds (NULL, NULL, 0). The table is uploaded into the plan. */
+int eqg_plan_set_epilogue(eqg_device* dev, eqg_node_plan* plan, int mode, const int8_t* table, cl_mem other,
+                          char* err, size_t errlen);
+/* One lut_s8 launch: out[i] = table[in[i]] over n bytes (the table uploaded into the plan). */
+int eqg_add_lut(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem out, size_t n, const int8_t table[256],
+                char* err, size_t errlen);
 /* Fixes the work-group size of the plan's last launch (kernels with reqd_work_group_size). */
 void eqg_set_local_size(eqg_node_plan* plan, size_t l0, size_t l1);
 /* For the (channel, pixel) grids of conv / depthwise: work groups of 128 lanes, up to 32
@@ -110,6 +120,9 @@ int eqg_swish_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* logi
  * one broadcasting MUL launch that looks the sigmoid of g's bytes up in the LOGISTIC's table. */
 int eqg_mul_gate_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* logistic, const TfLiteNode* mul,
                         cl_mem other, cl_mem gate_in, cl_mem y, eqg_node_plan* plan, char* err, size_t errlen);
+/* The reference table of a LOGISTIC, HARD_SWISH, GELU or RSQRT node (its input byte -> output byte);
+ * -1 for other ops. */
+int eqg_lut_table(TfLiteContext* ctx, const TfLiteNode* node, int code, int8_t lut[256]);
 void eqg_plan_release(eqg_device* dev, eqg_node_plan* plan);
 
 #endif /* EDGEQ_GPU_OP_H */

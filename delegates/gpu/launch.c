@@ -27,13 +27,57 @@ int eqg_add_launch(eqg_device* dev, eqg_node_plan* plan, const char* name, cl_ui
       return -1;
     }
   }
+  /* conv / FC kernels end with an epilogue table and its flag: none unless eqg_plan_set_epilogue */
+  static const char* const with_epilogue[] = {"conv2d_qs8",     "depthwise_qs8",  "fully_connected_qs8",
+                                              "fully_connected_wg_qs8", "gemm_tiled_qs8", "gemm_splitk_requant_qs8"};
+  int epi_arg = -1;
+  for (size_t i = 0; i < sizeof(with_epilogue) / sizeof(with_epilogue[0]); ++i)
+    if (!strcmp(name, with_epilogue[i])) epi_arg = nargs;
+  if (epi_arg >= 0) {
+    const cl_mem none = NULL;
+    const cl_int off = 0;
+    rc = dev->cl.SetKernelArg(k, (cl_uint)epi_arg, sizeof(none), &none);
+    if (rc == CL_SUCCESS) rc = dev->cl.SetKernelArg(k, (cl_uint)epi_arg + 1, sizeof(none), &none);
+    if (rc == CL_SUCCESS) rc = dev->cl.SetKernelArg(k, (cl_uint)epi_arg + 2, sizeof(off), &off);
+    if (rc != CL_SUCCESS) {
+      snprintf(err, errlen, "cannot set the epilogue arguments of kernel %s (%s)", name, eqg_cl_error(rc));
+      dev->cl.ReleaseKernel(k);
+      return -1;
+    }
+  }
   eqg_launch* l = &plan->launch[plan->n_launch++];
   l->kernel = k;
   l->name = name;
+  l->epi_arg = epi_arg;
   l->dims = dims;
   l->gws[0] = g0 ? g0 : 1;
   l->gws[1] = g1 ? g1 : 1;
   l->ops = ops;
+  return 0;
+}
+
+int eqg_plan_set_epilogue(eqg_device* dev, eqg_node_plan* plan, int mode, const int8_t* table, cl_mem other,
+                          char* err, size_t errlen) {
+  int n = 0;
+  for (int i = 0; i < plan->n_launch; ++i) n += plan->launch[i].epi_arg >= 0;
+  if (!n || (mode != 1 && mode != 2) || (mode == 2 && !other)) {
+    snprintf(err, errlen, "no kernel of the node takes that epilogue");
+    return -1;
+  }
+  cl_mem t = eqg_upload(dev, plan, table, mode == 2 ? 65536 : 256, err, errlen);
+  if (!t) return -1;
+  const cl_int m = mode;
+  for (int i = 0; i < plan->n_launch; ++i) {
+    const eqg_launch* l = &plan->launch[i];
+    if (l->epi_arg < 0) continue;
+    cl_int rc = dev->cl.SetKernelArg(l->kernel, (cl_uint)l->epi_arg, sizeof(t), &t);
+    if (rc == CL_SUCCESS) rc = dev->cl.SetKernelArg(l->kernel, (cl_uint)l->epi_arg + 1, sizeof(other), &other);
+    if (rc == CL_SUCCESS) rc = dev->cl.SetKernelArg(l->kernel, (cl_uint)l->epi_arg + 2, sizeof(m), &m);
+    if (rc != CL_SUCCESS) {
+      snprintf(err, errlen, "cannot set the epilogue of kernel %s (%s)", l->name, eqg_cl_error(rc));
+      return -1;
+    }
+  }
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuse.h"
 #include "tensor.h"
 
 const char eqg_offload_declined[] =
@@ -62,6 +63,30 @@ static double mac_ops(TfLiteContext* ctx, const TfLiteNode* node, int code) {
   const int r = eq_rank(y);
   if (r < 1 || eq_rank(w) < 1 || eq_dim(y, r - 1) <= 0) return 0;
   return 2.0 * (double)eq_numel(y) * ((double)eq_numel(w) / eq_dim(y, r - 1));
+}
+
+/* Kernel launches of group k as its partition will run them: its nodes less those fused into another's
+ * kernel (fuse.h), the partition's outputs being the tensors read outside the group or by nobody. */
+static int group_launches(TfLiteContext* ctx, const TfLiteIntArray* claimed, TfLiteNode* const* nodes,
+                          const int* group_of, int k, const int* consumer, int nt, int n_nodes) {
+  TfLiteIntArray* ids = malloc(sizeof(int) * ((size_t)n_nodes + 1));
+  TfLiteIntArray* outs = malloc(sizeof(int) * ((size_t)claimed->size * 4 + 1));
+  int runs = n_nodes;
+  if (ids && outs) {
+    ids->size = outs->size = 0;
+    for (int i = 0; i < claimed->size; ++i) {
+      if (group_of[i] != k) continue;
+      ids->data[ids->size++] = claimed->data[i];
+      for (int j = 0; j < nodes[i]->outputs->size && outs->size < claimed->size * 4; ++j) {
+        const int t = nodes[i]->outputs->data[j];
+        if (t >= 0 && t < nt && (consumer[t] == -2 || consumer[t] == -1)) outs->data[outs->size++] = t;
+      }
+    }
+    runs = eqg_fused_launches(ctx, ids, outs);
+  }
+  free(ids);
+  free(outs);
+  return runs;
 }
 
 void eqg_offload_decide(TfLiteContext* ctx, const TfLiteIntArray* claimed, const eqg_offload_rates* rates,
@@ -149,9 +174,10 @@ void eqg_offload_decide(TfLiteContext* ctx, const TfLiteIntArray* claimed, const
         }
       }
     }
+    g->launches = group_launches(ctx, claimed, nodes, group_of, k, consumer, nt, g->n_nodes);
     g->device_compute_us = g->mac_ops / r->device_ops_per_us;
     g->device_us = r->sync_us + (g->n_in + g->n_out) * r->transfer_us + (g->bytes_in + g->bytes_out) / r->bytes_per_us +
-                   g->n_nodes * r->launch_us + g->device_compute_us;
+                   g->launches * r->launch_us + g->device_compute_us;
     g->cpu_us = (cpu_mac_us + g->elements / r->cpu_elements_per_us) / r->cpu_threads +
                 g->n_nodes * r->cpu_node_us;
     g->kept = g->device_us < g->cpu_us;

@@ -1,7 +1,8 @@
 /* The offload model: which connected groups of claimed nodes are worth running on the device.
  * A group's device time is estimated as its fixed per-invoke overhead (enqueue, final sync), one
  * transfer per tensor crossing the group's boundary (latency + bytes over the bus), a launch per
- * node and its multiply-adds at the device's rate; the CPU time it replaces as, per CONV/DEPTHWISE/
+ * node that will run a kernel (fuse.h: fused nodes and RESHAPEs run none) and its multiply-adds at the
+ * device's rate; the CPU time it replaces as, per CONV/DEPTHWISE/
  * FC node, the slower of its multiply-adds and its weights' memory traffic, plus the elements the
  * other ops touch, at per-thread rates times the CPU path's threads, plus a per-node dispatch cost
  * that grows with the threads. A group whose device
@@ -20,6 +21,7 @@
 
 typedef struct {
   int n_nodes, first_node;       /* first_node: the group's first node in execution order */
+  int launches;                  /* kernel launches per invoke: nodes fused into another's kernel run none */
   int n_in, n_out;               /* tensors uploaded / read back per invoke */
   double bytes_in, bytes_out;
   double mac_ops, elements;      /* 2 x multiply-adds of the conv/FC nodes; elements of the others */

@@ -65,9 +65,11 @@ static void write_partitions(FILE* f, const eqg_delegate* d) {
   fprintf(f, "  \"partitions\": [");
   int first = 1;
   for (const eqg_partition* p = d->partitions; p; p = p->next) {
+    int launches = 0; /* kernel launches per invoke: nodes fused into another run none */
+    for (int i = 0; i < p->n_nodes; ++i) launches += p->plans[i].n_launch;
     fprintf(f, "%s\n    {\"id\": %d, \"invocations\": %ld, \"last_invoke_ms\": %.3f, \"uploads\": %d, "
-               "\"readbacks\": %d, \"nodes\": [",
-            first ? "" : ",", p->id, p->invocations, p->last_invoke_ms, p->n_in, p->n_out);
+               "\"readbacks\": %d, \"launches\": %d, \"nodes\": [",
+            first ? "" : ",", p->id, p->invocations, p->last_invoke_ms, p->n_in, p->n_out, launches);
     first = 0;
     for (int i = 0; i < p->n_nodes; ++i) {
       const eqg_node_plan* pl = &p->plans[i];
@@ -135,10 +137,10 @@ static void write_offload(FILE* f, const eqg_delegate* d) {
   for (int k = 0; k < d->offload.n; ++k) {
     const eqg_offload_group* g = &d->offload.groups[k];
     fprintf(f,
-            "%s\n    {\"first_node\": %d, \"nodes\": %d, \"uploads\": %d, \"readbacks\": %d, \"bytes_in\": %.0f, "
+            "%s\n    {\"first_node\": %d, \"nodes\": %d, \"launches\": %d, \"uploads\": %d, \"readbacks\": %d, \"bytes_in\": %.0f, "
             "\"bytes_out\": %.0f, \"mac_ops\": %.0f, \"weight_bytes\": %.0f, \"elements\": %.0f, \"device_us\": %.3f, "
             "\"device_compute_us\": %.3f, \"cpu_us\": %.3f, \"kept\": %s}",
-            k ? "," : "", g->first_node, g->n_nodes, g->n_in, g->n_out, g->bytes_in, g->bytes_out, g->mac_ops,
+            k ? "," : "", g->first_node, g->n_nodes, g->launches, g->n_in, g->n_out, g->bytes_in, g->bytes_out, g->mac_ops,
             g->weight_bytes, g->elements, g->device_us, g->device_compute_us, g->cpu_us, g->kept ? "true" : "false");
   }
   fprintf(f, "%s]},\n", d->offload.n ? "\n  " : "");

@@ -346,6 +346,59 @@ def swish(n=1, h=9, w=7, c=6, shared=False, seed=0):
     return fn, [(n, h, w, 3)]
 
 
+def table_after(producer="conv", kind="hard_swish", batch=1, seed=0):
+    """A CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED whose only reader is a table op (HARD_SWISH,
+    LOGISTIC, GELU): the GPU applies the table as the producer stores (its epilogue)."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    if producer == "conv":
+        W, shape = rand_w(rng, 3, 3, 4, 12), (batch, 9, 8, 4)
+    elif producer == "depthwise":
+        W, shape = rand_w(rng, 3, 3, 6, 1), (batch, 10, 9, 6)
+    else:
+        W, shape = rand_w(rng, 200, 40, scale=0.1), (batch, 200)
+
+    def fn(x):
+        if producer == "conv":
+            y = tf.nn.conv2d(x, W, strides=1, padding="SAME")
+        elif producer == "depthwise":
+            y = tf.nn.depthwise_conv2d(x, W, strides=[1, 2, 2, 1], padding="SAME")
+        else:
+            y = tf.matmul(x, W)
+        if kind == "hard_swish":
+            return y * tf.nn.relu6(y + 3.0) * (1.0 / 6.0)
+        if kind == "logistic":
+            return tf.sigmoid(y)
+        return tf.nn.gelu(y)
+    return fn, [shape]
+
+
+def elementwise_chain(kind="unary", seed=0):
+    """Elementwise ops the GPU runs inside another node's kernel. ``unary``: x * 0.5 + 1 (MUL, ADD by
+    one-element constants: one table lookup), a conv, then * (1/6) and a sigmoid (the conv's epilogue
+    table). ``residual``: a = relu(conv(x)), hard_swish(a + conv(a)) (the ADD and HARD_SWISH in the
+    second conv's epilogue, reading a at each stored element). ``sub``: conv(x) - conv(x * 0.5 + 1),
+    ``mul``: conv(x) * conv(x) with two filters, the same-shape binary op on either side."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    W1, W2 = rand_w(rng, 3, 3, 4, 8), rand_w(rng, 1, 1, 8, 8)
+    W3 = rand_w(rng, 3, 3, 4, 8)
+
+    def fn(x):
+        if kind == "unary":
+            y = tf.nn.conv2d(x * 0.5 + 1.0, W1, strides=1, padding="SAME")
+            return tf.sigmoid(tf.nn.relu6(y) * (1.0 / 6.0))
+        if kind == "residual":
+            a = tf.nn.relu(tf.nn.conv2d(x, W1, strides=1, padding="SAME"))
+            z = a + tf.nn.conv2d(a, W2, strides=1, padding="SAME")
+            return z * tf.nn.relu6(z + 3.0) * (1.0 / 6.0)
+        a = tf.nn.conv2d(x, W1, strides=1, padding="SAME")
+        if kind == "sub":
+            return a - tf.nn.conv2d(x * 0.5 + 1.0, W3, strides=1, padding="SAME")
+        return a * tf.nn.conv2d(x, W3, strides=1, padding="SAME")
+    return fn, [(1, 9, 8, 4)]
+
+
 def squeeze_excite_dynbatch(seed=3, size=6, c=8):
     """A squeeze-excite block as TensorFlow writes it for a dynamic batch: the pooled vector is
     reshaped to ``[tf.shape(x)[0], 1, 1, c]``, a SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE chain whose

@@ -115,6 +115,18 @@ OP_CASES: dict[str, Case] = {
     # LOGISTIC -> MUL of its own input: one 256-entry table inside the CPU partition
     "swish": _case(lambda: om.swish(), {"CONV_2D", "LOGISTIC", "MUL"}),
     "swish_large_b2": _case(lambda: om.swish(n=2, h=40, w=33, c=8), {"CONV_2D", "LOGISTIC", "MUL"}),
+    # a table op whose input only it reads, produced by a conv / depthwise / FC: the GPU applies the table as
+    # the producer stores (conv2d / depthwise / split-depth GEMM requant / long-row FC kernels)
+    "conv_hard_swish_epilogue": _only("gpu", lambda: om.table_after("conv", "hard_swish"), {"CONV_2D", "HARD_SWISH"}),
+    "dw_logistic_epilogue": _only("gpu", lambda: om.table_after("depthwise", "logistic"),
+                                  {"DEPTHWISE_CONV_2D", "LOGISTIC"}),
+    "fc_gelu_epilogue_b70": _only("gpu", lambda: om.table_after("fc", "gelu", batch=70), {"FULLY_CONNECTED", "GELU"}),
+    "fc_gelu_epilogue_b1": _only("gpu", lambda: om.table_after("fc", "gelu", batch=1), {"FULLY_CONNECTED", "GELU"}),
+    # elementwise chains run inside another node's kernel: a lookup table, a conv's epilogue (unary or binary)
+    "chain_unary": _only("gpu", lambda: om.elementwise_chain("unary"), {"MUL", "ADD", "CONV_2D", "LOGISTIC"}),
+    "chain_residual": _only("gpu", lambda: om.elementwise_chain("residual"), {"CONV_2D", "ADD", "HARD_SWISH"}),
+    "chain_sub": _only("gpu", lambda: om.elementwise_chain("sub"), {"CONV_2D", "SUB"}),
+    "chain_mul": _only("gpu", lambda: om.elementwise_chain("mul"), {"CONV_2D", "MUL"}),
     "swish_shared_sigmoid": _case(lambda: om.swish(shared=True), {"CONV_2D", "LOGISTIC", "MUL", "ADD"}),
     # Keras PReLU: alpha per channel (mediapipe's face / iris / hand nets), per element, one shared
     "prelu_channel": _case(lambda: om.prelu((1, 5, 7, 6), shared_axes=(1, 2)), {"PRELU"}),

@@ -275,8 +275,9 @@ def test_small_conv_stays_direct(case_model, worker, tmp_path, gpu_cache):
 @pytest.mark.parametrize("name, fused", [("swish", True), ("swish_large_b2", True), ("swish_shared_sigmoid", False)])
 def test_swish_is_one_table_lookup(name, fused, case_model, worker, tmp_path, gpu_cache):
     """x * LOGISTIC(x) runs as one lut_s8 launch (the sigmoid never reaches memory); not when the
-    sigmoid has another reader."""
-    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache)
+    sigmoid has another reader. The conv that produces x is left to the runtime here (ops option):
+    on the device it would apply the table itself (test_table_op_runs_in_its_producers_epilogue)."""
+    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache, ops="LOGISTIC,MUL,ADD")
     assert_bit_exact(refs, gpus)
     nodes = {n["op"]: n for p in rep["partitions"] for n in p["nodes"]}
     kernels = {op: [k["kernel"] for k in n["kernels"]] for op, n in nodes.items()}
@@ -286,6 +287,63 @@ def test_swish_is_one_table_lookup(name, fused, case_model, worker, tmp_path, gp
     else:
         assert kernels["MUL"] == ["mul_qs8"] and kernels["LOGISTIC"] == ["lut_s8"]
         assert "fused" not in nodes["MUL"] and "fused" not in nodes["LOGISTIC"]
+
+
+@pytest.mark.parametrize("name, producer, table_ops, kernel", [
+    ("conv_hard_swish_epilogue", "CONV_2D", ["HARD_SWISH"], "conv2d_qs8"),
+    ("dw_logistic_epilogue", "DEPTHWISE_CONV_2D", ["LOGISTIC"], "depthwise_qs8"),
+    ("fc_gelu_epilogue_b70", "FULLY_CONNECTED", ["GELU"], "gemm_splitk_requant_qs8"),  # 2 tiles, depth 200: 2 slices
+    ("fc_gelu_epilogue_b1", "FULLY_CONNECTED", ["GELU"], "fully_connected_wg_qs8"),
+    ("swish", "CONV_2D", ["LOGISTIC", "MUL"], "conv2d_qs8"),  # swish: the composed table
+])
+def test_table_op_runs_in_its_producers_epilogue(name, producer, table_ops, kernel, case_model, worker, tmp_path,
+                                                 gpu_cache):
+    """A table op (and swish's LOGISTIC + MUL) whose input only it reads runs no kernel: the conv / depthwise /
+    FC that produces that input looks each stored byte up in the op's table; bit-exact."""
+    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    nodes = {n["op"]: n for p in rep["partitions"] for n in p["nodes"]}
+    assert sorted(nodes) == sorted([producer, *table_ops])
+    assert kernel in [k["kernel"] for k in nodes[producer]["kernels"]]
+    assert rep["partitions"][0]["launches"] == len(nodes[producer]["kernels"])
+    assert "epilogue" in nodes[producer]["fused"]
+    for op in table_ops:
+        assert nodes[op]["kernels"] == [] and "epilogue" in nodes[op]["fused"]
+
+
+@pytest.mark.parametrize("name, runs", [
+    # x * 0.5 + 1: one lut_s8; conv -> * (1/6) -> LOGISTIC: the conv's epilogue table
+    ("chain_unary", [("MUL", "lut_s8"), ("CONV_2D", "conv2d_qs8")]),
+    # a + conv(a) -> HARD_SWISH: the second conv reads a as it stores (65536-entry table of both bytes)
+    ("chain_residual", [("CONV_2D", "conv2d_qs8"), ("CONV_2D", "conv2d_qs8")]),
+    # conv(x) - conv(lut(x)): the SUB in the epilogue of the conv that runs last, its byte as SUB's second input
+    ("chain_sub", [("CONV_2D", "conv2d_qs8"), ("MUL", "lut_s8"), ("CONV_2D", "conv2d_qs8")]),
+    ("chain_mul", [("CONV_2D", "conv2d_qs8"), ("CONV_2D", "conv2d_qs8")]),
+])
+def test_elementwise_chains_run_in_fewer_launches(name, runs, case_model, worker, tmp_path, gpu_cache):
+    """Unary ops by one-element constants and table ops compose into one table (a lut_s8, or the producing
+    conv's epilogue); a same-shape ADD / SUB / MUL goes into the epilogue of the conv that makes one input
+    when the other is ready by then; every other node runs no kernel. Bit-exact."""
+    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache, seeds=(0, 1, 2))
+    assert_bit_exact(refs, gpus)
+    part = rep["partitions"][0]
+    assert len(rep["partitions"]) == 1 and part["launches"] == len(runs)
+    ran = [(n["op"], k["kernel"]) for n in part["nodes"] for k in n["kernels"]]
+    assert ran == runs
+    idle = [n for n in part["nodes"] if not n["kernels"]]
+    assert idle and all("into" in n["fused"] for n in idle)
+
+
+@pytest.mark.parametrize("table, name", [("op", "concat_reshape"), ("whole", "attention")])
+def test_reshape_shares_its_input_buffer(table, name, case_model, worker, tmp_path, gpu_cache):
+    """A RESHAPE runs no kernel: its output tensor is its input's device buffer (read back from there when
+    it is a partition output, as in concat_reshape; read by the next op in the attention block)."""
+    refs, gpus, rep = run_both(worker, case_model(table, name), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    reshapes = [n for p in rep["partitions"] for n in p["nodes"] if n["op"] == "RESHAPE"]
+    assert reshapes and all(n["kernels"] == [] and "input's device buffer" in n["fused"] for n in reshapes)
+    assert sum(p["launches"] for p in rep["partitions"]) == sum(
+        len(n["kernels"]) for p in rep["partitions"] for n in p["nodes"])
 
 
 def _squeeze_excite(gate_first: bool):
@@ -536,6 +594,19 @@ def test_offload_model_declines_the_transfer_bound_partition(worker, tmp_path, g
     assert len(mean) == 1 and "offload model" in mean[0]["reason"] and "offload=all" in mean[0]["reason"]
     assert len(rep["partitions"]) == 1 and rep["partitions"][0]["invocations"] >= 1
     assert [n["op"] for n in rep["partitions"][0]["nodes"]] == ["FULLY_CONNECTED"]
+
+
+def test_offload_model_counts_fused_launches(worker, tmp_path, gpu_cache):
+    """FULLY_CONNECTED -> GELU runs one kernel (GELU in its epilogue): the device estimate counts one launch of
+    9 us for the two nodes, as the partition will run them."""
+    fn, shapes = om.table_after("fc", "gelu", batch=1)
+    refs, gpus, rep = run_both(worker, om.convert(fn, shapes), tmp_path, gpu_cache, seeds=(0,), offload="model",
+                               **_RATES)
+    assert_bit_exact(refs, gpus)
+    g = rep["offload"]["groups"][0]
+    assert len(rep["offload"]["groups"]) == 1 and g["nodes"] == 2 and g["launches"] == 1
+    # 30 sync + 2 x 10 transfers + 240 B at 10 GB/s + one 9 us launch + 16000 ops at 2.5 T ops/s
+    assert g["device_us"] == pytest.approx(30 + 20 + 240 / 1e4 + 9 + 2 * 200 * 40 / 2.5e6, abs=1e-3)
 
 
 def test_offload_model_counts_the_cpu_streaming_the_weights(worker, tmp_path, gpu_cache):

@@ -67,6 +67,16 @@ static int eq_hsum8(int8 v) {
   return b.x + b.y;
 }
 
+/* The fused epilogue of conv / FC kernels (gpu/fuse.h): the elementwise ops after the node applied to
+ * the requantized byte v of output element i before it is stored. epi_mode 0: none; 1: a 256-entry
+ * table of v (unary ops composed); 2: a 65536-entry table of v and other[i] (a same-shape ADD / SUB /
+ * MUL and the unary ops around it). */
+static char eq_epi(char v, size_t i, __global const uchar* epi, __global const uchar* other, int epi_mode) {
+  if (epi_mode == 1) return (char)epi[(uchar)v];
+  if (epi_mode == 2) return (char)epi[((uint)(uchar)v << 8) | other[i]];
+  return v;
+}
+
 /* Weight element i: int8, or a nibble of the packed int4 buffer. */
 #define EQ_W(w, i, int4) ((int4) ? eq_int4_at((__global const uchar*)(w), (i)) : (int)((__global const char*)(w))[i])
 
@@ -75,7 +85,8 @@ __kernel void conv2d_qs8(__global const char* in, __global const char* w, __glob
                          __global const int* mult, __global const int* shift, __global char* out,
                          int in_h, int in_w, int in_c, int out_h, int out_w, int out_c, int kh, int kw,
                          int sh, int sw, int dh, int dw, int pad_h, int pad_w, int in_zp, int out_zp,
-                         int act_min, int act_max, int int4, int w_interleaved, int pixels) {
+                         int act_min, int act_max, int int4, int w_interleaved, int pixels,
+                         __global const uchar* epi, __global const uchar* epi_other, int epi_mode) {
   const int oc = get_global_id(0);
   const int p = get_global_id(1);
   if (oc >= out_c || p >= pixels) return; /* the grid is rounded up to whole work groups */
@@ -132,7 +143,7 @@ __kernel void conv2d_qs8(__global const char* in, __global const char* w, __glob
   }
   acc += bias[oc];
   acc = eq_mbqm(acc, mult[oc], shift[oc]) + out_zp;
-  out[p * out_c + oc] = (char)clamp(acc, act_min, act_max);
+  out[p * out_c + oc] = eq_epi((char)clamp(acc, act_min, act_max), (size_t)p * out_c + oc, epi, epi_other, epi_mode);
 }
 
 /* ---- DEPTHWISE_CONV_2D: weights [1][KH][KW][C*M] ---- */
@@ -140,7 +151,8 @@ __kernel void depthwise_qs8(__global const char* in, __global const char* w, __g
                             __global const int* mult, __global const int* shift, __global char* out,
                             int in_h, int in_w, int in_c, int out_h, int out_w, int out_c, int depth_mult,
                             int kh, int kw, int sh, int sw, int dh, int dw, int pad_h, int pad_w, int in_zp,
-                            int out_zp, int act_min, int act_max, int int4, int pixels) {
+                            int out_zp, int act_min, int act_max, int int4, int pixels, __global const uchar* epi,
+                            __global const uchar* epi_other, int epi_mode) {
   const int oc = get_global_id(0);
   const int p = get_global_id(1);
   if (oc >= out_c || p >= pixels) return; /* the grid is rounded up to whole work groups */
@@ -160,13 +172,14 @@ __kernel void depthwise_qs8(__global const char* in, __global const char* w, __g
   }
   acc += bias[oc];
   acc = eq_mbqm(acc, mult[oc], shift[oc]) + out_zp;
-  out[p * out_c + oc] = (char)clamp(acc, act_min, act_max);
+  out[p * out_c + oc] = eq_epi((char)clamp(acc, act_min, act_max), (size_t)p * out_c + oc, epi, epi_other, epi_mode);
 }
 
 /* ---- FULLY_CONNECTED: weights [N][K], one work item = output (n, row m) ---- */
 __kernel void fully_connected_qs8(__global const char* in, __global const char* w, __global const int* bias,
                                   __global const int* mult, __global const int* shift, __global char* out,
-                                  int n_out, int k, int in_zp, int out_zp, int act_min, int act_max, int int4) {
+                                  int n_out, int k, int in_zp, int out_zp, int act_min, int act_max, int int4,
+                                  __global const uchar* epi, __global const uchar* epi_other, int epi_mode) {
   const int n = get_global_id(0);
   const int m = get_global_id(1);
   if (n >= n_out) return;
@@ -190,7 +203,7 @@ __kernel void fully_connected_qs8(__global const char* in, __global const char* 
   }
   acc += bias[n];
   acc = eq_mbqm_single(acc, mult[n], shift[n]) + out_zp;
-  out[m * n_out + n] = (char)clamp(acc, act_min, act_max);
+  out[m * n_out + n] = eq_epi((char)clamp(acc, act_min, act_max), (size_t)m * n_out + n, epi, epi_other, epi_mode);
 }
 
 /* ---- FULLY_CONNECTED for long rows: one work group of EQ_FC_WG lanes per output (n, m);
@@ -200,7 +213,8 @@ __kernel void fully_connected_qs8(__global const char* in, __global const char* 
 __kernel __attribute__((reqd_work_group_size(EQ_FC_WG, 1, 1)))
 void fully_connected_wg_qs8(__global const char* in, __global const char* w, __global const int* bias,
                             __global const int* mult, __global const int* shift, __global char* out, int n_out,
-                            int k, int in_zp, int out_zp, int act_min, int act_max, int int4) {
+                            int k, int in_zp, int out_zp, int act_min, int act_max, int int4,
+                            __global const uchar* epi, __global const uchar* epi_other, int epi_mode) {
   const int lid = get_local_id(0);
   const int n = get_group_id(0);
   const int m = get_global_id(1);
@@ -240,7 +254,7 @@ void fully_connected_wg_qs8(__global const char* in, __global const char* w, __g
   if (lid == 0) {
     int r = part[0] + bias[n];
     r = eq_mbqm_single(r, mult[n], shift[n]) + out_zp;
-    out[m * n_out + n] = (char)clamp(r, act_min, act_max);
+    out[m * n_out + n] = eq_epi((char)clamp(r, act_min, act_max), (size_t)m * n_out + n, epi, epi_other, epi_mode);
   }
 }
 
@@ -290,7 +304,7 @@ void gemm_tiled_qs8(__global const char* in, __global const char* w, __global co
                     int in_zp, int out_zp, int act_min, int act_max, int m_rows, int double_round, int dense,
                     int in_h, int in_w, int in_c, int out_h, int out_w, int kw, int sh, int sw, int dh, int dw,
                     int pad_h, int pad_w, int npg, int cpg, int tiles_per_group, int ksplit, int kchunk,
-                    __global int* partial) {
+                    __global int* partial, __global const uchar* epi, __global const uchar* epi_other, int epi_mode) {
   __local short xs[EQ_GK][EQ_GT];
   __local short ws[EQ_GK][EQ_GT];
   const int tx = get_local_id(0), ty = get_local_id(1);
@@ -363,7 +377,7 @@ void gemm_tiled_qs8(__global const char* in, __global const char* w, __global co
       }
       const int x = a4[j] + bias[n];
       const int r = (double_round ? eq_mbqm(x, mult[n], shift[n]) : eq_mbqm_single(x, mult[n], shift[n])) + out_zp;
-      out[(size_t)m * n_out + n] = (char)clamp(r, act_min, act_max);
+      out[(size_t)m * n_out + n] = eq_epi((char)clamp(r, act_min, act_max), (size_t)m * n_out + n, epi, epi_other, epi_mode);
     }
   }
 }
@@ -371,14 +385,15 @@ void gemm_tiled_qs8(__global const char* in, __global const char* w, __global co
 /* ---- gemm_tiled_qs8's split depth: out[i] = requant(bias + sum of the ksplit slices' sums) ---- */
 __kernel void gemm_splitk_requant_qs8(__global const int* partial, __global const int* bias, __global const int* mult,
                                       __global const int* shift, __global char* out, int n_out, int total, int ksplit,
-                                      int out_zp, int act_min, int act_max, int double_round) {
+                                      int out_zp, int act_min, int act_max, int double_round,
+                                      __global const uchar* epi, __global const uchar* epi_other, int epi_mode) {
   const int i = get_global_id(0);
   if (i >= total) return;
   const int n = i % n_out;
   int x = bias[n];
   for (int s = 0; s < ksplit; ++s) x += partial[(size_t)s * total + i];
   const int r = (double_round ? eq_mbqm(x, mult[n], shift[n]) : eq_mbqm_single(x, mult[n], shift[n])) + out_zp;
-  out[i] = (char)clamp(r, act_min, act_max);
+  out[i] = eq_epi((char)clamp(r, act_min, act_max), (size_t)i, epi, epi_other, epi_mode);
 }
 
 /* ---- ADD with 5-D broadcasting. meta: dims[5], a_stride[5], b_stride[5] ---- */

@@ -2,15 +2,20 @@
  * table (common/ops/logistic.c, hard_swish.c, gelu.c, rsqrt.c), uploaded once and looked up per element. */
 #include "gpu_op.h"
 
-static int lut_create(eqg_device* dev, const TfLiteTensor* in, const TfLiteTensor* out, const int8_t lut[256],
-                      cl_mem const* inb, cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
-  cl_mem t = eqg_upload(dev, plan, lut, 256, err, errlen);
+int eqg_add_lut(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem out, size_t numel, const int8_t table[256],
+                char* err, size_t errlen) {
+  cl_mem t = eqg_upload(dev, plan, table, 256, err, errlen);
   if (!t) return -1;
-  const cl_int n = (cl_int)eq_numel(in);
-  (void)out;
-  const eqg_arg args[] = {EQG_ARG(inb[0]), EQG_ARG(outb[0]), EQG_ARG(t), EQG_ARG(n)};
+  const cl_int n = (cl_int)numel;
+  const eqg_arg args[] = {EQG_ARG(in), EQG_ARG(out), EQG_ARG(t), EQG_ARG(n)};
   return eqg_add_launch(dev, plan, "lut_s8", 1, ((size_t)n + 3) / 4, 1, args, EQG_NARGS(args), (double)n, err,
                         errlen);
+}
+
+static int lut_create(eqg_device* dev, const TfLiteTensor* in, const TfLiteTensor* out, const int8_t lut[256],
+                      cl_mem const* inb, cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
+  (void)out;
+  return eqg_add_lut(dev, plan, inb[0], outb[0], eq_numel(in), lut, err, errlen);
 }
 
 static int logistic_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
@@ -48,6 +53,21 @@ static int rsqrt_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* n
   int8_t lut[256];
   eq_rsqrt_lut(eq_in(ctx, node, 0), eq_out(ctx, node, 0), lut);
   return lut_create(dev, eq_in(ctx, node, 0), eq_out(ctx, node, 0), lut, inb, outb, plan, err, errlen);
+}
+
+int eqg_lut_table(TfLiteContext* ctx, const TfLiteNode* node, int code, int8_t lut[256]) {
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
+  switch (code) {
+    case kTfLiteBuiltinLogistic: eq_logistic_lut(in, out, lut); return 0;
+    case kTfLiteBuiltinHardSwish: eq_hard_swish_lut(in, out, lut); return 0;
+    case kTfLiteBuiltinRsqrt: eq_rsqrt_lut(in, out, lut); return 0;
+    case kTfLiteBuiltinGelu: {
+      const TfLiteGeluParams* p = (const TfLiteGeluParams*)node->builtin_data;
+      eq_gelu_lut(in, out, p ? p->approximate : 0, lut);
+      return 0;
+    }
+    default: return -1;
+  }
 }
 
 const eqg_op_kind eqg_op_gelu = {{"GELU", kTfLiteBuiltinGelu, eq_check_gelu}, 0, gelu_create};
