@@ -268,6 +268,10 @@ def _image_layout(spec: InputSpec, opts: ImageOptions) -> tuple[str, int, int, i
         layout = "nchw" if shape[1] in (1, 3) and shape[3] not in (1, 3) else "nhwc"
     h, w, c = (shape[2], shape[3], shape[1]) if layout == "nchw" else (shape[1], shape[2], shape[3])
     if opts.size:
+        if h > 0 and w > 0 and tuple(opts.size) != (h, w):  # it is for models without a fixed size
+            raise DataError(f"--image-size {opts.size[0]}x{opts.size[1]} does not match model input '{spec.name}', "
+                            f"which takes {h}x{w} images {tuple(shape)}: leave --image-size out (the size comes "
+                            f"from the model) or give {h}x{w}")
         h, w = opts.size
     if h <= 0 or w <= 0:
         raise DataError(f"model input '{spec.name}' has no fixed image size {shape}: pass --image-size HxW")

@@ -86,7 +86,8 @@ _IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
               help="For --calibration percentile.")
 @click.option("--max-samples", type=int, default=_DEFAULTS.max_samples, show_default=True,
               help="Use at most this many calibration samples.")
-@click.option("--image-size", metavar="HxW", help="Resize images to this size (default: the model's input size).")
+@click.option("--image-size", metavar="HxW", help="Resize images to this size, for a model whose input size is not "
+                                                   "fixed (default: the model's input size; another size is refused).")
 @click.option("--color", type=click.Choice(["rgb", "grayscale"]), help="Image color mode (default: from channels).")
 @click.option("--layout", type=click.Choice(["nhwc", "nchw"]), help="Image tensor layout (default: from the input shape).")
 @click.option("--normalize", type=click.Choice(list(NORMALIZATIONS)),

@@ -110,6 +110,20 @@ def test_calibration_wrong_dtype(run_cli, tiny, out_dir, tmp_path):
     _assert_clean_failure(_convert(run_cli, tiny.keras, p, out_dir), out_dir, "not numbers")
 
 
+def test_image_size_that_does_not_match_the_model(run_cli, tiny, out_dir, tmp_path):
+    # it said "calibration sample 0 input 0 has shape (1, 8, 8, 3), the model needs (1, 12, 12, 3): yield batch-1
+    # arrays of the input shape", a hint for module:function data, after decoding every image
+    from PIL import Image
+    (tmp_path / "imgs").mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((20, 20, 3), 40 * i, np.uint8)).save(tmp_path / "imgs" / f"{i}.png")
+    res = _convert(run_cli, tiny.keras, tmp_path / "imgs", out_dir, "--image-size", "8x8")
+    _assert_clean_failure(res, out_dir, "--image-size 8x8 does not match model input", "takes 12x12 images",
+                          "leave --image-size out")
+    assert "yield batch-1" not in res.err
+    assert _convert(run_cli, tiny.keras, tmp_path / "imgs", out_dir, "--image-size", "12x12").code == 0
+
+
 def test_calibration_no_samples(run_cli, tiny, out_dir, tmp_path):
     p = tmp_path / "empty.npy"
     np.save(p, np.zeros((0, 12, 12, 3), np.float32))
