@@ -153,6 +153,9 @@ def _parse_cpus(spec: str | None) -> list[int] | None:
 
 def _check(dev: Device, timeout: float) -> str | None:
     """None if reachable, else the reason."""
+    if dev.uri.startswith("serial:///dev/null"):  # a template (virtual-board): the port comes with the name
+        return (f"its profile names no port: give the board's, e.g. {dev.name}@serial:///dev/pts/N "
+                f"(a pty edgeq.lab.virtual_board opened)")
     try:
         link = open_link(dev, timeout)
         try:
@@ -198,7 +201,8 @@ def devices(check, timeout, as_json) -> None:
     head = f"{'name':<18} {'class':<6} {'cores':>5} {'ram':>9} {'flash':>9} {'energy':<15} {'uri':<36}"
     click.echo(head + ("  reachable" if check else ""))
     for r in rows:
-        line = (f"{r['name']:<18} {r['class']:<6} {r['cores']:>5} {_size(r['ram_bytes']):>9} "
+        cores = r["cores"] or "auto"  # 0: this machine's count, asked of the OS when measuring
+        line = (f"{r['name']:<18} {r['class']:<6} {cores:>5} {_size(r['ram_bytes']):>9} "
                 f"{_size(r['flash_bytes']):>9} {r['energy']:<15} {r['uri']:<36}")
         if check:
             line += "  yes" if r["reachable"] else f"  no ({r['unreachable_reason']})"

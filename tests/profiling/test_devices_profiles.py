@@ -113,5 +113,9 @@ def test_devices_check_is_bounded_and_says_why(tmp_path, monkeypatch):
     import json
     rows = {d["name"]: d for d in json.loads(r.output)}
     assert rows["host"]["reachable"] is True
+    # it said "cannot open /dev/null (Could not configure port: (25, 'Inappropriate ioctl for device'))"
+    assert rows["virtual-board"]["reachable"] is False
+    why = rows["virtual-board"]["unreachable_reason"]
+    assert "names no port: give the board's, e.g. virtual-board@serial://" in why, why
     assert rows["b"]["reachable"] is False and "cannot open" in rows["b"]["unreachable_reason"]
     assert rows["pixel-8"]["reachable"] is False and "no such device" in rows["pixel-8"]["unreachable_reason"]

@@ -157,6 +157,8 @@ def test_devices_lists_profiles():
             "esp32-s3-devkitc", "alif-ensemble-e7"} <= names
     r = CliRunner().invoke(devices, [])
     assert r.exit_code == 0 and "pixel-8" in r.output and "[emulated]" in r.output
+    host = next(ln for ln in r.output.splitlines() if ln.startswith("host "))
+    assert host.split()[:3] == ["host", "host", "auto"], host  # it said "0" cores
 
 
 def test_edgeq_error_is_raised_for_unknown_delegate(tiny_model):
