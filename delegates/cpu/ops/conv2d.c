@@ -34,6 +34,8 @@ typedef struct {
   int ox_lo, ox_hi; /* output columns whose taps are all inside horizontally (dilation 1 only) */
   int8_t* padded;   /* non-NULL: the input with its padding (border of in_zp), rows of pw pixels */
   int ph, pw;
+  int packed;       /* padded path with rows in the GEMM kernel's own format: bytes XORed with flip */
+  uint8_t flip;
   qs8_gemm_plan* plan;
   int8_t* scratch; /* ROWS_PER_TASK x row_bytes per thread (+ 16), slot_bytes apart */
   size_t slot_bytes;
@@ -112,8 +114,6 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
     s->ox_hi = s->g.dw != 1 || last < 0 ? 0 : last / s->g.sw + 1;
     if (s->ox_hi > s->g.out_w) s->ox_hi = s->g.out_w;
     if (s->ox_lo > s->ox_hi) s->ox_lo = s->ox_hi;
-    /* + 16 per slot: a short filter row's 16-byte move past the slot's last row */
-    s->slot_bytes = ROWS_PER_TASK * s->row_bytes + 16;
     /* a padded copy, where padding exists and its copy is small (dilation 1: taps of a filter row adjacent) */
     const int ph = (s->g.out_h - 1) * s->g.sh + (s->g.kh - 1) * s->g.dh + 1;
     const int pw = (s->g.out_w - 1) * s->g.sw + s->g.kw;
@@ -122,9 +122,14 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
         pw >= s->g.pad_w + s->g.in_w && pbytes <= PADDED_COPY_MAX) {
       s->padded = malloc(pbytes + 16); /* + 16: a short filter row's 16-byte move past the last one */
       if (!s->padded) goto fail;
-      memset(s->padded, (int8_t)s->g.in_zp, pbytes + 16); /* the border is never written again */
+      /* rows the kernel reads as they are (VNNI: bytes ^ 0x80): the copy holds the flipped input */
+      const size_t kernel_rowb = qs8_gemm_plan_packed_row_bytes(s->plan, &s->flip);
+      if (kernel_rowb) s->packed = 1, s->row_bytes = kernel_rowb;
+      memset(s->padded, (int8_t)((uint8_t)s->g.in_zp ^ s->flip), pbytes + 16); /* border never written again */
       s->ph = ph, s->pw = pw;
     }
+    /* + 16 per slot: a short filter row's 16-byte move past the slot's last row */
+    s->slot_bytes = ROWS_PER_TASK * s->row_bytes + 16;
     s->scratch = calloc((size_t)s->threads, s->slot_bytes);
     if (!s->scratch) goto fail;
   }
@@ -274,7 +279,10 @@ static void conv_task(void* arg, size_t t) {
       im2col_inside(dst, rowb, src, sx, rows, g.kh, pstep_y, run, wide);
       i += rows, dst += rows * rowb, ox = 0, ++rest;
     }
-    qs8_gemm_run_padded(s->plan, m1 - m0, buf, rowb, j->out + m0 * n, n, n0, n1);
+    if (s->packed)
+      qs8_gemm_run_packed(s->plan, m1 - m0, buf, j->out + m0 * n, n, n0, n1);
+    else
+      qs8_gemm_run_padded(s->plan, m1 - m0, buf, rowb, j->out + m0 * n, n, n0, n1);
     return;
   }
   /* row m0's pixel by division once, then stepped (a division per row costs as much as its copies) */
@@ -313,9 +321,15 @@ static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_p
     const eq_conv_geometry* g = &s->g;
     const size_t c = (size_t)g->in_c, row = (size_t)g->in_w * c;
     const int8_t* src = j.in;
+    const uint8_t flip = s->flip;
     for (int b = 0; b < g->batches; ++b)
-      for (int y = 0; y < g->in_h; ++y, src += row)
-        memcpy(s->padded + (((size_t)b * s->ph + (size_t)(y + g->pad_h)) * s->pw + (size_t)g->pad_w) * c, src, row);
+      for (int y = 0; y < g->in_h; ++y, src += row) {
+        int8_t* dst = s->padded + (((size_t)b * s->ph + (size_t)(y + g->pad_h)) * s->pw + (size_t)g->pad_w) * c;
+        if (flip)
+          for (size_t i = 0; i < row; ++i) dst[i] = (int8_t)((uint8_t)src[i] ^ flip); /* vectorized */
+        else
+          memcpy(dst, src, row);
+      }
   }
   eq_pool_parallel_for(pool, eq_tiles_count(&s->tiles), conv_task, &j);
   return kTfLiteOk;

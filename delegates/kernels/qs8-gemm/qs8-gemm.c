@@ -560,3 +560,38 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
   }
   if (abuf != (void*)stack_abuf) free(abuf);
 }
+
+size_t qs8_gemm_plan_packed_row_bytes(const qs8_gemm_plan* plan, uint8_t* flip) {
+  const qs8_ukernel_info* uk = plan->uk;
+  /* AMX plans (bias_s8) take their rows in place through their own path */
+  if (uk->direct_fn != NULL || uk->a_format != QS8_A_UINT8 || plan->weight_bits != 8 || uk->int8_rows_fn == NULL ||
+      plan->bias_s8 != NULL)
+    return 0;
+  *flip = 0x80;
+  return (size_t)plan->kc;
+}
+
+void qs8_gemm_run_packed(const qs8_gemm_plan* plan, size_t m, const int8_t* a, int8_t* c, size_t ldc,
+                         size_t n_begin, size_t n_end) {
+  if (n_end > (size_t)plan->n) n_end = (size_t)plan->n;
+  if (m == 0 || n_begin >= n_end) return;
+  const qs8_ukernel_info* uk = plan->uk;
+  const size_t nr = uk->nr, kc = (size_t)plan->kc;
+  int8_t ctmp[64 * QS8_MAX_NR];
+  for (size_t m0 = 0; m0 < m; m0 += 64) { /* the rows entry takes up to 64 rows */
+    const size_t mv = m - m0 < 64 ? m - m0 : 64;
+    for (size_t t = n_begin / nr; t * nr < n_end; t++) {
+      const size_t n0 = t * nr;
+      const qs8_tile_params tp = tile_params(plan, n0);
+      int8_t* cdst = c + m0 * ldc + n0;
+      const int full = n0 >= n_begin && n0 + nr <= n_end;
+      uk->int8_rows_fn(mv, kc, a + m0 * kc, plan->weights + t * plan->tile_bytes, &tp, full ? cdst : ctmp,
+                       full ? ldc : nr);
+      if (!full) {
+        const size_t lo = n0 < n_begin ? n_begin - n0 : 0;
+        const size_t hi = n0 + nr < n_end ? nr : n_end - n0;
+        for (size_t r = 0; r < mv; r++) memcpy(cdst + r * ldc + lo, ctmp + r * nr + lo, hi - lo);
+      }
+    }
+  }
+}

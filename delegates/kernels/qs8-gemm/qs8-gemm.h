@@ -89,6 +89,15 @@ size_t qs8_gemm_plan_row_bytes(const qs8_gemm_plan* plan);
 void qs8_gemm_run_padded(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda,
                          int8_t* c, size_t ldc, size_t n_begin, size_t n_end);
 
+/* Rows already in the kernel's own A format, for callers that write A themselves (conv im2col):
+ * the row stride in bytes (>= k; bytes k.. of a row meet zero weights, any value) when the plan's
+ * kernel reads int8 rows with every byte XORed with *flip (0x80: the AVX-512 VNNI kernels' unsigned
+ * A) and takes many rows per call; 0 where rows must be packed per call (qs8_gemm_run does it). */
+size_t qs8_gemm_plan_packed_row_bytes(const qs8_gemm_plan* plan, uint8_t* flip);
+/* qs8_gemm_run over m such rows (row r at a + r * qs8_gemm_plan_packed_row_bytes), no copy. */
+void qs8_gemm_run_packed(const qs8_gemm_plan* plan, size_t m, const int8_t* a, int8_t* c, size_t ldc,
+                         size_t n_begin, size_t n_end);
+
 /* The best variant this CPU runs within the EDGEQ_ISA cap: avx512vnni, avx2, i8mm, neondot, neon,
  * else scalar. */
 edgeq_isa qs8_gemm_best_isa(void);
