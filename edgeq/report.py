@@ -93,6 +93,15 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
     how = ", ".join(f"{k} {v}" for k, v in read_as.items()
                     if k not in ("format", "inferred", "classes", "defaulted", "normalize_why"))
     inferred = read_as.get("inferred")
+    prep = src.get("prepared") or {}
+    if prep:  # it was in no line: a user could not tell the fp16 weights or mediapipe's ops had been handled
+        folded = prep.get("folded") or {}
+        kinds = {"dequantize": "weight tensors behind DEQUANTIZE (fp16 or int8)",
+                 "densify": "sparse weight tensors behind DENSIFY"}
+        what = ([f"{n} {kinds.get(k, k)} folded into float32" for k, n in folded.items() if n]
+                + [f"custom op {code} x{n} decomposed into builtins"
+                   for code, n in (prep.get("decomposed") or {}).items()])
+        lines.append("model as shipped: " + ", ".join(what))
     extras = [k.replace("_", " ") for k in (report.get("graph_rewrites") or {})]
     if report.get("bias_correction"):
         extras.append(f"bias correction on {report['bias_correction']} layers")

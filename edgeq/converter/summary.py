@@ -49,6 +49,8 @@ def conversion_report(job: ConvertJob, cand: Candidate) -> dict[str, Any]:
         report["source"]["inputs_assumed"] = {
             "layout": src.image_hint["layout"], "why": src.image_hint.get("layout_why", ""),
             "normalize": calib.notes.get("normalize") if fmt == "images" else "none: arrays are fed as given"}
+    if src.prepared:  # a zoo .tflite as shipped: what was folded and decomposed before quantizing
+        report["source"]["prepared"] = src.prepared
     if cand.evaluation is not None:
         cand.evaluation["data"] = str(job.ev.source)
     return report

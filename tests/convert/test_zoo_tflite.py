@@ -223,3 +223,27 @@ def test_explain_blames_data_only_when_tensorflow_talks_about_inputs():
     versioned = explain("calibrator", None, RuntimeError(
         "Failed to parse the model: Didn't find op for builtin opcode 'DEQUANTIZE' version '2'"))
     assert "DEQUANTIZE" in versioned and "version 2" in versioned and "data" not in versioned
+
+
+def test_report_says_what_was_done_to_the_model_as_shipped(tmp_path):
+    """Folding fp16 weights and decomposing mediapipe's ops was in no line of edgeq convert's output."""
+    import tensorflow as tf
+    from edgeq.report import format_conversion
+
+    w = tf.constant(np.random.default_rng(0).normal(size=(3, 3, 3, 4)).astype(np.float32))
+
+    class M(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec((1, 8, 8, 3), tf.float32)])
+        def f(self, x):
+            return tf.nn.relu(tf.nn.conv2d(x, w, 1, "SAME"))
+    mod = M()
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([mod.f.get_concrete_function()], mod)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.target_spec.supported_types = [tf.float16]
+    (tmp_path / "fp16.tflite").write_bytes(conv.convert())
+    np.save(tmp_path / "x.npy", np.random.default_rng(1).normal(size=(16, 8, 8, 3)).astype(np.float32))
+    res = edgeq.convert(str(tmp_path / "fp16.tflite"), str(tmp_path / "x.npy"), calibration="minmax")
+    n = res.report["source"]["prepared"]["folded"]["dequantize"]  # the conv's weights (and bias, TF 2.2x)
+    assert n >= 1 and set(res.report["source"]["prepared"]) == {"folded"}
+    text = format_conversion(res.report)
+    assert f"model as shipped: {n} weight tensors behind DEQUANTIZE (fp16 or int8) folded into float32" in text, text
