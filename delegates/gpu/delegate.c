@@ -116,9 +116,13 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     }
   if (eqg_fuse_plan(ctx, params->nodes_to_replace, params->output_tensors, swish_of, fuse, fz)) goto fail;
   for (int j = 0; j < p->n_nodes; ++j) {
-    if (fz[j].into >= 0)
+    if (fz[j].into >= 0 && fz[fz[j].into].se_conv == j)
+      p->fused[j] = "into the squeeze-excite MUL that reads it (computed per element there)";
+    else if (fz[j].into >= 0)
       p->fused[j] = fz[fz[j].into].lut ? "into the table lookup of the elementwise op before it (one lut_s8)"
                                        : "into the conv / FC that produces its input (epilogue)";
+    else if (fz[j].se_conv >= 0)
+      p->fused[j] = "squeeze-excite gate: computes its gate's 1x1 conv per element and multiplies (one launch)";
     else if (fz[j].epi == 2)
       p->fused[j] = "applies the elementwise ops after it (one of them binary) as it stores (epilogue)";
     else if (fz[j].epi == 1)
@@ -158,6 +162,20 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
       if (!y) goto fail_msg;
       if (eqg_add_lut(&d->dev, &p->plans[i], x, y, eq_numel(&ctx->tensors[fz[i].in_tensor]), fz[i].table, err,
                       sizeof(err)))
+        goto fail_msg;
+      continue;
+    }
+    if (fz[i].se_conv >= 0) {
+      TfLiteNode* cn = NULL;
+      TfLiteRegistration* creg = NULL;
+      if (ctx->GetNodeAndRegistration(ctx, params->nodes_to_replace->data[fz[i].se_conv], &cn, &creg) != kTfLiteOk)
+        goto fail;
+      cl_mem x = get_buf(p, ctx, fz[i].se_x, err, sizeof(err));
+      cl_mem sq = x ? get_buf(p, ctx, cn->inputs->data[0], err, sizeof(err)) : NULL;
+      cl_mem y = sq ? get_buf(p, ctx, node->outputs->data[0], err, sizeof(err)) : NULL;
+      if (!y) goto fail_msg;
+      if (eqg_se_gate_create(&d->dev, ctx, cn, node, x, sq, y, fz[i].se_gtable, fz[i].table, &p->plans[i], err,
+                             sizeof(err)))
         goto fail_msg;
       continue;
     }

@@ -155,7 +155,79 @@ static int conv_like(int code) {
 }
 
 void eqg_fuse_plan_free(eqg_fused_node* f, int n) {
-  for (int i = 0; f && i < n; ++i) free(f[i].table);
+  for (int i = 0; f && i < n; ++i) free(f[i].table), free(f[i].se_gtable);
+}
+
+/* A [B,1,1,C] gate for out [B,H,W,C]. */
+static int gate_shape(const TfLiteTensor* g, const TfLiteTensor* out) {
+  return eq_rank(g) == 4 && eq_rank(out) == 4 && eq_dim(g, 0) == eq_dim(out, 0) && eq_dim(g, 1) == 1 &&
+         eq_dim(g, 2) == 1 && eq_dim(g, 3) == eq_dim(out, 3);
+}
+
+/* Node i as a squeeze-excite gate (fuse.h): fills f[i].se_* and table, marks the conv fused; 0 if not one. */
+static int try_se_gate(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs, int i,
+                       const int* logistic_of, const eqg_fuse_kind* kind, eqg_fused_node* f) {
+  int code = 0;
+  TfLiteNode* mul = node_at(ctx, nodes, i, &code);
+  if (!mul || code != kTfLiteBuiltinMul || mul->inputs->size != 2 || mul->outputs->size != 1) return 0;
+  if (logistic_of[i] >= 0 && kind[i] != EQG_FUSE_GATE) return 0;
+  const TfLiteTensor* out = &ctx->tensors[mul->outputs->data[0]];
+  int gate_side = -1, g0 = -1;
+  int8_t sig[256];
+  int lcode = 0;
+  TfLiteNode* lg = logistic_of[i] >= 0 ? node_at(ctx, nodes, logistic_of[i], &lcode) : NULL;
+  for (int side = 0; side < 2; ++side) {
+    const int t = mul->inputs->data[side];
+    if (t < 0) return 0;
+    if (lg ? t == lg->outputs->data[0] : gate_shape(&ctx->tensors[t], out)) gate_side = side;
+  }
+  if (gate_side < 0) return 0;
+  const int x = mul->inputs->data[1 - gate_side];
+  if (lg) {
+    g0 = lg->inputs->data[0];
+    eq_logistic_lut(eq_in(ctx, lg, 0), eq_out(ctx, lg, 0), sig);
+  } else {
+    g0 = mul->inputs->data[gate_side];
+  }
+  if (x < 0 || g0 < 0 || eq_is_const(&ctx->tensors[x]) || !is_i8(&ctx->tensors[x]) || !is_i8(out) ||
+      !same_shape(&ctx->tensors[x], out) || !gate_shape(&ctx->tensors[g0], out) || contains(outputs, g0) ||
+      readers(ctx, nodes, g0) != 1)
+    return 0;
+  const int p0 = producer_of(ctx, nodes, g0);
+  const int p = p0 < 0 ? -1 : f[p0].into >= 0 ? f[p0].into : p0; /* the conv, with the ops in its epilogue */
+  int ccode = 0;
+  TfLiteNode* conv = p >= 0 ? node_at(ctx, nodes, p, &ccode) : NULL;
+  if (!conv || f[p].into >= 0 || f[p].out_tensor != g0 || f[p].epi == 2 || f[p].lut || ccode != kTfLiteBuiltinConv2d ||
+      conv->inputs->size < 2)
+    return 0;
+  const TfLiteTensor *s = eq_in(ctx, conv, 0), *w = eq_in(ctx, conv, 1);
+  if (!s || !w || w->type != kTfLiteInt8 || !is_i8(s) || eq_rank(s) != 4 || eq_rank(w) != 4 || eq_dim(s, 1) != 1 ||
+      eq_dim(s, 2) != 1 || eq_dim(w, 1) != 1 || eq_dim(w, 2) != 1 || eq_dim(w, 3) != eq_dim(s, 3) ||
+      eq_dim(w, 0) != eq_dim(out, 3) || eq_dim(s, 0) != eq_dim(out, 0))
+    return 0;
+  int8_t* gt = malloc(256);
+  int8_t* t2 = malloc(65536);
+  int8_t* row = malloc(512);
+  if (!gt || !t2 || !row) {
+    free(gt), free(t2), free(row);
+    return 0;
+  }
+  for (int v = 0; v < 256; ++v) {
+    int8_t b = f[p].table ? f[p].table[v] : (int8_t)v; /* the conv's epilogue ops */
+    gt[v] = lg ? sig[(uint8_t)b] : b;
+  }
+  for (int u = 0; u < 256; ++u) { /* x byte u, gate byte w */
+    for (int g = 0; g < 256; ++g) (gate_side ? row : row + 256)[g] = (int8_t)u, (gate_side ? row + 256 : row)[g] = (int8_t)g;
+    binary_rows(ctx, mul, kTfLiteBuiltinMul, 256, row, row + 256, t2 + u * 256);
+  }
+  free(row);
+  f[i].se_conv = p;
+  f[i].se_x = x;
+  f[i].se_gtable = gt;
+  f[i].table = t2;
+  f[i].host = 1;
+  f[p].into = i;
+  return 1;
 }
 
 int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs,
@@ -164,7 +236,7 @@ int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteI
   for (int i = 0; i < n; ++i) {
     memset(&f[i], 0, sizeof(f[i]));
     f[i].into = -1;
-    f[i].in_tensor = f[i].out_tensor = f[i].other_tensor = -1;
+    f[i].in_tensor = f[i].out_tensor = f[i].other_tensor = f[i].se_conv = f[i].se_x = -1;
     int code = 0;
     TfLiteNode* node = node_at(ctx, nodes, i, &code);
     if (node && node->outputs->size == 1) f[i].out_tensor = node->outputs->data[0];
@@ -209,6 +281,7 @@ int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteI
       }
       continue;
     }
+    if (try_se_gate(ctx, nodes, outputs, i, logistic_of, kind, f)) continue;
     if (!binary_of(ctx, nodes, i, logistic_of, &code)) continue;
     TfLiteNode* node = node_at(ctx, nodes, i, &code);
     for (int side = 0; side < 2 && f[i].into < 0; ++side) {

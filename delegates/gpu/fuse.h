@@ -31,7 +31,16 @@ typedef struct {
   int in_tensor;    /* lut: the tensor looked up */
   int out_tensor;   /* the tensor the node's kernels store (the chain's last) */
   int other_tensor; /* epi 2: the binary op's other input, read at the stored element's index */
-  int8_t* table;    /* lut / epi 1: 256 bytes; epi 2: 65536 bytes, index (stored byte << 8) | other byte */
+  int8_t* table;    /* lut / epi 1: 256 bytes; epi 2: 65536 bytes, index (stored byte << 8) | other byte;
+                       se: 65536 bytes, index (x byte << 8) | gate byte */
+  /* Squeeze-excite gate: a broadcasting MUL of x [B,H,W,C] by g [B,1,1,C] (or by LOGISTIC(g), a GATE pair)
+   * where g is made by a 1x1 CONV_2D over a [B,1,1,K] vector (int8 weights) that only this MUL reads: the
+   * MUL's one launch computes that conv's output channel for each element it stores (K multiply-adds),
+   * looks it up through the conv's epilogue ops (and the sigmoid) in se_gtable, then the MUL in table;
+   * the conv runs nothing. */
+  int se_conv;      /* the conv's index, -1: none */
+  int se_x;         /* x: the full-size input */
+  int8_t* se_gtable; /* 256: the conv's stored byte -> the gate byte the MUL reads */
 } eqg_fused_node;
 
 /* Fills f[0..nodes->size) (freed with eqg_fuse_plan_free); -1 when out of memory (no fusion). */

@@ -120,6 +120,12 @@ int eqg_swish_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* logi
  * one broadcasting MUL launch that looks the sigmoid of g's bytes up in the LOGISTIC's table. */
 int eqg_mul_gate_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* logistic, const TfLiteNode* mul,
                         cl_mem other, cl_mem gate_in, cl_mem y, eqg_node_plan* plan, char* err, size_t errlen);
+/* A squeeze-excite gate (fuse.h se_*): one se_gate_qs8 launch over the MUL's output y that computes the
+ * 1x1 conv `conv`'s output channel of each element from the squeezed vector sq, maps it through gtable and
+ * multiplies with x through table (65536, index x byte << 8 | gate byte). */
+int eqg_se_gate_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* conv, const TfLiteNode* mul, cl_mem x,
+                       cl_mem sq, cl_mem y, const int8_t gtable[256], const int8_t* table, eqg_node_plan* plan,
+                       char* err, size_t errlen);
 /* The reference table of a LOGISTIC, HARD_SWISH, GELU or RSQRT node (its input byte -> output byte);
  * -1 for other ops. */
 int eqg_lut_table(TfLiteContext* ctx, const TfLiteNode* node, int code, int8_t lut[256]);

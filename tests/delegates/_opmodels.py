@@ -399,6 +399,25 @@ def elementwise_chain(kind="unary", seed=0):
     return fn, [(1, 9, 8, 4)]
 
 
+def squeeze_excite_conv(kind="sigmoid", n=1, seed=4):
+    """A squeeze-excite block with 1x1 convs as Keras' MobileNetV3 / EfficientNet write it: x = conv(input),
+    s = MEAN(x) kept as [n,1,1,c], relu(conv 1x1), conv 1x1, then a sigmoid gate (EfficientNet) or
+    relu6(. + 3) * 1/6 (MobileNetV3's hard sigmoid), times x (a broadcasting MUL)."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    W, W1, W2 = rand_w(rng, 3, 3, 4, 12), rand_w(rng, 1, 1, 12, 5), rand_w(rng, 1, 1, 5, 12)
+    B2 = rand_w(rng, 12)
+
+    def fn(inp):
+        x = tf.nn.relu(tf.nn.conv2d(inp, W, strides=1, padding="SAME"))
+        s = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
+        s = tf.nn.relu(tf.nn.conv2d(s, W1, strides=1, padding="VALID"))
+        g = tf.nn.conv2d(s, W2, strides=1, padding="VALID") + B2
+        g = tf.sigmoid(g) if kind == "sigmoid" else tf.nn.relu6(g + 3.0) * (1.0 / 6.0)
+        return x * g
+    return fn, [(n, 7, 6, 4)]
+
+
 def squeeze_excite_dynbatch(seed=3, size=6, c=8):
     """A squeeze-excite block as TensorFlow writes it for a dynamic batch: the pooled vector is
     reshaped to ``[tf.shape(x)[0], 1, 1, c]``, a SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE chain whose

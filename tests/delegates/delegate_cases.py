@@ -127,6 +127,10 @@ OP_CASES: dict[str, Case] = {
     "chain_residual": _only("gpu", lambda: om.elementwise_chain("residual"), {"CONV_2D", "ADD", "HARD_SWISH"}),
     "chain_sub": _only("gpu", lambda: om.elementwise_chain("sub"), {"CONV_2D", "SUB"}),
     "chain_mul": _only("gpu", lambda: om.elementwise_chain("mul"), {"CONV_2D", "MUL"}),
+    # squeeze-excite with 1x1 convs: the gate MUL recomputes the excite conv per element (one launch for both)
+    "se_conv_sigmoid_b2": _only("gpu", lambda: om.squeeze_excite_conv("sigmoid", n=2),
+                                {"CONV_2D", "MEAN", "LOGISTIC", "MUL"}),
+    "se_conv_hard_sigmoid": _only("gpu", lambda: om.squeeze_excite_conv("hard_sigmoid"), {"CONV_2D", "MEAN", "MUL"}),
     "swish_shared_sigmoid": _case(lambda: om.swish(shared=True), {"CONV_2D", "LOGISTIC", "MUL", "ADD"}),
     # Keras PReLU: alpha per channel (mediapipe's face / iris / hand nets), per element, one shared
     "prelu_channel": _case(lambda: om.prelu((1, 5, 7, 6), shared_axes=(1, 2)), {"PRELU"}),

@@ -334,6 +334,23 @@ def test_elementwise_chains_run_in_fewer_launches(name, runs, case_model, worker
     assert idle and all("into" in n["fused"] for n in idle)
 
 
+@pytest.mark.parametrize("name, idle", [("se_conv_sigmoid_b2", ["CONV_2D", "LOGISTIC"]),
+                                         ("se_conv_hard_sigmoid", ["CONV_2D", "MUL"])])
+def test_squeeze_excite_gate_computes_its_conv(name, idle, case_model, worker, tmp_path, gpu_cache):
+    """The gate MUL's one se_gate_qs8 launch recomputes the excite 1x1 conv's channel for every element it
+    stores, through that conv's epilogue ops (MobileNetV3's * 1/6) or the sigmoid (EfficientNet), so the
+    conv runs no kernel: conv, MEAN, squeeze conv, gate = 4 launches; bit-exact (batch 2: each batch
+    element its own gate)."""
+    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache, seeds=(0, 1, 2))
+    assert_bit_exact(refs, gpus)
+    part = rep["partitions"][0]
+    assert part["launches"] == 4
+    ran = [(n["op"], k["kernel"]) for n in part["nodes"] for k in n["kernels"]]
+    assert ran == [("CONV_2D", "conv2d_qs8"), ("MEAN", "mean_qs8"), ("CONV_2D", "conv2d_qs8"), ("MUL", "se_gate_qs8")]
+    assert sorted(n["op"] for n in part["nodes"] if not n["kernels"]) == sorted(idle)
+    assert "squeeze-excite" in [n for n in part["nodes"] if n["kernels"] == [] and n["op"] == "CONV_2D"][0]["fused"]
+
+
 @pytest.mark.parametrize("table, name", [("op", "concat_reshape"), ("whole", "attention")])
 def test_reshape_shares_its_input_buffer(table, name, case_model, worker, tmp_path, gpu_cache):
     """A RESHAPE runs no kernel: its output tensor is its input's device buffer (read back from there when

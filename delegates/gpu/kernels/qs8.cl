@@ -449,6 +449,26 @@ __kernel void mul_lut_qs8(__global const char* a, __global const uchar* g, __glo
 }
 
 /* ---- LOGISTIC / HARD_SWISH: a 256-entry table indexed by the input byte, 4 elements per item ---- */
+/* ---- squeeze-excite gate (gpu/fuse.h se_*): out[i] = table[x[i] << 8 | gtab[conv(s)[b, c]]], the 1x1
+ * conv's output channel c of batch b recomputed per element (k_n multiply-adds, double rounding as
+ * conv2d_qs8); the conv runs no kernel of its own ---- */
+__kernel void se_gate_qs8(__global const uchar* x, __global const char* s, __global const char* w,
+                          __global const int* bias, __global const int* mult, __global const int* shift,
+                          __global const uchar* gtab, __global const char* table, __global char* out, int total,
+                          int c_n, int k_n, int hwc, int in_zp, int out_zp, int act_min, int act_max) {
+  const int i = get_global_id(0);
+  if (i >= total) return;
+  const int c = i % c_n, b = i / hwc;
+  __global const char* sp = s + b * k_n;
+  __global const char* wp = w + c * k_n;
+  int acc = 0;
+  for (int k = 0; k < k_n; ++k) acc += (int)wp[k] * ((int)sp[k] - in_zp);
+  acc += bias[c];
+  acc = eq_mbqm(acc, mult[c], shift[c]) + out_zp;
+  const uint g = gtab[(uchar)(char)clamp(acc, act_min, act_max)];
+  out[i] = table[((uint)x[i] << 8) | g];
+}
+
 __kernel void lut_s8(__global const uchar* in, __global uchar* out, __constant uchar* lut, int n) {
   const int i = get_global_id(0) * 4;
   if (i + 4 <= n) { /* vload4 / vstore4 of uchar need no alignment beyond a byte */

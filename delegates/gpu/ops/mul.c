@@ -37,4 +37,27 @@ int eqg_mul_gate_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* l
   return eqg_add_launch(dev, plan, "mul_lut_qs8", 1, total, 1, args, EQG_NARGS(args), (double)total, err, errlen);
 }
 
+int eqg_se_gate_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* conv, const TfLiteNode* mul, cl_mem x,
+                       cl_mem sq, cl_mem y, const int8_t gtable[256], const int8_t* table, eqg_node_plan* plan,
+                       char* err, size_t errlen) {
+  const TfLiteTensor *s = eq_in(ctx, conv, 0), *w = eq_in(ctx, conv, 1), *out = eq_out(ctx, mul, 0);
+  const TfLiteTensor* b = conv->inputs->size > 2 && conv->inputs->data[2] >= 0 ? eq_in(ctx, conv, 2) : NULL;
+  eq_conv_geometry g;
+  eq_conv2d_prepare(ctx, conv, &g);
+  const cl_int c_n = eq_dim(w, 0), k_n = eq_dim(w, 3), total = (cl_int)eq_numel(out);
+  const cl_int hwc = eq_dim(out, 1) * eq_dim(out, 2) * c_n;
+  cl_mem wm = eqg_upload(dev, plan, w->data.raw_const, (size_t)c_n * k_n, err, errlen), bias, mult, shift;
+  if (!wm || eqg_upload_channel_params(dev, plan, s, w, b, eq_out(ctx, conv, 0), c_n, &bias, &mult, &shift, err, errlen))
+    return -1;
+  cl_mem gt = eqg_upload(dev, plan, gtable, 256, err, errlen);
+  cl_mem t2 = gt ? eqg_upload(dev, plan, table, 65536, err, errlen) : NULL;
+  if (!t2) return -1;
+  const eqg_arg args[] = {EQG_ARG(x),       EQG_ARG(sq),       EQG_ARG(wm),       EQG_ARG(bias),   EQG_ARG(mult),
+                          EQG_ARG(shift),   EQG_ARG(gt),       EQG_ARG(t2),       EQG_ARG(y),      EQG_ARG(total),
+                          EQG_ARG(c_n),     EQG_ARG(k_n),      EQG_ARG(hwc),      EQG_ARG(g.in_zp), EQG_ARG(g.out_zp),
+                          EQG_ARG(g.act_min), EQG_ARG(g.act_max)};
+  return eqg_add_launch(dev, plan, "se_gate_qs8", 1, (size_t)total, 1, args, EQG_NARGS(args),
+                        2.0 * (double)total * k_n, err, errlen);
+}
+
 const eqg_op_kind eqg_op_mul = {{"MUL", kTfLiteBuiltinMul, eq_check_mul}, 0, mul_create};
