@@ -3,6 +3,7 @@
     python benchmarks/bench_conformance.py                       # mediapipe as shipped, Keras nets at 224, MiniLM at 128
     python benchmarks/bench_conformance.py --test-size           # the sizes and sample counts the tests use
     python benchmarks/bench_conformance.py --models minilm_l6,mp_pose_landmark_full
+    python benchmarks/bench_conformance.py --models resnet50,convnext_tiny --size 64
 
 For each model (``edgeq.suite.conformance.run_case``): edgeq with default options; where the case
 asks, edgeq with ``--min-sqnr`` (the budget ladder: int16 islands, whole int16, ...); TensorFlow's
@@ -83,6 +84,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", help="comma-separated suite names (default: every conformance case)")
     ap.add_argument("--test-size", action="store_true", help="the test sizes and sample counts")
+    ap.add_argument("--size", type=int, help="input size (or tokens) for the models that take one "
+                                             "(default: the bench size; mediapipe files keep theirs)")
     ap.add_argument("--calib", type=int, default=None, help="calibration samples (default 32; 8 with --test-size)")
     ap.add_argument("--eval", type=int, default=None, help="evaluation samples (default 16; 4 with --test-size)")
     ap.add_argument("-o", "--output", help="JSON path (default benchmarks/results/conformance[_test_size].json)")
@@ -98,6 +101,8 @@ def main() -> None:
         case = conformance.CASES[name]
         # run_case takes None as the test size: the full run names the bench size (None for mediapipe files)
         size = case.test_size if args.test_size else suite.spec(name).size_or_default(None, "bench")
+        if args.size and size is not None:
+            size = args.size
         t = time.time()
         row = conformance.run_case(name, size, calib_samples=calib, eval_samples=ev,
                                    ladder_sqnr_db=case.ladder_sqnr_db)

@@ -17,7 +17,8 @@ from .int4.transform import ROUNDINGS
 from .quantize.calibration.methods import METHODS
 from .quantize.tf_bridge import IO_TYPES
 
-#: "auto": each of AUTO_METHODS on most calibration samples, the one whose model is closest to float on the rest
+#: "auto": each of AUTO_METHODS on most calibration samples, the one whose model is closest to float on the rest,
+#: unless it does not beat TensorFlow's recipe (minmax, no equalization) there by a sign test: then that recipe
 CALIBRATION_METHODS = ("auto", *METHODS)
 #: float: dynamic-range quantization (integer weights, float activations; not fully integer)
 ACTIVATION_TYPES = ("int8", "int16", "float")

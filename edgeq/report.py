@@ -111,8 +111,17 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
                  f"({read_as.get('format', '?')}{': ' + how if how else ''})"
                  + (f"; inferred from the model: {', '.join(inferred)}" if inferred else ""))
     if cal.get("auto_scores_db"):
+        test = cal.get("auto_test")
+        verdict = ""
+        if test:
+            n = test["ahead"] + test["behind"]
+            verdict = (f"; {test['best']} beats tf-recipe (minmax, no equalization) sample by sample: ahead on "
+                       f"{test['ahead']} of the {n} samples that differ (sign test p {test['p']:.3f} <= {test['needs']:g})"
+                       if test["p"] <= test["needs"] else
+                       f"; tf-recipe (minmax, no equalization) kept: {test['best']} ahead of it on {test['ahead']} of "
+                       f"the {n} samples that differ (sign test p {test['p']:.3f} > {test['needs']:g})")
         lines.append("  chosen by --calibration auto on held-out calibration samples (mean output SQNR): "
-                     + ", ".join(f"{k} {v:.1f} dB" for k, v in cal["auto_scores_db"].items()))
+                     + ", ".join(f"{k} {v:.1f} dB" for k, v in cal["auto_scores_db"].items()) + verdict)
     if read_as.get("normalize_why"):
         lines.append(f"  pixels scaled {read_as['normalize']} because {read_as['normalize_why']}")
     if "normalize" in (read_as.get("defaulted") or []):

@@ -61,7 +61,9 @@ _IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
                    "By default conversion fails if any op cannot be integer.")
 @click.option("--calibration", type=click.Choice(CALIBRATION_METHODS), default=_DEFAULTS.calibration,
               show_default=True, help="How activation ranges are chosen: mse minimizes each tensor's int8 error; "
-                                      "minmax is what TFLite's converter does; entropy is TensorRT's KL method.")
+                                      "minmax is what TFLite's converter does; entropy is TensorRT's KL method; "
+                                      "auto scores mse, minmax and percentile on held-out calibration samples and "
+                                      "keeps TFLite's recipe (minmax, no equalization) unless one beats it sample by sample.")
 @click.option("--equalize/--no-equalize", default=_DEFAULTS.equalize, show_default=True,
               help="Cross-layer equalization: evens out conv channels of very different magnitude (exact in float).")
 @click.option("--bias-correction", is_flag=True, help="Correct conv/FC biases for the mean int8 error on CALIB.")

@@ -19,6 +19,7 @@ def conversion_report(job: ConvertJob, cand: Candidate) -> dict[str, Any]:
         "calibration": {"method": quant.calibrated.calibration, "samples": len(calib), "data": str(calib.source),
                         "read_as": calib.notes, "tensors_with_edgeq_ranges": quant.calibrated.ranges,
                         **({"auto_scores_db": quant.calibrated.auto_scores} if quant.calibrated.auto_scores else {}),
+                        **({"auto_test": quant.calibrated.auto_test} if quant.calibrated.auto_test else {}),
                         **({"fixed_ranges": quant.calibrated.fixed_ranges} if quant.calibrated.fixed_ranges else {}),
                         **({"percentile": opts.percentile} if opts.calibration == "percentile" else {})},
         "graph_rewrites": quant.calibrated.graph_rewrites,

@@ -147,6 +147,10 @@ def run_case(name: str, size: int | None = None, *, calib_samples: int = 8, eval
                edgeq={"bytes": len(r.model), "outputs": _outputs(r.report["evaluation"]),
                       "seconds": round(time.perf_counter() - t0, 1)})
     row["edgeq"]["score_db"] = _score(row["edgeq"]["outputs"])
+    cal = r.report["calibration"]
+    row["edgeq"]["calibration"] = {"method": cal["method"], "auto_scores_db": cal.get("auto_scores_db"),
+                                   "auto_test": cal.get("auto_test"),
+                                   "graph_rewrites": r.report.get("graph_rewrites") or {}}
     logits = logits_output(load_model(float_path).tflite, r.model, ev) if tf else None  # beside TF's only
     if logits:
         row["edgeq"]["logits"] = logits
