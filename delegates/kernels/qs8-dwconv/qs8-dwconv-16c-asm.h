@@ -27,7 +27,15 @@ typedef void (*qs8_dw_asm_fn)(size_t pixels, const int8_t* const* ind, size_t c0
  * per pixel GROUPS_ASM and REM_ASM accumulate the taps into v20-v23, reading weights from x13 (w
  * at the pixel's start) and tap pointers from ind; they may use x9-x12, x14 (groups), v0-v3 and
  * v16-v19, v24-v31. Registers v4-v14 hold the requantization constants. */
-#define QS8_DW_ASM_KERNEL(NAME, TABLE, PROLOGUE_ASM, GROUPS_ASM, REM_ASM)                                                      \
+#define QS8_DW_ASM_CLAMP "smax v20.16b, v20.16b, v13.16b\n\t" "smin v20.16b, v20.16b, v14.16b\n\t"
+
+/* NAME clamps to [out_min, out_max]; NAME##_nc is for out_min = -128 and out_max = 127, where the
+ * saturating narrow is the clamp. */
+#define QS8_DW_ASM_KERNEL(NAME, TABLE, PROLOGUE_ASM, GROUPS_ASM, REM_ASM)                             \
+  QS8_DW_ASM_KERNEL_X(NAME, TABLE, PROLOGUE_ASM, GROUPS_ASM, REM_ASM, QS8_DW_ASM_CLAMP)               \
+  QS8_DW_ASM_KERNEL_X(NAME##_nc, TABLE, PROLOGUE_ASM, GROUPS_ASM, REM_ASM, "")
+
+#define QS8_DW_ASM_KERNEL_X(NAME, TABLE, PROLOGUE_ASM, GROUPS_ASM, REM_ASM, CLAMP_ASM)                \
   static void NAME(size_t pixels, const int8_t* const* ind, size_t c0, const uint8_t* tile,           \
                    const int8_t* w, size_t groups, int8_t* out, size_t out_stride,                 \
                    const qs8_dw_out_params* p) {                                                      \
@@ -52,9 +60,8 @@ typedef void (*qs8_dw_asm_fn)(size_t pixels, const int8_t* const* ind, size_t c0
         "sqxtn2 v20.8h, v21.4s\n\t" "sqxtn2 v22.8h, v23.4s\n\t"                                       \
         "sqadd v20.8h, v20.8h, v12.8h\n\t" "sqadd v22.8h, v22.8h, v12.8h\n\t"                         \
         "sqxtn v20.8b, v20.8h\n\t" "sqxtn2 v20.16b, v22.8h\n\t"                                       \
-        "smax v20.16b, v20.16b, v13.16b\n\t" "smin v20.16b, v20.16b, v14.16b\n\t"                     \
-        "str q20, [%[out]]\n\t"                                                                       \
-        "add %[out], %[out], %[os]\n\t"                                                               \
+        CLAMP_ASM                                                                                     \
+        "st1 {v20.16b}, [%[out]], %[os]\n\t"                                                          \
         "subs %[n], %[n], #1\n\t"                                                                     \
         "b.ne 1b\n\t"                                                                                 \
         : [ind] "+r"(ind), [out] "+r"(out), [n] "+r"(pixels)                                          \

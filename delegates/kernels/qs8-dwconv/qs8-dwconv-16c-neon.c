@@ -161,19 +161,28 @@ static void np_t9(size_t pixels, const int8_t* const* ind, size_t c0, const uint
                             w, out, out_stride, p->out_zp, p->out_min, p->out_max);
 }
 
-static qs8_dw_asm_fn asm_kernel(size_t taps) {
-  static const qs8_dw_asm_fn small[4] = {NULL, np_t1, np_t2, np_t3};
-  static const qs8_dw_asm_fn loop[4] = {np_loop_r0, np_loop_r1, np_loop_r2, np_loop_r3};
-  if (taps == 9) return np_t9;
-  if (taps == 25) return np_t25;
-  return taps < 4 ? small[taps] : loop[taps % 4];
+static void np_t9_nc(size_t pixels, const int8_t* const* ind, size_t c0, const uint8_t* tile, const int8_t* w,
+                     size_t groups, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
+  (void)groups;
+  qs8_dwconv_9p16c_neon_asm_nc(pixels, ind, c0, qs8_dw_tile_bias(tile), qs8_dw_tile_mult(tile),
+                               qs8_dw_tile_shift(tile), w, out, out_stride, p->out_zp, p->out_min, p->out_max);
+}
+
+/* clamp: out_min > -128 or out_max < 127 (otherwise the saturating narrow is the clamp) */
+static qs8_dw_asm_fn asm_kernel(size_t taps, int clamp) {
+  static const qs8_dw_asm_fn small[2][4] = {{NULL, np_t1_nc, np_t2_nc, np_t3_nc}, {NULL, np_t1, np_t2, np_t3}};
+  static const qs8_dw_asm_fn loop[2][4] = {{np_loop_r0_nc, np_loop_r1_nc, np_loop_r2_nc, np_loop_r3_nc},
+                                           {np_loop_r0, np_loop_r1, np_loop_r2, np_loop_r3}};
+  if (taps == 9) return clamp ? np_t9 : np_t9_nc;
+  if (taps == 25) return clamp ? np_t25 : np_t25_nc;
+  return taps < 4 ? small[clamp][taps] : loop[clamp][taps % 4];
 }
 
 void qs8_dwconv_16c_neon(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
   if (p->w8_pairs && p->right_only && !p->fp32 && channels >= QS8_DW_CT) {
     if (pixels == 0) return;
-    const qs8_dw_asm_fn fn = asm_kernel(taps);
+    const qs8_dw_asm_fn fn = asm_kernel(taps, p->out_min > -128 || p->out_max < 127);
     const size_t tile_bytes = QS8_DW_TILE_BYTES(taps), full = channels / QS8_DW_CT;
     const uint8_t* tile = (const uint8_t*)packed;
     for (size_t t = 0; t < full; ++t, tile += tile_bytes)

@@ -63,19 +63,75 @@ static const uint8_t kTranspose[64] = {
 QS8_DW_ASM_KERNEL(dw_dot_t1, kTranspose, DW_PROLOGUE, "", DW_REM1)
 QS8_DW_ASM_KERNEL(dw_dot_t2, kTranspose, DW_PROLOGUE, "", DW_REM2)
 QS8_DW_ASM_KERNEL(dw_dot_t3, kTranspose, DW_PROLOGUE, "", DW_REM3)
-QS8_DW_ASM_KERNEL(dw_dot_t9, kTranspose, DW_PROLOGUE, DW_GROUP DW_GROUP, DW_REM1)
+QS8_DW_ASM_KERNEL_X(dw_dot_t9, kTranspose, DW_PROLOGUE, DW_GROUP DW_GROUP, DW_REM1, QS8_DW_ASM_CLAMP)
 QS8_DW_ASM_KERNEL(dw_dot_t25, kTranspose, DW_PROLOGUE, DW_GROUP DW_GROUP DW_GROUP DW_GROUP DW_GROUP DW_GROUP, DW_REM1)
 QS8_DW_ASM_KERNEL(dw_dot_loop_r0, kTranspose, DW_PROLOGUE, DW_GROUPS_LOOP, DW_REM0)
 QS8_DW_ASM_KERNEL(dw_dot_loop_r1, kTranspose, DW_PROLOGUE, DW_GROUPS_LOOP, DW_REM1)
 QS8_DW_ASM_KERNEL(dw_dot_loop_r2, kTranspose, DW_PROLOGUE, DW_GROUPS_LOOP, DW_REM2)
 QS8_DW_ASM_KERNEL(dw_dot_loop_r3, kTranspose, DW_PROLOGUE, DW_GROUPS_LOOP, DW_REM3)
 
-static qs8_dw_asm_fn dot_kernel(size_t taps) {
-  static const qs8_dw_asm_fn small[4] = {NULL, dw_dot_t1, dw_dot_t2, dw_dot_t3};
-  static const qs8_dw_asm_fn loop[4] = {dw_dot_loop_r0, dw_dot_loop_r1, dw_dot_loop_r2, dw_dot_loop_r3};
-  if (taps == 9) return dw_dot_t9;
-  if (taps == 25) return dw_dot_t25;
-  return taps < 4 ? small[taps] : loop[taps % 4];
+/* 3x3 without a clamp (out_min = -128, out_max = 127: the saturating narrow clamps), its 144 weight
+ * bytes in registers for the whole call: per pixel two groups (pointer pairs, four row loads, four
+ * TBL, four SDOT; the last TBL of a group writes over its table's first row, so two registers take
+ * the TBL results), the single tap, the bias load, the requantization and one post-indexed store:
+ * 60 instructions per pixel and 16 channels (dw_dot_t9: 67). */
+static void dw_dot_t9r(size_t pixels, const int8_t* const* ind, size_t c0, const uint8_t* tile, const int8_t* w,
+                       size_t groups, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
+#define T9R_GROUP(W0, W1, W2, W3)                                                                     \
+  "ldp x9, x10, [%[ind]], #16\n\t" "ldp x11, x12, [%[ind]], #16\n\t"                                  \
+  "ldr q26, [x9, %[c0]]\n\t" "ldr q27, [x10, %[c0]]\n\t"                                              \
+  "ldr q28, [x11, %[c0]]\n\t" "ldr q29, [x12, %[c0]]\n\t"                                             \
+  "tbl v30.16b, {v26.16b-v29.16b}, v0.16b\n\t" "tbl v31.16b, {v26.16b-v29.16b}, v1.16b\n\t"            \
+  "sdot v22.4s, v30.16b, " W0 ".16b\n\t" "sdot v23.4s, v31.16b, " W1 ".16b\n\t"                        \
+  "tbl v30.16b, {v26.16b-v29.16b}, v2.16b\n\t" "tbl v26.16b, {v26.16b-v29.16b}, v3.16b\n\t"            \
+  "sdot v24.4s, v30.16b, " W2 ".16b\n\t" "sdot v25.4s, v26.16b, " W3 ".16b\n\t"
+  __asm__ volatile(
+      "ld1 {v0.16b-v3.16b}, [%[tr]]\n\t"
+      "ld1 {v4.4s-v7.4s}, [%[mult]]\n\t"
+      "ld1 {v8.4s-v11.4s}, [%[shift]]\n\t"
+      "dup v12.8h, %w[zp]\n\t"
+      "ld1 {v13.16b-v16.16b}, [%[w]], #64\n\t"
+      "ld1 {v17.16b-v20.16b}, [%[w]], #64\n\t"
+      "ldr q21, [%[w]]\n"
+      "1:\n\t"
+      "ld1 {v22.4s-v25.4s}, [%[bias]]\n\t"
+      T9R_GROUP("v13", "v14", "v15", "v16")
+      T9R_GROUP("v17", "v18", "v19", "v20")
+      "ldr x9, [%[ind]], #8\n\t" "ldr q26, [x9, %[c0]]\n\t"
+      "smull v30.8h, v26.8b, v21.8b\n\t" "smull2 v31.8h, v26.16b, v21.16b\n\t"
+      "saddw v22.4s, v22.4s, v30.4h\n\t" "saddw2 v23.4s, v23.4s, v30.8h\n\t"
+      "saddw v24.4s, v24.4s, v31.4h\n\t" "saddw2 v25.4s, v25.4s, v31.8h\n\t"
+      "sqrdmulh v22.4s, v22.4s, v4.4s\n\t" "sqrdmulh v23.4s, v23.4s, v5.4s\n\t"
+      "sqrdmulh v24.4s, v24.4s, v6.4s\n\t" "sqrdmulh v25.4s, v25.4s, v7.4s\n\t"
+      "ssra v22.4s, v22.4s, #31\n\t" "ssra v23.4s, v23.4s, #31\n\t"
+      "ssra v24.4s, v24.4s, #31\n\t" "ssra v25.4s, v25.4s, #31\n\t"
+      "srshl v22.4s, v22.4s, v8.4s\n\t" "srshl v23.4s, v23.4s, v9.4s\n\t"
+      "srshl v24.4s, v24.4s, v10.4s\n\t" "srshl v25.4s, v25.4s, v11.4s\n\t"
+      "sqxtn v22.4h, v22.4s\n\t" "sqxtn v24.4h, v24.4s\n\t"
+      "sqxtn2 v22.8h, v23.4s\n\t" "sqxtn2 v24.8h, v25.4s\n\t"
+      "sqadd v22.8h, v22.8h, v12.8h\n\t" "sqadd v24.8h, v24.8h, v12.8h\n\t"
+      "sqxtn v22.8b, v22.8h\n\t" "sqxtn2 v22.16b, v24.8h\n\t"
+      "st1 {v22.16b}, [%[out]], %[os]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      : [ind] "+r"(ind), [out] "+r"(out), [n] "+r"(pixels), [w] "+r"(w)
+      : [c0] "r"(c0), [bias] "r"(qs8_dw_tile_bias(tile)), [mult] "r"(qs8_dw_tile_mult(tile)),
+        [shift] "r"(qs8_dw_tile_shift(tile)), [tr] "r"(kTranspose), [os] "r"(out_stride), [zp] "r"(p->out_zp)
+      : "cc", "memory", "x9", "x10", "x11", "x12", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9",
+        "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24",
+        "v25", "v26", "v27", "v28", "v29", "v30", "v31");
+#undef T9R_GROUP
+  (void)groups;
+}
+
+static qs8_dw_asm_fn dot_kernel(size_t taps, int clamp) {
+  static const qs8_dw_asm_fn small[2][4] = {{NULL, dw_dot_t1_nc, dw_dot_t2_nc, dw_dot_t3_nc},
+                                            {NULL, dw_dot_t1, dw_dot_t2, dw_dot_t3}};
+  static const qs8_dw_asm_fn loop[2][4] = {{dw_dot_loop_r0_nc, dw_dot_loop_r1_nc, dw_dot_loop_r2_nc, dw_dot_loop_r3_nc},
+                                           {dw_dot_loop_r0, dw_dot_loop_r1, dw_dot_loop_r2, dw_dot_loop_r3}};
+  if (taps == 9) return clamp ? dw_dot_t9 : dw_dot_t9r;
+  if (taps == 25) return clamp ? dw_dot_t25 : dw_dot_t25_nc;
+  return taps < 4 ? small[clamp][taps] : loop[clamp][taps % 4];
 }
 
 void qs8_dwconv_16c4_neondot(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
@@ -85,7 +141,7 @@ void qs8_dwconv_16c4_neondot(size_t channels, size_t taps, size_t pixels, const 
     return;
   }
   if (pixels == 0) return;
-  const qs8_dw_asm_fn fn = dot_kernel(taps);
+  const qs8_dw_asm_fn fn = dot_kernel(taps, p->out_min > -128 || p->out_max < 127);
   const size_t tile_bytes = QS8_DW_TILE_BYTES(taps), full = channels / QS8_DW_CT;
   const uint8_t* tile = (const uint8_t*)packed;
   for (size_t t = 0; t < full; ++t, tile += tile_bytes)
