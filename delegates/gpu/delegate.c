@@ -123,6 +123,8 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
                                        : "into the conv / FC that produces its input (epilogue)";
     else if (fz[j].se_conv >= 0)
       p->fused[j] = "squeeze-excite gate: computes its gate's 1x1 conv per element and multiplies (one launch)";
+    else if (fz[j].lut && fz[j].epi == 2)
+      p->fused[j] = "looks up the elementwise ops after it, one binary, in one table of both bytes (table2_s8)";
     else if (fz[j].epi == 2)
       p->fused[j] = "applies the elementwise ops after it (one of them binary) as it stores (epilogue)";
     else if (fz[j].epi == 1)
@@ -160,6 +162,13 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
       cl_mem x = get_buf(p, ctx, fz[i].in_tensor, err, sizeof(err));
       cl_mem y = x ? get_buf(p, ctx, fz[i].out_tensor, err, sizeof(err)) : NULL;
       if (!y) goto fail_msg;
+      if (fz[i].epi == 2) { /* and a binary op, broadcasting: table2_s8 of (looked-up byte, other byte) */
+        cl_mem o = get_buf(p, ctx, fz[i].other_tensor, err, sizeof(err));
+        if (!o || eqg_add_table2(&d->dev, &p->plans[i], &ctx->tensors[fz[i].bin_x], &ctx->tensors[fz[i].other_tensor],
+                                 &ctx->tensors[fz[i].bin_out], x, o, y, fz[i].table, err, sizeof(err)))
+          goto fail_msg;
+        continue;
+      }
       if (eqg_add_lut(&d->dev, &p->plans[i], x, y, eq_numel(&ctx->tensors[fz[i].in_tensor]), fz[i].table, err,
                       sizeof(err)))
         goto fail_msg;

@@ -127,7 +127,8 @@ static int unary_of(TfLiteContext* ctx, const TfLiteIntArray* nodes, int i, cons
   return 1;
 }
 
-/* Node i as a binary op of two same-shape non-constant int8 tensors: 1 and its code, else 0. */
+/* Node i as a binary op of two int8 tensors: 2 when both are non-constant and of the output's shape, 1 when
+ * they broadcast (or one is constant), with its code; else 0. */
 static int binary_of(TfLiteContext* ctx, const TfLiteIntArray* nodes, int i, const int* logistic_of, int* code) {
   TfLiteNode* node = node_at(ctx, nodes, i, code);
   if (!node || logistic_of[i] >= 0 || node->inputs->size != 2 || node->outputs->size != 1) return 0;
@@ -135,8 +136,8 @@ static int binary_of(TfLiteContext* ctx, const TfLiteIntArray* nodes, int i, con
   const int a = node->inputs->data[0], b = node->inputs->data[1];
   if (a < 0 || b < 0 || a == b) return 0;
   const TfLiteTensor *ta = &ctx->tensors[a], *tb = &ctx->tensors[b], *to = &ctx->tensors[node->outputs->data[0]];
-  return !eq_is_const(ta) && !eq_is_const(tb) && is_i8(ta) && is_i8(tb) && is_i8(to) && same_shape(ta, to) &&
-         same_shape(tb, to);
+  if (!is_i8(ta) || !is_i8(tb) || !is_i8(to)) return 0;
+  return !eq_is_const(ta) && !eq_is_const(tb) && same_shape(ta, to) && same_shape(tb, to) ? 2 : 1;
 }
 
 static int producer_of(TfLiteContext* ctx, const TfLiteIntArray* nodes, int t) {
@@ -236,7 +237,7 @@ int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteI
   for (int i = 0; i < n; ++i) {
     memset(&f[i], 0, sizeof(f[i]));
     f[i].into = -1;
-    f[i].in_tensor = f[i].out_tensor = f[i].other_tensor = f[i].se_conv = f[i].se_x = -1;
+    f[i].in_tensor = f[i].out_tensor = f[i].other_tensor = f[i].se_conv = f[i].se_x = f[i].bin_x = f[i].bin_out = -1;
     int code = 0;
     TfLiteNode* node = node_at(ctx, nodes, i, &code);
     if (node && node->outputs->size == 1) f[i].out_tensor = node->outputs->data[0];
@@ -282,15 +283,20 @@ int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteI
       continue;
     }
     if (try_se_gate(ctx, nodes, outputs, i, logistic_of, kind, f)) continue;
-    if (!binary_of(ctx, nodes, i, logistic_of, &code)) continue;
+    const int kind2 = binary_of(ctx, nodes, i, logistic_of, &code);
+    if (!kind2) continue;
     TfLiteNode* node = node_at(ctx, nodes, i, &code);
     for (int side = 0; side < 2 && f[i].into < 0; ++side) {
       const int xs = node->inputs->data[side], y = node->inputs->data[1 - side];
+      if (eq_is_const(&ctx->tensors[xs])) continue;
       const int p = producer_of(ctx, nodes, xs);
       const int h = p < 0 ? -1 : f[p].into >= 0 ? f[p].into : p;
       int hcode = 0;
       if (h < 0 || f[h].out_tensor != xs || f[h].epi == 2 || contains(outputs, xs) || readers(ctx, nodes, xs) != 1 ||
-          !node_at(ctx, nodes, h, &hcode) || !conv_like(hcode))
+          !node_at(ctx, nodes, h, &hcode))
+        continue;
+      /* a conv / FC stores same-shape elements; a lookup host runs table2_s8, which broadcasts */
+      if (!(conv_like(hcode) && kind2 == 2) && !(f[h].lut && same_shape(&ctx->tensors[xs], &ctx->tensors[f[h].in_tensor])))
         continue;
       /* the other input must be on the device when H runs: made by a node before H (or not in the partition) */
       const int py = producer_of(ctx, nodes, y);
@@ -310,6 +316,8 @@ int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteI
       f[h].epi = 2;
       f[h].host = 1;
       f[h].other_tensor = y;
+      f[h].bin_x = xs;
+      f[h].bin_out = f[i].out_tensor;
       f[h].out_tensor = f[i].out_tensor;
       f[i].into = h;
     }

@@ -22,7 +22,8 @@ void eqg_find_fusions(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfL
  * node H (or by a chain already fused into H), only this op reads it and it is no output, H's kernels
  * apply the op as they store (its epilogue: the tables composed; at most one binary op, whose other
  * input must be made before H runs). A unary op whose input comes from elsewhere runs as one table
- * lookup (lut_s8) and takes the unary ops after it into its table the same way. Per node: */
+ * lookup (lut_s8) and takes the unary ops after it into its table the same way, and one binary op,
+ * broadcasting too (its other input, e.g. a LayerNorm's gamma, made before), as one table2_s8. Per node: */
 typedef struct {
   int into;         /* -1: the node runs kernels; else the node whose kernel does this one's work */
   int host;         /* 1: runs and applies fused ops (epi != 0, or a lut_s8 of a chain) */
@@ -30,7 +31,9 @@ typedef struct {
   int epi;          /* conv / FC epilogue: 0 none, 1 unary table (256), 2 binary table (65536) with other */
   int in_tensor;    /* lut: the tensor looked up */
   int out_tensor;   /* the tensor the node's kernels store (the chain's last) */
-  int other_tensor; /* epi 2: the binary op's other input, read at the stored element's index */
+  int other_tensor; /* epi 2: the binary op's other input, read at the stored element's index (a lut
+                       host: at the broadcast index, through table2_s8) */
+  int bin_x, bin_out; /* epi 2 of a lut host: the binary op's chain-side input and its output (shapes) */
   int8_t* table;    /* lut / epi 1: 256 bytes; epi 2: 65536 bytes, index (stored byte << 8) | other byte;
                        se: 65536 bytes, index (x byte << 8) | gate byte */
   /* Squeeze-excite gate: a broadcasting MUL of x [B,H,W,C] by g [B,1,1,C] (or by LOGISTIC(g), a GATE pair)

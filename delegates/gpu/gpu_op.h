@@ -70,6 +70,10 @@ int eqg_add_launch(eqg_device* dev, eqg_node_plan* plan, const char* name, cl_ui
  * their own arguments; eqg_add_launch binds (NULL, NULL, 0). The table is uploaded into the plan. */
 int eqg_plan_set_epilogue(eqg_device* dev, eqg_node_plan* plan, int mode, const int8_t* table, cl_mem other,
                           char* err, size_t errlen);
+/* One table2_s8 launch: out = table[a byte << 8 | b byte] with a, b broadcast to out (shapes of ta, tb, tout). */
+int eqg_add_table2(eqg_device* dev, eqg_node_plan* plan, const TfLiteTensor* ta, const TfLiteTensor* tb,
+                   const TfLiteTensor* tout, cl_mem a, cl_mem b, cl_mem out, const int8_t* table, char* err,
+                   size_t errlen);
 /* One lut_s8 launch: out[i] = table[in[i]] over n bytes (the table uploaded into the plan). */
 int eqg_add_lut(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem out, size_t n, const int8_t table[256],
                 char* err, size_t errlen);

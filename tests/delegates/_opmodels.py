@@ -378,7 +378,9 @@ def elementwise_chain(kind="unary", seed=0):
     one-element constants: one table lookup), a conv, then * (1/6) and a sigmoid (the conv's epilogue
     table). ``residual``: a = relu(conv(x)), hard_swish(a + conv(a)) (the ADD and HARD_SWISH in the
     second conv's epilogue, reading a at each stored element). ``sub``: conv(x) - conv(x * 0.5 + 1),
-    ``mul``: conv(x) * conv(x) with two filters, the same-shape binary op on either side."""
+    ``mul``: conv(x) * conv(x) with two filters, the same-shape binary op on either side. ``bcast``: a
+    LayerNorm-like row step, rsqrt(mean(x) + 2) * gamma (a per-channel constant, broadcast over rows) - x:
+    the ADD and RSQRT one table, the broadcasting MUL joins them (table2_s8); the SUB runs alone."""
     tf = _tf()
     rng = np.random.default_rng(seed)
     W1, W2 = rand_w(rng, 3, 3, 4, 8), rand_w(rng, 1, 1, 8, 8)
@@ -392,6 +394,9 @@ def elementwise_chain(kind="unary", seed=0):
             a = tf.nn.relu(tf.nn.conv2d(x, W1, strides=1, padding="SAME"))
             z = a + tf.nn.conv2d(a, W2, strides=1, padding="SAME")
             return z * tf.nn.relu6(z + 3.0) * (1.0 / 6.0)
+        if kind == "bcast":
+            m = tf.reduce_mean(x, axis=-1, keepdims=True)
+            return tf.math.rsqrt(m + 2.0) * tf.constant(rng.uniform(0.2, 2.0, 4).astype(np.float32)) - x
         a = tf.nn.conv2d(x, W1, strides=1, padding="SAME")
         if kind == "sub":
             return a - tf.nn.conv2d(x * 0.5 + 1.0, W3, strides=1, padding="SAME")

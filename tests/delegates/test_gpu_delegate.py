@@ -319,11 +319,14 @@ def test_table_op_runs_in_its_producers_epilogue(name, producer, table_ops, kern
     # conv(x) - conv(lut(x)): the SUB in the epilogue of the conv that runs last, its byte as SUB's second input
     ("chain_sub", [("CONV_2D", "conv2d_qs8"), ("MUL", "lut_s8"), ("CONV_2D", "conv2d_qs8")]),
     ("chain_mul", [("CONV_2D", "conv2d_qs8"), ("CONV_2D", "conv2d_qs8")]),
+    # rsqrt(mean + 2) * gamma[c]: the ADD's table takes RSQRT, then the broadcasting MUL (table2_s8); SUB alone
+    ("chain_bcast", [("MEAN", "mean_qs8"), ("ADD", "table2_s8"), ("SUB", "add_qs8")]),
 ])
 def test_elementwise_chains_run_in_fewer_launches(name, runs, case_model, worker, tmp_path, gpu_cache):
     """Unary ops by one-element constants and table ops compose into one table (a lut_s8, or the producing
     conv's epilogue); a same-shape ADD / SUB / MUL goes into the epilogue of the conv that makes one input
-    when the other is ready by then; every other node runs no kernel. Bit-exact."""
+    when the other is ready by then, and a broadcasting one into a lookup's table of both bytes; every
+    other node runs no kernel. Bit-exact."""
     refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache, seeds=(0, 1, 2))
     assert_bit_exact(refs, gpus)
     part = rep["partitions"][0]

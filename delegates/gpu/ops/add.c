@@ -31,6 +31,17 @@ static int sub_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* nod
   return add_sub_create(dev, ctx, node, inb, outb, plan, err, errlen, 1);
 }
 
+int eqg_add_table2(eqg_device* dev, eqg_node_plan* plan, const TfLiteTensor* ta, const TfLiteTensor* tb,
+                   const TfLiteTensor* tout, cl_mem a, cl_mem b, cl_mem out, const int8_t* table, char* err,
+                   size_t errlen) {
+  size_t total = 0;
+  cl_mem mm = eqg_upload_bcast(dev, plan, ta, tb, tout, &total, err, errlen);
+  cl_mem t = mm ? eqg_upload(dev, plan, table, 65536, err, errlen) : NULL;
+  if (!t) return -1;
+  const eqg_arg args[] = {EQG_ARG(a), EQG_ARG(b), EQG_ARG(out), EQG_ARG(mm), EQG_ARG(t)};
+  return eqg_add_launch(dev, plan, "table2_s8", 1, total, 1, args, EQG_NARGS(args), (double)total, err, errlen);
+}
+
 static int sqdiff_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                          cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
   size_t total = 0;
