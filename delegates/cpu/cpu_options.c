@@ -46,8 +46,20 @@ int eq_cpu_options_parse(eq_cpu_options* o, const char* const* keys, const char*
         snprintf(err, errlen, WHO ": out of memory");
         return -1;
       }
+    } else if (strcmp(k, "profile_clock") == 0) {
+      if (strcmp(v, "wall") == 0) {
+        o->profile_thread_clock = 0;
+      } else if (strcmp(v, "thread") == 0) {
+        o->profile_thread_clock = 1;
+      } else {
+        snprintf(err, errlen, WHO ": profile_clock='%s' is not supported: use profile_clock=wall or profile_clock=thread",
+                 v);
+        return -1;
+      }
     } else {
-      snprintf(err, errlen, WHO ": unknown option '%s': use num_threads, ops, mode, report_path, profile_path or verbose",
+      snprintf(err, errlen,
+               WHO ": unknown option '%s': use num_threads, ops, mode, report_path, profile_path, profile_clock or "
+                   "verbose",
                k);
       return -1;
     }

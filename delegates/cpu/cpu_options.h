@@ -12,6 +12,7 @@ typedef struct {
   int fast;        /* mode=fast: fp32 requantization in CONV_2D / FULLY_CONNECTED /
                       DEPTHWISE_CONV_2D, within +-1 of the bit-exact mode=exact */
   char* profile_path; /* per-node times appended as JSON lines when a kernel is freed; NULL = off */
+  int profile_thread_clock; /* profile_clock=thread: per-node times in the calling thread's CPU time */
 } eq_cpu_options;
 
 /* Returns 0 on success; else writes a one-line reason (naming the fix) into err. */

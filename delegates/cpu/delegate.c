@@ -153,7 +153,8 @@ static void* kernel_init(TfLiteContext* ctx, const char* buffer, size_t length) 
   k->num_threads = d->opts.num_threads;
   k->pool = eq_pool_create(d->opts.num_threads);
   k->n_nodes = params->nodes_to_replace->size;
-  k->profile = eq_profile_create(k->n_nodes, params->nodes_to_replace->data, d->opts.profile_path);
+  k->profile = eq_profile_create(k->n_nodes, params->nodes_to_replace->data, d->opts.profile_path,
+                                 d->opts.profile_thread_clock);
   k->nodes = calloc((size_t)k->n_nodes, sizeof(eq_node));
   if (!k->pool || !k->nodes) goto fail;
   int max_internal = 0;
@@ -285,9 +286,9 @@ static TfLiteStatus kernel_invoke(TfLiteContext* ctx, TfLiteNode* node) {
     eq_node* n = &k->nodes[i];
     for (int j = 0; j < n->n_in; ++j) n->in_ptr[j] = tensor_data(ctx, k, n->in_idx[j], n->in_slot[j]);
     for (int j = 0; j < n->n_out; ++j) n->out_ptr[j] = tensor_data(ctx, k, n->out_idx[j], n->out_slot[j]);
-    const uint64_t t0 = k->profile ? eq_profile_now_ns() : 0;
+    const uint64_t t0 = k->profile ? eq_profile_now_ns(k->profile) : 0;
     TfLiteStatus st = n->kind->eval(n->state, n->in_ptr, n->out_ptr, k->pool);
-    if (k->profile) eq_profile_add(k->profile, i, n->kind->info.name, eq_profile_now_ns() - t0);
+    if (k->profile) eq_profile_add(k->profile, i, n->kind->info.name, eq_profile_now_ns(k->profile) - t0);
     if (st != kTfLiteOk) {
       ctx->ReportError(ctx, WHO ": %s failed", n->kind->info.name);
       return st;

@@ -14,10 +14,8 @@ struct eq_profile {
   const char** names; /* op name per node */
   uint64_t* ns;       /* summed time per node */
   uint64_t invokes;
+  clockid_t clock;    /* CLOCK_MONOTONIC, or CLOCK_THREAD_CPUTIME_ID (EDGEQ_CPU_PROFILE=thread, profile_clock) */
 };
-
-/* CLOCK_MONOTONIC, or CLOCK_THREAD_CPUTIME_ID with EDGEQ_CPU_PROFILE=thread */
-static clockid_t profile_clock = CLOCK_MONOTONIC;
 
 static void profile_free(eq_profile* p) {
   free(p->names);
@@ -27,14 +25,14 @@ static void profile_free(eq_profile* p) {
   free(p);
 }
 
-eq_profile* eq_profile_create(int n_nodes, const int* node_ids, const char* path) {
+eq_profile* eq_profile_create(int n_nodes, const int* node_ids, const char* path, int thread_clock) {
   const char* env = getenv("EDGEQ_CPU_PROFILE");
   const int thread_time = env && strcmp(env, "thread") == 0;
   const int table = env && (strcmp(env, "1") == 0 || thread_time);
-  if (thread_time) profile_clock = CLOCK_THREAD_CPUTIME_ID;
   if ((!table && !path) || n_nodes <= 0) return NULL;
   eq_profile* p = calloc(1, sizeof(*p));
   if (!p) return NULL;
+  p->clock = thread_time || thread_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
   p->n_nodes = n_nodes;
   p->stderr_table = table;
   p->names = calloc((size_t)n_nodes, sizeof(*p->names));
@@ -49,9 +47,9 @@ eq_profile* eq_profile_create(int n_nodes, const int* node_ids, const char* path
   return p;
 }
 
-uint64_t eq_profile_now_ns(void) {
+uint64_t eq_profile_now_ns(const eq_profile* p) {
   struct timespec ts;
-  clock_gettime(profile_clock, &ts);
+  clock_gettime(p->clock, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -69,7 +67,8 @@ void eq_profile_finish(eq_profile* p) {
   if (p->path && p->invokes) {
     FILE* f = fopen(p->path, "a");
     if (f) {
-      fprintf(f, "{\"invokes\": %llu, \"nodes\": [", (unsigned long long)p->invokes);
+      fprintf(f, "{\"invokes\": %llu, \"clock\": \"%s\", \"nodes\": [", (unsigned long long)p->invokes,
+              p->clock == CLOCK_THREAD_CPUTIME_ID ? "thread" : "wall");
       for (int i = 0; i < p->n_nodes; ++i)
         fprintf(f, "%s{\"node\": %d, \"op\": \"%s\", \"ms\": %.6f}", i ? ", " : "", p->ids[i],
                 p->names[i] ? p->names[i] : "?", (double)p->ns[i] / 1e6 / (double)p->invokes);

@@ -71,6 +71,7 @@ def test_report_names_the_runtime_tensors(residual_model, tmp_path):
     ({"ops": " , "}, "ops is empty"),
     ({"mode": "turbo"}, "mode='turbo'"),  # exact and fast are the valid modes
     ({"colour": "red"}, "unknown option 'colour'"),
+    ({"profile_clock": "cpu"}, "profile_clock='cpu'"),  # wall and thread
 ])
 def test_bad_option_is_a_clear_delegate_error(opts, fragment, residual_model):
     with pytest.raises(DelegateError) as info:

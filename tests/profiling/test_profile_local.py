@@ -327,9 +327,14 @@ def test_profile_local_cpu_delegate_reports_its_per_node_times(tiny_model, tmp_p
 
     out = tmp_path / "rep"
     r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "cpu", "--threads", "1",
-                                     "-o", str(out), "--seed", "3", *FAST])
+                                     "--threads", "2", "-o", str(out), "--seed", "3", *FAST])
     assert r.exit_code == 0, r.output
-    (cfg,) = json.loads((out / "profile.json").read_text())["devices"][0]["configs"]
+    cfgs = {c["config"]["threads"]: c for c in json.loads((out / "profile.json").read_text())["devices"][0]["configs"]}
+    # one thread: the thread's CPU time, which a busy machine's waits for a core do not inflate; more threads:
+    # wall time (the workers' CPU time is not the calling thread's)
+    assert cfgs[1]["op_profile"]["clock"] == "thread" and "thread CPU time" in cfgs[1]["op_profile"]["source"]
+    assert cfgs[2]["op_profile"]["clock"] == "wall" and "wall time" in cfgs[2]["op_profile"]["source"]
+    cfg = cfgs[1]
     prof = cfg["op_profile"]
     assert prof["available"] and prof["invokes"] == 20 and "edgeq-cpu" in prof["source"], prof
     assert "DELEGATE" in prof["ops"] and "reason" not in prof  # the timed interpreter's op list stays
