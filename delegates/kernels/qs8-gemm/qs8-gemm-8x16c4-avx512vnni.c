@@ -104,6 +104,84 @@ void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const v
   }
 }
 
+/* Two adjacent tiles (32 channels: weights w0 and w0 + w_stride) for mr rows: each broadcast of
+ * four activation bytes feeds two vpdpbusd, so per step quad 8 rows take 2 weight loads and 8
+ * broadcasts for 16 vpdpbusd instead of 2 + 16 for two single-tile passes. */
+static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__block(
+    const size_t mr, size_t kc, const uint8_t* au, const int8_t* w0p, const int8_t* w1p, const qs8_tile_params* p0,
+    const qs8_tile_params* p1, const qs8_avx512_rq* rq0, const qs8_avx512_rq* rq1, int8_t* c, size_t ldc) {
+  __m512i acc0[8], acc1[8];
+  const __m512i bias0 = _mm512_loadu_si512(p0->bias), bias1 = _mm512_loadu_si512(p1->bias);
+  for (size_t r = 0; r < mr; r++) {
+    acc0[r] = bias0;
+    acc1[r] = bias1;
+  }
+  if (mr > 2) { /* 6+ independent chains */
+    for (size_t k = 0; k < kc; k += 4) {
+      const __m512i w0 = _mm512_loadu_si512(w0p), w1 = _mm512_loadu_si512(w1p);
+      w0p += 64;
+      w1p += 64;
+      for (size_t r = 0; r < mr; r++) {
+        int32_t q;
+        memcpy(&q, au + r * kc + k, 4);
+        const __m512i b = _mm512_set1_epi32(q);
+        acc0[r] = qs8_dpbusd(acc0[r], b, w0);
+        acc1[r] = qs8_dpbusd(acc1[r], b, w1);
+      }
+    }
+  } else { /* 1-2 rows: a second chain per tile over the odd step quads */
+    __m512i acc2[2], acc3[2];
+    for (size_t r = 0; r < mr; r++) acc2[r] = acc3[r] = _mm512_setzero_si512();
+    for (size_t k = 0; k < kc; k += 8) {
+      const __m512i w0 = _mm512_loadu_si512(w0p), w1 = _mm512_loadu_si512(w1p);
+      const __m512i w2 = _mm512_loadu_si512(w0p + 64), w3 = _mm512_loadu_si512(w1p + 64);
+      w0p += 128;
+      w1p += 128;
+      for (size_t r = 0; r < mr; r++) {
+        int32_t q0, q1;
+        memcpy(&q0, au + r * kc + k, 4);
+        memcpy(&q1, au + r * kc + k + 4, 4);
+        const __m512i b0 = _mm512_set1_epi32(q0), b1 = _mm512_set1_epi32(q1);
+        acc0[r] = qs8_dpbusd(acc0[r], b0, w0);
+        acc1[r] = qs8_dpbusd(acc1[r], b0, w1);
+        acc2[r] = qs8_dpbusd(acc2[r], b1, w2);
+        acc3[r] = qs8_dpbusd(acc3[r], b1, w3);
+      }
+    }
+    for (size_t r = 0; r < mr; r++) {
+      acc0[r] = _mm512_add_epi32(acc0[r], acc2[r]);
+      acc1[r] = _mm512_add_epi32(acc1[r], acc3[r]);
+    }
+  }
+#pragma GCC unroll 8
+  for (size_t r = 0; r < mr; r++) {
+    qs8_avx512_store16_rq(acc0[r], rq0, c + r * ldc);
+    qs8_avx512_store16_rq(acc1[r], rq1, c + r * ldc + 16);
+  }
+}
+
+void qs8_gemm_8x32c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w, size_t w_stride,
+                                     const qs8_tile_params* p0, const qs8_tile_params* p1, int8_t* c, size_t ldc) {
+  const qs8_avx512_rq rq0 = qs8_avx512_rq_load(p0), rq1 = qs8_avx512_rq_load(p1);
+  const int8_t* w0 = (const int8_t*)w;
+  const int8_t* w1 = w0 + w_stride;
+  const uint8_t* au = (const uint8_t*)a;
+  size_t r = 0;
+  for (; r + 8 <= m; r += 8) qs8_gemm_8x32c4__block(8, kc, au + r * kc, w0, w1, p0, p1, &rq0, &rq1, c + r * ldc, ldc);
+  au += r * kc;
+  c += r * ldc;
+  switch (m - r) { /* constant mr per case, so each block is fully unrolled */
+    case 1: qs8_gemm_8x32c4__block(1, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 2: qs8_gemm_8x32c4__block(2, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 3: qs8_gemm_8x32c4__block(3, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 4: qs8_gemm_8x32c4__block(4, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 5: qs8_gemm_8x32c4__block(5, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 6: qs8_gemm_8x32c4__block(6, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 7: qs8_gemm_8x32c4__block(7, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    default: break;
+  }
+}
+
 #define DEFINE_MR(n)                                                                       \
   static void qs8_gemm_8x16c4__avx512vnni_mr##n(size_t kc, const void* a, const void* w,  \
                                                 const qs8_tile_params* p, int8_t* c,      \

@@ -49,6 +49,11 @@ typedef void (*qs8_ukernel_fn)(size_t kc, const void* a, const void* w, const qs
 typedef void (*qs8_rows_fn)(size_t m, size_t kc, const void* a, const void* w, const qs8_tile_params* p,
                             int8_t* c, size_t ldc);
 
+/* Optional two-tile entry: m rows of tiles t and t + 1 (weights w and w + w_stride, parameters p0
+ * and p1, outputs c .. c + 2 * NR - 1 of each row). */
+typedef void (*qs8_rows2_fn)(size_t m, size_t kc, const void* a, const void* w, size_t w_stride,
+                             const qs8_tile_params* p0, const qs8_tile_params* p1, int8_t* c, size_t ldc);
+
 /* Kernel that reads activations in place: rows a + r * lda, kc bytes each, times `tiles`
  * consecutive tiles (weights w + t * w_stride, parameters and outputs offset by t * NR), kc a multiple of
  * min(KR, 8) (kernels with KR > 8 finish with an 8-step half block). The dispatcher passes the
@@ -76,6 +81,7 @@ typedef struct {
   const qs8_direct_fn* direct_fn; /* [mr]; set: the plan's weights (this info's width) use it */
   const qs8_direct_fn* direct_half_fn; /* [mr], optional: channels 0 .. NR/2 - 1 of one tile (a
                                           last tile of at most NR/2 channels) */
+  qs8_rows2_fn int8_rows2_fn;     /* optional: two whole tiles per call (int8 weights) */
 } qs8_ukernel_info;
 
 /* Kernel tables, one per variant file: entry r computes r + 1 rows. */
@@ -90,6 +96,8 @@ extern const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni_x16[4];
 extern const qs8_ukernel_fn qs8_gemm_8x16c4_avx512vnni[8];
 void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
                                      const qs8_tile_params* p, int8_t* c, size_t ldc);
+void qs8_gemm_8x32c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w, size_t w_stride,
+                                     const qs8_tile_params* p0, const qs8_tile_params* p1, int8_t* c, size_t ldc);
 /* AMX: m rows x channels [n_begin, n_end),
  * A read in place (k bytes per row), weights in the NR=16, KR=4 layout with kc a multiple of 64,
  * p for channel 0 with the bias of signed activations (no offset). */

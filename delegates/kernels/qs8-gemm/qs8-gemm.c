@@ -33,26 +33,27 @@ struct qs8_gemm_plan {
 
 /* mr, nr, kr, kpad, int4 group, A format, A offset, int8 kernels, int4 kernels */
 static const qs8_ukernel_info kScalar = {1, 4, 1, 2, 8, QS8_A_INT8, 0,
-                                         qs8_gemm_1x4_scalar, qs8_qc4w_gemm_1x4_scalar, NULL, NULL, NULL};
+                                         qs8_gemm_1x4_scalar, qs8_qc4w_gemm_1x4_scalar, NULL, NULL, NULL, NULL};
 #if defined(EDGEQ_HAVE_AVX2)
 static const qs8_ukernel_info kAvx2 = {4, 16, 2, 2, 32, QS8_A_INT16, 0,
-                                       qs8_gemm_4x16c2_avx2, qs8_qc4w_gemm_4x16c2_avx2, NULL, NULL, NULL};
+                                       qs8_gemm_4x16c2_avx2, qs8_qc4w_gemm_4x16c2_avx2, NULL, NULL, NULL, NULL};
 #endif
 #if defined(EDGEQ_HAVE_AVX512VNNI)
 static const qs8_ukernel_info kAvx512Vnni = {4, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                              qs8_gemm_8x16c4_avx512vnni, /* rows 1-4 */
-                                             qs8_qc4w_gemm_4x16c4_avx512vnni, NULL, NULL, NULL};
+                                             qs8_qc4w_gemm_4x16c4_avx512vnni, NULL, NULL, NULL, NULL};
 /* int8 weights: 8 rows per tile (each weight load and requant setup feeds 8 rows); int4 keeps
  * the 4-row kernel above. Same nr / kr / kpad / A format, so packing is unchanged. */
 static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                               qs8_gemm_8x16c4_avx512vnni,
                                               qs8_qc4w_gemm_4x16c4_avx512vnni,
-                                              qs8_gemm_8x16c4_avx512vnni_rows, NULL, NULL};
+                                              qs8_gemm_8x16c4_avx512vnni_rows, NULL, NULL,
+                                              qs8_gemm_8x32c4_avx512vnni_rows};
 /* int4 weights, k <= QS8_QC4W_X16_MAX_K: two step quads per 64-byte group, unpacked by mask and
  * shift (about half the ops of the vpshufb kernel above, which serves larger k) */
 static const qs8_ukernel_info kAvx512VnniInt4 = {4, 16, 4, 8, 128, QS8_A_UINT8, 128,
                                                  qs8_gemm_8x16c4_avx512vnni, qs8_qc4w_gemm_4x16c4_avx512vnni_x16,
-                                                 NULL, NULL, NULL};
+                                                 NULL, NULL, NULL, NULL};
 #endif
 #if defined(EDGEQ_HAVE_AMX)
 /* int8 weights on AMX CPUs: the VNNI packing with kc a multiple of 64 (whole B tiles); blocks of
@@ -60,39 +61,39 @@ static const qs8_ukernel_info kAvx512VnniInt4 = {4, 16, 4, 8, 128, QS8_A_UINT8, 
 #define QS8_AMX_MIN_ROWS 8 /* fewer rows: the VNNI kernel */
 static const qs8_ukernel_info kAmx = {8, 16, 4, 64, 64, QS8_A_UINT8, 128,
                                       qs8_gemm_8x16c4_avx512vnni, qs8_qc4w_gemm_4x16c4_avx512vnni,
-                                      qs8_gemm_8x16c4_avx512vnni_rows, NULL, NULL};
+                                      qs8_gemm_8x16c4_avx512vnni_rows, NULL, NULL, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON)
 /* int8 weights without -128 (two products fit int16): 2x8 tiles, 16 steps per smull + smlal2 +
  * sadalp, A read in place; otherwise the 4x8 smlal-by-lane kernel below (int8 only). */
 static const qs8_ukernel_info kNeonC16 = {2, 8, 16, 16, 128, QS8_A_INT8, 0,
-                                          NULL, NULL, NULL, qs8_gemm_2x8c16_neon, NULL};
+                                          NULL, NULL, NULL, qs8_gemm_2x8c16_neon, NULL, NULL};
 /* int4 weights: 2x8, one 16-step block per 64-byte group, four products per int16 lane. */
 static const qs8_ukernel_info kNeonC16Int4 = {2, 8, 16, 16, 128, QS8_A_INT8, 0,
-                                              NULL, NULL, NULL, qs8_qc4w_gemm_2x8c16_neon, NULL};
+                                              NULL, NULL, NULL, qs8_qc4w_gemm_2x8c16_neon, NULL, NULL};
 static const qs8_ukernel_info kNeon = {4, 8, 1, 8, 16, QS8_A_INT8, 0,
-                                       qs8_gemm_4x8_neon, NULL, NULL, NULL, NULL};
+                                       qs8_gemm_4x8_neon, NULL, NULL, NULL, NULL, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON_DOT)
 /* int8 weights: 4x16 tiles reading A in place; int4 keeps the 4x8 kernel (packed A). */
 static const qs8_ukernel_info kNeonDot = {4, 8, 4, 16, 32, QS8_A_INT8, 0,
-                                          NULL, qs8_qc4w_gemm_4x8c4_neondot, NULL, NULL, NULL};
+                                          NULL, qs8_qc4w_gemm_4x8c4_neondot, NULL, NULL, NULL, NULL};
 static const qs8_ukernel_info kNeonDot16 = {4, 16, 4, 4, 64, QS8_A_INT8, 0,
                                             NULL, NULL, NULL, qs8_gemm_4x16c4_neondot,
-                                            qs8_gemm_4x16c4_neondot_half};
+                                            qs8_gemm_4x16c4_neondot_half, NULL};
 /* int4 weights, k < 131072 (its sums are 16 x the true ones): 4x16, two step quads per 64-byte
  * group (low / high nibbles), A in place. Also used on i8mm CPUs: fewer instructions than the
  * smmla int4 kernel, whose A is packed in row pairs per call. */
 static const qs8_ukernel_info kNeonDot16Int4 = {4, 16, 4, 8, 128, QS8_A_INT8, 0,
-                                                NULL, NULL, NULL, qs8_qc4w_gemm_4x16c4_neondot, NULL};
+                                                NULL, NULL, NULL, qs8_qc4w_gemm_4x16c4_neondot, NULL, NULL};
 #endif
 #if defined(EDGEQ_HAVE_NEON_I8MM)
 /* int8 weights: 4x16 tiles reading A in place; int4 keeps the 4x8 kernel (A packed in pairs). */
 static const qs8_ukernel_info kNeonI8mm = {4, 8, 8, 8, 64, QS8_A_INT8_PAIRS_C8, 0,
-                                           NULL, qs8_qc4w_gemm_4x8c8_neoni8mm, NULL, NULL, NULL};
+                                           NULL, qs8_qc4w_gemm_4x8c8_neoni8mm, NULL, NULL, NULL, NULL};
 static const qs8_ukernel_info kNeonI8mm16 = {4, 16, 8, 8, 128, QS8_A_INT8, 0,
                                              NULL, NULL, NULL, qs8_gemm_4x16c8_neoni8mm,
-                                             qs8_gemm_4x16c8_neoni8mm_half};
+                                             qs8_gemm_4x16c8_neoni8mm_half, NULL};
 #endif
 
 static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
@@ -527,6 +528,9 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
   /* Rows packed per step: MR, or with a multi-block kernel as many MR blocks as fit the stack
    * buffer (up to 64 rows), so each tile's setup is shared by more rows. */
   const qs8_rows_fn rows_fn = plan->weight_bits == 8 ? uk->int8_rows_fn : NULL;
+  /* two tiles per call where the chunk holds a whole 8-row block (one-row calls, FC at batch 1,
+   * keep the one-tile kernel's four-chain loop) */
+  const qs8_rows2_fn rows2_fn = rows_fn != NULL && m >= 8 ? uk->int8_rows2_fn : NULL;
   size_t chunk = mr;
   if (rows_fn != NULL) {
     const size_t fit = sizeof(stack_abuf) / (kc * a_elem) / mr * mr;
@@ -545,6 +549,12 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
       const void* w = plan->weights + t * plan->tile_bytes;
       int8_t* cdst = c + m0 * ldc + n0;
       const int full = n0 >= n_begin && n0 + nr <= n_end;
+      if (rows2_fn != NULL && full && n0 + 2 * nr <= n_end) { /* two whole tiles at once */
+        const qs8_tile_params tp1 = tile_params(plan, n0 + nr);
+        rows2_fn(mv, kc, abuf, w, plan->tile_bytes, &tp, &tp1, cdst, ldc);
+        t++;
+        continue;
+      }
       int8_t* dst = full ? cdst : ctmp; /* partial tile: all NR channels aside, then copy */
       const size_t ldd = full ? ldc : nr;
       if (rows_fn != NULL)
