@@ -212,34 +212,50 @@ static void pack_weights(qs8_gemm_plan* p, const qs8_gemm_desc* d) {
   const size_t nr = uk->nr, kr = uk->kr, half = uk->int4_group / 2;
   const size_t n_all = (size_t)d->n, k_all = (size_t)d->k;
   const uint32_t a_term = (uint32_t)d->a_zero_point + (uint32_t)uk->a_offset;
+  /* int8: blocks inside k are copied (fixed-size moves for KR 4 and 8) and each channel's sum is
+   * one pass over its contiguous row; the plan's weights start zeroed, so padding channels are
+   * skipped. BATCH_MATMUL packs per invoke, so this runs per call there. */
+  const size_t kfull = p->weight_bits == 8 ? k_all / kr * kr : 0;
   for (size_t t = 0; t < p->n_tiles; t++) {
     uint8_t* out = p->weights + t * p->tile_bytes;
     uint32_t wsum[QS8_MAX_NR] = {0};
     size_t idx = 0; /* int4: position inside the current group of 2 * half stream bytes */
-    for (size_t kb = 0; kb < (size_t)p->kc; kb += kr) {
+    if (p->weight_bits == 8) {
+      const size_t nv = n_all - t * nr < nr ? n_all - t * nr : nr; /* real channels of this tile */
+      const int8_t* w0 = (const int8_t*)d->weights + t * nr * k_all;
+      for (size_t j = 0; j < nv; j++) {
+        const int8_t* src = w0 + j * k_all;
+        uint32_t sum = 0;
+        for (size_t kk = 0; kk < k_all; kk++) sum += (uint32_t)(int32_t)src[kk];
+        wsum[j] = sum;
+      }
+      for (size_t kb = 0; kb < kfull; kb += kr, out += nr * kr) {
+        const int8_t* src = w0 + kb;
+        if (kr == 4) {
+          for (size_t j = 0; j < nv; j++, src += k_all) memcpy(out + 4 * j, src, 4);
+        } else if (kr == 8) {
+          for (size_t j = 0; j < nv; j++, src += k_all) memcpy(out + 8 * j, src, 8);
+        } else {
+          for (size_t j = 0; j < nv; j++, src += k_all) memcpy(out + kr * j, src, kr);
+        }
+      }
+      for (size_t kb = kfull; kb < (size_t)p->kc; kb += kr, out += nr * kr) /* k tail, zero padded */
+        for (size_t j = 0; j < nv; j++)
+          for (size_t kk = kb; kk < kb + kr && kk < k_all; kk++) out[kr * j + kk - kb] = (uint8_t)w0[j * k_all + kk];
+    }
+    for (size_t kb = 0; p->weight_bits == 4 && kb < (size_t)p->kc; kb += kr) {
       for (size_t j = 0; j < nr; j++) {
         const size_t n = t * nr + j;
-        if (p->weight_bits == 8 && n < n_all && kb + kr <= k_all) { /* common case: copy */
-          const int8_t* src = (const int8_t*)d->weights + n * k_all + kb;
-          memcpy(out, src, kr);
-          for (size_t kk = 0; kk < kr; kk++) wsum[j] += (uint32_t)(int32_t)src[kk];
-          out += kr;
-          continue;
-        }
         for (size_t kk = kb; kk < kb + kr; kk++) {
           const int8_t w = (n < n_all && kk < k_all) ? source_weight(d, n, kk) : 0;
           wsum[j] += (uint32_t)(int32_t)w;
-          if (p->weight_bits == 8) {
-            *out++ = (uint8_t)w;
-          } else {
-            if (idx < half)
-              out[idx] = (uint8_t)((uint8_t)w & 0x0F);
-            else
-              out[idx - half] |= (uint8_t)((uint8_t)w << 4);
-            if (++idx == 2 * half) {
-              idx = 0;
-              out += half;
-            }
+          if (idx < half)
+            out[idx] = (uint8_t)((uint8_t)w & 0x0F);
+          else
+            out[idx - half] |= (uint8_t)((uint8_t)w << 4);
+          if (++idx == 2 * half) {
+            idx = 0;
+            out += half;
           }
         }
       }
@@ -264,8 +280,13 @@ static void pack_weights(qs8_gemm_plan* p, const qs8_gemm_desc* d) {
 static int has_weight_min(const qs8_gemm_desc* d) {
   if (d->weight_bits != 8) return 0;
   const int8_t* w = (const int8_t*)d->weights;
-  for (size_t i = 0; i < (size_t)d->n * (size_t)d->k; i++)
-    if (w[i] == -128) return 1;
+  const size_t len = (size_t)d->n * (size_t)d->k;
+  for (size_t i = 0; i < len; i += 4096) { /* blocks without an early exit vectorize */
+    const size_t e = len - i < 4096 ? len - i : 4096;
+    uint8_t any = 0;
+    for (size_t j = 0; j < e; j++) any |= (uint8_t)(w[i + j] == -128);
+    if (any) return 1;
+  }
   return 0;
 }
 
@@ -285,7 +306,9 @@ qs8_gemm_plan* qs8_gemm_plan_create_rounding(const qs8_gemm_desc* desc, edgeq_is
   if (p == NULL) return NULL;
   p->isa = isa;
   p->rounding = rounding;
-  p->uk = ukernel_for_bits(isa, desc->weight_bits, has_weight_min(desc), desc->k, desc->m_hint);
+  /* only the plain NEON set looks at -128 weights: the scan is skipped elsewhere (BATCH_MATMUL plans per invoke) */
+  p->uk = ukernel_for_bits(isa, desc->weight_bits, isa == EDGEQ_ISA_NEON ? has_weight_min(desc) : 0, desc->k,
+                           desc->m_hint);
   p->n = desc->n;
   p->k = desc->k;
   p->kc = (int32_t)round_up((size_t)desc->k, p->uk->kpad);
