@@ -3,7 +3,12 @@
  *   RoundingDivideByPOT(SRDHM(x, m), rs) = (p + 2^30 + 2^(30+rs) - 2^31 [p < 0]) >> (31 + rs)
  * for rs >= 1 and (p + 2^30) >> 31 for rs = 0 (base/requant-avx512.h derives it), with AVX-512's
  * 64-bit arithmetic shift; even and odd lanes' low halves are interleaved back by one permute.
- * Tails use masked loads and stores. Compiled with -mavx512f -mavx512bw -mavx512vl. */
+ * With int8's left shift of 20 the input rescales need no 64-bit products: for x = v << 20
+ * (v = a - zp, |v| <= 255) and m = mh * 2^11 + ml (ml in [0, 2047]) the same value is
+ *   (a*mh + ((a*ml + c1) >> 11) + c2 - [v*m < 0]) >> rs,  c1 = -zp*ml + 1024, c2 = -zp*mh + 2^(rs-1)
+ * ([v*m < 0] and 2^(rs-1) only for rs >= 1), every term within int32 (derived in the notes of
+ * in_rescale16), so 16 lanes in one register. Tails use masked loads and stores. Compiled with
+ * -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
 
 #include "qs8-vadd/qs8-vadd.h"
@@ -35,6 +40,56 @@ static inline __m512i rescale16(__m512i x, const rescale* r) {
   return _mm512_permutex2var_epi32(_mm512_sra_epi64(te, r->s), pick, _mm512_sra_epi64(to, r->s));
 }
 
+/* An input's rescale for left shift 20. All terms are p / 2^20 for p = (v << 20) * m: the 64-bit
+ * form floor((p + 2^30 + 2^(30+rs) - 2^31 n) / 2^(31+rs)) (n = [p < 0]; rs = 0: floor((p + 2^30) /
+ * 2^31)) is floor((v*m + 2^10 + 2^(10+rs) - 2^11 n) / 2^(11+rs)) = floor((floor((v*m + 2^10) / 2^11)
+ * - n + 2^(rs-1)) / 2^rs), and floor((v*m + 2^10) / 2^11) = v*mh + floor((v*ml + 2^10) / 2^11).
+ * |a*mh|, |zp*mh| <= 2^27 and 2^(rs-1) <= 2^30: no int32 overflows. n = [v < 0] for m > 0, [v > 0]
+ * for m < 0 (SUB), i.e. (a ^ sm) < (zp ^ sm) with sm = m >> 31 (~ reverses order); m = 0 gives 0
+ * whatever n is. */
+typedef struct {
+  __m512i mh, ml, c1, c2, one, sm, thr;
+  __m128i rs;
+} in_rescale;
+
+static inline in_rescale in_rescale_of(int32_t offset, int32_t mult, int32_t shift) {
+  const int rs = -shift;
+  const int32_t mh = mult >> 11, ml = mult & 2047, zp = -offset, sm = mult < 0 ? -1 : 0;
+  in_rescale r;
+  r.mh = _mm512_set1_epi32(mh);
+  r.ml = _mm512_set1_epi32(ml);
+  r.c1 = _mm512_set1_epi32(offset * ml + 1024);
+  r.c2 = _mm512_set1_epi32(offset * mh + (rs ? (int32_t)(UINT32_C(1) << (rs - 1)) : 0));
+  r.one = _mm512_set1_epi32(rs ? 1 : 0);
+  r.sm = _mm512_set1_epi32(sm);
+  r.thr = _mm512_set1_epi32(zp ^ sm);
+  r.rs = _mm_cvtsi32_si128(rs);
+  return r;
+}
+
+static inline __m512i in_rescale16(__m512i a, const in_rescale* r) {
+  const __m512i hi = _mm512_mullo_epi32(a, r->mh);
+  const __m512i lo = _mm512_srai_epi32(_mm512_add_epi32(_mm512_mullo_epi32(a, r->ml), r->c1), 11);
+  __m512i u = _mm512_add_epi32(_mm512_add_epi32(hi, lo), r->c2);
+  const __mmask16 n = _mm512_cmplt_epi32_mask(_mm512_xor_si512(a, r->sm), r->thr);
+  u = _mm512_mask_sub_epi32(u, n, u, r->one);
+  return _mm512_sra_epi32(u, r->rs);
+}
+
+typedef struct {
+  in_rescale a, b;
+  rescale o;
+  __m512i zp, lo, hi;
+} consts20;
+
+static inline __m128i add16_ls20(__m128i a8, __m128i b8, const consts20* c) {
+  const __m512i s = _mm512_add_epi32(in_rescale16(_mm512_cvtepi8_epi32(a8), &c->a),
+                                     in_rescale16(_mm512_cvtepi8_epi32(b8), &c->b));
+  __m512i r = rescale16(s, &c->o);
+  r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, c->zp), c->lo), c->hi);
+  return _mm512_cvtepi32_epi8(r);
+}
+
 typedef struct {
   rescale a, b, o;
   __m512i a_off, b_off, zp, lo, hi;
@@ -50,6 +105,21 @@ static inline __m128i add16(__m128i a8, __m128i b8, const consts* c) {
 }
 
 void qs8_vadd_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
+  if (p->left_shift == 20) { /* int8 ADD / SUB (add.cc) */
+    const consts20 c = {in_rescale_of(p->a_offset, p->a_mult, p->a_shift),
+                        in_rescale_of(p->b_offset, p->b_mult, p->b_shift), rescale_of(p->out_mult, p->out_shift),
+                        _mm512_set1_epi32(p->out_zp), _mm512_set1_epi32(p->out_min), _mm512_set1_epi32(p->out_max)};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      _mm_storeu_si128((__m128i*)(out + i), add16_ls20(_mm_loadu_si128((const __m128i*)(a + i)),
+                                                       _mm_loadu_si128((const __m128i*)(b + i)), &c));
+    if (i < n) {
+      const __mmask16 k = (__mmask16)((1u << (n - i)) - 1);
+      _mm_mask_storeu_epi8(out + i, k,
+                           add16_ls20(_mm_maskz_loadu_epi8(k, a + i), _mm_maskz_loadu_epi8(k, b + i), &c));
+    }
+    return;
+  }
   const consts c = {rescale_of(p->a_mult, p->a_shift), rescale_of(p->b_mult, p->b_shift),
                     rescale_of(p->out_mult, p->out_shift),
                     _mm512_set1_epi32(p->a_offset), _mm512_set1_epi32(p->b_offset), _mm512_set1_epi32(p->out_zp),

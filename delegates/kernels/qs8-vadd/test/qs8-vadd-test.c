@@ -22,6 +22,27 @@ static void make_params(qs8_add_params* p, int c) {
   p->out_zp = rint_in(-128, 127);
   p->out_min = rint_in(-128, 0);
   p->out_max = rint_in(p->out_min, 127);
+  if (c % 13 == 6) {
+    /* input rescales seen directly: an identity output rescale (multiplier 2^31 - 1, shift 0: exact
+     * below 2^30) and inputs scaled to a few steps, so an input rescale one off at a tie changes the
+     * output (elsewhere the output rescale's 2^-20 hides it): multiplier 2^30 with rs 20-24 (ties of
+     * the rounding shift on every other v), any multiplier with rs 20-24, or a small multiplier
+     * 1024 + 2048 j with rs 0-2 (ties of the doubling high multiply: v * m / 2^11 = v (j + 1/2)) */
+    for (int i = 0; i < 2; ++i) {
+      int32_t* m = i ? &p->b_mult : &p->a_mult;
+      int32_t* sh = i ? &p->b_shift : &p->a_shift;
+      switch ((c / 13 + i) % 3) {
+        case 0: *m = 1 << 30, *sh = -rint_in(20, 24); break;
+        case 1: *m = (int32_t)((1u << 30) + (rnd() % (1u << 30))), *sh = -rint_in(20, 24); break;
+        default: *m = 1024 + 2048 * rint_in(0, 2), *sh = -rint_in(0, 2); break;
+      }
+    }
+    p->out_mult = INT32_MAX;
+    p->out_shift = 0;
+    p->out_zp = rint_in(-20, 20);
+    p->out_min = -128;
+    p->out_max = 127;
+  }
   if (c % 3 == 0) p->b_mult = -p->b_mult; /* SUB: the second input's multiplier negated */
 }
 
