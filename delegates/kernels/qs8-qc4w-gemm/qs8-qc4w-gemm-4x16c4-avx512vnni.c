@@ -74,8 +74,8 @@ static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__avx512vn
     __m512i acc2 = _mm512_setzero_si512(), acc3 = _mm512_setzero_si512();
     for (; k + 16 <= kc; k += 16) {
       const __m512i g = _mm512_loadu_si512(wp), h = _mm512_loadu_si512(wp + 64);
-      _mm_prefetch((const char*)wp + 2048, _MM_HINT_T0);
-      _mm_prefetch((const char*)wp + 2048 + 64, _MM_HINT_T0);
+      _mm_prefetch((const char*)wp + 8192, _MM_HINT_T0); /* 8 KiB ahead: DRAM-streamed MLPs */
+      _mm_prefetch((const char*)wp + 8192 + 64, _MM_HINT_T0);
       wp += 128;
       int32_t q[4];
       memcpy(q, au + k, 16);
