@@ -63,6 +63,11 @@ def int4(int8_model: str, output: str, float_model: str | None, layers: str | No
         click.echo(format_pareto(rep))
     else:
         plan = plan_int4(q8, float_model=fl, layers=names, rounding=rounding, samples=xs, strict=strict, progress=True)
+        if not any(r.get("old_type") == "int8" for r in plan.rows.values()):
+            # it wrote the model back unchanged with a table of float weights (or, for fp16 ones, an empty table)
+            raise EdgeqError(f"'{int8_model}' has no FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D layer with int8 "
+                             "weights to make int4 (a float model?): convert it first, e.g. edgeq convert MODEL "
+                             "--data SAMPLES --weights int4 -o MODEL_int4.tflite")
         out, rep = emit_int4(plan)
     click.echo(format_report(rep))
     files = {output: out}

@@ -38,3 +38,12 @@ def test_cli_int4_layers_and_mixed(demo, tmp_path, run_cli):
     rep = json.loads(res.out)
     assert rep["evaluation"]["outputs"][0]["accuracy_drop_points"] <= 1.0
     assert rep["model"]["weight_bytes_by_type"].get("int4", 0) > 0
+
+
+def test_cli_int4_of_a_float_model_is_refused(tiny, tmp_path, run_cli):
+    # it exited 0 with an empty table and wrote the float model back ("INT8 229714 B -> INT4 229724 B")
+    out = tmp_path / "m.tflite"
+    res = run_cli("int4", tiny.float_tflite, "-o", out)
+    assert res.code == 2 and "Traceback" not in res.err, res.err
+    assert "has no FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D layer with int8 weights" in res.err, res.err
+    assert "edgeq convert MODEL --data SAMPLES --weights int4" in res.err and not out.exists()
