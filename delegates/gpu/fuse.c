@@ -62,10 +62,14 @@ static TfLiteNode* node_at(TfLiteContext* ctx, const TfLiteIntArray* nodes, int 
 
 static int is_i8(const TfLiteTensor* t) { return t->type == kTfLiteInt8; }
 
+/* The same dims, leading 1s aside ([128, 384] and [1, 128, 384]): the same elements in the same order. */
 static int same_shape(const TfLiteTensor* a, const TfLiteTensor* b) {
-  if (eq_rank(a) != eq_rank(b)) return 0;
-  for (int d = 0; d < eq_rank(a); ++d)
-    if (eq_dim(a, d) != eq_dim(b, d)) return 0;
+  int da = 0, db = 0;
+  while (da < eq_rank(a) - 1 && eq_dim(a, da) == 1) ++da;
+  while (db < eq_rank(b) - 1 && eq_dim(b, db) == 1) ++db;
+  if (eq_rank(a) - da != eq_rank(b) - db) return 0;
+  for (; da < eq_rank(a); ++da, ++db)
+    if (eq_dim(a, da) != eq_dim(b, db)) return 0;
   return 1;
 }
 
@@ -150,9 +154,10 @@ static int producer_of(TfLiteContext* ctx, const TfLiteIntArray* nodes, int t) {
   return -1;
 }
 
+/* Nodes whose kernels store their output through an epilogue (eq_epi in qs8.cl). */
 static int conv_like(int code) {
   return code == kTfLiteBuiltinConv2d || code == kTfLiteBuiltinDepthwiseConv2d ||
-         code == kTfLiteBuiltinFullyConnected;
+         code == kTfLiteBuiltinFullyConnected || code == kTfLiteBuiltinBatchMatmul;
 }
 
 void eqg_fuse_plan_free(eqg_fused_node* f, int n) {

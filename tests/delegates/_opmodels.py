@@ -380,11 +380,13 @@ def elementwise_chain(kind="unary", seed=0):
     second conv's epilogue, reading a at each stored element). ``sub``: conv(x) - conv(x * 0.5 + 1),
     ``mul``: conv(x) * conv(x) with two filters, the same-shape binary op on either side. ``bcast``: a
     LayerNorm-like row step, rsqrt(mean(x) + 2) * gamma (a per-channel constant, broadcast over rows) - x:
-    the ADD and RSQRT one table, the broadcasting MUL joins them (table2_s8); the SUB runs alone."""
+    the ADD and RSQRT one table, the broadcasting MUL joins them (table2_s8); the SUB runs alone.
+    ``fc_residual``: x [1, 12, 16] + FC(x as [12, 16] rows): the ADD in the FC's epilogue (same elements)."""
     tf = _tf()
     rng = np.random.default_rng(seed)
     W1, W2 = rand_w(rng, 3, 3, 4, 8), rand_w(rng, 1, 1, 8, 8)
     W3 = rand_w(rng, 3, 3, 4, 8)
+    W_fc, B_fc = rand_w(rng, 16, 16, scale=0.3), rand_w(rng, 16)
 
     def fn(x):
         if kind == "unary":
@@ -394,6 +396,9 @@ def elementwise_chain(kind="unary", seed=0):
             a = tf.nn.relu(tf.nn.conv2d(x, W1, strides=1, padding="SAME"))
             z = a + tf.nn.conv2d(a, W2, strides=1, padding="SAME")
             return z * tf.nn.relu6(z + 3.0) * (1.0 / 6.0)
+        if kind == "fc_residual":  # the encoder's attention output: FC over [seq, d] rows + the [1, seq, d] input
+            y = tf.matmul(tf.reshape(x, (12, 16)), W_fc) + B_fc
+            return x + y
         if kind == "bcast":
             m = tf.reduce_mean(x, axis=-1, keepdims=True)
             return tf.math.rsqrt(m + 2.0) * tf.constant(rng.uniform(0.2, 2.0, 4).astype(np.float32)) - x
@@ -401,7 +406,7 @@ def elementwise_chain(kind="unary", seed=0):
         if kind == "sub":
             return a - tf.nn.conv2d(x * 0.5 + 1.0, W3, strides=1, padding="SAME")
         return a * tf.nn.conv2d(x, W3, strides=1, padding="SAME")
-    return fn, [(1, 9, 8, 4)]
+    return fn, [(1, 12, 16) if kind == "fc_residual" else (1, 9, 8, 4)]
 
 
 def squeeze_excite_conv(kind="sigmoid", n=1, seed=4):

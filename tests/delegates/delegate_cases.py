@@ -127,6 +127,7 @@ OP_CASES: dict[str, Case] = {
     "chain_residual": _only("gpu", lambda: om.elementwise_chain("residual"), {"CONV_2D", "ADD", "HARD_SWISH"}),
     "chain_sub": _only("gpu", lambda: om.elementwise_chain("sub"), {"CONV_2D", "SUB"}),
     "chain_mul": _only("gpu", lambda: om.elementwise_chain("mul"), {"CONV_2D", "MUL"}),
+    "chain_fc_residual": _only("gpu", lambda: om.elementwise_chain("fc_residual"), {"FULLY_CONNECTED", "ADD"}),
     "chain_bcast": _only("gpu", lambda: om.elementwise_chain("bcast"), {"MEAN", "ADD", "RSQRT", "MUL", "SUB"}),
     # squeeze-excite with 1x1 convs: the gate MUL recomputes the excite conv per element (one launch for both)
     "se_conv_sigmoid_b2": _only("gpu", lambda: om.squeeze_excite_conv("sigmoid", n=2),

@@ -321,6 +321,8 @@ def test_table_op_runs_in_its_producers_epilogue(name, producer, table_ops, kern
     ("chain_mul", [("CONV_2D", "conv2d_qs8"), ("CONV_2D", "conv2d_qs8")]),
     # rsqrt(mean + 2) * gamma[c]: the ADD's table takes RSQRT, then the broadcasting MUL (table2_s8); SUB alone
     ("chain_bcast", [("MEAN", "mean_qs8"), ("ADD", "table2_s8"), ("SUB", "add_qs8")]),
+    # FC rows [12, 16] + the [1, 12, 16] input: the same elements, so the ADD is in the FC's epilogue
+    ("chain_fc_residual", [("FULLY_CONNECTED", "fully_connected_qs8")]),
 ])
 def test_elementwise_chains_run_in_fewer_launches(name, runs, case_model, worker, tmp_path, gpu_cache):
     """Unary ops by one-element constants and table ops compose into one table (a lut_s8, or the producing
@@ -352,6 +354,16 @@ def test_squeeze_excite_gate_computes_its_conv(name, idle, case_model, worker, t
     assert ran == [("CONV_2D", "conv2d_qs8"), ("MEAN", "mean_qs8"), ("CONV_2D", "conv2d_qs8"), ("MUL", "se_gate_qs8")]
     assert sorted(n["op"] for n in part["nodes"] if not n["kernels"]) == sorted(idle)
     assert "squeeze-excite" in [n for n in part["nodes"] if n["kernels"] == [] and n["op"] == "CONV_2D"][0]["fused"]
+
+
+def test_batch_matmul_applies_the_scale_after_it(case_model, worker, tmp_path, gpu_cache):
+    """Attention's Q.K^T * dim^-0.5: the MUL by a one-element constant is the BATCH_MATMUL's epilogue table."""
+    refs, gpus, rep = run_both(worker, case_model("whole", "attention"), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    nodes = [n for p in rep["partitions"] for n in p["nodes"]]
+    muls = [n for n in nodes if n["op"] == "MUL"]
+    assert len(muls) == 1 and muls[0]["kernels"] == [] and "epilogue" in muls[0]["fused"]
+    assert any("epilogue" in (n.get("fused") or "") for n in nodes if n["op"] == "BATCH_MATMUL")
 
 
 @pytest.mark.parametrize("table, name", [("op", "concat_reshape"), ("whole", "attention")])

@@ -702,7 +702,8 @@ __kernel void table2_s8(__global const uchar* a, __global const uchar* bb, __glo
  * batch_matmul.cc's int8 kernel. ---- */
 __kernel void batch_matmul_qs8(__global const char* a, __global const char* bb, __global char* out,
                                __constant int* meta, int m_rows, int n_out, int k, int adj_x, int adj_y, int a_zp,
-                               int b_zp, int out_zp, int mult, int shift) {
+                               int b_zp, int out_zp, int mult, int shift, __global const uchar* epi,
+                               __global const uchar* epi_other, int epi_mode) {
   const int n = get_global_id(0);
   const int row = get_global_id(1);
   if (n >= n_out) return;
@@ -720,5 +721,6 @@ __kernel void batch_matmul_qs8(__global const char* a, __global const char* bb, 
     const int y = bb[bbase + (adj_y ? n * k + q : q * n_out + n)] - b_zp;
     acc += x * y;
   }
-  out[(size_t)row * n_out + n] = (char)clamp(eq_mbqm(acc, mult, shift) + out_zp, -128, 127);
+  out[(size_t)row * n_out + n] = eq_epi((char)clamp(eq_mbqm(acc, mult, shift) + out_zp, -128, 127),
+                                        (size_t)row * n_out + n, epi, epi_other, epi_mode);
 }
