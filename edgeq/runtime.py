@@ -256,8 +256,11 @@ class Interpreter:
         opts = {str(k): str(v) for k, v in (delegate_options or {}).items()}
         self._delegates = []
         for p in self.delegate_paths:
+            # the mediapipe delegate takes no options: the ones given are for edgeq-cpu/gpu beside it (edgeq profile
+            # --delegate cpu of a face-mesh model failed with "unknown option 'report_path': this delegate takes none")
+            mine = {} if Path(p).name.startswith(DELEGATE_LIBS["mediapipe"] + ".") else opts
             try:
-                self._delegates.append(self.runtime.load_delegate(str(p), opts))
+                self._delegates.append(self.runtime.load_delegate(str(p), mine))
             except (ValueError, RuntimeError, OSError) as e:
                 # the runtimes put the delegate's own reason on the last line
                 lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()]

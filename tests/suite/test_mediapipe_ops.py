@@ -130,3 +130,19 @@ def test_the_crop_lands_inside_the_feature_map(ran):
         for code, ins, out, _ in nodes:
             if code == "TransformTensorBilinear":
                 assert np.mean(np.abs(t[out]).sum(-1) > 0) > 0.5
+
+
+def test_options_for_edgeqs_delegates_are_not_given_to_the_mediapipe_one(tmp_path):
+    # edgeq profile --delegate cpu of this model: "libedgeq_mediapipe.so failed to load: edgeq mediapipe delegate:
+    # unknown option 'report_path': this delegate takes none"
+    import json
+
+    data = fetched(_model)
+    rep = tmp_path / "claims.json"
+    it = Interpreter(data, resolver="builtin", delegates=["cpu"],
+                     delegate_options={"num_threads": 1, "report_path": str(rep)})
+    assert [p.name.split(".")[0] for p in it.delegate_paths] == ["libedgeq_cpu", "libedgeq_mediapipe"]
+    x = np.zeros(it.inputs[0].shape, it.inputs[0].dtype)
+    assert all(np.isfinite(y).all() for y in it.run([x]))
+    doc = json.loads(rep.read_text())  # the options reached edgeq-cpu: it wrote its claim report (a float model:
+    assert doc["rejected"] and not doc["claimed"]  # it declines every node, saying why)
