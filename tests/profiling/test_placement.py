@@ -34,6 +34,24 @@ def test_delegate_nodes_resolve_to_the_nodes_they_replaced():
     assert placement(ops[:4], "none", "reference", None)["counts"] == {"reference kernels": 4}
 
 
+def test_face_mesh_custom_nodes_ran_on_the_mediapipe_delegate():
+    # edgeq.runtime adds the mediapipe delegate to every configuration of a model with mediapipe's custom ops:
+    # edgeq profile said "363 on edgeq-cpu" of mediapipe's face mesh (edgeq-cpu ran 352; 11 custom nodes were
+    # the mediapipe delegate's), and "11 on delegate" for the configuration without a delegate
+    ops = [_op(0, "CONV_2D", [0, 9], [1]), _op(1, "DEQUANTIZE", [1], [2]), _op(2, "TransformLandmarks", [2, 7], [3]),
+           _op(3, "QUANTIZE", [3], [4]), _op(4, "DELEGATE", [0, 9], [1]), _op(5, "DELEGATE", [2, 7], [3]),
+           _op(6, "DELEGATE", [3], [4])]
+    report = {"claimed": [{"node": 0}, {"node": 3}, {"node": 1}], "rejected": [{"node": 2, "reason": "custom op"}]}
+    p = placement(ops, "cpu", "builtin", report)
+    assert [n["ran_on"] for n in p["nodes"]] == ["edgeq-cpu", "builtin kernels", "mediapipe delegate (float)",
+                                                 "edgeq-cpu"], p["nodes"]
+    assert p["counts"] == {"edgeq-cpu": 2, "builtin kernels": 1, "mediapipe delegate (float)": 1}
+    assert p["nodes"][2]["declined"] is None
+    assert [q["ran_on"] for q in p["partitions"]] == ["edgeq-cpu", "mediapipe delegate (float)", "edgeq-cpu"]
+    none = placement(ops[:4] + ops[5:6], "none", "builtin", None)
+    assert none["counts"] == {"builtin kernels": 3, "mediapipe delegate (float)": 1}, none["counts"]
+
+
 def test_placement_on_the_real_runtime(mixed_model):
     none = placement_here(str(mixed_model), "none")
     assert none["counts"] == {"builtin kernels": 5} and not any(n["declined"] for n in none["nodes"])

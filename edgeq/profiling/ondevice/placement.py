@@ -16,12 +16,17 @@ import os
 import tempfile
 from typing import Any
 
+from ...runtime import MEDIAPIPE_CUSTOM_OPS
+
 #: where a node ran, by configuration delegate
 DELEGATE_NAMES = {"cpu": "edgeq-cpu", "gpu": "edgeq-gpu", "xnnpack": "XNNPACK"}
 #: the runtime's own kernels, by resolver
 FALLBACK_NAMES = {"builtin": "builtin kernels", "default": "builtin kernels", "xnnpack": "builtin kernels",
                   "reference": "reference kernels"}
 XNNPACK_DECLINED = "XNNPACK did not take it (XNNPACK reports no reason)"
+#: edgeq's float delegate for mediapipe's face-mesh custom ops, which edgeq.runtime adds to any configuration
+#: of a model that has them: its partitions are those ops alone
+MEDIAPIPE_DELEGATE = "mediapipe delegate (float)"
 
 
 def execution_plan(ops: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -55,7 +60,17 @@ def placement(ops: list[dict], delegate: str, resolver: str, claim_report: dict 
     originals, parts = execution_plan(ops)
     fallback = FALLBACK_NAMES.get(resolver, resolver)
     target = DELEGATE_NAMES.get(delegate)
-    ran_on = {n: target or "delegate" for p in parts for n in p["nodes"]}
+    kind = {int(o["index"]): o["op_name"] for o in originals}
+
+    def owner(p: dict) -> str:
+        # a face-mesh model's custom nodes ran on the mediapipe delegate, not on the configuration's: it counted
+        # them as edgeq-cpu's ("363 on edgeq-cpu" where edgeq-cpu ran 352), or as "delegate" with none
+        if p["nodes"] and all(kind.get(n) in MEDIAPIPE_CUSTOM_OPS for n in p["nodes"]):
+            return MEDIAPIPE_DELEGATE
+        return target or "delegate"
+    for p in parts:
+        p["ran_on"] = owner(p)
+    ran_on = {n: p["ran_on"] for p in parts for n in p["nodes"]}
     rejected = {int(r["node"]): r.get("reason") for r in (claim_report or {}).get("rejected") or []}
     claimed = {int(c["node"]) for c in (claim_report or {}).get("claimed") or []}
     nodes = []
@@ -77,7 +92,7 @@ def placement(ops: list[dict], delegate: str, resolver: str, claim_report: dict 
     for n in nodes:
         counts[n["ran_on"]] = counts.get(n["ran_on"], 0) + 1
     out: dict[str, Any] = {"available": True, "delegate": target, "fallback": fallback, "nodes": nodes,
-                           "partitions": [{"ran_on": target or "delegate", "nodes": p["nodes"]} for p in parts],
+                           "partitions": [{"ran_on": p["ran_on"], "nodes": p["nodes"]} for p in parts],
                            "counts": counts}
     if claim_report is not None:
         out["claim_report"] = _claim_summary(claim_report)
