@@ -255,7 +255,7 @@ class Interpreter:
         self.delegate_paths = [resolve_delegate(d) for d in delegates]
         opts = {str(k): str(v) for k, v in (delegate_options or {}).items()}
         self._delegates = []
-        for p in self.delegate_paths:
+        for given, p in zip(delegates, self.delegate_paths):
             # the mediapipe delegate takes no options: the ones given are for edgeq-cpu/gpu beside it (edgeq profile
             # --delegate cpu of a face-mesh model failed with "unknown option 'report_path': this delegate takes none")
             mine = {} if Path(p).name.startswith(DELEGATE_LIBS["mediapipe"] + ".") else opts
@@ -265,7 +265,10 @@ class Interpreter:
                 # the runtimes put the delegate's own reason on the last line
                 lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()]
                 detail = lines[-1] if lines else type(e).__name__
-                raise DelegateError(f"delegate {p} failed to load: {detail}") from None
+                # edgeq's own, by name: its file name (a profiling agent's copy lives in a temporary folder that is
+                # gone by the time the message is read); a library the caller gave by path: that path
+                where = Path(p).name if str(given) in DELEGATE_LIBS else str(p)
+                raise DelegateError(f"delegate {where} failed to load: {detail}") from None
         kwargs: dict[str, Any] = {
             "experimental_op_resolver_type": getattr(self.runtime.resolver_enum, RESOLVERS[resolver]),
         }

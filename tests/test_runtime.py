@@ -59,8 +59,9 @@ def test_bad_resolver_and_delegates(int8_model, tmp_path):
         Interpreter(int8_model, delegates=["tpu"])
     bogus = tmp_path / "libbogus.so"
     bogus.write_bytes(b"not a library")
-    with pytest.raises(DelegateError, match="failed to load"):
+    with pytest.raises(DelegateError, match="failed to load") as e:
         Interpreter(int8_model, delegates=[bogus])
+    assert f"delegate {bogus} failed to load" in str(e.value)  # a path given stays a path
 
 
 def test_quantize_dequantize_roundtrip(int8_model):

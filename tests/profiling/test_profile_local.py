@@ -179,6 +179,8 @@ def test_a_configuration_that_cannot_load_does_not_sink_the_others(tiny_model, t
     assert r.exit_code == 2
     err = [ln for ln in r.output.splitlines() if ln.startswith("edgeq: error:")]
     assert len(err) == 1 and "gpu/t1 cannot run" in err[0] and "failed to load" in err[0], r.output
+    # named by its file, not by the agent's temporary copy ("delegate /tmp/edgeq.2ZH0Ev/pkg/edgeq/_native/...")
+    assert "delegate libedgeq_gpu.so failed to load" in err[0] and "/_native/" not in err[0], err[0]
     dev = json.loads((out / "profile.json").read_text())["devices"][0]
     assert dev["status"] == "partial"
     by = {c["label"]: c for c in dev["configs"]}
