@@ -39,10 +39,12 @@ static inline int16x8_t half(int16x8_t a, int16x8_t b, const consts* c) {
   return vqaddq_s16(vqmovn_high_s32(vqmovn_s32(l), h), c->zp16);
 }
 
-static inline int8x16_t add16(int8x16_t a, int8x16_t b, const consts* c) {
+/* clamp = 0 where the output range is all of int8: the saturating narrow is the clamp */
+static inline int8x16_t add16(int8x16_t a, int8x16_t b, const consts* c, int clamp) {
   const int16x8_t l = half(vsubl_s8(vget_low_s8(a), vget_low_s8(c->a_zp)), vsubl_s8(vget_low_s8(b), vget_low_s8(c->b_zp)), c);
   const int16x8_t h = half(vsubl_high_s8(a, c->a_zp), vsubl_high_s8(b, c->b_zp), c);
-  return vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(l), h), c->lo8), c->hi8);
+  const int8x16_t v = vqmovn_high_s16(vqmovn_s16(l), h);
+  return clamp ? vminq_s8(vmaxq_s8(v, c->lo8), c->hi8) : v;
 }
 
 /* Inputs already minus their zero points (int16); a is the exactly-halved input with factor k
@@ -71,11 +73,26 @@ static inline int16x8_t half8(int16x8_t a, int16x8_t b, const half_consts* c) {
   return vqaddq_s16(vqmovn_high_s32(vqmovn_s32(l), h), c->zp16);
 }
 
-static inline int8x16_t add16_half(int8x16_t a, int8x16_t b, const half_consts* c) {
+static inline int8x16_t add16_half(int8x16_t a, int8x16_t b, const half_consts* c, int clamp) {
   const int16x8_t l = half8(vsubl_s8(vget_low_s8(a), vget_low_s8(c->a_zp)), vsubl_s8(vget_low_s8(b), vget_low_s8(c->b_zp)), c);
   const int16x8_t h = half8(vsubl_high_s8(a, c->a_zp), vsubl_high_s8(b, c->b_zp), c);
-  return vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(l), h), c->lo8), c->hi8);
+  const int8x16_t v = vqmovn_high_s16(vqmovn_s16(l), h);
+  return clamp ? vminq_s8(vmaxq_s8(v, c->lo8), c->hi8) : v;
 }
+
+/* n elements; the loop and the tail through a small buffer (never touching memory past the tensors) */
+#define VADD_RUN(F, C, CLAMP)                                                                        \
+  do {                                                                                               \
+    size_t i = 0;                                                                                    \
+    for (; i + 16 <= n; i += 16) vst1q_s8(out + i, F(vld1q_s8(a + i), vld1q_s8(b + i), C, CLAMP));  \
+    if (i < n) {                                                                                     \
+      int8_t ta[16] = {0}, tb[16] = {0}, to[16];                                                     \
+      memcpy(ta, a + i, n - i);                                                                      \
+      memcpy(tb, b + i, n - i);                                                                      \
+      vst1q_s8(to, F(vld1q_s8(ta), vld1q_s8(tb), C, CLAMP));                                         \
+      memcpy(out + i, to, n - i);                                                                    \
+    }                                                                                                \
+  } while (0)
 
 static int halved(int32_t mult, int32_t shift) { return (mult == (1 << 30) || mult == -(1 << 30)) && shift == 0; }
 
@@ -94,15 +111,10 @@ static int vadd_half(size_t n, const int8_t* a, const int8_t* b, int8_t* out, co
                          vdupq_n_s8((int8_t)p->out_min), vdupq_n_s8((int8_t)p->out_max),
                          vdupq_n_s16((int16_t)p->out_zp), vdup_n_s16(a_mult > 0 ? 1 << 14 : -(1 << 14)),
                          vdupq_n_s32(b_mult), vdupq_n_s32(b_shift), vdupq_n_s32(p->out_mult), vdupq_n_s32(p->out_shift)};
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) vst1q_s8(out + i, add16_half(vld1q_s8(a + i), vld1q_s8(b + i), &c));
-  if (i < n) {
-    int8_t ta[16] = {0}, tb[16] = {0}, to[16];
-    memcpy(ta, a + i, n - i);
-    memcpy(tb, b + i, n - i);
-    vst1q_s8(to, add16_half(vld1q_s8(ta), vld1q_s8(tb), &c));
-    memcpy(out + i, to, n - i);
-  }
+  if (p->out_min > -128 || p->out_max < 127)
+    VADD_RUN(add16_half, &c, 1);
+  else
+    VADD_RUN(add16_half, &c, 0);
   return 1;
 }
 
@@ -114,13 +126,8 @@ void qs8_vadd_u16_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* out, 
                     vdupq_n_s32(p->a_mult), vdupq_n_s32(p->a_shift), vdupq_n_s32(p->a_shift == 0 ? -1 : 0),
                     vdupq_n_s32(p->b_mult), vdupq_n_s32(p->b_shift), vdupq_n_s32(p->b_shift == 0 ? -1 : 0),
                     vdupq_n_s32(p->out_mult), vdupq_n_s32(p->out_shift), vdupq_n_s32(p->out_shift == 0 ? -1 : 0)};
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) vst1q_s8(out + i, add16(vld1q_s8(a + i), vld1q_s8(b + i), &c));
-  if (i < n) { /* tail through a small buffer: never touch memory past the tensors */
-    int8_t ta[16] = {0}, tb[16] = {0}, to[16];
-    memcpy(ta, a + i, n - i);
-    memcpy(tb, b + i, n - i);
-    vst1q_s8(to, add16(vld1q_s8(ta), vld1q_s8(tb), &c));
-    memcpy(out + i, to, n - i);
-  }
+  if (p->out_min > -128 || p->out_max < 127)
+    VADD_RUN(add16, &c, 1);
+  else
+    VADD_RUN(add16, &c, 0);
 }

@@ -22,6 +22,7 @@ static void make_params(qs8_add_params* p, int c) {
   p->out_zp = rint_in(-128, 127);
   p->out_min = rint_in(-128, 0);
   p->out_max = rint_in(p->out_min, 127);
+  if (c % 4 == 1) p->out_min = -128, p->out_max = 127; /* no clamp: the saturating narrow clamps */
   if (c % 13 == 6) {
     /* input rescales seen directly: an identity output rescale (multiplier 2^31 - 1, shift 0: exact
      * below 2^30) and inputs scaled to a few steps, so an input rescale one off at a tie changes the
