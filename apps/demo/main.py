@@ -68,7 +68,8 @@ def engines_note(eng: dict) -> str:
     parts = []
     if agree:
         parts.append(" and ".join({"tflite-micro": "TFLite Micro", "litert-reference": "LiteRT's reference kernels"}[k]
-                                  for k in agree) + " agree with LiteRT's builtin kernels bit for bit")
+                                  for k in agree) + (" agrees" if agree == ["tflite-micro"] else " agree")
+                     + " with LiteRT's builtin kernels bit for bit")
     if same.get("litert-reference") is False:
         parts.append("LiteRT's reference kernels round FULLY_CONNECTED differently from its optimized kernels "
                      "(±1 on some logits, which softmax amplifies)")

@@ -70,4 +70,4 @@ def test_demo_report_note_says_what_the_table_shows(tmp_path):
     main.write_html(report, page)
     html = page.read_text()
     assert "round FULLY_CONNECTED differently" in html
-    assert "TFLite Micro agree" in html and "reference kernels agree" not in html
+    assert "TFLite Micro agrees with" in html and "reference kernels agree" not in html
