@@ -610,6 +610,7 @@ void qs8_gemm_run_packed(const qs8_gemm_plan* plan, size_t m, const int8_t* a, i
   if (m == 0 || n_begin >= n_end) return;
   const qs8_ukernel_info* uk = plan->uk;
   const size_t nr = uk->nr, kc = (size_t)plan->kc;
+  const qs8_rows2_fn rows2_fn = m >= 8 ? uk->int8_rows2_fn : NULL; /* as qs8_gemm_run */
   int8_t ctmp[64 * QS8_MAX_NR];
   for (size_t m0 = 0; m0 < m; m0 += 64) { /* the rows entry takes up to 64 rows */
     const size_t mv = m - m0 < 64 ? m - m0 : 64;
@@ -618,6 +619,12 @@ void qs8_gemm_run_packed(const qs8_gemm_plan* plan, size_t m, const int8_t* a, i
       const qs8_tile_params tp = tile_params(plan, n0);
       int8_t* cdst = c + m0 * ldc + n0;
       const int full = n0 >= n_begin && n0 + nr <= n_end;
+      if (rows2_fn != NULL && full && n0 + 2 * nr <= n_end) { /* two whole tiles at once */
+        const qs8_tile_params tp1 = tile_params(plan, n0 + nr);
+        rows2_fn(mv, kc, a + m0 * kc, plan->weights + t * plan->tile_bytes, plan->tile_bytes, &tp, &tp1, cdst, ldc);
+        t++;
+        continue;
+      }
       uk->int8_rows_fn(mv, kc, a + m0 * kc, plan->weights + t * plan->tile_bytes, &tp, full ? cdst : ctmp,
                        full ? ldc : nr);
       if (!full) {
