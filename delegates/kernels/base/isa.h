@@ -32,7 +32,7 @@ int edgeq_isa_enabled(edgeq_isa isa);
 const char* edgeq_isa_name(edgeq_isa isa);
 /* EDGEQ_ISA_AUTO for NULL or an unknown name. */
 edgeq_isa edgeq_isa_from_name(const char* name);
-/* Whether this CPU's vector gathers are slow next to arithmetic: AMD's (Zen 4 here: a 16-lane
+/* Whether this CPU's vector gathers are slow next to arithmetic: AMD's (Zen 5 here: a 16-lane
  * vpgatherdd costs more than a 16-lane double-rounding MUL or ADD in AVX-512). Env EDGEQ_SLOW_GATHERS=0|1
  * overrides (tests, A/B on other hosts); read on every call. */
 int edgeq_slow_gathers(void);

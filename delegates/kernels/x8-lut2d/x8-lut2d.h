@@ -26,7 +26,7 @@ x8_lut2d_fn x8_lut2d_for_isa(edgeq_isa isa);
  * op's own SIMD kernel is faster than a scalar lookup, and ops keep it). */
 x8_lut2d_fn x8_lut2d_gather_best(void);
 /* x8_lut2d_gather_best() for an op whose own kernel runs at kernel_isa (qs8_vadd_best_isa(), ...), or
- * NULL where that kernel outruns the gathers: an AVX-512 one on a CPU with slow gathers (Zen 4, per
+ * NULL where that kernel outruns the gathers: an AVX-512 one on a CPU with slow gathers (Zen 5, per
  * element: gather 0.43 ns, ADD 0.34, MUL 0.16; AVX2 ADD 1.04, where the table still wins). */
 x8_lut2d_fn x8_lut2d_gather_for(edgeq_isa kernel_isa);
 
