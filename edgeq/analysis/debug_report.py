@@ -76,7 +76,10 @@ def render_html(report: DebugReport, title: str = "edgeq quantization debug") ->
                      f"<td class=n><code>{html.escape(r.tensor)}</code></td></tr>")
     table.append("</table>")
     extra = ("<p>Unmatched quantized tensors: " + ", ".join(html.escape(u) for u in report.unmatched) + "</p>"
-                 if report.unmatched else "") + "".join(f"<p>Note: {html.escape(n)}</p>" for n in report.notes)
+                 if report.unmatched else "")
+    # how the comparison ran (builtin kernels, the equalized float model) reads before the figures it qualifies,
+    # not under a table of every layer
+    notes = "".join(f"<p>Note: {html.escape(n)}</p>" for n in report.notes)
     if report.sensitivity is not None:
         extra += ("<h2>Sensitivity</h2><p>Model output SQNR with only this layer in int8 "
                       "(lower = more sensitive).</p><table><tr><th>layer</th><th>ops</th><th>SQNR dB</th>"
@@ -90,7 +93,7 @@ def render_html(report: DebugReport, title: str = "edgeq quantization debug") ->
             "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}"
             "td{white-space:nowrap}td.n{white-space:normal;overflow-wrap:anywhere}</style></head><body>"
             f"<h1>{html.escape(title)}</h1><p>{report.samples} samples. SQNR lost at each op "
-            "(input SQNR − output SQNR), worst first.</p>" + "".join(svg) + "".join(table) + extra
+            "(input SQNR − output SQNR), worst first.</p>" + notes + "".join(svg) + "".join(table) + extra
             + "</body></html>")
 
 

@@ -234,3 +234,7 @@ def test_equalized_pairs_are_compared_with_the_equalized_float_model(tmp_path):
     first = next(r for r in doc["layers"] if r["layer"].startswith("first"))
     assert first["rmse_over_scale"] < 1.0 and first["cosine"] > 0.999, first
     assert any("cross-layer equalization (1 conv pairs" in n for n in doc["notes"]), doc["notes"]
+    out = CliRunner().invoke(debug_command, [str(tmp_path / "f.tflite"), str(tmp_path / "q.tflite"),
+                                             "--data", str(tmp_path / "data.npy"), "-o", str(tmp_path / "d.html")])
+    page = (tmp_path / "d.html").read_text()
+    assert out.exit_code == 0 and page.index("Note: compared with the float model after") < page.index("<svg")
