@@ -118,6 +118,8 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
             verdict = (f"; {test['best']} beats tf-recipe (minmax, no equalization) sample by sample: ahead on "
                        f"{test['ahead']} of the {n} samples that differ (sign test p {test['p']:.3f} <= {test['needs']:g})"
                        if test["p"] <= test["needs"] else
+                       f"; {test['best']} kept: no held-out sample tells it from tf-recipe (minmax, no equalization)"
+                       if n == 0 else
                        f"; tf-recipe (minmax, no equalization) kept: {test['best']} ahead of it on {test['ahead']} of "
                        f"the {n} samples that differ (sign test p {test['p']:.3f} > {test['needs']:g})")
         lines.append("  chosen by --calibration auto on held-out calibration samples (mean output SQNR): "

@@ -14,7 +14,7 @@ import pytest
 
 from edgeq.options import ConvertOptions
 from edgeq.quantize.graph_rewrites import apply_rewrites
-from edgeq.quantize.stage import AUTO_MIN_HELD_OUT, AUTO_REFERENCE, AUTO_SIGN_P, quantize_stage, sign_test_p
+from edgeq.quantize.stage import AUTO_MIN_HELD_OUT, AUTO_REFERENCE, AUTO_SIGN_P, auto_keeps_best, quantize_stage, sign_test_p
 from edgeq.quantize.tf_bridge import calibrate, mlir_quantize
 
 from test_calibration_apply import _samples as outlier_samples, outlier_model
@@ -28,6 +28,9 @@ def test_sign_test():
     assert sign_test_p([11.3] + [-0.1] * 7) == pytest.approx(255 / 256)  # one big lead is one sample
     assert sign_test_p([0.0, 0.0, 2.0, 1.0, 3.0]) == pytest.approx(1 / 8)  # ties count for neither side
     assert sign_test_p([0.0] * 8) == 1.0
+    # the best method stands when it is ahead by the test, or when no sample tells the two apart
+    assert auto_keeps_best([1.0] * 7 + [-1.0]) and not auto_keeps_best([1.0] * 6 + [-1.0] * 2)
+    assert auto_keeps_best([0.0] * 8) and not auto_keeps_best([0.0] * 7 + [1.0])
 
 
 def test_an_inconsistent_lead_keeps_tensorflows_recipe_bit_for_bit():
