@@ -213,7 +213,10 @@ def _manifest_lines(man: dict) -> list[str]:
     cal = man["calibration_data"]
     lines = [f"made by edgeq {man['versions'].get('edgeq', '?')} from {man['source']['name']} "
              f"({man['source']['kind']}, sha256 {man['source']['sha256'][:12]}), "
-             f"calibrated on {cal['samples']} samples (sha256 {cal['sha256'][:12]})",
+             f"calibrated on {cal['samples']} samples (sha256 {cal['sha256'][:12]})"
+             + (f" with {cal['method']}" + (" (chosen by --calibration auto)"
+                                             if man["recipe"].get("calibration") == "auto" else "")
+                if cal.get("method") else ""),
              "  recipe: " + ", ".join(f"{k}={v}" for k, v in man["recipe"].items())]
     if man.get("evaluation"):
         rt = man["evaluation"].get("runtime") or {}  # manifests before 2026-12 did not record it

@@ -62,7 +62,10 @@ def build(report: dict, options: ConvertOptions, calib: Samples, output_layers: 
         "source": {"name": Path(report["source"]["path"]).name, "kind": report["source"]["kind"],
                    "sha256": report["source"]["sha256"]},
         "recipe": options.recipe(),
-        "calibration_data": {"samples": len(calib), "sha256": samples_sha256(calib)},
+        "calibration_data": {"samples": len(calib), "sha256": samples_sha256(calib),
+                             # the method that made the ranges: the recipe may say only "auto"
+                             **({"method": report["calibration"]["method"]}
+                                if (report.get("calibration") or {}).get("method") else {})},
         "graph_rewrites": report.get("graph_rewrites", {}),
         "versions": _versions(),
         "evaluation": None if not ev else {"samples": ev["samples"], "outputs": ev["outputs"],

@@ -46,7 +46,8 @@ def test_manifest_in_metadata_and_sidecar_and_reproducible(demo, tmp_path, run_c
     assert "made by edgeq" in text and "max_samples=150" in text
     # it said "evaluation on 450 samples (recorded ):"
     assert re.search(r"evaluation on \d+ samples \(at conversion, ai-edge-litert \d[\w.]*\):", text), text
-    assert embedded["output_layers"] == ["probs"]
+    assert embedded["output_layers"] == ["probs"] and embedded["calibration_data"]["method"] == "minmax"
+    assert "calibrated on 150 samples (sha256 " in text and " with minmax\n" in text, text
     assert re.search(r"\n +6 +SOFTMAX +probs ", text) and re.search(r"\n +probs +int8", text), text
     x = np.zeros((1, 8, 8, 1), np.int8)
     assert np.array_equal(Interpreter(out1.read_bytes(), resolver="builtin").run([x])[0],
@@ -81,6 +82,11 @@ def test_inspect_of_an_older_manifest_says_when_it_was_evaluated():
                                                         "max_abs_error": 0.1}]}}
     lines = _manifest_lines(man)
     assert "  evaluation on 450 samples (at conversion):" in lines, lines
+    # the recipe says calibration=auto; which method auto chose was in no line
+    man["recipe"]["calibration"] = "auto"
+    man["calibration_data"]["method"] = "minmax"
+    assert lines[0].endswith("(sha256 cdcdcdcdcdcd)") and _manifest_lines(man)[0].endswith(
+        "(sha256 cdcdcdcdcdcd) with minmax (chosen by --calibration auto)"), _manifest_lines(man)
 
 
 def test_file_alone_names_outputs_as_the_conversion_did(tiny):
