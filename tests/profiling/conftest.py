@@ -13,12 +13,21 @@ from profiling_helpers import build_int8_model, build_mixed_model, free_port
 def adb_server(tmp_path, monkeypatch):
     """A private adb server (own port, own HOME so its RSA key is the test's); killed afterwards.
     ``pub``/``key``: the adbkey.pub / adbkey it made."""
-    port = free_port()
     home = tmp_path / "home"
     home.mkdir()
-    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(port))
     monkeypatch.setenv("HOME", str(home))
-    subprocess.run(["adb", "start-server"], check=True, capture_output=True, timeout=30)
+    # adb gives up on a server that is not up within a few seconds (exit 255 'failed to start daemon'), which a
+    # loaded machine can cause, and the free port can be taken between free_port() and the server's bind: a new
+    # port per try, at most three
+    for attempt in range(3):
+        port = free_port()
+        monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(port))
+        r = subprocess.run(["adb", "start-server"], capture_output=True, text=True, timeout=60)
+        if r.returncode == 0:
+            break
+        subprocess.run(["adb", "-P", str(port), "kill-server"], capture_output=True, timeout=30)
+    else:
+        pytest.fail(f"adb start-server failed 3 times: {r.stderr.strip()[-500:]}")
     yield {"port": port, "home": home, "pub": home / ".android" / "adbkey.pub", "key": home / ".android" / "adbkey"}
     # by explicit port: a test may have removed the variable
     subprocess.run(["adb", "-P", str(port), "kill-server"], capture_output=True, timeout=30)
