@@ -30,17 +30,19 @@ import numpy as np  # noqa: E402
 from interleave import interleaved  # noqa: E402
 
 
-def _interp(model: str, lib: str | None, threads: int):
+def _interp(model: str | bytes, lib: str | None, threads: int):
+    """``model``: a path, or the model's bytes."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
 
+    src = {"model_content": model} if isinstance(model, bytes) else {"model_path": model}
     if lib is None:  # LiteRT's default: XNNPACK
-        return Interpreter(model_path=model, num_threads=threads)
+        return Interpreter(**src, num_threads=threads)
     d = load_delegate(lib, {"num_threads": str(threads)})
-    return Interpreter(model_path=model, experimental_delegates=[d], num_threads=threads,
+    return Interpreter(**src, experimental_delegates=[d], num_threads=threads,
                        experimental_op_resolver_type=OpResolverType.BUILTIN)
 
 
-def _prepared(model: str, lib: str | None, threads: int):
+def _prepared(model: str | bytes, lib: str | None, threads: int):
     it = _interp(model, lib, threads)
     it.allocate_tensors()
     rng = np.random.default_rng(0)

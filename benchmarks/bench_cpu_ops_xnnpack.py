@@ -9,12 +9,12 @@ in cuts, so read the per-node JSON for big nodes.
     ROUNDS=5 (default)
 """
 import collections, json, os, statistics, sys, time
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from edgeq import tflite_schema as ts
 from edgeq.opcut import cut_op
-from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
+from bench_cpu_ab import _prepared  # noqa: E402  (benchmarks/ is sys.path[0] when run as a script)
 
 model_path, lib = sys.argv[1], sys.argv[2]
 types = set(sys.argv[3].split(",")) if len(sys.argv) > 3 and sys.argv[3] else None
@@ -33,17 +33,7 @@ for i, op in enumerate(sg.operators):
     cuts.append((i, name, b))
 
 def prep(b, use_lib):
-    if use_lib:
-        it = Interpreter(model_content=b, experimental_delegates=[load_delegate(lib, {"num_threads": "1"})],
-                         experimental_op_resolver_type=OpResolverType.BUILTIN)
-    else:
-        it = Interpreter(model_content=b, num_threads=1)
-    it.allocate_tensors()
-    rng = np.random.default_rng(0)
-    for d in it.get_input_details():
-        it.set_tensor(d["index"], rng.integers(-128, 128, d["shape"]).astype(d["dtype"]))
-    it.invoke()
-    return it
+    return _prepared(b, lib if use_lib else None, 1)
 
 def timeit(it, min_t=0.02):
     n, t0 = 0, time.thread_time()
