@@ -11,9 +11,11 @@ on-device agent ships it to boards that have no TensorFlow and no edgeq.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -231,6 +233,37 @@ def parse_delegate_options(items: Sequence[str], command: str, reserved: Sequenc
     return opts
 
 
+#: the runtime's notices that say nothing the user asked about, dropped from stderr while an interpreter is built:
+#: LiteRT's C++ logger prints this one at INFO whatever TF_CPP_MIN_LOG_LEVEL says (`edgeq convert` showed it above
+#: its own output); every other line the runtime writes there (warnings, errors) is passed on as written
+RUNTIME_NOTICES = (b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",)
+
+
+@contextlib.contextmanager
+def _without_runtime_notices():
+    """Hold what native code writes to file descriptor 2 in a temporary file, then write it back minus
+    RUNTIME_NOTICES lines. Where descriptor 2 cannot be redirected, nothing is filtered."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        held = tempfile.TemporaryFile()
+        os.dup2(held.fileno(), 2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        held.seek(0)
+        text = held.read()
+        held.close()
+        kept = [ln for ln in text.splitlines(keepends=True) if ln.rstrip(b"\r\n") not in RUNTIME_NOTICES]
+        if kept:
+            os.write(2, b"".join(kept))
+
+
 class Interpreter:
     """A TFLite model ready to run.
 
@@ -283,8 +316,10 @@ class Interpreter:
         if preserve_all_tensors:
             kwargs["experimental_preserve_all_tensors"] = True
         try:
-            self._interp = self.runtime.interpreter_cls(**kwargs)
-            self._interp.allocate_tensors()
+            # the default delegate is made (and announced) in here
+            with _without_runtime_notices():
+                self._interp = self.runtime.interpreter_cls(**kwargs)
+                self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise EdgeqError(f"the runtime ({self.runtime.describe()}) cannot load this model: {first}") from None

@@ -69,3 +69,22 @@ def test_quantize_dequantize_roundtrip(int8_model):
     spec = it.inputs[0]
     x = np.linspace(0, 1, int(np.prod(spec.shape)), dtype=np.float32).reshape(spec.shape)
     assert np.abs(spec.dequantize(spec.quantize(x)) - x).max() <= spec.scale / 2 + 1e-6
+
+
+def test_default_path_notice_kept_off_stderr_other_lines_kept(tiny):
+    """LiteRT prints 'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.' once per process on the default path
+    (it showed above `edgeq convert`'s output); a new process, so the notice has not been printed yet. Whatever else
+    native code writes to stderr meanwhile still comes through."""
+    import subprocess
+    import sys
+
+    code = ("import os, edgeq.runtime as r\n"
+            "real = r.Interpreter.__init__.__globals__['_without_runtime_notices']\n"
+            "with real():\n"
+            "    os.write(2, b'runtime: a real warning\\n')\n"
+            f"r.Interpreter({str(tiny.float_tflite)!r}, resolver='default').run_float([__import__('numpy')"
+            f".zeros((1, *{tiny.shape!r}), 'float32')])\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "XNNPACK delegate" not in p.stderr
+    assert "runtime: a real warning" in p.stderr
