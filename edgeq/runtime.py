@@ -316,8 +316,11 @@ class Interpreter:
         if preserve_all_tensors:
             kwargs["experimental_preserve_all_tensors"] = True
         try:
-            # the default delegate is made (and announced) in here
-            with _without_runtime_notices():
+            # the default delegate is made (and announced) in here; only that resolver announces it, and the others
+            # keep stderr as it is: what a kernel prints before it aborts (the reference SOFTMAX in Prepare) would
+            # die with a held copy
+            quiet = _without_runtime_notices() if RESOLVERS[resolver] == "AUTO" else contextlib.nullcontext()
+            with quiet:
                 self._interp = self.runtime.interpreter_cls(**kwargs)
                 self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as e:

@@ -88,3 +88,27 @@ def test_default_path_notice_kept_off_stderr_other_lines_kept(tiny):
     assert p.returncode == 0, p.stderr
     assert "XNNPACK delegate" not in p.stderr
     assert "runtime: a real warning" in p.stderr
+
+
+def test_other_resolvers_leave_stderr_alone_for_a_kernel_that_aborts(tiny):
+    """A kernel that prints its reason and aborts while the interpreter is built (LiteRT's reference SOFTMAX does, in
+    Prepare) must leave that reason on stderr: only the default resolver's stderr is held (for its notice)."""
+    import subprocess
+    import sys
+
+    def run(resolver):
+        code = ("import dataclasses, os, edgeq.runtime as r\n"
+                "class Dying:\n"
+                "    def __init__(self, **kw):\n"
+                "        os.write(2, b'kernel: failed to prepare, aborting\\n'); os.abort()\n"
+                "rt = dataclasses.replace(r.find_runtime(), interpreter_cls=Dying)\n"
+                "r.find_runtime = lambda prefer=None: rt\n"
+                f"r.Interpreter({str(tiny.float_tflite)!r}, resolver={resolver!r})\n")
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+
+    for resolver in ("reference", "builtin"):
+        p = run(resolver)
+        assert p.returncode != 0 and "kernel: failed to prepare, aborting" in p.stderr, (resolver, p.stderr)
+    # the default resolver holds stderr while it builds: the limit this test keeps to that one resolver
+    p = run("default")
+    assert p.returncode != 0 and "kernel: failed to prepare" not in p.stderr
