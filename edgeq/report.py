@@ -53,8 +53,14 @@ def _db(x: float) -> str:
     return "inf (identical)" if math.isinf(x) and x > 0 else f"{x:.1f} dB"
 
 
+#: the kernels that computed an evaluation (its runtime's "path"), in words after the runtime's name
+PATH_WORDS = {"xnnpack": "on XNNPACK, its default path", "builtin": "on its builtin kernels",
+              "reference": "on its reference kernels"}
+
+
 def evaluation_lines(ev: dict) -> list[str]:
-    ran = " ".join(str(v) for v in (ev["runtime"].get("runtime"), ev["runtime"].get("version")) if v)
+    rt = ev["runtime"]
+    ran = " ".join(str(v) for v in (rt.get("runtime"), rt.get("version"), PATH_WORDS.get(rt.get("path") or "")) if v)
     out = [f"evaluation on {ev['samples']} samples ({ran}):"]
     for o in ev["outputs"]:
         parts = []
@@ -222,5 +228,6 @@ def _manifest_lines(man: dict) -> list[str]:
         rt = man["evaluation"].get("runtime") or {}  # manifests before 2026-12 did not record it
         ran = ", ".join(x for x in ("at conversion", " ".join(str(v) for v in (rt.get("runtime"), rt.get("version"))
                                                                if v)) if x)
-        lines += ["  " + ln for ln in evaluation_lines({**man["evaluation"], "runtime": {"runtime": ran}})]
+        lines += ["  " + ln for ln in evaluation_lines({**man["evaluation"],
+                                                        "runtime": {"runtime": ran, "path": rt.get("path")}})]
     return lines

@@ -47,6 +47,10 @@ RESOLVERS = {
     "reference": "BUILTIN_REF",
 }
 
+#: which kernels a resolver runs, for reports (JSON "path"): "default" is the runtime's default delegate, XNNPACK,
+#: which requantizes in float and so may differ from the builtin/reference kernels (and edgeq's delegates) by steps
+RESOLVER_PATHS = {"default": "xnnpack", "xnnpack": "xnnpack", "builtin": "builtin", "reference": "reference"}
+
 #: delegates edgeq builds, by the name users give them.
 DELEGATE_LIBS = {"cpu": "libedgeq_cpu", "gpu": "libedgeq_gpu", "mediapipe": "libedgeq_mediapipe"}
 #: custom ops the ``mediapipe`` delegate runs (float): an Interpreter of a model that has them

@@ -137,9 +137,12 @@ def write_html(report: dict, path: Path) -> None:
     """The demo's one-page report: accuracy, size, bit-exactness across interpreters, ops, latency here."""
     from edgeq.atomic import write_text_atomic
     from edgeq.profiling.reporting.units import duration_ms, size_bytes
+    from edgeq.report import PATH_WORDS
 
     e = html.escape
     ev = report["conversion"]["evaluation"]["outputs"][0]
+    rt = report["conversion"]["evaluation"].get("runtime") or {}  # which kernels computed these (XNNPACK by default)
+    ran = " ".join(str(v) for v in (rt.get("runtime"), rt.get("version"), PATH_WORDS.get(rt.get("path") or "")) if v)
     eng = report["engines"]
     s = report["conversion"]["sizes"]
     fb, qb = s["float_tflite_bytes"], s["quant_bytes"]
@@ -180,7 +183,7 @@ def write_html(report: dict, path: Path) -> None:
 <p class="big">Held-out accuracy: float <b>{100 * ev['float_accuracy']:.1f} %</b>, int8
 <b>{100 * ev['quant_accuracy']:.1f} %</b> ({-ev['accuracy_drop_points']:+.1f} points); top-1 agreement
 {100 * ev['top1_agreement']:.1f} %; output SQNR {ev['sqnr_db']:.1f} dB on
-{report['conversion']['evaluation']['samples']} test images.</p>
+{report['conversion']['evaluation']['samples']} test images{f" (float and int8 run by {e(ran)})" if ran else ""}.</p>
 <h2>Size</h2><p>{size_bytes(fb)} → {size_bytes(qb)} ({s['compression']:.2f}× smaller)</p>{svg}
 <h2>Same integers on LiteRT and TFLite Micro</h2><table>
 {_row(["interpreter", "identical to LiteRT builtin", "max |diff|", "samples differing"], head=True)}{same}</table>

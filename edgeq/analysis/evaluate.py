@@ -7,7 +7,7 @@ import numpy as np
 
 from ..datasets import Samples
 from ..progress import progress
-from ..runtime import Interpreter
+from ..runtime import RESOLVER_PATHS, Interpreter
 
 
 def sqnr_db(ref: np.ndarray, test: np.ndarray) -> float:
@@ -81,7 +81,9 @@ def compare(float_model: bytes, quant_model: bytes, samples: Samples, *,
     fo = run_all(fi, samples, "eval float", show_progress)
     qo = run_all(qi, samples, "eval int8", show_progress)
     kinds = output_kinds(float_model)
-    result: dict = {"samples": len(samples), "runtime": qi.describe(), "outputs": []}
+    # which kernels computed the figures: the default path is XNNPACK, not what edgeq's delegates or TFLite Micro run
+    result: dict = {"samples": len(samples), "runtime": {**qi.describe(), "path": RESOLVER_PATHS[resolver]},
+                    "outputs": []}
     names = list(output_names) if output_names else [s.name for s in qi.outputs]
     for k, (f, q) in enumerate(zip(fo, qo)):
         err = np.abs(f.astype(np.float64) - q)

@@ -70,7 +70,7 @@ def build(report: dict, options: ConvertOptions, calib: Samples, output_layers: 
         "versions": _versions(),
         "evaluation": None if not ev else {"samples": ev["samples"], "outputs": ev["outputs"],
                                            "runtime": {k: (ev.get("runtime") or {}).get(k)
-                                                       for k in ("runtime", "version")}},
+                                                       for k in ("runtime", "version", "path")}},
     }
 
 

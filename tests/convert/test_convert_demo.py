@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -84,6 +85,12 @@ def test_report_has_sizes_ops_and_agreement(converted):
     layers = {o["layer"] for o in r["model"]["ops"]}
     assert {"conv1", "conv2", "conv3", "logits"} <= layers  # the user's layer names
     json.dumps(r)  # JSON-serializable as --json promises
+    # which kernels computed the accuracy figures: LiteRT's default path, XNNPACK (it requantizes in float, unlike
+    # the builtin kernels, TFLite Micro and edgeq's delegates); the report named only the runtime and its version
+    assert r["evaluation"]["runtime"]["path"] == "xnnpack"
+    from edgeq.report import format_conversion
+    assert re.search(r"\nevaluation on 450 samples \(ai-edge-litert \d[\w.]* on XNNPACK, its default path\):\n",
+                     format_conversion(r)), format_conversion(r)
 
 
 def test_cli_convert_writes_model_and_json(demo, tmp_path, run_cli):

@@ -45,7 +45,8 @@ def test_manifest_in_metadata_and_sidecar_and_reproducible(demo, tmp_path, run_c
     text = run_cli("inspect", out1).out
     assert "made by edgeq" in text and "max_samples=150" in text
     # it said "evaluation on 450 samples (recorded ):"
-    assert re.search(r"evaluation on \d+ samples \(at conversion, ai-edge-litert \d[\w.]*\):", text), text
+    assert re.search(r"evaluation on \d+ samples \(at conversion, ai-edge-litert \d[\w.]* on XNNPACK, its default "
+                     r"path\):", text), text
     assert embedded["output_layers"] == ["probs"] and embedded["calibration_data"]["method"] == "minmax"
     assert "calibrated on 150 samples (sha256 " in text and " with minmax\n" in text, text
     assert re.search(r"\n +6 +SOFTMAX +probs ", text) and re.search(r"\n +probs +int8", text), text

@@ -66,6 +66,13 @@ def test_demo_report_note_says_what_the_table_shows(tmp_path):
     assert "round FULLY_CONNECTED differently" not in html
     assert "TFLite Micro and LiteRT&#x27;s reference kernels agree with LiteRT&#x27;s builtin kernels bit for bit" in html
     assert "XNNPACK, which requantizes in float and so differs by a few steps" in html
+    assert "450 test images." in html  # an evaluation that did not record its runtime: no empty parentheses
+    # the accuracy figures came from LiteRT's default path (XNNPACK); the page did not say which kernels
+    report["conversion"]["evaluation"]["runtime"] = {"runtime": "ai-edge-litert", "version": "2.3.0",
+                                                     "resolver": "default", "path": "xnnpack"}
+    main.write_html(report, page)
+    assert ("450 test images (float and int8 run by ai-edge-litert 2.3.0 on XNNPACK, its default path)."
+            in page.read_text())
     report["engines"] = _engines(**{"litert-reference": 1, "litert-default": 17})
     main.write_html(report, page)
     html = page.read_text()
