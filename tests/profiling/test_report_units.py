@@ -48,3 +48,24 @@ def test_ticks_are_round_and_cover_the_range():
     labels, unit = units.axis_labels_ms(t)
     assert unit == "µs" and all(len(x) <= 4 for x in labels)
     assert units.axis_labels_ms([0, 500, 1000, 1500])[1] == "s"
+
+
+def test_box_plot_axis_shows_the_box_of_a_long_tailed_configuration():
+    # one configuration on a loaded machine: p5..p75 within 11-12 µs, p95 200 µs. The linear axis (0..210 µs) drew
+    # the p25..p75 box 2 px wide at its low end; a log axis gives it room. A tight one stays linear.
+    import re
+
+    from edgeq.profiling.reporting import svg
+
+    def box_width(rows):
+        out = svg.box_plot(rows)
+        return float(re.search(r"<rect x='[\d.]+' y='\d+' width='([\d.]+)'", out).group(1)), out
+
+    w, out = box_width([{"label": "cpu/t1", "box": [0.011, 0.0113, 0.0115, 0.012, 0.2]}])
+    assert "(log scale)" in out and w > 10, (w, out)
+    w, out = box_width([{"label": "cpu/t1", "box": [0.0070, 0.0071, 0.0072, 0.0073, 0.0074]}])
+    assert "(log scale)" not in out and w > 200, (w, out)
+    # a wide range across configurations was log before and still is
+    _, out = box_width([{"label": "a", "box": [0.01, 0.011, 0.012, 0.013, 0.014]},
+                        {"label": "b", "box": [1.0, 1.1, 1.2, 1.3, 1.4]}])
+    assert "(log scale)" in out

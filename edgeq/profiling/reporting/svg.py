@@ -75,10 +75,20 @@ def box_plot(rows: list[dict], width: int = 900) -> str:
         return "<p class='muted'>no latency samples</p>"
     lo = min(r["box"][0] for r in rows)
     hi = max(r["box"][4] for r in rows)
-    log = lo > 0 and hi / lo > 30
     left, right, rh = 250, 75, 26
-    ax = Axis(lo * (0.9 if log else 1) if log else max(0.0, lo - 0.05 * (hi - lo)), hi * (1.1 if log else 1)
-              if log else hi + 0.05 * (hi - lo), left, width - right, log)
+    lin = Axis(max(0.0, lo - 0.05 * (hi - lo)), hi + 0.05 * (hi - lo), left, width - right)
+    ax = lin
+    if lo > 0:
+        lg = Axis(lo * 0.9, hi * 1.1, left, width - right, log=True)
+
+        def box_share(a: Axis) -> float:  # the median share of the axis the p25..p75 boxes take
+            w = sorted((a.x(r["box"][3]) - a.x(r["box"][1])) / (a.x1 - a.x0) for r in rows)
+            return w[len(w) // 2]
+
+        # log over a wide range of values, and where a long p95 tail (a loaded machine, one configuration) would
+        # squash the boxes into a sliver at the axis' low end on a linear axis (2 px of 575 on such a profile)
+        if lg.log and (hi / lo > 30 or (box_share(lin) < 0.05 and box_share(lg) > 2 * box_share(lin))):
+            ax = lg
     h = 16 + rh * len(rows) + 36
     out = [_open(width, h, "steady-state latency per configuration: box p25–p75, whiskers p5–p95, bar median")]
     top = 8
