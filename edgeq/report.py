@@ -87,6 +87,20 @@ def evaluation_lines(ev: dict) -> list[str]:
     return out
 
 
+#: the float-graph changes of report["graph_rewrites"] (name -> how many), in words with their count; the line said
+#: "cross layer equalization pairs" with no number
+REWRITE_WORDS = {"cross_layer_equalization_pairs": "cross-layer equalization on {n} pair{s}",
+                 "weight_clipping_layers": "weight clipping on {n} layer{s}"}
+
+
+def _rewrite_words(key: str, n: object) -> str:
+    if not isinstance(n, int) or isinstance(n, bool):
+        return key.replace("_", " ")
+    if key in REWRITE_WORDS:
+        return REWRITE_WORDS[key].format(n=n, s="" if n == 1 else "s")
+    return f"{key.replace('_', ' ')} x{n}"  # an exact rewrite: how many ops it changed
+
+
 def format_conversion(report: dict, output: str | None = None, op_limit: int | None = 40) -> str:
     src, sizes, cal, model = report["source"], report["sizes"], report["calibration"], report["model"]
     lines = [f"converted {src['path']} ({src['kind']}, sha256 {src['sha256'][:12]}) -> {output or '<memory>'} "
@@ -108,7 +122,7 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
                 + [f"custom op {code} x{n} decomposed into builtins"
                    for code, n in (prep.get("decomposed") or {}).items()])
         lines.append("model as shipped: " + ", ".join(what))
-    extras = [k.replace("_", " ") for k in (report.get("graph_rewrites") or {})]
+    extras = [_rewrite_words(k, n) for k, n in (report.get("graph_rewrites") or {}).items()]
     if report.get("bias_correction"):
         extras.append(f"bias correction on {report['bias_correction']} layers")
     if extras:

@@ -201,3 +201,17 @@ def test_in_memory_multi_input_samples_follow_keras_input_order():
     rng = np.random.default_rng(0)
     r = edgeq.convert(model, Samples([rng.random((10, 6), dtype=np.float32), rng.random((10, 4), dtype=np.float32)]))
     assert {i["name"] for i in r.report["model"]["inputs"]} == {"alpha", "beta"}
+
+
+def test_improvements_line_counts_what_was_done(demo, tmp_path, run_cli):
+    # the line read "improvements: cross layer equalization pairs" with no count
+    res = run_cli("convert", demo.keras_path, "--data", demo.calib, "-o", tmp_path / "m.tflite",
+                  "--calibration", "minmax")
+    assert res.code == 0, res.err
+    man = json.loads((tmp_path / "m.manifest.json").read_text())
+    pairs = man["graph_rewrites"]["cross_layer_equalization_pairs"]  # conv1 -(relu)-> conv2: one pair
+    assert pairs == 1 and "\nimprovements: cross-layer equalization on 1 pair\n" in res.out, res.out
+    from edgeq.report import _rewrite_words
+    assert _rewrite_words("cross_layer_equalization_pairs", 3) == "cross-layer equalization on 3 pairs"
+    assert _rewrite_words("weight_clipping_layers", 2) == "weight clipping on 2 layers"
+    assert _rewrite_words("neg_to_mul", 2) == "neg to mul x2"
