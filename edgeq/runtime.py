@@ -247,12 +247,17 @@ RUNTIME_NOTICES = (b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",)
 def _without_runtime_notices():
     """Hold what native code writes to file descriptor 2 in a temporary file, then write it back minus
     RUNTIME_NOTICES lines. Where descriptor 2 cannot be redirected, nothing is filtered."""
+    saved = held = None
     try:
         sys.stderr.flush()
-        saved = os.dup(2)
         held = tempfile.TemporaryFile()
+        saved = os.dup(2)
         os.dup2(held.fileno(), 2)
     except (OSError, ValueError, AttributeError):
+        if saved is not None:
+            os.close(saved)
+        if held is not None:
+            held.close()
         yield
         return
     try:
