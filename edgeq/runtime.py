@@ -11,6 +11,7 @@ on-device agent ships it to boards that have no TensorFlow and no edgeq.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib
 import os
@@ -273,6 +274,36 @@ def _without_runtime_notices():
             os.write(2, b"".join(kept))
 
 
+#: a float model of one ADD (x + x on [1]), made with tf.lite from a tf.function and stripped of its metadata. LiteRT
+#: prints its XNNPACK notice once per process: building this model first on the default path, with stderr held, uses
+#: that once up, so the user's model is built with stderr as it is (a kernel that prints its reason and aborts while
+#: the model is prepared -- the builtin kernels run on the default path too, for ops XNNPACK does not take -- keeps it)
+_NOTICE_MODEL = (
+    "GAAAAFRGTDMAAA4AFAAQAAwACAAAAAQADgAAABAAAADAAAAA0AEAAAMAAAAFAAAArAAAAKQAAACcAAAAfAAAAAQAAACS////BAAA"
+    "AGAAAAAQAAAAAAAAAAgADgAIAAQACAAAABAAAAAkAAAAAAAGAAgABAAGAAAABAAAAAAAAAAMABgAFAAQAAwABAAMAAAAxDJbGn6G"
+    "HxMDAAAAAgAAAAQAAAAGAAAAMi4yMS4wAAAAAAYACAAEAAYAAAAEAAAAEAAAADEuNS4wAAAAAAAAAAAAAADY/v//3P7//+D+//8B"
+    "AAAAFAAAAAAADgAYABQAEAAMAAgABAAOAAAAFAAAABwAAABcAAAAYAAAAGQAAAAEAAAAbWFpbgAAAAABAAAAFAAAAAAADgAUAAAA"
+    "EAAMAAsABAAOAAAAEAAAAAAAAAsMAAAAEAAAAEz///8BAAAAAQAAAAIAAAAAAAAAAAAAAAEAAAABAAAAAQAAAAAAAAACAAAAVAAA"
+    "AAQAAADK////AAAAARAAAAAQAAAAAgAAABgAAACY////CAAAAElkZW50aXR5AAAAAAEAAAABAAAAAAAWABgAFAAAABAADAAIAAAA"
+    "AAAAAAcAFgAAAAAAAAEQAAAAEAAAAAEAAAAQAAAA5P///wEAAAB4AAAAAQAAAAEAAAABAAAACAAAAAQABAAEAAAA"
+)
+_announced: set[str] = set()
+
+
+def _announce_default_delegate_quietly(runtime: RuntimeInfo) -> None:
+    """Make ``runtime`` print its once-per-process default-delegate notice into a held stderr (see _NOTICE_MODEL)."""
+    if runtime.name in _announced:
+        return
+    _announced.add(runtime.name)
+    try:
+        with _without_runtime_notices():
+            it = runtime.interpreter_cls(model_content=base64.b64decode("".join(_NOTICE_MODEL)),
+                                         experimental_op_resolver_type=runtime.resolver_enum.AUTO)
+            it.allocate_tensors()
+    except Exception:  # noqa: BLE001 - only a notice is at stake: the user's model is built next, as it is
+        pass
+
+
 class Interpreter:
     """A TFLite model ready to run.
 
@@ -325,13 +356,13 @@ class Interpreter:
         if preserve_all_tensors:
             kwargs["experimental_preserve_all_tensors"] = True
         try:
-            # the default delegate is made (and announced) in here; only that resolver announces it, and the others
-            # keep stderr as it is: what a kernel prints before it aborts (the reference SOFTMAX in Prepare) would
-            # die with a held copy
-            quiet = _without_runtime_notices() if RESOLVERS[resolver] == "AUTO" else contextlib.nullcontext()
-            with quiet:
-                self._interp = self.runtime.interpreter_cls(**kwargs)
-                self._interp.allocate_tensors()
+            # the default path announces its delegate once per process: used up beforehand on a model of one ADD, so
+            # stderr stays as it is while this model is built (what a kernel prints before it aborts -- the
+            # reference SOFTMAX in Prepare -- would die with a held copy)
+            if RESOLVERS[resolver] == "AUTO":
+                _announce_default_delegate_quietly(self.runtime)
+            self._interp = self.runtime.interpreter_cls(**kwargs)
+            self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise EdgeqError(f"the runtime ({self.runtime.describe()}) cannot load this model: {first}") from None
