@@ -10,6 +10,7 @@
 
 #include "qs8-gemm/qs8-gemm.h"
 #include "cpu_op.h"
+#include "base/copy.h"
 #include "base/requant.h"
 #include "split.h"
 
@@ -147,41 +148,7 @@ typedef struct {
   int8_t* out;
 } conv_job;
 
-/* Small copies and fills inline: first convs copy 9- or 21-byte filter rows, and a libc call per
- * row costs more than the copy. Overlapping fixed-size moves, no loop the compiler turns into a call. */
-static inline void copy_bytes(int8_t* d, const int8_t* s, size_t n) {
-  if (n > 128) {
-    memcpy(d, s, n);
-  } else if (n > 32) { /* 16-byte moves, the last one overlapping: a 3x3 row of 16 or 32 channels */
-    for (size_t i = 0; i + 16 < n; i += 16) {
-      uint64_t a[2];
-      memcpy(a, s + i, 16);
-      memcpy(d + i, a, 16);
-    }
-    uint64_t b[2];
-    memcpy(b, s + n - 16, 16);
-    memcpy(d + n - 16, b, 16);
-  } else if (n >= 16) {
-    uint64_t a[2], b[2];
-    memcpy(a, s, 16), memcpy(b, s + n - 16, 16);
-    memcpy(d, a, 16), memcpy(d + n - 16, b, 16);
-  } else if (n >= 8) {
-    uint64_t a, b;
-    memcpy(&a, s, 8), memcpy(&b, s + n - 8, 8);
-    memcpy(d, &a, 8), memcpy(d + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    memcpy(&a, s, 4), memcpy(&b, s + n - 4, 4);
-    memcpy(d, &a, 4), memcpy(d + n - 4, &b, 4);
-  } else if (n >= 2) {
-    uint16_t a, b;
-    memcpy(&a, s, 2), memcpy(&b, s + n - 2, 2);
-    memcpy(d, &a, 2), memcpy(d + n - 2, &b, 2);
-  } else if (n == 1) {
-    d[0] = s[0];
-  }
-}
-
+/* Small fills inline, as the copies (base/copy.h). */
 static inline void fill_bytes(int8_t* d, int8_t v, size_t n) {
   if (n > 32) {
     memset(d, v, n);
@@ -195,7 +162,7 @@ static inline void fill_bytes(int8_t* d, int8_t v, size_t n) {
   }
   int8_t pattern[16];
   memset(pattern, v, sizeof(pattern)); /* constant size: stores, no call */
-  copy_bytes(d, pattern, n);
+  eq_copy_bytes(d, pattern, n);
 }
 
 /* `rows` im2col rows of consecutive output pixels whose taps are all inside (source step sx
@@ -214,7 +181,7 @@ static void im2col_inside(int8_t* dst, size_t rowb, const int8_t* src, size_t sx
         memcpy(d, v, 16);
       }
     } else {
-      for (int ky = 0; ky < kh; ++ky, sp += step_y, d += run) copy_bytes(d, sp, run);
+      for (int ky = 0; ky < kh; ++ky, sp += step_y, d += run) eq_copy_bytes(d, sp, run);
     }
   }
 }
@@ -230,7 +197,7 @@ static __attribute__((noinline)) void im2col_row(const conv_state* s, const int8
     const int iy = iy0 + ky * s->g.dh;
     if (row_inside && iy >= 0 && iy < s->g.in_h) {
       /* the kw taps of this filter row are adjacent pixels: one copy (first convs have c = 3) */
-      copy_bytes(dst, in + (((size_t)b * s->g.in_h + iy) * s->g.in_w + ix0) * c, (size_t)s->g.kw * c);
+      eq_copy_bytes(dst, in + (((size_t)b * s->g.in_h + iy) * s->g.in_w + ix0) * c, (size_t)s->g.kw * c);
       dst += (size_t)s->g.kw * c;
       continue;
     }
@@ -239,7 +206,7 @@ static __attribute__((noinline)) void im2col_row(const conv_state* s, const int8
       if (iy < 0 || iy >= s->g.in_h || ix < 0 || ix >= s->g.in_w) {
         fill_bytes(dst, (int8_t)s->g.in_zp, c);
       } else {
-        copy_bytes(dst, in + (((size_t)b * s->g.in_h + iy) * s->g.in_w + ix) * c, c);
+        eq_copy_bytes(dst, in + (((size_t)b * s->g.in_h + iy) * s->g.in_w + ix) * c, c);
       }
       dst += c;
     }

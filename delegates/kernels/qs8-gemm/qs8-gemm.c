@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/copy.h"
 #include "base/int4.h"
 #include "base/requant.h"
 #include "qs8-gemm/qs8-gemm-ukernel.h"
@@ -423,21 +424,6 @@ static qs8_tile_params tile_params(const qs8_gemm_plan* plan, size_t n0) {
  * whole tiles of [n_begin, n_end) (as XNNPACK: the block's rows stay in L1 while the weights
  * stream past); a tile cut by n_begin / n_end goes through a scratch tile. Rows are copied to a
  * padded buffer only when k is not a multiple of the kernel's A step, min(KR, 8). */
-/* n <= QS8_MAX_NR bytes: overlapping fixed-size moves instead of a libc call per row */
-static inline void copy_small(int8_t* d, const int8_t* s, size_t n) {
-  if (n >= 8) {
-    uint64_t x, y;
-    memcpy(&x, s, 8), memcpy(&y, s + n - 8, 8);
-    memcpy(d, &x, 8), memcpy(d + n - 8, &y, 8);
-  } else if (n >= 4) {
-    uint32_t x, y;
-    memcpy(&x, s, 4), memcpy(&y, s + n - 4, 4);
-    memcpy(d, &x, 4), memcpy(d + n - 4, &y, 4);
-  } else {
-    for (size_t i = 0; i < n; i++) d[i] = s[i];
-  }
-}
-
 static size_t direct_a_step(const qs8_ukernel_info* uk) { return uk->kr < 8 ? uk->kr : 8; }
 
 static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
@@ -503,7 +489,7 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
         const size_t lo = seg[i].lo, bytes = seg[i].hi - lo;
         const qs8_direct_fn f = seg[i].hi <= nr / 2 && uk->direct_half_fn ? uk->direct_half_fn[rows - 1] : fn;
         f(len, 1, ar, slda, seg[i].w, plan->tile_bytes, &seg[i].tp, ctmp, nr);
-        for (size_t r = 0; r < rows; r++) copy_small(crow + r * ldc + seg[i].n0 + lo, ctmp + r * nr + lo, bytes);
+        for (size_t r = 0; r < rows; r++) eq_copy_bytes(crow + r * ldc + seg[i].n0 + lo, ctmp + r * nr + lo, bytes);
       }
     }
   }
