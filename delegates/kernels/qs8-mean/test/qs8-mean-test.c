@@ -13,6 +13,19 @@
 #include "qs8-mean/qs8-mean.h"
 #include "base/test/rng.h"
 
+/* zero points anywhere, a scale of 2^-6 .. 2^6 / count (left and right shifts) */
+static qs8_mean_params random_params(size_t reduce) {
+  qs8_mean_params p;
+  memset(&p, 0, sizeof(p));
+  p.count = (int32_t)reduce;
+  p.in_zp = rint_in(-128, 127);
+  p.out_zp = rint_in(-128, 127);
+  int s;
+  eq_quantize_multiplier(ldexp(0.5 + (rnd() % 1000000) * 5e-7, rint_in(-6, 6)) / (double)reduce, &p.mult, &s);
+  p.shift = s;
+  return p;
+}
+
 int main(int argc, char** argv) {
   const int cases = argc > 1 ? atoi(argv[1]) : 300;
   static const edgeq_isa isas[] = {EDGEQ_ISA_AVX512, EDGEQ_ISA_NEON};
@@ -26,14 +39,7 @@ int main(int argc, char** argv) {
       const size_t outer = (size_t)rint_in(1, 3), inner = (size_t)rint_in(1, 90);
       const size_t reduce = (size_t)(c % 6 == 0 ? rint_in(250, 700) : rint_in(1, 80));
       const size_t c0 = c % 3 ? 0 : (size_t)rint_in(0, (int)inner - 1), c1 = c % 4 ? inner : (size_t)rint_in((int)c0, (int)inner);
-      qs8_mean_params p;
-      memset(&p, 0, sizeof(p));
-      p.count = (int32_t)reduce;
-      p.in_zp = rint_in(-128, 127);
-      p.out_zp = rint_in(-128, 127);
-      int s;
-      eq_quantize_multiplier(ldexp(0.5 + (rnd() % 1000000) * 5e-7, rint_in(-6, 6)) / (double)reduce, &p.mult, &s);
-      p.shift = s;
+      const qs8_mean_params p = random_params(reduce);
       const size_t n = outer * reduce * inner;
       int8_t* x = malloc(n);
       for (size_t i = 0; i < n; ++i) x[i] = (int8_t)(c % 10 == 4 ? -128 : c % 10 == 5 ? 127 : (int)rnd());
@@ -55,14 +61,7 @@ int main(int argc, char** argv) {
   for (int c = 0; c < cases; ++c) {
     const size_t inner = (size_t)rint_in(1, 90), parts = (size_t)rint_in(1, 9);
     const size_t reduce = (size_t)(c % 6 == 0 ? rint_in(250, 700) : rint_in(1, 80));
-    qs8_mean_params p;
-    memset(&p, 0, sizeof(p));
-    p.count = (int32_t)reduce;
-    p.in_zp = rint_in(-128, 127);
-    p.out_zp = rint_in(-128, 127);
-    int s;
-    eq_quantize_multiplier(ldexp(0.5 + (rnd() % 1000000) * 5e-7, rint_in(-6, 6)) / (double)reduce, &p.mult, &s);
-    p.shift = s;
+    const qs8_mean_params p = random_params(reduce);
     int8_t* x = malloc(reduce * inner);
     for (size_t i = 0; i < reduce * inner; ++i) x[i] = (int8_t)(c % 10 == 4 ? -128 : c % 10 == 5 ? 127 : (int)rnd());
     int8_t *ref = malloc(inner), *out = malloc(inner);
