@@ -26,6 +26,22 @@ def _fail(e: EdgeqError) -> None:
     sys.exit(e.exit_code)
 
 
+#: what every configuration entry holds, measured or not
+_CONFIG_HEAD = {"config", "label", "error", "incomplete"}
+
+
+def measured(report: dict) -> bool:
+    """Whether any configuration of any device delivered a figure. A run that delivered none (a device that
+    cannot be reached, a fit check that failed, Ctrl-C before the first configuration) writes no report: an
+    empty profile.json and report.html beside the error would only stand in for an earlier run's."""
+    return any(set(c) - _CONFIG_HEAD for d in report["devices"] for c in d.get("configs") or [])
+
+
+def _write_measured(report: dict, out_dir) -> None:
+    if measured(report):
+        write_report(report, out_dir)
+
+
 @click.command("profile")
 @click.argument("model", type=click.Path())
 @click.option("--device", "-d", "devices", multiple=True, required=True, metavar="DEVICE",
@@ -98,8 +114,12 @@ def profile(model, devices, delegates, delegate_options, threads, out_dir, as_js
         try:
             report = run_profile(model, devs, list(delegates), list(threads), opts, keep=keep,
                                  show_progress=not no_progress and not as_json,
-                                 on_update=lambda rep: write_report(rep, out_dir), delegate_options=dopts)
+                                 on_update=lambda rep: _write_measured(rep, out_dir), delegate_options=dopts)
         except Interrupted as e:
+            if not measured(e.report):
+                e.args = ("interrupted (Ctrl-C) before any configuration was measured: no report written",)
+                _fail(e)
+                return
             jpath, _ = write_report(e.report, out_dir)
             timed = sum(1 for d in e.report["devices"] for c in d["configs"] if (c.get("steady") or {}).get("count"))
             e.args = (f"interrupted (Ctrl-C): what finished is in {jpath} (status incomplete, {timed} "
@@ -112,6 +132,9 @@ def profile(model, devices, delegates, delegate_options, threads, out_dir, as_js
                 report["comparison"] = compare(report, base, gates)
             except EdgeqError as e:  # the measurement is kept even when nothing matches the baseline
                 cmp_error = e
+        if not measured(report):  # one line, no report (a device that cannot be reached, no configuration ran)
+            raise DeviceError("; ".join(f"{d['device']['name']} {d['status']}: {d['error']}" for d in report["devices"]
+                                        if d["status"] != "ok") + " (nothing measured: no report written)")
         jpath, hpath = write_report(report, out_dir)
     except EdgeqError as e:
         _fail(e)

@@ -277,6 +277,28 @@ def test_terminal_says_device_start_and_per_op_times(mixed_model, tmp_path, monk
         assert "platform=<name> or device_type=cpu" in r.output
 
 
+def test_a_run_that_measures_nothing_writes_no_report(tiny_model, tmp_path, monkeypatch):
+    """Every configuration failed (the only delegate asked for cannot load): one line, no profile.json or
+    report.html (main wrote both, with nothing measured), and an earlier run's report in -o stays as it was."""
+    libs = tmp_path / "native"
+    libs.mkdir()
+    (libs / "libedgeq_gpu.so").write_bytes(b"this is not a shared library")
+    monkeypatch.setenv("EDGEQ_DELEGATE_DIR", str(libs))
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "gpu", "-o", str(out),
+                                     "--no-memory", *FAST])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("edgeq: error: local partial: gpu/t1 cannot run"), r.output
+    assert "nothing measured: no report written" in lines[0] and "results kept" not in lines[0]
+    assert not out.exists()
+    out.mkdir()
+    (out / "profile.json").write_text("{}")  # an earlier run's
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "gpu", "-o", str(out),
+                                     "--no-memory", *FAST])
+    assert r.exit_code == 2 and (out / "profile.json").read_text() == "{}" and not (out / "report.html").exists()
+
+
 @pytest.mark.parametrize("args, says", [
     (["--delegate", "xnnpack", "--delegate-option", "ops=CONV_2D"], "add --delegate cpu or --delegate gpu"),
     (["--delegate", "cpu", "--delegate-option", "report_path=x.json"], "report_path is set by edgeq profile"),
@@ -386,7 +408,11 @@ def test_ctrl_c_on_a_local_run_stops_the_agent_too(tiny_model, tmp_path):
     for a in left:
         os.kill(a, signal.SIGKILL)
     assert not left, "the agent outlived Ctrl-C"
-    assert json.loads((out / "profile.json").read_text())["status"] == "incomplete"
+    # its one configuration was still in its steady state: nothing measured, so no report (main wrote one with
+    # status incomplete and no configuration), and one line says so
+    assert err.strip().splitlines() == ["edgeq: error: interrupted (Ctrl-C) before any configuration was measured: "
+                                        "no report written"], err
+    assert not out.exists()
 
 
 def _descends(pid: int, ancestor: int) -> bool:
