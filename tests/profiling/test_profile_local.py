@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -369,6 +370,13 @@ def test_profile_local_cpu_delegate_reports_its_per_node_times(tiny_model, tmp_p
     assert sum(n["ms"] for n in prof["nodes"]) > 0
     html = (out / "report.html").read_text()
     assert all(n["op"] in html for n in prof["nodes"])
+    # the README's "Per-op times" paragraph names every key of this op_profile and both clocks
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    para = readme[readme.index("**Per-op times.**"):]
+    para = para[:para.index("\n\n")]
+    for key in {*cfgs[1]["op_profile"], *cfgs[2]["op_profile"], "reason"}:
+        assert f'"{key}"' in para, (key, para)
+    assert '"thread"' in para and '"wall"' in para
 
 
 def test_ctrl_c_on_a_local_run_stops_the_agent_too(tiny_model, tmp_path):
