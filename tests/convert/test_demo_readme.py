@@ -24,6 +24,27 @@ def _readme_block() -> list[str]:
     return lines[:prof]
 
 
+def test_the_note_under_the_block_says_what_the_block_shows():
+    """The parenthesis under the demo block counts each runtime that differs from LiteRT's builtin kernels as
+    the block does (it said 'a few steps' for XNNPACK's 13, and 'agree bit for bit' of the reference kernels
+    after they began to differ on 1 of 450), and no other."""
+    text = (REPO / "README.md").read_text()
+    at = text.index("== converting to full int8")
+    end = text.index("```", at) + 3
+    note = text[end:text.index("\n\n", end + 2)].replace("\n", " ")
+    rows = re.findall(r"^  (\S+) +identical to LiteRT builtin: (yes|no) +\(max \|diff\| (\d+), (\d+) of (\d+) samples",
+                      text[at:end], re.M)
+    assert len(rows) == 4, rows
+    names = {"litert-default": "`litert-default`", "litert-reference": "reference kernels",
+             "tflite-micro": "TFLite Micro", "litert-builtin": None}
+    for name, same, diff, k, n in rows:
+        if same == "no":
+            assert f"{k} of {n} samples" in note and f"{diff} steps" in note, (name, note)
+    differ = [names[r[0]] for r in rows if r[1] == "no"]
+    assert note.count(" differ") == len(differ) and all(d in note for d in differ), note
+    assert "TFLite Micro" not in differ and "bit for bit" in note
+
+
 def _normalize(line: str, out: str) -> str:
     line = line.replace(out, README_OUT)
     line = re.sub(r"sha256 [0-9a-f]{12}", "sha256 <keras file>", line)
