@@ -6,6 +6,7 @@ invoke floor (~0.4-1.1 us on the 2-core VMs), and edgeq's fusions (swish's LOGIS
 in cuts, so read the per-node JSON for big nodes.
 
     python benchmarks/bench_cpu_ops_xnnpack.py MODEL.tflite build/libedgeq_cpu.so [OPS,...] [OUT.json]
+    (OPS may name the GEMM ops too: DEPTHWISE_CONV_2D, CONV_2D, FULLY_CONNECTED)
     ROUNDS=5 (default)
 """
 import collections, json, os, statistics, sys, time
@@ -25,8 +26,8 @@ sg = m.subgraphs[0]
 cuts = []
 for i, op in enumerate(sg.operators):
     name = ts.op_name(m, op)
-    if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-        continue
+    if types is None and name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+        continue  # named in OPS, they are timed too
     if types and name not in types:
         continue
     b, feeds = cut_op(m, i)

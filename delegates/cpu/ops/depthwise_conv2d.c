@@ -29,9 +29,11 @@ typedef struct {
   const int8_t** ind_all;  /* every output row's pointers (NULL when too large: then per row) */
   const int8_t* ind_for;   /* the input address ind_all was built for */
   eq_tiles tiles;          /* output rows x pixels of a row */
+  size_t rows_per_call;    /* rows of a narrow map given to the kernel at once (ind_all only; else 1) */
 } dw_state;
 
 enum { IND_ALL_MAX = 1 << 20 }; /* pointers (8 MiB) */
+enum { DW_CALL_PIXELS = 32 };    /* rows of maps narrower than this go to the kernel together */
 
 static void dw_destroy(void* s_) {
   dw_state* s = s_;
@@ -110,6 +112,8 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
                             pixel_work * (pixel_split ? 1 : out_w), 1, 1, 0, 4.0 * (double)pixel_work, s->threads,
                             (double)(1 << 14)};
   eq_tiles_plan(&s->tiles, &td);
+  s->rows_per_call = 1;
+  if (pixel_split && out_w < DW_CALL_PIXELS) s->rows_per_call = (DW_CALL_PIXELS + out_w - 1) / out_w;
   return s;
 }
 
@@ -169,6 +173,15 @@ static void dw_row_m1(const dw_job* j, size_t t, size_t x0, size_t x1) {
   qs8_dwconv_run(s->plan, x1 - x0, ind + x0 * taps, j->out + (((size_t)b * s->g.out_h + oy) * s->g.out_w + x0) * C, C);
 }
 
+/* Depth multiplier 1, with every row's indirection built: rows [t, t + n) in one kernel call (the rows'
+ * pointers and outputs lie one after another), so a narrow map's rows share the kernel's per-call setup
+ * (each 16-channel tile's weights and requantization constants) */
+static void dw_rows_m1(const dw_job* j, size_t t, size_t n) {
+  const dw_state* s = j->s;
+  const size_t C = (size_t)s->g.out_c, W = (size_t)s->g.out_w, row_ptrs = W * (size_t)(s->g.kh * s->g.kw);
+  qs8_dwconv_run(s->plan, n * W, s->ind_all + t * row_ptrs, j->out + t * W * C, C);
+}
+
 /* one tile: rows [r0, r1), pixels [x0, x1) of each (all of them unless the plan cuts rows) */
 static void dw_task(void* arg, size_t t) {
   const dw_job* j = arg;
@@ -176,9 +189,16 @@ static void dw_task(void* arg, size_t t) {
   size_t r0, r1, x0, x1;
   eq_tile(&s->tiles, t, &r0, &r1, &x0, &x1);
   if (s->tiles.n == 1) x0 = 0, x1 = (size_t)s->g.out_w; /* whole rows */
-  for (size_t r = r0; r < r1; ++r) {
+  for (size_t r = r0; r < r1;) {
+    const size_t n = r1 - r < s->rows_per_call ? r1 - r : s->rows_per_call;
+    if (s->mult == 1 && n > 1 && x0 == 0 && x1 == (size_t)s->g.out_w) { /* whole rows of ind_all, one call */
+      dw_rows_m1(j, r, n);
+      r += n;
+      continue;
+    }
     if (s->mult == 1) dw_row_m1(j, r, x0, x1);
     else dw_row(j, r);
+    ++r;
   }
 }
 

@@ -9,7 +9,8 @@
  * eq_mbqm) from per-channel constants precomputed at pack time; when every shift is negative,
  * its one-step form (eq_avx512_mbqm_double_right), with constants made once per tile and row.
  * Full 3x3 tiles take unmasked loads, and in the avx512vnni entry vpdpwssd; so do full tiles of
- * other sizes (5x5, 7x7) there, with their weights widened once per row.
+ * other sizes (5x5, 7x7) there, with their weights widened once per row, two tiles (32 channels) and
+ * two pixels at a time where 32 channels are left.
  * Compiled with -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
 
@@ -171,6 +172,68 @@ static __attribute__((target("avx512vnni"))) void tile_row_full_vnni(size_t taps
   }
 }
 
+/* Two full tiles (32 channels) of two pixels at a time, any tap count up to QS8_DW_MAX_FULL_TAPS, VNNI:
+ * each pointer load serves both tiles and each widened weight load both pixels, so a tap of one tile
+ * and pixel takes two loads (x, and half a weight and half a pointer) instead of three; eight
+ * accumulators (tile x pixel x even/odd tap). The sums are the single-tile row's, term for term. */
+static __attribute__((target("avx512vnni"))) void tile2_row_full_vnni(size_t taps, size_t pixels,
+                                                                     const int8_t* const* ind, size_t c0,
+                                                                     const uint8_t* tile0, const uint8_t* tile1,
+                                                                     const qs8_dw_out_params* p, int8_t* out,
+                                                                     size_t out_stride) {
+  const tile_consts k0 = load_consts(tile0, p), k1 = load_consts(tile1, p);
+  const int16_t *w0 = qs8_dw_tile_w(tile0), *w1 = qs8_dw_tile_w(tile1);
+  __m512i wv0[QS8_DW_MAX_FULL_TAPS], wv1[QS8_DW_MAX_FULL_TAPS];
+  for (size_t t = 0; t < taps; ++t) wv0[t] = weight_vec(w0, t), wv1[t] = weight_vec(w1, t);
+  const size_t c1 = c0 + QS8_DW_CT;
+  size_t px = 0;
+  for (; px + 2 <= pixels; px += 2, ind += 2 * taps, out += 2 * out_stride) {
+    const int8_t* const* i1 = ind + taps;
+    __m512i a00 = k0.bias, a10 = k1.bias, a01 = k0.bias, a11 = k1.bias; /* a<tile><pixel> */
+    __m512i b00 = _mm512_setzero_si512(), b10 = b00, b01 = b00, b11 = b00;
+    size_t t = 0;
+    for (; t + 2 <= taps; t += 2) {
+      const int8_t *x0 = ind[t], *x1 = i1[t], *y0 = ind[t + 1], *y1 = i1[t + 1];
+      a00 = mac_full_vnni(a00, x0 + c0, wv0[t]);
+      a01 = mac_full_vnni(a01, x1 + c0, wv0[t]);
+      a10 = mac_full_vnni(a10, x0 + c1, wv1[t]);
+      a11 = mac_full_vnni(a11, x1 + c1, wv1[t]);
+      b00 = mac_full_vnni(b00, y0 + c0, wv0[t + 1]);
+      b01 = mac_full_vnni(b01, y1 + c0, wv0[t + 1]);
+      b10 = mac_full_vnni(b10, y0 + c1, wv1[t + 1]);
+      b11 = mac_full_vnni(b11, y1 + c1, wv1[t + 1]);
+    }
+    if (t < taps) {
+      const int8_t *x0 = ind[t], *x1 = i1[t];
+      a00 = mac_full_vnni(a00, x0 + c0, wv0[t]);
+      a01 = mac_full_vnni(a01, x1 + c0, wv0[t]);
+      a10 = mac_full_vnni(a10, x0 + c1, wv1[t]);
+      a11 = mac_full_vnni(a11, x1 + c1, wv1[t]);
+    }
+    _mm_storeu_si128((__m128i*)(out + c0), requant(_mm512_add_epi32(a00, b00), &k0));
+    _mm_storeu_si128((__m128i*)(out + c1), requant(_mm512_add_epi32(a10, b10), &k1));
+    _mm_storeu_si128((__m128i*)(out + out_stride + c0), requant(_mm512_add_epi32(a01, b01), &k0));
+    _mm_storeu_si128((__m128i*)(out + out_stride + c1), requant(_mm512_add_epi32(a11, b11), &k1));
+  }
+  if (px < pixels) { /* the last pixel of an odd count */
+    __m512i a0 = k0.bias, a1 = k1.bias, b0 = _mm512_setzero_si512(), b1 = b0;
+    size_t t = 0;
+    for (; t + 2 <= taps; t += 2) {
+      const int8_t *x = ind[t], *y = ind[t + 1];
+      a0 = mac_full_vnni(a0, x + c0, wv0[t]);
+      a1 = mac_full_vnni(a1, x + c1, wv1[t]);
+      b0 = mac_full_vnni(b0, y + c0, wv0[t + 1]);
+      b1 = mac_full_vnni(b1, y + c1, wv1[t + 1]);
+    }
+    if (t < taps) {
+      a0 = mac_full_vnni(a0, ind[t] + c0, wv0[t]);
+      a1 = mac_full_vnni(a1, ind[t] + c1, wv1[t]);
+    }
+    _mm_storeu_si128((__m128i*)(out + c0), requant(_mm512_add_epi32(a0, b0), &k0));
+    _mm_storeu_si128((__m128i*)(out + c1), requant(_mm512_add_epi32(a1, b1), &k1));
+  }
+}
+
 static inline __attribute__((always_inline)) void run_tiles(size_t channels, size_t taps, size_t pixels,
                                                             const int8_t* const* ind, const void* packed,
                                                             int8_t* out, size_t out_stride,
@@ -180,7 +243,10 @@ static inline __attribute__((always_inline)) void run_tiles(size_t channels, siz
   for (size_t c0 = 0; c0 < channels; c0 += QS8_DW_CT, tile += tile_bytes) {
     const size_t n = channels - c0;
     const __mmask16 m = n >= QS8_DW_CT ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-    if (taps == 9 && n >= QS8_DW_CT && vnni)
+    if (taps != 9 && n >= 2 * QS8_DW_CT && vnni && taps <= QS8_DW_MAX_FULL_TAPS) {
+      tile2_row_full_vnni(taps, pixels, ind, c0, tile, tile + tile_bytes, p, out, out_stride);
+      c0 += QS8_DW_CT, tile += tile_bytes; /* the loop steps past the second tile */
+    } else if (taps == 9 && n >= QS8_DW_CT && vnni)
       tile_row9_full_vnni(pixels, ind, c0, tile, p, out, out_stride);
     else if (taps == 9 && n >= QS8_DW_CT)
       tile_row9_full(pixels, ind, c0, tile, p, out, out_stride);
