@@ -10,6 +10,7 @@
  * in_rescale16), so 16 lanes in one register. Tails use masked loads and stores. Compiled with
  * -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
+#include <math.h>
 
 #include "qs8-vadd/qs8-vadd.h"
 
@@ -104,12 +105,89 @@ static inline __m128i add16(__m128i a8, __m128i b8, const consts* c) {
   return _mm512_cvtepi32_epi8(r); /* clamped to int8 range: truncation is exact */
 }
 
+/* The same outputs from one fp32 expression where it provably gives them, the exact form above where not.
+ * With v = a - zp_a, w = b - zp_b, the exact output is clamp(zp + out_pre), out_pre = R_o(R_a(v << 20) +
+ * R_b(w << 20)), each R a double rounding RoundingDivideByPOT(SRDHM(., m), rs) whose result is within
+ * 1/2 + 2^-(rs+1) <= 1 of its real value x * m * 2^-(31+rs). So the inputs' sum is within 2 of the real
+ * X = v * 2^20 * Ma + w * 2^20 * Mb (M = m * 2^-(31+rs)), and out_pre = round(Y + E) for the real
+ * Y = v * Ka + w * Kb (K = 2^20 * M * Mo) with |E| <= Eo = 2 Mo + 2^-(rs_o+1) (round: to nearest, either tie
+ * rule). The kernel computes y = fma(w, Kb', fma(v, Ka', zp)) in fp32 (K' = K rounded to float):
+ * |y - (Y + zp)| <= Ef = 2^-21 (255 (|Ka| + |Kb|) + 128) (K' within 2^-23 of K relatively, two fma roundings of
+ * 2^-24 each on values up to 255 (|Ka| + |Kb|) + 128; |v|, |w| <= 255; twice that, for margin). Where y is more
+ * than d = Ef + Eo from every half-integer, no half-integer lies between y and Y + zp + E, so y's nearest
+ * integer is zp + out_pre; clamping y to [out_min, out_max] first keeps this (both sides of a bound clamp
+ * alike). A 64-element chunk with a lane within d of a half-integer is redone by the exact kernel; a call whose
+ * chunks are often redone (scales in a simple ratio put many sums on ties) finishes with the exact kernel.
+ * Taken only where d < 1/8 (any real ADD: Mo ~ 2^-20, K ~ 1). */
+typedef struct {
+  __m512 ka, kb, zp, lo, hi, thr; /* thr = 1/2 - d */
+  __m512i za, zb;                 /* the zero points, as int32 (v = a - zp_a) */
+} fast20;
+
+static int fast20_of(const qs8_add_params* p, fast20* f) {
+  if (p->a_shift > 0 || p->b_shift > 0 || p->out_shift > 0) return 0;
+  const double mo = ldexp((double)p->out_mult, -31 + p->out_shift);
+  const double ka = ldexp((double)p->a_mult, 20 - 31 + p->a_shift) * mo;
+  const double kb = ldexp((double)p->b_mult, 20 - 31 + p->b_shift) * mo;
+  const double eo = 2.0 * fabs(mo) + ldexp(1.0, p->out_shift - 1);
+  const double ef = ldexp(255.0 * (fabs(ka) + fabs(kb)) + 128.0, -21);
+  const double d = eo + ef;
+  if (!(d < 0.125)) return 0;
+  f->ka = _mm512_set1_ps((float)ka);
+  f->kb = _mm512_set1_ps((float)kb);
+  f->zp = _mm512_set1_ps((float)p->out_zp);
+  f->lo = _mm512_set1_ps((float)p->out_min);
+  f->hi = _mm512_set1_ps((float)p->out_max);
+  f->thr = _mm512_set1_ps((float)(0.5 - d) - 0x1p-20f); /* rounded down, and then some */
+  f->za = _mm512_set1_epi32(-p->a_offset);
+  f->zb = _mm512_set1_epi32(-p->b_offset);
+  return 1;
+}
+
+/* 16 outputs and the lanes that need the exact kernel */
+static inline __m128i add16_fast(const int8_t* a, const int8_t* b, const fast20* f, __mmask16* near_tie) {
+  const __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)a)), f->za));
+  const __m512 w = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)b)), f->zb));
+  __m512 y = _mm512_fmadd_ps(w, f->kb, _mm512_fmadd_ps(v, f->ka, f->zp));
+  y = _mm512_min_ps(_mm512_max_ps(y, f->lo), f->hi);
+  const __m512 r = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 dist = _mm512_abs_ps(_mm512_sub_ps(y, r)); /* exact: r is y's nearest integer */
+  *near_tie = _mm512_cmp_ps_mask(dist, f->thr, _CMP_GT_OQ);
+  return _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(r));
+}
+
+enum { FAST_CHUNK = 64 };
+
 void qs8_vadd_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
   if (p->left_shift == 20) { /* int8 ADD / SUB (add.cc) */
     const consts20 c = {in_rescale_of(p->a_offset, p->a_mult, p->a_shift),
                         in_rescale_of(p->b_offset, p->b_mult, p->b_shift), rescale_of(p->out_mult, p->out_shift),
                         _mm512_set1_epi32(p->out_zp), _mm512_set1_epi32(p->out_min), _mm512_set1_epi32(p->out_max)};
     size_t i = 0;
+    fast20 f;
+    if (n >= FAST_CHUNK && fast20_of(p, &f)) {
+      size_t redone = 0, chunks = 0;
+      for (; i + FAST_CHUNK <= n; i += FAST_CHUNK) {
+        __mmask16 t0, t1, t2, t3;
+        const __m128i r0 = add16_fast(a + i, b + i, &f, &t0), r1 = add16_fast(a + i + 16, b + i + 16, &f, &t1);
+        const __m128i r2 = add16_fast(a + i + 32, b + i + 32, &f, &t2), r3 = add16_fast(a + i + 48, b + i + 48, &f, &t3);
+        ++chunks;
+        if ((t0 | t1 | t2 | t3) == 0) {
+          _mm_storeu_si128((__m128i*)(out + i), r0);
+          _mm_storeu_si128((__m128i*)(out + i + 16), r1);
+          _mm_storeu_si128((__m128i*)(out + i + 32), r2);
+          _mm_storeu_si128((__m128i*)(out + i + 48), r3);
+          continue;
+        }
+        for (size_t j = i; j < i + FAST_CHUNK; j += 16)
+          _mm_storeu_si128((__m128i*)(out + j), add16_ls20(_mm_loadu_si128((const __m128i*)(a + j)),
+                                                           _mm_loadu_si128((const __m128i*)(b + j)), &c));
+        if (++redone >= 8 && redone * 4 > chunks) { /* ties are common here: the exact kernel from now on */
+          i += FAST_CHUNK;
+          break;
+        }
+      }
+    }
     for (; i + 16 <= n; i += 16)
       _mm_storeu_si128((__m128i*)(out + i), add16_ls20(_mm_loadu_si128((const __m128i*)(a + i)),
                                                        _mm_loadu_si128((const __m128i*)(b + i)), &c));
