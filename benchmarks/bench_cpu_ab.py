@@ -34,11 +34,15 @@ def _interp(model: str | bytes, lib: str | None, threads: int):
     """``model``: a path, or the model's bytes."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
 
+    from edgeq.runtime import MEDIAPIPE_CUSTOM_OPS, _has_custom_ops, delegate_path
+
     src = {"model_content": model} if isinstance(model, bytes) else {"model_path": model}
+    # mediapipe's face-mesh custom ops (float) run on edgeq's mediapipe delegate on every path, as edgeq.runtime does
+    mp = [load_delegate(str(delegate_path("mediapipe")))] if _has_custom_ops(model, MEDIAPIPE_CUSTOM_OPS) else []
     if lib is None:  # LiteRT's default: XNNPACK
-        return Interpreter(**src, num_threads=threads)
+        return Interpreter(**src, num_threads=threads, **({"experimental_delegates": mp} if mp else {}))
     d = load_delegate(lib, {"num_threads": str(threads)})
-    return Interpreter(**src, experimental_delegates=[d], num_threads=threads,
+    return Interpreter(**src, experimental_delegates=[d, *mp], num_threads=threads,
                        experimental_op_resolver_type=OpResolverType.BUILTIN)
 
 
@@ -56,7 +60,9 @@ PROFILE_CHILD = r"""
 import os, sys, numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
 lib, model, threads, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-it = Interpreter(model_path=model, experimental_delegates=[load_delegate(lib, {"num_threads": threads})],
+from edgeq.runtime import MEDIAPIPE_CUSTOM_OPS, _has_custom_ops, delegate_path
+mp = [load_delegate(str(delegate_path("mediapipe")))] if _has_custom_ops(model, MEDIAPIPE_CUSTOM_OPS) else []
+it = Interpreter(model_path=model, experimental_delegates=[load_delegate(lib, {"num_threads": threads}), *mp],
                  experimental_op_resolver_type=OpResolverType.BUILTIN)
 it.allocate_tensors()
 for d in it.get_input_details():

@@ -138,6 +138,10 @@ OP_CASES: dict[str, Case] = {
     "prelu_channel": _case(lambda: om.prelu((1, 5, 7, 6), shared_axes=(1, 2)), {"PRELU"}),
     "prelu_elementwise_b2": _case(lambda: om.prelu((2, 4, 3, 5), shared_axes=None), {"PRELU"}),
     "prelu_shared": _case(lambda: om.prelu((1, 9, 6, 4), shared_axes=(1, 2, 3)), {"PRELU"}),
+    # vector kernel: 16-wide steps and tails per channel run, alpha per (w, c) row, a short run tiled
+    "prelu_channel_c40": _case(lambda: om.prelu((1, 6, 5, 40), shared_axes=(1, 2), seed=1), {"PRELU"}),
+    "prelu_row_w": _case(lambda: om.prelu((1, 4, 7, 19), shared_axes=(1,), seed=2), {"PRELU"}),
+    "prelu_channel_c3": _case(lambda: om.prelu((1, 12, 11, 3), shared_axes=(1, 2), seed=3), {"PRELU"}),
     "sub": _case(lambda: om.binary("sub", a=(1, 6, 5, 7), b=(1, 6, 5, 7)), {"SUB"}),
     "sub_large": _case(lambda: om.binary("sub", a=(1, 24, 24, 17), b=(1, 24, 24, 17)), {"SUB"}),
     "sub_broadcast_relu": _case(lambda: om.binary("sub", a=(2, 4, 4, 6), b=(1, 1, 1, 6), act="relu"), {"SUB"}),

@@ -44,6 +44,22 @@ def test_mul_neon_matches_scalar_under_qemu(tmp_path):
     assert set(rows) == {"neon"} and rows["neon"][0] > 100_000 and rows["neon"][1] == 0, rows
 
 
+def test_prelu_x86_variants_match_scalar(tmp_path):
+    rows = _rows([str(_build(tmp_path / "k", "qs8-vprelu-test")), "400"])
+    avx512 = {"avx512f", "avx512bw", "avx512vl"} <= set(HOST_FLAGS)
+    assert set(rows) == ({"avx2"} if "avx2" in HOST_FLAGS else set()) | ({"avx512"} if avx512 else set())
+    for isa, (outputs, bad) in rows.items():
+        assert outputs > 100_000 and bad == 0, (isa, outputs, bad)
+
+
+def test_prelu_neon_matches_scalar_under_qemu(tmp_path):
+    exe = _build(tmp_path / "k_a64", "qs8-vprelu-test", f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}",
+                 "-DCMAKE_EXE_LINKER_FLAGS=-static")
+    assert exe.read_bytes()[18:20] == b"\xb7\x00"  # EM_AARCH64
+    rows = _rows(["qemu-aarch64-static", "-cpu", "cortex-a72", str(exe), "400"])
+    assert set(rows) == {"neon"} and rows["neon"][0] > 100_000 and rows["neon"][1] == 0, rows
+
+
 def test_softmax_table_variants_match_reference_arithmetic(tmp_path):
     rows = _rows([str(_build(tmp_path / "k", "qs8-softmax-test")), "600"])
     assert set(rows) == ({"scalar", "avx2"} if "avx2" in HOST_FLAGS else {"scalar"})

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/isa.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -16,9 +18,30 @@ typedef struct {
   int32_t mult_pos, shift_pos;    /* input_scale / output_scale */
   int32_t mult_neg, shift_neg;    /* input_scale * alpha_scale / output_scale */
   int32_t out_zp;
+  /* Filled by qs8_vprelu_init_table (the SIMD variants read it; the scalar kernel does not):
+   * pos_table[u] = the output of x' = u for u in [0, 127 + x_offset] (every x >= x_zp), 0 past it;
+   * pos_tables = 64-byte blocks that hold those entries (1..4). */
+  int32_t pos_tables;
+  int8_t pos_table[256];
 } qs8_prelu_params;
 
+typedef void (*qs8_vprelu_fn)(size_t n, const int8_t* x, const int8_t* alpha, int8_t* out,
+                              const qs8_prelu_params* p);
+
+/* Fills pos_table / pos_tables from the arithmetic fields (call after setting them). */
+void qs8_vprelu_init_table(qs8_prelu_params* p);
+
+/* The variant for isa (scalar, avx2, avx512, neon); NULL when not built or not runnable here. All are
+ * bit-exact with the scalar kernel for shifts in [-31, 31] (the delegates leave larger ones to the runtime). */
+qs8_vprelu_fn qs8_vprelu_for_isa(edgeq_isa isa);
+/* The best variant this CPU runs within the EDGEQ_ISA cap. */
+qs8_vprelu_fn qs8_vprelu_best(void);
+
 void qs8_vprelu_scalar(size_t n, const int8_t* x, const int8_t* alpha, int8_t* out, const qs8_prelu_params* p);
+void qs8_vprelu_u16_avx2(size_t n, const int8_t* x, const int8_t* alpha, int8_t* out, const qs8_prelu_params* p);
+void qs8_vprelu_u16_avx512skx(size_t n, const int8_t* x, const int8_t* alpha, int8_t* out,
+                              const qs8_prelu_params* p);
+void qs8_vprelu_u16_neon(size_t n, const int8_t* x, const int8_t* alpha, int8_t* out, const qs8_prelu_params* p);
 
 #ifdef __cplusplus
 }
