@@ -238,6 +238,11 @@ def _manifest_lines(man: dict) -> list[str]:
                                              if man["recipe"].get("calibration") == "auto" else "")
                 if cal.get("method") else ""),
              "  recipe: " + ", ".join(f"{k}={v}" for k, v in man["recipe"].items())]
+    sm = man.get("smoothing")
+    if isinstance(sm, dict) and sm.get("scales"):
+        lines.append(f"  smoothed: {len(sm['scales'])} FULLY_CONNECTED input(s) divided per channel by SmoothQuant "
+                     f"factors (alpha {sm.get('alpha')}) before quantization, their weights multiplied; the factors "
+                     "are in the manifest (edgeq debug applies them to the float model)")
     if man.get("evaluation"):
         rt = man["evaluation"].get("runtime") or {}  # manifests before 2026-12 did not record it
         ran = ", ".join(x for x in ("at conversion", " ".join(str(v) for v in (rt.get("runtime"), rt.get("version"))

@@ -43,8 +43,14 @@ def _read_float_model(path: str) -> bytes:
     return _read_model_file(path, "float model")
 
 
-def _float_as_converted(fb: bytes, qb: bytes) -> tuple[bytes, str | None]:
-    """The float model as edgeq's conversion of ``qb`` saw it, where that changed its tensors but not its outputs.
+def _float_as_converted(fb: bytes, qb: bytes) -> tuple[bytes, list[str]]:
+    """The float model as edgeq's conversion of ``qb`` saw it, where that changed its tensors but not its outputs,
+    and notes saying so.
+
+    SmoothQuant smoothing (the budget ladder's int16-islands rung) divides FULLY_CONNECTED inputs per channel by
+    factors from the calibration data and multiplies the weights by them: the smoothed inputs are copies named
+    ``.../smoothed`` that the float model as given lacks, so their ops went unmatched and the FCs reading them had
+    no input error. The manifest keeps the factors; applying them to ``fb`` makes the same graph.
 
     Cross-layer equalization (on by default) scales each pair's middle tensor per channel: compared with the
     float model as given, the first conv of every pair showed a loss it does not have (MobileNetV2: 22.8 dB
@@ -53,21 +59,36 @@ def _float_as_converted(fb: bytes, qb: bytes) -> tuple[bytes, str | None]:
     """
     from .model_info import manifest_of
     man = manifest_of(read_model(qb)) or {}
+    notes: list[str] = []
+    sm = man.get("smoothing") if isinstance(man.get("smoothing"), dict) else {}
+    if sm.get("scales"):
+        from ..quantize.smooth import decode_scales, smooth_model
+        try:
+            fb_s, rep = smooth_model(fb, [], scales=decode_scales(sm["scales"]))
+        except Exception as e:  # noqa: BLE001 - the comparison still runs, against the float model as given
+            notes.append(f"the conversion smoothed FULLY_CONNECTED inputs but the float model could not be smoothed "
+                         f"the same way here ({str(e).strip() or type(e).__name__}): the smoothed inputs' ops are "
+                         "not compared")
+        else:
+            fb = fb_s
+            notes.append(f"compared with the float model after the conversion's SmoothQuant smoothing ({rep.inputs} "
+                         f"FULLY_CONNECTED inputs divided per channel by the manifest's factors, {rep.fcs} FCs' "
+                         "weights multiplied by them: exact in float)")
     recipe = man.get("recipe") if isinstance(man.get("recipe"), dict) else {}
     if not recipe.get("equalize"):
-        return fb, None
+        return fb, notes
     from ..options import ConvertOptions
     from ..quantize.stage import improve_float_model
     try:
         eq, done = improve_float_model(fb, ConvertOptions(equalize=True, weight_clipping=False))
     except Exception as e:  # noqa: BLE001 - the comparison still runs, against the float model as given
-        return fb, (f"the conversion equalized conv pairs but the float model could not be equalized here "
-                    f"({type(e).__name__}): layers inside equalized pairs show per-channel scaling as error")
+        return fb, notes + [f"the conversion equalized conv pairs but the float model could not be equalized here "
+                            f"({type(e).__name__}): layers inside equalized pairs show per-channel scaling as error"]
     pairs = done.get("cross_layer_equalization_pairs", 0)
     if not pairs:
-        return fb, None
-    return eq, (f"compared with the float model after the conversion's cross-layer equalization ({pairs} conv "
-                f"pairs; exact in float, it rescales the tensor between each pair per channel)")
+        return fb, notes
+    return eq, notes + [f"compared with the float model after the conversion's cross-layer equalization ({pairs} "
+                        f"conv pairs; exact in float, it rescales the tensor between each pair per channel)"]
 
 
 @click.command("debug")
@@ -89,10 +110,9 @@ def debug_command(float_model: str, quant_model: str, data: str, max_samples: in
     fb = _read_float_model(float_model)
     qb = _read_model_file(quant_model, "quantized model")
     samples, labels = _load_data(data, fb, max_samples)
-    fb_cmp, note = _float_as_converted(fb, qb)
+    fb_cmp, notes = _float_as_converted(fb, qb)
     report = compare_layers(fb_cmp, qb, samples)
-    if note:
-        report.notes.append(note)
+    report.notes.extend(notes)
     if sensitivity:
         from .sensitivity import layer_sensitivity
         report.sensitivity = layer_sensitivity(fb, samples, samples, labels=labels)

@@ -123,6 +123,11 @@ def compare_layers(float_model: bytes, quant_model: bytes, samples: Iterable[Seq
             src = float_by_name.get(tensor_name(qsg.tensors[op.inputs[0]]))
             if src is not None:
                 float_by_name.setdefault(tensor_name(qsg.tensors[op.outputs[0]]), src)
+    # an int16 island's tensors (edgeq.quantize.int16_islands) are 'NAME/int16', the 16-bit twin of NAME
+    for t in qsg.tensors:
+        name = tensor_name(t)
+        if name.endswith("/int16") and name[:-len("/int16")] in float_by_name:
+            float_by_name.setdefault(name, float_by_name[name[:-len("/int16")]])
     names = op_layer_names(qm, known_layers)
     pairs: list[tuple[int, int, int, list[tuple[int, int]]]] = []  # (op, q tensor, f tensor, inputs)
     unmatched: list[str] = []

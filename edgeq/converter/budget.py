@@ -111,8 +111,12 @@ def int16_islands(ladder: Ladder) -> Iterator[Step]:
     src, smoothed = job.src.tflite, None
     smoothed_src, rep = smooth_model(src, list(job.calib)[:SENSITIVITY_SAMPLES // 4]) if SMOOTH_FC_INPUTS \
         else (src, None)
+    smoothing = None
     if rep is not None and rep.fcs:
         src, smoothed = smoothed_src, rep.fcs
+        # for the manifest (not the trail): edgeq debug smooths the float model with these to compare like for like
+        from ..quantize.smooth import ALPHA, encode_scales
+        smoothing = {"method": "smoothquant", "alpha": ALPHA, "fcs": rep.fcs, "scales": encode_scales(rep.scales)}
         q16 = quantize_stage(src, job.calib, job.options.replace(activations="int16"),
                              show_progress=job.show_progress)
     else:
@@ -134,7 +138,8 @@ def int16_islands(ladder: Ladder) -> Iterator[Step]:
         label = (f"int16 islands: {len(r.int16_ops)} ops, {gemms} GEMMs" + (f" (int8 SQNR < {db:g} dB)" if db else "")
                  + (f", {smoothed} FCs smoothed" if smoothed else ""))
         notes = {"int16_ops": len(r.int16_ops), "int16_gemms": gemms, "gemm_below_db": db,
-                 "quantize_ops": r.quantize_ops, "refused": r.refused, "smoothed_fcs": smoothed}
+                 "quantize_ops": r.quantize_ops, "refused": r.refused, "smoothed_fcs": smoothed,
+                 **({"_smoothing": smoothing} if smoothing else {})}
         yield label, QuantizeResult(r.model, base.calibrated, base.io), notes
 
 
@@ -227,7 +232,7 @@ def meet_budget(job: ConvertJob, first: Candidate) -> Candidate:
     def record(label: str, quant: QuantizeResult, evaluation: dict, notes: dict) -> _Rung:
         r = _Rung(quant, evaluation, target.shortfall(evaluation), label, notes)
         row = {"step": label, "bytes": len(quant.model), "size_vs_int8": round(len(quant.model) / base_bytes, 4),
-               "met": r.gap <= 0, **notes}
+               "met": r.gap <= 0, **{k: v for k, v in notes.items() if not k.startswith("_")}}
         if not math.isinf(min_sqnr(evaluation)):
             row["min_sqnr_db"] = min_sqnr(evaluation)
         if target.max_drop is not None:
@@ -249,7 +254,7 @@ def meet_budget(job: ConvertJob, first: Candidate) -> Candidate:
         if target.max_drop is not None:
             report["drop_points"] = drop_points(r.evaluation)
         return Candidate(r.quant.model, r.quant, job.summarize(r.quant.model, r.quant.io), r.evaluation,
-                         budget=report)
+                         budget=report, smoothing=r.notes.get("_smoothing"))
 
     if best.gap <= 0:
         return done(best)

@@ -55,6 +55,7 @@ class Candidate:
     evaluation: dict | None  # against the float model, with evaluation data
     budget: dict | None = None  # the budget ladder's report, when it ran
     int4: dict | None = None  # the int4 stage's report, when it ran
+    smoothing: dict | None = None  # SmoothQuant factors the float model took (the islands rung), for the manifest
 
     def with_model(self, job: ConvertJob, model: bytes, **changes: Any) -> "Candidate":
         """This candidate with ``model`` in place of its model, summarized and evaluated again."""

@@ -52,12 +52,16 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def build(report: dict, options: ConvertOptions, calib: Samples, output_layers: list[str] | None = None) -> dict:
+def build(report: dict, options: ConvertOptions, calib: Samples, output_layers: list[str] | None = None,
+          smoothing: dict | None = None) -> dict:
     """The manifest of a conversion: ``options`` are the resolved options it ran with; ``output_layers`` the
     source's layers that make its outputs (``output_0``… in the file), so that tools reading the file alone
-    (inspect, profile, compile) name the outputs and the ops making them as the conversion did."""
+    (inspect, profile, compile) name the outputs and the ops making them as the conversion did; ``smoothing``
+    the SmoothQuant factors the float model took before quantization (the budget ladder's islands rung), which
+    edgeq debug applies to the float model it compares with."""
     ev = report.get("evaluation")
     return {**({"output_layers": list(output_layers)} if output_layers else {}),
+        **({"smoothing": smoothing} if smoothing else {}),
         "format": "edgeq-manifest/1",
         "source": {"name": Path(report["source"]["path"]).name, "kind": report["source"]["kind"],
                    "sha256": report["source"]["sha256"]},

@@ -110,7 +110,7 @@ def convert(model: Any, data: str | os.PathLike | Samples | None, *, eval_data: 
     report = conversion_report(job, cand)
     if cand.evaluation is not None:
         report["warnings"] = add_verdicts(cand.evaluation, next_rung(job.options, cand), opts.min_sqnr_db)
-    report["manifest"] = manifest.build(report, job.options, job.calib, job.src.output_layers)
+    report["manifest"] = manifest.build(report, job.options, job.calib, job.src.output_layers, cand.smoothing)
     qmodel = manifest.embed(cand.model, report["manifest"])
     report["sizes"]["quant_bytes"] = len(qmodel)
     report["sizes"]["compression"] = round(len(job.src.tflite) / len(qmodel), 3)

@@ -18,9 +18,10 @@ reading the original. Every change is exact in float up to rounding.
 """
 from __future__ import annotations
 
+import base64
 import copy
-from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -45,6 +46,19 @@ class SmoothReport:
     copied_ops: int  # producer ops copied with scaled constants
     worst_ratio_before: float  # largest max/median channel ratio among the smoothed inputs
     worst_ratio_after: float
+    #: the factor ``s`` of each smoothed input, by its tensor name in the float model (float32, as applied): the
+    #: converted model's manifest keeps them, so that edgeq debug can smooth the float model the same way
+    scales: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def encode_scales(scales: Mapping[str, np.ndarray]) -> dict[str, str]:
+    """``{tensor name: base64 of the float32 little-endian factors}`` (exact, and a quarter of a JSON list)."""
+    return {k: base64.b64encode(np.asarray(v, "<f4").tobytes()).decode() for k, v in sorted(scales.items())}
+
+
+def decode_scales(encoded: Mapping[str, str]) -> dict[str, np.ndarray]:
+    """The inverse of :func:`encode_scales`."""
+    return {k: np.frombuffer(base64.b64decode(v), "<f4").astype(np.float32) for k, v in encoded.items()}
 
 
 class _Graph:
@@ -175,27 +189,47 @@ def channel_peaks(float_model: bytes, tensors: Iterable[int], samples: Iterable[
     return peaks
 
 
-def smooth_model(float_model: bytes, samples: Iterable[Sequence[np.ndarray]], *, alpha: float = ALPHA
-                 ) -> tuple[bytes, SmoothReport]:
-    """``float_model`` with every smoothable FULLY_CONNECTED input divided by its scale (see module doc)."""
+def smooth_model(float_model: bytes, samples: Iterable[Sequence[np.ndarray]], *, alpha: float = ALPHA,
+                 scales: Mapping[str, np.ndarray] | None = None) -> tuple[bytes, SmoothReport]:
+    """``float_model`` with every smoothable FULLY_CONNECTED input divided by its scale (see module doc).
+
+    ``scales`` (``{tensor name: s}``, a :attr:`SmoothReport.scales`): those factors instead of ones from the
+    data, for those inputs only (``samples`` unused): the same float model an earlier smoothing made."""
     targets = smoothable_inputs(float_model)
-    if not targets:
-        return float_model, SmoothReport(0, 0, 0, 0.0, 0.0)
-    peaks = channel_peaks(float_model, targets, samples)
     m = read_model(float_model)
     g = _Graph(m)
+    if scales is not None:
+        given = {tensor_name(g.sg.tensors[x]): x for x in targets}
+        missing = sorted(set(scales) - set(given))
+        if missing:
+            raise ValueError(f"no smoothable FULLY_CONNECTED input named {missing[0]!r} in this model")
+        targets = {x: k for x, k in targets.items() if tensor_name(g.sg.tensors[x]) in scales}
+    if not targets:
+        return float_model, SmoothReport(0, 0, 0, 0.0, 0.0)
+    if scales is not None:
+        peaks = {x: np.ones(g.last_dim(x)) for x in targets}  # the ratios below are then the factors' own
+    else:
+        peaks = channel_peaks(float_model, targets, samples)
     ops = g.sg.operators
     scaler = _Scaler(g)
     fcs = 0
     before, after = [], []
+    used: dict[str, np.ndarray] = {}
     for x, fc_ids in targets.items():
         ws = [g.const(int(ops[k].inputs[1])) for k in fc_ids]
         amax = peaks[x]
         wmax = np.max([np.abs(w).max(axis=0) for w in ws], axis=0).astype(np.float64)
-        ok = (amax > 0) & (wmax > 0)
-        s = np.ones_like(amax)
-        s[ok] = amax[ok] ** alpha / wmax[ok] ** (1.0 - alpha)
-        s = np.clip(s / np.exp(np.mean(np.log(s))), 1e-4, 1e4)  # geometric mean 1: ranges stay near their size
+        if scales is not None:
+            s = np.asarray(scales[tensor_name(g.sg.tensors[x])], np.float64)
+            if s.shape != amax.shape:
+                raise ValueError(f"{s.size} smoothing factors for input {tensor_name(g.sg.tensors[x])!r} of "
+                                 f"{amax.size} channels")
+        else:
+            ok = (amax > 0) & (wmax > 0)
+            s = np.ones_like(amax)
+            s[ok] = amax[ok] ** alpha / wmax[ok] ** (1.0 - alpha)
+            s = np.clip(s / np.exp(np.mean(np.log(s))), 1e-4, 1e4)  # geometric mean 1: ranges stay near their size
+        used[tensor_name(g.sg.tensors[x])] = s.astype(np.float32)
         new_x = scaler.scaled(x, s.astype(np.float32), {})
         for k in fc_ids:
             op = ops[k]
@@ -219,5 +253,5 @@ def smooth_model(float_model: bytes, samples: Iterable[Sequence[np.ndarray]], *,
         new_ops.extend(placed.get(k, []))
     g.sg.operators = new_ops
     prune_unused(m)
-    rep = SmoothReport(fcs, len(targets), len(scaler.copies), round(max(before), 2), round(max(after), 2))
+    rep = SmoothReport(fcs, len(targets), len(scaler.copies), round(max(before), 2), round(max(after), 2), used)
     return write_model(m), rep

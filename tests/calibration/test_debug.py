@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from edgeq.quantize.calibration import constraint_violations
-from edgeq.analysis.cli import debug_command
+from edgeq.analysis.cli import debug_command, inspect_command
 from edgeq.analysis.layer_errors import compare_layers
 from edgeq.options import ConvertOptions
 from edgeq.quantize.stage import quantize_stage
@@ -238,3 +238,58 @@ def test_equalized_pairs_are_compared_with_the_equalized_float_model(tmp_path):
                                              "--data", str(tmp_path / "data.npy"), "-o", str(tmp_path / "d.html")])
     page = (tmp_path / "d.html").read_text()
     assert out.exit_code == 0 and page.index("Note: compared with the float model after") < page.index("<svg")
+
+
+def test_smoothquant_factors_are_recorded_and_debug_applies_them(tmp_path, monkeypatch):
+    """The budget ladder's int16-islands rung smooths FULLY_CONNECTED inputs (SmoothQuant: the input divided per
+    channel by factors from the calibration data, the weights multiplied): the FC input is a copy named
+    '.../smoothed' that the float model as given lacks. The manifest keeps the factors, and edgeq debug
+    applies them to the float model: every quantized op is matched and the FC reading the smoothed input has an
+    input error (main: the manifest had no factors, the copy's op was unmatched, the FC's input SQNR unknown)."""
+    import keras
+    import tensorflow as tf
+    import edgeq
+    from edgeq.converter import budget
+    from edgeq.converter.manifest import extract
+
+    keras.utils.set_random_seed(5)
+    inp = keras.Input((16,), name="x")
+    out = keras.layers.Dense(8, name="fc2")(keras.layers.Dense(32, name="fc1")(inp))
+    m = keras.Model(inp, out)
+    w, b = m.get_layer("fc1").get_weights()
+    w[:, 3] *= 300.0  # one outlier channel in fc2's input: smoothing divides it down
+    b[3] *= 300.0
+    m.get_layer("fc1").set_weights([w, b])
+    (tmp_path / "f.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "cal.npy", rng.standard_normal((32, 16)).astype(np.float32))
+    np.save(tmp_path / "ev.npy", rng.standard_normal((16, 16)).astype(np.float32))
+    # the islands rung is the ladder's choice whatever its SQNR here: int8 falls short, the islands meet
+    monkeypatch.setattr(budget, "RUNGS", [("int16 islands", budget.int16_islands)])
+    gaps = iter([1.0])
+    monkeypatch.setattr(budget.Target, "shortfall", lambda self, ev: next(gaps, -1.0))
+    res = edgeq.convert(str(tmp_path / "f.tflite"), str(tmp_path / "cal.npy"), eval_data=str(tmp_path / "ev.npy"),
+                        calibration="minmax", min_sqnr_db=99.0)
+    assert res.report["budget"]["chosen"].startswith("int16 islands") and "1 FCs smoothed" in \
+        res.report["budget"]["chosen"], res.report["budget"]["trail"]
+    assert all(not k.startswith("_") for row in res.report["budget"]["trail"] for k in row)  # factors not in the trail
+    res.save(tmp_path / "q.tflite")
+    sm = extract((tmp_path / "q.tflite").read_bytes())["smoothing"]
+    assert sm["method"] == "smoothquant" and sm["fcs"] == 1 and len(sm["scales"]) == 1, sm
+    from edgeq.quantize.smooth import decode_scales
+    (s,) = decode_scales(sm["scales"]).values()
+    assert s.shape == (32,) and s[3] == s.max() and s[3] > 3 * np.median(s)  # the outlier channel divided most
+    r = CliRunner().invoke(debug_command, [str(tmp_path / "f.tflite"), str(tmp_path / "q.tflite"),
+                                           "--data", str(tmp_path / "cal.npy"), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["unmatched"] == [], doc["unmatched"]
+    assert any("SmoothQuant smoothing (1 FULLY_CONNECTED inputs" in n for n in doc["notes"]), doc["notes"]
+    fcs = {row["tensor"]: row for row in doc["layers"] if row["op"] == "FULLY_CONNECTED"}
+    # fc1's smoothed copy, in the int16 island: matched (main: unmatched, no row) and close to the float model's
+    (first,) = [fcs.pop(t) for t in list(fcs) if "/fc1" in t and t.endswith("/smoothed/int16")]
+    assert first["layer"].startswith("fc1") and first["cosine"] > 0.999 and first["sqnr_db"] > 30, first
+    (second,) = fcs.values()  # fc2, reading it: its input error is known (main: none, listed last)
+    assert second["input_sqnr_db"] is not None and second["input_sqnr_db"] > 20, second
+    r = CliRunner().invoke(inspect_command, [str(tmp_path / "q.tflite")])
+    assert "smoothed: 1 FULLY_CONNECTED input(s) divided per channel by SmoothQuant factors" in r.output, r.output
