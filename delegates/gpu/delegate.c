@@ -116,7 +116,12 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     }
   if (eqg_fuse_plan(ctx, params->nodes_to_replace, params->output_tensors, swish_of, fuse, fz)) goto fail;
   for (int j = 0; j < p->n_nodes; ++j) {
-    if (fz[j].into >= 0 && fz[fz[j].into].se_conv == j)
+    if (fz[j].row)
+      p->fused[j] = "row program: this MEAN over the last axis and the elementwise ops after it (LayerNorm), one "
+                    "work group per row (rownorm_qs8)";
+    else if (fz[j].into >= 0 && fz[fz[j].into].row)
+      p->fused[j] = "into the row program of the MEAN before it (one rownorm_qs8)";
+    else if (fz[j].into >= 0 && fz[fz[j].into].se_conv == j)
       p->fused[j] = "into the squeeze-excite MUL that reads it (computed per element there)";
     else if (fz[j].into >= 0)
       p->fused[j] = fz[fz[j].into].lut ? "into the table lookup of the elementwise op before it (one lut_s8)"
@@ -157,6 +162,12 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
         p->fused[i] = "its output is its input's device buffer (no kernel)";
         continue;
       }
+    }
+    if (fz[i].row) { /* a row program (LayerNorm): one work group per row */
+      cl_mem x = get_buf(p, ctx, fz[i].in_tensor, err, sizeof(err));
+      cl_mem y = x ? get_buf(p, ctx, fz[i].out_tensor, err, sizeof(err)) : NULL;
+      if (!y || eqg_add_rowprog(&d->dev, &p->plans[i], fz[i].row, x, y, err, sizeof(err))) goto fail_msg;
+      continue;
     }
     if (fz[i].lut) { /* a unary op (and those after it): one table lookup */
       cl_mem x = get_buf(p, ctx, fz[i].in_tensor, err, sizeof(err));

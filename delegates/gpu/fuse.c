@@ -160,8 +160,10 @@ static int conv_like(int code) {
          code == kTfLiteBuiltinFullyConnected || code == kTfLiteBuiltinBatchMatmul;
 }
 
+static void rowprog_free(eqg_rowprog* r);
+
 void eqg_fuse_plan_free(eqg_fused_node* f, int n) {
-  for (int i = 0; f && i < n; ++i) free(f[i].table), free(f[i].se_gtable);
+  for (int i = 0; f && i < n; ++i) free(f[i].table), free(f[i].se_gtable), rowprog_free(f[i].row);
 }
 
 /* A [B,1,1,C] gate for out [B,H,W,C]. */
@@ -236,6 +238,281 @@ static int try_se_gate(TfLiteContext* ctx, const TfLiteIntArray* nodes, const Tf
   return 1;
 }
 
+/* ---- row programs (LayerNorm; fuse.h eqg_rowprog) ---- */
+
+#define ROW_MAX_NODES EQG_ROW_MAX_STEPS
+#define ROW_MAX_T 96
+
+/* [rows..., 1]: x's dims with the last one 1 (a MEAN over the last axis with keepdims). */
+static int row_shape(const TfLiteTensor* t, const TfLiteTensor* x) {
+  if (eq_rank(t) != eq_rank(x) || eq_dim(t, eq_rank(t) - 1) != 1) return 0;
+  for (int d = 0; d + 1 < eq_rank(x); ++d)
+    if (eq_dim(t, d) != eq_dim(x, d)) return 0;
+  return 1;
+}
+
+/* A constant int8 vector of C values broadcast over the rows ([C], [1, 1, C], ...). */
+static int chan_const(const TfLiteTensor* t, const TfLiteTensor* x, int c) {
+  if (!eq_is_const(t) || !t->data.raw || !is_i8(t) || eq_numel(t) != (size_t)c || eq_rank(t) > eq_rank(x) ||
+      eq_rank(t) < 1 || eq_dim(t, eq_rank(t) - 1) != c)
+    return 0;
+  return 1;
+}
+
+typedef struct {
+  int n;
+  int t[ROW_MAX_T], kind[ROW_MAX_T]; /* kind: 'E' per element, 'R' per row */
+} row_tensors;
+
+static int rt_kind(const row_tensors* rt, int t) {
+  for (int k = 0; k < rt->n; ++k)
+    if (rt->t[k] == t) return rt->kind[k];
+  return 0;
+}
+
+/* Whether MEAN node `node` reduces exactly the last axis of its [rows, c] input into [rows..., 1]. */
+static int mean_last_axis(TfLiteContext* ctx, const TfLiteNode* node, const TfLiteTensor* x, int c) {
+  if (node->inputs->size != 2 || node->outputs->size != 1) return 0;
+  const TfLiteTensor *in = eq_in(ctx, node, 0), *out = eq_out(ctx, node, 0);
+  if (!in || !out || !is_i8(in) || !is_i8(out) || eq_rank(in) < 2 || eq_rank(in) > EQ_MEAN_MAX_RANK ||
+      !same_shape(in, x) || eq_rank(in) != eq_rank(x) || !row_shape(out, x) || eq_dim(in, eq_rank(in) - 1) != c)
+    return 0;
+  eq_mean_params p;
+  eq_mean_prepare(ctx, node, &p);
+  for (int d = 0; d < p.rank; ++d)
+    if (p.reduced[d] != (d == p.rank - 1)) return 0;
+  return p.count == c && p.shift <= 31;
+}
+
+/* Node j as a row-program node over the tensors rt (x included as 'E'): its output kind ('E' / 'R'), 0 if
+ * not one. */
+static int row_node(TfLiteContext* ctx, const TfLiteIntArray* nodes, int j, const int* logistic_of,
+                    const eqg_fuse_kind* kind, const eqg_fused_node* f, const TfLiteTensor* x, int c,
+                    const row_tensors* rt) {
+  int code = 0;
+  TfLiteNode* node = node_at(ctx, nodes, j, &code);
+  if (!node || f[j].into >= 0 || f[j].row || logistic_of[j] >= 0 || node->outputs->size != 1) return 0;
+  for (int k = 0; k < nodes->size; ++k)
+    if (logistic_of[k] == j) return 0;
+  const TfLiteTensor* out = &ctx->tensors[node->outputs->data[0]];
+  if (!is_i8(out)) return 0;
+  if (code == kTfLiteBuiltinMean)
+    return rt_kind(rt, node->inputs->data[0]) == 'E' && mean_last_axis(ctx, node, x, c) ? 'R' : 0;
+  int ux = -1, reads = 0;
+  int8_t table[256];
+  if (unary_of(ctx, nodes, j, logistic_of, kind, &ux, &reads, table)) {
+    const int k = rt_kind(rt, ux);
+    if (k == 'E' && same_shape(out, x)) return 'E';
+    if (k == 'R' && row_shape(out, x)) return 'R';
+    return 0;
+  }
+  if ((code != kTfLiteBuiltinAdd && code != kTfLiteBuiltinSub && code != kTfLiteBuiltinMul &&
+       code != kTfLiteBuiltinSquaredDifference) || node->inputs->size != 2)
+    return 0;
+  int has_e = 0, has_var = 0;
+  for (int s = 0; s < 2; ++s) {
+    const int t = node->inputs->data[s];
+    if (t < 0) return 0;
+    const int k = rt_kind(rt, t);
+    if (k) {
+      has_var = 1;
+      has_e |= k == 'E';
+    } else if (chan_const(&ctx->tensors[t], x, c)) {
+      has_e = 1;
+    } else {
+      return 0;
+    }
+  }
+  if (!has_var || node->inputs->data[0] == node->inputs->data[1]) return 0;
+  if (has_e) return same_shape(out, x) ? 'E' : 0;
+  return row_shape(out, x) ? 'R' : 0;
+}
+
+/* The tensors the listed nodes make that are read by other partition nodes or are partition outputs. */
+static int row_escaping(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs,
+                        const int* list, int n, int* esc) {
+  int ne = 0;
+  for (int a = 0; a < n; ++a) {
+    int code = 0;
+    TfLiteNode* node = node_at(ctx, nodes, list[a], &code);
+    const int t = node->outputs->data[0];
+    int inside = 0;
+    for (int b = 0; b < n; ++b) {
+      TfLiteNode* r = node_at(ctx, nodes, list[b], &code);
+      for (int q = 0; q < r->inputs->size; ++q) inside += r->inputs->data[q] == t;
+    }
+    if (contains(outputs, t) || readers(ctx, nodes, t) != inside) esc[ne++] = t;
+  }
+  return ne;
+}
+
+static void rowprog_free(eqg_rowprog* r) {
+  if (!r) return;
+  free(r->tables);
+  free(r->kconst);
+  free(r);
+}
+
+/* The row program of MEAN node i (fuse.h), if there is one worth it: fills f (the MEAN hosts it). */
+static int try_row_program(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs, int i,
+                           const int* logistic_of, const eqg_fuse_kind* kind, eqg_fused_node* f) {
+  int code = 0;
+  TfLiteNode* mean = node_at(ctx, nodes, i, &code);
+  if (!mean || code != kTfLiteBuiltinMean || f[i].into >= 0 || f[i].row || mean->inputs->size != 2) return 0;
+  const int xt = mean->inputs->data[0];
+  if (xt < 0) return 0;
+  const TfLiteTensor* x = &ctx->tensors[xt];
+  if (!is_i8(x) || eq_rank(x) < 2) return 0;
+  const int c = eq_dim(x, eq_rank(x) - 1);
+  if (c < 2 || !mean_last_axis(ctx, mean, x, c)) return 0;
+  const size_t rows = eq_numel(x) / (size_t)c;
+  /* grow: every later node over x, the region's tensors and constants */
+  int list[ROW_MAX_NODES], n = 0;
+  row_tensors rt = {0};
+  rt.t[0] = xt, rt.kind[0] = 'E', rt.n = 1;
+  for (int j = i; j < nodes->size && n < ROW_MAX_NODES && rt.n < ROW_MAX_T; ++j) {
+    const int k = row_node(ctx, nodes, j, logistic_of, kind, f, x, c, &rt);
+    if (!k) continue;
+    int cd = 0;
+    TfLiteNode* node = node_at(ctx, nodes, j, &cd);
+    list[n++] = j;
+    rt.t[rt.n] = node->outputs->data[0], rt.kind[rt.n++] = k;
+  }
+  /* trim from the end until one per-element tensor leaves the region */
+  int esc[ROW_MAX_NODES];
+  for (; n > 0; --n) {
+    if (row_escaping(ctx, nodes, outputs, list, n, esc) == 1 && rt_kind(&rt, esc[0]) == 'E' && esc[0] != xt) break;
+  }
+  if (n < 3) return 0;
+  const int yt = esc[0];
+  /* build the steps */
+  eqg_rowprog* r = calloc(1, sizeof(*r));
+  int8_t* tab[EQG_ROW_MAX_STEPS] = {0};
+  int tab_n[EQG_ROW_MAX_STEPS] = {0};
+  int st_t[EQG_ROW_MAX_STEPS]; /* the tensor each step's dst holds */
+  int kt[ROW_MAX_NODES], nk = 0; /* constant vectors in kconst */
+  int slot_t[ROW_MAX_T], slot_v[ROW_MAX_T], ns = 0;
+  int ok = r != NULL;
+  if (ok) r->c = c, r->rows = (int)rows;
+  slot_t[ns] = xt, slot_v[ns++] = EQG_ROW_X << 12;
+#define SLOT_OF(t, v)                          \
+  do {                                         \
+    v = -1;                                    \
+    for (int q_ = 0; q_ < ns; ++q_)            \
+      if (slot_t[q_] == (t)) v = slot_v[q_];   \
+  } while (0)
+  for (int a = 0; a < n && ok; ++a) {
+    const int j = list[a];
+    TfLiteNode* node = node_at(ctx, nodes, j, &code);
+    const int ot = node->outputs->data[0];
+    const int ok_kind = rt_kind(&rt, ot);
+    int dst = ot == yt ? EQG_ROW_Y << 12 : ok_kind == 'E' ? (EQG_ROW_E << 12) | r->n_e : (EQG_ROW_R << 12) | r->n_r;
+    int ux = -1, reads = 0;
+    int8_t t1[256];
+    const int unary = code != kTfLiteBuiltinMean && unary_of(ctx, nodes, j, logistic_of, kind, &ux, &reads, t1);
+    if (unary) {
+      /* compose into the step that makes its input when only this node reads that */
+      int ps = -1;
+      for (int s = 0; s < r->n_steps; ++s)
+        if (st_t[s] == ux && r->step[s][0] != 0) ps = s;
+      if (ps >= 0 && ux != yt && !contains(outputs, ux) && readers(ctx, nodes, ux) == 1) {
+        for (int q = 0; q < tab_n[ps]; ++q) tab[ps][q] = t1[(uint8_t)tab[ps][q]];
+        if (ot == yt) r->step[ps][1] = EQG_ROW_Y << 12;
+        st_t[ps] = ot;
+        for (int q = 0; q < ns; ++q)
+          if (slot_t[q] == ux) slot_t[q] = ot;
+        r->n_ops++;
+        continue;
+      }
+    }
+    if (r->n_steps >= EQG_ROW_MAX_STEPS) {
+      ok = 0;
+      break;
+    }
+    int* st = r->step[r->n_steps];
+    memset(st, 0, sizeof(int) * EQG_ROW_STEP_INTS);
+    st[1] = dst;
+    if (code == kTfLiteBuiltinMean) {
+      eq_mean_params p;
+      eq_mean_prepare(ctx, node, &p);
+      st[0] = 0;
+      SLOT_OF(node->inputs->data[0], st[2]);
+      st[5] = p.in_zp, st[6] = p.mult, st[7] = p.shift, st[8] = p.out_zp;
+    } else if (unary) {
+      st[0] = 1;
+      SLOT_OF(ux, st[2]);
+      if (!(tab[r->n_steps] = malloc(256))) ok = 0;
+      else memcpy(tab[r->n_steps], t1, 256), tab_n[r->n_steps] = 256;
+    } else {
+      st[0] = 2;
+      for (int s = 0; s < 2; ++s) {
+        const int t = node->inputs->data[s];
+        int v = -1;
+        SLOT_OF(t, v);
+        if (v < 0) { /* a constant vector */
+          int kk = -1;
+          for (int q = 0; q < nk; ++q)
+            if (kt[q] == t) kk = q;
+          if (kk < 0) kt[nk] = t, kk = nk++;
+          v = (EQG_ROW_K << 12) | kk;
+        }
+        st[2 + s] = v;
+      }
+      int8_t* t2 = malloc(65536);
+      int8_t* rowb = malloc(512);
+      if (!t2 || !rowb) {
+        free(t2), free(rowb);
+        ok = 0;
+        break;
+      }
+      if (code == kTfLiteBuiltinSquaredDifference) {
+        eq_squared_difference_table(ctx, node, t2);
+      } else {
+        for (int u = 0; u < 256; ++u) { /* first input byte u, second w */
+          for (int w = 0; w < 256; ++w) rowb[w] = (int8_t)u, rowb[256 + w] = (int8_t)w;
+          binary_rows(ctx, node, code, 256, rowb, rowb + 256, t2 + u * 256);
+        }
+      }
+      free(rowb);
+      tab[r->n_steps] = t2, tab_n[r->n_steps] = 65536;
+    }
+    if (st[2] < 0 || (st[0] == 2 && st[3] < 0)) ok = 0;
+    if (dst >> 12 == EQG_ROW_E) r->n_e++;
+    if (dst >> 12 == EQG_ROW_R) r->n_r++;
+    st_t[r->n_steps] = ot;
+    slot_t[ns] = ot, slot_v[ns++] = dst;
+    r->n_steps++;
+    r->n_ops++;
+  }
+#undef SLOT_OF
+  ok = ok && r->n_e * c <= EQG_ROW_LOCAL_BYTES && r->n_r <= EQG_ROW_MAX_STEPS;
+  if (ok) { /* tables and constant vectors in one buffer each */
+    for (int s = 0; s < r->n_steps; ++s) r->tables_bytes += (size_t)tab_n[s];
+    r->kconst_bytes = (size_t)(nk ? nk : 1) * (size_t)c;
+    r->tables = malloc(r->tables_bytes ? r->tables_bytes : 1);
+    r->kconst = calloc(r->kconst_bytes, 1);
+    ok = r->tables && r->kconst;
+    size_t off = 0;
+    for (int s = 0; ok && s < r->n_steps; ++s) {
+      r->step[s][4] = (int)off;
+      if (tab_n[s]) memcpy(r->tables + off, tab[s], (size_t)tab_n[s]);
+      off += (size_t)tab_n[s];
+    }
+    for (int q = 0; ok && q < nk; ++q) memcpy(r->kconst + (size_t)q * c, ctx->tensors[kt[q]].data.raw, (size_t)c);
+  }
+  for (int s = 0; s < EQG_ROW_MAX_STEPS; ++s) free(tab[s]);
+  if (!ok) {
+    rowprog_free(r);
+    return 0;
+  }
+  f[i].row = r;
+  f[i].host = 1;
+  f[i].in_tensor = xt;
+  f[i].out_tensor = yt;
+  for (int a = 1; a < n; ++a) f[list[a]].into = i;
+  return 1;
+}
+
 int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs,
                   const int* logistic_of, const eqg_fuse_kind* kind, eqg_fused_node* f) {
   const int n = nodes->size;
@@ -254,10 +531,11 @@ int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteI
     free(row);
     return -1;
   }
+  for (int i = 0; i < n; ++i) try_row_program(ctx, nodes, outputs, i, logistic_of, kind, f);
   for (int i = 0; i < n; ++i) {
     int code = 0, x = -1, reads = 0;
     int8_t table[256];
-    if (!node_at(ctx, nodes, i, &code)) continue;
+    if (!node_at(ctx, nodes, i, &code) || f[i].into >= 0 || f[i].row) continue;
     if (unary_of(ctx, nodes, i, logistic_of, kind, &x, &reads, table)) {
       const int p = producer_of(ctx, nodes, x);
       const int h = p < 0 ? -1 : f[p].into >= 0 ? f[p].into : p;

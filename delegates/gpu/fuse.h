@@ -24,6 +24,28 @@ void eqg_find_fusions(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfL
  * input must be made before H runs). A unary op whose input comes from elsewhere runs as one table
  * lookup (lut_s8) and takes the unary ops after it into its table the same way, and one binary op,
  * broadcasting too (its other input, e.g. a LayerNorm's gamma, made before), as one table2_s8. Per node: */
+/* A row program (LayerNorm): from a MEAN over the last axis of x [rows, C], the nodes whose inputs are x,
+ * their own outputs and constants (per-channel [C] vectors, one-element ones) and whose outputs are per
+ * element [rows, C] or per row [rows, 1], with one output read outside them (per element): MEAN, the unary
+ * ops (256-entry tables, composed along chains) and ADD / SUB / MUL / SQUARED_DIFFERENCE (65536-entry tables
+ * of both input bytes) run as one rownorm_qs8 launch, one work group per row (qs8.cl). Step i:
+ * step[i][0] op (0 MEAN, 1 table of a, 2 table of a, b), [1] dst slot, [2] a, [3] b, [4] table offset in
+ * `tables`, MEAN: [5] in_zp, [6] mult, [7] shift, [8] out_zp. A slot is kind << 12 | index: EQG_ROW_X (the
+ * input row), EQG_ROW_Y (the output row), EQG_ROW_E (C bytes of local memory), EQG_ROW_R (one byte),
+ * EQG_ROW_K (C bytes of `kconst`). */
+#define EQG_ROW_MAX_STEPS 32
+#define EQG_ROW_STEP_INTS 10
+#define EQG_ROW_LOCAL_BYTES 12288 /* the per-element slots' local memory (EQ_ROW_LOCAL in qs8.cl) */
+enum { EQG_ROW_X = 0, EQG_ROW_Y = 1, EQG_ROW_E = 2, EQG_ROW_R = 3, EQG_ROW_K = 4 };
+typedef struct eqg_rowprog {
+  int n_steps, n_e, n_r, c, rows, n_ops;
+  int step[EQG_ROW_MAX_STEPS][EQG_ROW_STEP_INTS];
+  int8_t* tables;
+  size_t tables_bytes;
+  int8_t* kconst;
+  size_t kconst_bytes;
+} eqg_rowprog;
+
 typedef struct {
   int into;         /* -1: the node runs kernels; else the node whose kernel does this one's work */
   int host;         /* 1: runs and applies fused ops (epi != 0, or a lut_s8 of a chain) */
@@ -44,6 +66,7 @@ typedef struct {
   int se_conv;      /* the conv's index, -1: none */
   int se_x;         /* x: the full-size input */
   int8_t* se_gtable; /* 256: the conv's stored byte -> the gate byte the MUL reads */
+  eqg_rowprog* row;  /* a row program's MEAN: runs it over in_tensor into out_tensor (the others: into it) */
 } eqg_fused_node;
 
 /* Fills f[0..nodes->size) (freed with eqg_fuse_plan_free); -1 when out of memory (no fusion). */

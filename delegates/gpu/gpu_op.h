@@ -130,6 +130,10 @@ int eqg_mul_gate_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* l
 int eqg_se_gate_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* conv, const TfLiteNode* mul, cl_mem x,
                        cl_mem sq, cl_mem y, const int8_t gtable[256], const int8_t* table, eqg_node_plan* plan,
                        char* err, size_t errlen);
+/* A row program (fuse.h eqg_rowprog, LayerNorm): one rownorm_qs8 launch, one work group per row of x into y. */
+struct eqg_rowprog;
+int eqg_add_rowprog(eqg_device* dev, eqg_node_plan* plan, const struct eqg_rowprog* r, cl_mem x, cl_mem y, char* err,
+                    size_t errlen);
 /* The reference table of a LOGISTIC, HARD_SWISH, GELU or RSQRT node (its input byte -> output byte);
  * -1 for other ops. */
 int eqg_lut_table(TfLiteContext* ctx, const TfLiteNode* node, int code, int8_t lut[256]);

@@ -379,8 +379,9 @@ def elementwise_chain(kind="unary", seed=0):
     table). ``residual``: a = relu(conv(x)), hard_swish(a + conv(a)) (the ADD and HARD_SWISH in the
     second conv's epilogue, reading a at each stored element). ``sub``: conv(x) - conv(x * 0.5 + 1),
     ``mul``: conv(x) * conv(x) with two filters, the same-shape binary op on either side. ``bcast``: a
-    LayerNorm-like row step, rsqrt(mean(x) + 2) * gamma (a per-channel constant, broadcast over rows) - x:
-    the ADD and RSQRT one table, the broadcasting MUL joins them (table2_s8); the SUB runs alone.
+    LayerNorm-like column step, rsqrt(mean(x over axis 1) + 2) * gamma (a per-channel constant, broadcast)
+    - x: the ADD and RSQRT one table, the broadcasting MUL joins them (table2_s8); the SUB runs alone (a MEAN
+    over the last axis would make it all one row program, row_norm).
     ``fc_residual``: x [1, 12, 16] + FC(x as [12, 16] rows): the ADD in the FC's epilogue (same elements)."""
     tf = _tf()
     rng = np.random.default_rng(seed)
@@ -400,7 +401,7 @@ def elementwise_chain(kind="unary", seed=0):
             y = tf.matmul(tf.reshape(x, (12, 16)), W_fc) + B_fc
             return x + y
         if kind == "bcast":
-            m = tf.reduce_mean(x, axis=-1, keepdims=True)
+            m = tf.reduce_mean(x, axis=1, keepdims=True)
             return tf.math.rsqrt(m + 2.0) * tf.constant(rng.uniform(0.2, 2.0, 4).astype(np.float32)) - x
         a = tf.nn.conv2d(x, W1, strides=1, padding="SAME")
         if kind == "sub":
@@ -516,6 +517,33 @@ def layer_norm(shape=(1, 12, 48), seed=0):
         mean = tf.reduce_mean(x, axis=-1, keepdims=True)
         var = tf.reduce_mean(tf.math.squared_difference(x, mean), axis=-1, keepdims=True)
         return (x - mean) * tf.math.rsqrt(var + 1e-6) * gamma + beta
+    return fn, [shape]
+
+
+def row_norm(kind="keras", shape=(1, 5, 6, 40), seed=5):
+    """LayerNorm over the last axis as the GPU's row program runs it (one work group per row). ``keras``:
+    the form of the converter's Keras LayerNormalization in the suite's ConvNeXt and encoder (x * 0.9
+    first): MEAN, MUL by -1, SQUARED_DIFFERENCE, MEAN, ADD epsilon, RSQRT, MUL by gamma, MUL, ADD beta,
+    MUL, ADD, then a LOGISTIC (a unary op after the norm joins it). ``wide``: the TensorFlow formula (SUB)
+    over 300 channels (128 lanes, several elements each)."""
+    tf = _tf()
+    rng = np.random.default_rng(seed)
+    c = shape[-1]
+    gamma = (1 + 0.3 * rng.standard_normal(c)).astype(np.float32)
+    beta = (0.2 * rng.standard_normal(c)).astype(np.float32)
+    if kind == "keras":
+        def fn(x):
+            x = x * 0.9
+            mean = tf.reduce_mean(x, axis=-1, keepdims=True)
+            var = tf.reduce_mean(tf.math.squared_difference(x, mean), axis=-1, keepdims=True)
+            s = tf.math.rsqrt(var + 1e-6) * gamma
+            return tf.math.sigmoid(x * s + ((mean * -1.0) * s + beta))
+        return fn, [shape]
+
+    def fn(x):
+        mean = tf.reduce_mean(x, axis=-1, keepdims=True)
+        var = tf.reduce_mean(tf.math.squared_difference(x, mean), axis=-1, keepdims=True)
+        return (x - mean) * tf.math.rsqrt(var + 1e-5) * gamma + beta
     return fn, [shape]
 
 

@@ -129,6 +129,11 @@ OP_CASES: dict[str, Case] = {
     "chain_mul": _only("gpu", lambda: om.elementwise_chain("mul"), {"CONV_2D", "MUL"}),
     "chain_fc_residual": _only("gpu", lambda: om.elementwise_chain("fc_residual"), {"FULLY_CONNECTED", "ADD"}),
     "chain_bcast": _only("gpu", lambda: om.elementwise_chain("bcast"), {"MEAN", "ADD", "RSQRT", "MUL", "SUB"}),
+    # LayerNorm over the last axis: the MEAN and the ops after it over each row, one launch (row program)
+    "row_norm_keras": _only("gpu", lambda: om.row_norm("keras"), {"MUL", "MEAN", "SQUARED_DIFFERENCE", "ADD", "RSQRT",
+                                                                  "LOGISTIC"}),
+    "row_norm_wide": _only("gpu", lambda: om.row_norm("wide", shape=(2, 3, 300)),
+                           {"MEAN", "SQUARED_DIFFERENCE", "ADD", "RSQRT", "MUL", "SUB"}),
     # squeeze-excite with 1x1 convs: the gate MUL recomputes the excite conv per element (one launch for both)
     "se_conv_sigmoid_b2": _only("gpu", lambda: om.squeeze_excite_conv("sigmoid", n=2),
                                 {"CONV_2D", "MEAN", "LOGISTIC", "MUL"}),

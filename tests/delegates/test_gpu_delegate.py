@@ -319,7 +319,8 @@ def test_table_op_runs_in_its_producers_epilogue(name, producer, table_ops, kern
     # conv(x) - conv(lut(x)): the SUB in the epilogue of the conv that runs last, its byte as SUB's second input
     ("chain_sub", [("CONV_2D", "conv2d_qs8"), ("MUL", "lut_s8"), ("CONV_2D", "conv2d_qs8")]),
     ("chain_mul", [("CONV_2D", "conv2d_qs8"), ("CONV_2D", "conv2d_qs8")]),
-    # rsqrt(mean + 2) * gamma[c]: the ADD's table takes RSQRT, then the broadcasting MUL (table2_s8); SUB alone
+    # rsqrt(mean over axis 1 + 2) * gamma[c]: the ADD's table takes RSQRT, then the broadcasting MUL (table2_s8);
+    # SUB alone
     ("chain_bcast", [("MEAN", "mean_qs8"), ("ADD", "table2_s8"), ("SUB", "add_qs8")]),
     # FC rows [12, 16] + the [1, 12, 16] input: the same elements, so the ADD is in the FC's epilogue
     ("chain_fc_residual", [("FULLY_CONNECTED", "fully_connected_qs8")]),
@@ -337,6 +338,23 @@ def test_elementwise_chains_run_in_fewer_launches(name, runs, case_model, worker
     assert ran == runs
     idle = [n for n in part["nodes"] if not n["kernels"]]
     assert idle and all("into" in n["fused"] for n in idle)
+
+
+@pytest.mark.parametrize("name, first", [("row_norm_keras", [("MUL", "lut_s8")]), ("row_norm_wide", [])])
+def test_layer_norm_is_one_row_program(name, first, case_model, worker, tmp_path, gpu_cache):
+    """LayerNorm over the last axis (two MEANs, SQUARED_DIFFERENCE, ADD epsilon, RSQRT, the broadcasting MULs,
+    ADDs and SUB, and a unary op after it) is one rownorm_qs8 launch, one work group per row, each step the
+    arithmetic of the op it replaces (MEAN's int32 sum and requantization, 256 / 65536-entry tables of the
+    others); 40 channels on 32 lanes, 300 on 128; bit-exact."""
+    refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache, seeds=(0, 1, 2))
+    assert_bit_exact(refs, gpus)
+    part = rep["partitions"][0]
+    ran = [(n["op"], k["kernel"]) for n in part["nodes"] for k in n["kernels"]]
+    assert len(rep["partitions"]) == 1 and ran == first + [("MEAN", "rownorm_qs8")]
+    assert part["launches"] == len(ran)
+    idle = [n for n in part["nodes"] if not n["kernels"]]
+    assert len(idle) == len(part["nodes"]) - len(ran) >= 8
+    assert all("row program" in n["fused"] for n in idle)
 
 
 @pytest.mark.parametrize("name, idle", [("se_conv_sigmoid_b2", ["CONV_2D", "LOGISTIC"]),

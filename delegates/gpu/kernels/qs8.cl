@@ -541,6 +541,70 @@ void mean_qs8(__global const char* in, __global char* out, __constant int* meta,
   out[o] = (char)clamp(v, -128, 127);
 }
 
+/* ---- Row programs (LayerNorm, gpu/fuse.h eqg_rowprog): one work group per row of C elements runs the
+ * fused nodes' steps in order, each with the arithmetic of the node(s) it replaces: MEAN as mean_qs8 (int32
+ * sum, one requantization), the others as 256 / 65536-entry tables of their input bytes built on the host
+ * with the reference arithmetic. Per-element values stay in local memory (each lane reads and writes only
+ * its own elements, so only a per-row result needs a barrier); every slot is written once. ---- */
+#define EQ_ROW_LOCAL 12288 /* EQG_ROW_LOCAL_BYTES in fuse.h */
+#define EQ_ROW_MAX_WG 128
+#define EQ_ROW_STEP 10
+
+static uchar eq_row_load(int slot, int c, int cn, __global const uchar* xr, __global const uchar* yr,
+                         __local const uchar* ebuf, __local const uchar* rbuf, __global const uchar* kc) {
+  const int k = slot >> 12, i = slot & 0xfff;
+  if (k == 0) return xr[c];
+  if (k == 1) return yr[c];
+  if (k == 2) return ebuf[i * cn + c];
+  if (k == 3) return rbuf[i];
+  return kc[i * cn + c];
+}
+
+__kernel void rownorm_qs8(__global const uchar* x, __global uchar* y, __constant int* prog, int n_steps, int cn,
+                          __global const uchar* tables, __global const uchar* kc) {
+  __local uchar ebuf[EQ_ROW_LOCAL];
+  __local uchar rbuf[64];
+  __local int part[EQ_ROW_MAX_WG];
+  const int lid = get_local_id(0), nl = get_local_size(0);
+  __global const uchar* xr = x + (size_t)get_group_id(0) * cn;
+  __global uchar* yr = y + (size_t)get_group_id(0) * cn;
+  for (int s = 0; s < n_steps; ++s) {
+    __constant const int* st = prog + s * EQ_ROW_STEP;
+    const int op = st[0], dst = st[1], a = st[2], b = st[3];
+    __global const uchar* tab = tables + st[4];
+    if (op == 0) { /* MEAN over the row */
+      int sum = 0;
+      for (int c = lid; c < cn; c += nl) sum += (char)eq_row_load(a, c, cn, xr, yr, ebuf, rbuf, kc);
+      part[lid] = sum;
+      barrier(CLK_LOCAL_MEM_FENCE);
+      for (int w = nl / 2; w > 0; w >>= 1) {
+        if (lid < w) part[lid] += part[lid + w];
+        barrier(CLK_LOCAL_MEM_FENCE);
+      }
+      if (lid == 0) {
+        const int shifted = as_int(as_uint(part[0]) - as_uint(st[5]) * (uint)cn);
+        rbuf[dst & 0xfff] = (uchar)(char)clamp(eq_mbqm(shifted, st[6], st[7]) + st[8], -128, 127);
+      }
+      barrier(CLK_LOCAL_MEM_FENCE);
+      continue;
+    }
+    if ((dst >> 12) == 3) { /* a per-row value */
+      if (lid == 0) {
+        const uint va = eq_row_load(a, 0, cn, xr, yr, ebuf, rbuf, kc);
+        rbuf[dst & 0xfff] = op == 1 ? tab[va] : tab[(va << 8) | eq_row_load(b, 0, cn, xr, yr, ebuf, rbuf, kc)];
+      }
+      barrier(CLK_LOCAL_MEM_FENCE);
+      continue;
+    }
+    for (int c = lid; c < cn; c += nl) {
+      const uint va = eq_row_load(a, c, cn, xr, yr, ebuf, rbuf, kc);
+      const uchar v = op == 1 ? tab[va] : tab[(va << 8) | eq_row_load(b, c, cn, xr, yr, ebuf, rbuf, kc)];
+      if ((dst >> 12) == 1) yr[c] = v;
+      else ebuf[(dst & 0xfff) * cn + c] = v;
+    }
+  }
+}
+
 /* ---- SOFTMAX (gemmlowp fixed point, int8 -> int8 scale 1/256 zp -128): one row per item ---- */
 static int fp_mul_pot(int x, int exponent) {
   if (exponent < 0) return eq_rdpot(x, -exponent);

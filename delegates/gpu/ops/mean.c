@@ -2,6 +2,8 @@
  * host; the kernel sums each output's inputs and requantizes once. */
 #include "gpu_op.h"
 
+#include "fuse.h"
+
 static int mean_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                        cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
   eq_mean_params p;
@@ -35,6 +37,24 @@ static int mean_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
                      EQG_NARGS(args), (double)eq_numel(eq_in(ctx, node, 0)), err, errlen))
     return -1;
   eqg_set_local_size(plan, 64, 1);
+  return 0;
+}
+
+int eqg_add_rowprog(eqg_device* dev, eqg_node_plan* plan, const eqg_rowprog* r, cl_mem x, cl_mem y, char* err,
+                    size_t errlen) {
+  cl_mem prog = eqg_upload(dev, plan, r->step, sizeof(r->step[0]) * (size_t)r->n_steps, err, errlen);
+  cl_mem tab = prog ? eqg_upload(dev, plan, r->tables, r->tables_bytes ? r->tables_bytes : 1, err, errlen) : NULL;
+  cl_mem kc = tab ? eqg_upload(dev, plan, r->kconst, r->kconst_bytes, err, errlen) : NULL;
+  if (!kc) return -1;
+  const cl_int n_steps = r->n_steps, cn = r->c;
+  const eqg_arg args[] = {EQG_ARG(x), EQG_ARG(y), EQG_ARG(prog), EQG_ARG(n_steps), EQG_ARG(cn), EQG_ARG(tab),
+                          EQG_ARG(kc)};
+  /* lanes per row: about 3-6 elements each, 32..128 (a power of two: the MEAN's tree) */
+  const size_t lanes = r->c <= 128 ? 32 : r->c <= 256 ? 64 : 128;
+  if (eqg_add_launch(dev, plan, "rownorm_qs8", 1, (size_t)r->rows * lanes, 1, args, EQG_NARGS(args),
+                     (double)r->rows * r->c * r->n_ops, err, errlen))
+    return -1;
+  eqg_set_local_size(plan, lanes, 1);
   return 0;
 }
 
