@@ -77,3 +77,46 @@ def test_bias_correction_removes_mean_error_on_held_out_data():
     # the quantize stage's option does the same
     with_option = quantize_stage(fb, cal, opts.replace(bias_correction=True))
     assert with_option.model == fixed and with_option.bias_corrected == n
+
+
+def test_biases_sharing_one_buffer_are_corrected_apart():
+    """TFLite's quantizer stores equal constants once: zero biases of several layers can share one buffer
+    (mediapipe's palm detectors share one zero bias among their depthwise convs). Writing one layer's
+    correction into it wrote it into every other layer's bias too; corrected, each layer gets its own."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(7)
+    inp = keras.Input((6, 6, 4), name="img")
+    x = keras.layers.DepthwiseConv2D(3, padding="same", name="dw1")(inp)
+    m = keras.Model(inp, keras.layers.DepthwiseConv2D(3, padding="same", name="dw2")(x))
+    for name in ("dw1", "dw2"):
+        w, b = m.get_layer(name).get_weights()
+        w[1, 1] *= 40.0  # coarse rounding of the small taps: a mean error on positive inputs
+        m.get_layer(name).set_weights([np.abs(w), np.zeros_like(b)])
+    fb = tf.lite.TFLiteConverter.from_keras_model(m).convert()
+    rng = np.random.default_rng(0)
+    cal = [[rng.uniform(1.0, 3.0, size=(1, 6, 6, 4)).astype(np.float32)] for _ in range(8)]
+    plain = quantize_stage(fb, cal, ConvertOptions(calibration="minmax", equalize=False)).model
+
+    def biases(model: bytes, share: bool = False) -> tuple[bytes, list[np.ndarray]]:
+        qm = read_model(model)
+        sg = qm.subgraphs[0]
+        ts = [sg.tensors[op.inputs[2]] for op in sg.operators if op_name(qm, op) == "DEPTHWISE_CONV_2D"]
+        if share:
+            ts[1].buffer = ts[0].buffer
+        from edgeq.tflite_schema import write_model
+
+        return write_model(qm), [np.frombuffer(np.asarray(qm.buffers[t.buffer].data, dtype=np.uint8).tobytes(),
+                                               dtype=np.int32) for t in ts]
+
+    shared, (b1, b2) = biases(plain, share=True)
+    assert not b1.any() and not b2.any()  # zero biases: sharing their buffer is the same model
+    want, n = correct_bias(fb, plain, cal)
+    got, m2 = correct_bias(fb, shared, cal)
+    assert n == m2 == 2
+    _, (w1, w2) = biases(want)
+    _, (g1, g2) = biases(got)
+    assert w1.any() and w2.any() and not np.array_equal(w1, w2)
+    np.testing.assert_array_equal(g1, w1)
+    np.testing.assert_array_equal(g2, w2)
