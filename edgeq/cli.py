@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("edgeq: aborted", err=True)
         sys.exit(130)
     except click.ClickException as e:
+        if "--json" in args:  # a usage error too: --json's stdout is one JSON document either way
+            click.echo(to_json({"error": e.format_message(), "kind": type(e).__name__}))
         e.show()
         sys.exit(e.exit_code)
     except KeyboardInterrupt:

@@ -42,9 +42,10 @@ def _load_npy(path: str, what: str) -> np.ndarray:
                    "(needs --float-model, --samples, --labels)")
 @click.option("--strict", is_flag=True, help="fail if a selected layer must stay int8")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the JSON report here")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of the table.")
 def int4(int8_model: str, output: str, float_model: str | None, layers: str | None, rounding: str,
          samples: str | None, labels: str | None, max_accuracy_drop: float | None, strict: bool,
-         report_path: str | None) -> None:
+         report_path: str | None, as_json: bool) -> None:
     """Rewrite the weights of INT8_MODEL's FC / conv / depthwise layers to INT4."""
     from .mixed import format_pareto, mixed_precision
     from .transform import format_report, plan_int4, emit_int4
@@ -58,19 +59,20 @@ def int4(int8_model: str, output: str, float_model: str | None, layers: str | No
             raise EdgeqError("--max-accuracy-drop needs --float-model, --samples and --labels: "
                              "pass all three or drop the option")
         ys = _load_npy(labels, "labels")
-        plan = plan_int4(q8, float_model=fl, layers=names, rounding=rounding, samples=xs, strict=strict, progress=True)
+        plan = plan_int4(q8, float_model=fl, layers=names, rounding=rounding, samples=xs, strict=strict, progress=not as_json)
         out, rep = mixed_precision(q8, fl, xs, ys, max_accuracy_drop=max_accuracy_drop, plan=plan, show_table=False)
-        click.echo(format_pareto(rep))
+        if not as_json:
+            click.echo(format_pareto(rep))
     else:
-        plan = plan_int4(q8, float_model=fl, layers=names, rounding=rounding, samples=xs, strict=strict, progress=True)
+        plan = plan_int4(q8, float_model=fl, layers=names, rounding=rounding, samples=xs, strict=strict, progress=not as_json)
         if not any(r.get("old_type") == "int8" for r in plan.rows.values()):
             # it wrote the model back unchanged with a table of float weights (or, for fp16 ones, an empty table)
             raise EdgeqError(f"'{int8_model}' has no FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D layer with int8 "
                              "weights to make int4 (a float model?): convert it first, e.g. edgeq convert MODEL "
                              "--data SAMPLES --weights int4 -o MODEL_int4.tflite")
         out, rep = emit_int4(plan)
-    click.echo(format_report(rep))
     files = {output: out}
     if report_path:
         files[report_path] = (json.dumps(rep, indent=2, default=float) + "\n").encode()
     write_files_atomic(files)
+    click.echo(json.dumps(rep, indent=2, default=float) if as_json else format_report(rep))

@@ -21,7 +21,12 @@ from .reporting.report_files import write_report
 from .reporting.terminal import summary_lines
 
 
-def _fail(e: EdgeqError) -> None:
+def _fail(e: EdgeqError, as_json: bool = False) -> None:
+    """One line on stderr and the error's exit status; with ``as_json`` (nothing printed on stdout yet) also the
+    ``{"error", "kind"}`` document every other command prints on stdout for --json."""
+    if as_json:
+        from ..report import to_json
+        click.echo(to_json({"error": str(e), "kind": type(e).__name__}))
     click.echo(f"edgeq: error: {e}", err=True)
     sys.exit(e.exit_code)
 
@@ -118,13 +123,13 @@ def profile(model, devices, delegates, delegate_options, threads, out_dir, as_js
         except Interrupted as e:
             if not measured(e.report):
                 e.args = ("interrupted (Ctrl-C) before any configuration was measured: no report written",)
-                _fail(e)
+                _fail(e, as_json)
                 return
             jpath, _ = write_report(e.report, out_dir)
             timed = sum(1 for d in e.report["devices"] for c in d["configs"] if (c.get("steady") or {}).get("count"))
             e.args = (f"interrupted (Ctrl-C): what finished is in {jpath} (status incomplete, {timed} "
                       "configuration(s) with timings)",)
-            _fail(e)
+            _fail(e, as_json)
             return
         cmp_error = None
         if base is not None:
@@ -137,7 +142,7 @@ def profile(model, devices, delegates, delegate_options, threads, out_dir, as_js
                                         if d["status"] != "ok") + " (nothing measured: no report written)")
         jpath, hpath = write_report(report, out_dir)
     except EdgeqError as e:
-        _fail(e)
+        _fail(e, as_json)
         return
     if as_json:
         click.echo(json.dumps(report, default=str))
@@ -200,7 +205,7 @@ def devices(check, timeout, as_json) -> None:
     try:
         profs = list_profiles()
     except EdgeqError as e:
-        _fail(e)
+        _fail(e, as_json)
         return
     reach: list[str | None] = []
     opencl = None

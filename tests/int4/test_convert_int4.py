@@ -47,3 +47,18 @@ def test_cli_int4_of_a_float_model_is_refused(tiny, tmp_path, run_cli):
     assert res.code == 2 and "Traceback" not in res.err, res.err
     assert "has no FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D layer with int8 weights" in res.err, res.err
     assert "edgeq convert MODEL --data SAMPLES --weights int4" in res.err and not out.exists()
+
+
+def test_cli_int4_json_and_usage_errors_as_json(demo, tmp_path, run_cli):
+    """edgeq int4 --json prints its report as one JSON document (main: no --json, a usage error), and a usage
+    error of any command given --json puts {"error", "kind"} on stdout as its other errors do (main: nothing)."""
+    m8, m4 = tmp_path / "m8.tflite", tmp_path / "m4.tflite"
+    assert run_cli("convert", demo.keras_path, "--data", demo.calib, "-o", m8).code == 0
+    res = run_cli("int4", m8, "-o", m4, "--json")
+    assert res.code == 0, res.err
+    rep = json.loads(res.out)
+    assert m4.is_file() and rep["int4_layers"] and set(rep["int4_layers"]) <= {"conv1", "conv2", "conv3", "logits"}
+    res = run_cli("int4", m8, "--json")  # no -o
+    assert res.code == 2 and json.loads(res.out) == {"error": "Missing option '-o' / '--output'.",
+                                                     "kind": "MissingParameter"}, res.out
+    assert "Missing option" in res.err

@@ -298,6 +298,11 @@ def test_a_run_that_measures_nothing_writes_no_report(tiny_model, tmp_path, monk
     r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "gpu", "-o", str(out),
                                      "--no-memory", *FAST])
     assert r.exit_code == 2 and (out / "profile.json").read_text() == "{}" and not (out / "report.html").exists()
+    # --json: stdout is the one JSON document every command prints for an error (main: nothing on stdout)
+    r = CliRunner().invoke(profile, [str(tiny_model), "-d", "local", "--delegate", "gpu", "-o", str(out),
+                                     "--no-memory", "--json", *FAST])
+    assert r.exit_code == 2 and json.loads(r.stdout) == {"error": lines[0].removeprefix("edgeq: error: "),
+                                                         "kind": "DeviceError"}, r.stdout
 
 
 @pytest.mark.parametrize("args, says", [
