@@ -11,15 +11,20 @@
 #include <arm_neon.h>
 #include <string.h>
 
+#include "base/copy.h"
 #include "base/requant-neon.h"
 #include "qs8-dwconv/qs8-dwconv-16c-asm.h"
 #include "qs8-dwconv/qs8-dwconv-9p16c-neon-asm.h"
 #include "qs8-dwconv/qs8-dwconv-ukernel.h"
 
+/* channel tails (and layers of fewer than 16 channels, e.g. BlazeFace's 8) never read past the pixel:
+ * 8 channels by one 8-byte load, others by inline copies (a libc call per tap and pixel cost more
+ * than the convolution there) */
 static inline int8x16_t load16(const int8_t* p, size_t n) {
   if (n == QS8_DW_CT) return vld1q_s8(p);
-  int8_t tmp[QS8_DW_CT] = {0}; /* channel tail: never read past the pixel */
-  memcpy(tmp, p, n);
+  if (n == 8) return vcombine_s8(vld1_s8(p), vdup_n_s8(0));
+  int8_t tmp[QS8_DW_CT] = {0};
+  eq_copy_bytes(tmp, p, n);
   return vld1q_s8(tmp);
 }
 
@@ -102,10 +107,12 @@ static inline void tile16(size_t taps, const int8_t* const* ind, size_t c0, size
   b = vminq_s8(vmaxq_s8(b, vdupq_n_s8((int8_t)p->out_min)), vdupq_n_s8((int8_t)p->out_max));
   if (n == QS8_DW_CT) {
     vst1q_s8(out + c0, b);
+  } else if (n == 8) {
+    vst1_s8(out + c0, vget_low_s8(b));
   } else {
     int8_t tmp[QS8_DW_CT];
     vst1q_s8(tmp, b);
-    memcpy(out + c0, tmp, n);
+    eq_copy_bytes(out + c0, tmp, n);
   }
 }
 
