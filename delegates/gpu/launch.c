@@ -29,7 +29,7 @@ int eqg_add_launch(eqg_device* dev, eqg_node_plan* plan, const char* name, cl_ui
   }
   /* conv / FC kernels end with an epilogue table and its flag: none unless eqg_plan_set_epilogue */
   static const char* const with_epilogue[] = {"conv2d_qs8",     "depthwise_qs8",  "fully_connected_qs8",
-                                              "fully_connected_wg_qs8", "gemm_tiled_qs8", "gemm_splitk_requant_qs8",
+                                              "fully_connected_wg_qs8", "fc_gemv_qs8", "gemm_tiled_qs8", "gemm_splitk_requant_qs8",
                                               "batch_matmul_qs8"};
   int epi_arg = -1;
   for (size_t i = 0; i < sizeof(with_epilogue) / sizeof(with_epilogue[0]); ++i)

@@ -205,6 +205,17 @@ def test_many_row_fc_runs_the_tiled_gemm(name, case_model, worker, tmp_path, gpu
     assert kernels == {"gemm_tiled_qs8"}
 
 
+@pytest.mark.parametrize("kind, name", [("op", "fc_gemv_b3_n_tail"), ("op", "fc_per_tensor_wide"),
+                                        ("int4", "int4_fc_gemv_k256")])
+def test_few_row_fc_with_16_multiple_depth_runs_the_gemv(kind, name, case_model, worker, tmp_path, gpu_cache):
+    """k % 16 == 0 and too few rows for the tiled GEMM: fc_gemv_qs8 (aligned vector loads, 8 outputs per
+    work group); bit-exact, int8 and int4 weights, a partly empty last group (37 outputs), 3 rows."""
+    refs, gpus, rep = run_both(worker, case_model(kind, name), tmp_path, gpu_cache)
+    assert_bit_exact(refs, gpus)
+    kernels = {k["kernel"] for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]}
+    assert kernels == {"fc_gemv_qs8"}
+
+
 @pytest.mark.parametrize("name", ["conv_tiled_3x3_b2_odd_c", "conv_tiled_1x1_dense", "conv_tiled_s2_c8",
                                   "conv_tiled_dil2_valid"])
 def test_large_conv_runs_the_tiled_implicit_gemm(name, case_model, worker, tmp_path, gpu_cache):

@@ -258,6 +258,62 @@ void fully_connected_wg_qs8(__global const char* in, __global const char* w, __g
   }
 }
 
+/* ---- FULLY_CONNECTED, few rows, k % 16 == 0: a GEMV that spreads over the whole device. A work
+ * group of EQ_GEMV_WG lanes takes EQ_GEMV_WG / EQ_GEMV_LPR outputs (n) of one row (m); the
+ * EQ_GEMV_LPR lanes of an output stride over its weight row in aligned 16-byte (int8) or 8-byte
+ * (int4: 16 nibbles) loads, so a group of lanes reads one contiguous run of the row, with four
+ * steps unrolled for loads in flight (rows are 16-byte aligned: k % 16 == 0 and buffers start
+ * aligned). Partial sums meet in local memory; integer sums are exact, so any order matches. ---- */
+#define EQ_GEMV_WG 256
+#define EQ_GEMV_LPR 32
+static int eq_dot16_zp(char16 w, char16 x, int in_zp) {
+  const int16 p = convert_int16(w) * (convert_int16(x) - in_zp);
+  return eq_hsum8(p.lo + p.hi);
+}
+
+__kernel __attribute__((reqd_work_group_size(EQ_GEMV_WG, 1, 1)))
+void fc_gemv_qs8(__global const char* in, __global const char* w, __global const int* bias,
+                 __global const int* mult, __global const int* shift, __global char* out, int n_out, int k,
+                 int in_zp, int out_zp, int act_min, int act_max, int w4,
+                 __global const uchar* epi, __global const uchar* epi_other, int epi_mode) {
+  const int lid = get_local_id(0);
+  const int r = lid / EQ_GEMV_LPR, l = lid % EQ_GEMV_LPR;
+  const int n = get_group_id(0) * (EQ_GEMV_WG / EQ_GEMV_LPR) + r;
+  const int m = get_global_id(1);
+  __local int part[EQ_GEMV_WG];
+  int acc = 0;
+  if (n < n_out) {
+    const int kc = k >> 4; /* 16-element chunks */
+    __global const int4* x = (__global const int4*)(in + (size_t)m * k);
+    if (!w4) {
+      __global const int4* wr = (__global const int4*)(w + (size_t)n * k);
+#pragma unroll 4
+      for (int c = l; c < kc; c += EQ_GEMV_LPR) acc += eq_dot16_zp(as_char16(wr[c]), as_char16(x[c]), in_zp);
+    } else {
+      __global const uint2* wr = (__global const uint2*)((__global const uchar*)w + (size_t)n * (k >> 1));
+#pragma unroll 4
+      for (int c = l; c < kc; c += EQ_GEMV_LPR) {
+        const uchar8 bytes = as_uchar8(wr[c]);
+        const int8 lo = convert_int8(as_char8((uchar8)(bytes << (uchar8)(4)))) >> 4;
+        const int8 hi = convert_int8(as_char8(bytes)) >> 4;
+        const int16 xv = convert_int16(as_char16(x[c])) - in_zp;
+        acc += eq_hsum8(lo * xv.even + hi * xv.odd);
+      }
+    }
+  }
+  part[lid] = acc;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int s = EQ_GEMV_LPR / 2; s > 0; s >>= 1) {
+    if (l < s) part[lid] += part[lid + s];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (l == 0 && n < n_out) {
+    int v = part[lid] + bias[n];
+    v = eq_mbqm_single(v, mult[n], shift[n]) + out_zp;
+    out[m * n_out + n] = eq_epi((char)clamp(v, act_min, act_max), (size_t)m * n_out + n, epi, epi_other, epi_mode);
+  }
+}
+
 /* ---- Tiled int8 GEMM for FULLY_CONNECTED and CONV_2D (implicit GEMM: rows are output pixels,
  * columns output channels, depth kh*kw*in_c/groups): a 16x16 work group computes a 64x64 output
  * tile, 4x4 per lane; each step stages 16 of the depth for the tile's 64 rows of x and 64 rows of w

@@ -1,10 +1,12 @@
 /* FULLY_CONNECTED on the GPU: int8 or packed int4 weights uploaded as stored, single-rounding
  * requantization as BUILTIN_REF's int8 FC. Long rows (k >= 128) take a work group per output. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gpu_op.h"
 
-enum { EQG_FC_WG = 64 }; /* EQ_FC_WG in kernels/qs8.cl */
+enum { EQG_FC_WG = 64 };                        /* EQ_FC_WG in kernels/qs8.cl */
+enum { EQG_GEMV_WG = 256, EQG_GEMV_LPR = 32 };  /* EQ_GEMV_WG, EQ_GEMV_LPR there */
 
 static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                      cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
@@ -25,6 +27,27 @@ static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node
   if (!int4 && m >= 32 && n >= 32 && k >= 16 && strcmp(dev->dot_variant, "none") == 0) {
     return eqg_add_gemm_tiled(dev, plan, inb[0], wm, bias, mult, shift, outb[0], m, n, k, p.in_zp, p.out_zp,
                               p.act_min, p.act_max, NULL, 1, err, errlen);
+  }
+  /* long rows of 16-byte multiples: the GEMV (EQG_GEMV_WG lanes, EQG_GEMV_LPR per output, aligned
+   * vector loads); EDGEQ_GPU_FC_KERNEL=wg keeps the work-group-per-output kernel (comparisons) */
+  const char* fc_kernel = getenv("EDGEQ_GPU_FC_KERNEL");
+  const int gemv_ok = !(fc_kernel && !strcmp(fc_kernel, "wg"));
+  if (gemv_ok && k >= 128 && (k & 15) == 0 && strcmp(dev->dot_variant, "none") == 0) {
+    const size_t per_group = EQG_GEMV_WG / EQG_GEMV_LPR;
+    if (eqg_add_launch(dev, plan, "fc_gemv_qs8", 2, ((size_t)n + per_group - 1) / per_group * EQG_GEMV_WG, (size_t)m,
+                       args, nargs, ops, err, errlen))
+      return -1;
+    size_t max_wg = 0;
+    eqg_launch* l = &plan->launch[plan->n_launch - 1];
+    if (dev->cl.GetKernelWorkGroupInfo(l->kernel, dev->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof(max_wg), &max_wg,
+                                       NULL) == CL_SUCCESS &&
+        max_wg >= EQG_GEMV_WG) {
+      eqg_set_local_size(plan, EQG_GEMV_WG, 1);
+      return 0;
+    }
+    dev->cl.ReleaseKernel(l->kernel); /* a device that cannot run 256 lanes of it: the kernel below */
+    memset(l, 0, sizeof(*l));
+    plan->n_launch--;
   }
   /* long rows: a work group per output; the dot-product variant keeps one lane per output */
   if (k >= 128 && strcmp(dev->dot_variant, "none") == 0) {
