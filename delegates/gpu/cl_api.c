@@ -154,7 +154,10 @@ static int load_once(eqg_cl* cl, char* err, size_t errlen) {
   EQG_SYM(EnqueueNDRangeKernel, "clEnqueueNDRangeKernel");
   EQG_SYM(EnqueueWriteBuffer, "clEnqueueWriteBuffer");
   EQG_SYM(EnqueueReadBuffer, "clEnqueueReadBuffer");
+  EQG_SYM(Flush, "clFlush");
   EQG_SYM(Finish, "clFinish");
+  EQG_SYM(EnqueueMapBuffer, "clEnqueueMapBuffer");
+  EQG_SYM(EnqueueUnmapMemObject, "clEnqueueUnmapMemObject");
   EQG_SYM(GetEventProfilingInfo, "clGetEventProfilingInfo");
   EQG_SYM(ReleaseEvent, "clReleaseEvent");
 #undef EQG_SYM
@@ -256,7 +259,10 @@ int eqg_cl_bind_dispatch(eqg_cl* cl, cl_platform_id platform) {
   EQG_SLOT(EnqueueNDRangeKernel, EnqueueNDRangeKernel);
   EQG_SLOT(EnqueueWriteBuffer, EnqueueWriteBuffer);
   EQG_SLOT(EnqueueReadBuffer, EnqueueReadBuffer);
+  EQG_SLOT(Flush, Flush);
   EQG_SLOT(Finish, Finish);
+  EQG_SLOT(EnqueueMapBuffer, EnqueueMapBuffer);
+  EQG_SLOT(EnqueueUnmapMemObject, EnqueueUnmapMemObject);
   EQG_SLOT(GetEventProfilingInfo, GetEventProfilingInfo);
   EQG_SLOT(ReleaseEvent, ReleaseEvent);
 #undef EQG_SLOT

@@ -38,7 +38,11 @@ typedef struct eqg_cl {
                                const cl_event*, cl_event*);
   cl_int (*EnqueueReadBuffer)(cl_command_queue, cl_mem, cl_bool, size_t, size_t, void*, cl_uint,
                               const cl_event*, cl_event*);
+  cl_int (*Flush)(cl_command_queue);
   cl_int (*Finish)(cl_command_queue);
+  void* (*EnqueueMapBuffer)(cl_command_queue, cl_mem, cl_bool, cl_map_flags, size_t, size_t, cl_uint, const cl_event*,
+                            cl_event*, cl_int*);
+  cl_int (*EnqueueUnmapMemObject)(cl_command_queue, cl_mem, void*, cl_uint, const cl_event*, cl_event*);
   cl_int (*GetEventProfilingInfo)(cl_event, cl_profiling_info, size_t, void*, size_t*);
   cl_int (*ReleaseEvent)(cl_event);
 } eqg_cl;

@@ -20,11 +20,40 @@
 
 /* ------------------------------------------------------------------ partition kernel */
 
-static void partition_free(TfLiteContext* ctx, void* buffer) {
-  (void)ctx;
-  eqg_partition* p = buffer;
-  if (!p) return;
+static void release_staging(eqg_device* dev, cl_mem* pin, void** host, int n) {
+  for (int i = 0; pin && i < n; ++i) {
+    if (!pin[i]) continue;
+    if (host && host[i]) dev->cl.EnqueueUnmapMemObject(dev->queue, pin[i], host[i], 0, NULL, NULL);
+    dev->cl.ReleaseMemObject(pin[i]);
+  }
+  if (pin && n) dev->cl.Finish(dev->queue);
+}
+
+/* Pinned host staging for n transfers of the partition's buffers slots[] (see eqg_partition):
+ * each a CL_MEM_ALLOC_HOST_PTR buffer mapped once for the partition's life. Any failure leaves
+ * that transfer on the tensor's own memory. */
+static void make_staging(eqg_device* dev, const eqg_partition* p, const int* slots, int n, cl_mem* pin,
+                         void** host) {
+  for (int i = 0; i < n; ++i) {
+    const size_t bytes = p->bufs[slots[i]].bytes ? p->bufs[slots[i]].bytes : 1;
+    cl_int rc = CL_SUCCESS;
+    pin[i] = dev->cl.CreateBuffer(dev->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes, NULL, &rc);
+    if (!pin[i]) continue;
+    host[i] = dev->cl.EnqueueMapBuffer(dev->queue, pin[i], CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, NULL,
+                                       NULL, &rc);
+    if (!host[i] || rc != CL_SUCCESS) {
+      host[i] = NULL;
+      dev->cl.ReleaseMemObject(pin[i]);
+      pin[i] = NULL;
+    }
+  }
+}
+
+/* The partition's device objects (kernels, buffers, staging); it stays in memory, detached from its
+ * delegate (owner NULL). */
+static void partition_release_device(eqg_partition* p) {
   eqg_delegate* d = p->owner;
+  if (!d) return;
   for (eqg_partition** it = &d->partitions; *it; it = &(*it)->next)
     if (*it == p) {
       *it = p->next;
@@ -33,7 +62,21 @@ static void partition_free(TfLiteContext* ctx, void* buffer) {
   for (int i = 0; i < p->n_nodes && p->plans; ++i) eqg_plan_release(&d->dev, &p->plans[i]);
   for (int i = 0; i < p->n_bufs; ++i)
     if (p->bufs[i].mem && !p->bufs[i].alias) d->dev.cl.ReleaseMemObject(p->bufs[i].mem);
+  release_staging(&d->dev, p->in_pin, p->in_host, p->n_in);
+  release_staging(&d->dev, p->out_pin, p->out_host, p->n_out);
+  p->owner = NULL;
+}
+
+static void partition_free(TfLiteContext* ctx, void* buffer) {
+  (void)ctx;
+  eqg_partition* p = buffer;
+  if (!p) return;
+  partition_release_device(p);
   eq_shape_guard_free(&p->inputs);
+  free(p->in_pin);
+  free(p->in_host);
+  free(p->out_pin);
+  free(p->out_host);
   free(p->in_buf);
   free(p->out_buf);
   free(p->bufs);
@@ -243,6 +286,22 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     const int b = t >= 0 ? find_buf(p, t) : -1;
     if (b >= 0) p->out_buf[p->n_out++] = b;
   }
+  p->in_pin = calloc((size_t)p->n_in + 1, sizeof(cl_mem));
+  p->in_host = calloc((size_t)p->n_in + 1, sizeof(void*));
+  p->out_pin = calloc((size_t)p->n_out + 1, sizeof(cl_mem));
+  p->out_host = calloc((size_t)p->n_out + 1, sizeof(void*));
+  if (!p->in_pin || !p->in_host || !p->out_pin || !p->out_host) goto fail;
+  {
+    const char* pinned = getenv("EDGEQ_GPU_PINNED");
+    const char* sync = getenv("EDGEQ_GPU_SYNC");
+    p->sync_read = !(sync && !strcmp(sync, "finish"));
+    const char* flush = getenv("EDGEQ_GPU_FLUSH");
+    p->flush_after = flush ? atoi(flush) : 0;
+    if (!(pinned && !strcmp(pinned, "0"))) {
+      make_staging(&d->dev, p, p->in_buf, p->n_in, p->in_pin, p->in_host);
+      make_staging(&d->dev, p, p->out_buf, p->n_out, p->out_pin, p->out_host);
+    }
+  }
   if (eq_shape_guard_init(&p->inputs, WHO, ctx, params->input_tensors) != 0) goto fail;
   free(swish_of);
   free(fuse);
@@ -267,14 +326,24 @@ fail:
 static TfLiteStatus partition_invoke(TfLiteContext* ctx, TfLiteNode* node) {
   eqg_partition* p = node->user_data;
   eqg_delegate* d = p->owner;
+  if (!d) {
+    ctx->ReportError(ctx, WHO ": partition %d ran after its delegate was destroyed", p->id);
+    return kTfLiteError;
+  }
   eqg_device* dev = &d->dev;
   const double t0 = eqg_now_ms();
   cl_int rc = CL_SUCCESS;
+  /* uploads: non-blocking, from pinned staging (the copy into it is the host's only work) */
   for (int i = 0; i < p->n_in && rc == CL_SUCCESS; ++i) {
     const eqg_buf* b = &p->bufs[p->in_buf[i]];
-    rc = dev->cl.EnqueueWriteBuffer(dev->queue, b->mem, CL_FALSE, 0, b->bytes, ctx->tensors[b->tensor].data.raw, 0,
-                                    NULL, NULL);
+    const void* src = ctx->tensors[b->tensor].data.raw;
+    if (p->in_host[i]) {
+      memcpy(p->in_host[i], src, b->bytes);
+      src = p->in_host[i];
+    }
+    rc = dev->cl.EnqueueWriteBuffer(dev->queue, b->mem, CL_FALSE, 0, b->bytes, src, 0, NULL, NULL);
   }
+  const double t1 = eqg_now_ms();
   /* profile=1: one event per launch, summed per node after the queue drains */
   const int prof = dev->profiling;
   int n_launch = 0;
@@ -287,15 +356,31 @@ static TfLiteStatus partition_invoke(TfLiteContext* ctx, TfLiteNode* node) {
       const eqg_launch* l = &pl->launch[j];
       rc = dev->cl.EnqueueNDRangeKernel(dev->queue, l->kernel, l->dims, NULL, l->gws, l->lws[0] ? l->lws : NULL, 0, NULL,
                                         ev ? &ev[e] : NULL);
+      if (e + 1 == p->flush_after && rc == CL_SUCCESS) rc = dev->cl.Flush(dev->queue);
     }
   }
+  const double t2 = eqg_now_ms();
+  /* readbacks: the in-order queue makes the last one's completion everything's; it blocks, so
+   * there is no clFinish (EDGEQ_GPU_SYNC=finish: non-blocking reads and clFinish, as before) */
+  int waited = 0;
   for (int i = 0; i < p->n_out && rc == CL_SUCCESS; ++i) {
     const eqg_buf* b = &p->bufs[p->out_buf[i]];
-    rc = dev->cl.EnqueueReadBuffer(dev->queue, b->mem, CL_FALSE, 0, b->bytes, ctx->tensors[b->tensor].data.raw, 0,
-                                   NULL, NULL);
+    void* dst = p->out_host[i] ? p->out_host[i] : ctx->tensors[b->tensor].data.raw;
+    const int block = p->sync_read && i == p->n_out - 1;
+    rc = dev->cl.EnqueueReadBuffer(dev->queue, b->mem, block ? CL_TRUE : CL_FALSE, 0, b->bytes, dst, 0, NULL, NULL);
+    waited = block && rc == CL_SUCCESS;
   }
-  const cl_int frc = dev->cl.Finish(dev->queue);
-  if (rc == CL_SUCCESS) rc = frc;
+  if (!waited) {
+    const cl_int frc = dev->cl.Finish(dev->queue);
+    if (rc == CL_SUCCESS) rc = frc;
+  }
+  const double t3 = eqg_now_ms();
+  for (int i = 0; i < p->n_out && rc == CL_SUCCESS; ++i)
+    if (p->out_host[i]) {
+      const eqg_buf* b = &p->bufs[p->out_buf[i]];
+      memcpy(ctx->tensors[b->tensor].data.raw, p->out_host[i], b->bytes);
+    }
+  const double t4 = eqg_now_ms();
   if (ev) {
     e = 0;
     for (int i = 0; i < p->n_nodes; ++i) {
@@ -320,9 +405,20 @@ static TfLiteStatus partition_invoke(TfLiteContext* ctx, TfLiteNode* node) {
                      eqg_cl_error(rc));
     return kTfLiteError;
   }
-  p->last_invoke_ms = eqg_now_ms() - t0;
-  /* the report proves the partition ran: rewrite it after the first run (every run when profiling) */
-  if (++p->invocations == 1 || prof) eqg_report(d, ctx);
+  p->last_invoke_ms = t4 - t0;
+  if (p->invocations == 0) {
+    p->first_invoke_ms = p->last_invoke_ms;
+  } else {
+    p->t_upload += t1 - t0;
+    p->t_kernels += t2 - t1;
+    p->t_wait += t3 - t2;
+    p->t_copy_out += t4 - t3;
+    p->t_total += t4 - t0;
+  }
+  /* the report proves the partition ran: rewrite it after the first run (every run when profiling), */
+  /* and at every power of two after it, so the host timeline's means reach the report */
+  ++p->invocations;
+  if ((p->invocations & (p->invocations - 1)) == 0 || prof) eqg_report(d, ctx);
   return kTfLiteOk;
 }
 
@@ -444,7 +540,10 @@ static int configure(TfLiteDelegate* base, const char* const* keys, const char* 
 
 static void release(TfLiteDelegate* base) {
   eqg_delegate* d = (eqg_delegate*)base;
-  /* the runtime frees its partition kernels (partition_free) before it lets go of the delegate */
+  /* the runtime normally frees its partition kernels (partition_free) before it lets go of the delegate;
+   * where it does not (Python's teardown at exit can free the delegate object first), their device
+   * objects go now and partition_free later frees only host memory */
+  while (d->partitions) partition_release_device(d->partitions);
   if (d->dev_state == 1) eqg_device_close(&d->dev);
   eq_claims_clear(&d->claims);
   eqg_offload_free(&d->offload);

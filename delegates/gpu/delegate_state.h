@@ -31,9 +31,23 @@ typedef struct eqg_partition {
   int n_in, n_out;
   int* in_buf;            /* bufs[] slots uploaded every invoke (non-constant partition inputs) */
   int* out_buf;           /* bufs[] slots read back every invoke (partition outputs) */
+  /* pinned host staging of the uploads / readbacks (CL_MEM_ALLOC_HOST_PTR buffers mapped once: the
+   * driver DMAs straight from / into them instead of staging pageable memory itself); NULL host
+   * pointer: the tensor's memory is used directly (EDGEQ_GPU_PINNED=0, or the map failed) */
+  cl_mem* in_pin;
+  void** in_host;
+  cl_mem* out_pin;
+  void** out_host;
+  int sync_read;          /* 1: the last readback blocks (no clFinish); 0 (EDGEQ_GPU_SYNC=finish): clFinish */
+  int flush_after;        /* EDGEQ_GPU_FLUSH=N: clFlush after the N-th launch (the device starts while the host
+                           * enqueues the rest; an experiment, 0 = never) */
   long invocations;
   long profiled;          /* invocations timed with OpenCL events (profile=1) */
   double last_invoke_ms;
+  double first_invoke_ms; /* the first run (a lazy driver, PoCL, compiles its kernels there) */
+  /* host timeline of the invokes after the first, summed (ms): uploads enqueued (with the copies
+   * into staging), kernels enqueued, readbacks enqueued and waited for, copies out of staging */
+  double t_upload, t_kernels, t_wait, t_copy_out, t_total;
   double setup_ms;        /* building it: buffers, weight uploads, kernel objects and arguments */
   struct eqg_partition* next;
 } eqg_partition;

@@ -2,6 +2,7 @@
 #include "device.h"
 #include "device_memo.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,7 @@ static int open_chosen(eqg_device* d, const eqg_options* o, char* err, size_t er
   }
   d->context_ms = eqg_now_ms() - t0;
   d->mem_budget = o->memory_limit_mb ? (cl_ulong)o->memory_limit_mb << 20 : d->global_mem;
+  d->command_buffer = has_extension(d, "cl_khr_command_buffer");
   /* integer dot product kernels when the device has them (or emulated, for testing the path) */
   const char* variant = "none";
   const char* std_define = "-cl-std=CL1.2";
@@ -342,8 +344,89 @@ static void remember(const eqg_device* d, const char* path) {
   eqg_memo_write(path, &m);
 }
 
+/* ---- process-wide reuse of opened devices ----
+ * Opening a device costs the driver's initialisation, a context (100+ ms on NVIDIA, over a second
+ * for a second context in one process) and the program. Delegates whose options pick the device
+ * the same way (platform, device, device_type, integer_dot, cache_dir, the build options' env)
+ * share the first one's context and program; each gets its own in-order queue (its own profiling
+ * flag; one interpreter's finish never waits for another's work). When the last one closes they stay
+ * for the next delegate of the process (context and program only: every buffer and kernel is gone),
+ * unless EDGEQ_GPU_KEEP_DEVICE=0 (then they are released at once). g_shared_lock serializes opens and
+ * closes (two threads never build the same thing twice). */
+typedef struct eqg_shared_dev {
+  struct eqg_shared_dev* next;
+  char key[3072];
+  int refs;
+  eqg_device dev; /* as the first delegate opened it; queue not shared */
+} eqg_shared_dev;
+
+static pthread_mutex_t g_shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static eqg_shared_dev* g_shared;
+
+static void shared_key(const eqg_options* o, char* key, size_t len) {
+  char cache_buf[1024];
+  const char* cache = eqg_options_cache_dir(o, cache_buf, sizeof(cache_buf));
+  const char* extra = getenv("EDGEQ_GPU_BUILD_OPTIONS");
+  snprintf(key, len, "p=%s|d=%s|t=%d|dot=%d|c=%s|b=%s", o->platform ? o->platform : "\x01", o->device ? o->device : "\x01",
+           (int)o->device_type, (int)o->dot, cache ? cache : "\x01", extra ? extra : "");
+}
+
+int eqg_device_sharers(const eqg_device* d) {
+  pthread_mutex_lock(&g_shared_lock);
+  const int n = d->shared ? d->shared->refs : 1;
+  pthread_mutex_unlock(&g_shared_lock);
+  return n;
+}
+
+static int open_fresh(eqg_device* d, const eqg_options* o, char* err, size_t errlen);
+
 int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errlen) {
   memset(d, 0, sizeof(*d));
+  char key[3072];
+  shared_key(o, key, sizeof(key));
+  pthread_mutex_lock(&g_shared_lock);
+  eqg_shared_dev* s = g_shared;
+  while (s && strcmp(s->key, key) != 0) s = s->next;
+  if (s) { /* the context and program another delegate opened: only a queue of our own */
+    const double t0 = eqg_now_ms();
+    cl_int rc = CL_SUCCESS;
+    cl_command_queue q = s->dev.cl.CreateCommandQueue(s->dev.context, s->dev.device,
+                                                      o->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
+    if (!q) {
+      pthread_mutex_unlock(&g_shared_lock);
+      snprintf(err, errlen, "cannot create an OpenCL queue on '%s' (%s)", s->dev.device_name, eqg_cl_error(rc));
+      return -1;
+    }
+    *d = s->dev;
+    d->queue = q;
+    d->profiling = o->profile;
+    d->mem_budget = o->memory_limit_mb ? (cl_ulong)o->memory_limit_mb << 20 : d->global_mem;
+    d->load_ms = d->enumerate_ms = d->compile_ms = d->cache_load_ms = d->cache_store_ms = 0;
+    d->context_ms = eqg_now_ms() - t0;
+    d->reused = 1;
+    d->shared = s;
+    s->refs++;
+    pthread_mutex_unlock(&g_shared_lock);
+    return 0;
+  }
+  const int rc = open_fresh(d, o, err, errlen);
+  if (rc == 0) {
+    eqg_shared_dev* n = calloc(1, sizeof(*n));
+    if (n) { /* without memory for the entry the device is simply not shared */
+      snprintf(n->key, sizeof(n->key), "%s", key);
+      n->refs = 1;
+      n->dev = *d;
+      n->dev.queue = NULL;
+      n->next = g_shared;
+      g_shared = n;
+      d->shared = n;
+    }
+  }
+  pthread_mutex_unlock(&g_shared_lock);
+  return rc;
+}
+
+static int open_fresh(eqg_device* d, const eqg_options* o, char* err, size_t errlen) {
   char cache_buf[1024], memo_path[1200];
   const int memo = eqg_memo_path(o, eqg_options_cache_dir(o, cache_buf, sizeof(cache_buf)), memo_path,
                                  sizeof(memo_path)) == 0;
@@ -387,6 +470,30 @@ int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errle
 
 void eqg_device_close(eqg_device* d) {
   if (!d->cl.lib) return;
+  if (d->shared) {
+    if (d->queue) d->cl.ReleaseCommandQueue(d->queue);
+    d->queue = NULL;
+    pthread_mutex_lock(&g_shared_lock);
+    eqg_shared_dev* s = d->shared;
+    const char* keep = getenv("EDGEQ_GPU_KEEP_DEVICE");
+    /* the last delegate on it: kept for the process's next delegate (a new context costs 0.1-1.2 s on
+     * NVIDIA), unless EDGEQ_GPU_KEEP_DEVICE=0 */
+    if (--s->refs == 0 && keep && !strcmp(keep, "0")) {
+      for (eqg_shared_dev** it = &g_shared; *it; it = &(*it)->next)
+        if (*it == s) {
+          *it = s->next;
+          break;
+        }
+      release_chosen(&s->dev);
+      free(s);
+    }
+    pthread_mutex_unlock(&g_shared_lock);
+    d->program = NULL;
+    d->context = NULL;
+    d->shared = NULL;
+    eqg_cl_unload(&d->cl);
+    return;
+  }
   release_chosen(d);
   eqg_cl_unload(&d->cl);
 }

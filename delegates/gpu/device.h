@@ -37,12 +37,19 @@ typedef struct eqg_device {
   char build_options[256];
   /* program build: wall time of compiling from source, or of loading the cached binary */
   double compile_ms, cache_load_ms;
+  double cache_store_ms;     /* writing the binary into the cache after a compile (PoCL builds every kernel then) */
   /* where opening the device went (ms): the ICD loader and drivers (once per process), platform and
    * device enumeration, context + queue creation */
   double load_ms, enumerate_ms, context_ms;
   int cache_hit;
   char cache_file[1024];
   char cache_note[256];      /* why the cache was not used or not written, or "" */
+  /* process-wide reuse: delegates opened with the same device options share one context and
+   * program (refcounted, device.c); each has its own queue. reused: this one found them open
+   * (load/enumerate/program then cost 0, context_ms is its queue's creation) */
+  struct eqg_shared_dev* shared;
+  int reused;
+  int command_buffer;        /* the device has cl_khr_command_buffer (recorded partitions: not used yet) */
 } eqg_device;
 
 /* "gpu", "cpu", "accelerator" or "other" for a cl_device_type. */
@@ -57,6 +64,8 @@ const char* eqg_type_name(unsigned long long type);
 #define EQG_ERR_SELECTION (-2)
 int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errlen);
 void eqg_device_close(eqg_device* d);
+/* Delegates now holding the shared context d was opened on (1 when not shared). */
+int eqg_device_sharers(const eqg_device* d);
 
 /* Builds d->program from source, through the on-disk binary cache in cache_dir (NULL: none). */
 int eqg_program_build(eqg_device* d, const char* source, const char* cache_dir, char* err, size_t errlen);

@@ -27,9 +27,12 @@ enum {
   EQG_ICD_GetKernelWorkGroupInfo = 40,
   EQG_ICD_ReleaseEvent = 44,
   EQG_ICD_GetEventProfilingInfo = 45,
+  EQG_ICD_Flush = 46,
   EQG_ICD_Finish = 47,
   EQG_ICD_EnqueueReadBuffer = 48,
   EQG_ICD_EnqueueWriteBuffer = 49,
+  EQG_ICD_EnqueueMapBuffer = 56,
+  EQG_ICD_EnqueueUnmapMemObject = 58,
   EQG_ICD_EnqueueNDRangeKernel = 59,
   EQG_ICD_SLOTS = 60 /* the table is at least this long */
 };

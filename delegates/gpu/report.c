@@ -9,6 +9,12 @@
 #include "claims.h"
 #include "delegate_state.h"
 
+static int eq_count_partitions(const eqg_delegate* d) {
+  int n = 0;
+  for (const eqg_partition* p = d->partitions; p; p = p->next) ++n;
+  return n;
+}
+
 static void write_device(FILE* f, const eqg_delegate* d) {
   const eqg_device* v = &d->dev;
   fprintf(f, "  \"platform\": ");
@@ -22,11 +28,27 @@ static void write_device(FILE* f, const eqg_delegate* d) {
   eq_json_string(f, v->device_version);
   fprintf(f, ",\n  \"compute_units\": %u,\n  \"max_clock_mhz\": %u,\n  \"global_mem_bytes\": %llu,\n",
           v->compute_units, v->clock_mhz, (unsigned long long)v->global_mem);
-  double setup = 0;
-  for (const eqg_partition* p = d->partitions; p; p = p->next) setup += p->setup_ms;
+  double setup = 0, first = 0;
+  int ran = 0;
+  for (const eqg_partition* p = d->partitions; p; p = p->next) {
+    setup += p->setup_ms;
+    first += p->first_invoke_ms;
+    ran += p->invocations > 0;
+  }
+  /* every phase of a start, the first inference included (a lazy driver, PoCL, compiles its kernels
+   * there); first_invoke is null until every partition has run once */
   fprintf(f, "  \"startup_ms\": {\"load_opencl\": %.3f, \"enumerate_devices\": %.3f, \"context_queue\": %.3f, "
-             "\"program\": %.3f, \"partitions_setup\": %.3f},\n",
-          v->load_ms, v->enumerate_ms, v->context_ms, v->cache_hit ? v->cache_load_ms : v->compile_ms, setup);
+             "\"program\": %.3f, \"program_cache_write\": %.3f, \"partitions_setup\": %.3f, \"first_invoke\": ",
+          v->load_ms, v->enumerate_ms, v->context_ms, v->cache_hit ? v->cache_load_ms : v->compile_ms,
+          v->cache_store_ms, setup);
+  const int all_ran = d->partitions && ran == eq_count_partitions(d);
+  if (all_ran) fprintf(f, "%.3f", first);
+  else fputs("null", f);
+  fprintf(f, "},\n");
+  /* reused: the context and program of another delegate of this process (device.c), only a queue made */
+  fprintf(f, "  \"device_reused\": %s,\n  \"delegates_on_context\": %d,\n", v->reused ? "true" : "false",
+          eqg_device_sharers(v));
+  fprintf(f, "  \"has_command_buffer_extension\": %s,\n", v->command_buffer ? "true" : "false");
   fprintf(f, "  \"opencl_namespace\": \"%s\",\n", v->cl.isolated ? "isolated" : "global");
   fprintf(f, "  \"integer_dot\": ");
   eq_json_string(f, v->dot_variant);
@@ -34,8 +56,10 @@ static void write_device(FILE* f, const eqg_delegate* d) {
   if (strncmp(v->dot_variant, "cl_", 3) == 0) eq_json_string(f, v->dot_variant);
   fprintf(f, "],\n  \"program\": {\"build_options\": ");
   eq_json_string(f, v->build_options);
-  fprintf(f, ", \"cache_hit\": %s, \"compile_ms\": %.3f, \"cache_load_ms\": %.3f, \"cache_file\": ",
-          v->cache_hit ? "true" : "false", v->compile_ms, v->cache_load_ms);
+  fprintf(f, ", \"cache_hit\": %s, \"compile_ms\": %.3f, \"cache_load_ms\": %.3f, \"cache_write_ms\": %.3f, "
+             "\"reused\": %s, \"cache_file\": ",
+          v->cache_hit ? "true" : "false", v->compile_ms, v->cache_load_ms, v->cache_store_ms,
+          v->reused ? "true" : "false");
   eq_json_string(f, v->cache_file);
   fprintf(f, ", \"cache_note\": ");
   eq_json_string(f, v->cache_note);
@@ -67,9 +91,19 @@ static void write_partitions(FILE* f, const eqg_delegate* d) {
   for (const eqg_partition* p = d->partitions; p; p = p->next) {
     int launches = 0; /* kernel launches per invoke: nodes fused into another run none */
     for (int i = 0; i < p->n_nodes; ++i) launches += p->plans[i].n_launch;
-    fprintf(f, "%s\n    {\"id\": %d, \"invocations\": %ld, \"last_invoke_ms\": %.3f, \"uploads\": %d, "
-               "\"readbacks\": %d, \"launches\": %d, \"nodes\": [",
-            first ? "" : ",", p->id, p->invocations, p->last_invoke_ms, p->n_in, p->n_out, launches);
+    int pinned = 0;
+    for (int i = 0; i < p->n_in; ++i) pinned += p->in_host && p->in_host[i] != NULL;
+    for (int i = 0; i < p->n_out; ++i) pinned += p->out_host && p->out_host[i] != NULL;
+    fprintf(f, "%s\n    {\"id\": %d, \"invocations\": %ld, \"last_invoke_ms\": %.3f, \"first_invoke_ms\": %.3f, "
+               "\"uploads\": %d, \"readbacks\": %d, \"pinned_transfers\": %d, \"sync\": \"%s\", ",
+            first ? "" : ",", p->id, p->invocations, p->last_invoke_ms, p->first_invoke_ms, p->n_in, p->n_out, pinned,
+            p->sync_read ? "blocking readback" : "clFinish");
+    /* host timeline per invoke, mean over the invokes after the first (ms) */
+    const long n_t = p->invocations > 1 ? p->invocations - 1 : 0;
+    const double k_t = n_t ? 1.0 / (double)n_t : 0.0;
+    fprintf(f, "\"host_ms_per_invoke\": {\"invokes\": %ld, \"uploads\": %.4f, \"enqueue_kernels\": %.4f, "
+               "\"readback_wait\": %.4f, \"copy_out\": %.4f, \"total\": %.4f}, \"launches\": %d, \"nodes\": [",
+            n_t, p->t_upload * k_t, p->t_kernels * k_t, p->t_wait * k_t, p->t_copy_out * k_t, p->t_total * k_t, launches);
     first = 0;
     for (int i = 0; i < p->n_nodes; ++i) {
       const eqg_node_plan* pl = &p->plans[i];

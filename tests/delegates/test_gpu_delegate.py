@@ -496,6 +496,7 @@ def test_program_cache_hit_on_second_interpreter(worker, tmp_path):
     reps = []
     for i in range(2):
         (tmp_path / str(i)).mkdir()
+        worker.close()  # a new process each time: within one, the device and its program are reused (no cache read)
         reps.append(run_both(worker, model, tmp_path / str(i), cache, seeds=(0,))[2])
     first, second = reps[0]["program"], reps[1]["program"]
     assert first["cache_hit"] is False and first["compile_ms"] > 0
@@ -507,10 +508,101 @@ def test_program_cache_hit_on_second_interpreter(worker, tmp_path):
     # a damaged cache entry is rebuilt from source, not trusted
     Path(first["cache_file"]).write_bytes(b"\0garbage" * 64)
     (tmp_path / "2").mkdir()
+    worker.close()
     refs, gpus, rep = run_both(worker, model, tmp_path / "2", cache, seeds=(0,))
     assert_bit_exact(refs, gpus)
     assert rep["program"]["cache_hit"] is False and "rebuilt from source" in rep["program"]["cache_note"]
     assert Path(first["cache_file"]).read_bytes()[:8] != b"\0garbage"
+
+
+# ---- process-wide reuse of the device ----
+
+_REUSE_SCRIPT = r"""
+import gc, json, sys, threading
+import numpy as np
+from edgeq.runtime import Interpreter
+model = open(sys.argv[1], "rb").read()
+tmp, base = sys.argv[2], json.loads(sys.argv[3])
+ref = Interpreter(model, resolver="reference")
+x = np.random.default_rng(0).integers(-128, 128, size=ref.inputs[0].shape, dtype=np.int8)
+want = ref.run([x])[0]
+out = {}
+
+def make(tag, **extra):
+    path = f"{tmp}/{tag}.json"
+    it = Interpreter(model, resolver="reference", delegates=["gpu"],
+                     delegate_options={**base, "report_path": path, **extra})
+    return it, path
+
+def check(tag, it, path):
+    got = it.run([x])[0]
+    rep = json.load(open(path))
+    out[tag] = {"equal": bool(np.array_equal(got, want)), "reused": rep["device_reused"],
+                "sharing": rep["delegates_on_context"], "startup": rep["startup_ms"], "program": rep["program"],
+                "ran": sum(p["invocations"] for p in rep["partitions"])}
+
+a, pa = make("a")
+b, pb = make("b")                        # same options: a's context and program, a queue of its own
+c, pc = make("c", integer_dot="emulate")  # another program: a device of its own
+check("a", a, pa); check("b", b, pb); check("c", c, pc)
+del a; gc.collect()                      # the first one goes first: b keeps the context
+check("b_after_a", b, pb)
+d, pd = make("d")                        # joins b's
+check("d", d, pd)
+del b, d, c; gc.collect()
+e, pe = make("e")                        # nobody holds it: kept for the process (EDGEQ_GPU_KEEP_DEVICE=0: afresh)
+check("e", e, pe)
+del e; gc.collect()
+its, errs = [None] * 4, []
+def worker(i):
+    try:
+        its[i] = make(f"t{i}")
+    except Exception as exc:
+        errs.append(repr(exc))
+ts = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+for i, (it, path) in enumerate(its):
+    check(f"t{i}", it, path)
+out["thread_errors"] = errs
+out["thread_reused"] = sorted(out[f"t{i}"]["reused"] for i in range(4))
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("keep", ["1", "0"])
+def test_delegates_of_one_process_share_the_device(keep, worker, tmp_path):
+    """A second delegate with the same device options reuses the first one's context and program (no
+    compile, no cache load, only a queue); destroying the first keeps it for the second; other options
+    (integer_dot=emulate: another program) open their own; when the last holder goes, the next delegate
+    reuses what it left (EDGEQ_GPU_KEEP_DEVICE=0: opens afresh, from the program cache); four threads
+    creating delegates at once share one (the first of them opens it when none is kept). Bit-exact
+    throughout, and the process exits cleanly with delegates still alive (Python may free a delegate
+    before its interpreter's partitions there)."""
+    worker.close()
+    fn, shapes = om.dense(batch=1, cin=256, cout=40, act="relu", seed=3)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(om.convert(fn, shapes))
+    opts = {"cache_dir": str(tmp_path / "cache"), "offload": "all", **_platform_opts()}
+    res = subprocess.run([sys.executable, "-c", _REUSE_SCRIPT, str(path), str(tmp_path), json.dumps(opts)],
+                         capture_output=True, text=True, timeout=600, cwd=REPO,
+                         env={**os.environ, "EDGEQ_GPU_KEEP_DEVICE": keep})
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    for tag in ("a", "b", "c", "b_after_a", "d", "e", "t0", "t1", "t2", "t3"):
+        assert out[tag]["equal"] and out[tag]["ran"] >= 1, (tag, out[tag])
+    assert out["a"]["reused"] is False and out["a"]["program"]["compile_ms"] > 0
+    assert out["b"]["reused"] is True and out["b"]["sharing"] == 2
+    assert out["b"]["program"]["compile_ms"] == 0 and out["b"]["program"]["cache_load_ms"] == 0
+    assert out["b"]["startup"]["program"] == 0 and out["b"]["startup"]["load_opencl"] == 0
+    assert out["c"]["reused"] is False and out["c"]["program"]["build_options"] != out["a"]["program"]["build_options"]
+    assert out["b_after_a"]["sharing"] == 1
+    assert out["d"]["reused"] is True and out["d"]["sharing"] == 2
+    if keep == "1":
+        assert out["e"]["reused"] is True and out["e"]["sharing"] == 1
+        assert out["thread_errors"] == [] and out["thread_reused"] == [True, True, True, True]
+    else:
+        assert out["e"]["reused"] is False and out["e"]["program"]["cache_hit"] is True
+        assert out["thread_errors"] == [] and out["thread_reused"] == [False, True, True, True]
 
 
 # ---- failure modes ----

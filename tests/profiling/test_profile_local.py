@@ -264,6 +264,12 @@ def test_terminal_says_device_start_and_per_op_times(mixed_model, tmp_path, monk
     assert "device: " in gpu_block and "on Portable Computing Language" in gpu_block and "(cpu)" in gpu_block
     assert "program compiled in" in cold and "(cold start)" in cold and "(cold start)" not in warm
     assert "program from edgeq's cache in" in warm and "(warm start)" in warm
+    # the whole start to the first result, in its phases: PoCL builds every kernel while the compiled program is
+    # written to the cache, and compiles what it runs in the first inference (neither is in the program's compile)
+    for out in outs:
+        start_line = next(ln for ln in out[out.index("gpu/t1"):].splitlines() if ln.strip().startswith("start: "))
+        assert "to the first result" in start_line and "first inference" in start_line and "context" in start_line
+    assert "cache write" in cold[cold.index("gpu/t1"):] and "cache write" not in warm[warm.index("gpu/t1"):]
     for out in outs:
         assert out.count("per-op time: ") == 2 and out.count("slowest node ") == 2, out
         assert "CONV_2D" in out[out.index("per-op time: "):]

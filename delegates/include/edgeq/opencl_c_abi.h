@@ -25,6 +25,7 @@ typedef cl_ulong cl_bitfield;
 typedef cl_bitfield cl_device_type;
 typedef cl_bitfield cl_mem_flags;
 typedef cl_bitfield cl_command_queue_properties;
+typedef cl_bitfield cl_map_flags;
 typedef intptr_t cl_context_properties;
 typedef cl_uint cl_platform_info;
 typedef cl_uint cl_device_info;
@@ -93,7 +94,12 @@ typedef struct _cl_event* cl_event;
 /* cl_mem_flags */
 #define CL_MEM_READ_WRITE (1 << 0)
 #define CL_MEM_READ_ONLY (1 << 2)
+#define CL_MEM_ALLOC_HOST_PTR (1 << 4)
 #define CL_MEM_COPY_HOST_PTR (1 << 5)
+
+/* cl_map_flags */
+#define CL_MAP_READ (1 << 0)
+#define CL_MAP_WRITE (1 << 1)
 
 /* cl_program_info, cl_program_build_info */
 #define CL_PROGRAM_BINARY_SIZES 0x1165

@@ -146,8 +146,10 @@ class _Runner:
         prog = rep.get("program") or {}
         if not prog:
             return None
-        return {"cold": not prog.get("cache_hit"), "compile_ms": prog.get("compile_ms"),
-                "cache_load_ms": prog.get("cache_load_ms"), "startup_ms": rep.get("startup_ms")}
+        # reused: the context and program of another delegate of this process (no compile, no cache load)
+        return {"cold": not prog.get("cache_hit") and not prog.get("reused"), "compile_ms": prog.get("compile_ms"),
+                "cache_load_ms": prog.get("cache_load_ms"), "reused": bool(prog.get("reused")),
+                "startup_ms": rep.get("startup_ms")}
 
     def once(self) -> float:
         # input copy stays outside the timed region, as in benchmark_model

@@ -11,6 +11,7 @@ import os
 
 from . import svg, units
 from .compare import SHOWN, format_gate_change, format_value
+from .terminal import start_split
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:20px auto;max-width:1100px;padding:0 16px;color:#222;
 font-size:14px;line-height:1.4}h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:26px 0 6px;
@@ -214,7 +215,10 @@ def _placement(cfgs: list[dict], layers: dict[int, str]) -> str:
         rep = p.get("claim_report") or {}
         st = c.get("delegate_start") or {}
         start = ("; program compiled at load: cold start" if st.get("cold") else
+                 "; context and program shared with another delegate: warm start" if st.get("reused") else
                  "; program from edgeq's cache: warm start") if st else ""
+        if st.get("startup_ms"):
+            start += "; start " + start_split(st["startup_ms"], c.get("load_ms"), c.get("first_inference_ms"))
         extra = (f" <span class='muted small'>(OpenCL device: {_e(rep['device'])}, {_e(rep.get('device_type', '?'))}"
                  f", on {_e(rep.get('platform', '?'))}{start})</span>") if rep.get("device") else ""
         out.append(f"<p><b>{_e(c['label'])}</b>: {counts}{extra}"

@@ -61,6 +61,21 @@ def summary_lines(report: dict) -> list[str]:
     return lines
 
 
+def start_split(ph: dict, load_ms: float | None, first_ms: float | None) -> str:
+    """The gpu delegate's start in its phases, to the first result: the OpenCL driver (loader and enumeration),
+    context and queue, program, its cache write (PoCL builds every kernel there), partition setup; then the first
+    inference, where a lazy driver (PoCL) compiles the kernels it runs."""
+    d = units.duration_ms
+    parts = [f"driver {d((ph.get('load_opencl') or 0) + (ph.get('enumerate_devices') or 0))}",
+             f"context {d(ph.get('context_queue') or 0)}", f"program {d(ph.get('program') or 0)}"]
+    if ph.get("program_cache_write"):
+        parts.append(f"cache write {d(ph['program_cache_write'])}")
+    parts.append(f"setup {d(ph.get('partitions_setup') or 0)}")
+    total = f"{d((load_ms or 0) + (first_ms or 0))} to the first result" if load_ms is not None else ""
+    tail = f"; first inference {d(first_ms)}" if first_ms is not None else ""
+    return f"{total} (load: {', '.join(parts)}{tail})".strip()
+
+
 def delegate_lines(c: dict, indent: str = "    ") -> list[str]:
     """Which OpenCL device edgeq's gpu delegate ran on, how its start went (program compiled: cold; from edgeq's
     cache: warm), and the delegate's own message when it is not ok."""
@@ -71,10 +86,16 @@ def delegate_lines(c: dict, indent: str = "    ") -> list[str]:
                 + (f", {rep['compute_units']} compute units" if rep.get("compute_units") else ""))
         st = c.get("delegate_start") or {}
         if st:
-            how = (f"program compiled in {units.duration_ms(st.get('compile_ms'))} (cold start)" if st.get("cold")
-                   else f"program from edgeq's cache in {units.duration_ms(st.get('cache_load_ms'))} (warm start)")
+            if st.get("reused"):
+                how = "context and program shared with another delegate of this process (warm start)"
+            elif st.get("cold"):
+                how = f"program compiled in {units.duration_ms(st.get('compile_ms'))} (cold start)"
+            else:
+                how = f"program from edgeq's cache in {units.duration_ms(st.get('cache_load_ms'))} (warm start)"
             line += f"; load {units.duration_ms(c.get('load_ms'))}: {how}"
         lines.append(line)
+        if st.get("startup_ms"):
+            lines.append(f"{indent}start: {start_split(st['startup_ms'], c.get('load_ms'), c.get('first_inference_ms'))}")
     if rep.get("status") and rep["status"] != "ok":
         lines.append(f"{indent}{rep.get('delegate', 'delegate')} is {rep['status']}: {rep.get('message')}")
     return lines
