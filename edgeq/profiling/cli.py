@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import click
@@ -42,9 +43,25 @@ def measured(report: dict) -> bool:
     return any(set(c) - _CONFIG_HEAD for d in report["devices"] for c in d.get("configs") or [])
 
 
-def _write_measured(report: dict, out_dir) -> None:
+def _write_measured(report: dict, out_dir, streamed: set) -> None:
     if measured(report):
-        write_report(report, out_dir)
+        streamed.update(write_report(report, out_dir))
+
+
+def _unstream(streamed: set, made_dir=None) -> None:
+    """Remove what this run streamed when its end shows nothing measured (a gpu configuration timed before its
+    placement said the delegate had no OpenCL device): no report, as for any run that measured nothing; and the
+    report folder if this run made it and it is empty."""
+    for path in streamed:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+    if made_dir is not None:
+        try:
+            Path(made_dir).rmdir()
+        except OSError:
+            pass
 
 
 @click.command("profile")
@@ -116,12 +133,15 @@ def profile(model, devices, delegates, delegate_options, threads, out_dir, as_js
                 "min_secs": min_secs, "max_secs": max_secs, "rounds": rounds, "seed": seed,
                 "affinity": _parse_cpus(cpus), "memory": not no_memory, "energy_window_s": energy_window,
                 "sysfs_root": sysfs_root}
+        streamed: set = set()  # the files written as configurations finished
+        fresh = not Path(out_dir).exists()  # a folder this run would create: left out too when nothing is written
         try:
             report = run_profile(model, devs, list(delegates), list(threads), opts, keep=keep,
                                  show_progress=not no_progress and not as_json,
-                                 on_update=lambda rep: _write_measured(rep, out_dir), delegate_options=dopts)
+                                 on_update=lambda rep: _write_measured(rep, out_dir, streamed), delegate_options=dopts)
         except Interrupted as e:
             if not measured(e.report):
+                _unstream(streamed, out_dir if fresh else None)
                 e.args = ("interrupted (Ctrl-C) before any configuration was measured: no report written",)
                 _fail(e, as_json)
                 return
@@ -138,6 +158,7 @@ def profile(model, devices, delegates, delegate_options, threads, out_dir, as_js
             except EdgeqError as e:  # the measurement is kept even when nothing matches the baseline
                 cmp_error = e
         if not measured(report):  # one line, no report (a device that cannot be reached, no configuration ran)
+            _unstream(streamed, out_dir if fresh else None)
             raise DeviceError("; ".join(f"{d['device']['name']} {d['status']}: {d['error']}" for d in report["devices"]
                                         if d["status"] != "ok") + " (nothing measured: no report written)")
         jpath, hpath = write_report(report, out_dir)

@@ -66,6 +66,19 @@ def _mark_incomplete(result: dict, cause: str) -> None:
     result["status"] = "incomplete" if result.get("configs") else "failed"
 
 
+def _gpu_unavailable(c: dict) -> dict:
+    """A gpu configuration whose delegate found no OpenCL device to use ran every node on the CPU runtime: its
+    figures are the CPU's under the gpu label, so it becomes a configuration that could not run, with the
+    delegate's reason (no OpenCL platform: install a driver ICD; a CPU device only: pass platform=...)."""
+    rep = (c.get("placement") or {}).get("claim_report") or {}
+    if (c.get("config") or {}).get("delegate") != "gpu" or rep.get("status") != "unavailable" or c.get("error"):
+        return c
+    why = rep.get("message") or "no usable OpenCL device"
+    return {"config": c["config"], "label": c["label"],
+            "error": f"{c['label']} cannot run: edgeq_gpu is unavailable: {why} (every node would run on the CPU "
+                     "runtime, so there is nothing of the GPU to time)"}
+
+
 def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, keep: bool,
                    progress: Progress, result: dict | None = None) -> dict:
     """Measure one device into ``result``; never raises for device trouble, the result says what happened."""
@@ -73,6 +86,7 @@ def profile_device(dev: Device, model: Path, configs: list[dict], opts: dict, ke
     t0 = time.time()
     try:
         RUNNERS[dev.agent](dev, model, configs, opts, keep, progress, result)
+        result["configs"] = [_gpu_unavailable(c) for c in result.get("configs") or []]
         bad = [c["error"] for c in result.get("configs") or [] if c.get("error")]
         if bad:
             result["error"] = "; ".join(bad)

@@ -91,7 +91,10 @@ def test_gpu_configurations_get_nvml_joules_per_inference(nvml_lib, mixed_model,
     from profiling_helpers import FAST
     monkeypatch.setenv("LD_LIBRARY_PATH", str(nvml_lib))  # the local agent, a child process, inherits it
     monkeypatch.setenv("EDGEQ_NVML_TRACE", str(_trace(tmp_path / "t.txt", watts=120.0, seconds=1)))
+    # PoCL's CPU device is used only when asked for: without it gpu/t1 would be the CPU runtime (a configuration
+    # that cannot run)
     r = CliRunner().invoke(profile, [str(mixed_model), "-d", "local", "--delegate", "none", "--delegate", "gpu",
+                                     "--delegate-option", "gpu:platform=Portable",
                                      "-o", str(tmp_path / "rep"), "--no-memory", *FAST, "--energy-window", "1.0"])
     assert r.exit_code == 0, r.output
     rep = json.loads((tmp_path / "rep" / "profile.json").read_text())

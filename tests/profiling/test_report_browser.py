@@ -22,7 +22,8 @@ def _delegates() -> list[str]:
     out = ["--delegate", "none", "--delegate", "xnnpack", "--delegate", "cpu"]
     try:
         delegate_path("gpu")
-        out += ["--delegate", "gpu"]
+        # on PoCL's CPU device, used only when asked for (else gpu/t1 cannot run: no GPU device)
+        out += ["--delegate", "gpu", "--delegate-option", "gpu:platform=Portable"]
     except DelegateError:
         pass  # built without OpenCL headers: the page is checked without a GPU configuration
     return out
