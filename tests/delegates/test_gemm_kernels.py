@@ -30,10 +30,10 @@ pytestmark = pytest.mark.skipif(os.uname().machine != "x86_64",
                                 reason="the suite cross-builds from an x86-64 host")
 
 
-def _cmake_build(build_dir: Path, *extra: str) -> Path:
+def _cmake_build(build_dir: Path, *extra: str, target: str | None = None) -> Path:
     for cmd in (["cmake", "-S", str(KERNELS_DIR), "-B", str(build_dir), "-DEDGEQ_KERNELS_BUILD_TESTS=ON",
                  "-DCMAKE_BUILD_TYPE=Release", *extra],
-                ["cmake", "--build", str(build_dir), "-j2"]):
+                ["cmake", "--build", str(build_dir), "-j2", *(["--target", target] if target else [])]):
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
     return build_dir / "qs8-gemm-test"
@@ -51,6 +51,15 @@ def aarch64_test(tmp_path_factory) -> Path:
                        f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}", "-DCMAKE_EXE_LINKER_FLAGS=-static")
     assert exe.read_bytes()[18:20] == b"\xb7\x00"  # ELF e_machine EM_AARCH64
     return exe
+
+
+@pytest.fixture(scope="module")
+def amx_emulated_test(tmp_path_factory) -> Path:
+    """The kernels with the AMX variant on tiles emulated in C (base/amx-emulate.h): AMX's logic on any
+    AVX-512 VNNI CPU (the variant's requantization is AVX-512)."""
+    if not {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"} <= set(HOST_FLAGS):
+        pytest.skip("the emulated AMX variant needs AVX-512 VNNI")
+    return _cmake_build(tmp_path_factory.mktemp("gemm_amx_emu"), "-DEDGEQ_AMX_EMULATE=ON", target="qs8-gemm-test")
 
 
 # ---- golden FULLY_CONNECTED / CONV_2D problems from LiteRT's reference kernels ----------------------
@@ -257,6 +266,17 @@ def test_native_variants_match_reference_and_litert(native_test, golden_file):
             want.append("amx")
     assert _field(out, "tested_isas").split(",") == want
     assert _field(out, "detected_isa") == want[-1]
+    assert "golden: 10 cases" in out
+
+
+def test_amx_variant_on_emulated_tiles(amx_emulated_test, golden_file):
+    """AMX plans (32- and 16-row tile blocks, the overlapping remainder block, k tails, cut channel tiles,
+    fewer than 16 rows) against the reference and LiteRT's golden outputs where the CPU has no AMX: the
+    tiles are C (their configuration checked as the hardware would), the rest of the kernel is the real
+    code. On an AMX CPU the native test above runs the same checks on the real tiles."""
+    out = _run([str(amx_emulated_test), "--golden", str(golden_file), "--cases", "200"])
+    assert _field(out, "detected_isa") == "amx"
+    assert _field(out, "tested_isas").split(",")[-1] == "amx"
     assert "golden: 10 cases" in out
 
 

@@ -13,6 +13,9 @@
  * up to 64 rows, late layers with large weights: the weights are read once), else the rows. */
 #include <immintrin.h>
 #include <string.h>
+#if defined(EDGEQ_AMX_EMULATE)
+#include "base/amx-emulate.h" /* test builds on CPUs without AMX: the tile instructions in C */
+#endif
 
 #include "qs8-gemm/qs8-gemm-requant-avx512.h"
 
