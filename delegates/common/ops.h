@@ -138,6 +138,10 @@ int eq_transpose_perm(const TfLiteTensor* perm, int rank, int* out);
 /* ---- SLICE (bytes moved, any int8 quantization; constant begin and size, size -1 = to the end) */
 #define EQ_SLICE_MAX_RANK 5
 const char* eq_check_slice(TfLiteContext* ctx, const TfLiteNode* node);
+/* RESIZE_BILINEAR, int8, NHWC, constant output size: *out_h / *out_w from the size tensor (0 when it is not
+ * a constant int32 [2] of positive sizes). */
+const char* eq_check_resize_bilinear(TfLiteContext* ctx, const TfLiteNode* node);
+int eq_resize_bilinear_size(TfLiteContext* ctx, const TfLiteNode* node, int* out_h, int* out_w);
 /* begin[] and the resolved size[] of each axis; -1 when not constant or out of range */
 int eq_slice_bounds(TfLiteContext* ctx, const TfLiteNode* node, int* begin, int* size);
 

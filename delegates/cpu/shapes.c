@@ -166,6 +166,15 @@ const char* eq_cpu_output_shape(TfLiteContext* ctx, int code, const TfLiteNode* 
       *rank = r;
       return NULL;
     }
+    case kTfLiteBuiltinResizeBilinear: {
+      int h, w;
+      if (eq_rank(in) != 4 || eq_resize_bilinear_size(ctx, node, &h, &w)) return "size not constant";
+      copy_dims(in, dims);
+      dims[1] = h;
+      dims[2] = w;
+      *rank = 4;
+      return NULL;
+    }
     case kTfLiteBuiltinSlice: {
       int begin[EQ_SLICE_MAX_RANK];
       if (eq_slice_bounds(ctx, node, begin, dims)) return "slice out of range";

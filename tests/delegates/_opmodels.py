@@ -583,3 +583,14 @@ def slice_(shape=(1, 4, 4, 64), begin=(0, 0, 0, 0), size=(1, 4, 4, 32)):
     def fn(x):
         return tf.slice(x * 0.9, list(begin), list(size))
     return fn, [shape]
+
+
+def resize_bilinear(shape=(1, 6, 5, 8), size=(12, 10), half_pixel_centers=True, align_corners=False):
+    """RESIZE_BILINEAR (Keras UpSampling2D bilinear: half_pixel_centers) after a MUL, so it reads an int8 tensor
+    the delegate wrote."""
+    tf = _tf()
+
+    def fn(x):
+        return tf.compat.v1.image.resize_bilinear(x * 1.1, list(size), align_corners=align_corners,
+                                                  half_pixel_centers=half_pixel_centers)
+    return fn, [shape]

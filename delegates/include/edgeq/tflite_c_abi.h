@@ -227,6 +227,7 @@ enum {
   kTfLiteBuiltinMaxPool2d = 17,
   kTfLiteBuiltinMul = 18,
   kTfLiteBuiltinReshape = 22,
+  kTfLiteBuiltinResizeBilinear = 23,
   kTfLiteBuiltinSoftmax = 25,
   kTfLiteBuiltinTanh = 28,
   kTfLiteBuiltinPad = 34,
@@ -317,6 +318,11 @@ typedef struct {
   int axis;
   TfLiteFusedActivation activation;
 } TfLiteConcatenationParams;
+
+typedef struct {
+  bool align_corners;
+  bool half_pixel_centers;
+} TfLiteResizeBilinearParams;
 
 typedef struct {
   TfLiteFusedActivation activation;
