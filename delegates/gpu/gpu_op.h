@@ -89,6 +89,18 @@ void eqg_channel_pixel_groups(eqg_device* dev, eqg_node_plan* plan, size_t chann
 int eqg_add_gemm_tiled(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w, cl_mem bias, cl_mem mult,
                        cl_mem shift, cl_mem out, int m, int n, int k, int in_zp, int out_zp, int act_min, int act_max,
                        const eq_conv_geometry* g, int groups, char* err, size_t errlen);
+/* fully_connected_wg_qs8: a work group of 64 lanes per output of m rows x n over depth k, weights [n][k] as
+ * stored; double_round 0: FULLY_CONNECTED's single rounding, 1: a 1x1 CONV_2D's double rounding. */
+int eqg_add_fc_rows(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w, cl_mem bias, cl_mem mult,
+                    cl_mem shift, cl_mem out, int m, int n, int k, int in_zp, int out_zp, int act_min, int act_max,
+                    int int4, int double_round, char* err, size_t errlen);
+/* Whether a 1x1 stride-1 CONV_2D (int8 weights, groups 1) of m pixels x n channels over depth k runs as
+ * fully_connected_wg_qs8 (a work group per output) rather than the direct kernel (a lane per output): when the
+ * direct kernel has few lanes for a long depth, each lane's multiply-adds in series (on the H200 ~260 ns per 8 of
+ * the depth: EfficientNet's 7x7x1152 -> 192 projections, 9408 lanes, ~38 us; its squeeze-excite 1x1 convs over
+ * [1,1,1,1152], 48 lanes, ~50 us), while fully_connected_wg_qs8 took 6 us for 1000 outputs over 1280 there:
+ * k >= 128 and m x n <= 2048 (squeeze convs), or k >= 1024 and m x n <= 16384. */
+int eqg_conv_rows_worth_it(int m, int n, int k);
 /* Whether a CONV_2D of m pixels x n channels over depth k goes to the tiled kernel rather than the
  * direct one: at least 96 work groups (output tiles of 64 x 64 times depth slices), about one per
  * compute unit of a large GPU. Below that the tiled kernel has too few work groups (H200: up to 3.2x

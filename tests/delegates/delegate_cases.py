@@ -132,6 +132,9 @@ OP_CASES: dict[str, Case] = {
     "chain_mul": _only("gpu", lambda: om.elementwise_chain("mul"), {"CONV_2D", "MUL"}),
     "chain_fc_residual": _only("gpu", lambda: om.elementwise_chain("fc_residual"), {"FULLY_CONNECTED", "ADD"}),
     "chain_bcast": _only("gpu", lambda: om.elementwise_chain("bcast"), {"MEAN", "ADD", "RSQRT", "MUL", "SUB"}),
+    # a 1x1 conv over few pixels and a long depth: a work group per output (fully_connected_wg_qs8, double rounding)
+    "conv_1x1_long_depth_b2": _only("gpu", lambda: om.conv2d(n=2, h=7, w=7, cin=1032, cout=80, k=(1, 1), act="relu6",
+                                                             seed=3), {"CONV_2D"}),
     # LayerNorm over the last axis: the MEAN and the ops after it over each row, one launch (row program)
     "row_norm_keras": _only("gpu", lambda: om.row_norm("keras"), {"MUL", "MEAN", "SQUARED_DIFFERENCE", "ADD", "RSQRT",
                                                                   "LOGISTIC"}),

@@ -276,6 +276,16 @@ def test_tiled_gemm_split_depth(name, env, row_tiles, slices, case_model, tmp_pa
     assert launches[0]["global"][1] == 16 * row_tiles * slices
 
 
+def test_one_by_one_conv_over_a_long_depth_runs_a_group_per_output(case_model, worker, tmp_path, gpu_cache):
+    """A 1x1 stride-1 CONV_2D over few pixels and a long depth (EfficientNet's 7x7x1152 projections: a lane per
+    output would do 1152 multiply-adds in series) runs fully_connected_wg_qs8, a work group per output, with the
+    conv's double rounding; bit-exact (batch 2, relu6, 1032 channels: a 16-wide tail)."""
+    refs, gpus, rep = run_both(worker, case_model("op", "conv_1x1_long_depth_b2"), tmp_path, gpu_cache, seeds=(0, 1, 2))
+    assert_bit_exact(refs, gpus)
+    kernels = {k["kernel"] for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]}
+    assert kernels == {"fully_connected_wg_qs8"}
+
+
 def test_small_conv_stays_direct(case_model, worker, tmp_path, gpu_cache):
     refs, gpus, rep = run_both(worker, case_model("op", "conv_same_relu"), tmp_path, gpu_cache)
     assert_bit_exact(refs, gpus)

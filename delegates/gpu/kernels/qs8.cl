@@ -208,12 +208,13 @@ __kernel void fully_connected_qs8(__global const char* in, __global const char* 
 
 /* ---- FULLY_CONNECTED for long rows: one work group of EQ_FC_WG lanes per output (n, m);
  * lanes stride over K with 16-wide loads (int4: 8 packed bytes = 16 weights, even/odd
- * nibbles against even/odd inputs), then a tree reduction in local memory. ---- */
+ * nibbles against even/odd inputs), then a tree reduction in local memory. double_round: the
+ * conv's requantization (a 1x1 stride-1 CONV_2D over few pixels and a long depth is this GEMM). ---- */
 #define EQ_FC_WG 64
 __kernel __attribute__((reqd_work_group_size(EQ_FC_WG, 1, 1)))
 void fully_connected_wg_qs8(__global const char* in, __global const char* w, __global const int* bias,
                             __global const int* mult, __global const int* shift, __global char* out, int n_out,
-                            int k, int in_zp, int out_zp, int act_min, int act_max, int int4,
+                            int k, int in_zp, int out_zp, int act_min, int act_max, int int4, int double_round,
                             __global const uchar* epi, __global const uchar* epi_other, int epi_mode) {
   const int lid = get_local_id(0);
   const int n = get_group_id(0);
@@ -253,7 +254,7 @@ void fully_connected_wg_qs8(__global const char* in, __global const char* w, __g
   }
   if (lid == 0) {
     int r = part[0] + bias[n];
-    r = eq_mbqm_single(r, mult[n], shift[n]) + out_zp;
+    r = (double_round ? eq_mbqm(r, mult[n], shift[n]) : eq_mbqm_single(r, mult[n], shift[n])) + out_zp;
     out[m * n_out + n] = eq_epi((char)clamp(r, act_min, act_max), (size_t)m * n_out + n, epi, epi_other, epi_mode);
   }
 }

@@ -50,6 +50,10 @@ static int grouped_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode*
   return 0;
 }
 
+int eqg_conv_rows_worth_it(int m, int n, int k) {
+  return k >= 128 && ((long)m * n <= 2048 || (k >= 1024 && (long)m * n <= 16384));
+}
+
 static const char* check_conv(TfLiteContext* ctx, const TfLiteNode* node) { return eq_check_conv2d_groups(ctx, node, 1); }
 
 static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
@@ -69,6 +73,17 @@ static int conv_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* no
   const int tiled = force && !strcmp(force, "direct")  ? 0
                     : force && !strcmp(force, "tiled") ? 1
                                                        : eqg_tiled_worth_it(pixels, out_c, kh * kw * in_c);
+  const int one_by_one = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pad_h == 0 && g.pad_w == 0 &&
+                         g.in_h == g.out_h && g.in_w == g.out_w;
+  if (!int4 && strcmp(dev->dot_variant, "none") == 0 && !tiled && one_by_one && !(force && !strcmp(force, "direct")) &&
+      eqg_conv_rows_worth_it(pixels, out_c, in_c)) {
+    /* a 1x1 conv is a GEMM over the pixels: a work group per output splits the long depth */
+    cl_mem wr = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen), bias, mult, shift;
+    if (!wr || eqg_upload_channel_params(dev, plan, in, w, b, out, out_c, &bias, &mult, &shift, err, errlen))
+      return -1;
+    return eqg_add_fc_rows(dev, plan, inb[0], wr, bias, mult, shift, outb[0], pixels, out_c, in_c, g.in_zp, g.out_zp,
+                           g.act_min, g.act_max, 0, 1, err, errlen);
+  }
   if (!int4 && strcmp(dev->dot_variant, "none") == 0 && tiled) {
     /* enough output tiles: an implicit GEMM with local-memory blocking, weights as stored */
     cl_mem wt = eqg_upload(dev, plan, w->data.raw_const, w->bytes, err, errlen), bias, mult, shift;

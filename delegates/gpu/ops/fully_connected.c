@@ -8,6 +8,21 @@
 enum { EQG_FC_WG = 64 };                        /* EQ_FC_WG in kernels/qs8.cl */
 enum { EQG_GEMV_WG = 256, EQG_GEMV_LPR = 32 };  /* EQ_GEMV_WG, EQ_GEMV_LPR there */
 
+int eqg_add_fc_rows(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w, cl_mem bias, cl_mem mult,
+                    cl_mem shift, cl_mem out, int m, int n, int k, int in_zp, int out_zp, int act_min, int act_max,
+                    int int4, int double_round, char* err, size_t errlen) {
+  const cl_int n_out = n, kk = k, izp = in_zp, ozp = out_zp, amin = act_min, amax = act_max, i4 = int4,
+               dr = double_round;
+  const eqg_arg args[] = {EQG_ARG(in),  EQG_ARG(w),   EQG_ARG(bias), EQG_ARG(mult), EQG_ARG(shift), EQG_ARG(out),
+                          EQG_ARG(n_out), EQG_ARG(kk), EQG_ARG(izp), EQG_ARG(ozp),  EQG_ARG(amin),  EQG_ARG(amax),
+                          EQG_ARG(i4),  EQG_ARG(dr)};
+  if (eqg_add_launch(dev, plan, "fully_connected_wg_qs8", 2, (size_t)n * EQG_FC_WG, (size_t)m, args, EQG_NARGS(args),
+                     2.0 * (double)m * n * k, err, errlen))
+    return -1;
+  eqg_set_local_size(plan, EQG_FC_WG, 1);
+  return 0;
+}
+
 static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb,
                      cl_mem const* outb, eqg_node_plan* plan, char* err, size_t errlen) {
   const TfLiteTensor *in = eq_in(ctx, node, 0), *w = eq_in(ctx, node, 1), *b = eq_in(ctx, node, 2);
@@ -50,13 +65,9 @@ static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node
     plan->n_launch--;
   }
   /* long rows: a work group per output; the dot-product variant keeps one lane per output */
-  if (k >= 128 && strcmp(dev->dot_variant, "none") == 0) {
-    if (eqg_add_launch(dev, plan, "fully_connected_wg_qs8", 2, (size_t)n * EQG_FC_WG, (size_t)m, args, nargs, ops,
-                       err, errlen))
-      return -1;
-    eqg_set_local_size(plan, EQG_FC_WG, 1);
-    return 0;
-  }
+  if (k >= 128 && strcmp(dev->dot_variant, "none") == 0)
+    return eqg_add_fc_rows(dev, plan, inb[0], wm, bias, mult, shift, outb[0], m, n, k, p.in_zp, p.out_zp, p.act_min,
+                           p.act_max, int4, 0, err, errlen);
   return eqg_add_launch(dev, plan, "fully_connected_qs8", 2, (size_t)n, (size_t)m, args, nargs, ops, err, errlen);
 }
 
