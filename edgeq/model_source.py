@@ -188,6 +188,59 @@ def _check_zip(p: Path) -> None:
                          "re-save it with model.save()")
 
 
+def import_modules(names: "Sequence[str]") -> None:
+    """Import the user's modules that define a Keras model's custom layers (``--import MODULE``): their
+    ``@keras.saving.register_keras_serializable`` classes are then known when the model loads."""
+    import importlib
+    import sys
+
+    if names and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise ModelError(f"--import {name}: cannot import it ({e}): run from the folder that holds {name}.py or "
+                             "add it to PYTHONPATH") from None
+        except SyntaxError as e:
+            raise ModelError(f"--import {name}: syntax error ({e.msg}, {e.filename} line {e.lineno}): fix it") from None
+        except SystemExit as e:
+            raise ModelError(f"--import {name}: importing it called sys.exit({e.code}): keep top-level code out of "
+                             "the module, or guard it with if __name__ == '__main__'") from None
+        except Exception as e:  # noqa: BLE001 - the user's module failed while importing; say so
+            raise ModelError(f"--import {name}: importing it raised {type(e).__name__}: {_first_line(e)}") from None
+
+
+def _unknown_custom_layers(p: Path) -> list[str]:
+    """Registered names (``package>Class``) of the custom objects a .keras archive's config uses that Keras
+    cannot find here (their module was not imported), in order of appearance."""
+    import json
+    import zipfile
+
+    import keras
+    try:
+        with zipfile.ZipFile(p) as z:
+            config = json.loads(z.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return []
+    found: list[str] = []
+
+    def walk(o) -> None:
+        if isinstance(o, dict):
+            name, module = o.get("registered_name"), o.get("module")
+            if ("class_name" in o and "config" in o and isinstance(name, str) and name
+                    and not (isinstance(module, str) and module.split(".")[0] == "keras")
+                    and keras.saving.get_registered_object(name) is None and name not in found):
+                found.append(name)
+            for v in o.values():
+                walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+    walk(config)
+    return found
+
+
 def _from_keras(p: Path) -> FloatModel:
     # checked before TensorFlow loads (seconds): an empty or wrong file fails at once
     head = p.read_bytes()[:8]
@@ -203,8 +256,15 @@ def _from_keras(p: Path) -> FloatModel:
     try:
         model = keras.models.load_model(str(p), compile=False)
     except Exception as e:  # noqa: BLE001
+        custom = _unknown_custom_layers(p) if p.suffix.lower() == ".keras" else []
+        if custom:  # Keras says only that the Functional 'could not be deserialized properly'
+            names = ", ".join(f"'{c}'" for c in custom)
+            raise ModelError(f"Keras cannot load '{p}': it uses custom layer(s) {names} whose code is not imported "
+                             "here: give the module that defines them with --import MODULE (a MODULE.py in this "
+                             "folder or on PYTHONPATH, registered with @keras.saving.register_keras_serializable), "
+                             "or load the model in Python and pass it to edgeq.convert") from None
         msg = _first_line(e)
-        hint = ("pass the custom layer's module so Keras can find it"
+        hint = ("give the custom layer's module with --import MODULE so Keras can find it"
                 if "Unknown" in msg or "custom" in msg.lower() else "re-save the model with this Keras version")
         raise ModelError(f"Keras cannot load '{p}': {msg} ({hint})") from None
     digest, size = _hash_path(p)

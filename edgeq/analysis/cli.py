@@ -100,13 +100,17 @@ def _float_as_converted(fb: bytes, qb: bytes) -> tuple[bytes, list[str]]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="also write report.html (SVG bars) or .json")
 @click.option("--sensitivity", is_flag=True,
               help="also quantize one layer at a time (rest float) and rank layers by the output damage")
+@click.option("--import", "imports", multiple=True, metavar="MODULE",
+              help="import MODULE first (where a Keras model's custom layers are defined); repeatable")
 def debug_command(float_model: str, quant_model: str, data: str, max_samples: int, as_json: bool,
-                  output: str | None, sensitivity: bool) -> None:
+                  output: str | None, sensitivity: bool, imports: tuple[str, ...]) -> None:
     """Per-layer error of QUANT_MODEL against FLOAT_MODEL: SQNR, RMSE/step, cosine, worst first."""
     if max_samples < 1:
         raise EdgeqError(f"--max-samples {max_samples} is not a positive count: give 1 or more")
     if output:
         check_report_path(Path(output))  # fail before the slow part, not after
+    from ..model_source import import_modules
+    import_modules(imports)
     fb = _read_float_model(float_model)
     qb = _read_model_file(quant_model, "quantized model")
     samples, labels = _load_data(data, fb, max_samples)

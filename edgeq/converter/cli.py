@@ -97,10 +97,14 @@ _IMAGE_FLAGS = ("image_size", "color", "layout", "normalize")
 @click.option("--recipe", type=click.Path(), help="Take options from an earlier conversion's manifest "
               "(OUT.manifest.json or the converted .tflite) to reproduce it; flags given here override it.")
 @click.option("--report", "report_path", type=click.Path(), help="Also write the JSON report to this file.")
+@click.option("--import", "imports", multiple=True, metavar="MODULE",
+              help="Import MODULE (MODULE.py in this folder or on PYTHONPATH) first: where a Keras model's custom "
+                   "layers are defined and registered. Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def convert(ctx: click.Context, model: str, data: str | None, output: str, eval_data: str | None, labels: str | None,
-            train_data: str | None, recipe: str | None, report_path: str | None, as_json: bool, **flags) -> None:
+            train_data: str | None, recipe: str | None, report_path: str | None, imports: tuple[str, ...],
+            as_json: bool, **flags) -> None:
     """Convert MODEL (.keras, .h5, SavedModel folder, or float .tflite) to a fully-integer TFLite model.
 
     Int8 activations, per-channel int8 weights, int32 biases and int8 I/O by default: the result runs
@@ -130,6 +134,8 @@ def convert(ctx: click.Context, model: str, data: str | None, output: str, eval_
         if not os.access(parent, os.W_OK):  # checked before the conversion's minutes, not after
             raise EdgeqError(f"{flag} folder '{parent}' is not writable (read-only or no permission): "
                              f"choose another {flag} path")
+    from ..model_source import import_modules
+    import_modules(imports)
     result = do_convert(model, data, eval_data=eval_data, labels=labels, options=options, train_data=train_data,
                         show_progress=not as_json)
     result.report["output"] = str(out)

@@ -331,3 +331,37 @@ def test_debug_takes_the_keras_model_as_the_readme_writes_it(run_cli, tiny, tmp_
     res = run_cli("debug", tiny.keras, q, "--data", tiny.calib, "--max-samples", "4", "--json")
     assert res.code == 0, res.err
     assert "Traceback" not in res.err
+
+
+def test_keras_custom_layer_names_the_layer_and_import_loads_it(run_cli, out_dir, tmp_path, monkeypatch):
+    """A .keras with a custom layer whose module is not imported: main said Keras' 'Functional could not be
+    deserialized properly ... (re-save the model with this Keras version)'; now the layer's registered name and
+    --import MODULE, which then converts it."""
+    import keras
+
+    (tmp_path / "eq_custom_layers.py").write_text(
+        "import keras\n\n"
+        "@keras.saving.register_keras_serializable(package='eqtest')\n"
+        "class Doubler(keras.layers.Layer):\n"
+        "    def call(self, x):\n"
+        "        return x * 2.0\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import eq_custom_layers
+
+    inp = keras.Input((8, 8, 3), name="img")
+    x = eq_custom_layers.Doubler(name="double")(keras.layers.Conv2D(4, 3, name="conv")(inp))
+    out = keras.layers.Dense(3, name="head")(keras.layers.GlobalAveragePooling2D(name="gap")(x))
+    keras.Model(inp, out).save(tmp_path / "custom.keras")
+    np.save(tmp_path / "cal.npy", np.random.default_rng(0).random((8, 8, 8, 3), dtype=np.float32))
+    # as in a fresh process: the class is not registered, its module not imported
+    keras.saving.get_custom_objects().pop("eqtest>Doubler")
+    monkeypatch.delitem(sys.modules, "eq_custom_layers")
+    res = _convert(run_cli, tmp_path / "custom.keras", tmp_path / "cal.npy", out_dir)
+    _assert_clean_failure(res, out_dir, "uses custom layer(s) 'eqtest>Doubler'", "--import MODULE")
+    assert "re-save" not in res.err
+    res = _convert(run_cli, tmp_path / "custom.keras", tmp_path / "cal.npy", out_dir, "--import", "eq_custom_layers")
+    assert res.code == 0, res.err
+    assert (out_dir / "m.tflite").is_file()
+    res = _convert(run_cli, tmp_path / "custom.keras", tmp_path / "cal.npy", out_dir, "--import", "no_such_mod_eq")
+    assert res.code == 2 and "--import no_such_mod_eq: cannot import it" in res.err
