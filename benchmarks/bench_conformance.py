@@ -88,6 +88,7 @@ def main() -> None:
                                              "(default: the bench size; mediapipe files keep theirs)")
     ap.add_argument("--calib", type=int, default=None, help="calibration samples (default 32; 8 with --test-size)")
     ap.add_argument("--eval", type=int, default=None, help="evaluation samples (default 16; 4 with --test-size)")
+    ap.add_argument("--no-ladder", action="store_true", help="skip the --min-sqnr ladder runs (default options only)")
     ap.add_argument("-o", "--output", help="JSON path (default benchmarks/results/conformance[_test_size].json)")
     args = ap.parse_args()
     names = args.models.split(",") if args.models else list(conformance.CASES)
@@ -105,7 +106,7 @@ def main() -> None:
             size = args.size
         t = time.time()
         row = conformance.run_case(name, size, calib_samples=calib, eval_samples=ev,
-                                   ladder_sqnr_db=case.ladder_sqnr_db)
+                                   ladder_sqnr_db=None if args.no_ladder else case.ladder_sqnr_db)
         row["wall_seconds"] = round(time.time() - t, 1)
         rows.append(row)
         print(table([row]).splitlines()[-1], flush=True)

@@ -142,6 +142,12 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
                        if n == 0 else
                        f"; tf-recipe (minmax, no equalization) kept: {test['best']} ahead of it on {test['ahead']} of "
                        f"the {n} samples that differ (sign test p {test['p']:.3f} > {test['needs']:g})")
+        bias = (test or {}).get("bias_correction") or {}
+        if bias.get("layers"):
+            n = bias["ahead"] + bias["behind"]
+            verdict += (f"; bias correction on those ranges {'kept' if bias['p'] <= bias['needs'] else 'not kept'}: "
+                        f"ahead on {bias['ahead']} of the {n} samples that differ (sign test p {bias['p']:.3f} "
+                        f"{'<=' if bias['p'] <= bias['needs'] else '>'} {bias['needs']:g})")
         lines.append("  chosen by --calibration auto on held-out calibration samples (mean output SQNR): "
                      + ", ".join(f"{k} {v:.1f} dB" for k, v in cal["auto_scores_db"].items()) + verdict)
     if read_as.get("normalize_why"):
