@@ -116,6 +116,50 @@ static inline void tile16(size_t taps, const int8_t* const* ind, size_t c0, size
   }
 }
 
+/* tile16 for a tile of at most 8 channels (layers of 8 channels, BlazeFace's; tails of 1-8): the low
+ * half of its lanes only, half the products, requantizations and narrows */
+static inline int8x8_t load8(const int8_t* p, size_t n) {
+  if (n == 8) return vld1_s8(p);
+  int8_t tmp[8] = {0};
+  eq_copy_bytes(tmp, p, n);
+  return vld1_s8(tmp);
+}
+
+static inline void tile8(size_t taps, const int8_t* const* ind, size_t c0, size_t n, const uint8_t* tile,
+                         const dw_consts* k, const qs8_dw_out_params* p, int8_t* out) {
+  const int32_t* bias = qs8_dw_tile_bias(tile);
+  int32x4_t a0 = vld1q_s32(bias), a1 = vld1q_s32(bias + 4);
+  const int16_t* w = qs8_dw_tile_w(tile);
+  size_t t = 0;
+  if (p->w8_pairs) {
+    const int8_t* w8 = qs8_dw_tile_w8(tile, taps);
+    for (; t + 2 <= taps; t += 2) {
+      const int8x8_t x0 = load8(ind[t] + c0, n), x1 = load8(ind[t + 1] + c0, n);
+      const int16x8_t pl = vmlal_s8(vmull_s8(x0, vld1_s8(w8 + t * QS8_DW_CT)), x1, vld1_s8(w8 + (t + 1) * QS8_DW_CT));
+      a0 = vaddw_s16(a0, vget_low_s16(pl));
+      a1 = vaddw_high_s16(a1, pl);
+    }
+  }
+  for (; t < taps; ++t) {
+    const int16x8_t xl = vmovl_s8(load8(ind[t] + c0, n)), wl = vld1q_s16(w + t * QS8_DW_CT);
+    a0 = vmlal_s16(a0, vget_low_s16(xl), vget_low_s16(wl));
+    a1 = vmlal_high_s16(a1, xl, wl);
+  }
+  const float* fs = qs8_dw_tile_fscale(tile);
+  const int32x4_t zp = vdupq_n_s32(p->out_zp);
+  a0 = vaddq_s32(requant4(a0, k, 0, fs, p), zp);
+  a1 = vaddq_s32(requant4(a1, k, 1, fs + 4, p), zp);
+  int8x8_t b = vqmovn_s16(vqmovn_high_s32(vqmovn_s32(a0), a1));
+  b = vmin_s8(vmax_s8(b, vdup_n_s8((int8_t)p->out_min)), vdup_n_s8((int8_t)p->out_max));
+  if (n == 8) {
+    vst1_s8(out + c0, b);
+  } else {
+    int8_t tmp[8];
+    vst1_s8(tmp, b);
+    eq_copy_bytes(out + c0, tmp, n);
+  }
+}
+
 static inline void pixels_loop(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                                const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
   const size_t tile_bytes = QS8_DW_TILE_BYTES(taps);
@@ -126,7 +170,10 @@ static inline void pixels_loop(size_t channels, size_t taps, size_t pixels, cons
     const size_t n = channels - c0 < QS8_DW_CT ? channels - c0 : QS8_DW_CT;
     dw_consts k;
     tile_consts(tile, p, &k);
-    for (size_t px = 0; px < pixels; ++px) tile16(taps, ind + px * taps, c0, n, tile, &k, p, out + px * out_stride);
+    if (n <= 8)
+      for (size_t px = 0; px < pixels; ++px) tile8(taps, ind + px * taps, c0, n, tile, &k, p, out + px * out_stride);
+    else
+      for (size_t px = 0; px < pixels; ++px) tile16(taps, ind + px * taps, c0, n, tile, &k, p, out + px * out_stride);
   }
 }
 
