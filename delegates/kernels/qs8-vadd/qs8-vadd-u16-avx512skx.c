@@ -10,7 +10,6 @@
  * in_rescale16), so 16 lanes in one register. Tails use masked loads and stores. Compiled with
  * -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
-#include <math.h>
 
 #include "qs8-vadd/qs8-vadd.h"
 
@@ -125,14 +124,8 @@ typedef struct {
 } fast20;
 
 static int fast20_of(const qs8_add_params* p, fast20* f) {
-  if (p->a_shift > 0 || p->b_shift > 0 || p->out_shift > 0) return 0;
-  const double mo = ldexp((double)p->out_mult, -31 + p->out_shift);
-  const double ka = ldexp((double)p->a_mult, 20 - 31 + p->a_shift) * mo;
-  const double kb = ldexp((double)p->b_mult, 20 - 31 + p->b_shift) * mo;
-  const double eo = 2.0 * fabs(mo) + ldexp(1.0, p->out_shift - 1);
-  const double ef = ldexp(255.0 * (fabs(ka) + fabs(kb)) + 128.0, -21);
-  const double d = eo + ef;
-  if (!(d < 0.125)) return 0;
+  double ka, kb, d;
+  if (!qs8_add_fp32_form(p, &ka, &kb, &d)) return 0;
   f->ka = _mm512_set1_ps((float)ka);
   f->kb = _mm512_set1_ps((float)kb);
   f->zp = _mm512_set1_ps((float)p->out_zp);

@@ -4,6 +4,7 @@
 #ifndef EDGEQ_QS8_VADD_H
 #define EDGEQ_QS8_VADD_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,22 @@ static inline int8_t qs8_add1(int8_t a, int8_t b, const qs8_add_params* p) {
   const int32_t sy = eq_mbqm_smaller_than_one(y, p->b_mult, p->b_shift);
   const int32_t r = eq_mbqm_smaller_than_one(sx + sy, p->out_mult, p->out_shift) + p->out_zp;
   return (int8_t)eq_clamp(r, p->out_min, p->out_max);
+}
+
+/* The fp32 form of an int8 ADD / SUB (left shift 20) that the x86 kernels try first (derivation in
+ * qs8-vadd-u16-avx512skx.c): y = w * Kb + (v * Ka + zp) with v, w the inputs less their zero points, whose
+ * nearest integer is the exact output wherever y lies more than *d from every half-integer (fma or separate
+ * multiplies and adds: up to six roundings of 2^-24 fit the bound). Returns 0 where the form is not used (a left
+ * shift, or d >= 1/8). */
+static inline int qs8_add_fp32_form(const qs8_add_params* p, double* ka, double* kb, double* d) {
+  if (p->left_shift != 20 || p->a_shift > 0 || p->b_shift > 0 || p->out_shift > 0) return 0;
+  const double mo = ldexp((double)p->out_mult, -31 + p->out_shift);
+  *ka = ldexp((double)p->a_mult, 20 - 31 + p->a_shift) * mo;
+  *kb = ldexp((double)p->b_mult, 20 - 31 + p->b_shift) * mo;
+  const double eo = 2.0 * fabs(mo) + ldexp(1.0, p->out_shift - 1);
+  const double ef = ldexp(255.0 * (fabs(*ka) + fabs(*kb)) + 128.0, -21);
+  *d = eo + ef;
+  return *d < 0.125;
 }
 
 typedef void (*qs8_vadd_fn)(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p);
