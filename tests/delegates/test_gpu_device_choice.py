@@ -201,3 +201,53 @@ def test_stale_memo_enumerates_again(vendors, tmp_path):
     memo.write_text("garbage")
     rep, _ = run(vendors["both"], tmp_path, platform="portable")
     assert rep["status"] == "ok" and rep["device_choice"] == "enumerated"
+
+
+_MANY = r"""
+import json, sys
+import numpy as np
+from edgeq.runtime import Interpreter
+model = open(sys.argv[1], "rb").read()
+tmp, runs = sys.argv[2], json.loads(sys.argv[3])
+ref = Interpreter(model, resolver="reference")
+x = np.random.default_rng(0).integers(-128, 128, size=ref.inputs[0].shape, dtype=np.int8)
+want = ref.run([x])[0]
+keep, out = [], []
+for i, opts in enumerate(runs):
+    path = f"{tmp}/r{i}.json"
+    it = Interpreter(model, resolver="reference", delegates=["gpu"], delegate_options={**opts, "report_path": path})
+    equal = bool(np.array_equal(it.run([x])[0], want))
+    rep = json.load(open(path))
+    chosen = [d["device"] for d in rep.get("devices_seen", []) if d["chosen"]]
+    out.append({"equal": equal, "status": rep["status"], "platform": rep.get("platform"),
+                "device": chosen[0] if chosen else None, "reused": rep.get("device_reused"),
+                "ran": sum(p["invocations"] for p in rep.get("partitions", []))})
+    keep.append(it)
+print(json.dumps(out))
+"""
+
+
+def test_second_platform_choice_in_one_process(vendors, tmp_path):
+    """Delegates of one process whose options choose differently each get their own device (PoCL by name, PoCL as
+    the CPU device left when the stub's CPU fails), a repeated choice reuses its first delegate's context, and a
+    choice whose device cannot open (the stub GPU) stays unavailable every time instead of borrowing another's."""
+    fn, shapes = om.conv2d(h=6, w=6, cin=4, cout=4, act="relu")
+    model = tmp_path / "m.tflite"
+    model.write_bytes(om.convert(fn, shapes))
+    env = {**os.environ, "OCL_ICD_VENDORS": str(vendors["both"]), "EDGEQ_OPENCL_LIBRARY": _icd_loader(),
+           "OCL_ICD_PLATFORM_SORT": "none"}
+    for k in ("EDGEQ_GPU_PLATFORM", "EDGEQ_GPU_DEVICE"):
+        env.pop(k, None)
+    cache = {"cache_dir": str(tmp_path / "cache")}
+    runs = [cache, {**cache, "platform": "portable"}, {**cache, "device_type": "cpu"},
+            {**cache, "platform": "portable"}, cache]
+    res = subprocess.run([sys.executable, "-c", _MANY, str(model), str(tmp_path), json.dumps(runs)], env=env,
+                         capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert res.returncode == 0, res.stderr[-3000:]
+    default, by_name, cpu, by_name_again, default_again = json.loads(res.stdout.strip().splitlines()[-1])
+    assert all(r["equal"] for r in (default, by_name, cpu, by_name_again, default_again))
+    for r in (default, default_again):
+        assert r["status"] == "unavailable" and r["ran"] == 0 and r["device"] == "edgeq stub GPU big"
+    for r in (by_name, cpu, by_name_again):
+        assert r["status"] == "ok" and r["platform"] == POCL and r["ran"] >= 1
+    assert by_name["reused"] is False and cpu["reused"] is False and by_name_again["reused"] is True
