@@ -156,7 +156,11 @@ def format_conversion(report: dict, output: str | None = None, op_limit: int | N
         lines.append(f"  pixels scaled {read_as['normalize']}: edgeq's default, the model does not say what it expects; "
                      "pass --normalize -1..1 or 0..255 if it was trained on other values")
     lines.append(f"size: float {human_bytes(sizes['float_tflite_bytes'])} -> integer {human_bytes(sizes['quant_bytes'])} "
-                 f"({sizes['compression']:.2f}x smaller); weights {report['weights']}, I/O {report['io']}")
+                 + (f"({sizes['compression']:.2f}x smaller)" if sizes["compression"] >= 1
+                    # a tiny model: the manifest and quantization parameters outweigh what int8 weights save
+                    else f"({1 / sizes['compression']:.2f}x larger: the manifest and quantization parameters outweigh "
+                         "what int8 weights save on a model this small)")
+                 + f"; weights {report['weights']}, I/O {report['io']}")
     wb = model["weight_bytes_by_type"]
     lines.append("weight bytes by type: " + ", ".join(f"{k} {human_bytes(v)}" for k, v in sorted(wb.items())))
     lines += _io_lines("inputs", model["inputs"]) + _io_lines("outputs", model["outputs"])

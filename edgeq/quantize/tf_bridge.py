@@ -36,12 +36,14 @@ def calibrate(float_model: bytes, samples: Samples | Iterable[Sequence[np.ndarra
 
         return record_minmax(float_model, samples, progress=show_progress)
     total = len(samples) if hasattr(samples, "__len__") else None
+    # samples are float32; an integer or bool input (token ids, a mask) takes its own type, as the runtime's does
+    want = [d if d.kind in "biu" else np.dtype(np.float32) for d in _input_dtypes(float_model)]
 
     def gen():
         for x in progress(samples, total=total, desc="calibrating", show=show_progress):
             if isinstance(x, np.ndarray):
                 x = [x]
-            yield [np.ascontiguousarray(a, dtype=np.float32) for a in x]
+            yield [np.ascontiguousarray(a, dtype=want[i] if i < len(want) else np.float32) for i, a in enumerate(x)]
 
     printed = None
     try:
@@ -51,6 +53,18 @@ def calibrate(float_model: bytes, samples: Samples | Iterable[Sequence[np.ndarra
         raise
     except Exception as e:  # noqa: BLE001 - TF raises RuntimeError/ValueError/ConverterError
         raise ModelError(explain("calibrator", float_model, e, printed.text if printed else "")) from None
+
+
+def _input_dtypes(float_model: bytes) -> list:
+    """The numpy dtype of each model input, in order."""
+    from ..tflite_schema import read_model
+    sg = read_model(float_model).subgraphs[0]
+    return [np.dtype(_NP.get(int(sg.tensors[i].type), np.float32)) for i in sg.inputs]
+
+
+#: TFLite TensorType -> numpy, for inputs (tflite schema: FLOAT32 0, INT32 2, UINT8 3, INT64 4, BOOL 6, INT16 7,
+#: INT8 9)
+_NP = {0: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_, 7: np.int16, 9: np.int8}
 
 
 def runs_custom_ops(float_model: bytes) -> bool:
