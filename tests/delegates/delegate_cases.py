@@ -122,9 +122,11 @@ OP_CASES: dict[str, Case] = {
                                   {"DEPTHWISE_CONV_2D", "LOGISTIC"}),
     "fc_gelu_epilogue_b70": _only("gpu", lambda: om.table_after("fc", "gelu", batch=70), {"FULLY_CONNECTED", "GELU"}),
     "fc_gelu_epilogue_b1": _only("gpu", lambda: om.table_after("fc", "gelu", batch=1), {"FULLY_CONNECTED", "GELU"}),
-    # k % 16 == 0, few rows: the GEMV (fc_gemv_qs8): 8 outputs per work group, the last group part empty
-    "fc_gemv_b3_n_tail": _only("gpu", lambda: om.dense(batch=3, cin=384, cout=37, act="relu", seed=21),
+    # k % 16 == 0, few rows, >= 128 outputs: the GEMV (fc_gemv_qs8): 8 outputs per work group, the last part empty
+    "fc_gemv_b3_n_tail": _only("gpu", lambda: om.dense(batch=3, cin=384, cout=133, act="relu", seed=21),
                                {"FULLY_CONNECTED"}),
+    # the same with 10 outputs (an MLP's class layer): the work-group-per-output kernel
+    "fc_k256_n10_wg": _only("gpu", lambda: om.dense(batch=1, cin=256, cout=10, seed=23), {"FULLY_CONNECTED"}),
     # elementwise chains run inside another node's kernel: a lookup table, a conv's epilogue (unary or binary)
     "chain_unary": _only("gpu", lambda: om.elementwise_chain("unary"), {"MUL", "ADD", "CONV_2D", "LOGISTIC"}),
     "chain_residual": _only("gpu", lambda: om.elementwise_chain("residual"), {"CONV_2D", "ADD", "HARD_SWISH"}),
@@ -248,7 +250,7 @@ INT4_CASES: dict[str, Case] = {
     "int4_fc_b3": _int4(lambda: om.dense(batch=3, cin=33, cout=17), {"FULLY_CONNECTED"}),
     "int4_fc_k130_tail": _int4(lambda: om.dense(batch=2, cin=130, cout=21, act="relu"), {"FULLY_CONNECTED"}),
     "int4_fc_k129_odd_rows": _int4(lambda: om.dense(batch=1, cin=129, cout=9), {"FULLY_CONNECTED"}),
-    "int4_fc_gemv_k256": Case(lambda: om.dense(batch=2, cin=256, cout=21, act="relu", seed=22),
+    "int4_fc_gemv_k256": Case(lambda: om.dense(batch=2, cin=256, cout=130, act="relu", seed=22),
                               frozenset({"FULLY_CONNECTED"}), {}, int4=True, only="gpu"),
 }
 

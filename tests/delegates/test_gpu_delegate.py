@@ -205,15 +205,19 @@ def test_many_row_fc_runs_the_tiled_gemm(name, case_model, worker, tmp_path, gpu
     assert kernels == {"gemm_tiled_qs8"}
 
 
-@pytest.mark.parametrize("kind, name", [("op", "fc_gemv_b3_n_tail"), ("op", "fc_per_tensor_wide"),
-                                        ("int4", "int4_fc_gemv_k256")])
-def test_few_row_fc_with_16_multiple_depth_runs_the_gemv(kind, name, case_model, worker, tmp_path, gpu_cache):
-    """k % 16 == 0 and too few rows for the tiled GEMM: fc_gemv_qs8 (aligned vector loads, 8 outputs per
-    work group); bit-exact, int8 and int4 weights, a partly empty last group (37 outputs), 3 rows."""
+@pytest.mark.parametrize("kind, name, kernel", [("op", "fc_gemv_b3_n_tail", "fc_gemv_qs8"),
+                                                ("op", "fc_per_tensor_wide", "fc_gemv_qs8"),
+                                                ("int4", "int4_fc_gemv_k256", "fc_gemv_qs8"),
+                                                ("op", "fc_k256_n10_wg", "fully_connected_wg_qs8")])
+def test_few_row_fc_with_16_multiple_depth_runs_the_gemv(kind, name, kernel, case_model, worker, tmp_path,
+                                                         gpu_cache):
+    """k % 16 == 0, too few rows for the tiled GEMM and >= 128 outputs: fc_gemv_qs8 (aligned vector loads, 8
+    outputs per work group); bit-exact, int8 and int4 weights, a partly empty last group (133 outputs), 3 rows.
+    10 outputs keep the work-group-per-output kernel."""
     refs, gpus, rep = run_both(worker, case_model(kind, name), tmp_path, gpu_cache)
     assert_bit_exact(refs, gpus)
     kernels = {k["kernel"] for p in rep["partitions"] for n in p["nodes"] for k in n["kernels"]}
-    assert kernels == {"fc_gemv_qs8"}
+    assert kernels == {kernel}
 
 
 @pytest.mark.parametrize("name", ["conv_tiled_3x3_b2_odd_c", "conv_tiled_1x1_dense", "conv_tiled_s2_c8",

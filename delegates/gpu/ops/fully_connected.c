@@ -7,6 +7,7 @@
 
 enum { EQG_FC_WG = 64 };                        /* EQ_FC_WG in kernels/qs8.cl */
 enum { EQG_GEMV_WG = 256, EQG_GEMV_LPR = 32 };  /* EQ_GEMV_WG, EQ_GEMV_LPR there */
+enum { EQG_GEMV_MIN_N = 128 };                  /* outputs from which the GEMV is used (16 work groups) */
 
 int eqg_add_fc_rows(eqg_device* dev, eqg_node_plan* plan, cl_mem in, cl_mem w, cl_mem bias, cl_mem mult,
                     cl_mem shift, cl_mem out, int m, int n, int k, int in_zp, int out_zp, int act_min, int act_max,
@@ -43,10 +44,15 @@ static int fc_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node
     return eqg_add_gemm_tiled(dev, plan, inb[0], wm, bias, mult, shift, outb[0], m, n, k, p.in_zp, p.out_zp,
                               p.act_min, p.act_max, NULL, 1, err, errlen);
   }
-  /* long rows of 16-byte multiples: the GEMV (EQG_GEMV_WG lanes, EQG_GEMV_LPR per output, aligned
-   * vector loads); EDGEQ_GPU_FC_KERNEL=wg keeps the work-group-per-output kernel (comparisons) */
+  /* long rows of 16-byte multiples and enough outputs: the GEMV (EQG_GEMV_WG lanes, EQG_GEMV_LPR per output,
+   * aligned vector loads). Few outputs (an MLP's 10-class layer: one or two groups of the GEMV) keep the
+   * work-group-per-output kernel, which spreads them over more lanes: H200, 10 x 4096 int8 11.1 us GEMV vs
+   * 6.5 us, 10 x 2048 7.7 vs 6.7; 1000 x 1280 5.5 vs 6.4, 1000 x 2048 8.1 vs 8.0.
+   * EDGEQ_GPU_FC_KERNEL=wg / gemv forces one (comparisons, tests) */
   const char* fc_kernel = getenv("EDGEQ_GPU_FC_KERNEL");
-  const int gemv_ok = !(fc_kernel && !strcmp(fc_kernel, "wg"));
+  const int gemv_ok = fc_kernel && !strcmp(fc_kernel, "gemv") ? 1
+                      : fc_kernel && !strcmp(fc_kernel, "wg") ? 0
+                                                              : n >= EQG_GEMV_MIN_N;
   if (gemv_ok && k >= 128 && (k & 15) == 0 && strcmp(dev->dot_variant, "none") == 0) {
     const size_t per_group = EQG_GEMV_WG / EQG_GEMV_LPR;
     if (eqg_add_launch(dev, plan, "fc_gemv_qs8", 2, ((size_t)n + per_group - 1) / per_group * EQG_GEMV_WG, (size_t)m,
