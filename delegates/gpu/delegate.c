@@ -162,6 +162,8 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     if (fz[j].row)
       p->fused[j] = "row program: this MEAN over the last axis and the elementwise ops after it (LayerNorm), one "
                     "work group per row (rownorm_qs8)";
+    else if (fz[j].perm_read)
+      p->fused[j] = "into the BATCH_MATMUL that reads it (reads this TRANSPOSE's input through its permutation)";
     else if (fz[j].into >= 0 && fz[fz[j].into].row)
       p->fused[j] = "into the row program of the MEAN before it (one rownorm_qs8)";
     else if (fz[j].into >= 0 && fz[fz[j].into].se_conv == j)
@@ -267,7 +269,24 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
       const int t = fz[i].epi ? fz[i].out_tensor : node->outputs->data[j];
       if (t >= 0 && !(out[j] = get_buf(p, ctx, t, err, sizeof(err)))) goto fail_msg;
     }
-    if (p->kinds[i]->create(&d->dev, ctx, node, in, out, &p->plans[i], err, sizeof(err))) goto fail_msg;
+    if (fz[i].bmm_src[0] >= 0 || fz[i].bmm_src[1] >= 0) { /* reads a TRANSPOSE's input through its permutation */
+      const TfLiteTensor* src[2] = {NULL, NULL};
+      const int* perm[2] = {NULL, NULL};
+      for (int s = 0; s < 2; ++s) {
+        if (fz[i].bmm_src[s] < 0) continue;
+        if (!(in[s] = get_buf(p, ctx, fz[i].bmm_src[s], err, sizeof(err)))) goto fail_msg;
+        src[s] = &ctx->tensors[fz[i].bmm_src[s]];
+        perm[s] = fz[i].bmm_perm[s];
+      }
+      for (int s = 0; s < 2; ++s)
+        if (!src[s]) src[s] = &ctx->tensors[node->inputs->data[s]], perm[s] = NULL;
+      const int ident[6] = {0, 1, 2, 3, 4, 5};
+      for (int s = 0; s < 2; ++s)
+        if (!perm[s]) perm[s] = ident;
+      if (eqg_bmm_create(&d->dev, ctx, node, in, out, &p->plans[i], src, perm, err, sizeof(err))) goto fail_msg;
+    } else if (p->kinds[i]->create(&d->dev, ctx, node, in, out, &p->plans[i], err, sizeof(err))) {
+      goto fail_msg;
+    }
     if (fz[i].epi) {
       cl_mem other = fz[i].epi == 2 ? get_buf(p, ctx, fz[i].other_tensor, err, sizeof(err)) : NULL;
       if (fz[i].epi == 2 && !other) goto fail_msg;

@@ -513,6 +513,32 @@ static int try_row_program(TfLiteContext* ctx, const TfLiteIntArray* nodes, cons
   return 1;
 }
 
+/* BATCH_MATMUL node i reading a TRANSPOSE's output through the permutation (fuse.h bmm_src). */
+static void try_bmm_transpose(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs, int i,
+                              eqg_fused_node* f) {
+  int code = 0;
+  TfLiteNode* bmm = node_at(ctx, nodes, i, &code);
+  if (!bmm || code != kTfLiteBuiltinBatchMatmul || bmm->inputs->size != 2 || f[i].into >= 0) return;
+  for (int s = 0; s < 2; ++s) {
+    const int t = bmm->inputs->data[s];
+    if (t < 0 || bmm->inputs->data[1 - s] == t || contains(outputs, t) || readers(ctx, nodes, t) != 1) continue;
+    const int p = producer_of(ctx, nodes, t);
+    int tcode = 0;
+    TfLiteNode* tr = p >= 0 ? node_at(ctx, nodes, p, &tcode) : NULL;
+    if (!tr || tcode != kTfLiteBuiltinTranspose || f[p].into >= 0 || f[p].host || tr->inputs->size != 2 ||
+        tr->outputs->size != 1)
+      continue;
+    const int x = tr->inputs->data[0];
+    const TfLiteTensor* tx = x >= 0 ? &ctx->tensors[x] : NULL;
+    if (!tx || eq_is_const(tx) || !is_i8(tx) || eq_rank(tx) != eq_rank(&ctx->tensors[t]) || eq_rank(tx) > 5 ||
+        eq_transpose_perm(eq_in(ctx, tr, 1), eq_rank(tx), f[i].bmm_perm[s]))
+      continue;
+    f[i].bmm_src[s] = x;
+    f[p].into = i;
+    f[p].perm_read = 1;
+  }
+}
+
 int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs,
                   const int* logistic_of, const eqg_fuse_kind* kind, eqg_fused_node* f) {
   const int n = nodes->size;
@@ -520,6 +546,7 @@ int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteI
     memset(&f[i], 0, sizeof(f[i]));
     f[i].into = -1;
     f[i].in_tensor = f[i].out_tensor = f[i].other_tensor = f[i].se_conv = f[i].se_x = f[i].bin_x = f[i].bin_out = -1;
+    f[i].bmm_src[0] = f[i].bmm_src[1] = -1;
     int code = 0;
     TfLiteNode* node = node_at(ctx, nodes, i, &code);
     if (node && node->outputs->size == 1) f[i].out_tensor = node->outputs->data[0];
@@ -605,6 +632,7 @@ int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteI
       f[i].into = h;
     }
   }
+  for (int i = 0; i < n; ++i) try_bmm_transpose(ctx, nodes, outputs, i, f);
   free(t2);
   free(row);
   return 0;

@@ -66,6 +66,11 @@ typedef struct {
   int se_conv;      /* the conv's index, -1: none */
   int se_x;         /* x: the full-size input */
   int8_t* se_gtable; /* 256: the conv's stored byte -> the gate byte the MUL reads */
+  /* BATCH_MATMUL: input s is made by a TRANSPOSE (of the partition, only this node reads it): read from the
+   * TRANSPOSE's input bmm_src[s] through its permutation bmm_perm[s]; the TRANSPOSE runs nothing. -1: as is. */
+  int bmm_src[2];
+  int bmm_perm[2][6];
+  int perm_read;    /* a TRANSPOSE a BATCH_MATMUL reads through (into it) */
   eqg_rowprog* row;  /* a row program's MEAN: runs it over in_tensor into out_tensor (the others: into it) */
 } eqg_fused_node;
 

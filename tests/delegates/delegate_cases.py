@@ -137,6 +137,9 @@ OP_CASES: dict[str, Case] = {
     # a 1x1 conv over few pixels and a long depth: a work group per output (fully_connected_wg_qs8, double rounding)
     "conv_1x1_long_depth_b2": _only("gpu", lambda: om.conv2d(n=2, h=7, w=7, cin=1032, cout=80, k=(1, 1), act="relu6",
                                                              seed=3), {"CONV_2D"}),
+    # attention over 2 x 3 heads: the BATCH_MATMULs read the per-head TRANSPOSEs' inputs through the permutation
+    "attention_b2_h3": _only("gpu", lambda: om.attention(n=2, seq=5, heads=3, dim=4, seed=4),
+                             {"FULLY_CONNECTED", "RESHAPE", "TRANSPOSE", "BATCH_MATMUL", "MUL", "SOFTMAX"}),
     # LayerNorm over the last axis: the MEAN and the ops after it over each row, one launch (row program)
     "row_norm_keras": _only("gpu", lambda: om.row_norm("keras"), {"MUL", "MEAN", "SQUARED_DIFFERENCE", "ADD", "RSQRT",
                                                                   "LOGISTIC"}),

@@ -818,13 +818,14 @@ __kernel void table2_s8(__global const uchar* a, __global const uchar* bb, __glo
   out[o] = table[(int)a[ai] * 256 + (int)bb[bi]];
 }
 
-/* ---- BATCH_MATMUL: one work item per output (n, row m of batch b); meta: output batch dims[3],
- * a's and b's batch strides[3] (0 where broadcast), outermost first. Double rounding, as
- * batch_matmul.cc's int8 kernel. ---- */
+/* ---- BATCH_MATMUL: one work item per output (n, row m of batch b); meta: output batch dims[3], a's and b's
+ * batch strides[3] (0 where broadcast), outermost first, then a's strides along m and k, b's along k and n
+ * (adj_x / adj_y, or a TRANSPOSE before it read through its permutation: gpu/fuse.h bmm_src). Double rounding,
+ * as batch_matmul.cc's int8 kernel. ---- */
 __kernel void batch_matmul_qs8(__global const char* a, __global const char* bb, __global char* out,
-                               __constant int* meta, int m_rows, int n_out, int k, int adj_x, int adj_y, int a_zp,
-                               int b_zp, int out_zp, int mult, int shift, __global const uchar* epi,
-                               __global const uchar* epi_other, int epi_mode) {
+                               __constant int* meta, int m_rows, int n_out, int k, int a_zp, int b_zp, int out_zp,
+                               int mult, int shift, __global const uchar* epi, __global const uchar* epi_other,
+                               int epi_mode) {
   const int n = get_global_id(0);
   const int row = get_global_id(1);
   if (n >= n_out) return;
@@ -836,12 +837,11 @@ __kernel void batch_matmul_qs8(__global const char* a, __global const char* bb, 
     abase += i * meta[3 + d];
     bbase += i * meta[6 + d];
   }
+  abase += m * meta[9];
+  bbase += n * meta[12];
+  const int sak = meta[10], sbk = meta[11];
   int acc = 0;
-  for (int q = 0; q < k; ++q) {
-    const int x = a[abase + (adj_x ? q * m_rows + m : m * k + q)] - a_zp;
-    const int y = bb[bbase + (adj_y ? n * k + q : q * n_out + n)] - b_zp;
-    acc += x * y;
-  }
+  for (int q = 0; q < k; ++q) acc += ((int)a[abase + q * sak] - a_zp) * ((int)bb[bbase + q * sbk] - b_zp);
   out[(size_t)row * n_out + n] = eq_epi((char)clamp(eq_mbqm(acc, mult, shift) + out_zp, -128, 127),
                                         (size_t)row * n_out + n, epi, epi_other, epi_mode);
 }
