@@ -43,6 +43,22 @@ def measured(report: dict) -> bool:
     return any(set(c) - _CONFIG_HEAD for d in report["devices"] for c in d.get("configs") or [])
 
 
+def _check_out_dir(out_dir) -> None:
+    """-o refused before measuring (minutes on a device), not when the first configuration's report is written:
+    a file in the way, or a read-only / not writable folder where the report folder would go."""
+    import os
+    d = Path(out_dir)
+    if d.exists() and not d.is_dir():
+        raise EdgeqError(f"-o {out_dir} is a file: give a folder for profile.json and report.html")
+    probe = d
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise EdgeqError(f"-o {out_dir}: '{probe}' is a file, not a folder: choose another -o path")
+    if not os.access(probe, os.W_OK):
+        raise EdgeqError(f"-o folder '{probe}' is not writable (read-only or no permission): choose another -o path")
+
+
 def _write_measured(report: dict, out_dir, streamed: set) -> None:
     if measured(report):
         streamed.update(write_report(report, out_dir))
@@ -129,6 +145,7 @@ def profile(model, devices, delegates, delegate_options, threads, out_dir, as_js
         base = load_baseline(baseline) if baseline else None
         dopts = parse_delegate_options(delegate_options, "edgeq profile", reserved=RESERVED_DELEGATE_OPTIONS)
         devs = [resolve_device(d) for d in devices]
+        _check_out_dir(out_dir)
         opts = {"warmup_runs": warmup_runs, "warmup_min_secs": warmup_secs, "min_runs": min_runs,
                 "min_secs": min_secs, "max_secs": max_secs, "rounds": rounds, "seed": seed,
                 "affinity": _parse_cpus(cpus), "memory": not no_memory, "energy_window_s": energy_window,
