@@ -123,7 +123,7 @@ font-size:14px;line-height:1.45}h1{font-size:22px}h2{font-size:18px;margin-top:2
 table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}td,th{border:1px solid #d6d6d6;padding:3px 8px;
 text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}td.w{text-align:left;word-break:break-all}
 .muted{color:#666;font-size:13px}.yes{color:#070;font-weight:bold}.no{color:#b00;font-weight:bold}
-.big{font-size:16px}"""
+.big{font-size:16px}.scroll{overflow-x:auto;max-width:100%}svg.fit{max-width:100%;height:auto}"""
 
 
 def _row(cells: list[str], left: int = 1, head: bool = False, text_last: bool = False) -> str:
@@ -153,7 +153,9 @@ def write_html(report: dict, path: Path) -> None:
                         e(", ".join(o["outputs"]))], left=5)
                   for o in report["conversion"]["model"]["ops"])
     bar_w = 300
-    svg = (f'<svg width="{bar_w + 190}" height="58" role="img" font-family="system-ui,sans-serif">'
+    # scales down on a narrow screen (a phone's 390 px): the page never scrolls sideways
+    svg = (f'<svg class="fit" width="{bar_w + 190}" height="58" viewBox="0 0 {bar_w + 190} 58" role="img" '
+           f'font-family="system-ui,sans-serif">'
            f'<title>model size</title><rect x="60" y="5" width="{bar_w}" height="20" fill="#999"/>'
            f'<text x="0" y="20" font-size="12">float32</text><text x="{bar_w + 66}" y="20" font-size="12">'
            f'{size_bytes(fb)}</text><rect x="60" y="32" width="{bar_w * qb / fb:.1f}" height="20" fill="#2a7"/>'
@@ -169,10 +171,10 @@ def write_html(report: dict, path: Path) -> None:
                 continue
             rows.append(_row([e(k), duration_ms(v["median_ms"]), duration_ms(v["p90_ms"]), str(v["runs"]),
                               size_bytes(v["peak_rss_bytes"]), e(placed)], text_last=True))
-        prof_html = ("<h2>Latency on this machine</h2><table>"
+        prof_html = ("<h2>Latency on this machine</h2><div class='scroll'><table>"
                      + _row(["configuration", "median", "p90", "runs", "peak RSS", "where the nodes ran"], head=True,
                             text_last=True)
-                     + "".join(rows) + "</table><p class='muted'>peak RSS: the highest resident set size of a fresh "
+                     + "".join(rows) + "</table></div><p class='muted'>peak RSS: the highest resident set size of a fresh "
                      "process that loaded the model and ran it (what top calls RES). Full profile, with histograms "
                      "and the phase timeline: <a href=\"profile/report.html\">profile/report.html</a></p>")
     else:
@@ -185,11 +187,11 @@ def write_html(report: dict, path: Path) -> None:
 {100 * ev['top1_agreement']:.1f} %; output SQNR {ev['sqnr_db']:.1f} dB on
 {report['conversion']['evaluation']['samples']} test images{f" (float and int8 run by {e(ran)})" if ran else ""}.</p>
 <h2>Size</h2><p>{size_bytes(fb)} → {size_bytes(qb)} ({s['compression']:.2f}× smaller)</p>{svg}
-<h2>Same integers on LiteRT and TFLite Micro</h2><table>
-{_row(["interpreter", "identical to LiteRT builtin", "max |diff|", "samples differing"], head=True)}{same}</table>
+<h2>Same integers on LiteRT and TFLite Micro</h2><div class='scroll'><table>
+{_row(["interpreter", "identical to LiteRT builtin", "max |diff|", "samples differing"], head=True)}{same}</table></div>
 <p class="muted">{e(engines_note(eng))}</p>
 {prof_html}
-<h2>Ops</h2><table>{_row(["#", "op", "layer", "inputs", "outputs"], left=5, head=True)}{ops}</table>
+<h2>Ops</h2><div class='scroll'><table>{_row(["#", "op", "layer", "inputs", "outputs"], left=5, head=True)}{ops}</table></div>
 </body></html>"""
     write_text_atomic(path, page)
 

@@ -40,6 +40,11 @@ def test_demo_report_is_readable_in_chromium(demo, tmp_path):
     assert_clean(check, min_svgs=1)
     png = screenshot(page, tmp_path / "demo_report.png", height=check["height"])
     _keep(png)
+    # a phone (390 px): tables scroll in their own box, the size chart scales down, the page never scrolls
+    # sideways (main: 506 px wide, the chart's float32 label and the latency table's last column cut off)
+    phone = layout_check(page, width=390)
+    assert phone["errors"] == [] and phone["scroll_width"] <= phone["viewport"] and phone["overflowing"] == [], phone
+    assert phone["clipped_text"] == [] and phone["empty_svgs"] == 0, phone
 
 
 def _engines(**differing):
