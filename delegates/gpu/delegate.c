@@ -162,6 +162,8 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     if (fz[j].row)
       p->fused[j] = "row program: this MEAN over the last axis and the elementwise ops after it (LayerNorm), one "
                     "work group per row (rownorm_qs8)";
+    else if (fz[j].perm_write)
+      p->fused[j] = "into the BATCH_MATMUL before it (stores its output through this TRANSPOSE's permutation)";
     else if (fz[j].perm_read)
       p->fused[j] = "into the BATCH_MATMUL that reads it (reads this TRANSPOSE's input through its permutation)";
     else if (fz[j].into >= 0 && fz[fz[j].into].row)
@@ -266,10 +268,11 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
     }
     for (int j = 0; j < node->outputs->size; ++j) {
       /* with an epilogue the node stores the last fused op's output */
-      const int t = fz[i].epi ? fz[i].out_tensor : node->outputs->data[j];
+      const int t = fz[i].epi || fz[i].bmm_dst >= 0 ? fz[i].out_tensor : node->outputs->data[j];
       if (t >= 0 && !(out[j] = get_buf(p, ctx, t, err, sizeof(err)))) goto fail_msg;
     }
-    if (fz[i].bmm_src[0] >= 0 || fz[i].bmm_src[1] >= 0) { /* reads a TRANSPOSE's input through its permutation */
+    if (fz[i].bmm_src[0] >= 0 || fz[i].bmm_src[1] >= 0 || fz[i].bmm_dst >= 0) {
+      /* reads a TRANSPOSE's input through its permutation, or stores into a TRANSPOSE's output through its */
       const TfLiteTensor* src[2] = {NULL, NULL};
       const int* perm[2] = {NULL, NULL};
       for (int s = 0; s < 2; ++s) {
@@ -283,7 +286,14 @@ static void* partition_init(TfLiteContext* ctx, const char* buffer, size_t lengt
       const int ident[6] = {0, 1, 2, 3, 4, 5};
       for (int s = 0; s < 2; ++s)
         if (!perm[s]) perm[s] = ident;
-      if (eqg_bmm_create(&d->dev, ctx, node, in, out, &p->plans[i], src, perm, err, sizeof(err))) goto fail_msg;
+      const TfLiteTensor* dst = NULL;
+      if (fz[i].bmm_dst >= 0) {
+        if (!(out[0] = get_buf(p, ctx, fz[i].bmm_dst, err, sizeof(err)))) goto fail_msg;
+        dst = &ctx->tensors[fz[i].bmm_dst];
+      }
+      if (eqg_bmm_create(&d->dev, ctx, node, in, out, &p->plans[i], src, perm, dst, fz[i].bmm_dst_perm, err,
+                         sizeof(err)))
+        goto fail_msg;
     } else if (p->kinds[i]->create(&d->dev, ctx, node, in, out, &p->plans[i], err, sizeof(err))) {
       goto fail_msg;
     }

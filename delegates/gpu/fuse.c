@@ -537,6 +537,25 @@ static void try_bmm_transpose(TfLiteContext* ctx, const TfLiteIntArray* nodes, c
     f[p].into = i;
     f[p].perm_read = 1;
   }
+  /* a TRANSPOSE after it: store through its permutation (no epilogue: its index is the stored element's) */
+  const int o = bmm->outputs->size == 1 ? bmm->outputs->data[0] : -1;
+  if (o < 0 || f[i].epi || f[i].host || f[i].out_tensor != o || contains(outputs, o) || readers(ctx, nodes, o) != 1)
+    return;
+  for (int j = i + 1; j < nodes->size; ++j) {
+    int tcode = 0;
+    TfLiteNode* tr = node_at(ctx, nodes, j, &tcode);
+    if (!tr || tr->inputs->size < 1 || tr->inputs->data[0] != o) continue;
+    const int y = tr->outputs->size == 1 ? tr->outputs->data[0] : -1;
+    if (tcode != kTfLiteBuiltinTranspose || f[j].into >= 0 || f[j].host || tr->inputs->size != 2 || y < 0 ||
+        !is_i8(&ctx->tensors[y]) || eq_rank(&ctx->tensors[y]) != eq_rank(&ctx->tensors[o]) ||
+        eq_rank(&ctx->tensors[o]) > 5 || eq_transpose_perm(eq_in(ctx, tr, 1), eq_rank(&ctx->tensors[o]), f[i].bmm_dst_perm))
+      return;
+    f[i].bmm_dst = y;
+    f[i].out_tensor = y;
+    f[j].into = i;
+    f[j].perm_write = 1;
+    return;
+  }
 }
 
 int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteIntArray* outputs,
@@ -546,7 +565,7 @@ int eqg_fuse_plan(TfLiteContext* ctx, const TfLiteIntArray* nodes, const TfLiteI
     memset(&f[i], 0, sizeof(f[i]));
     f[i].into = -1;
     f[i].in_tensor = f[i].out_tensor = f[i].other_tensor = f[i].se_conv = f[i].se_x = f[i].bin_x = f[i].bin_out = -1;
-    f[i].bmm_src[0] = f[i].bmm_src[1] = -1;
+    f[i].bmm_src[0] = f[i].bmm_src[1] = f[i].bmm_dst = -1;
     int code = 0;
     TfLiteNode* node = node_at(ctx, nodes, i, &code);
     if (node && node->outputs->size == 1) f[i].out_tensor = node->outputs->data[0];

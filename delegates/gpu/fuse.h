@@ -71,6 +71,11 @@ typedef struct {
   int bmm_src[2];
   int bmm_perm[2][6];
   int perm_read;    /* a TRANSPOSE a BATCH_MATMUL reads through (into it) */
+  /* BATCH_MATMUL without an epilogue whose output only a TRANSPOSE reads: stores into that TRANSPOSE's output
+   * (bmm_dst) through its permutation (bmm_dst_perm); the TRANSPOSE runs nothing (perm_write). -1: as is. */
+  int bmm_dst;
+  int bmm_dst_perm[6];
+  int perm_write;
   eqg_rowprog* row;  /* a row program's MEAN: runs it over in_tensor into out_tensor (the others: into it) */
 } eqg_fused_node;
 

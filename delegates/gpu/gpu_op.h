@@ -147,10 +147,11 @@ struct eqg_rowprog;
 int eqg_add_rowprog(eqg_device* dev, eqg_node_plan* plan, const struct eqg_rowprog* r, cl_mem x, cl_mem y, char* err,
                     size_t errlen);
 /* BATCH_MATMUL; src[s] / perm[s] (or NULL): operand s is read from tensor src[s] through a TRANSPOSE's permutation
- * perm[s] (its output axis d is src axis perm[d]), inb[s] being src[s]'s buffer. */
+ * perm[s] (its output axis d is src axis perm[d]), inb[s] being src[s]'s buffer; dst / dst_perm (or NULL): the
+ * output is stored as the TRANSPOSE after it with permutation dst_perm would store it into dst (outb[0] dst's). */
 int eqg_bmm_create(eqg_device* dev, TfLiteContext* ctx, const TfLiteNode* node, cl_mem const* inb, cl_mem const* outb,
-                   eqg_node_plan* plan, const TfLiteTensor* const* src, const int* const* perm, char* err,
-                   size_t errlen);
+                   eqg_node_plan* plan, const TfLiteTensor* const* src, const int* const* perm,
+                   const TfLiteTensor* dst, const int* dst_perm, char* err, size_t errlen);
 /* The reference table of a LOGISTIC, HARD_SWISH, GELU or RSQRT node (its input byte -> output byte);
  * -1 for other ops. */
 int eqg_lut_table(TfLiteContext* ctx, const TfLiteNode* node, int code, int8_t lut[256]);

@@ -820,8 +820,9 @@ __kernel void table2_s8(__global const uchar* a, __global const uchar* bb, __glo
 
 /* ---- BATCH_MATMUL: one work item per output (n, row m of batch b); meta: output batch dims[3], a's and b's
  * batch strides[3] (0 where broadcast), outermost first, then a's strides along m and k, b's along k and n
- * (adj_x / adj_y, or a TRANSPOSE before it read through its permutation: gpu/fuse.h bmm_src). Double rounding,
- * as batch_matmul.cc's int8 kernel. ---- */
+ * (adj_x / adj_y, or a TRANSPOSE before it read through its permutation: gpu/fuse.h bmm_src), then the
+ * output's batch strides[3] and its strides along m and n (contiguous, or a TRANSPOSE after it stored through
+ * its permutation: bmm_out). Double rounding, as batch_matmul.cc's int8 kernel. ---- */
 __kernel void batch_matmul_qs8(__global const char* a, __global const char* bb, __global char* out,
                                __constant int* meta, int m_rows, int n_out, int k, int a_zp, int b_zp, int out_zp,
                                int mult, int shift, __global const uchar* epi, __global const uchar* epi_other,
@@ -830,18 +831,19 @@ __kernel void batch_matmul_qs8(__global const char* a, __global const char* bb, 
   const int row = get_global_id(1);
   if (n >= n_out) return;
   const int m = row % m_rows;
-  int rem = row / m_rows, abase = 0, bbase = 0;
+  int rem = row / m_rows, abase = 0, bbase = 0, obase = 0;
   for (int d = 2; d >= 0; --d) {
     const int i = rem % meta[d];
     rem /= meta[d];
     abase += i * meta[3 + d];
     bbase += i * meta[6 + d];
+    obase += i * meta[13 + d];
   }
   abase += m * meta[9];
   bbase += n * meta[12];
   const int sak = meta[10], sbk = meta[11];
   int acc = 0;
   for (int q = 0; q < k; ++q) acc += ((int)a[abase + q * sak] - a_zp) * ((int)bb[bbase + q * sbk] - b_zp);
-  out[(size_t)row * n_out + n] = eq_epi((char)clamp(eq_mbqm(acc, mult, shift) + out_zp, -128, 127),
-                                        (size_t)row * n_out + n, epi, epi_other, epi_mode);
+  const size_t o = (size_t)obase + (size_t)m * meta[16] + (size_t)n * meta[17];
+  out[o] = eq_epi((char)clamp(eq_mbqm(acc, mult, shift) + out_zp, -128, 127), o, epi, epi_other, epi_mode);
 }
