@@ -60,6 +60,18 @@ def test_prelu_neon_matches_scalar_under_qemu(tmp_path):
     assert set(rows) == {"neon"} and rows["neon"][0] > 100_000 and rows["neon"][1] == 0, rows
 
 
+def test_bilinear_rows_match_resize_bilinear_integer(tmp_path):
+    rows = _rows([str(_build(tmp_path / "k", "s8-ibilinear-test")), "400"])
+    assert set(rows) == {"portable"} and rows["portable"][0] > 100_000 and rows["portable"][1] == 0, rows
+
+
+def test_bilinear_rows_neon_match_under_qemu(tmp_path):
+    exe = _build(tmp_path / "k_a64", "s8-ibilinear-test", f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}",
+                 "-DCMAKE_EXE_LINKER_FLAGS=-static")
+    rows = _rows(["qemu-aarch64-static", "-cpu", "cortex-a72", str(exe), "400"])
+    assert set(rows) == {"neon"} and rows["neon"][0] > 100_000 and rows["neon"][1] == 0, rows
+
+
 def test_softmax_table_variants_match_reference_arithmetic(tmp_path):
     rows = _rows([str(_build(tmp_path / "k", "qs8-softmax-test")), "600"])
     assert set(rows) == ({"scalar", "avx2"} if "avx2" in HOST_FLAGS else {"scalar"})
