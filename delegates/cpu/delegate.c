@@ -95,7 +95,9 @@ static void* create_state(const eq_kernel* k, const eq_node* n, TfLiteContext* c
   return (k->fast && n->kind->create_fast ? n->kind->create_fast : n->kind->create)(ctx, &n->node, k->num_threads);
 }
 
-extern const eq_op_kind eq_op_mul;
+extern const eq_op_kind eq_op_mul, eq_op_pad, eq_op_max_pool2d;
+
+static void fuse_pad_maxpool(eq_kernel* k, TfLiteContext* ctx, const TfLiteIntArray* partition_outputs);
 
 /* Swish pairs (fuse.h): LOGISTIC i whose output only MUL j reads, j multiplying it by i's input
  * over the same number of elements; the output is not the partition's. */
@@ -125,7 +127,32 @@ static int fuse(eq_kernel* k, TfLiteContext* ctx, const TfLiteIntArray* partitio
     l->kind = &eq_op_fused_away;
     l->state = NULL;
   }
+  fuse_pad_maxpool(k, ctx, partition_outputs);
   return 0;
+}
+
+/* PAD + MAX_POOL_2D pairs (fuse.h): PAD i whose output only MAX_POOL_2D j reads, not the partition's output. */
+static void fuse_pad_maxpool(eq_kernel* k, TfLiteContext* ctx, const TfLiteIntArray* partition_outputs) {
+  for (int i = 0; i < k->n_nodes; ++i) {
+    eq_node* pd = &k->nodes[i];
+    if (pd->code != kTfLiteBuiltinPad || pd->kind != &eq_op_pad || contains(partition_outputs, pd->out_idx[0])) continue;
+    const int padded = pd->out_idx[0];
+    int reader = -1, readers = 0;
+    for (int j = 0; j < k->n_nodes; ++j)
+      for (int t = 0; t < k->nodes[j].n_in; ++t)
+        if (k->nodes[j].in_idx[t] == padded) reader = j, ++readers;
+    if (readers != 1 || k->nodes[reader].kind != &eq_op_max_pool2d || k->nodes[reader].in_idx[0] != padded) continue;
+    eq_node* m = &k->nodes[reader];
+    void* st = eq_fused_pad_maxpool_create(ctx, &pd->node, &m->node);
+    if (!st) continue; /* not of the fused form: both run */
+    m->kind->destroy(m->state);
+    m->kind = &eq_op_fused_pad_maxpool;
+    m->state = st;
+    m->in_idx[0] = pd->in_idx[0];
+    pd->kind->destroy(pd->state);
+    pd->kind = &eq_op_fused_pad_away;
+    pd->state = NULL;
+  }
 }
 
 static int internal_slot(const eq_kernel* k, int t) {

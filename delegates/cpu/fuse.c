@@ -36,3 +36,4 @@ static void nothing(void* s) { (void)s; }
 
 const eq_op_kind eq_op_fused_lut = {{"LOGISTIC+MUL", kTfLiteBuiltinMul, NULL}, NULL, lut_eval, free, NULL};
 const eq_op_kind eq_op_fused_away = {{"LOGISTIC (fused)", kTfLiteBuiltinLogistic, NULL}, NULL, away_eval, nothing, NULL};
+const eq_op_kind eq_op_fused_pad_away = {{"PAD (fused)", kTfLiteBuiltinPad, NULL}, NULL, away_eval, nothing, NULL};

@@ -184,6 +184,15 @@ def pad(shape=(1, 5, 6, 3), paddings=((0, 0), (1, 2), (2, 0), (0, 1))):
     return fn, [shape]
 
 
+def pad_pool(shape=(1, 12, 11, 5), paddings=((0, 0), (1, 1), (1, 1), (0, 0)), k=3, stride=2):
+    """PAD then a VALID MAX_POOL_2D (ResNet's stem); no ReLU before, so the padding's zeros win at borders."""
+    tf = _tf()
+
+    def fn(x):
+        return tf.nn.max_pool2d(tf.pad(x, paddings), ksize=k, strides=stride, padding="VALID")
+    return fn, [shape]
+
+
 # ---- whole small models ----
 
 def mobilenet_block(seed=0, size=16, width=16):

@@ -210,6 +210,11 @@ OP_CASES: dict[str, Case] = {
     # channels unpadded: the CPU copies whole W*C rows (axes merged), with a batch of 2 / a padded batch
     "pad_hw_rows_b2": _only("cpu", lambda: om.pad((2, 7, 6, 5), ((0, 0), (1, 2), (3, 1), (0, 0))), {"PAD"}),
     "pad_batch_w_rows": _only("cpu", lambda: om.pad((1, 4, 5, 6), ((1, 0), (0, 0), (2, 2), (0, 0))), {"PAD"}),
+    # PAD then MAX_POOL_2D: the CPU fuses them (taps past the input read the zero point); a 3-row top pad with
+    # 2x2 stride-2 windows leaves whole windows in the padding; 70 channels: the AVX-512 kernel's masked tail
+    "pad_maxpool_stem": _only("cpu", lambda: om.pad_pool(), {"PAD", "MAX_POOL_2D"}),
+    "pad_maxpool_border_b2": _only("cpu", lambda: om.pad_pool((2, 7, 6, 70), ((0, 0), (3, 1), (0, 2), (0, 0)), k=2),
+                                   {"PAD", "MAX_POOL_2D"}),
     "slice_channels": _case(lambda: om.slice_(), {"MUL", "SLICE"}),
     "slice_middle_to_end_b2": _case(lambda: om.slice_((2, 7, 6, 5), (1, 2, 1, 1), (1, -1, 4, 3)), {"MUL", "SLICE"}),
     "gelu": _case(lambda: om.gelu(), {"MUL", "GELU"}),

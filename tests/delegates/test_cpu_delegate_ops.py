@@ -126,6 +126,20 @@ def test_swish_is_one_table_only_where_the_sigmoid_has_no_other_reader(case, fus
     assert ("LOGISTIC+MUL" in err) == fused, err
 
 
+@pytest.mark.parametrize("case", ["pad_maxpool_stem", "pad_maxpool_border_b2"])
+def test_pad_before_maxpool_is_fused(case, case_model, monkeypatch, capfd):
+    # the bit-exact op cases of the same names run the fused pair; the profile shows it ran so
+    import gc
+
+    monkeypatch.setenv("EDGEQ_CPU_PROFILE", "1")
+    it = Interpreter(case_model("op", case), resolver="reference", delegates=["cpu"])
+    it.run(dc.random_inputs(it, np.random.default_rng(0)))
+    del it
+    gc.collect()
+    err = capfd.readouterr().err
+    assert "PAD+MAX_POOL_2D" in err and "PAD (fused)" in err, err
+
+
 # grouped CONV_2D with one input channel per group (ConvNeXt's 7x7): the CPU delegate runs it on its
 # depthwise kernels (the GPU delegate declines it, so these are not in the shared case table)
 GROUPED_CONVS = {
