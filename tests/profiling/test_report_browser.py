@@ -72,6 +72,12 @@ def test_profile_report_renders_cleanly_in_chromium(mixed_model, tmp_path):
     assert_clean(check, min_svgs=3 + n + 1)
     narrow = layout_check(page, width=760)  # half a laptop screen: tables may scroll in their box, the page not
     assert narrow["errors"] == [] and narrow["scroll_width"] <= narrow["viewport"], narrow
+    # a phone: the wide charts keep their size (readable labels) and scroll in their own box, as tables do (main
+    # scaled the 900-unit box plot and timeline to 358 px: 11 px labels drawn at 4-5 px)
+    phone = layout_check(page, width=390)
+    assert phone["errors"] == [] and phone["scroll_width"] <= phone["viewport"], phone["overflowing"]
+    boxes = " | ".join(phone["scrolling_boxes"])
+    assert "steady-state latency per configuration" in boxes and "timeline of the measurement phases" in boxes, boxes
     png = screenshot(page, tmp_path / "profile_report.png", height=check["height"])
     assert png.stat().st_size > 20_000  # a real rendering, not a blank page
     _keep(png)

@@ -24,7 +24,8 @@ td.l,th.l{text-align:left}td.wrap{white-space:normal;text-align:left;min-width:1
 .tag{display:inline-block;padding:0 5px;border-radius:3px;font-size:12px;color:#fff}
 .bad{color:#b00;font-weight:bold}.good{color:#070}dl{margin:4px 0}dt{font-weight:bold;float:left;clear:left;
 width:13em}dd{margin:0 0 3px 13.5em}figure{display:inline-block;margin:0 10px 8px 0;vertical-align:top}
-figcaption{font-size:12px;text-align:center}details{margin:6px 0}summary{cursor:pointer;color:#235}"""
+figcaption{font-size:12px;text-align:center}details{margin:6px 0}summary{cursor:pointer;color:#235}
+code{overflow-wrap:anywhere}"""
 
 #: colour of each place a node can run
 PLACE_COLORS = {"edgeq-cpu": "#1f77b4", "edgeq-gpu": "#2ca02c", "XNNPACK": "#9467bd", "builtin kernels": "#7f7f7f",

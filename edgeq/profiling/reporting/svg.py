@@ -21,9 +21,18 @@ def _e(x: object) -> str:
     return html.escape(str(x))
 
 
-def _open(width: int, height: int, title: str) -> str:
+def _open(width: int, height: int, title: str, wide: bool = False) -> str:
+    """``wide``: a chart of configurations or phases side by side (box plot, timeline, bars), which keeps its size
+    and scrolls in its own box (:func:`_scroll`) on a narrow screen: scaled to a phone's 390 px its 11 px labels
+    were 4-5 px. The others (histograms) scale down with the page."""
+    style = f"min-width:{width}px;height:auto" if wide else "max-width:100%;height:auto"
     return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='{width}' "
-            f"height='{height}' role='img' {FONT} style='max-width:100%;height:auto'><title>{_e(title)}</title>")
+            f"height='{height}' role='img' {FONT} style='{style}'><title>{_e(title)}</title>")
+
+
+def _scroll(chart: str) -> str:
+    """A wide chart in a box that scrolls sideways where the page is narrower than the chart."""
+    return f"<div class='scroll'>{chart}</div>"
 
 
 class Axis:
@@ -90,7 +99,7 @@ def box_plot(rows: list[dict], width: int = 900) -> str:
         if lg.log and (hi / lo > 30 or (box_share(lin) < 0.05 and box_share(lg) > 2 * box_share(lin))):
             ax = lg
     h = 16 + rh * len(rows) + 36
-    out = [_open(width, h, "steady-state latency per configuration: box p25–p75, whiskers p5–p95, bar median")]
+    out = [_open(width, h, "steady-state latency per configuration: box p25–p75, whiskers p5–p95, bar median", wide=True)]
     top = 8
     for i, r in enumerate(rows):
         y = top + i * rh
@@ -109,7 +118,7 @@ def box_plot(rows: list[dict], width: int = 900) -> str:
                    f"font-size='11' fill='#333'>{_e(units.duration_ms(med))}</text>")
     out.append(ax.draw_ms(top + rh * len(rows) + 2, grid_top=top))
     out.append("</svg>")
-    return "".join(out)
+    return _scroll("".join(out))
 
 
 def histogram(samples: list[float], color: str, width: int = 430, height: int = 180, bins: int = 40) -> str:
@@ -185,7 +194,7 @@ def timeline(events: list[dict], configs: list[str], width: int = 900) -> str:
     x = lambda t: left + t / scale_end * (width - left - right)  # noqa: E731
     legend_h = 22
     h = 8 + lane * len(configs) + 24 + legend_h
-    out = [_open(width, h, "timeline of the measurement phases per configuration")]
+    out = [_open(width, h, "timeline of the measurement phases per configuration", wide=True)]
     for i, lab in enumerate(configs):
         y = 8 + i * lane
         out.append(f"<text x='4' y='{y + 13}' font-size='12'>{_e(lab)}</text>"
@@ -212,7 +221,7 @@ def timeline(events: list[dict], configs: list[str], width: int = 900) -> str:
                    f"<text x='{lx + 13}' y='{ly + 9}' font-size='11'>{_e(p)}</text>")
         lx += 20 + 7 * len(p)
     out.append("</svg>")
-    return "".join(out)
+    return _scroll("".join(out))
 
 
 def bars(rows: list[tuple[str, float, str]], unit_fmt, width: int = 900, title: str = "") -> str:
@@ -224,7 +233,7 @@ def bars(rows: list[tuple[str, float, str]], unit_fmt, width: int = 900, title: 
     left, rh = 250, 22
     h = 8 + rh * len(rows)
     sc = (width - left - 110) / top_v
-    out = [_open(width, h, title)]
+    out = [_open(width, h, title, wide=True)]
     for i, (label, v, col) in enumerate(rows):
         y = 4 + i * rh
         label = label if len(label) <= 38 else label[:37] + "…"
@@ -232,4 +241,4 @@ def bars(rows: list[tuple[str, float, str]], unit_fmt, width: int = 900, title: 
                    f"<rect x='{left}' y='{y + 2}' width='{max(1.0, abs(v) * sc):.1f}' height='14' fill='{col}'/>"
                    f"<text x='{left + abs(v) * sc + 5:.1f}' y='{y + 13}' font-size='11'>{_e(unit_fmt(v))}</text>")
     out.append("</svg>")
-    return "".join(out)
+    return _scroll("".join(out))
