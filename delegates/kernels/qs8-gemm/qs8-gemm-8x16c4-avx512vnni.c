@@ -12,21 +12,28 @@
 #include "qs8-gemm/qs8-gemm-dpbusd.h"
 #include "qs8-gemm/qs8-gemm-requant-avx512.h"
 
-/* mr rows of one tile, requantized with constants the caller loaded (kept in registers). */
+/* Four activation bytes of a row broadcast to every lane, as vpdpbusd's unsigned operand: rows packed by
+ * the dispatcher hold a ^ 0x80 already; rows read in place (flip, the caller's int8 rows) are flipped
+ * here, an xor whose broadcast load folds into it (vpxord zmm, zmm, m32bcst) */
+static inline __attribute__((always_inline)) __m512i qs8_bcast4(const uint8_t* p, const int flip) {
+  int32_t q;
+  memcpy(&q, p, 4);
+  const __m512i b = _mm512_set1_epi32(q);
+  return flip ? _mm512_xor_si512(b, _mm512_set1_epi32((int32_t)0x80808080u)) : b;
+}
+
+/* mr rows of one tile, requantized with constants the caller loaded (kept in registers); row r at
+ * au + r * lda (packed rows: lda = kc). */
 static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__block(
-    const size_t mr, size_t kc, const uint8_t* au, const int8_t* wp, __m512i bias, const qs8_avx512_rq* rq,
-    int8_t* c, size_t ldc) {
+    const size_t mr, size_t kc, const uint8_t* au, const size_t lda, const int flip, const int8_t* wp, __m512i bias,
+    const qs8_avx512_rq* rq, int8_t* c, size_t ldc) {
   __m512i acc[8];
   for (size_t r = 0; r < mr; r++) acc[r] = bias;
   if (mr > 4) {
     for (size_t k = 0; k < kc; k += 4) {
       const __m512i w0 = _mm512_loadu_si512(wp);
       wp += 64;
-      for (size_t r = 0; r < mr; r++) {
-        int32_t q;
-        memcpy(&q, au + r * kc + k, 4);
-        acc[r] = qs8_dpbusd(acc[r], _mm512_set1_epi32(q), w0);
-      }
+      for (size_t r = 0; r < mr; r++) acc[r] = qs8_dpbusd(acc[r], qs8_bcast4(au + r * lda + k, flip), w0);
     }
   } else {
     __m512i acc1[4];
@@ -42,12 +49,10 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__block(
         _mm_prefetch((const char*)wp + 4096 + 64, _MM_HINT_T0);
         _mm_prefetch((const char*)wp + 4096 + 128, _MM_HINT_T0);
         _mm_prefetch((const char*)wp + 4096 + 192, _MM_HINT_T0);
-        int32_t q[4];
-        memcpy(q, au + k, 16);
-        acc[0] = qs8_dpbusd(acc[0], _mm512_set1_epi32(q[0]), _mm512_loadu_si512(wp));
-        acc1[0] = qs8_dpbusd(acc1[0], _mm512_set1_epi32(q[1]), _mm512_loadu_si512(wp + 64));
-        acc2 = qs8_dpbusd(acc2, _mm512_set1_epi32(q[2]), _mm512_loadu_si512(wp + 128));
-        acc3 = qs8_dpbusd(acc3, _mm512_set1_epi32(q[3]), _mm512_loadu_si512(wp + 192));
+        acc[0] = qs8_dpbusd(acc[0], qs8_bcast4(au + k, flip), _mm512_loadu_si512(wp));
+        acc1[0] = qs8_dpbusd(acc1[0], qs8_bcast4(au + k + 4, flip), _mm512_loadu_si512(wp + 64));
+        acc2 = qs8_dpbusd(acc2, qs8_bcast4(au + k + 8, flip), _mm512_loadu_si512(wp + 128));
+        acc3 = qs8_dpbusd(acc3, qs8_bcast4(au + k + 12, flip), _mm512_loadu_si512(wp + 192));
         wp += 256;
       }
       acc[0] = _mm512_add_epi32(acc[0], acc2);
@@ -61,11 +66,8 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__block(
       _mm_prefetch((const char*)wp + 1024 + 64, _MM_HINT_T0);
       wp += 128;
       for (size_t r = 0; r < mr; r++) {
-        int32_t q0, q1;
-        memcpy(&q0, au + r * kc + k, 4);
-        memcpy(&q1, au + r * kc + k + 4, 4);
-        acc[r] = qs8_dpbusd(acc[r], _mm512_set1_epi32(q0), w0);
-        acc1[r] = qs8_dpbusd(acc1[r], _mm512_set1_epi32(q1), w1);
+        acc[r] = qs8_dpbusd(acc[r], qs8_bcast4(au + r * lda + k, flip), w0);
+        acc1[r] = qs8_dpbusd(acc1[r], qs8_bcast4(au + r * lda + k + 4, flip), w1);
       }
     }
     for (size_t r = 0; r < mr; r++) acc[r] = _mm512_add_epi32(acc[r], acc1[r]);
@@ -80,36 +82,49 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__avx512vnni(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
     size_t ldc) {
   const qs8_avx512_rq rq = qs8_avx512_rq_load(p); /* once per tile, shared by all rows */
-  qs8_gemm_8x16c4__block(mr, kc, (const uint8_t*)a, (const int8_t*)w, _mm512_loadu_si512(p->bias), &rq, c,
+  qs8_gemm_8x16c4__block(mr, kc, (const uint8_t*)a, kc, 0, (const int8_t*)w, _mm512_loadu_si512(p->bias), &rq, c,
                          ldc);
+}
+
+static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__rows(size_t m, size_t kc, const uint8_t* au,
+                                                                       const size_t lda, const int flip, const void* w,
+                                                                       const qs8_tile_params* p, int8_t* c,
+                                                                       size_t ldc) {
+  const qs8_avx512_rq rq = qs8_avx512_rq_load(p); /* once for all m rows */
+  const __m512i bias = _mm512_loadu_si512(p->bias);
+  const int8_t* wp = (const int8_t*)w;
+  size_t r = 0;
+  for (; r + 8 <= m; r += 8) qs8_gemm_8x16c4__block(8, kc, au + r * lda, lda, flip, wp, bias, &rq, c + r * ldc, ldc);
+  au += r * lda;
+  c += r * ldc;
+  switch (m - r) { /* constant mr per case, so each block is fully unrolled */
+    case 1: qs8_gemm_8x16c4__block(1, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
+    case 2: qs8_gemm_8x16c4__block(2, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
+    case 3: qs8_gemm_8x16c4__block(3, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
+    case 4: qs8_gemm_8x16c4__block(4, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
+    case 5: qs8_gemm_8x16c4__block(5, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
+    case 6: qs8_gemm_8x16c4__block(6, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
+    case 7: qs8_gemm_8x16c4__block(7, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
+    default: break;
+  }
 }
 
 void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
                                      const qs8_tile_params* p, int8_t* c, size_t ldc) {
-  const qs8_avx512_rq rq = qs8_avx512_rq_load(p); /* once for all m rows */
-  const __m512i bias = _mm512_loadu_si512(p->bias);
-  const uint8_t* au = (const uint8_t*)a;
-  size_t r = 0;
-  for (; r + 8 <= m; r += 8) qs8_gemm_8x16c4__block(8, kc, au + r * kc, (const int8_t*)w, bias, &rq, c + r * ldc, ldc);
-  au += r * kc;
-  c += r * ldc;
-  switch (m - r) { /* constant mr per case, so each block is fully unrolled */
-    case 1: qs8_gemm_8x16c4__block(1, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
-    case 2: qs8_gemm_8x16c4__block(2, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
-    case 3: qs8_gemm_8x16c4__block(3, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
-    case 4: qs8_gemm_8x16c4__block(4, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
-    case 5: qs8_gemm_8x16c4__block(5, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
-    case 6: qs8_gemm_8x16c4__block(6, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
-    case 7: qs8_gemm_8x16c4__block(7, kc, au, (const int8_t*)w, bias, &rq, c, ldc); break;
-    default: break;
-  }
+  qs8_gemm_8x16c4__rows(m, kc, (const uint8_t*)a, kc, 0, w, p, c, ldc);
+}
+
+void qs8_gemm_8x16c4_avx512vnni_rows_s8(size_t m, size_t kc, const int8_t* a, size_t lda, const void* w,
+                                        const qs8_tile_params* p, int8_t* c, size_t ldc) {
+  qs8_gemm_8x16c4__rows(m, kc, (const uint8_t*)a, lda, 1, w, p, c, ldc);
 }
 
 /* Two adjacent tiles (32 channels: weights w0 and w0 + w_stride) for mr rows: each broadcast of
  * four activation bytes feeds two vpdpbusd, so per step quad 8 rows take 2 weight loads and 8
  * broadcasts for 16 vpdpbusd instead of 2 + 16 for two single-tile passes. */
 static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__block(
-    const size_t mr, size_t kc, const uint8_t* au, const int8_t* w0p, const int8_t* w1p, const qs8_tile_params* p0,
+    const size_t mr, size_t kc, const uint8_t* au, const size_t lda, const int flip, const int8_t* w0p,
+    const int8_t* w1p, const qs8_tile_params* p0,
     const qs8_tile_params* p1, const qs8_avx512_rq* rq0, const qs8_avx512_rq* rq1, int8_t* c, size_t ldc) {
   __m512i acc0[8], acc1[8];
   const __m512i bias0 = _mm512_loadu_si512(p0->bias), bias1 = _mm512_loadu_si512(p1->bias);
@@ -123,9 +138,7 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__block(
       w0p += 64;
       w1p += 64;
       for (size_t r = 0; r < mr; r++) {
-        int32_t q;
-        memcpy(&q, au + r * kc + k, 4);
-        const __m512i b = _mm512_set1_epi32(q);
+        const __m512i b = qs8_bcast4(au + r * lda + k, flip);
         acc0[r] = qs8_dpbusd(acc0[r], b, w0);
         acc1[r] = qs8_dpbusd(acc1[r], b, w1);
       }
@@ -139,10 +152,7 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__block(
       w0p += 128;
       w1p += 128;
       for (size_t r = 0; r < mr; r++) {
-        int32_t q0, q1;
-        memcpy(&q0, au + r * kc + k, 4);
-        memcpy(&q1, au + r * kc + k + 4, 4);
-        const __m512i b0 = _mm512_set1_epi32(q0), b1 = _mm512_set1_epi32(q1);
+        const __m512i b0 = qs8_bcast4(au + r * lda + k, flip), b1 = qs8_bcast4(au + r * lda + k + 4, flip);
         acc0[r] = qs8_dpbusd(acc0[r], b0, w0);
         acc1[r] = qs8_dpbusd(acc1[r], b0, w1);
         acc2[r] = qs8_dpbusd(acc2[r], b1, w2);
@@ -161,26 +171,38 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__block(
   }
 }
 
-void qs8_gemm_8x32c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w, size_t w_stride,
-                                     const qs8_tile_params* p0, const qs8_tile_params* p1, int8_t* c, size_t ldc) {
+static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__rows(
+    size_t m, size_t kc, const uint8_t* au, const size_t lda, const int flip, const void* w, size_t w_stride,
+    const qs8_tile_params* p0, const qs8_tile_params* p1, int8_t* c, size_t ldc) {
   const qs8_avx512_rq rq0 = qs8_avx512_rq_load(p0), rq1 = qs8_avx512_rq_load(p1);
   const int8_t* w0 = (const int8_t*)w;
   const int8_t* w1 = w0 + w_stride;
-  const uint8_t* au = (const uint8_t*)a;
   size_t r = 0;
-  for (; r + 8 <= m; r += 8) qs8_gemm_8x32c4__block(8, kc, au + r * kc, w0, w1, p0, p1, &rq0, &rq1, c + r * ldc, ldc);
-  au += r * kc;
+  for (; r + 8 <= m; r += 8)
+    qs8_gemm_8x32c4__block(8, kc, au + r * lda, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c + r * ldc, ldc);
+  au += r * lda;
   c += r * ldc;
   switch (m - r) { /* constant mr per case, so each block is fully unrolled */
-    case 1: qs8_gemm_8x32c4__block(1, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 2: qs8_gemm_8x32c4__block(2, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 3: qs8_gemm_8x32c4__block(3, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 4: qs8_gemm_8x32c4__block(4, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 5: qs8_gemm_8x32c4__block(5, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 6: qs8_gemm_8x32c4__block(6, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 7: qs8_gemm_8x32c4__block(7, kc, au, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 1: qs8_gemm_8x32c4__block(1, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 2: qs8_gemm_8x32c4__block(2, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 3: qs8_gemm_8x32c4__block(3, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 4: qs8_gemm_8x32c4__block(4, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 5: qs8_gemm_8x32c4__block(5, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 6: qs8_gemm_8x32c4__block(6, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 7: qs8_gemm_8x32c4__block(7, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
     default: break;
   }
+}
+
+void qs8_gemm_8x32c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w, size_t w_stride,
+                                     const qs8_tile_params* p0, const qs8_tile_params* p1, int8_t* c, size_t ldc) {
+  qs8_gemm_8x32c4__rows(m, kc, (const uint8_t*)a, kc, 0, w, w_stride, p0, p1, c, ldc);
+}
+
+void qs8_gemm_8x32c4_avx512vnni_rows_s8(size_t m, size_t kc, const int8_t* a, size_t lda, const void* w,
+                                        size_t w_stride, const qs8_tile_params* p0, const qs8_tile_params* p1,
+                                        int8_t* c, size_t ldc) {
+  qs8_gemm_8x32c4__rows(m, kc, (const uint8_t*)a, lda, 1, w, w_stride, p0, p1, c, ldc);
 }
 
 #define DEFINE_MR(n)                                                                       \

@@ -23,11 +23,13 @@ typedef struct {
   int zp_folded;          /* fused with every shift in [-23, -1]: the zero point is inside k_even / k_odd */
   __m512i k_even, k_odd, s_even, s_odd, corr; /* its constants (eq_avx512_mbqm_double_right) */
   __m128i vmin8, vmax8;   /* clamp bounds as int8 (the outputs are narrowed with saturation first) */
+  __mmask16 store;        /* channels stored (p->nc): all 16 but in a plan's last, partial tile */
 } qs8_avx512_rq;
 
 static inline qs8_avx512_rq qs8_avx512_rq_load(const qs8_tile_params* p) {
   qs8_avx512_rq q;
   q.rounding = p->rounding;
+  q.store = p->nc > 0 && p->nc < 16 ? (__mmask16)((1u << p->nc) - 1) : (__mmask16)0xFFFF;
   q.zp = _mm512_set1_epi32(p->c_zp);
   q.vmin8 = _mm_set1_epi8((char)p->c_min);
   q.vmax8 = _mm_set1_epi8((char)p->c_max);
@@ -105,17 +107,25 @@ static inline __m512i qs8_avx512_rq_core(__m512i acc, const qs8_avx512_rq* q) {
   return _mm512_add_epi32(r, q->zp);
 }
 
-/* Requantizes the 16 channels of one row and stores 16 int8 outputs. */
+/* 16 int8 outputs, or the channels of q->store (a plan's last tile, written in place) */
+static inline void qs8_avx512_store16(int8_t* c, __m128i v, const qs8_avx512_rq* q) {
+  if (q->store == 0xFFFF)
+    _mm_storeu_si128((__m128i*)c, v);
+  else
+    _mm_mask_storeu_epi8(c, q->store, v);
+}
+
+/* Requantizes the 16 channels of one row and stores 16 int8 outputs (q->store's). */
 static inline void qs8_avx512_store16_rq(__m512i acc, const qs8_avx512_rq* q, int8_t* c) {
   const __m512i r = qs8_avx512_rq_core(acc, q);
   if (q->rounding == QS8_REQUANT_FP32) { /* already clamped */
-    _mm_storeu_si128((__m128i*)c, _mm512_cvtepi32_epi8(r));
+    qs8_avx512_store16(c, _mm512_cvtepi32_epi8(r), q);
     return;
   }
   /* a saturating narrowing, then the clamp on 16 bytes: the same as clamping in int32 since the
    * bounds lie in [-128, 127] */
   const __m128i b = _mm512_cvtsepi32_epi8(r);
-  _mm_storeu_si128((__m128i*)c, _mm_min_epi8(_mm_max_epi8(b, q->vmin8), q->vmax8));
+  qs8_avx512_store16(c, _mm_min_epi8(_mm_max_epi8(b, q->vmin8), q->vmax8), q);
 }
 
 #endif

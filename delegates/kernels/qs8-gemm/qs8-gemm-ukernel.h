@@ -39,6 +39,9 @@ typedef struct {
   const int32_t* rshift;
   const int32_t* zmask;
   int32_t right_only;     /* every shift < 0: lshift and zmask are all 0 */
+  /* channels 0 .. nc - 1 of the tile are stored, 0: all NR. Only the AVX-512 VNNI int8 rows entries
+   * (int8_rows_fn, int8_rows2_fn: the second tile's) read it; the dispatcher sets it for them alone. */
+  int32_t nc;
 } qs8_tile_params;
 
 typedef void (*qs8_ukernel_fn)(size_t kc, const void* a, const void* w, const qs8_tile_params* p,
@@ -98,6 +101,13 @@ void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const v
                                      const qs8_tile_params* p, int8_t* c, size_t ldc);
 void qs8_gemm_8x32c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w, size_t w_stride,
                                      const qs8_tile_params* p0, const qs8_tile_params* p1, int8_t* c, size_t ldc);
+/* The same two entries over the caller's int8 rows in place (row r at a + r * lda, kc bytes read of
+ * each: kc <= lda, bytes k.. meet zero weights), flipped to unsigned in the kernel: no packed copy. */
+void qs8_gemm_8x16c4_avx512vnni_rows_s8(size_t m, size_t kc, const int8_t* a, size_t lda, const void* w,
+                                        const qs8_tile_params* p, int8_t* c, size_t ldc);
+void qs8_gemm_8x32c4_avx512vnni_rows_s8(size_t m, size_t kc, const int8_t* a, size_t lda, const void* w,
+                                        size_t w_stride, const qs8_tile_params* p0, const qs8_tile_params* p1,
+                                        int8_t* c, size_t ldc);
 /* AMX: m rows x channels [n_begin, n_end),
  * A read in place (k bytes per row), weights in the NR=16, KR=4 layout with kc a multiple of 64,
  * p for channel 0 with the bias of signed activations (no offset). */

@@ -416,7 +416,7 @@ static qs8_tile_params tile_params(const qs8_gemm_plan* plan, size_t n0) {
   const qs8_tile_params tp = {plan->bias + n0,  plan->mult + n0,   plan->shift + n0,
                               (int32_t)plan->rounding, plan->c_zp, plan->c_min,
                               plan->c_max,      plan->scale + n0,  plan->lshift + n0,
-                              plan->rshift + n0, plan->zmask + n0, plan->right_only};
+                              plan->rshift + n0, plan->zmask + n0, plan->right_only, 0};
   return tp;
 }
 
@@ -545,10 +545,45 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
     const size_t fit = sizeof(stack_abuf) / (kc * a_elem) / mr * mr;
     chunk = fit < mr ? mr : fit > 64 ? 64 : fit;
   }
+  int8_t ctmp[64 * QS8_MAX_NR];
+#if defined(EDGEQ_HAVE_AVX512VNNI)
+  /* int8 rows whose k is whole kernel steps (kc == k: the kernel reads no byte past a row): read in
+   * place, flipped to unsigned by the kernel (vpxord with the broadcast load folded in), instead of
+   * copied flipped into the packed buffer first (that copy was 14-22 % of MobileNetV2's small-k
+   * pointwise convs on Zen 5). Not for one-row calls (FC at batch 1 streams weights; its row copy is
+   * nothing) nor k > 4096, where the copy is cheap next to the MACs and the xor cost 5 % (49x512x4608) */
+  if (uk == &kAvx512Vnni8 && plan->weight_bits == 8 && kc == (size_t)plan->k && m >= 8 && kc <= 4096) {
+    for (size_t m0 = 0; m0 < m; m0 += chunk) { /* chunk rows stay in L1 while the tiles pass */
+      const size_t mv = m - m0 < chunk ? m - m0 : chunk;
+      const int8_t* ar = a + m0 * lda;
+      for (size_t t = n_begin / nr; t * nr < n_end; t++) {
+        const size_t n0 = t * nr;
+        const void* w = plan->weights + t * plan->tile_bytes;
+        int8_t* cdst = c + m0 * ldc + n0;
+        qs8_tile_params tp = tile_params(plan, n0);
+        if (n0 < n_begin) { /* a cut first tile: all NR channels aside, then its part */
+          qs8_gemm_8x16c4_avx512vnni_rows_s8(mv, kc, ar, lda, w, &tp, ctmp, nr);
+          const size_t lo = n_begin - n0, hi = n0 + nr < n_end ? nr : n_end - n0;
+          for (size_t r = 0; r < mv; r++) memcpy(cdst + r * ldc + lo, ctmp + r * nr + lo, hi - lo);
+          continue;
+        }
+        if (rows2_fn != NULL && n0 + nr < n_end) { /* two tiles, the second maybe the last */
+          qs8_tile_params tp1 = tile_params(plan, n0 + nr);
+          tp1.nc = (int32_t)(n_end - n0 - nr < nr ? n_end - n0 - nr : nr);
+          qs8_gemm_8x32c4_avx512vnni_rows_s8(mv, kc, ar, lda, w, plan->tile_bytes, &tp, &tp1, cdst, ldc);
+          t++;
+          continue;
+        }
+        tp.nc = (int32_t)(n_end - n0 < nr ? n_end - n0 : nr);
+        qs8_gemm_8x16c4_avx512vnni_rows_s8(mv, kc, ar, lda, w, &tp, cdst, ldc);
+      }
+    }
+    return;
+  }
+#endif
   const size_t abytes = round_up(chunk, 2) * kc * a_elem;
   void* abuf = abytes <= sizeof(stack_abuf) ? (void*)stack_abuf : alloc64(abytes);
   if (abuf == NULL) abort(); /* no error channel in this API; out of memory is fatal */
-  int8_t ctmp[64 * QS8_MAX_NR];
   for (size_t m0 = 0; m0 < m; m0 += chunk) {
     const size_t mv = m - m0 < chunk ? m - m0 : chunk;
     pack_a(uk, mv, (size_t)plan->k, kc, a + m0 * lda, lda, abuf);
@@ -558,10 +593,18 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
       const void* w = plan->weights + t * plan->tile_bytes;
       int8_t* cdst = c + m0 * ldc + n0;
       const int full = n0 >= n_begin && n0 + nr <= n_end;
-      if (rows2_fn != NULL && full && n0 + 2 * nr <= n_end) { /* two whole tiles at once */
-        const qs8_tile_params tp1 = tile_params(plan, n0 + nr);
+      if (rows2_fn != NULL && full && n0 + nr < n_end) { /* two tiles at once, the second maybe the last */
+        qs8_tile_params tp1 = tile_params(plan, n0 + nr);
+        tp1.nc = (int32_t)(n_end - n0 - nr < nr ? n_end - n0 - nr : nr);
         rows2_fn(mv, kc, abuf, w, plan->tile_bytes, &tp, &tp1, cdst, ldc);
         t++;
+        continue;
+      }
+      if (rows_fn != NULL && n0 >= n_begin && plan->bias_s8 == NULL) { /* a last tile stores its channels in
+                                                                         place (AMX plans as before) */
+        qs8_tile_params tpc = tp;
+        tpc.nc = (int32_t)(n_end - n0 < nr ? n_end - n0 : nr);
+        rows_fn(mv, kc, abuf, w, &tpc, cdst, ldc);
         continue;
       }
       int8_t* dst = full ? cdst : ctmp; /* partial tile: all NR channels aside, then copy */
@@ -605,10 +648,17 @@ void qs8_gemm_run_packed(const qs8_gemm_plan* plan, size_t m, const int8_t* a, i
       const qs8_tile_params tp = tile_params(plan, n0);
       int8_t* cdst = c + m0 * ldc + n0;
       const int full = n0 >= n_begin && n0 + nr <= n_end;
-      if (rows2_fn != NULL && full && n0 + 2 * nr <= n_end) { /* two whole tiles at once */
-        const qs8_tile_params tp1 = tile_params(plan, n0 + nr);
+      if (rows2_fn != NULL && full && n0 + nr < n_end) { /* as qs8_gemm_run: a last tile in place */
+        qs8_tile_params tp1 = tile_params(plan, n0 + nr);
+        tp1.nc = (int32_t)(n_end - n0 - nr < nr ? n_end - n0 - nr : nr);
         rows2_fn(mv, kc, a + m0 * kc, plan->weights + t * plan->tile_bytes, plan->tile_bytes, &tp, &tp1, cdst, ldc);
         t++;
+        continue;
+      }
+      if (n0 >= n_begin) {
+        qs8_tile_params tpc = tp;
+        tpc.nc = (int32_t)(n_end - n0 < nr ? n_end - n0 : nr);
+        uk->int8_rows_fn(mv, kc, a + m0 * kc, plan->weights + t * plan->tile_bytes, &tpc, cdst, ldc);
         continue;
       }
       uk->int8_rows_fn(mv, kc, a + m0 * kc, plan->weights + t * plan->tile_bytes, &tp, full ? cdst : ctmp,
