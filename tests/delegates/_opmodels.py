@@ -534,7 +534,8 @@ def row_norm(kind="keras", shape=(1, 5, 6, 40), seed=5):
     the form of the converter's Keras LayerNormalization in the suite's ConvNeXt and encoder (x * 0.9
     first): MEAN, MUL by -1, SQUARED_DIFFERENCE, MEAN, ADD epsilon, RSQRT, MUL by gamma, MUL, ADD beta,
     MUL, ADD, then a LOGISTIC (a unary op after the norm joins it). ``wide``: the TensorFlow formula (SUB)
-    over 300 channels (128 lanes, several elements each)."""
+    over 300 channels (128 lanes, several elements each). ``two_outputs``: that formula, returning the norm
+    and its LOGISTIC (both model outputs: the program stops at the norm, the LOGISTIC runs its own lookup)."""
     tf = _tf()
     rng = np.random.default_rng(seed)
     c = shape[-1]
@@ -552,7 +553,8 @@ def row_norm(kind="keras", shape=(1, 5, 6, 40), seed=5):
     def fn(x):
         mean = tf.reduce_mean(x, axis=-1, keepdims=True)
         var = tf.reduce_mean(tf.math.squared_difference(x, mean), axis=-1, keepdims=True)
-        return (x - mean) * tf.math.rsqrt(var + 1e-5) * gamma + beta
+        y = (x - mean) * tf.math.rsqrt(var + 1e-5) * gamma + beta
+        return (y, tf.math.sigmoid(y)) if kind == "two_outputs" else y
     return fn, [shape]
 
 

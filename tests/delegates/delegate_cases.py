@@ -145,6 +145,8 @@ OP_CASES: dict[str, Case] = {
                                                                   "LOGISTIC"}),
     "row_norm_wide": _only("gpu", lambda: om.row_norm("wide", shape=(2, 3, 300)),
                            {"MEAN", "SQUARED_DIFFERENCE", "ADD", "RSQRT", "MUL", "SUB"}),
+    "row_norm_two_outputs": _only("gpu", lambda: om.row_norm("two_outputs", shape=(1, 6, 40)),
+                                  {"MEAN", "SQUARED_DIFFERENCE", "ADD", "RSQRT", "MUL", "SUB", "LOGISTIC"}),
     # squeeze-excite with 1x1 convs: the gate MUL recomputes the excite conv per element (one launch for both)
     "se_conv_sigmoid_b2": _only("gpu", lambda: om.squeeze_excite_conv("sigmoid", n=2),
                                 {"CONV_2D", "MEAN", "LOGISTIC", "MUL"}),

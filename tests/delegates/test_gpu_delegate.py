@@ -365,17 +365,19 @@ def test_elementwise_chains_run_in_fewer_launches(name, runs, case_model, worker
     assert idle and all("into" in n["fused"] for n in idle)
 
 
-@pytest.mark.parametrize("name, first", [("row_norm_keras", [("MUL", "lut_s8")]), ("row_norm_wide", [])])
-def test_layer_norm_is_one_row_program(name, first, case_model, worker, tmp_path, gpu_cache):
+@pytest.mark.parametrize("name, first, last", [("row_norm_keras", [("MUL", "lut_s8")], []), ("row_norm_wide", [], []),
+                                               ("row_norm_two_outputs", [], [("LOGISTIC", "lut_s8")])])
+def test_layer_norm_is_one_row_program(name, first, last, case_model, worker, tmp_path, gpu_cache):
     """LayerNorm over the last axis (two MEANs, SQUARED_DIFFERENCE, ADD epsilon, RSQRT, the broadcasting MULs,
     ADDs and SUB, and a unary op after it) is one rownorm_qs8 launch, one work group per row, each step the
     arithmetic of the op it replaces (MEAN's int32 sum and requantization, 256 / 65536-entry tables of the
-    others); 40 channels on 32 lanes, 300 on 128; bit-exact."""
+    others); 40 channels on 32 lanes, 300 on 128; bit-exact. When the norm is a model output and a LOGISTIC
+    after it another, the program stops at the norm (one tensor leaves it) and the LOGISTIC runs its lookup."""
     refs, gpus, rep = run_both(worker, case_model("op", name), tmp_path, gpu_cache, seeds=(0, 1, 2))
     assert_bit_exact(refs, gpus)
     part = rep["partitions"][0]
     ran = [(n["op"], k["kernel"]) for n in part["nodes"] for k in n["kernels"]]
-    assert len(rep["partitions"]) == 1 and ran == first + [("MEAN", "rownorm_qs8")]
+    assert len(rep["partitions"]) == 1 and ran == first + [("MEAN", "rownorm_qs8")] + last
     assert part["launches"] == len(ran)
     idle = [n for n in part["nodes"] if not n["kernels"]]
     assert len(idle) == len(part["nodes"]) - len(ran) >= 8
