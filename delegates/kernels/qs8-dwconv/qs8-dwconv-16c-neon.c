@@ -232,19 +232,41 @@ static qs8_dw_asm_fn asm_kernel(size_t taps, int clamp) {
   return taps < 4 ? small[clamp][taps] : loop[clamp][taps % 4];
 }
 
+int qs8_dw_tile_right_only(const void* tile) {
+  const int32_t* rs = qs8_dw_tile_i32(tile, QS8_DW_RSHIFT); /* max(-shift, 0) of the tile's 16 channels */
+  const int32x4_t m = vminq_s32(vminq_s32(vld1q_s32(rs), vld1q_s32(rs + 4)), vminq_s32(vld1q_s32(rs + 8), vld1q_s32(rs + 12)));
+  return vminvq_s32(m) > 0;
+}
+
+void qs8_dwconv_16c_neon_tile(size_t taps, size_t pixels, const int8_t* const* ind, size_t c0, const void* tile,
+                              int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
+  dw_consts k;
+  tile_consts(tile, p, &k);
+  for (size_t px = 0; px < pixels; ++px) tile16(taps, ind + px * taps, c0, QS8_DW_CT, tile, &k, p, out + px * out_stride);
+}
+
 void qs8_dwconv_16c_neon(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
-  if (p->w8_pairs && p->right_only && !p->fp32 && channels >= QS8_DW_CT) {
+  if (p->w8_pairs && !p->fp32 && channels >= QS8_DW_CT) {
+    /* the assembly kernels requantize with right shifts only: a plan with some left (or zero) shifts still runs
+     * them on the tiles whose 16 channels all shift right, the other tiles on the intrinsics */
     if (pixels == 0) return;
     const qs8_dw_asm_fn fn = asm_kernel(taps, p->out_min > -128 || p->out_max < 127);
     const size_t tile_bytes = QS8_DW_TILE_BYTES(taps), full = channels / QS8_DW_CT;
     const uint8_t* tile = (const uint8_t*)packed;
-    for (size_t t = 0; t < full; ++t, tile += tile_bytes)
-      fn(pixels, ind, t * QS8_DW_CT, tile, qs8_dw_tile_w8(tile, taps), taps / 4, out + t * QS8_DW_CT, out_stride, p);
+    for (size_t t = 0; t < full; ++t, tile += tile_bytes) {
+      if (p->right_only || qs8_dw_tile_right_only(tile))
+        fn(pixels, ind, t * QS8_DW_CT, tile, qs8_dw_tile_w8(tile, taps), taps / 4, out + t * QS8_DW_CT, out_stride, p);
+      else
+        qs8_dwconv_16c_neon_tile(taps, pixels, ind, t * QS8_DW_CT, tile, out, out_stride, p);
+    }
     if (channels % QS8_DW_CT) { /* the overlap tile, after the zero-padded last one */
       const uint8_t* over = (const uint8_t*)packed + (full + 1) * tile_bytes;
-      fn(pixels, ind, channels - QS8_DW_CT, over, qs8_dw_tile_w8(over, taps), taps / 4, out + channels - QS8_DW_CT,
-         out_stride, p);
+      if (p->right_only || qs8_dw_tile_right_only(over))
+        fn(pixels, ind, channels - QS8_DW_CT, over, qs8_dw_tile_w8(over, taps), taps / 4, out + channels - QS8_DW_CT,
+           out_stride, p);
+      else
+        qs8_dwconv_16c_neon_tile(taps, pixels, ind, channels - QS8_DW_CT, over, out, out_stride, p);
     }
     return;
   }

@@ -136,20 +136,28 @@ static qs8_dw_asm_fn dot_kernel(size_t taps, int clamp) {
 
 void qs8_dwconv_16c4_neondot(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p) {
-  if (p->fp32 || !p->right_only || channels < QS8_DW_CT) {
+  if (p->fp32 || channels < QS8_DW_CT) {
     qs8_dwconv_16c_neon(channels, taps, pixels, ind, packed, out, out_stride, p);
     return;
   }
   if (pixels == 0) return;
+  /* right shifts only in the assembly: tiles with a channel that shifts left (or not at all) take the intrinsics */
   const qs8_dw_asm_fn fn = dot_kernel(taps, p->out_min > -128 || p->out_max < 127);
   const size_t tile_bytes = QS8_DW_TILE_BYTES(taps), full = channels / QS8_DW_CT;
   const uint8_t* tile = (const uint8_t*)packed;
-  for (size_t t = 0; t < full; ++t, tile += tile_bytes)
-    fn(pixels, ind, t * QS8_DW_CT, tile, qs8_dw_tile_wdot(tile, taps), taps / 4, out + t * QS8_DW_CT, out_stride,
-       p);
+  for (size_t t = 0; t < full; ++t, tile += tile_bytes) {
+    if (p->right_only || qs8_dw_tile_right_only(tile))
+      fn(pixels, ind, t * QS8_DW_CT, tile, qs8_dw_tile_wdot(tile, taps), taps / 4, out + t * QS8_DW_CT, out_stride,
+         p);
+    else
+      qs8_dwconv_16c_neon_tile(taps, pixels, ind, t * QS8_DW_CT, tile, out, out_stride, p);
+  }
   if (channels % QS8_DW_CT) { /* the overlap tile, after the zero-padded last one */
     const uint8_t* over = (const uint8_t*)packed + (full + 1) * tile_bytes;
-    fn(pixels, ind, channels - QS8_DW_CT, over, qs8_dw_tile_wdot(over, taps), taps / 4,
-       out + channels - QS8_DW_CT, out_stride, p);
+    if (p->right_only || qs8_dw_tile_right_only(over))
+      fn(pixels, ind, channels - QS8_DW_CT, over, qs8_dw_tile_wdot(over, taps), taps / 4,
+         out + channels - QS8_DW_CT, out_stride, p);
+    else
+      qs8_dwconv_16c_neon_tile(taps, pixels, ind, channels - QS8_DW_CT, over, out, out_stride, p);
   }
 }

@@ -51,6 +51,11 @@ void qs8_dwconv_16c_avx512(size_t channels, size_t taps, size_t pixels, const in
                                const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
 void qs8_dwconv_16c_avx512vnni(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                                const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
+/* aarch64: whether all 16 channels of a packed tile shift right (the assembly kernels' requantization), and one
+ * full tile (channels c0 .. c0 + 15) of pixels on the intrinsics with any shifts. */
+int qs8_dw_tile_right_only(const void* tile);
+void qs8_dwconv_16c_neon_tile(size_t taps, size_t pixels, const int8_t* const* ind, size_t c0, const void* tile,
+                              int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
 void qs8_dwconv_16c_neon(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
                              const void* packed, int8_t* out, size_t out_stride, const qs8_dw_out_params* p);
 void qs8_dwconv_16c4_neondot(size_t channels, size_t taps, size_t pixels, const int8_t* const* ind,
