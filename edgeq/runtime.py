@@ -218,6 +218,17 @@ def _has_custom_ops(model: bytes | str | os.PathLike, names: Sequence[str]) -> b
     return any(n.encode() in data for n in names)
 
 
+def _has_runtime_shapes(model: bytes | str | os.PathLike) -> bool:
+    """Whether any tensor's shape signature has a -1 (sizes known only at run time, e.g. a dynamic batch)."""
+    from .tflite_schema import read_model
+    try:
+        m = read_model(bytes(model) if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes())
+    except Exception:  # noqa: BLE001 - only refines a message
+        return False
+    return any(t.shapeSignature is not None and any(int(d) < 0 for d in t.shapeSignature)
+               for sg in m.subgraphs for t in sg.tensors)
+
+
 def _spec(d: Mapping[str, Any]) -> TensorSpec:
     scale, zp = d.get("quantization", (0.0, 0))
     return TensorSpec(d["name"], int(d["index"]), tuple(int(s) for s in d["shape"]),
@@ -365,6 +376,15 @@ class Interpreter:
             self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            static_only = [Path(p).name for p in self.delegate_paths
+                           if Path(p).name.startswith(DELEGATE_LIBS["gpu"] + ".")]
+            if static_only and not str(e).strip() and _has_runtime_shapes(model):
+                # LiteRT refuses a delegate without kTfLiteDelegateFlagsAllowDynamicTensors on such a graph and
+                # raises a RuntimeError with no words (its reason went to stderr as a WARNING)
+                raise EdgeqError(f"the runtime ({self.runtime.describe()}) refuses delegate {static_only[0]} on this "
+                                 "model: it has run-time shapes (a dynamic batch, shape signature -1), and the gpu "
+                                 "delegate takes static shapes only: convert it with edgeq convert (batch 1, static "
+                                 "shapes), or use the cpu delegate, which takes them") from None
             raise EdgeqError(f"the runtime ({self.runtime.describe()}) cannot load this model: {first}") from None
         self.inputs = [_spec(d) for d in self._interp.get_input_details()]
         self.outputs = [_spec(d) for d in self._interp.get_output_details()]

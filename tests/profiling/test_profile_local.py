@@ -466,3 +466,14 @@ def _descends(pid: int, ancestor: int) -> bool:
         if pid <= 1:
             return False
     return False
+
+
+def test_gpu_on_a_model_with_run_time_shapes_says_why(tiny_model, tmp_path):
+    """tiny_model has a dynamic batch (TensorFlow's SHAPE ... PACK -> RESHAPE): LiteRT refuses a delegate that takes
+    static shapes only with a RuntimeError of no words, and edgeq said 'cannot load this model: RuntimeError'."""
+    from edgeq.runtime import Interpreter
+    with pytest.raises(EdgeqError) as e:
+        Interpreter(str(tiny_model), delegates=["gpu"], delegate_options={"platform": "Portable"})
+    assert "refuses delegate libedgeq_gpu.so on this model: it has run-time shapes" in str(e.value), str(e.value)
+    assert "RuntimeError" not in str(e.value) and "use the cpu delegate" in str(e.value)
+    Interpreter(str(tiny_model), delegates=["cpu"])  # which takes them
