@@ -80,6 +80,11 @@ static void pool_row(void* arg, size_t t) {
   const int fy1 = s->g.fh < s->g.in_h - iy0 ? s->g.fh : s->g.in_h - iy0;
   const size_t channels = (size_t)s->g.c;
   const int32_t lo = s->g.act_min, hi = s->g.act_max;
+  /* the previous pixel's taps where it was a whole-width window: the next whole-width one reads them sw
+   * pixels on (one add per tap, not a row and column product each) */
+  const int8_t* rows[MAX_TAPS];
+  int rows_ox = -2;
+  const size_t step = (size_t)s->g.sw * channels;
   for (int ox = 0; ox < s->g.out_w; ++ox) {
     const int ix0 = ox * s->g.sw - s->g.pad_w;
     const int fx0 = ix0 < 0 ? -ix0 : 0;
@@ -98,11 +103,16 @@ static void pool_row(void* arg, size_t t) {
       continue;
     }
     if (s->is_max && s->max_taps && taps >= 1 && taps <= MAX_TAPS) { /* one micro-kernel call per pixel over its taps */
-      const int8_t* rows[MAX_TAPS];
-      int t = 0;
-      for (int fy = fy0; fy < fy1; ++fy)
-        for (int fx = fx0; fx < fx1; ++fx)
-          rows[t++] = base + ((size_t)(iy0 + fy) * s->g.in_w + (size_t)(ix0 + fx)) * channels;
+      const int whole = fx0 == 0 && fx1 == s->g.fw;
+      if (whole && rows_ox == ox - 1) {
+        for (int i = 0; i < taps; ++i) rows[i] += step;
+      } else {
+        int i = 0;
+        for (int fy = fy0; fy < fy1; ++fy)
+          for (int fx = fx0; fx < fx1; ++fx)
+            rows[i++] = base + ((size_t)(iy0 + fy) * s->g.in_w + (size_t)(ix0 + fx)) * channels;
+      }
+      rows_ox = whole ? ox : -2;
       s->max_taps((size_t)taps, rows, channels, dst, (int8_t)lo, (int8_t)hi);
       continue;
     }
