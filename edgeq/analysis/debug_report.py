@@ -90,11 +90,16 @@ def render_html(report: DebugReport, title: str = "edgeq quantization debug") ->
                           f"<td>{acc}</td></tr>")
         extra += "</table>"
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            # a phone's width (390 px): the page does not scroll sideways, the chart and the tables do in their
+            # own boxes (the chart keeps its 12 px labels)
+            "<meta name='viewport' content='width=device-width,initial-scale=1'>"
             "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}"
-            "td{white-space:nowrap}td.n{white-space:normal;overflow-wrap:anywhere}</style></head><body>"
+            "td{white-space:nowrap}td.n{white-space:normal;overflow-wrap:anywhere;min-width:12em}"
+            ".scroll{overflow-x:auto;max-width:100%}p,h1{overflow-wrap:anywhere}</style></head><body>"
             f"<h1>{html.escape(title)}</h1><p>{report.samples} samples. SQNR lost at each op "
-            "(input SQNR − output SQNR), worst first.</p>" + notes + "".join(svg) + "".join(table) + extra
-            + "</body></html>")
+            "(input SQNR − output SQNR), worst first.</p>" + notes + "<div class='scroll'>" + "".join(svg) + "</div>"
+            + "<div class='scroll'>" + "".join(table) + "</div>" + extra.replace("<table>", "<div class='scroll'><table>")
+            .replace("</table>", "</table></div>") + "</body></html>")
 
 
 def check_report_path(path: Path) -> None:

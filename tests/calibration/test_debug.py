@@ -198,6 +198,11 @@ def test_html_keeps_long_layer_names_on_the_page(tmp_path):
     check = layout_check(page)
     assert check["overflowing"] == [] and check["clipped_text"] == [], check
     assert check["scroll_width"] <= check["viewport"], check
+    # a phone (390 px): the page does not scroll sideways, the chart and the table do in their own boxes (main:
+    # no viewport meta and no boxes, the page 768 px wide with the demo model's report)
+    phone = layout_check(page, width=390)
+    assert phone["scroll_width"] <= phone["viewport"] and phone["overflowing"] == [], phone
+    assert phone["clipped_text"] == [] and len(phone["scrolling_boxes"]) == 2, phone
     text = page.read_text()
     assert re.search(r">…[^<]*/self/query/BiasAdd</text>", text) and re.search(r">…W+</text>", text)
     assert all(f"<title>{n}</title>" in text for n in names)
