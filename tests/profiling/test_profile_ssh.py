@@ -50,6 +50,18 @@ def test_profile_over_ssh_end_to_end(sshd, tiny_model, tmp_path, monkeypatch):
     assert dev["workdir"].startswith("/") and not os.path.exists(dev["workdir"])
 
 
+def test_a_model_path_with_spaces_and_unicode_over_ssh(sshd, tiny_model, tmp_path, monkeypatch):
+    """A user's file name (spaces, an umlaut, a quote) and report folder: pushed, verified and run on the device."""
+    import shutil
+    monkeypatch.setenv("EDGEQ_SSH_OPTS", f"-F {_client_config(sshd)}")
+    d = tmp_path / "my models ü"
+    d.mkdir()
+    model = d / "tiny 'int8' ü.tflite"
+    shutil.copy(tiny_model, model)
+    dev = profile_ok(model, _uri(sshd), tmp_path / "rep ü", "--delegate", "none")
+    assert dev["configs"][0]["steady"]["count"] >= 20
+
+
 def test_keep_leaves_verified_files(sshd, tiny_model, tmp_path, monkeypatch):
     monkeypatch.setenv("EDGEQ_SSH_OPTS", f"-F {_client_config(sshd)}")
     r = CliRunner().invoke(profile, [str(tiny_model), "-d", _uri(sshd), "--delegate", "none", "--keep", "--json",
