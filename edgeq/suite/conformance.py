@@ -69,8 +69,9 @@ CASES: dict[str, Case] = {c.name: c for c in (
     _mp("palm_detection_full", 10.0),
     _mp("palm_detection_lite", 10.0),
     _mp("pose_detection", 6.0),
-    # a presence score near 0 (sigmoid of a very negative logit) makes one output's SQNR meaningless
-    _mp("pose_landmark_full", -32.4, ladder_sqnr_db=20.0),
+    # judged on a figure drawn over the photo crops (registry.PERSON_INPUT): on the bare crops it saw no
+    # person, its presence score sat near 0 (sigmoid of a very negative logit) and the floor was -32.4 dB
+    _mp("pose_landmark_full", 0.7, ladder_sqnr_db=20.0),
     _mp("selfie_segmentation", 5.0, ladder_sqnr_db=20.0, ladder_in_test=True),
     _mp("selfie_segmentation_landscape", 14.0, ladder_sqnr_db=20.0),
     _keras("mobilenet_v2"), _keras("mobilenet_v3_small"), _keras("mobilenet_v3_large"), _keras("efficientnet_b0"),
