@@ -2,6 +2,7 @@
  * requantized with base/requant-avx512.h's double rounding (left shifts included). Masked tails.
  * Compiled with -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
+#include <math.h>
 
 #include "base/requant-avx512.h"
 #include "qs8-vmul/qs8-vmul.h"
@@ -20,6 +21,34 @@ static inline __m128i mul16(__m128i a8, __m128i b8, const consts* c) {
   return _mm512_cvtepi32_epi8(r); /* clamped to int8 range: truncation is exact */
 }
 
+/* Right shifts (rs = -shift >= 1) and a positive multiplier: the double rounding of P = x * y is exactly
+ * floor(V + c) with the real V = P * m * 2^-(31+rs) and c = 1/2 + 2^-(rs+1) (P >= 0) or 1/2 - 2^-(rs+1) (P < 0)
+ * (base/requant-avx512.h's fused form divided by 2^(31+rs)). P is exact in fp32 (|P| <= 255^2), so
+ * y = fma(P, M', c + zp) is within 2^-13 of V + c + zp wherever |y| < 2^9 (M' and the fma round by 2^-24
+ * relatively, c + zp by at most 2^-17): away from integers it floors to the exact output. y is clamped to
+ * [lo + 1/2, hi + 1/2] first (bounds that are no integers: floor gives the exact output's clamp); a 64-element
+ * chunk with a lane within 2^-12 of an integer is redone exactly, and a call that redoes more than a quarter
+ * of its chunks finishes exactly. */
+typedef struct {
+  __m512i a_off, b_off;
+  __m512 m, cpos, cneg, lo5, hi5, thr;
+} fast_consts;
+
+static inline __m128i mul16_fast(const int8_t* a, const int8_t* b, const fast_consts* f, __mmask16* near) {
+  const __m512i x = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)a)), f->a_off);
+  const __m512i y = _mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)b)), f->b_off);
+  const __m512i prod = _mm512_mullo_epi32(x, y);
+  const __mmask16 neg = _mm512_cmplt_epi32_mask(prod, _mm512_setzero_si512());
+  __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(prod), f->m, _mm512_mask_blend_ps(neg, f->cpos, f->cneg));
+  v = _mm512_min_ps(_mm512_max_ps(v, f->lo5), f->hi5);
+  const __m512 fl = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  const __m512 d = _mm512_abs_ps(_mm512_sub_ps(_mm512_sub_ps(v, fl), _mm512_set1_ps(0.5f)));
+  *near = _mm512_cmp_ps_mask(d, f->thr, _CMP_GT_OQ);
+  return _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(fl));
+}
+
+enum { FAST_CHUNK = 64 };
+
 void qs8_vmul_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p) {
   const int32_t ls = p->shift > 0 ? p->shift : 0, rs = p->shift > 0 ? 0 : -p->shift;
   const consts c = {_mm512_set1_epi32(p->a_offset), _mm512_set1_epi32(p->b_offset), _mm512_set1_epi32(p->mult),
@@ -29,6 +58,35 @@ void qs8_vmul_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* 
                     _mm512_set1_epi32(p->out_zp), _mm512_set1_epi32(p->out_min), _mm512_set1_epi32(p->out_max),
                     (__mmask16)(ls ? 0xFFFF : 0), (__mmask16)(p->mult == INT32_MIN ? 0xFFFF : 0)};
   size_t i = 0;
+  if (n >= FAST_CHUNK && p->shift < 0 && p->mult > 0) {
+    const int rs = -p->shift;
+    const float h = ldexpf(1.0f, -(rs + 1)), zp5 = (float)p->out_zp + 0.5f;
+    const fast_consts f = {_mm512_set1_epi32(p->a_offset), _mm512_set1_epi32(p->b_offset),
+                           _mm512_set1_ps((float)ldexp((double)p->mult, -(31 + rs))), _mm512_set1_ps(zp5 + h),
+                           _mm512_set1_ps(zp5 - h), _mm512_set1_ps((float)p->out_min + 0.5f),
+                           _mm512_set1_ps((float)p->out_max + 0.5f), _mm512_set1_ps(0.5f - 0x1p-12f)};
+    size_t redone = 0, chunks = 0;
+    for (; i + FAST_CHUNK <= n; i += FAST_CHUNK) {
+      __mmask16 t0, t1, t2, t3;
+      const __m128i r0 = mul16_fast(a + i, b + i, &f, &t0), r1 = mul16_fast(a + i + 16, b + i + 16, &f, &t1);
+      const __m128i r2 = mul16_fast(a + i + 32, b + i + 32, &f, &t2), r3 = mul16_fast(a + i + 48, b + i + 48, &f, &t3);
+      ++chunks;
+      if ((t0 | t1 | t2 | t3) == 0) {
+        _mm_storeu_si128((__m128i*)(out + i), r0);
+        _mm_storeu_si128((__m128i*)(out + i + 16), r1);
+        _mm_storeu_si128((__m128i*)(out + i + 32), r2);
+        _mm_storeu_si128((__m128i*)(out + i + 48), r3);
+        continue;
+      }
+      for (size_t j = i; j < i + FAST_CHUNK; j += 16)
+        _mm_storeu_si128((__m128i*)(out + j), mul16(_mm_loadu_si128((const __m128i*)(a + j)),
+                                                    _mm_loadu_si128((const __m128i*)(b + j)), &c));
+      if (++redone >= 8 && redone * 4 > chunks) { /* ties are common here: the exact form from now on */
+        i += FAST_CHUNK;
+        break;
+      }
+    }
+  }
   for (; i + 16 <= n; i += 16)
     _mm_storeu_si128((__m128i*)(out + i), mul16(_mm_loadu_si128((const __m128i*)(a + i)),
                                                 _mm_loadu_si128((const __m128i*)(b + i)), &c));
