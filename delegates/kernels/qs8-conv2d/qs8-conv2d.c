@@ -41,7 +41,7 @@ void qs8_conv2d(const qs8_conv2d_params* p, const int8_t* input, int8_t* output,
       const size_t n0 = t * nr;
       const qs8_tile_params tp = {p->bias + n0, p->mult + n0, p->shift + n0, p->rounding,
                                   p->out_zp,    p->out_min,  p->out_max,    NULL,
-                                  NULL,         NULL,        NULL,          0, 0};
+                                  NULL,         NULL,        NULL,          0, 0, NULL};
       const void* w = (const uint8_t*)p->weights + t * (size_t)p->tile_bytes;
       int8_t* dst = output + r0 * n + n0;
       if (n0 + nr <= n) {

@@ -42,6 +42,7 @@ typedef struct {
   /* channels 0 .. nc - 1 of the tile are stored, 0: all NR. Only the AVX-512 VNNI int8 rows entries
    * (int8_rows_fn, int8_rows2_fn: the second tile's) read it; the dispatcher sets it for them alone. */
   int32_t nc;
+  const int32_t* a_sums;  /* int4_offset8 plans: each packed row's sum over kc, rows of the call */
 } qs8_tile_params;
 
 typedef void (*qs8_ukernel_fn)(size_t kc, const void* a, const void* w, const qs8_tile_params* p,
@@ -85,6 +86,7 @@ typedef struct {
   const qs8_direct_fn* direct_half_fn; /* [mr], optional: channels 0 .. NR/2 - 1 of one tile (a
                                           last tile of at most NR/2 channels) */
   qs8_rows2_fn int8_rows2_fn;     /* optional: two whole tiles per call (int8 weights) */
+  uint8_t int4_offset8;           /* int4 nibbles stored as w + 8 (unsigned 0..15) */
 } qs8_ukernel_info;
 
 /* Kernel tables, one per variant file: entry r computes r + 1 rows. */
@@ -96,6 +98,8 @@ extern const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni[4];
 /* int4 group 128, sums of 16 * w: k <= QS8_QC4W_X16_MAX_K (255 * 128 * k < 2^31) */
 #define QS8_QC4W_X16_MAX_K 65792
 extern const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni_x16[4];
+/* the x16 layout with nibbles w + 8, signed activations, p->a_sums set (one-row plans) */
+extern const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni_x16o8[4];
 extern const qs8_ukernel_fn qs8_gemm_8x16c4_avx512vnni[8];
 void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
                                      const qs8_tile_params* p, int8_t* c, size_t ldc);

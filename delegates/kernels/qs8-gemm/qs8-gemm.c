@@ -4,6 +4,10 @@
 #define _POSIX_C_SOURCE 200112L /* posix_memalign: also on libcs without C11 aligned_alloc */
 #include "qs8-gemm/qs8-gemm.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h> /* baseline on x86-64: pack_a_sums */
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,27 +38,33 @@ struct qs8_gemm_plan {
 
 /* mr, nr, kr, kpad, int4 group, A format, A offset, int8 kernels, int4 kernels */
 static const qs8_ukernel_info kScalar = {1, 4, 1, 2, 8, QS8_A_INT8, 0,
-                                         qs8_gemm_1x4_scalar, qs8_qc4w_gemm_1x4_scalar, NULL, NULL, NULL, NULL};
+                                         qs8_gemm_1x4_scalar, qs8_qc4w_gemm_1x4_scalar, NULL, NULL, NULL, NULL, 0};
 #if defined(EDGEQ_HAVE_AVX2)
 static const qs8_ukernel_info kAvx2 = {4, 16, 2, 2, 32, QS8_A_INT16, 0,
-                                       qs8_gemm_4x16c2_avx2, qs8_qc4w_gemm_4x16c2_avx2, NULL, NULL, NULL, NULL};
+                                       qs8_gemm_4x16c2_avx2, qs8_qc4w_gemm_4x16c2_avx2, NULL, NULL, NULL, NULL, 0};
 #endif
 #if defined(EDGEQ_HAVE_AVX512VNNI)
 static const qs8_ukernel_info kAvx512Vnni = {4, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                              qs8_gemm_8x16c4_avx512vnni, /* rows 1-4 */
-                                             qs8_qc4w_gemm_4x16c4_avx512vnni, NULL, NULL, NULL, NULL};
+                                             qs8_qc4w_gemm_4x16c4_avx512vnni, NULL, NULL, NULL, NULL, 0};
 /* int8 weights: 8 rows per tile (each weight load and requant setup feeds 8 rows); int4 keeps
  * the 4-row kernel above. Same nr / kr / kpad / A format, so packing is unchanged. */
 static const qs8_ukernel_info kAvx512Vnni8 = {8, 16, 4, 8, 64, QS8_A_UINT8, 128,
                                               qs8_gemm_8x16c4_avx512vnni,
                                               qs8_qc4w_gemm_4x16c4_avx512vnni,
                                               qs8_gemm_8x16c4_avx512vnni_rows, NULL, NULL,
-                                              qs8_gemm_8x32c4_avx512vnni_rows};
+                                              qs8_gemm_8x32c4_avx512vnni_rows, 0};
 /* int4 weights, k <= QS8_QC4W_X16_MAX_K: two step quads per 64-byte group, unpacked by mask and
  * shift (about half the ops of the vpshufb kernel above, which serves larger k) */
 static const qs8_ukernel_info kAvx512VnniInt4 = {4, 16, 4, 8, 128, QS8_A_UINT8, 128,
                                                  qs8_gemm_8x16c4_avx512vnni, qs8_qc4w_gemm_4x16c4_avx512vnni_x16,
-                                                 NULL, NULL, NULL, NULL};
+                                                 NULL, NULL, NULL, NULL, 0};
+/* the same for plans of one-row calls (FC at batch 1): nibbles w + 8 as vpdpbusd's unsigned operand,
+ * 2 unpack ops per two weight vectors instead of 3; signed activations, their row sums taken while
+ * packing (the 1-4 row loop of kAvx512VnniInt4 shares its unpacking across rows and stays there) */
+static const qs8_ukernel_info kAvx512VnniInt4Gemv = {4, 16, 4, 8, 128, QS8_A_INT8, 0,
+                                                     qs8_gemm_8x16c4_avx512vnni, qs8_qc4w_gemm_4x16c4_avx512vnni_x16o8,
+                                                     NULL, NULL, NULL, NULL, 1};
 #endif
 #if defined(EDGEQ_HAVE_AMX)
 /* int8 weights on AMX CPUs: the VNNI packing with kc a multiple of 64 (whole B tiles); blocks of
@@ -62,39 +72,39 @@ static const qs8_ukernel_info kAvx512VnniInt4 = {4, 16, 4, 8, 128, QS8_A_UINT8, 
 #define QS8_AMX_MIN_ROWS 8 /* fewer rows: the VNNI kernel */
 static const qs8_ukernel_info kAmx = {8, 16, 4, 64, 64, QS8_A_UINT8, 128,
                                       qs8_gemm_8x16c4_avx512vnni, qs8_qc4w_gemm_4x16c4_avx512vnni,
-                                      qs8_gemm_8x16c4_avx512vnni_rows, NULL, NULL, NULL};
+                                      qs8_gemm_8x16c4_avx512vnni_rows, NULL, NULL, NULL, 0};
 #endif
 #if defined(EDGEQ_HAVE_NEON)
 /* int8 weights without -128 (two products fit int16): 2x8 tiles, 16 steps per smull + smlal2 +
  * sadalp, A read in place; otherwise the 4x8 smlal-by-lane kernel below (int8 only). */
 static const qs8_ukernel_info kNeonC16 = {2, 8, 16, 16, 128, QS8_A_INT8, 0,
-                                          NULL, NULL, NULL, qs8_gemm_2x8c16_neon, NULL, NULL};
+                                          NULL, NULL, NULL, qs8_gemm_2x8c16_neon, NULL, NULL, 0};
 /* int4 weights: 2x8, one 16-step block per 64-byte group, four products per int16 lane. */
 static const qs8_ukernel_info kNeonC16Int4 = {2, 8, 16, 16, 128, QS8_A_INT8, 0,
-                                              NULL, NULL, NULL, qs8_qc4w_gemm_2x8c16_neon, NULL, NULL};
+                                              NULL, NULL, NULL, qs8_qc4w_gemm_2x8c16_neon, NULL, NULL, 0};
 static const qs8_ukernel_info kNeon = {4, 8, 1, 8, 16, QS8_A_INT8, 0,
-                                       qs8_gemm_4x8_neon, NULL, NULL, NULL, NULL, NULL};
+                                       qs8_gemm_4x8_neon, NULL, NULL, NULL, NULL, NULL, 0};
 #endif
 #if defined(EDGEQ_HAVE_NEON_DOT)
 /* int8 weights: 4x16 tiles reading A in place; int4 keeps the 4x8 kernel (packed A). */
 static const qs8_ukernel_info kNeonDot = {4, 8, 4, 16, 32, QS8_A_INT8, 0,
-                                          NULL, qs8_qc4w_gemm_4x8c4_neondot, NULL, NULL, NULL, NULL};
+                                          NULL, qs8_qc4w_gemm_4x8c4_neondot, NULL, NULL, NULL, NULL, 0};
 static const qs8_ukernel_info kNeonDot16 = {4, 16, 4, 4, 64, QS8_A_INT8, 0,
                                             NULL, NULL, NULL, qs8_gemm_4x16c4_neondot,
-                                            qs8_gemm_4x16c4_neondot_half, NULL};
+                                            qs8_gemm_4x16c4_neondot_half, NULL, 0};
 /* int4 weights, k < 131072 (its sums are 16 x the true ones): 4x16, two step quads per 64-byte
  * group (low / high nibbles), A in place. Also used on i8mm CPUs: fewer instructions than the
  * smmla int4 kernel, whose A is packed in row pairs per call. */
 static const qs8_ukernel_info kNeonDot16Int4 = {4, 16, 4, 8, 128, QS8_A_INT8, 0,
-                                                NULL, NULL, NULL, qs8_qc4w_gemm_4x16c4_neondot, NULL, NULL};
+                                                NULL, NULL, NULL, qs8_qc4w_gemm_4x16c4_neondot, NULL, NULL, 0};
 #endif
 #if defined(EDGEQ_HAVE_NEON_I8MM)
 /* int8 weights: 4x16 tiles reading A in place; int4 keeps the 4x8 kernel (A packed in pairs). */
 static const qs8_ukernel_info kNeonI8mm = {4, 8, 8, 8, 64, QS8_A_INT8_PAIRS_C8, 0,
-                                           NULL, qs8_qc4w_gemm_4x8c8_neoni8mm, NULL, NULL, NULL, NULL};
+                                           NULL, qs8_qc4w_gemm_4x8c8_neoni8mm, NULL, NULL, NULL, NULL, 0};
 static const qs8_ukernel_info kNeonI8mm16 = {4, 16, 8, 8, 128, QS8_A_INT8, 0,
                                              NULL, NULL, NULL, qs8_gemm_4x16c8_neoni8mm,
-                                             qs8_gemm_4x16c8_neoni8mm_half, NULL};
+                                             qs8_gemm_4x16c8_neoni8mm_half, NULL, 0};
 #endif
 
 static const qs8_ukernel_info* ukernel_for(edgeq_isa isa);
@@ -111,7 +121,7 @@ static const qs8_ukernel_info* ukernel_for_bits(edgeq_isa isa, int weight_bits, 
   (void)m_hint;
 #if defined(EDGEQ_HAVE_AVX512VNNI)
   if ((isa == EDGEQ_ISA_AVX512VNNI || isa == EDGEQ_ISA_AMX) && weight_bits == 4 && k <= QS8_QC4W_X16_MAX_K)
-    return &kAvx512VnniInt4;
+    return m_hint == 1 ? &kAvx512VnniInt4Gemv : &kAvx512VnniInt4;
 #endif
 #if defined(EDGEQ_HAVE_AMX)
   /* k <= 24: a tile's 64 steps would be mostly empty; the VNNI kernel is as fast or faster there
@@ -250,10 +260,11 @@ static void pack_weights(qs8_gemm_plan* p, const qs8_gemm_desc* d) {
         for (size_t kk = kb; kk < kb + kr; kk++) {
           const int8_t w = (n < n_all && kk < k_all) ? source_weight(d, n, kk) : 0;
           wsum[j] += (uint32_t)(int32_t)w;
+          const uint8_t nib = (uint8_t)((uint8_t)(w + (uk->int4_offset8 ? 8 : 0)) & 0x0F);
           if (idx < half)
-            out[idx] = (uint8_t)((uint8_t)w & 0x0F);
+            out[idx] = nib;
           else
-            out[idx - half] |= (uint8_t)((uint8_t)w << 4);
+            out[idx - half] |= (uint8_t)(nib << 4);
           if (++idx == 2 * half) {
             idx = 0;
             out += half;
@@ -412,11 +423,38 @@ static void pack_a(const qs8_ukernel_info* uk, size_t mr, size_t k, size_t kc, c
   }
 }
 
+/* QS8_A_INT8 packing of `mr` rows (k bytes, zeros to kc) with each row's sum (int4_offset8 plans) */
+static void pack_a_sums(size_t mr, size_t k, size_t kc, const int8_t* a, size_t lda, int8_t* out, int32_t* sums) {
+  for (size_t r = 0; r < mr; r++, out += kc) {
+    const int8_t* src = a + r * lda;
+    int32_t sum = 0;
+    size_t i = 0;
+#if defined(__SSE2__)
+    /* 16 bytes a step: copied, and summed as unsigned (x ^ 0x80) by psadbw, 128 each taken off below */
+    __m128i acc = _mm_setzero_si128();
+    const __m128i flip = _mm_set1_epi8((char)0x80);
+    for (; i + 16 <= k; i += 16) {
+      const __m128i v = _mm_loadu_si128((const __m128i*)(src + i));
+      _mm_storeu_si128((__m128i*)(out + i), v);
+      acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_xor_si128(v, flip), _mm_setzero_si128()));
+    }
+    sum = (int32_t)((uint32_t)_mm_cvtsi128_si32(acc) + (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(acc, 8)) -
+                    128u * (uint32_t)i);
+#endif
+    for (; i < k; i++) {
+      out[i] = src[i];
+      sum += src[i];
+    }
+    if (kc > k) memset(out + k, 0, kc - k);
+    sums[r] = sum;
+  }
+}
+
 static qs8_tile_params tile_params(const qs8_gemm_plan* plan, size_t n0) {
   const qs8_tile_params tp = {plan->bias + n0,  plan->mult + n0,   plan->shift + n0,
                               (int32_t)plan->rounding, plan->c_zp, plan->c_min,
                               plan->c_max,      plan->scale + n0,  plan->lshift + n0,
-                              plan->rshift + n0, plan->zmask + n0, plan->right_only, 0};
+                              plan->rshift + n0, plan->zmask + n0, plan->right_only, 0, NULL};
   return tp;
 }
 
@@ -586,10 +624,15 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
   if (abuf == NULL) abort(); /* no error channel in this API; out of memory is fatal */
   for (size_t m0 = 0; m0 < m; m0 += chunk) {
     const size_t mv = m - m0 < chunk ? m - m0 : chunk;
-    pack_a(uk, mv, (size_t)plan->k, kc, a + m0 * lda, lda, abuf);
+    int32_t a_sums[QS8_MAX_MR];
+    if (uk->int4_offset8) /* the rows as they are, each one's sum taken while copying it (once per call) */
+      pack_a_sums(mv, (size_t)plan->k, kc, a + m0 * lda, lda, (int8_t*)abuf, a_sums);
+    else
+      pack_a(uk, mv, (size_t)plan->k, kc, a + m0 * lda, lda, abuf);
     for (size_t t = n_begin / nr; t * nr < n_end; t++) {
       const size_t n0 = t * nr;
-      const qs8_tile_params tp = tile_params(plan, n0);
+      qs8_tile_params tp = tile_params(plan, n0);
+      tp.a_sums = a_sums;
       const void* w = plan->weights + t * plan->tile_bytes;
       int8_t* cdst = c + m0 * ldc + n0;
       const int full = n0 >= n_begin && n0 + nr <= n_end;

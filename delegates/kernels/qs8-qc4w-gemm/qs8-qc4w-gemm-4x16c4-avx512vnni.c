@@ -6,6 +6,13 @@
  *   the weights times 16 with no table lookup: 3 ops per two vectors of weights. The sums are 16
  *   times the true ones and divided back exactly (an arithmetic shift) before the bias; they fit
  *   int32 while 255 * 128 * k < 2^31.
+ * x16o8 (plans for one-row calls, FC at batch 1; same group layout): the nibbles hold w + 8 (0..15)
+ *   and are vpdpbusd's unsigned operand, the activations (as they are, signed) the other: a mask
+ *   gives w + 8 from the low nibbles and 16 * (w + 8) from the high ones, 2 ops per two vectors of
+ *   weights instead of 3 (the one-row loop at 4-8 threads on the H200 host's Xeon is bound by the
+ *   two 512-bit ports: 8 instead of 10 of their ops per 128 weight bytes). The high sums are divided
+ *   back exactly (they fit int32 while 16 * 15 * 128 * k / 2 < 2^31) and 8 * sum(a) of the row (the
+ *   dispatcher's, p->a_sums) comes off before the bias.
  * Larger k (int4 group 64): each 32-byte group holds the 64 weights of one step quad (channels
  *   0-7 in the low nibbles, 8-15 in the high ones); the two nibble halves are joined into one
  *   zmm and mapped to signed int8 with vpshufb. */
@@ -109,6 +116,56 @@ static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__avx512vn
   }
 }
 
+static inline __attribute__((always_inline)) void qs8_qc4w_gemm_4x16c4__avx512vnni_x16o8(
+    const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
+    size_t ldc) {
+  const int8_t* as = (const int8_t*)a; /* signed activations, rows of kc (zero-padded) */
+  const uint8_t* wp = (const uint8_t*)w;
+  const __m512i lo = _mm512_set1_epi8(0x0F), hi = _mm512_set1_epi8((char)0xF0);
+  __m512i acc0[4], acc1[4];
+  for (size_t r = 0; r < mr; r++) acc0[r] = acc1[r] = _mm512_setzero_si512();
+  size_t k = 0;
+  if (mr == 1) { /* four chains, as the x16 kernel's one-row loop */
+    __m512i acc2 = _mm512_setzero_si512(), acc3 = _mm512_setzero_si512();
+    for (; k + 16 <= kc; k += 16) {
+      const __m512i g = _mm512_loadu_si512(wp), h = _mm512_loadu_si512(wp + 64);
+      _mm_prefetch((const char*)wp + 8192, _MM_HINT_T0); /* 8 KiB ahead: DRAM-streamed MLPs */
+      _mm_prefetch((const char*)wp + 8192 + 64, _MM_HINT_T0);
+      wp += 128;
+      int32_t q[4];
+      memcpy(q, as + k, 16);
+      acc0[0] = qs8_dpbusd(acc0[0], _mm512_and_si512(g, lo), _mm512_set1_epi32(q[0]));
+      acc1[0] = qs8_dpbusd(acc1[0], _mm512_and_si512(g, hi), _mm512_set1_epi32(q[1]));
+      acc2 = qs8_dpbusd(acc2, _mm512_and_si512(h, lo), _mm512_set1_epi32(q[2]));
+      acc3 = qs8_dpbusd(acc3, _mm512_and_si512(h, hi), _mm512_set1_epi32(q[3]));
+    }
+    acc0[0] = _mm512_add_epi32(acc0[0], acc2);
+    acc1[0] = _mm512_add_epi32(acc1[0], acc3);
+  }
+  for (; k < kc; k += 8) {
+    const __m512i g = _mm512_loadu_si512(wp);
+    _mm_prefetch((const char*)wp + 2048, _MM_HINT_T0);
+    wp += 64;
+    const __m512i w0 = _mm512_and_si512(g, lo), w1 = _mm512_and_si512(g, hi);
+    for (size_t r = 0; r < mr; r++) {
+      int32_t q0, q1;
+      memcpy(&q0, as + r * kc + k, 4);
+      memcpy(&q1, as + r * kc + k + 4, 4);
+      acc0[r] = qs8_dpbusd(acc0[r], w0, _mm512_set1_epi32(q0));
+      acc1[r] = qs8_dpbusd(acc1[r], w1, _mm512_set1_epi32(q1));
+    }
+  }
+  const __m512i bias = _mm512_loadu_si512(p->bias);
+  const qs8_avx512_rq rq = qs8_avx512_rq_load(p);
+#pragma GCC unroll 4
+  for (size_t r = 0; r < mr; r++) {
+    /* low nibbles count once, high ones 16 times (exact multiples of 16 within the k bound) */
+    const __m512i sum = _mm512_add_epi32(acc0[r], _mm512_srai_epi32(acc1[r], 4));
+    const __m512i off = _mm512_set1_epi32((int32_t)((uint32_t)p->a_sums[r] * 8u));
+    qs8_avx512_store16_rq(_mm512_add_epi32(_mm512_sub_epi32(sum, off), bias), &rq, c + r * ldc);
+  }
+}
+
 #define DEFINE_MR(n)                                                                       \
   static void qs8_qc4w_gemm_4x16c4__avx512vnni_mr##n(size_t kc, const void* a, const void* w, \
                                                  const qs8_tile_params* p, int8_t* c,     \
@@ -131,9 +188,24 @@ DEFINE_MR_X16(2)
 DEFINE_MR_X16(3)
 DEFINE_MR_X16(4)
 
+#define DEFINE_MR_X16O8(n)                                                                        \
+  static void qs8_qc4w_gemm_4x16c4__avx512vnni_x16o8_mr##n(size_t kc, const void* a, const void* w, \
+                                                           const qs8_tile_params* p, int8_t* c,     \
+                                                           size_t ldc) {                            \
+    qs8_qc4w_gemm_4x16c4__avx512vnni_x16o8(n, kc, a, w, p, c, ldc);                                 \
+  }
+DEFINE_MR_X16O8(1)
+DEFINE_MR_X16O8(2)
+DEFINE_MR_X16O8(3)
+DEFINE_MR_X16O8(4)
+
 const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni_x16[4] = {
     qs8_qc4w_gemm_4x16c4__avx512vnni_x16_mr1, qs8_qc4w_gemm_4x16c4__avx512vnni_x16_mr2,
     qs8_qc4w_gemm_4x16c4__avx512vnni_x16_mr3, qs8_qc4w_gemm_4x16c4__avx512vnni_x16_mr4};
+
+const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni_x16o8[4] = {
+    qs8_qc4w_gemm_4x16c4__avx512vnni_x16o8_mr1, qs8_qc4w_gemm_4x16c4__avx512vnni_x16o8_mr2,
+    qs8_qc4w_gemm_4x16c4__avx512vnni_x16o8_mr3, qs8_qc4w_gemm_4x16c4__avx512vnni_x16o8_mr4};
 
 const qs8_ukernel_fn qs8_qc4w_gemm_4x16c4_avx512vnni[4] = {
     qs8_qc4w_gemm_4x16c4__avx512vnni_mr1, qs8_qc4w_gemm_4x16c4__avx512vnni_mr2,

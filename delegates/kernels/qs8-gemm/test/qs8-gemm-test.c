@@ -464,22 +464,28 @@ int main(int argc, char** argv) {
   /* Large shapes: many rows per call (the AVX-512 VNNI dispatcher packs up to 64 rows per step,
    * fewer as k grows) and k too large for the dispatcher's stack buffer (heap path, 8-row steps). */
   /* AMX plans (k > 32): 32- and 16-row tile blocks, k tails (k % 64) and the VNNI rest rows */
-  /* int4 (bits 4): the AVX-512 kernels' k bound for sums of 16 * w (65792) and past it; extreme: every
-   * a = 127 and w = -8, the most negative sum (at k = 66000 it overflows int32 times 16); odd k and
-   * rows around the 4-row tile */
+  /* int4 (bits 4): the AVX-512 kernels' k bound (65792) and past it; extreme: every a = 127 and w = -8,
+   * the most negative sum (at k = 66000 it overflows int32 times 16), and every a = -128 with w = 7 (the
+   * x16o8 kernel's nibbles hold w + 8: 15 * 16 * -128 per high product); odd k and rows around the 4-row
+   * tile; each with and without the one-row hint (x16o8 or x16) */
   static const int32_t big[][5] = {
       {130, 40, 2500, 8, 0}, {150, 37, 300, 8, 0}, {67, 16, 24, 8, 0},    {48, 50, 128, 8, 0},
       {33, 70, 64, 8, 0},    {20, 33, 33, 8, 0},   {96, 32, 200, 8, 0},   {1, 40, 65792, 4, 1},
-      {3, 17, 65793, 4, 0},  {2, 17, 66000, 4, 1}, {5, 33, 2056, 4, 0},   {2, 20, 4095, 4, 0}};
+      {3, 17, 65793, 4, 0},  {2, 17, 66000, 4, 1}, {5, 33, 2056, 4, 0},   {2, 20, 4095, 4, 0},
+      {1, 40, 65792, 4, 2},  {3, 20, 65792, 4, 2}, {1, 40, 65792, 4, 11}, {1, 40, 65792, 4, 12},
+      {3, 20, 65792, 4, 12}, {1, 33, 2056, 4, 10}, {5, 17, 4095, 4, 10}};
   for (size_t bi = 0; bi < sizeof(big) / sizeof(big[0]); bi++) {
     g_force_m = (size_t)big[bi][0];
     g_force_n = big[bi][1];
     g_force_k = big[bi][2];
     problem p;
     random_problem(&p, big[bi][3]);
-    if (big[bi][4]) {
-      memset(p.w8, -8, (size_t)p.d.n * (size_t)p.d.k);
-      memset(p.a, 127, p.m * p.lda);
+    /* + 10: a plan for one-row calls (m_hint 1: the AVX-512 x16o8 kernel, nibbles w + 8), else m_hint 0 */
+    const int fill = big[bi][4] % 10;
+    p.d.m_hint = big[bi][4] >= 10 ? 1 : 0;
+    if (fill) { /* 1: w = -8, a = 127; 2: w = 7, a = -128 (x16o8's w + 8 nibbles at 15 with the most negative a) */
+      memset(p.w8, fill == 1 ? -8 : 7, (size_t)p.d.n * (size_t)p.d.k);
+      memset(p.a, fill == 1 ? 127 : -128, p.m * p.lda);
       pack_int4(p.w8, (size_t)p.d.n * (size_t)p.d.k, p.w4);
     }
     int8_t* expected = (int8_t*)malloc(p.m * (size_t)p.d.n);
