@@ -293,15 +293,38 @@ def _batch1_signature(model, tf) -> list | None:
         inputs = list(model.inputs)
     except (AttributeError, ValueError):
         return None
-    if len(inputs) != 1:  # a custom signature would reorder a multi-input model's inputs
-        return None
     specs = []
     for t in inputs:
         shape = list(t.shape)
         if not shape or any(d is None for d in shape[1:]):
             return None  # other dynamic dimensions: keep Keras' signature
         specs.append(tf.TensorSpec([1, *shape[1:]], t.dtype, name=t.name))
-    return specs
+    # a multi-input model is called with the list of its inputs: one argument (TensorFlow orders the .tflite's
+    # inputs its own way either way; _in_keras_order puts them back)
+    return specs if len(specs) == 1 else [specs]
+
+
+def _in_keras_order(data: bytes, names: list[str]) -> bytes:
+    """The .tflite's inputs in the Keras model's order: TensorFlow's converter orders a multi-input signature its
+    own way (Keras a, b came out b, a; in1, in2, in3 as in2, in3, in1), and a user feeding inputs by position
+    would swap them. Nothing changes when the names do not all match."""
+    if len(names) < 2:
+        return data
+    import numpy as np
+
+    m = read_model(data)
+    sg = m.subgraphs[0]
+    sig = (m.signatureDefs or [None])[0]
+    by_tensor = {}
+    for t in (sig.inputs or []) if sig is not None else []:
+        by_tensor[int(t.tensorIndex)] = t.name.decode() if isinstance(t.name, bytes) else t.name
+    have = [by_tensor.get(int(i)) for i in sg.inputs]
+    if sorted(n for n in have if n is not None) != sorted(names) or have == names:
+        return data
+    sg.inputs = np.array([int(sg.inputs[have.index(n)]) for n in names], dtype=np.int32)
+    sig.inputs = sorted(sig.inputs, key=lambda t: names.index(by_tensor[int(t.tensorIndex)]))
+    from .tflite_schema import write_model
+    return write_model(m)
 
 
 def _output_layers(model) -> list[str] | None:
@@ -347,4 +370,7 @@ def from_keras_model(model, *, kind: str = "keras", path: str = "<in-memory Kera
         fm.keras_inputs = [t.name for t in model.inputs]
     except (AttributeError, ValueError):
         fm.keras_inputs = None
+    if fm.keras_inputs:
+        fm.tflite = _in_keras_order(fm.tflite, fm.keras_inputs)
+        fm.inputs = tflite_inputs(fm.tflite)
     return fm

@@ -203,6 +203,32 @@ def test_in_memory_multi_input_samples_follow_keras_input_order():
     assert {i["name"] for i in r.report["model"]["inputs"]} == {"alpha", "beta"}
 
 
+def test_multi_input_keras_models_keep_their_input_order_and_a_static_batch():
+    """TensorFlow's converter ordered a multi-input model's inputs its own way (Keras in1, in2, in3 came out in2,
+    in3, in1), so inputs fed by position were swapped, and kept the batch dynamic (shape signature -1: SHAPE/PACK
+    chains, no gpu delegate). Now the .tflite's inputs are the Keras model's, in order, with batch 1, and running
+    it by position gives what the Keras model gives."""
+    import keras
+
+    from edgeq.datasets import Samples
+
+    keras.utils.set_random_seed(0)
+    ins = [keras.Input((n,), name=f"in{k}") for k, n in ((1, 6), (2, 4), (3, 5))]
+    h = keras.layers.Concatenate()([keras.layers.Dense(5)(x) for x in ins])
+    model = keras.Model(ins, keras.layers.Dense(3)(h))
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((16, n)).astype(np.float32) for n in (6, 4, 5)]
+    r = edgeq.convert(model, Samples(xs), io="float")
+    assert [i["name"] for i in r.report["model"]["inputs"]] == ["in1", "in2", "in3"]
+    m = read_model(r.model)
+    assert all(-1 not in (t.shapeSignature if t.shapeSignature is not None else []) for t in m.subgraphs[0].tensors)
+    it = Interpreter(r.model, resolver="builtin")
+    assert [tuple(i.shape) for i in it.inputs] == [(1, 6), (1, 4), (1, 5)]
+    got = it.run([x[:1] for x in xs])[0]
+    want = model.predict([x[:1] for x in xs], verbose=0)
+    assert np.abs(got - want).max() < 0.05 * np.abs(want).max(), (got, want)
+
+
 def test_improvements_line_counts_what_was_done(demo, tmp_path, run_cli):
     # the line read "improvements: cross layer equalization pairs" with no count
     res = run_cli("convert", demo.keras_path, "--data", demo.calib, "-o", tmp_path / "m.tflite",
