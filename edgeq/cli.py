@@ -11,18 +11,56 @@ import sys
 import click
 
 from . import __version__
-from .analysis.cli import debug_command, inspect_command
-from .compile.cli import compile_command
-from .converter.cli import convert
 from .errors import EdgeqError
-from .int4.cli import int4
-from .lab.cli import lab
-from .profiling.cli import devices, profile
-from .qat.cli import finetune_command
 from .report import to_json
 
+#: every subcommand: name -> (module, click command in it, its one-line help). A command's module (and numpy,
+#: which they all import) loads only when that command runs: `edgeq --help` imported all nine, 1.3 s of its
+#: ~2 s on a loaded machine. tests/test_cli_lazy.py checks the help lines against the commands' own.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "convert": (".converter.cli", "convert",
+                "Convert MODEL (.keras, .h5, SavedModel folder, or float .tflite) to a fully-integer TFLite model."),
+    "finetune": (".qat.cli", "finetune_command",
+                 "Quantization-aware fine-tuning of a Keras classifier, ready for `edgeq convert`."),
+    "inspect": (".analysis.cli", "inspect_command",
+                "Show what MODEL.tflite holds: inputs and outputs with their quantization, every op with its tensor "
+                "types, weight bytes by type, and any op that is not integer; with --delegate, where each node runs."),
+    "debug": (".analysis.cli", "debug_command",
+              "Per-layer error of QUANT_MODEL against FLOAT_MODEL: SQNR, RMSE/step, cosine, worst first."),
+    "int4": (".int4.cli", "int4", "Rewrite the weights of INT8_MODEL's FC / conv / depthwise layers to INT4."),
+    "profile": (".profiling.cli", "profile",
+                "Measure MODEL (.tflite) on one or more devices; write a JSON result and an HTML report."),
+    "devices": (".profiling.cli", "devices",
+                "List device profiles (devices/profiles/*.toml and $EDGEQ_DEVICE_PROFILES)."),
+    "lab": (".lab.cli", "lab", "Emulated devices for CI without hardware: an arm64 Raspberry Pi (ssh), a phone "
+            "(adb), an MCU board (serial)."),
+    "compile": (".compile.cli", "compile_command",
+                "Compile a fully-integer MODEL (.tflite) into plain C99 with an arena planned ahead of time."),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class _LazyGroup(click.Group):
+    """The subcommands of :data:`COMMANDS`, each imported when it is asked for; the group's help lists them from
+    the table without importing any."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        import importlib
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(module, __package__), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        with formatter.section("Commands"):
+            formatter.write_dl([(n, click.utils.make_default_short_help(COMMANDS[n][2], limit)) for n in names])
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="edgeq")
 def cli() -> None:
     """edgeq: deploy trained models to edge devices.
@@ -34,21 +72,6 @@ def cli() -> None:
       edgeq profile model_int8.tflite --device local --delegate xnnpack --delegate cpu
     """
 
-
-#: every subcommand: name → the click command of the package that does the work
-COMMANDS: dict[str, click.Command] = {
-    "convert": convert,
-    "finetune": finetune_command,
-    "inspect": inspect_command,
-    "debug": debug_command,
-    "int4": int4,
-    "profile": profile,
-    "devices": devices,
-    "lab": lab,
-    "compile": compile_command,
-}
-for _name, _command in COMMANDS.items():
-    cli.add_command(_command, _name)
 
 
 def main(argv: list[str] | None = None) -> None:
