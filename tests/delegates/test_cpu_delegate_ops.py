@@ -102,8 +102,8 @@ def test_pair_table_and_vector_kernel_paths_bit_exact(env, case_model, monkeypat
     # ADD / SUB / MUL of >= 16384 outputs look every output up in the 64K-entry pair table on x86, except
     # where the op's AVX-512 kernel outruns the gathers (EDGEQ_SLOW_GATHERS=1: AMD), so whichever the host
     # is, both paths run here: SLOW_GATHERS=0 the table, =1 the AVX-512 kernels over same-shape inputs and
-    # broadcast runs (AVX2 keeps the table for MUL and broadcast ADD / SUB; same-shape ADD / SUB take the AVX2
-    # kernel's fp32 form), scalar: no gather, the scalar kernels
+    # broadcast runs (AVX2 keeps the table for broadcast ones; same-shape ADD / SUB / MUL take the AVX2 kernels'
+    # fp32 forms), scalar: no gather, the scalar kernels
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     for case in ("add_pair_table_relu", "mul_se_gate_pair_table", "sub_row_pair_table_b2", "mul_large_relu6"):

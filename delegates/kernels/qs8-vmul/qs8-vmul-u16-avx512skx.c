@@ -58,7 +58,7 @@ void qs8_vmul_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* 
                     _mm512_set1_epi32(p->out_zp), _mm512_set1_epi32(p->out_min), _mm512_set1_epi32(p->out_max),
                     (__mmask16)(ls ? 0xFFFF : 0), (__mmask16)(p->mult == INT32_MIN ? 0xFFFF : 0)};
   size_t i = 0;
-  if (n >= FAST_CHUNK && p->shift < 0 && p->mult > 0) {
+  if (n >= FAST_CHUNK && qs8_mul_fp32_form(p)) {
     const int rs = -p->shift;
     const float h = ldexpf(1.0f, -(rs + 1)), zp5 = (float)p->out_zp + 0.5f;
     const fast_consts f = {_mm512_set1_epi32(p->a_offset), _mm512_set1_epi32(p->b_offset),

@@ -24,6 +24,9 @@ typedef void (*qs8_vmul_fn)(size_t n, const int8_t* a, const int8_t* b, int8_t* 
  * are bit-exact with the scalar one for shifts in [-31, 31] (a left shift >= 32 is undefined in
  * TFLite; the delegates leave such nodes to the runtime). */
 qs8_vmul_fn qs8_vmul_for_isa(edgeq_isa isa);
+/* Whether the x86 kernels compute runs of 64+ in their fp32 floor form (qs8-vmul-u16-avx512skx.c): a right shift
+ * and a positive multiplier. */
+static inline int qs8_mul_fp32_form(const qs8_mul_params* p) { return p->shift < 0 && p->mult > 0; }
 /* The best variant this CPU runs within the EDGEQ_ISA cap. */
 qs8_vmul_fn qs8_vmul_best(void);
 /* The ISA of qs8_vmul_best()'s variant (EDGEQ_ISA_SCALAR when it is the scalar one). */
