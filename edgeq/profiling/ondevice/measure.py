@@ -268,7 +268,7 @@ def _ops(interp: Interpreter) -> list[str] | None:
 def cpu_op_profile(model: str, cfg: dict, seed: int, runs: int = 20) -> dict:
     """The edgeq-cpu delegate's own per-node timers, from a separate interpreter (never the timed
     one) that appends them to a ``profile_path`` file when it is freed: mean ms per invoke of each
-    node it ran (a fused pair shows as LOGISTIC+MUL and LOGISTIC (fused)).
+    node it ran (a fused pair shows as LOGISTIC+MUL and LOGISTIC (fused), or PAD+MAX_POOL_2D and PAD (fused)).
 
     At one thread the timers read the thread's CPU time (``profile_clock=thread``): in wall time a busy
     machine's waits for a core landed on whichever node was running (a 2-core machine at load 14: the nodes
