@@ -87,8 +87,11 @@ def main(argv: list[str] | None = None) -> None:
             click.echo(to_json({"error": str(e), "kind": type(e).__name__}))
         click.echo(f"edgeq: error: {e}", err=True)
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        click.echo("edgeq: aborted", err=True)
+    except click.exceptions.Abort as e:
+        # click turns Ctrl-C into Abort: say which it was (edgeq's outputs are written atomically, so an
+        # interrupted command leaves none half-written)
+        ctrl_c = isinstance(e.__cause__ or e.__context__, KeyboardInterrupt)
+        click.echo("edgeq: interrupted (Ctrl-C)" if ctrl_c else "edgeq: aborted", err=True)
         sys.exit(130)
     except click.ClickException as e:
         if "--json" in args:  # a usage error too: --json's stdout is one JSON document either way

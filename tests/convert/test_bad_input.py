@@ -1,6 +1,7 @@
 """Bad input gets one clear line naming the cause and the fix, exit code 2, no traceback, no output file."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -393,3 +394,16 @@ def test_int64_and_bool_inputs_calibrate_with_their_own_types(run_cli, out_dir, 
     assert "x larger: the manifest and quantization parameters outweigh" in res.out and "x smaller" not in res.out
     sqnr = float(re.search(r"o: SQNR ([\d.]+) dB", res.out).group(1))
     assert sqnr > 30, res.out
+
+
+def test_ctrl_c_during_convert_says_so_and_writes_nothing(run_cli, tiny, out_dir, monkeypatch):
+    """Ctrl-C while converting: exit 130, 'edgeq: interrupted (Ctrl-C)' (main: 'edgeq: aborted', click's word for
+    it), and no model, manifest or temp file."""
+    import edgeq.converter.pipeline as pipeline
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(pipeline, "convert", interrupted)
+    res = _convert(run_cli, tiny.keras, tiny.calib, out_dir)
+    assert res.code == 130 and res.err.strip().splitlines()[-1] == "edgeq: interrupted (Ctrl-C)", res.err
+    assert os.listdir(out_dir) == []
