@@ -526,6 +526,10 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
         }
         const size_t lo = seg[i].lo, bytes = seg[i].hi - lo;
         const qs8_direct_fn f = seg[i].hi <= nr / 2 && uk->direct_half_fn ? uk->direct_half_fn[rows - 1] : fn;
+        if (lo == 0 && seg[i].hi == nr / 2 && uk->direct_half_fn) { /* the half kernel stores exactly these NR/2 */
+          f(len, 1, ar, slda, seg[i].w, plan->tile_bytes, &seg[i].tp, crow + seg[i].n0, ldc);
+          continue;
+        }
         f(len, 1, ar, slda, seg[i].w, plan->tile_bytes, &seg[i].tp, ctmp, nr);
         for (size_t r = 0; r < rows; r++) eq_copy_bytes(crow + r * ldc + seg[i].n0 + lo, ctmp + r * nr + lo, bytes);
       }
