@@ -538,9 +538,23 @@ static void run_direct(const qs8_gemm_plan* plan, size_t m, const int8_t* a, siz
   if (abuf != NULL && abuf != stack_abuf) free(abuf);
 }
 
+/* AVX-512 VNNI int8 plans read rows in place (flipped in the kernel) where the rows hold kc bytes */
+static int reads_rows_in_place(const qs8_gemm_plan* plan) {
+#if defined(EDGEQ_HAVE_AVX512VNNI)
+  return plan->uk == &kAvx512Vnni8 && plan->weight_bits == 8;
+#else
+  (void)plan;
+  return 0;
+#endif
+}
+
 size_t qs8_gemm_plan_row_bytes(const qs8_gemm_plan* plan) {
+  if (reads_rows_in_place(plan)) return (size_t)plan->kc; /* k rounded up to the kernel's 8-byte step */
   return plan->uk->direct_fn != NULL ? round_up((size_t)plan->k, direct_a_step(plan->uk)) : (size_t)plan->k;
 }
+
+static void run_rows(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c, size_t ldc,
+                     size_t n_begin, size_t n_end, int padded);
 
 void qs8_gemm_run_padded(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
                          size_t ldc, size_t n_begin, size_t n_end) {
@@ -549,13 +563,19 @@ void qs8_gemm_run_padded(const qs8_gemm_plan* plan, size_t m, const int8_t* a, s
   if (plan->uk->direct_fn != NULL)
     run_direct(plan, m, a, lda, c, ldc, n_begin, n_end, 1);
   else
-    qs8_gemm_run(plan, m, a, lda, c, ldc, n_begin, n_end);
+    run_rows(plan, m, a, lda, c, ldc, n_begin, n_end, 1);
 }
 
 void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c,
                   size_t ldc, size_t n_begin, size_t n_end) {
   if (n_end > (size_t)plan->n) n_end = (size_t)plan->n;
   if (m == 0 || n_begin >= n_end) return;
+  run_rows(plan, m, a, lda, c, ldc, n_begin, n_end, 0);
+}
+
+/* padded: rows of qs8_gemm_plan_row_bytes bytes (any values after k) */
+static void run_rows(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c, size_t ldc,
+                     size_t n_begin, size_t n_end, int padded) {
   const qs8_ukernel_info* uk = plan->uk;
   if (uk->direct_fn != NULL) {
     run_direct(plan, m, a, lda, c, ldc, n_begin, n_end, 0);
@@ -593,8 +613,9 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
    * place, flipped to unsigned by the kernel (vpxord with the broadcast load folded in), instead of
    * copied flipped into the packed buffer first (that copy was 14-22 % of MobileNetV2's small-k
    * pointwise convs on Zen 5). Not for one-row calls (FC at batch 1 streams weights; its row copy is
-   * nothing) nor k > 4096, where the copy is cheap next to the MACs and the xor cost 5 % (49x512x4608) */
-  if (uk == &kAvx512Vnni8 && plan->weight_bits == 8 && kc == (size_t)plan->k && m >= 8 && kc <= 4096) {
+   * nothing) nor k > 4096, where the copy is cheap next to the MACs and the xor cost 5 % (49x512x4608).
+   * Caller-padded rows (im2col) hold kc bytes whatever k: first convs' k = 27 too. */
+  if (reads_rows_in_place(plan) && (kc == (size_t)plan->k || padded) && m >= 8 && kc <= 4096) {
     for (size_t m0 = 0; m0 < m; m0 += chunk) { /* chunk rows stay in L1 while the tiles pass */
       const size_t mv = m - m0 < chunk ? m - m0 : chunk;
       const int8_t* ar = a + m0 * lda;
