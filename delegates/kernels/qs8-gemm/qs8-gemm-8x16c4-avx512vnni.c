@@ -25,7 +25,8 @@ static inline __attribute__((always_inline)) __m512i qs8_bcast4(const uint8_t* p
 /* mr rows of one tile, requantized with constants the caller loaded (kept in registers); row r at
  * au + r * lda (packed rows: lda = kc). */
 static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__block(
-    const size_t mr, size_t kc, const uint8_t* au, const size_t lda, const int flip, const int8_t* wp, __m512i bias,
+    const size_t mr, size_t kc, const uint8_t* au, const size_t lda, const int flip, const int fast, const int8_t* wp,
+    __m512i bias,
     const qs8_avx512_rq* rq, int8_t* c, size_t ldc) {
   __m512i acc[8];
   for (size_t r = 0; r < mr; r++) acc[r] = bias;
@@ -75,38 +76,55 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__block(
   /* unrolled: with acc[] indexed at run time GCC keeps it in memory and copies the accumulators
    * between registers on every k step */
 #pragma GCC unroll 8
-  for (size_t r = 0; r < mr; r++) qs8_avx512_store16_rq(acc[r], rq, c + r * ldc);
+  for (size_t r = 0; r < mr; r++) {
+    if (fast)
+      qs8_avx512_store16_rq_fast(acc[r], rq, c + r * ldc);
+    else
+      qs8_avx512_store16_rq(acc[r], rq, c + r * ldc);
+  }
 }
 
 static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__avx512vnni(
     const size_t mr, size_t kc, const void* a, const void* w, const qs8_tile_params* p, int8_t* c,
     size_t ldc) {
   const qs8_avx512_rq rq = qs8_avx512_rq_load(p); /* once per tile, shared by all rows */
-  qs8_gemm_8x16c4__block(mr, kc, (const uint8_t*)a, kc, 0, (const int8_t*)w, _mm512_loadu_si512(p->bias), &rq, c,
+  qs8_gemm_8x16c4__block(mr, kc, (const uint8_t*)a, kc, 0, 0, (const int8_t*)w, _mm512_loadu_si512(p->bias), &rq, c,
                          ldc);
 }
 
+static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__rows_rq(
+    size_t m, size_t kc, const uint8_t* au, const size_t lda, const int flip, const int fast, const void* w,
+    const qs8_tile_params* p, const qs8_avx512_rq* rq_, int8_t* c, size_t ldc) {
+  const qs8_avx512_rq rq = *rq_;
+  const __m512i bias = _mm512_loadu_si512(p->bias);
+  const int8_t* wp = (const int8_t*)w;
+  size_t r = 0;
+  for (; r + 8 <= m; r += 8) qs8_gemm_8x16c4__block(8, kc, au + r * lda, lda, flip, fast, wp, bias, &rq, c + r * ldc, ldc);
+  au += r * lda;
+  c += r * ldc;
+  switch (m - r) { /* constant mr per case, so each block is fully unrolled */
+    case 1: qs8_gemm_8x16c4__block(1, kc, au, lda, flip, fast, wp, bias, &rq, c, ldc); break;
+    case 2: qs8_gemm_8x16c4__block(2, kc, au, lda, flip, fast, wp, bias, &rq, c, ldc); break;
+    case 3: qs8_gemm_8x16c4__block(3, kc, au, lda, flip, fast, wp, bias, &rq, c, ldc); break;
+    case 4: qs8_gemm_8x16c4__block(4, kc, au, lda, flip, fast, wp, bias, &rq, c, ldc); break;
+    case 5: qs8_gemm_8x16c4__block(5, kc, au, lda, flip, fast, wp, bias, &rq, c, ldc); break;
+    case 6: qs8_gemm_8x16c4__block(6, kc, au, lda, flip, fast, wp, bias, &rq, c, ldc); break;
+    case 7: qs8_gemm_8x16c4__block(7, kc, au, lda, flip, fast, wp, bias, &rq, c, ldc); break;
+    default: break;
+  }
+}
+
+/* the requantization's common case (fused double rounding, zero point folded, all 16 channels stored)
+ * in its own copy of the loops: no per-row branches on the variant */
 static inline __attribute__((always_inline)) void qs8_gemm_8x16c4__rows(size_t m, size_t kc, const uint8_t* au,
                                                                        const size_t lda, const int flip, const void* w,
                                                                        const qs8_tile_params* p, int8_t* c,
                                                                        size_t ldc) {
   const qs8_avx512_rq rq = qs8_avx512_rq_load(p); /* once for all m rows */
-  const __m512i bias = _mm512_loadu_si512(p->bias);
-  const int8_t* wp = (const int8_t*)w;
-  size_t r = 0;
-  for (; r + 8 <= m; r += 8) qs8_gemm_8x16c4__block(8, kc, au + r * lda, lda, flip, wp, bias, &rq, c + r * ldc, ldc);
-  au += r * lda;
-  c += r * ldc;
-  switch (m - r) { /* constant mr per case, so each block is fully unrolled */
-    case 1: qs8_gemm_8x16c4__block(1, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
-    case 2: qs8_gemm_8x16c4__block(2, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
-    case 3: qs8_gemm_8x16c4__block(3, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
-    case 4: qs8_gemm_8x16c4__block(4, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
-    case 5: qs8_gemm_8x16c4__block(5, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
-    case 6: qs8_gemm_8x16c4__block(6, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
-    case 7: qs8_gemm_8x16c4__block(7, kc, au, lda, flip, wp, bias, &rq, c, ldc); break;
-    default: break;
-  }
+  if (qs8_avx512_rq_fast(&rq))
+    qs8_gemm_8x16c4__rows_rq(m, kc, au, lda, flip, 1, w, p, &rq, c, ldc);
+  else
+    qs8_gemm_8x16c4__rows_rq(m, kc, au, lda, flip, 0, w, p, &rq, c, ldc);
 }
 
 void qs8_gemm_8x16c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w,
@@ -123,7 +141,7 @@ void qs8_gemm_8x16c4_avx512vnni_rows_s8(size_t m, size_t kc, const int8_t* a, si
  * four activation bytes feeds two vpdpbusd, so per step quad 8 rows take 2 weight loads and 8
  * broadcasts for 16 vpdpbusd instead of 2 + 16 for two single-tile passes. */
 static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__block(
-    const size_t mr, size_t kc, const uint8_t* au, const size_t lda, const int flip, const int8_t* w0p,
+    const size_t mr, size_t kc, const uint8_t* au, const size_t lda, const int flip, const int fast, const int8_t* w0p,
     const int8_t* w1p, const qs8_tile_params* p0,
     const qs8_tile_params* p1, const qs8_avx512_rq* rq0, const qs8_avx512_rq* rq1, int8_t* c, size_t ldc) {
   __m512i acc0[8], acc1[8];
@@ -166,8 +184,37 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__block(
   }
 #pragma GCC unroll 8
   for (size_t r = 0; r < mr; r++) {
-    qs8_avx512_store16_rq(acc0[r], rq0, c + r * ldc);
-    qs8_avx512_store16_rq(acc1[r], rq1, c + r * ldc + 16);
+    if (fast) {
+      qs8_avx512_store16_rq_fast(acc0[r], rq0, c + r * ldc);
+      qs8_avx512_store16_rq_fast(acc1[r], rq1, c + r * ldc + 16);
+    } else {
+      qs8_avx512_store16_rq(acc0[r], rq0, c + r * ldc);
+      qs8_avx512_store16_rq(acc1[r], rq1, c + r * ldc + 16);
+    }
+  }
+}
+
+static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__rows_rq(
+    size_t m, size_t kc, const uint8_t* au, const size_t lda, const int flip, const int fast, const void* w,
+    size_t w_stride, const qs8_tile_params* p0, const qs8_tile_params* p1, const qs8_avx512_rq* rq0_,
+    const qs8_avx512_rq* rq1_, int8_t* c, size_t ldc) {
+  const qs8_avx512_rq rq0 = *rq0_, rq1 = *rq1_;
+  const int8_t* w0 = (const int8_t*)w;
+  const int8_t* w1 = w0 + w_stride;
+  size_t r = 0;
+  for (; r + 8 <= m; r += 8)
+    qs8_gemm_8x32c4__block(8, kc, au + r * lda, lda, flip, fast, w0, w1, p0, p1, &rq0, &rq1, c + r * ldc, ldc);
+  au += r * lda;
+  c += r * ldc;
+  switch (m - r) { /* constant mr per case, so each block is fully unrolled */
+    case 1: qs8_gemm_8x32c4__block(1, kc, au, lda, flip, fast, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 2: qs8_gemm_8x32c4__block(2, kc, au, lda, flip, fast, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 3: qs8_gemm_8x32c4__block(3, kc, au, lda, flip, fast, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 4: qs8_gemm_8x32c4__block(4, kc, au, lda, flip, fast, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 5: qs8_gemm_8x32c4__block(5, kc, au, lda, flip, fast, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 6: qs8_gemm_8x32c4__block(6, kc, au, lda, flip, fast, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    case 7: qs8_gemm_8x32c4__block(7, kc, au, lda, flip, fast, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
+    default: break;
   }
 }
 
@@ -175,23 +222,10 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__rows(
     size_t m, size_t kc, const uint8_t* au, const size_t lda, const int flip, const void* w, size_t w_stride,
     const qs8_tile_params* p0, const qs8_tile_params* p1, int8_t* c, size_t ldc) {
   const qs8_avx512_rq rq0 = qs8_avx512_rq_load(p0), rq1 = qs8_avx512_rq_load(p1);
-  const int8_t* w0 = (const int8_t*)w;
-  const int8_t* w1 = w0 + w_stride;
-  size_t r = 0;
-  for (; r + 8 <= m; r += 8)
-    qs8_gemm_8x32c4__block(8, kc, au + r * lda, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c + r * ldc, ldc);
-  au += r * lda;
-  c += r * ldc;
-  switch (m - r) { /* constant mr per case, so each block is fully unrolled */
-    case 1: qs8_gemm_8x32c4__block(1, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 2: qs8_gemm_8x32c4__block(2, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 3: qs8_gemm_8x32c4__block(3, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 4: qs8_gemm_8x32c4__block(4, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 5: qs8_gemm_8x32c4__block(5, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 6: qs8_gemm_8x32c4__block(6, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    case 7: qs8_gemm_8x32c4__block(7, kc, au, lda, flip, w0, w1, p0, p1, &rq0, &rq1, c, ldc); break;
-    default: break;
-  }
+  if (qs8_avx512_rq_fast(&rq0) && qs8_avx512_rq_fast(&rq1))
+    qs8_gemm_8x32c4__rows_rq(m, kc, au, lda, flip, 1, w, w_stride, p0, p1, &rq0, &rq1, c, ldc);
+  else
+    qs8_gemm_8x32c4__rows_rq(m, kc, au, lda, flip, 0, w, w_stride, p0, p1, &rq0, &rq1, c, ldc);
 }
 
 void qs8_gemm_8x32c4_avx512vnni_rows(size_t m, size_t kc, const void* a, const void* w, size_t w_stride,
