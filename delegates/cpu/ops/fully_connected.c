@@ -12,6 +12,7 @@
 
 typedef struct {
   size_t m, n, k;
+  int row_sum; /* one row whose sum the plan takes: summed once per invoke, read in place by every task */
   qs8_gemm_plan* plan;
   eq_tiles tiles;
 } fc_state;
@@ -66,6 +67,7 @@ static void* create_mode(TfLiteContext* ctx, const TfLiteNode* node, int threads
   const size_t mq = qs8_gemm_plan_isa(s->plan) == EDGEQ_ISA_AMX ? 16 : 8; /* AMX tiles take 16 rows */
   const eq_tiles_desc td = {s->m, s->n, s->k, mq, eq_gemm_column_quantum(nr), 0, (double)s->k, threads, 0};
   eq_tiles_plan(&s->tiles, &td);
+  s->row_sum = s->m == 1 && qs8_gemm_plan_takes_row_sum(s->plan);
   return s;
 }
 
@@ -73,6 +75,7 @@ typedef struct {
   const fc_state* s;
   const int8_t* in;
   int8_t* out;
+  int32_t in_sum; /* row_sum plans */
 } fc_job;
 
 static void fc_task(void* arg, size_t t) {
@@ -80,12 +83,17 @@ static void fc_task(void* arg, size_t t) {
   const fc_state* s = j->s;
   size_t m0, m1, n0, n1;
   eq_tile(&s->tiles, t, &m0, &m1, &n0, &n1);
+  if (s->row_sum) {
+    if (n1 > n0) qs8_gemm_run_gemv(s->plan, j->in, j->in_sum, j->out, n0, n1);
+    return;
+  }
   if (m1 > m0 && n1 > n0) qs8_gemm_run(s->plan, m1 - m0, j->in + m0 * s->k, s->k, j->out + m0 * s->n, s->n, n0, n1);
 }
 
 static TfLiteStatus eval(void* s_, const void* const* in, void* const* out, eq_pool* pool) {
   const fc_state* s = s_;
-  fc_job j = {s, (const int8_t*)in[0], (int8_t*)out[0]};
+  fc_job j = {s, (const int8_t*)in[0], (int8_t*)out[0], 0};
+  if (s->row_sum) j.in_sum = qs8_row_sum(j.in, s->k);
   eq_pool_parallel_for(pool, eq_tiles_count(&s->tiles), fc_task, &j);
   return kTfLiteOk;
 }

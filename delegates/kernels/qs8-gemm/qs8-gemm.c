@@ -450,6 +450,22 @@ static void pack_a_sums(size_t mr, size_t k, size_t kc, const int8_t* a, size_t 
   }
 }
 
+int32_t qs8_row_sum(const int8_t* a, size_t k) {
+  int32_t sum = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  __m128i acc = _mm_setzero_si128();
+  const __m128i flip = _mm_set1_epi8((char)0x80);
+  for (; i + 16 <= k; i += 16)
+    acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_xor_si128(_mm_loadu_si128((const __m128i*)(a + i)), flip),
+                                          _mm_setzero_si128()));
+  sum = (int32_t)((uint32_t)_mm_cvtsi128_si32(acc) + (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(acc, 8)) -
+                  128u * (uint32_t)i);
+#endif
+  for (; i < k; i++) sum += a[i];
+  return sum;
+}
+
 static qs8_tile_params tile_params(const qs8_gemm_plan* plan, size_t n0) {
   const qs8_tile_params tp = {plan->bias + n0,  plan->mult + n0,   plan->shift + n0,
                               (int32_t)plan->rounding, plan->c_zp, plan->c_min,
@@ -689,6 +705,34 @@ static void run_rows(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_
     }
   }
   if (abuf != (void*)stack_abuf) free(abuf);
+}
+
+int qs8_gemm_plan_takes_row_sum(const qs8_gemm_plan* plan) {
+  return plan->uk->int4_offset8 && plan->weight_bits == 4 && plan->kc == plan->k;
+}
+
+void qs8_gemm_run_gemv(const qs8_gemm_plan* plan, const int8_t* a, int32_t a_sum, int8_t* c, size_t n_begin,
+                       size_t n_end) {
+  if (!qs8_gemm_plan_takes_row_sum(plan)) {
+    qs8_gemm_run(plan, 1, a, (size_t)plan->k, c, (size_t)plan->n, n_begin, n_end);
+    return;
+  }
+  if (n_end > (size_t)plan->n) n_end = (size_t)plan->n;
+  if (n_begin >= n_end) return;
+  const qs8_ukernel_info* uk = plan->uk;
+  const size_t nr = uk->nr, kc = (size_t)plan->kc;
+  int8_t ctmp[QS8_MAX_NR];
+  for (size_t t = n_begin / nr; t * nr < n_end; t++) {
+    const size_t n0 = t * nr;
+    qs8_tile_params tp = tile_params(plan, n0);
+    tp.a_sums = &a_sum;
+    const int full = n0 >= n_begin && n0 + nr <= n_end;
+    uk->int4_fn[0](kc, a, plan->weights + t * plan->tile_bytes, &tp, full ? c + n0 : ctmp, nr);
+    if (!full) {
+      const size_t lo = n0 < n_begin ? n_begin - n0 : 0, hi = n0 + nr < n_end ? nr : n_end - n0;
+      memcpy(c + n0 + lo, ctmp + lo, hi - lo);
+    }
+  }
 }
 
 size_t qs8_gemm_plan_packed_row_bytes(const qs8_gemm_plan* plan, uint8_t* flip) {

@@ -79,6 +79,15 @@ size_t qs8_gemm_plan_nr(const qs8_gemm_plan* plan);
 void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda,
                   int8_t* c, size_t ldc, size_t n_begin, size_t n_end);
 
+/* One-row calls given the row's sum (FC at batch 1: summed once per op for all its tasks): nonzero where
+ * the plan takes it (int4 plans of one-row calls on AVX-512 VNNI / AMX whose k needs no padding); then
+ * qs8_gemm_run_gemv(plan, a, qs8_row_sum(a, k), c, n_begin, n_end) computes what qs8_gemm_run does for
+ * m = 1, reading A in place (qs8_gemm_run copies the row and sums it in every call). */
+int qs8_gemm_plan_takes_row_sum(const qs8_gemm_plan* plan);
+int32_t qs8_row_sum(const int8_t* a, size_t k);
+void qs8_gemm_run_gemv(const qs8_gemm_plan* plan, const int8_t* a, int32_t a_sum, int8_t* c, size_t n_begin,
+                       size_t n_end);
+
 /* Bytes of each A row that qs8_gemm_run_padded reads: k rounded up to the step of a kernel that
  * reads rows in place (4 or 8 on AArch64), k for the others. */
 size_t qs8_gemm_plan_row_bytes(const qs8_gemm_plan* plan);

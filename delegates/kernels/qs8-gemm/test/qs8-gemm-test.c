@@ -128,6 +128,8 @@ static void* run_thread(void* arg) {
 }
 
 /* Runs one plan over the problem in the given channel ranges and compares with expected. */
+static size_t gemv_checked; /* mode 5 runs (qs8_gemm_run_gemv) */
+
 static int check_plan(const problem* p, edgeq_isa isa, const int8_t* expected, const char* what) {
   /* the plain create is the double-rounding contract */
   qs8_gemm_plan* plan = p->rounding == QS8_ROUNDING_DOUBLE && rnd() % 2
@@ -149,7 +151,7 @@ static int check_plan(const problem* p, edgeq_isa isa, const int8_t* expected, c
       apad[r * lpad + i] = i < (size_t)p->d.k ? p->a[r * p->lda + i] : (int8_t)rnd_range(-128, 127);
   int ok = row_bytes >= (size_t)p->d.k && row_bytes < (size_t)p->d.k + 8;
   if (!ok) printf("FAIL %s isa=%s: row_bytes %zu for k=%d\n", what, edgeq_isa_name(isa), row_bytes, p->d.k);
-  for (int mode = 0; mode < 5 && ok; mode++) {
+  for (int mode = 0; mode < 6 && ok; mode++) {
     memset(c, 0x5A, p->m * ldc + 1);
     const size_t nr = qs8_gemm_plan_nr(plan);
     if (mode == 0) {
@@ -166,6 +168,16 @@ static int check_plan(const problem* p, edgeq_isa isa, const int8_t* expected, c
       const size_t split = (size_t)rnd_range(0, (int32_t)n);
       qs8_gemm_run_padded(plan, p->m, apad, lpad, c, ldc, split, n);
       qs8_gemm_run_padded(plan, p->m, apad, lpad, c, ldc, 0, split);
+    } else if (mode == 5) { /* one row with its sum given, A in place (FC at batch 1), misaligned split */
+      if (p->m == 1 && qs8_gemm_plan_takes_row_sum(plan)) {
+        const size_t split = (size_t)rnd_range(0, (int32_t)n);
+        const int32_t sum = qs8_row_sum(p->a, (size_t)p->d.k);
+        qs8_gemm_run_gemv(plan, p->a, sum, c, split, n);
+        qs8_gemm_run_gemv(plan, p->a, sum, c, 0, split);
+        gemv_checked++;
+      } else {
+        qs8_gemm_run(plan, p->m, p->a, p->lda, c, ldc, 0, n);
+      }
     } else if (mode == 3) { /* two threads sharing the plan, split at a multiple of NR */
       const size_t split = (n / 2) / nr * nr;
       run_args r1 = {plan, p, c, ldc, 0, split}, r2 = {plan, p, c, ldc, split, n};
@@ -473,7 +485,8 @@ int main(int argc, char** argv) {
       {33, 70, 64, 8, 0},    {20, 33, 33, 8, 0},   {96, 32, 200, 8, 0},   {1, 40, 65792, 4, 1},
       {3, 17, 65793, 4, 0},  {2, 17, 66000, 4, 1}, {5, 33, 2056, 4, 0},   {2, 20, 4095, 4, 0},
       {1, 40, 65792, 4, 2},  {3, 20, 65792, 4, 2}, {1, 40, 65792, 4, 11}, {1, 40, 65792, 4, 12},
-      {3, 20, 65792, 4, 12}, {1, 33, 2056, 4, 10}, {5, 17, 4095, 4, 10}};
+      {3, 20, 65792, 4, 12}, {1, 33, 2056, 4, 10}, {5, 17, 4095, 4, 10}, {1, 20, 24, 4, 10},
+      {1, 37, 136, 4, 10},   {1, 50, 2048, 4, 10}, {1, 17, 8, 4, 10},     {1, 64, 1000, 4, 10}};
   for (size_t bi = 0; bi < sizeof(big) / sizeof(big[0]); bi++) {
     g_force_m = (size_t)big[bi][0];
     g_force_n = big[bi][1];
@@ -504,6 +517,7 @@ int main(int argc, char** argv) {
   g_force_n = g_force_k = 0;
 
   printf("random: %d cases, %zu outputs checked\n", cases, checked);
+  printf("one-row calls with the row sum given: %zu plans\n", gemv_checked);
   printf("fp32 random: %zu outputs checked, %zu differ from the exact reference by 1\n", fp32_checked,
          fp32_diffs);
   if (golden) run_golden(golden, isa_seen);
