@@ -70,15 +70,23 @@ def engines_note(eng: dict) -> str:
         parts.append(" and ".join({"tflite-micro": "TFLite Micro", "litert-reference": "LiteRT's reference kernels"}[k]
                                   for k in agree) + (" agrees" if agree == ["tflite-micro"] else " agree")
                      + " with LiteRT's builtin kernels bit for bit")
+    n = eng.get("samples")
+
+    def counts(k: str) -> str:  # what the table shows for k, in words
+        d = eng["max_abs_diff"].get(k) if k in eng.get("max_abs_diff", {}) else None
+        return (f" on {eng['samples_differing'][k]} of {n} samples, by up to {d} step{'' if d == 1 else 's'}"
+                if n and k in eng.get("samples_differing", {}) and k in eng.get("max_abs_diff", {}) else "")
     if same.get("litert-reference") is False:
         parts.append("LiteRT's reference kernels round FULLY_CONNECTED differently from its optimized kernels "
-                     "(±1 on some logits, which softmax amplifies)")
+                     "(±1 on some logits, which softmax amplifies): they differ" + counts("litert-reference"))
     if same.get("tflite-micro") is False:
         parts.append("TFLite Micro differs from LiteRT's builtin kernels, which it should not: report it with "
                      "this model")
     if "litert-default" in same:
+        # the figures, not 'a few steps': the demo's XNNPACK differs by up to 13 (U10 of the README's note)
         parts.append("litert-default is XNNPACK, which requantizes in float"
-                     + (" and so differs by a few steps" if not same["litert-default"] else ""))
+                     + ((" and so differs" + (counts("litert-default") or " by a few steps"))
+                        if not same["litert-default"] else ""))
     return "; ".join(parts) + "."
 
 
