@@ -120,7 +120,7 @@ static inline void tile16(size_t taps, const int8_t* const* ind, size_t c0, size
  * half of its lanes only, half the products, requantizations and narrows */
 static inline int8x8_t load8(const int8_t* p, size_t n) {
   if (n == 8) return vld1_s8(p);
-  int8_t tmp[8] = {0};
+  int8_t tmp[QS8_DW_CT] = {0}; /* n < 8; sized for every path of eq_copy_bytes */
   eq_copy_bytes(tmp, p, n);
   return vld1_s8(tmp);
 }
@@ -154,9 +154,53 @@ static inline void tile8(size_t taps, const int8_t* const* ind, size_t c0, size_
   if (n == 8) {
     vst1_s8(out + c0, b);
   } else {
-    int8_t tmp[8];
+    int8_t tmp[QS8_DW_CT];
     vst1_s8(tmp, b);
     eq_copy_bytes(out + c0, tmp, n);
+  }
+}
+
+/* tile8's 3x3 case (taps in pairs) with the tile's 9 weight rows and bias loaded once for all pixels: in the
+ * per-pixel function the compiler reloads them, since the int8 output stores may alias them */
+static void pixels8_t9(size_t pixels, const int8_t* const* ind, size_t c0, size_t n, const uint8_t* tile,
+                       const dw_consts* k, const qs8_dw_out_params* p, int8_t* out, size_t out_stride) {
+  const int32_t* bias = qs8_dw_tile_bias(tile);
+  const int32x4_t b0 = vld1q_s32(bias), b1 = vld1q_s32(bias + 4);
+  const int8_t* w8 = qs8_dw_tile_w8(tile, 9);
+  const int8x8_t w0 = vld1_s8(w8), w1 = vld1_s8(w8 + 16), w2 = vld1_s8(w8 + 32), w3 = vld1_s8(w8 + 48);
+  const int8x8_t w4 = vld1_s8(w8 + 64), w5 = vld1_s8(w8 + 80), w6 = vld1_s8(w8 + 96), w7 = vld1_s8(w8 + 112);
+  const int16x8_t wl8 = vld1q_s16(qs8_dw_tile_w(tile) + 8 * QS8_DW_CT);
+  const float* fs = qs8_dw_tile_fscale(tile);
+  const int32x4_t zp = vdupq_n_s32(p->out_zp);
+  const int8x8_t lo = vdup_n_s8((int8_t)p->out_min), hi = vdup_n_s8((int8_t)p->out_max);
+  for (size_t px = 0; px < pixels; ++px, out += out_stride) {
+    const int8_t* const* ip = ind + px * 9;
+    int32x4_t a0 = b0, a1 = b1;
+#define EQ_DW8_PAIR(X, Y, WX, WY)                                                                            \
+  do {                                                                                                      \
+    const int16x8_t pl = vmlal_s8(vmull_s8(load8(ip[X] + c0, n), WX), load8(ip[Y] + c0, n), WY);            \
+    a0 = vaddw_s16(a0, vget_low_s16(pl));                                                                   \
+    a1 = vaddw_high_s16(a1, pl);                                                                            \
+  } while (0)
+    EQ_DW8_PAIR(0, 1, w0, w1);
+    EQ_DW8_PAIR(2, 3, w2, w3);
+    EQ_DW8_PAIR(4, 5, w4, w5);
+    EQ_DW8_PAIR(6, 7, w6, w7);
+#undef EQ_DW8_PAIR
+    const int16x8_t xl = vmovl_s8(load8(ip[8] + c0, n));
+    a0 = vmlal_s16(a0, vget_low_s16(xl), vget_low_s16(wl8));
+    a1 = vmlal_high_s16(a1, xl, wl8);
+    a0 = vaddq_s32(requant4(a0, k, 0, fs, p), zp);
+    a1 = vaddq_s32(requant4(a1, k, 1, fs + 4, p), zp);
+    int8x8_t b = vqmovn_s16(vqmovn_high_s32(vqmovn_s32(a0), a1));
+    b = vmin_s8(vmax_s8(b, lo), hi);
+    if (n == 8) {
+      vst1_s8(out + c0, b);
+    } else {
+      int8_t tmp[QS8_DW_CT];
+      vst1_s8(tmp, b);
+      eq_copy_bytes(out + c0, tmp, n);
+    }
   }
 }
 
@@ -170,7 +214,9 @@ static inline void pixels_loop(size_t channels, size_t taps, size_t pixels, cons
     const size_t n = channels - c0 < QS8_DW_CT ? channels - c0 : QS8_DW_CT;
     dw_consts k;
     tile_consts(tile, p, &k);
-    if (n <= 8)
+    if (n <= 8 && taps == 9 && p->w8_pairs)
+      pixels8_t9(pixels, ind, c0, n, tile, &k, p, out, out_stride);
+    else if (n <= 8)
       for (size_t px = 0; px < pixels; ++px) tile8(taps, ind + px * taps, c0, n, tile, &k, p, out + px * out_stride);
     else
       for (size_t px = 0; px < pixels; ++px) tile16(taps, ind + px * taps, c0, n, tile, &k, p, out + px * out_stride);
