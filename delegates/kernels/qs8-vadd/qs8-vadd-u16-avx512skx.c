@@ -11,6 +11,7 @@
  * -mavx512f -mavx512bw -mavx512vl. */
 #include <immintrin.h>
 
+#include "base/fast-exact.h"
 #include "qs8-vadd/qs8-vadd.h"
 
 typedef struct {
@@ -149,7 +150,6 @@ static inline __m128i add16_fast(const int8_t* a, const int8_t* b, const fast20*
   return _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(r));
 }
 
-enum { FAST_CHUNK = 64 };
 
 void qs8_vadd_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_add_params* p) {
   if (p->left_shift == 20) { /* int8 ADD / SUB (add.cc) */
@@ -158,28 +158,12 @@ void qs8_vadd_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* 
                         _mm512_set1_epi32(p->out_zp), _mm512_set1_epi32(p->out_min), _mm512_set1_epi32(p->out_max)};
     size_t i = 0;
     fast20 f;
-    if (n >= FAST_CHUNK && fast20_of(p, &f)) {
-      size_t redone = 0, chunks = 0;
-      for (; i + FAST_CHUNK <= n; i += FAST_CHUNK) {
-        __mmask16 t0, t1, t2, t3;
-        const __m128i r0 = add16_fast(a + i, b + i, &f, &t0), r1 = add16_fast(a + i + 16, b + i + 16, &f, &t1);
-        const __m128i r2 = add16_fast(a + i + 32, b + i + 32, &f, &t2), r3 = add16_fast(a + i + 48, b + i + 48, &f, &t3);
-        ++chunks;
-        if ((t0 | t1 | t2 | t3) == 0) {
-          _mm_storeu_si128((__m128i*)(out + i), r0);
-          _mm_storeu_si128((__m128i*)(out + i + 16), r1);
-          _mm_storeu_si128((__m128i*)(out + i + 32), r2);
-          _mm_storeu_si128((__m128i*)(out + i + 48), r3);
-          continue;
-        }
-        for (size_t j = i; j < i + FAST_CHUNK; j += 16)
-          _mm_storeu_si128((__m128i*)(out + j), add16_ls20(_mm_loadu_si128((const __m128i*)(a + j)),
-                                                           _mm_loadu_si128((const __m128i*)(b + j)), &c));
-        if (++redone >= 8 && redone * 4 > chunks) { /* ties are common here: the exact kernel from now on */
-          i += FAST_CHUNK;
-          break;
-        }
-      }
+    if (n >= EQ_FAST_EXACT_CHUNK && fast20_of(p, &f)) {
+#define FAST(k, t) add16_fast(a + (k), b + (k), &f, (t))
+#define EXACT(k) add16_ls20(_mm_loadu_si128((const __m128i*)(a + (k))), _mm_loadu_si128((const __m128i*)(b + (k))), &c)
+      EQ_FAST_EXACT_CHUNKS(i, n, out, __mmask16, FAST, EXACT);
+#undef FAST
+#undef EXACT
     }
     for (; i + 16 <= n; i += 16)
       _mm_storeu_si128((__m128i*)(out + i), add16_ls20(_mm_loadu_si128((const __m128i*)(a + i)),

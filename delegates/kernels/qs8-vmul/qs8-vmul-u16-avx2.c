@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/fast-exact.h"
 #include "base/requant-avx2.h"
 #include "qs8-vmul/qs8-vmul.h"
 
@@ -56,14 +57,13 @@ static inline __m128i mul16_fast(const int8_t* a, const int8_t* b, const fast_co
   return _mm_packs_epi16(w0, w1);
 }
 
-enum { FAST_CHUNK = 64 };
 
 void qs8_vmul_u16_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p) {
   const consts c = {_mm256_set1_epi32(p->a_offset), _mm256_set1_epi32(p->b_offset), _mm256_set1_epi32(p->mult),
                     _mm256_set1_epi32(p->shift),    _mm256_set1_epi32(p->out_zp),   _mm256_set1_epi32(p->out_min),
                     _mm256_set1_epi32(p->out_max)};
   size_t i = 0;
-  if (n >= FAST_CHUNK && qs8_mul_fp32_form(p)) {
+  if (n >= EQ_FAST_EXACT_CHUNK && qs8_mul_fp32_form(p)) {
     const int rs = -p->shift;
     const float h = ldexpf(1.0f, -(rs + 1)), zp5 = (float)p->out_zp + 0.5f;
     const fast_consts f = {_mm256_set1_epi32(p->a_offset), _mm256_set1_epi32(p->b_offset),
@@ -71,27 +71,11 @@ void qs8_vmul_u16_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* out, 
                            _mm256_set1_ps(zp5 - h), _mm256_set1_ps((float)p->out_min + 0.5f),
                            _mm256_set1_ps((float)p->out_max + 0.5f), _mm256_set1_ps(0.5f - 0x1p-12f),
                            _mm256_set1_ps(0.5f), _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF))};
-    size_t redone = 0, chunks = 0;
-    for (; i + FAST_CHUNK <= n; i += FAST_CHUNK) {
-      int t = 0;
-      const __m128i r0 = mul16_fast(a + i, b + i, &f, &t), r1 = mul16_fast(a + i + 16, b + i + 16, &f, &t);
-      const __m128i r2 = mul16_fast(a + i + 32, b + i + 32, &f, &t), r3 = mul16_fast(a + i + 48, b + i + 48, &f, &t);
-      ++chunks;
-      if (t == 0) {
-        _mm_storeu_si128((__m128i*)(out + i), r0);
-        _mm_storeu_si128((__m128i*)(out + i + 16), r1);
-        _mm_storeu_si128((__m128i*)(out + i + 32), r2);
-        _mm_storeu_si128((__m128i*)(out + i + 48), r3);
-        continue;
-      }
-      for (size_t j = i; j < i + FAST_CHUNK; j += 16)
-        _mm_storeu_si128((__m128i*)(out + j), mul16(_mm_loadu_si128((const __m128i*)(a + j)),
-                                                    _mm_loadu_si128((const __m128i*)(b + j)), &c));
-      if (++redone >= 8 && redone * 4 > chunks) { /* boundaries are common here: the exact form from now on */
-        i += FAST_CHUNK;
-        break;
-      }
-    }
+#define FAST(k, t) mul16_fast(a + (k), b + (k), &f, (t))
+#define EXACT(k) mul16(_mm_loadu_si128((const __m128i*)(a + (k))), _mm_loadu_si128((const __m128i*)(b + (k))), &c)
+    EQ_FAST_EXACT_CHUNKS(i, n, out, int, FAST, EXACT);
+#undef FAST
+#undef EXACT
   }
   for (; i + 16 <= n; i += 16)
     _mm_storeu_si128((__m128i*)(out + i), mul16(_mm_loadu_si128((const __m128i*)(a + i)),

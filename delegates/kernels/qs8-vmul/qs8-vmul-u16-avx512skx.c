@@ -4,6 +4,7 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "base/fast-exact.h"
 #include "base/requant-avx512.h"
 #include "qs8-vmul/qs8-vmul.h"
 
@@ -47,7 +48,6 @@ static inline __m128i mul16_fast(const int8_t* a, const int8_t* b, const fast_co
   return _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(fl));
 }
 
-enum { FAST_CHUNK = 64 };
 
 void qs8_vmul_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* out, const qs8_mul_params* p) {
   const int32_t ls = p->shift > 0 ? p->shift : 0, rs = p->shift > 0 ? 0 : -p->shift;
@@ -58,34 +58,18 @@ void qs8_vmul_u16_avx512skx(size_t n, const int8_t* a, const int8_t* b, int8_t* 
                     _mm512_set1_epi32(p->out_zp), _mm512_set1_epi32(p->out_min), _mm512_set1_epi32(p->out_max),
                     (__mmask16)(ls ? 0xFFFF : 0), (__mmask16)(p->mult == INT32_MIN ? 0xFFFF : 0)};
   size_t i = 0;
-  if (n >= FAST_CHUNK && qs8_mul_fp32_form(p)) {
+  if (n >= EQ_FAST_EXACT_CHUNK && qs8_mul_fp32_form(p)) {
     const int rs = -p->shift;
     const float h = ldexpf(1.0f, -(rs + 1)), zp5 = (float)p->out_zp + 0.5f;
     const fast_consts f = {_mm512_set1_epi32(p->a_offset), _mm512_set1_epi32(p->b_offset),
                            _mm512_set1_ps((float)ldexp((double)p->mult, -(31 + rs))), _mm512_set1_ps(zp5 + h),
                            _mm512_set1_ps(zp5 - h), _mm512_set1_ps((float)p->out_min + 0.5f),
                            _mm512_set1_ps((float)p->out_max + 0.5f), _mm512_set1_ps(0.5f - 0x1p-12f)};
-    size_t redone = 0, chunks = 0;
-    for (; i + FAST_CHUNK <= n; i += FAST_CHUNK) {
-      __mmask16 t0, t1, t2, t3;
-      const __m128i r0 = mul16_fast(a + i, b + i, &f, &t0), r1 = mul16_fast(a + i + 16, b + i + 16, &f, &t1);
-      const __m128i r2 = mul16_fast(a + i + 32, b + i + 32, &f, &t2), r3 = mul16_fast(a + i + 48, b + i + 48, &f, &t3);
-      ++chunks;
-      if ((t0 | t1 | t2 | t3) == 0) {
-        _mm_storeu_si128((__m128i*)(out + i), r0);
-        _mm_storeu_si128((__m128i*)(out + i + 16), r1);
-        _mm_storeu_si128((__m128i*)(out + i + 32), r2);
-        _mm_storeu_si128((__m128i*)(out + i + 48), r3);
-        continue;
-      }
-      for (size_t j = i; j < i + FAST_CHUNK; j += 16)
-        _mm_storeu_si128((__m128i*)(out + j), mul16(_mm_loadu_si128((const __m128i*)(a + j)),
-                                                    _mm_loadu_si128((const __m128i*)(b + j)), &c));
-      if (++redone >= 8 && redone * 4 > chunks) { /* ties are common here: the exact form from now on */
-        i += FAST_CHUNK;
-        break;
-      }
-    }
+#define FAST(k, t) mul16_fast(a + (k), b + (k), &f, (t))
+#define EXACT(k) mul16(_mm_loadu_si128((const __m128i*)(a + (k))), _mm_loadu_si128((const __m128i*)(b + (k))), &c)
+    EQ_FAST_EXACT_CHUNKS(i, n, out, __mmask16, FAST, EXACT);
+#undef FAST
+#undef EXACT
   }
   for (; i + 16 <= n; i += 16)
     _mm_storeu_si128((__m128i*)(out + i), mul16(_mm_loadu_si128((const __m128i*)(a + i)),
