@@ -57,7 +57,8 @@ def test_qat_int4_recovers_most_of_what_post_training_int4_loses(qat_assets, int
     qat_acc = qat.report["evaluation"]["outputs"][0]["quant_accuracy"]
     print(f"float {100 * float_acc:.2f}%  PTQ int4 {100 * ptq_acc:.2f}%  QAT int4 converted {100 * qat_acc:.2f}%")
     # The trained test model differs by CPU (TensorFlow's float kernels): post-training int4 costs it 2+ points on
-    # the Xeons, 1.1-1.3 (5-6 of 450 test digits) on an AMD Zen 5. The claim is the line after: a real loss, mostly won back.
+    # the Xeons, 1.1-1.3 (5-6 of 450 test digits) on an AMD Zen 5. The claim is the line after: a real loss, mostly
+    # won back.
     # counted in whole samples: (0.96667 - 0.95556) * 450 is 4.99999 in floating point for 5 lost digits
     n = len(np.load(qat_assets.test)["labels"])
     lost = round((float_acc - ptq_acc) * n)
