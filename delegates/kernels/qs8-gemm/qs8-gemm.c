@@ -592,6 +592,7 @@ void qs8_gemm_run(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t l
 /* padded: rows of qs8_gemm_plan_row_bytes bytes (any values after k) */
 static void run_rows(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_t lda, int8_t* c, size_t ldc,
                      size_t n_begin, size_t n_end, int padded) {
+  (void)padded; /* read by the AVX-512 VNNI in-place path only */
   const qs8_ukernel_info* uk = plan->uk;
   if (uk->direct_fn != NULL) {
     run_direct(plan, m, a, lda, c, ldc, n_begin, n_end, 0);
