@@ -186,7 +186,10 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__block(
   for (size_t r = 0; r < mr; r++) {
     if (fast) {
       qs8_avx512_store16_rq_fast(acc0[r], rq0, c + r * ldc);
-      qs8_avx512_store16_rq_fast(acc1[r], rq1, c + r * ldc + 16);
+      if (fast == 2)
+        qs8_avx512_store16_rq_fast_masked(acc1[r], rq1, c + r * ldc + 16);
+      else
+        qs8_avx512_store16_rq_fast(acc1[r], rq1, c + r * ldc + 16);
     } else {
       qs8_avx512_store16_rq(acc0[r], rq0, c + r * ldc);
       qs8_avx512_store16_rq(acc1[r], rq1, c + r * ldc + 16);
@@ -218,12 +221,24 @@ static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__rows_rq(
   }
 }
 
+/* the fast form with a partial second tile (a plan's last), in place, in its own function: as a third copy
+ * of the loops inside the entry it made GCC's code for the other two 10-15 % slower (kernel bench
+ * 64x64x256 2.37 -> 2.67 us) */
+static __attribute__((noinline)) void qs8_gemm_8x32c4__rows_s8_fast_masked(
+    size_t m, size_t kc, const uint8_t* au, const size_t lda, const void* w, size_t w_stride,
+    const qs8_tile_params* p0, const qs8_tile_params* p1, const qs8_avx512_rq* rq0, const qs8_avx512_rq* rq1,
+    int8_t* c, size_t ldc) {
+  qs8_gemm_8x32c4__rows_rq(m, kc, au, lda, 1, 2, w, w_stride, p0, p1, rq0, rq1, c, ldc);
+}
+
 static inline __attribute__((always_inline)) void qs8_gemm_8x32c4__rows(
     size_t m, size_t kc, const uint8_t* au, const size_t lda, const int flip, const void* w, size_t w_stride,
     const qs8_tile_params* p0, const qs8_tile_params* p1, int8_t* c, size_t ldc) {
   const qs8_avx512_rq rq0 = qs8_avx512_rq_load(p0), rq1 = qs8_avx512_rq_load(p1);
   if (qs8_avx512_rq_fast(&rq0) && qs8_avx512_rq_fast(&rq1))
     qs8_gemm_8x32c4__rows_rq(m, kc, au, lda, flip, 1, w, w_stride, p0, p1, &rq0, &rq1, c, ldc);
+  else if (flip && qs8_avx512_rq_fast(&rq0) && qs8_avx512_rq_fast_masked(&rq1)) /* second tile a partial last */
+    qs8_gemm_8x32c4__rows_s8_fast_masked(m, kc, au, lda, w, w_stride, p0, p1, &rq0, &rq1, c, ldc);
   else
     qs8_gemm_8x32c4__rows_rq(m, kc, au, lda, flip, 0, w, w_stride, p0, p1, &rq0, &rq1, c, ldc);
 }
@@ -237,6 +252,87 @@ void qs8_gemm_8x32c4_avx512vnni_rows_s8(size_t m, size_t kc, const int8_t* a, si
                                         size_t w_stride, const qs8_tile_params* p0, const qs8_tile_params* p1,
                                         int8_t* c, size_t ldc) {
   qs8_gemm_8x32c4__rows(m, kc, (const uint8_t*)a, lda, 1, w, w_stride, p0, p1, c, ldc);
+}
+
+/* Three adjacent tiles (48 channels) for mr rows, the third maybe a plan's partial last one: a plan
+ * of an odd number of tiles (80, 112 channels; k >= 128: the dispatcher's bound) ends on these, not a one-tile pass, so
+ * its last tile shares the broadcasts too (8 rows x 3 tiles: 24 accumulators + 3 weight vectors). */
+static inline __attribute__((always_inline)) void qs8_gemm_8x48c4__block(
+    const size_t mr, size_t kc, const uint8_t* au, const size_t lda, const int flip, const int fast, const int8_t* w0p,
+    const size_t w_stride, const qs8_tile_params* const* p, const qs8_avx512_rq* rq, int8_t* c, size_t ldc) {
+  __m512i acc0[8], acc1[8], acc2[8];
+  const int8_t* w1p = w0p + w_stride;
+  const int8_t* w2p = w1p + w_stride;
+  const __m512i bias0 = _mm512_loadu_si512(p[0]->bias), bias1 = _mm512_loadu_si512(p[1]->bias),
+                bias2 = _mm512_loadu_si512(p[2]->bias);
+  for (size_t r = 0; r < mr; r++) {
+    acc0[r] = bias0;
+    acc1[r] = bias1;
+    acc2[r] = bias2;
+  }
+  for (size_t k = 0; k < kc; k += 4) { /* 3+ independent chains whatever mr */
+    const __m512i w0 = _mm512_loadu_si512(w0p), w1 = _mm512_loadu_si512(w1p), w2 = _mm512_loadu_si512(w2p);
+    w0p += 64;
+    w1p += 64;
+    w2p += 64;
+    for (size_t r = 0; r < mr; r++) {
+      const __m512i b = qs8_bcast4(au + r * lda + k, flip);
+      acc0[r] = qs8_dpbusd(acc0[r], b, w0);
+      acc1[r] = qs8_dpbusd(acc1[r], b, w1);
+      acc2[r] = qs8_dpbusd(acc2[r], b, w2);
+    }
+  }
+#pragma GCC unroll 8
+  for (size_t r = 0; r < mr; r++) {
+    if (fast) {
+      qs8_avx512_store16_rq_fast(acc0[r], &rq[0], c + r * ldc);
+      qs8_avx512_store16_rq_fast(acc1[r], &rq[1], c + r * ldc + 16);
+      if (fast == 2)
+        qs8_avx512_store16_rq_fast_masked(acc2[r], &rq[2], c + r * ldc + 32);
+      else
+        qs8_avx512_store16_rq_fast(acc2[r], &rq[2], c + r * ldc + 32);
+    } else {
+      qs8_avx512_store16_rq(acc0[r], &rq[0], c + r * ldc);
+      qs8_avx512_store16_rq(acc1[r], &rq[1], c + r * ldc + 16);
+      qs8_avx512_store16_rq(acc2[r], &rq[2], c + r * ldc + 32);
+    }
+  }
+}
+
+static inline __attribute__((always_inline)) void qs8_gemm_8x48c4__rows_rq(
+    size_t m, size_t kc, const uint8_t* au, const size_t lda, const int flip, const int fast, const void* w,
+    size_t w_stride, const qs8_tile_params* const* p, const qs8_avx512_rq* rq_, int8_t* c, size_t ldc) {
+  const qs8_avx512_rq rq[3] = {rq_[0], rq_[1], rq_[2]};
+  const int8_t* w0 = (const int8_t*)w;
+  size_t r = 0;
+  for (; r + 8 <= m; r += 8)
+    qs8_gemm_8x48c4__block(8, kc, au + r * lda, lda, flip, fast, w0, w_stride, p, rq, c + r * ldc, ldc);
+  au += r * lda;
+  c += r * ldc;
+  switch (m - r) { /* constant mr per case, so each block is fully unrolled */
+    case 1: qs8_gemm_8x48c4__block(1, kc, au, lda, flip, fast, w0, w_stride, p, rq, c, ldc); break;
+    case 2: qs8_gemm_8x48c4__block(2, kc, au, lda, flip, fast, w0, w_stride, p, rq, c, ldc); break;
+    case 3: qs8_gemm_8x48c4__block(3, kc, au, lda, flip, fast, w0, w_stride, p, rq, c, ldc); break;
+    case 4: qs8_gemm_8x48c4__block(4, kc, au, lda, flip, fast, w0, w_stride, p, rq, c, ldc); break;
+    case 5: qs8_gemm_8x48c4__block(5, kc, au, lda, flip, fast, w0, w_stride, p, rq, c, ldc); break;
+    case 6: qs8_gemm_8x48c4__block(6, kc, au, lda, flip, fast, w0, w_stride, p, rq, c, ldc); break;
+    case 7: qs8_gemm_8x48c4__block(7, kc, au, lda, flip, fast, w0, w_stride, p, rq, c, ldc); break;
+    default: break;
+  }
+}
+
+void qs8_gemm_8x48c4_avx512vnni_rows_s8(size_t m, size_t kc, const int8_t* a, size_t lda, const void* w,
+                                        size_t w_stride, const qs8_tile_params* p0, const qs8_tile_params* p1,
+                                        const qs8_tile_params* p2, int8_t* c, size_t ldc) {
+  const qs8_tile_params* const p[3] = {p0, p1, p2};
+  const qs8_avx512_rq rq[3] = {qs8_avx512_rq_load(p0), qs8_avx512_rq_load(p1), qs8_avx512_rq_load(p2)};
+  const uint8_t* au = (const uint8_t*)a;
+  if (qs8_avx512_rq_fast(&rq[0]) && qs8_avx512_rq_fast(&rq[1]) && qs8_avx512_rq_fast(&rq[2]))
+    qs8_gemm_8x48c4__rows_rq(m, kc, au, lda, 1, 1, w, w_stride, p, rq, c, ldc);
+  else if (qs8_avx512_rq_fast(&rq[0]) && qs8_avx512_rq_fast(&rq[1]) && qs8_avx512_rq_fast_masked(&rq[2]))
+    qs8_gemm_8x48c4__rows_rq(m, kc, au, lda, 1, 2, w, w_stride, p, rq, c, ldc);
+  else
+    qs8_gemm_8x48c4__rows_rq(m, kc, au, lda, 1, 0, w, w_stride, p, rq, c, ldc);
 }
 
 #define DEFINE_MR(n)                                                                       \

@@ -142,4 +142,18 @@ static inline __attribute__((always_inline)) void qs8_avx512_store16_rq_fast(__m
   _mm_storeu_si128((__m128i*)c, _mm_min_epi8(_mm_max_epi8(b, q->vmin8), q->vmax8));
 }
 
+/* The fast form with q->store's channels only (a plan's last, partial tile taken as a second tile) */
+static inline int qs8_avx512_rq_fast_masked(const qs8_avx512_rq* q) {
+  return q->rounding == QS8_ROUNDING_DOUBLE && q->fused && q->zp_folded; /* fp32: unset */
+}
+
+static inline __attribute__((always_inline)) void qs8_avx512_store16_rq_fast_masked(__m512i acc,
+                                                                                   const qs8_avx512_rq* q,
+                                                                                   int8_t* c) {
+  const __m512i r = eq_avx512_mbqm_double_right(acc, q->mult, q->mult_odd, q->k_even, q->k_odd, q->s_even, q->s_odd,
+                                                q->corr);
+  const __m128i b = _mm512_cvtsepi32_epi8(r);
+  _mm_mask_storeu_epi8(c, q->store, _mm_min_epi8(_mm_max_epi8(b, q->vmin8), q->vmax8));
+}
+
 #endif

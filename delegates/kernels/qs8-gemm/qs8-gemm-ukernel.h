@@ -112,6 +112,10 @@ void qs8_gemm_8x16c4_avx512vnni_rows_s8(size_t m, size_t kc, const int8_t* a, si
 void qs8_gemm_8x32c4_avx512vnni_rows_s8(size_t m, size_t kc, const int8_t* a, size_t lda, const void* w,
                                         size_t w_stride, const qs8_tile_params* p0, const qs8_tile_params* p1,
                                         int8_t* c, size_t ldc);
+/* three tiles (the last maybe partial): a plan's last three of an odd tile count, rows read in place */
+void qs8_gemm_8x48c4_avx512vnni_rows_s8(size_t m, size_t kc, const int8_t* a, size_t lda, const void* w,
+                                        size_t w_stride, const qs8_tile_params* p0, const qs8_tile_params* p1,
+                                        const qs8_tile_params* p2, int8_t* c, size_t ldc);
 /* AMX: m rows x channels [n_begin, n_end),
  * A read in place (k bytes per row), weights in the NR=16, KR=4 layout with kc a multiple of 64,
  * p for channel 0 with the bias of signed activations (no offset). */

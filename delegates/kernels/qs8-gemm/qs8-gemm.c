@@ -647,6 +647,16 @@ static void run_rows(const qs8_gemm_plan* plan, size_t m, const int8_t* a, size_
           for (size_t r = 0; r < mv; r++) memcpy(cdst + r * ldc + lo, ctmp + r * nr + lo, hi - lo);
           continue;
         }
+        if (rows2_fn != NULL && kc >= 128 && n0 + 2 * nr < n_end && n0 + 3 * nr >= n_end) {
+          /* the last three tiles of an odd count (the third maybe partial) in one pass: the lone last tile
+           * would take the one-tile entry (one vpdpbusd per broadcast). Kernel bench on Zen 5: k 240-672
+           * 0.97-0.99x; at k 24 / 40 (requantization-bound) 1.04x slower, so not there */
+          qs8_tile_params tp1 = tile_params(plan, n0 + nr), tp2 = tile_params(plan, n0 + 2 * nr);
+          tp2.nc = (int32_t)(n_end - n0 - 2 * nr);
+          qs8_gemm_8x48c4_avx512vnni_rows_s8(mv, kc, ar, lda, w, plan->tile_bytes, &tp, &tp1, &tp2, cdst, ldc);
+          t += 2;
+          continue;
+        }
         if (rows2_fn != NULL && n0 + nr < n_end) { /* two tiles, the second maybe the last */
           qs8_tile_params tp1 = tile_params(plan, n0 + nr);
           tp1.nc = (int32_t)(n_end - n0 - nr < nr ? n_end - n0 - nr : nr);

@@ -242,6 +242,8 @@ static void free_problem(problem* p) {
 /* When nonzero, random_problem uses these sizes (large-shape cases below). */
 static size_t g_force_m;
 static int32_t g_force_n, g_force_k;
+/* When nonzero, random_problem takes requantization scenario g_force_scenario - 1 and double rounding. */
+static int g_force_scenario;
 
 static void random_problem(problem* p, int bits) {
   /* 10, 11, 13, 14: 8-row blocks plus 2, 3, 5, 6 rows (AVX-512 VNNI's two-tile entry) */
@@ -269,7 +271,7 @@ static void random_problem(problem* p, int bits) {
   p->bias = (int32_t*)malloc(sizeof(int32_t) * n);
   p->mult = (int32_t*)malloc(sizeof(int32_t) * n);
   p->shift = (int32_t*)malloc(sizeof(int32_t) * n);
-  const int scenario = rnd_range(0, 6);
+  const int scenario = g_force_scenario ? g_force_scenario - 1 : rnd_range(0, 6);
   for (int32_t i = 0; i < n; i++) {
     p->bias[i] = rnd() % 3 == 0 ? (int32_t)rnd() : rnd_range(-100000, 100000);
     /* QuantizeMultiplier gives [2^30, 2^31); also try arbitrary and extreme values */
@@ -292,6 +294,7 @@ static void random_problem(problem* p, int bits) {
   p->d.k = k;
   p->d.weight_bits = bits;
   p->rounding = rnd() % 2 ? QS8_ROUNDING_SINGLE : QS8_ROUNDING_DOUBLE;
+  if (g_force_scenario) p->rounding = QS8_ROUNDING_DOUBLE;
   if (bits == 4) {
     p->w4 = (uint8_t*)malloc(((size_t)n * k + 1) / 2);
     pack_int4(p->w8, (size_t)n * k, p->w4);
@@ -513,6 +516,32 @@ int main(int argc, char** argv) {
     free(expected);
     free_problem(&p);
   }
+  /* Tile counts with the AVX-512 VNNI one-step requantization (scenario 6, double rounding): odd counts
+   * end on the three-tile entry (80, 144 channels; 40, 36 with a partial third tile), even ones with a
+   * partial last tile on the two-tile entry (24); k whole 8-byte steps (rows read in place) or not (20) */
+  static const int32_t tiles_n[] = {24, 36, 40, 48, 80, 144}, tiles_m[] = {8, 13, 67}, tiles_k[] = {16, 20, 144};
+  for (size_t ni = 0; ni < sizeof(tiles_n) / sizeof(tiles_n[0]); ni++)
+    for (size_t mi = 0; mi < sizeof(tiles_m) / sizeof(tiles_m[0]); mi++)
+      for (size_t ki = 0; ki < sizeof(tiles_k) / sizeof(tiles_k[0]); ki++) {
+        g_force_m = (size_t)tiles_m[mi];
+        g_force_n = tiles_n[ni];
+        g_force_k = tiles_k[ki];
+        g_force_scenario = 6 + 1;
+        problem p;
+        random_problem(&p, 8);
+        int8_t* expected = (int8_t*)malloc(p.m * (size_t)p.d.n);
+        reference(&p, expected, (size_t)p.d.n);
+        for (size_t i = 0; i < NUM_ISAS; i++) {
+          qs8_gemm_plan* probe = qs8_gemm_plan_create(&p.d, kAllIsas[i]);
+          if (probe == NULL) continue;
+          qs8_gemm_plan_destroy(probe);
+          check_plan(&p, kAllIsas[i], expected, "tiles");
+          checked += p.m * (size_t)p.d.n;
+        }
+        free(expected);
+        free_problem(&p);
+      }
+  g_force_scenario = 0;
   g_force_m = 0;
   g_force_n = g_force_k = 0;
 
