@@ -218,15 +218,16 @@ def _has_custom_ops(model: bytes | str | os.PathLike, names: Sequence[str]) -> b
     return any(n.encode() in data for n in names)
 
 
-def _has_runtime_shapes(model: bytes | str | os.PathLike) -> bool:
-    """Whether any tensor's shape signature has a -1 (sizes known only at run time, e.g. a dynamic batch)."""
-    from .tflite_schema import read_model
+def _has_runtime_shapes(runtime: Any, kwargs: Mapping[str, Any]) -> bool:
+    """Whether an input or output has a -1 in its shape signature (sizes known only at run time, e.g. a dynamic
+    batch), asked of the runtime itself on the model without delegates (no flatbuffers on a device)."""
     try:
-        m = read_model(bytes(model) if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes())
+        plain = {k: v for k, v in kwargs.items() if k in ("model_content", "model_path")}
+        it = runtime.interpreter_cls(**plain)
+        details = list(it.get_input_details()) + list(it.get_output_details())
     except Exception:  # noqa: BLE001 - only refines a message
         return False
-    return any(t.shapeSignature is not None and any(int(d) < 0 for d in t.shapeSignature)
-               for sg in m.subgraphs for t in sg.tensors)
+    return any(int(d) < 0 for t in details for d in t.get("shape_signature", ()))
 
 
 def _spec(d: Mapping[str, Any]) -> TensorSpec:
@@ -378,7 +379,7 @@ class Interpreter:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             static_only = [Path(p).name for p in self.delegate_paths
                            if Path(p).name.startswith(DELEGATE_LIBS["gpu"] + ".")]
-            if static_only and not str(e).strip() and _has_runtime_shapes(model):
+            if static_only and not str(e).strip() and _has_runtime_shapes(self.runtime, kwargs):
                 # LiteRT refuses a delegate without kTfLiteDelegateFlagsAllowDynamicTensors on such a graph and
                 # raises a RuntimeError with no words (its reason went to stderr as a WARNING)
                 raise EdgeqError(f"the runtime ({self.runtime.describe()}) refuses delegate {static_only[0]} on this "
