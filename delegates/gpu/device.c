@@ -240,6 +240,21 @@ static int build_variant(eqg_device* d, const char* variant, const char* std_def
   return eqg_program_build(d, eqg_kernel_source, cache_dir, err, errlen);
 }
 
+/* What each delegate has of its own on a device, fresh or shared: its queue (profiling per its options)... */
+static cl_command_queue own_queue(const eqg_device* d, const eqg_options* o, char* err, size_t errlen) {
+  cl_int rc = CL_SUCCESS;
+  cl_command_queue q =
+      d->cl.CreateCommandQueue(d->context, d->device, o->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
+  if (!q) snprintf(err, errlen, "cannot create an OpenCL queue on '%s' (%s)", d->device_name, eqg_cl_error(rc));
+  return q;
+}
+
+/* ...and its profiling flag and memory budget. */
+static void own_settings(eqg_device* d, const eqg_options* o) {
+  d->profiling = o->profile;
+  d->mem_budget = o->memory_limit_mb ? (cl_ulong)o->memory_limit_mb << 20 : d->global_mem;
+}
+
 /* Context, queue and kernel program on the chosen device; 0 or -1 with err (resources released). */
 static int open_chosen(eqg_device* d, const eqg_options* o, char* err, size_t errlen) {
   cl_int rc = CL_SUCCESS;
@@ -249,14 +264,10 @@ static int open_chosen(eqg_device* d, const eqg_options* o, char* err, size_t er
     snprintf(err, errlen, "cannot create an OpenCL context on '%s' (%s)", d->device_name, eqg_cl_error(rc));
     return -1;
   }
-  d->profiling = o->profile;
-  d->queue = d->cl.CreateCommandQueue(d->context, d->device, o->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
-  if (!d->queue) {
-    snprintf(err, errlen, "cannot create an OpenCL queue on '%s' (%s)", d->device_name, eqg_cl_error(rc));
-    return -1;
-  }
+  d->queue = own_queue(d, o, err, errlen);
+  if (!d->queue) return -1;
   d->context_ms = eqg_now_ms() - t0;
-  d->mem_budget = o->memory_limit_mb ? (cl_ulong)o->memory_limit_mb << 20 : d->global_mem;
+  own_settings(d, o);
   d->command_buffer = has_extension(d, "cl_khr_command_buffer");
   /* integer dot product kernels when the device has them (or emulated, for testing the path) */
   const char* variant = "none";
@@ -389,18 +400,14 @@ int eqg_device_open(eqg_device* d, const eqg_options* o, char* err, size_t errle
   while (s && strcmp(s->key, key) != 0) s = s->next;
   if (s) { /* the context and program another delegate opened: only a queue of our own */
     const double t0 = eqg_now_ms();
-    cl_int rc = CL_SUCCESS;
-    cl_command_queue q = s->dev.cl.CreateCommandQueue(s->dev.context, s->dev.device,
-                                                      o->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
+    cl_command_queue q = own_queue(&s->dev, o, err, errlen);
     if (!q) {
       pthread_mutex_unlock(&g_shared_lock);
-      snprintf(err, errlen, "cannot create an OpenCL queue on '%s' (%s)", s->dev.device_name, eqg_cl_error(rc));
       return -1;
     }
     *d = s->dev;
     d->queue = q;
-    d->profiling = o->profile;
-    d->mem_budget = o->memory_limit_mb ? (cl_ulong)o->memory_limit_mb << 20 : d->global_mem;
+    own_settings(d, o);
     d->load_ms = d->enumerate_ms = d->compile_ms = d->cache_load_ms = d->cache_store_ms = 0;
     d->context_ms = eqg_now_ms() - t0;
     d->reused = 1;
